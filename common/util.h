@@ -1,0 +1,31 @@
+/* util.h: small string and file helpers shared by every module. */
+#ifndef CV_UTIL_H
+#define CV_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define CV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* BSD strlcpy: always NUL-terminates when size > 0; returns strlen(src). */
+size_t cv_strlcpy(char *dst, const char *src, size_t size);
+
+/* Reads a whole file of at most max bytes into a malloc'd buffer (NUL-terminated beyond len). */
+int cv_read_file(const char *path, size_t max, uint8_t **data, size_t *len, struct cv_error *err);
+
+/* Upper-case hex of data, no separators; out must hold 2*len+1 bytes. */
+void cv_hex_encode(const uint8_t *data, size_t len, char *out);
+
+/* Base64 (RFC 4648, no line breaks) of data; malloc'd, NUL-terminated, or NULL. */
+char *cv_base64_encode(const uint8_t *data, size_t len);
+
+/* Decodes base64 (whitespace not allowed); malloc'd result in *out. Returns 0 or -1. */
+int cv_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len);
+
+/* ASCII case-insensitive helpers that never depend on the locale. */
+int cv_strcasecmp(const char *a, const char *b);
+const char *cv_strcasestr(const char *haystack, const char *needle);
+
+#endif

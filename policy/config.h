@@ -1,0 +1,270 @@
+/*
+ * config.h: the configuration model of certvald, as loaded from the IOS-style file.
+ *
+ * A configuration is loaded whole or not at all, is immutable once loaded, and is reference
+ * counted so that requests in flight keep the one they started with across a reload.
+ */
+#ifndef CV_CONFIG_H
+#define CV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/clock.h"
+#include "../common/error.h"
+#include "../validator/cert.h"
+
+/* ---- certificate maps: crypto pki certificate map LABEL SEQ ---- */
+
+enum cv_map_field {
+	CV_MAP_ALT_SUBJECT_NAME,
+	CV_MAP_EXPIRES_ON,
+	CV_MAP_ISSUER_NAME,
+	CV_MAP_NAME,
+	CV_MAP_SERIAL_NUMBER,
+	CV_MAP_SUBJECT_NAME,
+	CV_MAP_UNSTRUCTURED_SUBJECT_NAME,
+	CV_MAP_VALID_START,
+};
+
+enum cv_map_op { CV_MAP_EQ, CV_MAP_NE, CV_MAP_CO, CV_MAP_NC, CV_MAP_LT, CV_MAP_GE };
+
+struct cv_map_line {
+	enum cv_map_field field;
+	enum cv_map_op op;
+	char *value;   /* names: lower-cased, spaces around '=' and ',' removed (SPEC R34, O-16);
+	                  serials: as written, compared case-insensitively */
+	cv_time date;  /* expires-on, valid-start: the parsed instant (UTC) */
+	unsigned line; /* line number in the file */
+};
+
+struct cv_map_entry {
+	char *label;
+	unsigned seq;
+	struct cv_map_line *lines;
+	size_t n_lines;
+	unsigned line;
+};
+
+/* ---- trustpoints ---- */
+
+enum cv_rev_method { CV_METHOD_CRL, CV_METHOD_OCSP, CV_METHOD_NONE };
+#define CV_REV_METHODS_MAX 3
+
+enum cv_crl_cache_mode {
+	CV_CRL_CACHE_DEFAULT,      /* until nextUpdate */
+	CV_CRL_CACHE_NONE,         /* crl-cache none */
+	CV_CRL_CACHE_DELETE_AFTER, /* crl-cache delete-after N (minutes, 1..43200) */
+};
+
+enum cv_nonce_policy { CV_NONCE_REQUIRE, CV_NONCE_IF_ECHOED, CV_NONCE_DISABLED };
+
+enum cv_chain_validation { CV_CHAIN_STOP, CV_CHAIN_CONTINUE };
+
+enum cv_match_kind {
+	CV_MATCH_ACL,                /* match certificate L */
+	CV_MATCH_ALLOW_EXPIRED,      /* match certificate L allow expired-certificate */
+	CV_MATCH_SKIP_REVOCATION,    /* match certificate L skip revocation-check */
+	CV_MATCH_SKIP_AUTHORIZATION, /* match certificate L skip authorization-check */
+	CV_MATCH_OVERRIDE_CDP,       /* match certificate L override cdp {url|directory} S */
+	CV_MATCH_OVERRIDE_OCSP, /* match certificate L override ocsp [trustpoint TP..] SEQ url U */
+};
+
+#define CV_OVERRIDE_TP_MAX 8
+
+struct cv_match_rule {
+	enum cv_match_kind kind;
+	char *label;
+	char *cdp; /* override cdp: the URL or directory */
+	bool cdp_is_directory;
+	unsigned ocsp_seq; /* override ocsp */
+	char *ocsp_url;
+	char *ocsp_trustpoints[CV_OVERRIDE_TP_MAX];
+	size_t n_ocsp_trustpoints;
+	unsigned line;
+};
+
+/* The AAA username source (authorization username subjectname FIELD). */
+enum cv_subject_field {
+	CV_SUBJ_ALL,
+	CV_SUBJ_COMMONNAME,
+	CV_SUBJ_COUNTRY,
+	CV_SUBJ_EMAIL,
+	CV_SUBJ_IPADDRESS,
+	CV_SUBJ_LOCALITY,
+	CV_SUBJ_ORGANIZATION,
+	CV_SUBJ_ORGANIZATIONALUNIT,
+	CV_SUBJ_POSTALCODE,
+	CV_SUBJ_SERIALNUMBER,
+	CV_SUBJ_STATE,
+	CV_SUBJ_STREETADDRESS,
+	CV_SUBJ_TITLE,
+	CV_SUBJ_UNSTRUCTUREDNAME,
+};
+
+/*
+ * Revocation and map policy shared by trustpoints and the trustpool policy block.
+ */
+struct cv_rev_policy {
+	enum cv_rev_method methods[CV_REV_METHODS_MAX];
+	size_t n_methods;    /* default: { crl } */
+	char *crl_query_url; /* crl query / query url: ldap://host[:port][/DN] */
+	char **crl_files;    /* crl file PATH: CRLs loaded from disk (product) */
+	size_t n_crl_files;
+	enum cv_crl_cache_mode crl_cache;
+	unsigned crl_delete_after_min;
+	char *ocsp_url;
+	enum cv_nonce_policy nonce;
+	unsigned nonce_length; /* 1..32, default 16 */
+	struct cv_match_rule *matches;
+	size_t n_matches;
+	enum cv_chain_validation chain;
+	char *chain_parent; /* chain-validation continue PARENT */
+};
+
+struct cv_trustpoint {
+	char *name;
+	unsigned line;
+	char *ca_cert_path;
+	struct cv_cert_list ca_certs; /* loaded from ca-certificate or a certificate chain block */
+	char *fingerprint;            /* normalised: upper-case hex, no separators */
+	bool authenticated;           /* CA loaded and fingerprint (if any) matched */
+	char auth_error[160];         /* why not authenticated */
+	bool primary;
+	struct cv_rev_policy rev;
+	char *authz_list;
+	enum cv_subject_field authz_username;
+	char *source_interface;
+	char *vrf;
+	uint32_t allowed_weak; /* allow-weak-signature sha1|md5|dsa|rsa-1024 (enum cv_weak_alg) */
+	/* RFC 5280 initial inputs (product): policy OID, explicit-policy, inhibit-* */
+	char **policies;
+	size_t n_policies;
+	bool explicit_policy;
+	bool inhibit_policy_mapping;
+	bool inhibit_any_policy;
+};
+
+struct cv_trustpool {
+	bool present;
+	char **bundle_paths;
+	size_t n_bundle_paths;
+	struct cv_cert_list ca_certs;
+	struct cv_rev_policy rev;
+	uint32_t allowed_weak;
+};
+
+/* ---- AAA (D-2): lists, servers and local attribute lists ---- */
+
+enum cv_aaa_method_kind { CV_AAA_METHOD_GROUP, CV_AAA_METHOD_LOCAL };
+
+struct cv_aaa_method {
+	enum cv_aaa_method_kind kind;
+	char *group; /* a server group name for CV_AAA_METHOD_GROUP */
+};
+
+#define CV_AAA_METHODS_MAX 4
+
+struct cv_aaa_list {
+	char *name;
+	struct cv_aaa_method methods[CV_AAA_METHODS_MAX];
+	size_t n_methods;
+	unsigned line;
+};
+
+enum cv_aaa_server_kind { CV_AAA_SERVER_RADIUS, CV_AAA_SERVER_LDAP };
+
+struct cv_aaa_server {
+	char *name; /* the group name */
+	enum cv_aaa_server_kind kind;
+	char *address;      /* radius: host; ldap: URL */
+	unsigned port;      /* radius auth port (default 1812) */
+	char *secret;       /* radius shared secret */
+	char *base_dn;      /* ldap: search base */
+	char *attribute;    /* ldap: attribute holding the pki: AV pairs (default "ciscoAVPair") */
+	unsigned timeout_s; /* default 5 */
+	unsigned line;
+};
+
+struct cv_aaa_attr {
+	char *type; /* "cert-serial-not", "cert-application", "cert-lifetime-end", ... */
+	char *value;
+};
+
+struct cv_aaa_attr_list {
+	char *name;
+	struct cv_aaa_attr *attrs;
+	size_t n_attrs;
+	unsigned line;
+};
+
+/* ---- the whole configuration ---- */
+
+struct cv_config_warning {
+	unsigned line;
+	char text[240];
+};
+
+struct cv_config {
+	unsigned refs;
+	char *path; /* the file it came from, or "<adhoc>" */
+
+	/* global settings */
+	char *socket_path;            /* default /run/certval/certvald.sock */
+	unsigned socket_mode;         /* default 0660 */
+	char *admin_group;            /* group whose members may run admin operations */
+	char *cache_dir;              /* NULL: nothing persisted */
+	size_t max_request_bytes;     /* default 1 MiB */
+	unsigned request_timeout_ms;  /* default 30000 */
+	size_t crl_max_bytes;         /* default 64 MiB */
+	size_t ocsp_max_bytes;        /* default 64 KiB */
+	unsigned fetch_timeout_ms;    /* default 10000 */
+	unsigned fetch_retry_after_s; /* default 10 */
+	char *fetch_proxy;
+	int tz_offset_min; /* clock timezone NAME HOURS [MINUTES], default 0 (UTC) */
+	char *tz_name;
+	unsigned aaa_cache_s; /* default 0 */
+
+	struct cv_trustpoint *trustpoints;
+	size_t n_trustpoints;
+	struct cv_map_entry *maps; /* sorted by label, then seq */
+	size_t n_maps;
+	struct cv_trustpool trustpool;
+	struct cv_aaa_list *aaa_lists;
+	size_t n_aaa_lists;
+	struct cv_aaa_server *aaa_servers;
+	size_t n_aaa_servers;
+	struct cv_aaa_attr_list *aaa_attr_lists;
+	size_t n_aaa_attr_lists;
+
+	struct cv_config_warning *warnings;
+	size_t n_warnings;
+};
+
+/*
+ * Loads and checks a configuration file: syntax, references (maps, parents, AAA lists),
+ * certificate files. On error returns -1 and err says "FILE:LINE: what was expected".
+ * The result has one reference.
+ */
+int cv_config_load(const char *path, struct cv_config **out, struct cv_error *err);
+
+/* The same from text in memory; name is used in messages in place of a file name. */
+int cv_config_parse(const char *name, const char *text, size_t len, struct cv_config **out,
+                    struct cv_error *err);
+
+struct cv_config *cv_config_ref(struct cv_config *cfg);
+void cv_config_unref(struct cv_config *cfg); /* NULL is fine */
+
+/* Writes the running configuration in canonical form (crypto pki trustpoint, modern spellings). */
+int cv_config_dump(const struct cv_config *cfg, FILE *out);
+
+const struct cv_trustpoint *cv_config_trustpoint(const struct cv_config *cfg, const char *name);
+const struct cv_map_entry *cv_config_map_first(const struct cv_config *cfg, const char *label,
+                                               size_t *count); /* all SEQs of label, in order */
+
+const char *cv_rev_method_name(enum cv_rev_method m);       /* "crl", "ocsp", "none" */
+const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ... */
+
+#endif

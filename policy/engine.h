@@ -1,0 +1,76 @@
+/*
+ * engine.h: the decision for one request (SPEC 1.4): select the trustpoint, build and validate
+ * the path, apply certificate maps, check revocation, ask AAA, and produce the verdict.
+ *
+ * Used by the daemon and, in-process, by `certvalctl verify --offline`. The call is
+ * asynchronous: the done callback runs exactly once, possibly before cv_engine_verify returns
+ * (when no network work is needed), otherwise later from the event loop.
+ */
+#ifndef CV_ENGINE_H
+#define CV_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/clock.h"
+#include "../common/verdict.h"
+#include "../validator/cert.h"
+#include "../validator/path.h"
+#include "config.h"
+
+struct event_base;
+struct cv_engine;
+
+#define CV_REQUEST_TRUSTPOINTS_MAX 8
+
+struct cv_request {
+	struct cv_cert_list chain; /* [0] the peer's certificate, then what the peer sent */
+	struct cv_cert_list extra; /* more untrusted certificates (certvalctl --untrusted) */
+	/* Allowed trustpoints in order of preference; none = any (O-20). */
+	char trustpoints[CV_REQUEST_TRUSTPOINTS_MAX][CV_LABEL_MAX];
+	size_t n_trustpoints;
+	cv_time at; /* CV_TIME_NONE: now, from the engine's clock */
+	enum cv_purpose purpose;
+	char peer_name[256];  /* host name the leaf must carry, or "" */
+	char peer_addr[64];   /* for the log line of SPEC R56, or "" */
+	char application[32]; /* AAA application tag, or "" */
+};
+
+void cv_request_init(struct cv_request *req);
+void cv_request_free(struct cv_request *req); /* releases the certificates */
+
+struct cv_engine_stats {
+	uint64_t requests;
+	uint64_t accepted;
+	uint64_t rejected;
+	uint64_t failed_open;
+	uint64_t reasons[CV_REASON_INTERNAL_ERROR + 1]; /* rejections by reason */
+};
+
+/* The verdict is owned by the engine and valid only during the callback. */
+typedef void (*cv_verify_done_fn)(const struct cv_verdict *verdict, void *arg);
+
+/*
+ * Creates an engine on an event loop with a configuration (the engine takes a reference).
+ * clock may be NULL (system clock, no offset).
+ */
+struct cv_engine *cv_engine_new(struct event_base *base, struct cv_config *cfg,
+                                const struct cv_clock *clock);
+void cv_engine_free(struct cv_engine *engine);
+
+/* Replaces the configuration (takes a reference); requests in flight keep the old one. */
+void cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg);
+struct cv_config *cv_engine_config(const struct cv_engine *engine); /* borrowed */
+
+/* Moves the engine's clock (tests); the offset is added to the system clock. */
+void cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset);
+cv_time cv_engine_now(const struct cv_engine *engine);
+
+/* Starts a verification. Returns 0 (done will be called) or -1 (done will not be called). */
+int cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
+                     void *arg);
+
+void cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * path.h: certification path building and RFC 5280 section 6.1 path validation.
+ *
+ * The caller (policy/) supplies the trust anchors of the trustpoint(s) in play and the
+ * certificates the peer sent; this module finds a path from the peer's certificate to one
+ * anchor, trying several candidate issuers (backtracking) within fixed bounds, and validates it
+ * at the requested time. It knows nothing of trustpoints, maps or revocation.
+ */
+#ifndef CV_PATH_H
+#define CV_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/clock.h"
+#include "../common/verdict.h"
+#include "cert.h"
+
+enum cv_purpose {
+	CV_PURPOSE_ANY = 0, /* no extended key usage required */
+	CV_PURPOSE_IKE,     /* id-kp-ipsecIKE, serverAuth or clientAuth, or no EKU at all */
+	CV_PURPOSE_TLS_SERVER,
+	CV_PURPOSE_TLS_CLIENT,
+};
+
+/* Weak signature algorithms and keys, rejected unless the trustpoint allows them. */
+enum cv_weak_alg {
+	CV_WEAK_SHA1 = 1u << 0,     /* any signature over SHA-1 */
+	CV_WEAK_MD5 = 1u << 1,      /* md5WithRSA, md2WithRSA */
+	CV_WEAK_DSA = 1u << 2,      /* DSA signatures of any digest */
+	CV_WEAK_RSA_1024 = 1u << 3, /* RSA keys of 1024 up to 2047 bits */
+};
+
+#define CV_PATH_MAX_DEPTH      10 /* certificates in a path, anchor included */
+#define CV_PATH_MAX_CANDIDATES 16 /* candidate issuers considered per certificate */
+#define CV_PATH_MAX_SIG_CHECKS 64 /* signature verifications per build */
+#define CV_POLICY_OIDS_MAX     16
+
+struct cv_path_params {
+	/* Trust anchors; a subordinate CA certificate may be an anchor (chain-validation stop). */
+	struct cv_cert *const *anchors;
+	size_t n_anchors;
+	/* Certificates that may be used as intermediates: what the peer sent after its leaf,
+	 * plus trusted-store certificates that fill gaps. Duplicates and strays are fine. */
+	struct cv_cert *const *untrusted;
+	size_t n_untrusted;
+
+	cv_time at; /* validation time */
+	enum cv_purpose purpose;
+	const char *peer_name;     /* when set, the leaf must name this host (SAN dNSName/IP) */
+	uint32_t allowed_weak;     /* bit set of enum cv_weak_alg */
+	bool leaf_validity_waived; /* `allow expired-certificate`: leaf dates are reported only */
+
+	/* RFC 5280 6.1.1 (c), (e), (f), (g); n_policies == 0 means { anyPolicy }. */
+	const char *policies[CV_POLICY_OIDS_MAX];
+	size_t n_policies;
+	bool explicit_policy;
+	bool inhibit_policy_mapping;
+	bool inhibit_any_policy;
+
+	/* Bounds; 0 selects the CV_PATH_MAX_* default. */
+	unsigned max_depth;
+	unsigned max_candidates;
+	unsigned max_sig_checks;
+};
+
+/* A validated path: certs[0] is the peer's certificate, certs[n-1] the trust anchor. */
+struct cv_path {
+	struct cv_cert *certs[CV_PATH_MAX_DEPTH];
+	size_t n;
+	bool leaf_validity_waived_used; /* the leaf's dates were out of range but waived */
+	unsigned sig_checks;            /* signature verifications spent */
+};
+
+void cv_path_params_init(struct cv_path_params *params); /* zero + defaults */
+
+/*
+ * Builds and validates a path for leaf. On success returns 0 and fills *path (holding one
+ * reference per certificate; release with cv_path_release). On failure returns -1 and fills
+ * *failure with the most telling reason among the paths tried: a path that reached an anchor
+ * and failed validation beats one that found no issuer. Trace events ("validation path has N
+ * certs", "Found a issuer match", ...) are appended to trace when it is not NULL.
+ */
+int cv_path_build(const struct cv_cert *leaf, const struct cv_path_params *params,
+                  struct cv_path *path, struct cv_failure *failure, struct cv_verdict *trace);
+
+void cv_path_release(struct cv_path *path);
+
+/* Fills path entries of a verdict from a path (leaf first); returns 0 or -1. */
+int cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v);
+
+/* Parses "sha1", "md5", "dsa", "rsa-1024" into a CV_WEAK_* bit; 0 when unknown. */
+uint32_t cv_weak_alg_from_name(const char *name);
+const char *cv_purpose_name(enum cv_purpose purpose); /* "any", "ike", "server", "client" */
+int cv_purpose_from_name(const char *name, enum cv_purpose *out);
+
+#endif
