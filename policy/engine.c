@@ -1,0 +1,601 @@
+/*
+ * engine.c: the decision for one request, in the order of SPEC 1.4: trustpoint selection and
+ * path validation, certificate maps, revocation in the trustpoint's method order, AAA, verdict.
+ *
+ * Each request is a job that owns a reference to the configuration it started with, so a
+ * reload never changes a decision half-way. Stages run one after the other; a stage that must
+ * wait for the network (revocation fetches) resumes the job from the event loop.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+
+#define ANCHOR_CHAIN_MAX 8 /* chain-validation continue: parents followed at most */
+#define CANDIDATE_CERTS_MAX 256
+
+struct cv_engine {
+	struct event_base *base;
+	struct cv_config *cfg;
+	struct cv_clock clock;
+	struct cv_engine_stats stats;
+};
+
+/* A bounded, non-owning list of certificates assembled for one path build. */
+struct cert_set {
+	struct cv_cert *v[CANDIDATE_CERTS_MAX];
+	size_t n;
+};
+
+/* The trust context a chain is validated under: a trustpoint or the trustpool. */
+struct anchor_ctx {
+	const char *name;
+	const struct cv_trustpoint *tp; /* NULL for the trustpool */
+	const struct cv_rev_policy *rev;
+	uint32_t allowed_weak;
+};
+
+struct verify_job {
+	struct cv_engine *engine;
+	struct cv_config *cfg;
+	struct cv_request req;
+	struct cv_verdict verdict;
+	struct anchor_ctx anchor;
+	struct cv_path path;
+	bool have_path;
+	cv_verify_done_fn done;
+	void *done_arg;
+};
+
+void
+cv_request_init(struct cv_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->at = CV_TIME_NONE;
+	req->purpose = CV_PURPOSE_ANY;
+}
+
+void
+cv_request_free(struct cv_request *req)
+{
+	cv_cert_list_free(&req->chain);
+	cv_cert_list_free(&req->extra);
+}
+
+struct cv_engine *
+cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_clock *clock)
+{
+	struct cv_engine *engine = calloc(1, sizeof(*engine));
+
+	if (engine == NULL)
+		return NULL;
+	engine->base = base;
+	engine->cfg = cv_config_ref(cfg);
+	if (clock != NULL)
+		engine->clock = *clock;
+	return engine;
+}
+
+void
+cv_engine_free(struct cv_engine *engine)
+{
+	if (engine == NULL)
+		return;
+	cv_config_unref(engine->cfg);
+	free(engine);
+}
+
+void
+cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
+{
+	struct cv_config *old = engine->cfg;
+
+	engine->cfg = cv_config_ref(cfg);
+	cv_config_unref(old);
+}
+
+struct cv_config *
+cv_engine_config(const struct cv_engine *engine)
+{
+	return engine->cfg;
+}
+
+void
+cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset)
+{
+	engine->clock.offset = offset;
+}
+
+cv_time
+cv_engine_now(const struct cv_engine *engine)
+{
+	return cv_clock_now(&engine->clock);
+}
+
+void
+cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out)
+{
+	*out = engine->stats;
+}
+
+/* ---- helpers ---- */
+
+static void
+cert_set_add(struct cert_set *set, struct cv_cert *cert)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i] == cert || cv_cert_equal(set->v[i], cert))
+			return;
+	if (set->n < CANDIDATE_CERTS_MAX)
+		set->v[set->n++] = cert;
+}
+
+static void
+cert_set_add_list(struct cert_set *set, const struct cv_cert_list *list, size_t from)
+{
+	for (size_t i = from; i < list->n; i++)
+		cert_set_add(set, list->v[i]);
+}
+
+/* Copies the request, taking a reference on every certificate. */
+static int
+request_copy(struct cv_request *dst, const struct cv_request *src)
+{
+	cv_request_init(dst);
+	memcpy(dst->trustpoints, src->trustpoints, sizeof(dst->trustpoints));
+	dst->n_trustpoints = src->n_trustpoints;
+	dst->at = src->at;
+	dst->purpose = src->purpose;
+	cv_strlcpy(dst->peer_name, src->peer_name, sizeof(dst->peer_name));
+	cv_strlcpy(dst->peer_addr, src->peer_addr, sizeof(dst->peer_addr));
+	cv_strlcpy(dst->application, src->application, sizeof(dst->application));
+	for (size_t i = 0; i < src->chain.n; i++)
+		if (cv_cert_list_push(&dst->chain, src->chain.v[i]) < 0)
+			goto fail;
+	for (size_t i = 0; i < src->extra.n; i++)
+		if (cv_cert_list_push(&dst->extra, src->extra.v[i]) < 0)
+			goto fail;
+	return 0;
+fail:
+	cv_request_free(dst);
+	return -1;
+}
+
+static void
+job_free(struct verify_job *job)
+{
+	if (job->have_path)
+		cv_path_release(&job->path);
+	cv_verdict_free(&job->verdict);
+	cv_request_free(&job->req);
+	cv_config_unref(job->cfg);
+	free(job);
+}
+
+/* The manuals' name for a chain validation result (trace of SPEC R55). */
+static const char *
+ios_result_name(const struct cv_verdict *v)
+{
+	if (v->decision == CV_DECISION_ACCEPT)
+		return "CRYPTO_VALID_CERT";
+	switch (v->reason) {
+	case CV_REASON_EXPIRED:
+	case CV_REASON_NOT_YET_VALID:
+		return "CRYPTO_CERT_EXPIRED";
+	case CV_REASON_REVOKED:
+		return "CRYPTO_CERT_REVOKED";
+	case CV_REASON_NOT_AUTHORIZED:
+	case CV_REASON_AAA_DENIED:
+		return "CRYPTO_PKI_CERT_NOT_AUTHORIZED";
+	case CV_REASON_UNTRUSTED_ISSUER:
+		return "CRYPTO_CERT_NO_ISSUER";
+	case CV_REASON_REVOCATION_UNAVAILABLE:
+		return "CRYPTO_CERT_REVOCATION_UNAVAILABLE";
+	default:
+		return "CRYPTO_INVALID_CERT";
+	}
+}
+
+/* Last stage: statistics, the closing trace event, the log line of SPEC R56, the callback. */
+static void
+job_finish(struct verify_job *job)
+{
+	struct cv_engine_stats *stats = &job->engine->stats;
+	struct cv_verdict *v = &job->verdict;
+
+	if (v->trustpoint[0] != '\0')
+		cv_verdict_trace(v, "verdict",
+				 "chain cert was anchored to trustpoint %s, and chain validation "
+				 "result was: %s",
+				 v->trustpoint, ios_result_name(v));
+	if (v->decision == CV_DECISION_ACCEPT) {
+		stats->accepted++;
+		if (v->failed_open)
+			stats->failed_open++;
+	} else {
+		stats->rejected++;
+		if ((size_t)v->reason < CV_ARRAY_LEN(stats->reasons))
+			stats->reasons[v->reason]++;
+		cv_log_notice("%%CRYPTO-5-IKMP_INVALID_CERT: Certificate received from %s is bad: "
+			      "certificate invalid (%s: %s)",
+			      job->req.peer_addr[0] != '\0' ? job->req.peer_addr : "local client",
+			      cv_reason_name(v->reason), v->message);
+	}
+	job->done(v, job->done_arg);
+	job_free(job);
+}
+
+static void
+job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, int index,
+	   const char *msg)
+{
+	const char *subject = "";
+	struct cv_failure f;
+
+	if (job->have_path && index >= 0 && (size_t)index < job->path.n)
+		subject = cv_cert_subject(job->path.certs[index]);
+	else if (index == 0 && job->req.chain.n > 0)
+		subject = cv_cert_subject(job->req.chain.v[0]);
+	cv_failure_set(&f, reason, detail, index, subject, "%s", msg);
+	cv_verdict_reject(&job->verdict, &f);
+	job_finish(job);
+}
+
+/* ---- stage 1: trustpoint selection and path validation (SPEC R3, R9-R11, O-20) ---- */
+
+/*
+ * Collects the anchors of a trustpoint. Under `chain-validation stop` (the default) the
+ * trustpoint's own CA certificates are the anchors; under `continue PARENT` they become
+ * intermediates that must themselves validate up to the parent's anchors (SPEC R11).
+ */
+static int
+collect_anchors(const struct cv_config *cfg, const struct cv_trustpoint *tp,
+		struct cert_set *anchors, struct cert_set *intermediates, struct cv_failure *f)
+{
+	for (int depth = 0; depth < ANCHOR_CHAIN_MAX; depth++) {
+		if (!tp->authenticated) {
+			cv_failure_set(f, CV_REASON_UNTRUSTED_ISSUER, "ca-not-authenticated", -1, "",
+				       "trustpoint %s: issuing CA not authenticated: %s", tp->name,
+				       tp->auth_error);
+			return -1;
+		}
+		if (tp->rev.chain == CV_CHAIN_STOP) {
+			cert_set_add_list(anchors, &tp->ca_certs, 0);
+			return 0;
+		}
+		cert_set_add_list(intermediates, &tp->ca_certs, 0);
+		if (tp->rev.chain_parent == NULL) {
+			cv_failure_set(f, CV_REASON_CHAIN_INVALID, "no-parent-trustpoint", -1, "",
+				       "trustpoint %s: chain-validation continue needs a parent "
+				       "trustpoint",
+				       tp->name);
+			return -1;
+		}
+		tp = cv_config_trustpoint(cfg, tp->rev.chain_parent);
+		if (tp == NULL) {
+			cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-parent-trustpoint", -1, "",
+				       "parent trustpoint is not configured");
+			return -1;
+		}
+	}
+	cv_failure_set(f, CV_REASON_CONFIG_ERROR, "parent-chain-too-long", -1, "",
+		       "chain-validation continue nests deeper than %d trustpoints",
+		       ANCHOR_CHAIN_MAX);
+	return -1;
+}
+
+static void
+fill_path_params(const struct verify_job *job, const struct anchor_ctx *ctx,
+		 struct cv_path_params *params)
+{
+	cv_path_params_init(params);
+	params->at = job->verdict.at;
+	params->purpose = job->req.purpose;
+	params->peer_name = job->req.peer_name[0] != '\0' ? job->req.peer_name : NULL;
+	params->allowed_weak = ctx->allowed_weak;
+	if (ctx->tp != NULL) {
+		const struct cv_trustpoint *tp = ctx->tp;
+
+		for (size_t i = 0; i < tp->n_policies && i < CV_POLICY_OIDS_MAX; i++)
+			params->policies[params->n_policies++] = tp->policies[i];
+		params->explicit_policy = tp->explicit_policy;
+		params->inhibit_policy_mapping = tp->inhibit_policy_mapping;
+		params->inhibit_any_policy = tp->inhibit_any_policy;
+	}
+}
+
+/* Is the new failure more telling than the one kept? A reached anchor beats "no issuer". */
+static bool
+failure_better(const struct cv_failure *candidate, const struct cv_failure *kept, bool have)
+{
+	if (!have)
+		return true;
+	return kept->reason == CV_REASON_UNTRUSTED_ISSUER &&
+	       candidate->reason != CV_REASON_UNTRUSTED_ISSUER;
+}
+
+/* Tries one trust context; 0 when it anchors a valid path (job->path is then set). */
+static int
+try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failure *f)
+{
+	struct cert_set *anchors = calloc(1, sizeof(*anchors));
+	struct cert_set *untrusted = calloc(1, sizeof(*untrusted));
+	struct cv_path_params params;
+	int rc = -1;
+
+	if (anchors == NULL || untrusted == NULL) {
+		cv_failure_set(f, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "",
+			       "out of memory");
+		goto out;
+	}
+	if (ctx->tp != NULL) {
+		if (collect_anchors(job->cfg, ctx->tp, anchors, untrusted, f) < 0)
+			goto out;
+	} else {
+		cert_set_add_list(anchors, &job->cfg->trustpool.ca_certs, 0);
+	}
+	cert_set_add_list(untrusted, &job->req.chain, 1);
+	cert_set_add_list(untrusted, &job->req.extra, 0);
+	/* SPEC R9: gaps in the peer's chain are filled from the trusted store. */
+	for (size_t i = 0; i < job->cfg->n_trustpoints; i++)
+		cert_set_add_list(untrusted, &job->cfg->trustpoints[i].ca_certs, 0);
+
+	fill_path_params(job, ctx, &params);
+	params.anchors = anchors->v;
+	params.n_anchors = anchors->n;
+	params.untrusted = untrusted->v;
+	params.n_untrusted = untrusted->n;
+	rc = cv_path_build(job->req.chain.v[0], &params, &job->path, f, &job->verdict);
+	if (rc == 0)
+		job->have_path = true;
+out:
+	free(anchors);
+	free(untrusted);
+	return rc;
+}
+
+static void
+anchor_from_trustpoint(struct anchor_ctx *ctx, const struct cv_trustpoint *tp)
+{
+	ctx->name = tp->name;
+	ctx->tp = tp;
+	ctx->rev = &tp->rev;
+	ctx->allowed_weak = tp->allowed_weak;
+}
+
+/* The candidate order of O-20: the request's list, else primary first, then file order. */
+static size_t
+candidate_trustpoints(const struct verify_job *job, const struct cv_trustpoint **out, size_t max,
+		      struct cv_failure *f)
+{
+	const struct cv_config *cfg = job->cfg;
+	size_t n = 0;
+
+	if (job->req.n_trustpoints > 0) {
+		for (size_t i = 0; i < job->req.n_trustpoints && n < max; i++) {
+			const struct cv_trustpoint *tp =
+				cv_config_trustpoint(cfg, job->req.trustpoints[i]);
+
+			if (tp == NULL) {
+				cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-trustpoint", -1,
+					       "", "trustpoint %s is not configured",
+					       job->req.trustpoints[i]);
+				return (size_t)-1;
+			}
+			out[n++] = tp;
+		}
+		return n;
+	}
+	for (size_t i = 0; i < cfg->n_trustpoints && n < max; i++)
+		if (cfg->trustpoints[i].primary)
+			out[n++] = &cfg->trustpoints[i];
+	for (size_t i = 0; i < cfg->n_trustpoints && n < max; i++)
+		if (!cfg->trustpoints[i].primary)
+			out[n++] = &cfg->trustpoints[i];
+	return n;
+}
+
+static int
+stage_select_and_validate(struct verify_job *job)
+{
+	const struct cv_trustpoint *cands[64];
+	struct cv_failure best, f;
+	bool have_best = false;
+	size_t n = candidate_trustpoints(job, cands, CV_ARRAY_LEN(cands), &f);
+
+	if (n == (size_t)-1) {
+		cv_verdict_reject(&job->verdict, &f);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct anchor_ctx ctx;
+
+		anchor_from_trustpoint(&ctx, cands[i]);
+		cv_verdict_trace(&job->verdict, "path", "Trust-Point %s picked up", ctx.name);
+		if (try_anchor(job, &ctx, &f) == 0) {
+			job->anchor = ctx;
+			return 0;
+		}
+		if (failure_better(&f, &best, have_best)) {
+			best = f;
+			have_best = true;
+		}
+	}
+	if (job->req.n_trustpoints == 0 && job->cfg->trustpool.present) {
+		struct anchor_ctx ctx = {"trustpool", NULL, &job->cfg->trustpool.rev,
+					 job->cfg->trustpool.allowed_weak};
+
+		cv_verdict_trace(&job->verdict, "path", "Trustpool picked up");
+		if (try_anchor(job, &ctx, &f) == 0) {
+			job->anchor = ctx;
+			return 0;
+		}
+		if (failure_better(&f, &best, have_best)) {
+			best = f;
+			have_best = true;
+		}
+	}
+	if (!have_best)
+		cv_failure_set(&best, CV_REASON_UNTRUSTED_ISSUER, "no-trustpoint", 0,
+			       cv_cert_subject(job->req.chain.v[0]), "no trustpoint is configured");
+	cv_verdict_reject(&job->verdict, &best);
+	return -1;
+}
+
+/* ---- stage 2: certificate maps (SPEC R31-R40) ---- */
+
+static int
+stage_maps(struct verify_job *job)
+{
+	if (job->anchor.rev->n_matches == 0)
+		return 0;
+	/* Fail closed until certificate-map evaluation is part of the engine. */
+	job_reject(job, CV_REASON_CONFIG_ERROR, "maps-unsupported", -1,
+		   "this build does not evaluate certificate maps; refusing rather than "
+		   "ignoring the configured `match certificate`");
+	return -1;
+}
+
+/* ---- stage 3: revocation in the trustpoint's method order (SPEC R12-R14) ---- */
+
+enum method_result { METHOD_GOOD, METHOD_REVOKED, METHOD_ERROR, METHOD_NONE };
+
+/* Runs one method for one certificate of the path; fills the evidence. */
+static enum method_result
+run_method(struct verify_job *job, size_t index, enum cv_rev_method method)
+{
+	struct cv_evidence *ev =
+		cv_verdict_add_evidence(&job->verdict, (int)index, cv_rev_method_name(method));
+
+	if (method == CV_METHOD_NONE) {
+		if (ev != NULL)
+			cv_strlcpy(ev->outcome, "unchecked-none", sizeof(ev->outcome));
+		return METHOD_NONE;
+	}
+	if (ev != NULL) {
+		cv_strlcpy(ev->outcome, "error", sizeof(ev->outcome));
+		snprintf(ev->error, sizeof(ev->error), "%s checking is not available in this build",
+			 cv_rev_method_name(method));
+	}
+	cv_verdict_trace(&job->verdict, "revocation", "%s: no answer (not available)",
+			 cv_rev_method_name(method));
+	return METHOD_ERROR;
+}
+
+/* O-11: the anchor is trusted; every other certificate of the path is checked. */
+static int
+stage_revocation(struct verify_job *job)
+{
+	const struct cv_rev_policy *rev = job->anchor.rev;
+	struct cv_verdict *v = &job->verdict;
+	bool any_none = false;
+
+	if (job->path.n <= 1) {
+		v->revocation = CV_REVOCATION_NOT_CHECKED;
+		cv_verdict_trace(v, "revocation", "the peer's certificate is a trust anchor");
+		return 0;
+	}
+	for (size_t i = 0; i + 1 < job->path.n; i++) {
+		enum method_result r = METHOD_ERROR;
+
+		for (size_t m = 0; m < rev->n_methods && r == METHOD_ERROR; m++)
+			r = run_method(job, i, rev->methods[m]);
+		if (r == METHOD_REVOKED) {
+			v->revocation = CV_REVOCATION_REVOKED;
+			job_reject(job, CV_REASON_REVOKED, "revoked", (int)i, "certificate is revoked");
+			return -1;
+		}
+		if (r == METHOD_ERROR) {
+			v->revocation = CV_REVOCATION_ERROR;
+			job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered", (int)i,
+				   "no revocation method gave an answer");
+			return -1;
+		}
+		if (r == METHOD_NONE) {
+			any_none = true;
+			cv_verdict_trace(v, "revocation", "cert revocation status unknown.");
+		}
+	}
+	if (any_none) {
+		v->revocation = CV_REVOCATION_UNCHECKED_NONE;
+		v->failed_open = true;
+		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
+	} else {
+		v->revocation = CV_REVOCATION_GOOD;
+	}
+	return 0;
+}
+
+/* ---- stage 4: AAA authorization (SPEC R41-R48) ---- */
+
+static int
+stage_authorization(struct verify_job *job)
+{
+	if (job->anchor.tp == NULL || job->anchor.tp->authz_list == NULL)
+		return 0;
+	cv_verdict_trace(&job->verdict, "aaa", "Anticipate checking AAA list:'%s'",
+			 job->anchor.tp->authz_list);
+	cv_verdict_trace(&job->verdict, "aaa",
+			 "authorization declined by AAA, or AAA server not found.");
+	job_reject(job, CV_REASON_AAA_DENIED, "aaa-unavailable", 0,
+		   "AAA authorization is not available in this build (fail closed)");
+	return -1;
+}
+
+/* ---- the pipeline ---- */
+
+static void
+job_run(struct verify_job *job)
+{
+	if (stage_select_and_validate(job) < 0) {
+		job_finish(job);
+		return;
+	}
+	cv_cert_list_free(&job->req.extra); /* not needed past path building */
+	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
+	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",
+			 job->anchor.name);
+	if (cv_path_to_verdict(&job->path, &job->verdict) < 0) {
+		job_reject(job, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "out of memory");
+		return;
+	}
+	if (job->path.leaf_validity_waived_used)
+		job->verdict.expiry_overridden = true;
+	if (stage_maps(job) < 0 || stage_revocation(job) < 0 || stage_authorization(job) < 0)
+		return;
+	cv_verdict_accept(&job->verdict);
+	job_finish(job);
+}
+
+int
+cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
+		 void *arg)
+{
+	struct verify_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL)
+		return -1;
+	if (request_copy(&job->req, req) < 0) {
+		free(job);
+		return -1;
+	}
+	job->engine = engine;
+	job->cfg = cv_config_ref(engine->cfg);
+	job->done = done;
+	job->done_arg = arg;
+	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
+	engine->stats.requests++;
+	if (job->req.chain.n == 0) {
+		job_reject(job, CV_REASON_CHAIN_INVALID, "empty-chain", -1,
+			   "the request carries no certificate");
+		return 0;
+	}
+	cv_verdict_trace(&job->verdict, "request", "peer certificate %s (serial %s), %zu sent",
+			 cv_cert_subject(job->req.chain.v[0]), cv_cert_serial(job->req.chain.v[0]),
+			 job->req.chain.n);
+	job_run(job);
+	return 0;
+}

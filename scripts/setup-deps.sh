@@ -1,0 +1,29 @@
+#!/bin/sh
+# setup-deps.sh: installs the Debian 12 packages certval needs to build, run and test.
+# Installs only what is missing, so a second run costs a few dpkg queries.
+set -eu
+
+PACKAGES="
+build-essential pkg-config meson ninja-build clang clang-format
+libgnutls28-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
+gnutls-bin openssl python3 slapd ldap-utils util-linux
+"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The tests start their own slapd; the packaged system service is not needed.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet slapd 2>/dev/null; then
+	$SUDO systemctl stop slapd || true
+fi
