@@ -122,6 +122,7 @@ struct cv_rev_policy {
 	size_t n_matches;
 	enum cv_chain_validation chain;
 	char *chain_parent; /* chain-validation continue PARENT */
+	unsigned chain_line; /* line of the chain-validation command, 0 if none */
 };
 
 struct cv_trustpoint {
@@ -145,6 +146,9 @@ struct cv_trustpoint {
 	bool explicit_policy;
 	bool inhibit_policy_mapping;
 	bool inhibit_any_policy;
+	size_t n_inline_certs; /* the last n of ca_certs came from `crypto pki certificate chain` */
+	unsigned ca_cert_line; /* line of ca-certificate, 0 if none */
+	unsigned authz_line;   /* line of authorization list, 0 if none */
 };
 
 struct cv_trustpool {
@@ -154,6 +158,7 @@ struct cv_trustpool {
 	struct cv_cert_list ca_certs;
 	struct cv_rev_policy rev;
 	uint32_t allowed_weak;
+	unsigned line; /* line of `crypto pki trustpool policy` */
 };
 
 /* ---- AAA (D-2): lists, servers and local attribute lists ---- */
@@ -266,5 +271,17 @@ const struct cv_map_entry *cv_config_map_first(const struct cv_config *cfg, cons
 
 const char *cv_rev_method_name(enum cv_rev_method m);       /* "crl", "ocsp", "none" */
 const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ... */
+
+/* Added for the parser and the displays. */
+const char *cv_map_field_name(enum cv_map_field f);     /* "subject-name", ... */
+const char *cv_map_op_name(enum cv_map_op op);          /* "eq", "ne", "co", "nc", "lt", "ge" */
+const char *cv_nonce_policy_name(enum cv_nonce_policy); /* "require", "if-echoed", "disabled" */
+const char *cv_weak_alg_name(uint32_t bit);             /* "sha1", "md5", "dsa", "rsa-1024" */
+
+/* The aaa authorization list / server group / attribute list of that name, or NULL. */
+const struct cv_aaa_list *cv_config_aaa_list(const struct cv_config *cfg, const char *name);
+const struct cv_aaa_server *cv_config_aaa_server(const struct cv_config *cfg, const char *name);
+const struct cv_aaa_attr_list *cv_config_aaa_attr_list(const struct cv_config *cfg,
+                                                       const char *name);
 
 #endif

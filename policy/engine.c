@@ -13,6 +13,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "maps.h"
 
 #define ANCHOR_CHAIN_MAX 8 /* chain-validation continue: parents followed at most */
 #define CANDIDATE_CERTS_MAX 256
@@ -44,6 +45,7 @@ struct verify_job {
 	struct cv_request req;
 	struct cv_verdict verdict;
 	struct anchor_ctx anchor;
+	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
 	struct cv_path path;
 	bool have_path;
 	cv_verify_done_fn done;
@@ -343,7 +345,10 @@ try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failu
 	for (size_t i = 0; i < job->cfg->n_trustpoints; i++)
 		cert_set_add_list(untrusted, &job->cfg->trustpoints[i].ca_certs, 0);
 
+	/* Maps first: `allow expired-certificate` must be known while validating (R38). */
+	cv_map_evaluate(job->cfg, ctx->rev, job->req.chain.v[0], &job->maps);
 	fill_path_params(job, ctx, &params);
+	params.leaf_validity_waived = job->maps.allow_expired;
 	params.anchors = anchors->v;
 	params.n_anchors = anchors->n;
 	params.untrusted = untrusted->v;
@@ -447,16 +452,43 @@ stage_select_and_validate(struct verify_job *job)
 
 /* ---- stage 2: certificate maps (SPEC R31-R40) ---- */
 
+static void
+trace_modifier(struct verify_job *job, enum cv_match_kind kind, const char *what)
+{
+	const struct cv_map_entry *e = job->maps.modifier_match[kind];
+
+	if (e != NULL)
+		cv_verdict_trace(&job->verdict, "map", "certificate map %s seq %u matched: %s",
+				 e->label, e->seq, what);
+}
+
+/*
+ * SPEC R36-R40, O-17, O-19: the ACL is checked on every request, right after path validation
+ * and before any network I/O; the modifiers were evaluated with it.
+ */
 static int
 stage_maps(struct verify_job *job)
 {
-	if (job->anchor.rev->n_matches == 0)
-		return 0;
-	/* Fail closed until certificate-map evaluation is part of the engine. */
-	job_reject(job, CV_REASON_CONFIG_ERROR, "maps-unsupported", -1,
-		   "this build does not evaluate certificate maps; refusing rather than "
-		   "ignoring the configured `match certificate`");
-	return -1;
+	const struct cv_map_outcome *m = &job->maps;
+	struct cv_verdict *v = &job->verdict;
+
+	if (m->acl_configured) {
+		if (m->acl_match == NULL) {
+			cv_verdict_trace(v, "map", "no certificate map matched: %s", m->why);
+			job_reject(job, CV_REASON_NOT_AUTHORIZED, "no-map-matched", 0, m->why);
+			return -1;
+		}
+		cv_strlcpy(v->map_label, m->acl_match->label, sizeof(v->map_label));
+		v->map_seq = (int)m->acl_match->seq;
+		cv_verdict_trace(v, "map", "certificate map %s seq %u matched",
+				 m->acl_match->label, m->acl_match->seq);
+	}
+	if (job->path.leaf_validity_waived_used)
+		trace_modifier(job, CV_MATCH_ALLOW_EXPIRED,
+			       "allow expired-certificate: validity period not enforced");
+	trace_modifier(job, CV_MATCH_SKIP_REVOCATION, "skip revocation-check");
+	trace_modifier(job, CV_MATCH_SKIP_AUTHORIZATION, "skip authorization-check");
+	return 0;
 }
 
 /* ---- stage 3: revocation in the trustpoint's method order (SPEC R12-R14) ---- */
@@ -493,6 +525,15 @@ stage_revocation(struct verify_job *job)
 	struct cv_verdict *v = &job->verdict;
 	bool any_none = false;
 
+	if (job->maps.skip_revocation) {
+		struct cv_evidence *ev = cv_verdict_add_evidence(v, 0, "none");
+
+		if (ev != NULL)
+			cv_strlcpy(ev->outcome, "skipped-by-map", sizeof(ev->outcome));
+		v->revocation = CV_REVOCATION_SKIPPED_BY_MAP;
+		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
+		return 0;
+	}
 	if (job->path.n <= 1) {
 		v->revocation = CV_REVOCATION_NOT_CHECKED;
 		cv_verdict_trace(v, "revocation", "the peer's certificate is a trust anchor");
@@ -536,6 +577,10 @@ stage_authorization(struct verify_job *job)
 {
 	if (job->anchor.tp == NULL || job->anchor.tp->authz_list == NULL)
 		return 0;
+	if (job->maps.skip_authorization) {
+		cv_verdict_trace(&job->verdict, "aaa", "authorization skipped by certificate map");
+		return 0;
+	}
 	cv_verdict_trace(&job->verdict, "aaa", "Anticipate checking AAA list:'%s'",
 			 job->anchor.tp->authz_list);
 	cv_verdict_trace(&job->verdict, "aaa",

@@ -1,0 +1,236 @@
+/* crl.c: an ingested CRL: DER, metadata, serial index and remembered signature checks. */
+#include "crl.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "../common/util.h"
+#include "../validator/crl/crl_verify.h"
+
+#define VERIFIED_KEYS_MAX 4
+
+struct cv_crl {
+	atomic_int refs;
+	uint8_t *der;
+	size_t der_len;
+	struct cv_crl_info info;
+	struct cv_crl_index *index;
+	pthread_mutex_t lock; /* guards verified[] */
+	uint8_t verified[VERIFIED_KEYS_MAX][32];
+	unsigned n_verified;
+};
+
+/* The smallest revoked entry is about 17 octets; this bounds the first allocation. */
+static size_t
+estimate_entries(size_t len)
+{
+	return len / 40;
+}
+
+int
+cv_crl_ingest_owned(uint8_t *der, size_t len, gnutls_x509_crt_t issuer, unsigned verify_flags,
+                    struct cv_crl **out, struct cv_error *err)
+{
+	struct cv_crl *crl;
+
+	*out = NULL;
+	if (len > CV_CRL_MAX_SIZE) {
+		cv_error_set(err, "CRL of %zu bytes exceeds the %u-byte cap", len, CV_CRL_MAX_SIZE);
+		free(der);
+		return -1;
+	}
+	crl = calloc(1, sizeof(*crl));
+	if (crl == NULL) {
+		cv_error_set(err, "out of memory");
+		free(der);
+		return -1;
+	}
+	atomic_init(&crl->refs, 1);
+	pthread_mutex_init(&crl->lock, NULL);
+	crl->der = der;
+	crl->der_len = len;
+	crl->index = cv_crl_index_new(der, len, estimate_entries(len));
+	if (crl->index == NULL) {
+		cv_error_set(err, "out of memory");
+		goto fail;
+	}
+	if (cv_crl_read(der, len, &crl->info, cv_crl_index_add, crl->index, err) < 0) {
+		cv_error_prefix(err, "CRL");
+		goto fail;
+	}
+	if (cv_crl_index_finish(crl->index, err) < 0)
+		goto fail;
+	if (issuer != NULL && cv_crl_verify(crl, issuer, verify_flags, err) < 0)
+		goto fail;
+	*out = crl;
+	return 0;
+fail:
+	cv_crl_free(crl);
+	return -1;
+}
+
+int
+cv_crl_ingest(const uint8_t *der, size_t len, gnutls_x509_crt_t issuer, struct cv_crl **out,
+              struct cv_error *err)
+{
+	uint8_t *copy;
+
+	*out = NULL;
+	if (len > CV_CRL_MAX_SIZE) {
+		cv_error_set(err, "CRL of %zu bytes exceeds the %u-byte cap", len, CV_CRL_MAX_SIZE);
+		return -1;
+	}
+	copy = malloc(len ? len : 1);
+	if (copy == NULL) {
+		cv_error_set(err, "out of memory");
+		return -1;
+	}
+	if (len > 0)
+		memcpy(copy, der, len);
+	return cv_crl_ingest_owned(copy, len, issuer, 0, out, err);
+}
+
+int
+cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+{
+	static const char marker[] = "-----BEGIN X509 CRL-----";
+	gnutls_datum_t in, der = {NULL, 0};
+	uint8_t *copy;
+
+	if (len < sizeof(marker) - 1 || memmem(data, len, marker, sizeof(marker) - 1) == NULL)
+		return cv_crl_ingest(data, len, NULL, out, err);
+	*out = NULL;
+	in.data = (unsigned char *)data;
+	in.size = (unsigned)len;
+	if (len > CV_CRL_MAX_SIZE * 2u || gnutls_pem_base64_decode2("X509 CRL", &in, &der) < 0) {
+		cv_error_set(err, "CRL: malformed PEM");
+		return -1;
+	}
+	copy = malloc(der.size ? der.size : 1);
+	if (copy == NULL) {
+		gnutls_free(der.data);
+		cv_error_set(err, "out of memory");
+		return -1;
+	}
+	memcpy(copy, der.data, der.size);
+	len = der.size;
+	gnutls_free(der.data);
+	return cv_crl_ingest_owned(copy, len, NULL, 0, out, err);
+}
+
+static bool
+key_known(struct cv_crl *crl, const uint8_t id[32])
+{
+	bool known = false;
+
+	pthread_mutex_lock(&crl->lock);
+	for (unsigned i = 0; i < crl->n_verified && !known; i++)
+		known = memcmp(crl->verified[i], id, 32) == 0;
+	pthread_mutex_unlock(&crl->lock);
+	return known;
+}
+
+static void
+remember_key(struct cv_crl *crl, const uint8_t id[32])
+{
+	pthread_mutex_lock(&crl->lock);
+	if (crl->n_verified < VERIFIED_KEYS_MAX)
+		memcpy(crl->verified[crl->n_verified++], id, 32);
+	pthread_mutex_unlock(&crl->lock);
+}
+
+int
+cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flags,
+              struct cv_error *err)
+{
+	uint8_t id[32];
+	bool have_id = cv_crl_signer_key_id(signer, id) == 0;
+	unsigned usage = 0, critical = 0;
+
+	if (have_id && key_known(crl, id)) {
+		/* the key verified before; keyUsage belongs to this certificate, check it again */
+		if (gnutls_x509_crt_get_key_usage(signer, &usage, &critical) >= 0 &&
+		    !(usage & GNUTLS_KEY_CRL_SIGN)) {
+			cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");
+			return -1;
+		}
+		return 0;
+	}
+	if (cv_crl_verify_signature(&crl->info, signer, verify_flags, err) < 0)
+		return -1;
+	if (have_id)
+		remember_key(crl, id);
+	return 0;
+}
+
+bool
+cv_crl_lookup(const struct cv_crl *crl, const uint8_t *cert_issuer, size_t cert_issuer_len,
+              const uint8_t *serial, size_t serial_len, struct cv_crl_entry *out)
+{
+	return cv_crl_index_lookup(crl->index, crl->info.issuer, crl->info.issuer_len, cert_issuer,
+	                           cert_issuer_len, serial, serial_len, out);
+}
+
+const struct cv_crl_info *
+cv_crl_get_info(const struct cv_crl *crl)
+{
+	return &crl->info;
+}
+
+const uint8_t *
+cv_crl_der(const struct cv_crl *crl, size_t *len)
+{
+	*len = crl->der_len;
+	return crl->der;
+}
+
+size_t
+cv_crl_entries(const struct cv_crl *crl)
+{
+	return crl->info.n_entries;
+}
+
+bool
+cv_crl_is_delta(const struct cv_crl *crl)
+{
+	return crl->info.base_crl_number != NULL;
+}
+
+void
+cv_crl_number_hex(const struct cv_crl *crl, char *out, size_t out_len)
+{
+	if (out_len == 0)
+		return;
+	out[0] = '\0';
+	if (crl->info.crl_number == NULL || out_len < 2 * crl->info.crl_number_len + 1)
+		return;
+	cv_hex_encode(crl->info.crl_number, crl->info.crl_number_len, out);
+}
+
+size_t
+cv_crl_memory(const struct cv_crl *crl)
+{
+	return sizeof(*crl) + crl->der_len + (crl->index ? cv_crl_index_memory(crl->index) : 0);
+}
+
+struct cv_crl *
+cv_crl_ref(struct cv_crl *crl)
+{
+	atomic_fetch_add(&crl->refs, 1);
+	return crl;
+}
+
+void
+cv_crl_free(struct cv_crl *crl)
+{
+	if (crl == NULL || atomic_fetch_sub(&crl->refs, 1) != 1)
+		return;
+	cv_crl_index_free(crl->index);
+	pthread_mutex_destroy(&crl->lock);
+	free(crl->der);
+	free(crl);
+}

@@ -1,0 +1,36 @@
+/* ctl.h: the command groups of certvalctl and what they share (exit codes, the socket). */
+#ifndef CV_CTL_H
+#define CV_CTL_H
+
+#include <stdbool.h>
+
+/* Exit status contract (DESIGN.md "Command line contract"). */
+enum {
+	CV_CTL_ACCEPT = 0, /* accepted, or an administrative command succeeded */
+	CV_CTL_REJECT = 1,
+	CV_CTL_USAGE = 2, /* usage or configuration error */
+	CV_CTL_ERROR = 3, /* internal or connection error */
+};
+
+#define CV_CTL_TIMEOUT_MS 60000 /* how long a command waits for the daemon */
+
+struct cv_ctl {
+	const char *socket_path; /* --socket, $CERTVAL_SOCKET or the default */
+};
+
+/* Each command takes its own argv (argv[0] is the command name) and returns the exit status. */
+int cv_ctl_verify(const struct cv_ctl *ctl, int argc, char **argv);
+int cv_ctl_ping(const struct cv_ctl *ctl, int argc, char **argv);
+int cv_ctl_status(const struct cv_ctl *ctl, int argc, char **argv);
+int cv_ctl_reload(const struct cv_ctl *ctl, int argc, char **argv);
+
+/* certvalctl ocsp-check (ctl_ocsp_check.c): checks a stored OCSP response offline. */
+int cv_ctl_ocsp_check(int argc, char **argv);
+
+/* Prints a message to stderr prefixed with "certvalctl: " and returns status. */
+int cv_ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the usage text to stderr and returns CV_CTL_USAGE. */
+int cv_ctl_usage(void);
+
+#endif

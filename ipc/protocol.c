@@ -1,0 +1,342 @@
+/* protocol.c: parsing request lines and building response lines of the socket protocol. */
+#include "protocol.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/clock.h"
+#include "../common/util.h"
+
+static const struct {
+	const char *name;
+	enum cv_proto_op op;
+} ops[] = {
+    {"verify", CV_OP_VERIFY}, {"ping", CV_OP_PING},   {"status", CV_OP_STATUS},
+    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK},
+};
+
+static const char *const code_names[] = {
+    [CV_PROTO_BAD_REQUEST] = "bad-request",   [CV_PROTO_UNKNOWN_OP] = "unknown-op",
+    [CV_PROTO_TOO_LARGE] = "too-large",       [CV_PROTO_FORBIDDEN] = "forbidden",
+    [CV_PROTO_CONFIG_ERROR] = "config-error", [CV_PROTO_INTERNAL] = "internal",
+};
+
+static const struct {
+	const char *name;
+	enum cv_purpose purpose;
+} purposes[] = {
+    {"any", CV_PURPOSE_ANY},
+    {"ike", CV_PURPOSE_IKE},
+    {"server", CV_PURPOSE_TLS_SERVER},
+    {"client", CV_PURPOSE_TLS_CLIENT},
+};
+
+const char *
+cv_proto_code_name(enum cv_proto_code code)
+{
+	if ((size_t)code >= CV_ARRAY_LEN(code_names) || code_names[code] == NULL)
+		return "internal";
+	return code_names[code];
+}
+
+/* A usable id is a string of bounded length or a number. */
+static json_t *
+usable_id(json_t *root)
+{
+	json_t *id = json_object_get(root, "id");
+
+	if (json_is_number(id))
+		return id;
+	if (json_is_string(id) && json_string_length(id) <= CV_PROTO_ID_MAX)
+		return id;
+	return NULL;
+}
+
+int
+cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_proto_code *code,
+               struct cv_error *err)
+{
+	json_error_t jerr;
+	const char *opname;
+	json_t *op;
+
+	memset(msg, 0, sizeof(*msg));
+	*code = CV_PROTO_BAD_REQUEST;
+	msg->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (msg->root == NULL) {
+		cv_error_set(err, "malformed JSON at column %d: %s", jerr.column, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(msg->root)) {
+		cv_error_set(err, "a request must be a JSON object");
+		return -1;
+	}
+	msg->id = usable_id(msg->root);
+	if (msg->id == NULL) {
+		cv_error_set(err, "\"id\" must be a string (at most %d characters) or a number",
+		             CV_PROTO_ID_MAX);
+		return -1;
+	}
+	op = json_object_get(msg->root, "op");
+	opname = json_string_value(op);
+	if (opname == NULL) {
+		cv_error_set(err, "\"op\" must be a string");
+		return -1;
+	}
+	for (size_t i = 0; i < CV_ARRAY_LEN(ops); i++) {
+		if (strcmp(opname, ops[i].name) == 0) {
+			msg->op = ops[i].op;
+			return 0;
+		}
+	}
+	*code = CV_PROTO_UNKNOWN_OP;
+	cv_error_set(err, "unknown operation \"%.64s\"", opname);
+	return -1;
+}
+
+void
+cv_proto_msg_free(struct cv_proto_msg *msg)
+{
+	json_decref(msg->root);
+	msg->root = NULL;
+	msg->id = NULL;
+}
+
+/* Decodes an array of base64 DER certificates into list. */
+static int
+cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list *list,
+           struct cv_error *err)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(arr) || json_array_size(arr) < min ||
+	    json_array_size(arr) > CV_PROTO_CHAIN_MAX) {
+		cv_error_set(err, "\"%s\" must be an array of %zu to %d base64 DER certificates",
+		             field, min, CV_PROTO_CHAIN_MAX);
+		return -1;
+	}
+	json_array_foreach(arr, i, e)
+	{
+		struct cv_cert *cert = NULL;
+		uint8_t *der = NULL;
+		size_t der_len = 0;
+		int rc;
+
+		if (!json_is_string(e) ||
+		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
+		        0) {
+			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
+			return -1;
+		}
+		rc = cv_cert_from_der(der, der_len, &cert, err);
+		free(der);
+		if (rc != 0) {
+			cv_error_prefix(err, "\"%s\"[%zu]", field, i);
+			return -1;
+		}
+		rc = cv_cert_list_push(list, cert);
+		cv_cert_unref(cert);
+		if (rc != 0) {
+			cv_error_set(err, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Copies a string member into dst; absent is fine, wrong type or too long is an error. */
+static int
+copy_str(const json_t *root, const char *field, char *dst, size_t size, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, field);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) >= size ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		cv_error_set(err, "\"%s\" must be a string of at most %zu characters", field,
+		             size - 1);
+		return -1;
+	}
+	cv_strlcpy(dst, json_string_value(v), size);
+	return 0;
+}
+
+static int
+add_trustpoint(struct cv_request *req, const json_t *name, struct cv_error *err)
+{
+	if (!json_is_string(name) || json_string_length(name) == 0 ||
+	    json_string_length(name) >= CV_LABEL_MAX) {
+		cv_error_set(err, "a trustpoint name must be a string of 1 to %d characters",
+		             CV_LABEL_MAX - 1);
+		return -1;
+	}
+	if (req->n_trustpoints == CV_REQUEST_TRUSTPOINTS_MAX) {
+		cv_error_set(err, "at most %d trustpoints", CV_REQUEST_TRUSTPOINTS_MAX);
+		return -1;
+	}
+	cv_strlcpy(req->trustpoints[req->n_trustpoints++], json_string_value(name), CV_LABEL_MAX);
+	return 0;
+}
+
+static int
+trustpoints(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
+	const json_t *one = json_object_get(root, "trustpoint");
+	const json_t *many = json_object_get(root, "trustpoints");
+	size_t i;
+	json_t *e;
+
+	if (one != NULL && many != NULL) {
+		cv_error_set(err, "give \"trustpoint\" or \"trustpoints\", not both");
+		return -1;
+	}
+	if (one != NULL)
+		return add_trustpoint(req, one, err);
+	if (many == NULL)
+		return 0;
+	if (!json_is_array(many)) {
+		cv_error_set(err, "\"trustpoints\" must be an array of names");
+		return -1;
+	}
+	json_array_foreach(many, i, e)
+	{
+		if (add_trustpoint(req, e, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+validation_time(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
+	const json_t *at = json_object_get(root, "at");
+
+	if (at == NULL || json_is_null(at))
+		return 0;
+	if (json_is_integer(at)) {
+		req->at = json_integer_value(at);
+		return 0;
+	}
+	if (json_is_string(at) && cv_time_parse(json_string_value(at), &req->at) == 0)
+		return 0;
+	cv_error_set(err, "\"at\" must be an ISO 8601 time or Unix seconds");
+	return -1;
+}
+
+static int
+purpose(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
+	const char *name = json_string_value(json_object_get(root, "purpose"));
+
+	if (json_object_get(root, "purpose") == NULL)
+		return 0;
+	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(purposes); i++) {
+		if (strcmp(name, purposes[i].name) == 0) {
+			req->purpose = purposes[i].purpose;
+			return 0;
+		}
+	}
+	cv_error_set(err, "\"purpose\" must be \"any\", \"ike\", \"server\" or \"client\"");
+	return -1;
+}
+
+/* Fail closed on a misspelt field rather than silently validating under other rules. */
+static int
+known_fields(const json_t *root, const char *const *names, size_t n, struct cv_error *err)
+{
+	const char *key;
+	json_t *value;
+
+	json_object_foreach((json_t *)root, key, value)
+	{
+		size_t i;
+
+		for (i = 0; i < n && strcmp(key, names[i]) != 0; i++)
+			;
+		if (i == n) {
+			cv_error_set(err, "unknown field \"%.64s\"", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
+	static const char *const fields[] = {
+	    "id",        "op",        "chain",       "extra", "trustpoint", "trustpoints",
+	    "at",        "purpose",   "peer_name",   "peer_addr", "application",
+	};
+	const json_t *extra = json_object_get(root, "extra");
+
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0)
+		return -1;
+	if (json_object_get(root, "chain") == NULL) {
+		cv_error_set(err, "\"chain\" is required");
+		return -1;
+	}
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, err) != 0)
+		return -1;
+	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, err) != 0)
+		return -1;
+	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
+	    purpose(root, req, err) != 0)
+		return -1;
+	if (copy_str(root, "peer_name", req->peer_name, sizeof(req->peer_name), err) != 0 ||
+	    copy_str(root, "peer_addr", req->peer_addr, sizeof(req->peer_addr), err) != 0 ||
+	    copy_str(root, "application", req->application, sizeof(req->application), err) != 0)
+		return -1;
+	return 0;
+}
+
+int
+cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err)
+{
+	static const char *const fields[] = {"id", "op", "offset"};
+	const json_t *v = json_object_get(root, "offset");
+
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0)
+		return -1;
+	if (!json_is_integer(v)) {
+		cv_error_set(err, "\"offset\" must be an integer number of seconds");
+		return -1;
+	}
+	*offset = json_integer_value(v);
+	return 0;
+}
+
+json_t *
+cv_proto_ok(const json_t *id, const char *key, json_t *value)
+{
+	return json_pack("{s:O?, s:b, s:o}", "id", (json_t *)id, "ok", 1, key, value);
+}
+
+json_t *
+cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
+{
+	return json_pack("{s:O?, s:b, s:{s:s, s:s}}", "id", (json_t *)id, "ok", 0, "error",
+	                 "code", cv_proto_code_name(code), "message", message);
+}
+
+char *
+cv_proto_encode(const json_t *response, size_t *len)
+{
+	size_t n = json_dumpb(response, NULL, 0, JSON_COMPACT);
+	char *buf;
+
+	if (n == 0)
+		return NULL;
+	buf = malloc(n + 1);
+	if (buf == NULL)
+		return NULL;
+	if (json_dumpb(response, buf, n, JSON_COMPACT) != n) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\n';
+	*len = n + 1;
+	return buf;
+}

@@ -1,0 +1,70 @@
+/*
+ * protocol.h: the daemon side of the socket protocol (docs/protocol.md): one request per line
+ * of JSON, parsed into an operation and, for verify, a struct cv_request; responses built as
+ * JSON lines.
+ */
+#ifndef CV_PROTOCOL_H
+#define CV_PROTOCOL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "../common/error.h"
+#include "../policy/engine.h"
+
+#define CV_PROTO_CHAIN_MAX 16 /* certificates in "chain" and in "extra" */
+#define CV_PROTO_ID_MAX    256 /* characters of a string id */
+
+enum cv_proto_op {
+	CV_OP_VERIFY,
+	CV_OP_PING,
+	CV_OP_STATUS,
+	CV_OP_RELOAD,
+	CV_OP_CLOCK,
+};
+
+enum cv_proto_code {
+	CV_PROTO_BAD_REQUEST,
+	CV_PROTO_UNKNOWN_OP,
+	CV_PROTO_TOO_LARGE,
+	CV_PROTO_FORBIDDEN,
+	CV_PROTO_CONFIG_ERROR,
+	CV_PROTO_INTERNAL,
+};
+
+/* One parsed request line. */
+struct cv_proto_msg {
+	json_t *root; /* the whole request object (owned) */
+	json_t *id;   /* borrowed from root: a string or number, or NULL (reply with "id": null) */
+	enum cv_proto_op op;
+};
+
+/* "bad-request", "unknown-op", "too-large", "forbidden", "config-error", "internal". */
+const char *cv_proto_code_name(enum cv_proto_code code);
+
+/*
+ * Parses one request line (without its newline). On success returns 0 and fills msg (free
+ * with cv_proto_msg_free). On failure returns -1 with *code and err set; msg->id is then the
+ * request's usable id when it had one (msg->root kept alive for it), else NULL.
+ */
+int cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg,
+                   enum cv_proto_code *code, struct cv_error *err);
+void cv_proto_msg_free(struct cv_proto_msg *msg);
+
+/* Reads the fields of a verify request into req (cv_request_init'ed by the caller). */
+int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
+
+/* Reads the offset of a clock request. */
+int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);
+
+/* {"id":id,"ok":true,key:value}: steals value; id may be NULL. New reference or NULL. */
+json_t *cv_proto_ok(const json_t *id, const char *key, json_t *value);
+
+/* {"id":id,"ok":false,"error":{"code":...,"message":...}}. New reference or NULL. */
+json_t *cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message);
+
+/* The compact text of a response followed by "\n" (malloc'd, caller frees), or NULL. */
+char *cv_proto_encode(const json_t *response, size_t *len);
+
+#endif

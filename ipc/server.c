@@ -1,0 +1,673 @@
+/*
+ * server.c: the daemon's connections: newline framing with a size cap, pipelined requests
+ * answered in any order, deadlines, bounded output, and the dispatch of each operation.
+ *
+ * Lifetimes: a connection owns the requests it has not been answered yet (its pending list);
+ * the server owns every request until the engine has called back. When a connection goes
+ * away its requests are detached (conn = NULL) and their late verdicts are dropped. Code that
+ * may close a connection from inside a callback holds conn->busy so that the memory stays
+ * valid until the outermost caller lets go.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "protocol.h"
+#include "verdict_json.h"
+
+#ifndef CV_VERSION
+#define CV_VERSION "unknown"
+#endif
+
+#define OUTPUT_MAX   (16u << 20) /* pending output of one connection before it is dropped */
+#define INFLIGHT_MAX 256         /* unanswered requests per connection before reading pauses */
+
+struct pending;
+
+struct conn {
+	struct cv_server *srv;
+	struct bufferevent *bev; /* NULL once closed */
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	LIST_HEAD(, pending) pending; /* unanswered requests */
+	size_t n_inflight;
+	unsigned busy; /* callers up the stack still using this struct */
+	bool dead;     /* closed; freed when busy drops to 0 */
+	bool eof;      /* the peer shut down its side: answer what is in flight, then close */
+	bool closing;  /* a final error is queued: close once it is written */
+	bool paused;   /* reading stopped: too many requests in flight */
+	LIST_ENTRY(conn) link;
+};
+
+struct pending {
+	struct cv_server *srv;
+	struct conn *conn; /* NULL once answered or once the connection is gone */
+	json_t *id;
+	struct cv_request req;
+	struct event *deadline;
+	unsigned timeout_ms;
+	bool answered;
+	bool in_engine; /* the engine has not called back yet */
+	LIST_ENTRY(pending) conn_link;
+	LIST_ENTRY(pending) srv_link;
+};
+
+struct cv_server {
+	struct event_base *base;
+	struct cv_engine *engine;
+	struct evconnlistener *listener;
+	char *config_path;
+	char *socket_path;
+	bool test_clock;
+	struct timespec started;
+	LIST_HEAD(, conn) conns;
+	size_t n_conns;
+	LIST_HEAD(, pending) pending;
+};
+
+static void process_input(struct conn *c);
+
+/* ---- connections ---- */
+
+static void
+conn_close(struct conn *c)
+{
+	struct pending *p;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	while ((p = LIST_FIRST(&c->pending)) != NULL) {
+		LIST_REMOVE(p, conn_link);
+		p->conn = NULL;
+		p->answered = true; /* nobody left to answer */
+		event_del(p->deadline);
+		/* still in the engine: freed by its callback (or by cv_server_free) */
+	}
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	LIST_REMOVE(c, link);
+	c->srv->n_conns--;
+	if (c->busy == 0)
+		free(c);
+}
+
+static void
+conn_hold(struct conn *c)
+{
+	c->busy++;
+}
+
+static void
+conn_release(struct conn *c)
+{
+	if (--c->busy == 0 && c->dead)
+		free(c);
+}
+
+/* Closes the connection once nothing more is owed to the peer. */
+static void
+conn_maybe_finish(struct conn *c)
+{
+	if (c->dead || !(c->closing || c->eof))
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	if (c->closing || c->n_inflight == 0)
+		conn_close(c);
+}
+
+static void
+send_json(struct conn *c, const json_t *resp)
+{
+	struct evbuffer *out;
+	size_t len = 0;
+	char *text;
+
+	if (c->dead)
+		return;
+	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+	if (text == NULL) {
+		cv_log_err("out of memory encoding a response; closing the connection");
+		conn_close(c);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_add(out, text, len) != 0 || evbuffer_get_length(out) > OUTPUT_MAX) {
+		cv_log_warning("client pid %ld uid %ld does not read its replies; disconnecting",
+		               (long)c->pid, (long)c->uid);
+		conn_close(c);
+	}
+	free(text);
+}
+
+static void
+send_error(struct conn *c, const json_t *id, enum cv_proto_code code, const char *message)
+{
+	json_t *resp = cv_proto_error(id, code, message);
+
+	cv_log_debug("request from pid %ld: %s: %s", (long)c->pid, cv_proto_code_name(code),
+	             message);
+	send_json(c, resp);
+	json_decref(resp);
+}
+
+static void
+conn_resume(struct conn *c)
+{
+	if (c->dead || !c->paused || c->n_inflight >= INFLIGHT_MAX / 2)
+		return;
+	c->paused = false;
+	if (!c->eof && !c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+	if (c->busy == 1) /* not already inside process_input for this connection */
+		process_input(c);
+}
+
+/* ---- requests in flight ---- */
+
+static void
+pending_maybe_free(struct pending *p)
+{
+	if (p->in_engine || !p->answered || p->conn != NULL)
+		return;
+	LIST_REMOVE(p, srv_link);
+	cv_request_free(&p->req);
+	json_decref(p->id);
+	event_free(p->deadline);
+	free(p);
+}
+
+/* Sends the one reply of a request (resp may be NULL: out of memory) and detaches it. */
+static void
+pending_answer(struct pending *p, const json_t *resp)
+{
+	struct conn *c = p->conn;
+
+	if (p->answered)
+		return;
+	p->answered = true;
+	event_del(p->deadline);
+	if (c == NULL)
+		return;
+	LIST_REMOVE(p, conn_link);
+	p->conn = NULL;
+	c->n_inflight--;
+	conn_hold(c);
+	send_json(c, resp);
+	conn_resume(c);
+	conn_maybe_finish(c);
+	conn_release(c);
+}
+
+static void
+verify_done(const struct cv_verdict *verdict, void *arg)
+{
+	struct pending *p = arg;
+
+	p->in_engine = false;
+	if (!p->answered) {
+		json_t *v = cv_verdict_to_json(verdict);
+		json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
+
+		pending_answer(p, resp);
+		json_decref(resp);
+	}
+	pending_maybe_free(p);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *p = arg;
+	struct cv_verdict v;
+	struct cv_failure f;
+	json_t *vj, *resp;
+
+	cv_verdict_init(&v, p->req.at != CV_TIME_NONE ? p->req.at : cv_engine_now(p->srv->engine));
+	cv_failure_set(&f, CV_REASON_INTERNAL_ERROR, "deadline-exceeded", -1, NULL,
+	               "deadline exceeded: no verdict within %u ms", p->timeout_ms);
+	cv_verdict_reject(&v, &f);
+	vj = cv_verdict_to_json(&v);
+	cv_verdict_free(&v);
+	resp = vj != NULL ? cv_proto_ok(p->id, "verdict", vj) : NULL;
+	cv_log_warning("request from pid %ld: deadline of %u ms exceeded",
+	               p->conn != NULL ? (long)p->conn->pid : -1L, p->timeout_ms);
+	pending_answer(p, resp);
+	json_decref(resp);
+	pending_maybe_free(p);
+}
+
+static void
+start_verify(struct conn *c, const struct cv_proto_msg *msg)
+{
+	struct cv_server *srv = c->srv;
+	struct cv_error err = {""};
+	struct pending *p;
+	struct timeval tv;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
+		return;
+	}
+	cv_request_init(&p->req);
+	p->srv = srv;
+	p->deadline = evtimer_new(srv->base, deadline_cb, p);
+	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0) {
+		send_error(c, msg->id, p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
+		           p->deadline == NULL ? "out of memory" : err.msg);
+		if (p->deadline != NULL)
+			event_free(p->deadline);
+		cv_request_free(&p->req);
+		free(p);
+		return;
+	}
+	p->id = json_incref(msg->id);
+	p->conn = c;
+	LIST_INSERT_HEAD(&c->pending, p, conn_link);
+	LIST_INSERT_HEAD(&srv->pending, p, srv_link);
+	c->n_inflight++;
+	p->timeout_ms = cv_engine_config(srv->engine)->request_timeout_ms;
+	tv.tv_sec = p->timeout_ms / 1000;
+	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
+	evtimer_add(p->deadline, &tv);
+	p->in_engine = true;
+	/* The callback may run before cv_engine_verify returns and free p: do not touch it. */
+	if (cv_engine_verify(srv->engine, &p->req, verify_done, p) != 0) {
+		json_t *resp = cv_proto_error(p->id, CV_PROTO_INTERNAL,
+		                              "the engine could not start the verification");
+
+		p->in_engine = false;
+		pending_answer(p, resp);
+		json_decref(resp);
+		pending_maybe_free(p);
+	}
+}
+
+/* ---- administrative operations ---- */
+
+static json_t *
+stats_json(const struct cv_engine *engine)
+{
+	struct cv_engine_stats st;
+	json_t *by_reason = json_object();
+
+	cv_engine_get_stats(engine, &st);
+	for (int r = CV_REASON_NONE + 1; by_reason != NULL && r <= CV_REASON_INTERNAL_ERROR; r++)
+		json_object_set_new(by_reason, cv_reason_name((enum cv_reason)r),
+		                    json_integer((json_int_t)st.reasons[r]));
+	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "requests", (json_int_t)st.requests,
+	                 "accepted", (json_int_t)st.accepted, "rejected", (json_int_t)st.rejected,
+	                 "failed_open", (json_int_t)st.failed_open, "by_reason", by_reason);
+}
+
+static json_t *
+status_json(const struct cv_server *srv)
+{
+	const struct cv_config *cfg = cv_engine_config(srv->engine);
+	json_t *tps = json_array();
+	struct timespec now;
+
+	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
+		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
+	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config",
+	                 srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
+	                 "trustpoints", tps, "stats", stats_json(srv->engine), "connections",
+	                 (json_int_t)srv->n_conns);
+}
+
+static int
+reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
+{
+	struct cv_config *cfg = NULL;
+
+	if (cv_config_load(srv->config_path, &cfg, err) != 0) {
+		cv_log_err("reload failed, keeping the running configuration: %s", err->msg);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_warnings; i++) {
+		char line[320];
+
+		snprintf(line, sizeof(line), "%s:%u: %s", srv->config_path, cfg->warnings[i].line,
+		         cfg->warnings[i].text);
+		cv_log_warning("%s", line);
+		if (warnings != NULL)
+			json_array_append_new(warnings, json_string(line));
+	}
+	if (cfg->socket_path != NULL && strcmp(cfg->socket_path, srv->socket_path) != 0)
+		cv_log_notice("socket path changes take effect at restart (still %s)",
+		              srv->socket_path);
+	cv_engine_set_config(srv->engine, cfg);
+	cv_config_unref(cfg);
+	cv_log_notice("configuration reloaded from %s", srv->config_path);
+	return 0;
+}
+
+int
+cv_server_reload(struct cv_server *srv, struct cv_error *err)
+{
+	return reload_config(srv, NULL, err);
+}
+
+static void
+op_reload(struct conn *c, const json_t *id)
+{
+	struct cv_error err = {""};
+	json_t *warnings = json_array();
+	json_t *resp;
+
+	if (reload_config(c->srv, warnings, &err) != 0) {
+		json_decref(warnings);
+		send_error(c, id, CV_PROTO_CONFIG_ERROR, err.msg);
+		return;
+	}
+	resp = cv_proto_ok(id, "reload",
+	                   json_pack("{s:s, s:o}", "config", c->srv->config_path, "warnings",
+	                             warnings));
+	send_json(c, resp);
+	json_decref(resp);
+}
+
+static void
+op_clock(struct conn *c, const json_t *root, const json_t *id)
+{
+	struct cv_error err = {""};
+	int64_t offset;
+	json_t *resp;
+
+	if (cv_proto_clock_offset(root, &offset, &err) != 0) {
+		send_error(c, id, CV_PROTO_BAD_REQUEST, err.msg);
+		return;
+	}
+	cv_engine_set_clock_offset(c->srv->engine, offset);
+	cv_log_notice("clock offset set to %lld s by pid %ld", (long long)offset, (long)c->pid);
+	resp = cv_proto_ok(id, "clock",
+	                   json_pack("{s:I, s:o}", "offset", (json_int_t)offset, "now",
+	                             cv_json_time(cv_engine_now(c->srv->engine))));
+	send_json(c, resp);
+	json_decref(resp);
+}
+
+static void
+dispatch(struct conn *c, const struct cv_proto_msg *msg)
+{
+	const struct cv_config *cfg = cv_engine_config(c->srv->engine);
+	json_t *resp;
+
+	switch (msg->op) {
+	case CV_OP_VERIFY:
+		start_verify(c, msg);
+		return;
+	case CV_OP_PING:
+		resp = cv_proto_ok(msg->id, "pong", json_pack("{s:s}", "version", CV_VERSION));
+		send_json(c, resp);
+		json_decref(resp);
+		return;
+	default:
+		break;
+	}
+	if (msg->op == CV_OP_CLOCK && !c->srv->test_clock) {
+		send_error(c, msg->id, CV_PROTO_FORBIDDEN,
+		           "the clock operation needs certvald --test-clock");
+		return;
+	}
+	if (!cv_server_peer_is_admin(c->uid, c->gid, cfg->admin_group)) {
+		cv_log_notice("administrative request refused for uid %ld pid %ld", (long)c->uid,
+		              (long)c->pid);
+		send_error(c, msg->id, CV_PROTO_FORBIDDEN,
+		           "administrative operations need root, the daemon's user or the admin "
+		           "group");
+		return;
+	}
+	switch (msg->op) {
+	case CV_OP_STATUS:
+		resp = cv_proto_ok(msg->id, "status", status_json(c->srv));
+		send_json(c, resp);
+		json_decref(resp);
+		break;
+	case CV_OP_RELOAD:
+		op_reload(c, msg->id);
+		break;
+	case CV_OP_CLOCK:
+		op_clock(c, msg->root, msg->id);
+		break;
+	default:
+		send_error(c, msg->id, CV_PROTO_INTERNAL, "unhandled operation");
+		break;
+	}
+}
+
+static void
+handle_line(struct conn *c, const char *line, size_t len)
+{
+	struct cv_error err = {""};
+	struct cv_proto_msg msg;
+	enum cv_proto_code code;
+
+	if (cv_proto_parse(line, len, &msg, &code, &err) != 0)
+		send_error(c, msg.id, code, err.msg);
+	else
+		dispatch(c, &msg);
+	cv_proto_msg_free(&msg);
+}
+
+/* The line cannot be framed: say so and close. */
+static void
+too_large(struct conn *c, size_t max)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "request longer than %zu bytes; closing the connection", max);
+	send_error(c, NULL, CV_PROTO_TOO_LARGE, msg);
+	if (c->dead)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev), (size_t)-1);
+}
+
+static void
+process_input(struct conn *c)
+{
+	size_t max = cv_engine_config(c->srv->engine)->max_request_bytes;
+
+	conn_hold(c);
+	while (!c->dead && !c->closing && c->n_inflight < INFLIGHT_MAX) {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		size_t eol_len = 0, len;
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		char *line;
+
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > max)
+				too_large(c, max);
+			break;
+		}
+		len = (size_t)eol.pos;
+		if (len > max) {
+			too_large(c, max);
+			break;
+		}
+		line = malloc(len + 1);
+		if (line == NULL) {
+			conn_close(c);
+			break;
+		}
+		evbuffer_remove(in, line, len);
+		evbuffer_drain(in, eol_len);
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len > 0)
+			handle_line(c, line, len);
+		free(line);
+	}
+	if (!c->dead && c->n_inflight >= INFLIGHT_MAX && !c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	conn_maybe_finish(c);
+	conn_release(c);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	process_input(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	conn_maybe_finish(arg);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_ERROR) {
+		conn_close(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		c->eof = true;
+		bufferevent_disable(c->bev, EV_READ);
+		conn_maybe_finish(c);
+	}
+}
+
+static void
+accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa, int socklen,
+          void *arg)
+{
+	struct cv_server *srv = arg;
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	struct conn *c;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
+		cv_log_warning("SO_PEERCRED: %s; refusing the connection", strerror(errno));
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->srv = srv;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	LIST_INIT(&c->pending);
+	LIST_INSERT_HEAD(&srv->conns, c, link);
+	srv->n_conns++;
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	cv_log_debug("connection from pid %ld uid %ld gid %ld", (long)c->pid, (long)c->uid,
+	             (long)c->gid);
+}
+
+static void
+accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	cv_log_warning("accept: %s", strerror(errno));
+}
+
+struct cv_server *
+cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
+              const struct cv_server_opts *opts, struct cv_error *err)
+{
+	struct cv_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL) {
+		cv_error_set(err, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	srv->base = base;
+	srv->engine = engine;
+	srv->test_clock = opts->test_clock;
+	LIST_INIT(&srv->conns);
+	LIST_INIT(&srv->pending);
+	clock_gettime(CLOCK_MONOTONIC, &srv->started);
+	srv->config_path = strdup(opts->config_path);
+	srv->socket_path = strdup(opts->socket_path);
+	if (srv->config_path == NULL || srv->socket_path == NULL) {
+		cv_error_set(err, "out of memory");
+		close(fd);
+		goto fail;
+	}
+	srv->listener = evconnlistener_new(base, accept_cb, srv,
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (srv->listener == NULL) {
+		cv_error_set(err, "cannot listen on %s", opts->socket_path);
+		close(fd);
+		goto fail;
+	}
+	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	return srv;
+fail:
+	cv_server_free(srv);
+	return NULL;
+}
+
+void
+cv_server_close(struct cv_server *srv)
+{
+	struct conn *c;
+
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+		if (unlink(srv->socket_path) != 0 && errno != ENOENT)
+			cv_log_warning("unlink %s: %s", srv->socket_path, strerror(errno));
+	}
+	while ((c = LIST_FIRST(&srv->conns)) != NULL)
+		conn_close(c);
+}
+
+void
+cv_server_free(struct cv_server *srv)
+{
+	struct pending *p;
+
+	if (srv == NULL)
+		return;
+	cv_server_close(srv);
+	while ((p = LIST_FIRST(&srv->pending)) != NULL) {
+		/* the engine is gone: it will never call back */
+		p->in_engine = false;
+		p->answered = true;
+		p->conn = NULL;
+		pending_maybe_free(p);
+	}
+	free(srv->config_path);
+	free(srv->socket_path);
+	free(srv);
+}

@@ -1,0 +1,20 @@
+/* verdict_json.h: the one place where a verdict becomes JSON (daemon replies, certvalctl --json). */
+#ifndef CV_VERDICT_JSON_H
+#define CV_VERDICT_JSON_H
+
+#include <jansson.h>
+
+#include "../common/verdict.h"
+
+/*
+ * Returns a new JSON object (one reference, the caller owns it) holding every field of the
+ * verdict: decision, reason, detail, message, cert_index, cert_subject, at, trustpoint, map,
+ * revocation, failed_open, expiry_overridden, aaa_username, path, evidence, trace,
+ * trace_dropped. Times are ISO 8601 UTC strings or null. NULL when out of memory.
+ */
+json_t *cv_verdict_to_json(const struct cv_verdict *v);
+
+/* ISO 8601 text of t as a JSON string, or JSON null for CV_TIME_NONE (new reference). */
+json_t *cv_json_time(cv_time t);
+
+#endif

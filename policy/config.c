@@ -1,0 +1,340 @@
+/* config.c: the configuration model: creation with defaults, reference counting, lookups, free. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "config.h"
+#include "config_impl.h"
+
+#define CONFIG_FILE_MAX (8u << 20) /* a configuration file larger than 8 MiB is refused */
+
+const char *const cfg_weak_names[4] = {"sha1", "md5", "dsa", "rsa-1024"};
+/* The bits of enum cv_weak_alg (validator/path.h), in the order of cfg_weak_names. */
+const uint32_t cfg_weak_bits[4] = {1u << 0, 1u << 1, 1u << 2, 1u << 3};
+
+void *
+cv_config_grow(void *array, size_t *n, size_t elsize)
+{
+	char *v = realloc(array, (*n + 1) * elsize);
+
+	if (v == NULL)
+		return NULL;
+	memset(v + *n * elsize, 0, elsize);
+	(*n)++;
+	return v;
+}
+
+void
+cv_rev_policy_init(struct cv_rev_policy *rev)
+{
+	memset(rev, 0, sizeof(*rev));
+	rev->methods[0] = CV_METHOD_CRL;
+	rev->n_methods = 1;
+	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
+	rev->nonce = CV_NONCE_REQUIRE;
+	rev->nonce_length = 16;
+	rev->chain = CV_CHAIN_STOP;
+}
+
+void
+cv_trustpoint_init(struct cv_trustpoint *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	cv_rev_policy_init(&tp->rev);
+	tp->authz_username = CV_SUBJ_ALL;
+}
+
+struct cv_config *
+cv_config_new(const char *path)
+{
+	struct cv_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	cfg->refs = 1;
+	cfg->path = strdup(path != NULL ? path : "<adhoc>");
+	cfg->socket_path = strdup("/run/certval/certvald.sock");
+	cfg->socket_mode = 0660;
+	cfg->max_request_bytes = 1u << 20;
+	cfg->request_timeout_ms = 30000;
+	cfg->crl_max_bytes = 64u << 20;
+	cfg->ocsp_max_bytes = 64u << 10;
+	cfg->fetch_timeout_ms = 10000;
+	cfg->fetch_retry_after_s = 10;
+	cv_rev_policy_init(&cfg->trustpool.rev);
+	if (cfg->path == NULL || cfg->socket_path == NULL) {
+		cv_config_unref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void
+cv_config_warn(struct cv_config *cfg, unsigned line, const char *fmt, ...)
+{
+	struct cv_config_warning *w;
+	va_list ap;
+
+	w = cv_config_grow(cfg->warnings, &cfg->n_warnings, sizeof(*w));
+	if (w == NULL)
+		return; /* a warning lost to memory exhaustion is not worth failing the load */
+	cfg->warnings = w;
+	w = &cfg->warnings[cfg->n_warnings - 1];
+	w->line = line;
+	va_start(ap, fmt);
+	vsnprintf(w->text, sizeof(w->text), fmt, ap);
+	va_end(ap);
+}
+
+static void
+free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+rev_policy_free(struct cv_rev_policy *rev)
+{
+	free(rev->crl_query_url);
+	free_strings(rev->crl_files, rev->n_crl_files);
+	free(rev->ocsp_url);
+	for (size_t i = 0; i < rev->n_matches; i++) {
+		struct cv_match_rule *m = &rev->matches[i];
+
+		free(m->label);
+		free(m->cdp);
+		free(m->ocsp_url);
+		for (size_t j = 0; j < m->n_ocsp_trustpoints; j++)
+			free(m->ocsp_trustpoints[j]);
+	}
+	free(rev->matches);
+	free(rev->chain_parent);
+}
+
+static void
+trustpoint_free(struct cv_trustpoint *tp)
+{
+	free(tp->name);
+	free(tp->ca_cert_path);
+	cv_cert_list_free(&tp->ca_certs);
+	free(tp->fingerprint);
+	rev_policy_free(&tp->rev);
+	free(tp->authz_list);
+	free(tp->source_interface);
+	free(tp->vrf);
+	free_strings(tp->policies, tp->n_policies);
+}
+
+static void
+config_free(struct cv_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->socket_path);
+	free(cfg->admin_group);
+	free(cfg->cache_dir);
+	free(cfg->fetch_proxy);
+	free(cfg->tz_name);
+	for (size_t i = 0; i < cfg->n_trustpoints; i++)
+		trustpoint_free(&cfg->trustpoints[i]);
+	free(cfg->trustpoints);
+	for (size_t i = 0; i < cfg->n_maps; i++) {
+		for (size_t j = 0; j < cfg->maps[i].n_lines; j++)
+			free(cfg->maps[i].lines[j].value);
+		free(cfg->maps[i].lines);
+		free(cfg->maps[i].label);
+	}
+	free(cfg->maps);
+	free_strings(cfg->trustpool.bundle_paths, cfg->trustpool.n_bundle_paths);
+	cv_cert_list_free(&cfg->trustpool.ca_certs);
+	rev_policy_free(&cfg->trustpool.rev);
+	for (size_t i = 0; i < cfg->n_aaa_lists; i++) {
+		free(cfg->aaa_lists[i].name);
+		for (size_t j = 0; j < cfg->aaa_lists[i].n_methods; j++)
+			free(cfg->aaa_lists[i].methods[j].group);
+	}
+	free(cfg->aaa_lists);
+	for (size_t i = 0; i < cfg->n_aaa_servers; i++) {
+		struct cv_aaa_server *s = &cfg->aaa_servers[i];
+
+		free(s->name);
+		free(s->address);
+		free(s->secret);
+		free(s->base_dn);
+		free(s->attribute);
+	}
+	free(cfg->aaa_servers);
+	for (size_t i = 0; i < cfg->n_aaa_attr_lists; i++) {
+		struct cv_aaa_attr_list *l = &cfg->aaa_attr_lists[i];
+
+		for (size_t j = 0; j < l->n_attrs; j++) {
+			free(l->attrs[j].type);
+			free(l->attrs[j].value);
+		}
+		free(l->attrs);
+		free(l->name);
+	}
+	free(cfg->aaa_attr_lists);
+	free(cfg->warnings);
+	free(cfg);
+}
+
+struct cv_config *
+cv_config_ref(struct cv_config *cfg)
+{
+	if (cfg != NULL)
+		__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+void
+cv_config_unref(struct cv_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (__atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		config_free(cfg);
+}
+
+int
+cv_config_load(const char *path, struct cv_config **out, struct cv_error *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (cv_read_file(path, CONFIG_FILE_MAX, &data, &len, err) < 0)
+		return -1;
+	rc = cv_config_parse(path, (const char *)data, len, out, err);
+	free(data);
+	return rc;
+}
+
+const struct cv_trustpoint *
+cv_config_trustpoint(const struct cv_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_trustpoints; i++)
+		if (strcmp(cfg->trustpoints[i].name, name) == 0)
+			return &cfg->trustpoints[i];
+	return NULL;
+}
+
+const struct cv_map_entry *
+cv_config_map_first(const struct cv_config *cfg, const char *label, size_t *count)
+{
+	size_t i = 0, n = 0;
+
+	while (i < cfg->n_maps && strcmp(cfg->maps[i].label, label) != 0)
+		i++;
+	while (i + n < cfg->n_maps && strcmp(cfg->maps[i + n].label, label) == 0)
+		n++;
+	if (count != NULL)
+		*count = n;
+	return n > 0 ? &cfg->maps[i] : NULL;
+}
+
+const struct cv_aaa_list *
+cv_config_aaa_list(const struct cv_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_aaa_lists; i++)
+		if (strcmp(cfg->aaa_lists[i].name, name) == 0)
+			return &cfg->aaa_lists[i];
+	return NULL;
+}
+
+const struct cv_aaa_server *
+cv_config_aaa_server(const struct cv_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_aaa_servers; i++)
+		if (strcmp(cfg->aaa_servers[i].name, name) == 0)
+			return &cfg->aaa_servers[i];
+	return NULL;
+}
+
+const struct cv_aaa_attr_list *
+cv_config_aaa_attr_list(const struct cv_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_aaa_attr_lists; i++)
+		if (strcmp(cfg->aaa_attr_lists[i].name, name) == 0)
+			return &cfg->aaa_attr_lists[i];
+	return NULL;
+}
+
+const char *
+cv_rev_method_name(enum cv_rev_method m)
+{
+	switch (m) {
+	case CV_METHOD_CRL:
+		return "crl";
+	case CV_METHOD_OCSP:
+		return "ocsp";
+	case CV_METHOD_NONE:
+		return "none";
+	}
+	return "?";
+}
+
+static const char *const subject_field_names[] = {
+    "all",          "commonname",         "country",    "email",        "ipaddress",
+    "locality",     "organization",       "organizationalunit",         "postalcode",
+    "serialnumber", "state",              "streetaddress",              "title",
+    "unstructuredname",
+};
+
+const char *
+cv_subject_field_name(enum cv_subject_field f)
+{
+	if ((size_t)f < CV_ARRAY_LEN(subject_field_names))
+		return subject_field_names[f];
+	return "?";
+}
+
+static const char *const map_field_names[] = {
+    "alt-subject-name", "expires-on",   "issuer-name",
+    "name",             "serial-number", "subject-name",
+    "unstructured-subject-name",         "valid-start",
+};
+
+const char *
+cv_map_field_name(enum cv_map_field f)
+{
+	if ((size_t)f < CV_ARRAY_LEN(map_field_names))
+		return map_field_names[f];
+	return "?";
+}
+
+const char *
+cv_map_op_name(enum cv_map_op op)
+{
+	static const char *const names[] = {"eq", "ne", "co", "nc", "lt", "ge"};
+
+	if ((size_t)op < CV_ARRAY_LEN(names))
+		return names[op];
+	return "?";
+}
+
+const char *
+cv_nonce_policy_name(enum cv_nonce_policy n)
+{
+	switch (n) {
+	case CV_NONCE_REQUIRE:
+		return "require";
+	case CV_NONCE_IF_ECHOED:
+		return "if-echoed";
+	case CV_NONCE_DISABLED:
+		return "disabled";
+	}
+	return "?";
+}
+
+const char *
+cv_weak_alg_name(uint32_t bit)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(cfg_weak_bits); i++)
+		if (cfg_weak_bits[i] == bit)
+			return cfg_weak_names[i];
+	return "?";
+}

@@ -1,0 +1,124 @@
+/* config_impl.h: internals shared by the configuration parser, checker and dumper (not public). */
+#ifndef CV_CONFIG_IMPL_H
+#define CV_CONFIG_IMPL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+#define CFG_WORDS_MAX 5 /* keywords of the longest command */
+
+/* What a table entry does with its arguments. */
+enum cfg_kind {
+	CFG_STR,    /* one argument stored as char * at off (replacing any earlier value) */
+	CFG_TEXT,   /* the remaining arguments joined by single spaces, stored like CFG_STR */
+	CFG_UINT,   /* unsigned at off, written value times scale, in min..max */
+	CFG_SIZE,   /* size_t at off, in min..max */
+	CFG_FLAG,   /* bool at off set to true; no argument */
+	CFG_FUNC,   /* the handler does everything */
+	CFG_IGNORE, /* enrollment-only command: accepted with a warning (SPEC O-25) */
+};
+
+/* Checks applied to CFG_STR values. */
+enum cfg_check {
+	CFG_ANY,
+	CFG_PATH,      /* an input file: resolved against the configuration's directory */
+	CFG_URL_HTTP,  /* http:// or https:// */
+	CFG_URL_LDAP,  /* ldap:// */
+	CFG_URL_LDAPS, /* ldap:// or ldaps:// */
+	CFG_URL_PROXY, /* http://, https://, socks4://, socks5:// */
+};
+
+#define CFG_LEGACY 0x1u /* accepted but never dumped: another entry shows the value */
+
+struct cfg_parser;
+struct cfg_cmd;
+
+typedef int (*cfg_handler)(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj,
+                           char **argv, size_t argc);
+typedef void (*cfg_dumper)(FILE *out, const struct cfg_cmd *cmd, const void *obj,
+                           const char *indent);
+
+struct cfg_cmd {
+	const char *w[CFG_WORDS_MAX]; /* keywords, NULL-terminated */
+	const char *syntax;           /* arguments as shown in messages, "" for none */
+	enum cfg_kind kind;
+	size_t off; /* field offset inside the mode's object */
+	enum cfg_check check;
+	unsigned long long min, max, def; /* CFG_UINT, CFG_SIZE: range and default, as written */
+	unsigned scale;                   /* CFG_UINT: stored value = written value * scale */
+	const char *sdef;                 /* CFG_STR: the default (not dumped) */
+	size_t min_args, max_args;        /* CFG_FUNC, CFG_IGNORE, CFG_TEXT */
+	cfg_handler fn;
+	cfg_dumper dump; /* CFG_FUNC: writes the running configuration of this command */
+	unsigned flags;
+};
+
+/* One configuration mode: its name in messages and its command table. */
+struct cfg_mode {
+	const char *name;
+	const struct cfg_cmd *cmds;
+	size_t n_cmds;
+};
+
+extern const struct cfg_mode cfg_mode_global, cfg_mode_trustpoint, cfg_mode_trustpool,
+    cfg_mode_map, cfg_mode_attr_list, cfg_mode_radius, cfg_mode_ldap;
+
+/* A `crypto pki certificate chain NAME` block, attached to its trustpoint after parsing. */
+struct cfg_chain {
+	char *name;
+	unsigned line;
+	struct cv_cert_list certs;
+};
+
+/* config.c */
+struct cv_config *cv_config_new(const char *path);
+void cv_config_warn(struct cv_config *cfg, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void *cv_config_grow(void *array, size_t *n, size_t elsize); /* appends one zeroed element */
+void cv_rev_policy_init(struct cv_rev_policy *rev);
+void cv_trustpoint_init(struct cv_trustpoint *tp);
+
+/* config_check.c: cross references and certificates; err as "NAME:LINE: ..." */
+int cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chains,
+                    size_t n_chains, struct cv_error *err);
+
+/* config_dump.c */
+void cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const char *indent);
+void cfg_dump_line(FILE *out, const char *indent, const char *const *words, size_t n_words,
+                   const char *const *args, size_t n_args);
+void cfg_dump_str_field(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_socket_mode(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_timezone(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_radius(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_ldap(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_attr_lists(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_aaa_lists(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_maps(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_trustpoints(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_chains(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_trustpool(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_fingerprint(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_primary(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_revcheck(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_crl_files(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_crl_cache(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_disable_nonce(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_nonce_if_echoed(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_matches(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_chain_validation(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_authz_username(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_weak(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_policies(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_bundles(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_radius_server(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_attrs(FILE *, const struct cfg_cmd *, const void *, const char *);
+
+/* Names of enumerations used by the parser and the dumper. */
+extern const char *const cfg_weak_names[4];
+extern const uint32_t cfg_weak_bits[4];
+
+#endif

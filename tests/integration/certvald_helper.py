@@ -1,0 +1,170 @@
+"""certvald_helper.py: start a real certvald on a temporary socket and talk to it.
+
+Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (ipc/certvald,
+ipc/certvalctl); test PKIs from tests/support/testpki.py.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+
+import testpki  # noqa: E402
+
+BUILD_DIR = os.environ.get("CERTVAL_BUILD_DIR",
+                           os.path.join(HERE, "..", "..", "build"))
+CERTVALD = os.path.join(BUILD_DIR, "ipc", "certvald")
+CERTVALCTL = os.path.join(BUILD_DIR, "ipc", "certvalctl")
+
+
+def make_tmpdir(prefix):
+    """A temporary directory other users can traverse (tests run clients as nobody)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    return d
+
+
+def config_text(sock, trustpoints, extra_global=""):
+    """A configuration: global settings, then one trustpoint per (name, ca_path, lines)."""
+    out = ["socket %s" % sock, "socket-mode 0666", "admin-group nogroup",
+           "max-request-bytes 16384", "request-timeout 5"]
+    if extra_global:
+        out.append(extra_global)
+    for name, ca, lines in trustpoints:
+        out.append("crypto pki trustpoint %s" % name)
+        out.append(" ca-certificate %s" % ca)
+        out += [" " + line for line in lines]
+    return "\n".join(out) + "\n"
+
+
+class Daemon:
+    """A certvald process in the foreground on its own socket and configuration file."""
+
+    def __init__(self, directory, config, args=("--test-clock",)):
+        self.dir = directory
+        self.sock = os.path.join(directory, "certvald.sock")
+        self.conf = os.path.join(directory, "certvald.conf")
+        self.log = os.path.join(directory, "certvald.log")
+        self.args = list(args)
+        self.proc = None
+        self.write_config(config)
+
+    def write_config(self, text):
+        tmp = self.conf + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.conf)
+
+    def start(self, timeout=20):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([CERTVALD, "-f", "-d", "-c", self.conf, "-s", self.sock]
+                                     + self.args, stdout=logf, stderr=logf)
+        logf.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                rc, self.proc = self.proc.returncode, None
+                raise RuntimeError("certvald exited with %d:\n%s" % (rc, self.log_text()))
+            try:
+                self.call({"op": "ping"})
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("certvald did not start:\n" + self.log_text())
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; returns the exit status (0 expected, ASan leaks make it not)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = "timeout"
+        self.proc = None
+        return rc
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def connect(self, timeout=30):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(timeout)
+            s.connect(self.sock)
+        except OSError:
+            s.close()
+            raise
+        return s
+
+    def call(self, obj, timeout=30):
+        """One request on a fresh connection; returns the decoded response."""
+        with self.connect(timeout) as s:
+            s.sendall((json.dumps(obj) + "\n").encode())
+            return read_responses(s, 1)[0]
+
+    def ctl(self, *args, user=None, input=None):
+        """Runs certvalctl against this daemon; user=(uid, gid) runs it through setpriv."""
+        return run_ctl(["--socket", self.sock] + list(args), user=user)
+
+
+def run_ctl(args, user=None):
+    cmd = [CERTVALCTL] + list(args)
+    if user is not None:
+        uid, gid = user
+        cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+class LineReader:
+    """Reads newline-delimited JSON from a socket."""
+
+    def __init__(self, s):
+        self.s = s
+        self.buf = b""
+
+    def read(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+
+def read_responses(s, n):
+    r = LineReader(s)
+    return [r.read() for _ in range(n)]
+
+
+def recv_all(s):
+    """Everything until the peer closes (raises socket.timeout if it does not)."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def cleanup(directory):
+    shutil.rmtree(directory, ignore_errors=True)

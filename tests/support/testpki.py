@@ -1,0 +1,214 @@
+"""testpki.py: test PKIs generated with certtool (GnuTLS) for the integration tests.
+
+ECDSA P-256 keys keep generation fast. Every object lands in one directory:
+
+    pki = TestPKI(tmpdir)
+    root = pki.ca("Test Root")
+    sub = pki.ca("Test Sub", issuer=root, pathlen=0)
+    leaf = pki.leaf("peer.example", issuer=sub, dns=["peer.example"])
+    old = pki.leaf("old", issuer=sub, not_after=days(-1))
+    chain = pki.chain_file("peer", [leaf, sub])
+    crl = pki.crl(sub, revoked=[old])
+
+Times are datetime objects (UTC) or offsets from now built with days().
+"""
+
+import base64
+import datetime
+import os
+import subprocess
+import tempfile
+
+UTC = datetime.timezone.utc
+
+
+def days(n):
+    """A time n days from now (UTC), n may be negative or fractional."""
+    return datetime.datetime.now(UTC) + datetime.timedelta(days=n)
+
+
+def _certtool_date(t):
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _subject(cn, org):
+    """The subject as GnuTLS prints it (RFC 4514 order: most specific first)."""
+    return "CN=%s,O=%s" % (cn, org) if org else "CN=" + cn
+
+
+def pem_to_der(pem_text):
+    """The DER of every CERTIFICATE block of a PEM text, in order."""
+    out, inside, lines = [], False, []
+    for line in pem_text.splitlines():
+        if line.startswith("-----BEGIN CERTIFICATE-----"):
+            inside, lines = True, []
+        elif line.startswith("-----END CERTIFICATE-----"):
+            out.append(base64.b64decode("".join(lines)))
+            inside = False
+        elif inside:
+            lines.append(line.strip())
+    return out
+
+
+class Cert:
+    """One generated certificate and its key."""
+
+    def __init__(self, name, cert_path, key_path, serial, subject, is_ca):
+        self.name = name
+        self.cert_path = cert_path
+        self.key_path = key_path
+        self.serial = serial
+        self.subject = subject
+        self.is_ca = is_ca
+        with open(cert_path) as f:
+            self.pem = f.read()
+        self.der = pem_to_der(self.pem)[0]
+
+    @property
+    def b64(self):
+        """Base64 DER, as the socket protocol carries certificates."""
+        return base64.b64encode(self.der).decode()
+
+    def __repr__(self):
+        return "Cert(%s)" % self.subject
+
+
+class TestPKI:
+    """Generates keys, certificates and CRLs with certtool in a directory."""
+
+    def __init__(self, directory=None):
+        if directory is None:
+            directory = tempfile.mkdtemp(prefix="certval-pki-")
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self._serial = 0x1000
+        self._crl_number = 0
+
+    def _path(self, name, ext):
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return os.path.join(self.dir, safe + ext)
+
+    def _run(self, args):
+        res = subprocess.run(["certtool"] + args, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError("certtool %s failed: %s" % (" ".join(args), res.stderr))
+
+    def _key(self, name):
+        path = self._path(name, ".key")
+        self._run(["--generate-privkey", "--key-type", "ecdsa", "--curve", "secp256r1",
+                   "--no-text", "--outfile", path])
+        return path
+
+    def _template(self, name, lines):
+        path = self._path(name, ".tmpl")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    def _issue(self, name, lines, issuer, key_path):
+        self._serial += 1
+        serial = self._serial
+        lines = list(lines) + ["serial = %d" % serial]
+        tmpl = self._template(name, lines)
+        out = self._path(name, ".pem")
+        if issuer is None:
+            self._run(["--generate-self-signed", "--load-privkey", key_path,
+                       "--template", tmpl, "--no-text", "--outfile", out])
+        else:
+            self._run(["--generate-certificate", "--load-privkey", key_path,
+                       "--load-ca-privkey", issuer.key_path,
+                       "--load-ca-certificate", issuer.cert_path,
+                       "--template", tmpl, "--no-text", "--outfile", out])
+        return out, serial
+
+    @staticmethod
+    def _common(cn, not_before, not_after, crl_url, ocsp_url, org):
+        lines = ['cn = "%s"' % cn]
+        if org:
+            lines.append('organization = "%s"' % org)
+        lines.append('activation_date = "%s"' % _certtool_date(not_before or days(-30)))
+        lines.append('expiration_date = "%s"' % _certtool_date(not_after or days(365)))
+        for url in ([crl_url] if isinstance(crl_url, str) else crl_url or []):
+            lines.append('crl_dist_points = "%s"' % url)
+        if ocsp_url:
+            lines.append('ocsp_uri = "%s"' % ocsp_url)
+        return lines
+
+    def ca(self, cn, issuer=None, pathlen=None, not_before=None, not_after=None,
+           crl_url=None, ocsp_url=None, org="certval tests"):
+        """A CA certificate: self-signed when issuer is None, else issued by issuer."""
+        key = self._key(cn)
+        lines = self._common(cn, not_before, not_after or days(3650), crl_url, ocsp_url, org)
+        lines += ["ca", "cert_signing_key", "crl_signing_key"]
+        if pathlen is not None:
+            lines.append("path_len = %d" % pathlen)
+        out, serial = self._issue(cn, lines, issuer, key)
+        return Cert(cn, out, key, serial, _subject(cn, org), True)
+
+    def leaf(self, cn, issuer, dns=(), ips=(), eku=("server", "client", "ike"),
+             not_before=None, not_after=None, crl_url=None, ocsp_url=None,
+             org="certval tests"):
+        """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU)."""
+        key = self._key(cn)
+        lines = self._common(cn, not_before, not_after, crl_url, ocsp_url, org)
+        lines += ["signing_key", "encryption_key"]
+        for name in dns:
+            lines.append('dns_name = "%s"' % name)
+        for ip in ips:
+            lines.append('ip_address = "%s"' % ip)
+        eku_lines = {"server": "tls_www_server", "client": "tls_www_client",
+                     "ike": "ipsec_ike_key"}
+        for purpose in eku or ():
+            lines.append(eku_lines[purpose])
+        out, serial = self._issue(cn, lines, issuer, key)
+        return Cert(cn, out, key, serial, _subject(cn, org), False)
+
+    def chain_file(self, name, certs, der=False):
+        """A file holding certs in order (PEM, or DER of the first only when der=True)."""
+        if der:
+            path = self._path(name, ".der")
+            with open(path, "wb") as f:
+                f.write(certs[0].der)
+            return path
+        path = self._path(name, ".chain.pem")
+        with open(path, "w") as f:
+            f.write("".join(c.pem for c in certs))
+        return path
+
+    def crl(self, issuer, revoked=(), this_update=None, next_update=None, number=None,
+            name=None):
+        """A CRL signed by issuer listing revoked (Certs); returns its PEM path."""
+        self._crl_number += 1
+        number = number if number is not None else self._crl_number
+        name = name or "%s-crl-%d" % (issuer.name, number)
+        lines = ["crl_number = %d" % number,
+                 'crl_this_update_date = "%s"' % _certtool_date(this_update or days(-1)),
+                 'crl_next_update_date = "%s"' % _certtool_date(next_update or days(7)),
+                 'crl_revocation_date = "%s"' % _certtool_date(this_update or days(-1))]
+        tmpl = self._template(name, lines)
+        out = self._path(name, ".crl.pem")
+        args = ["--generate-crl", "--load-ca-privkey", issuer.key_path,
+                "--load-ca-certificate", issuer.cert_path, "--template", tmpl,
+                "--no-text", "--outfile", out]
+        if revoked:
+            rev = self._path(name, ".revoked.pem")
+            with open(rev, "w") as f:
+                f.write("".join(c.pem for c in revoked))
+            args += ["--load-certificate", rev]
+        self._run(args)
+        return out
+
+
+def standard(directory=None):
+    """The usual small PKI: root -> sub -> leaves (good, expired, not yet valid, foreign)."""
+    pki = TestPKI(directory)
+    pki.root = pki.ca("Test Root CA", pathlen=1)
+    pki.sub = pki.ca("Test Sub CA", issuer=pki.root, pathlen=0)
+    pki.good = pki.leaf("peer.example", pki.sub, dns=["peer.example"])
+    pki.expired = pki.leaf("expired.example", pki.sub, dns=["expired.example"],
+                           not_before=days(-60), not_after=days(-1))
+    pki.future = pki.leaf("future.example", pki.sub, dns=["future.example"],
+                          not_before=days(10), not_after=days(400))
+    pki.other_root = pki.ca("Other Root CA")
+    pki.foreign = pki.leaf("foreign.example", pki.other_root, dns=["foreign.example"])
+    return pki

@@ -1,0 +1,562 @@
+/* crl_check.c: RFC 5280 section 6.3 CRL processing, one named function per step. */
+#include "crl_check.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "crl_verify.h"
+#include "der.h"
+
+#define NAME_BUF 2048
+
+/* Everything 6.3 needs about the certificate, read once. */
+struct subject {
+	const struct cv_crl_check_params *p;
+	gnutls_x509_crt_t crt;
+	const uint8_t *issuer_dn;
+	size_t issuer_dn_len;
+	uint8_t serial[64];
+	size_t serial_len;
+	bool is_ca;
+	gnutls_datum_t cdp_ext; /* raw cRLDistributionPoints value (GnuTLS-allocated) */
+	struct cv_dist_point dps[CV_DIST_POINTS_MAX];
+	size_t n_dps;
+	bool has_cdp;
+};
+
+/* The state carried between CRLs (6.3.2). */
+struct state {
+	uint32_t reasons_mask;
+	enum cv_crl_status cert_status; /* GOOD means UNREVOKED so far */
+	struct cv_crl_check_result *r;
+};
+
+const char *
+cv_crl_status_name(enum cv_crl_status status)
+{
+	switch (status) {
+	case CV_CRL_STATUS_GOOD:
+		return "good";
+	case CV_CRL_STATUS_REVOKED:
+		return "revoked";
+	case CV_CRL_STATUS_UNDETERMINED:
+		return "undetermined";
+	}
+	return "?";
+}
+
+static void note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends "CRL of <issuer> (thisUpdate ...): <text>" to the result's notes. */
+static void
+note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, ...)
+{
+	char text[CV_CRL_NOTE_LEN], when[CV_TIME_TEXT_MAX];
+	gnutls_datum_t in, dn = {NULL, 0};
+	va_list ap;
+
+	if (r->n_notes == CV_CRL_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (crl == NULL) {
+		snprintf(r->notes[r->n_notes++], CV_CRL_NOTE_LEN, "%s", text);
+		return;
+	}
+	const struct cv_crl_info *i = cv_crl_get_info(crl);
+
+	in.data = (unsigned char *)i->issuer;
+	in.size = (unsigned)i->issuer_len;
+	if (gnutls_x509_rdn_get2(&in, &dn, 0) < 0)
+		dn.data = NULL;
+	snprintf(r->notes[r->n_notes++], CV_CRL_NOTE_LEN, "%sCRL of %s (thisUpdate %s): %s",
+	         cv_crl_is_delta(crl) ? "delta " : "", dn.data ? (char *)dn.data : "?",
+	         cv_time_format_iso(i->this_update, when), text);
+	gnutls_free(dn.data);
+}
+
+/* Writes a DER header (tag, minimal length) at out; returns its size. */
+static size_t
+put_header(uint8_t *out, uint8_t tag, size_t len)
+{
+	size_t n = 0;
+
+	out[n++] = tag;
+	if (len < 0x80) {
+		out[n++] = (uint8_t)len;
+	} else if (len < 0x100) {
+		out[n++] = 0x81;
+		out[n++] = (uint8_t)len;
+	} else {
+		out[n++] = 0x82;
+		out[n++] = (uint8_t)(len >> 8);
+		out[n++] = (uint8_t)len;
+	}
+	return n;
+}
+
+static size_t
+header_len(size_t len)
+{
+	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+}
+
+/* Builds the directoryName GeneralName "base + rdn" (nameRelativeToCRLIssuer, 5.2.5). */
+static int
+relative_name(const uint8_t *base, size_t base_len, const uint8_t *rdn, size_t rdn_len,
+              uint8_t *out, size_t cap, size_t *out_len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem name;
+	size_t set, seq, total, pos = 0;
+
+	cv_asn1_init(&d, base, base_len);
+	if (cv_asn1_expect(&d, CV_ASN1_SEQUENCE, &name) < 0 || rdn_len > cap || name.len > cap)
+		return -1;
+	set = header_len(rdn_len) + rdn_len;
+	seq = name.len + set;
+	total = header_len(seq) + seq;
+	if (seq >= 0x10000 || total >= 0x10000 || header_len(total) + total > cap)
+		return -1;
+	pos += put_header(out + pos, CV_ASN1_CTX_CONS(4), total);
+	pos += put_header(out + pos, CV_ASN1_SEQUENCE, seq);
+	memcpy(out + pos, name.val, name.len);
+	pos += name.len;
+	pos += put_header(out + pos, CV_ASN1_SET, rdn_len);
+	memcpy(out + pos, rdn, rdn_len);
+	pos += rdn_len;
+	*out_len = pos;
+	return 0;
+}
+
+/*
+ * The names of a DistributionPointName as a run of GeneralName encodings: fullName as is,
+ * nameRelativeToCRLIssuer appended to base (the CRL issuer's Name).
+ */
+static int
+dp_names(const struct cv_dp_name *dp, const uint8_t *base, size_t base_len, uint8_t *buf,
+         size_t cap, const uint8_t **names, size_t *len)
+{
+	if (dp->kind == CV_DP_FULL_NAME) {
+		*names = dp->names;
+		*len = dp->len;
+		return 0;
+	}
+	if (dp->kind != CV_DP_RELATIVE_NAME ||
+	    relative_name(base, base_len, dp->names, dp->len, buf, cap, len) < 0)
+		return -1;
+	*names = buf;
+	return 0;
+}
+
+/* Whether two runs of GeneralName share one name. */
+static bool
+names_intersect(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	struct cv_asn1 da, db;
+	struct cv_asn1_elem ea, eb;
+
+	cv_asn1_init(&da, a, alen);
+	while (cv_asn1_next(&da, &ea) == 0) {
+		cv_asn1_init(&db, b, blen);
+		while (cv_asn1_next(&db, &eb) == 0)
+			if (cv_asn1_general_name_equal(&ea, &eb))
+				return true;
+	}
+	return false;
+}
+
+/* Whether a run of GeneralName holds the directoryName name (whole Name encoding). */
+static bool
+names_include_dn(const uint8_t *names, size_t len, const uint8_t *name, size_t name_len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem gn;
+
+	cv_asn1_init(&d, names, len);
+	while (cv_asn1_next(&d, &gn) == 0)
+		if (gn.tag == CV_ASN1_CTX_CONS(4) &&
+		    cv_asn1_name_equal(gn.val, gn.len, name, name_len))
+			return true;
+	return false;
+}
+
+static int
+load_subject(const struct cv_crl_check_params *p, struct subject *s, struct cv_error *err)
+{
+	unsigned critical = 0, ca = 0;
+	int pathlen, rc;
+	size_t len = sizeof(s->serial);
+
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->crt = cv_cert_gnutls(p->cert);
+	s->issuer_dn = cv_cert_issuer_der(p->cert, &s->issuer_dn_len);
+	if (s->crt == NULL || s->issuer_dn == NULL ||
+	    gnutls_x509_crt_get_serial(s->crt, s->serial, &len) < 0) {
+		cv_error_set(err, "certificate cannot be read");
+		return -1;
+	}
+	s->serial_len = len;
+	s->is_ca =
+	    gnutls_x509_crt_get_basic_constraints(s->crt, &critical, &ca, &pathlen) >= 0 && ca != 0;
+	rc = gnutls_x509_crt_get_extension_by_oid2(s->crt, "2.5.29.31", 0, &s->cdp_ext, &critical);
+	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		/* one implicit distribution point: no name, the issuer as CRL issuer (6.3.3) */
+		s->n_dps = 1;
+		return 0;
+	}
+	if (rc < 0) {
+		cv_error_set(err, "cRLDistributionPoints cannot be read");
+		return -1;
+	}
+	s->has_cdp = true;
+	rc = cv_crl_read_dist_points(s->cdp_ext.data, s->cdp_ext.size, s->dps, CV_DIST_POINTS_MAX);
+	if (rc < 0) {
+		cv_error_set(err, "cRLDistributionPoints malformed");
+		return -1;
+	}
+	s->n_dps = (size_t)rc;
+	return 0;
+}
+
+/* Unusable whatever the certificate: unknown critical extensions, dates (O-9). */
+static const char *
+crl_unusable(const struct cv_crl *crl, cv_time at)
+{
+	const struct cv_crl_info *i = cv_crl_get_info(crl);
+
+	if (i->unknown_critical)
+		return "unusable: unknown critical CRL extension";
+	if (i->entry_unknown_critical)
+		return "unusable: unknown critical CRL entry extension";
+	if (i->this_update > at)
+		return "unusable: thisUpdate is after the validation time";
+	if (i->next_update != CV_TIME_NONE && i->next_update < at)
+		return "unusable: nextUpdate has passed (stale)";
+	return NULL;
+}
+
+/*
+ * 6.3.3 (b)(1): the CRL's issuer. With cRLIssuer in the distribution point, the CRL must be
+ * issued by one of those names and be an indirect CRL; otherwise by the certificate's issuer.
+ */
+static const char *
+check_crl_issuer(const struct subject *s, const struct cv_dist_point *dp,
+                 const struct cv_crl_info *i)
+{
+	if (dp->crl_issuer != NULL) {
+		if (!names_include_dn(dp->crl_issuer, dp->crl_issuer_len, i->issuer, i->issuer_len))
+			return "out of scope: issuer is not the distribution point's cRLIssuer";
+		if (!i->idp.indirect_crl)
+			return "out of scope: cRLIssuer names it but it is not an indirect CRL";
+		return NULL;
+	}
+	if (!cv_asn1_name_equal(i->issuer, i->issuer_len, s->issuer_dn, s->issuer_dn_len))
+		return "out of scope: issuer differs from the certificate's issuer";
+	return NULL;
+}
+
+/* 6.3.3 (b)(2)(i): the IDP's distribution point name against the certificate's. */
+static const char *
+check_dp_name(const struct subject *s, const struct cv_dist_point *dp, const struct cv_crl_info *i)
+{
+	uint8_t buf_idp[NAME_BUF], buf_dp[NAME_BUF];
+	const uint8_t *idp_names, *dp_list, *base;
+	size_t idp_len, dp_len, base_len;
+
+	if (i->idp.dp.kind == CV_DP_NONE)
+		return NULL;
+	if (!s->has_cdp)
+		return "out of scope: IDP names a distribution point, certificate has none";
+	if (dp_names(&i->idp.dp, i->issuer, i->issuer_len, buf_idp, sizeof(buf_idp), &idp_names,
+	             &idp_len) < 0)
+		return "unusable: IDP distribution point name cannot be read";
+	if (dp->dp.kind != CV_DP_NONE) {
+		/* relative names in the certificate are relative to its CRL issuer */
+		if (dp->crl_issuer != NULL) {
+			struct cv_asn1 d;
+			struct cv_asn1_elem gn;
+
+			cv_asn1_init(&d, dp->crl_issuer, dp->crl_issuer_len);
+			if (cv_asn1_next(&d, &gn) < 0 || gn.tag != CV_ASN1_CTX_CONS(4))
+				return "out of scope: cRLIssuer is not a directory name";
+			base = gn.val;
+			base_len = gn.len;
+		} else {
+			base = s->issuer_dn;
+			base_len = s->issuer_dn_len;
+		}
+		if (dp_names(&dp->dp, base, base_len, buf_dp, sizeof(buf_dp), &dp_list, &dp_len) <
+		    0)
+			return "out of scope: certificate's distribution point name unreadable";
+		if (!names_intersect(idp_names, idp_len, dp_list, dp_len))
+			return "out of scope: IDP name matches no distribution point name";
+		return NULL;
+	}
+	if (dp->crl_issuer == NULL ||
+	    !names_intersect(idp_names, idp_len, dp->crl_issuer, dp->crl_issuer_len))
+		return "out of scope: IDP name matches no cRLIssuer name";
+	return NULL;
+}
+
+/* 6.3.3 (b): issuer and scope of a complete CRL for one distribution point. */
+static const char *
+check_scope(const struct subject *s, const struct cv_dist_point *dp, const struct cv_crl *crl)
+{
+	const struct cv_crl_info *i = cv_crl_get_info(crl);
+	const char *why = check_crl_issuer(s, dp, i);
+
+	if (why == NULL && i->idp.present) {
+		why = check_dp_name(s, dp, i);
+		if (why == NULL && i->idp.only_user_certs && s->is_ca)
+			why = "out of scope: onlyContainsUserCerts, certificate is a CA";
+		if (why == NULL && i->idp.only_ca_certs && !s->is_ca)
+			why = "out of scope: onlyContainsCACerts, certificate is not a CA";
+		if (why == NULL && i->idp.only_attribute_certs)
+			why = "out of scope: onlyContainsAttributeCerts";
+	}
+	return why;
+}
+
+/* 6.3.3 (c): reasons covered by this CRL for this distribution point. */
+static uint32_t
+interim_reasons(const struct cv_dist_point *dp, const struct cv_crl_info *i)
+{
+	uint32_t m = dp->has_reasons ? dp->reasons & CV_REASONS_ALL : CV_REASONS_ALL;
+
+	if (i->idp.present && i->idp.has_reasons)
+		m &= i->idp.only_some_reasons;
+	return m;
+}
+
+/*
+ * 6.3.3 (e), (f): a signer for the CRL whose key verifies it, whose keyUsage allows cRLSign,
+ * and (when it is not the certificate's issuer) whose own path the caller accepts.
+ */
+static const struct cv_cert *
+find_signer(const struct subject *s, struct cv_crl *crl, struct cv_crl_check_result *r)
+{
+	const struct cv_crl_check_params *p = s->p;
+	const struct cv_crl_info *i = cv_crl_get_info(crl);
+	struct cv_error err;
+	size_t subj_len;
+	const uint8_t *subj;
+
+	for (size_t k = 0; k <= p->n_signers; k++) {
+		const struct cv_cert *c = k == 0 ? p->issuer : p->signers[k - 1];
+
+		if (c == NULL || (k > 0 && p->issuer != NULL && cv_cert_equal(c, p->issuer)))
+			continue;
+		subj = cv_cert_subject_der(c, &subj_len);
+		if (subj == NULL || !cv_asn1_name_equal(subj, subj_len, i->issuer, i->issuer_len))
+			continue;
+		err.msg[0] = '\0';
+		if (cv_crl_verify(crl, cv_cert_gnutls(c), p->verify_flags, &err) < 0) {
+			note(r, crl, "signer %s rejected: %s", cv_cert_subject(c), err.msg);
+			continue;
+		}
+		if (k == 0)
+			return c;
+		if (p->validate_signer == NULL) {
+			note(r, crl, "signer %s not usable: no signer validation",
+			     cv_cert_subject(c));
+			continue;
+		}
+		if (p->validate_signer(p->signer_arg, c, &err) < 0) {
+			note(r, crl, "signer %s path rejected: %s", cv_cert_subject(c), err.msg);
+			continue;
+		}
+		return c;
+	}
+	return NULL;
+}
+
+/* Compares two normalised non-negative INTEGER contents. */
+static int
+number_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+/* 6.3.3 (a): whether delta may update complete (issuer, scope, base number, AKI). */
+static bool
+delta_matches(const struct cv_crl_info *c, const struct cv_crl_info *d)
+{
+	if (c->crl_number == NULL || d->base_crl_number == NULL || d->crl_number == NULL)
+		return false;
+	if (!cv_asn1_name_equal(c->issuer, c->issuer_len, d->issuer, d->issuer_len))
+		return false;
+	if (c->idp.present != d->idp.present ||
+	    (c->idp.present &&
+	     (c->idp.raw_len != d->idp.raw_len || memcmp(c->idp.raw, d->idp.raw, c->idp.raw_len))))
+		return false;
+	if (c->aki_key_id != NULL && d->aki_key_id != NULL &&
+	    (c->aki_key_id_len != d->aki_key_id_len ||
+	     memcmp(c->aki_key_id, d->aki_key_id, c->aki_key_id_len) != 0))
+		return false;
+	return number_cmp(d->base_crl_number, d->base_crl_number_len, c->crl_number,
+	                  c->crl_number_len) <= 0;
+}
+
+/*
+ * 6.3.3 (a) and (f) for deltas: the newest usable delta CRL for complete, verified with the
+ * complete CRL's signer. *in_scope tells whether any delta was in scope at all.
+ */
+static struct cv_crl *
+find_delta(const struct subject *s, const struct cv_crl *complete, const struct cv_cert *signer,
+           bool *in_scope, struct cv_crl_check_result *r)
+{
+	const struct cv_crl_check_params *p = s->p;
+	const struct cv_crl_info *ci = cv_crl_get_info(complete);
+	struct cv_crl *best = NULL;
+
+	*in_scope = false;
+	for (size_t k = 0; k < p->n_crls; k++) {
+		struct cv_crl *d = p->crls[k];
+		const struct cv_crl_info *di = cv_crl_get_info(d);
+		const char *why;
+		struct cv_error err;
+
+		if (!cv_crl_is_delta(d) || !delta_matches(ci, di))
+			continue;
+		*in_scope = true;
+		why = crl_unusable(d, p->at);
+		if (why != NULL) {
+			note(r, d, "%s", why);
+			continue;
+		}
+		if (cv_crl_verify(d, cv_cert_gnutls(signer), p->verify_flags, &err) < 0) {
+			note(r, d, "unusable: %s", err.msg);
+			continue;
+		}
+		if (best == NULL || number_cmp(di->crl_number, di->crl_number_len,
+		                               cv_crl_get_info(best)->crl_number,
+		                               cv_crl_get_info(best)->crl_number_len) > 0)
+			best = d;
+	}
+	return best;
+}
+
+/* 6.3.3 (g), (h), (i): the certificate's status in the delta, then the complete CRL. */
+static void
+lookup_status(const struct subject *s, const struct cv_crl *complete, const struct cv_crl *delta,
+              struct state *st)
+{
+	struct cv_crl_entry e;
+	const struct cv_crl *src = NULL;
+
+	if (delta != NULL &&
+	    cv_crl_lookup(delta, s->issuer_dn, s->issuer_dn_len, s->serial, s->serial_len, &e))
+		src = delta;
+	else if (cv_crl_lookup(complete, s->issuer_dn, s->issuer_dn_len, s->serial, s->serial_len,
+	                       &e))
+		src = complete;
+	if (src == NULL) {
+		note(st->r, complete, "certificate not listed%s", delta ? " (delta checked)" : "");
+		return;
+	}
+	if (e.reason == CV_CRL_REASON_REMOVE_FROM_CRL) {
+		note(st->r, src, "entry removeFromCRL: not revoked");
+		return;
+	}
+	st->cert_status = CV_CRL_STATUS_REVOKED;
+	st->r->revocation_date = e.revocation_date;
+	st->r->reason = e.reason;
+	st->r->crl = src;
+	st->r->from_delta = src == delta;
+	note(st->r, src, "certificate listed: %s", cv_crl_reason_name(e.reason));
+}
+
+/* 6.3.3 for one complete CRL and one distribution point. */
+static void
+process_crl(const struct subject *s, const struct cv_dist_point *dp, struct cv_crl *crl,
+            struct state *st)
+{
+	const struct cv_crl_info *i = cv_crl_get_info(crl);
+	const struct cv_cert *signer;
+	struct cv_crl *delta = NULL;
+	const char *why;
+	uint32_t interim;
+
+	if ((why = crl_unusable(crl, s->p->at)) != NULL ||
+	    (why = check_scope(s, dp, crl)) != NULL) {
+		note(st->r, crl, "%s", why);
+		return;
+	}
+	interim = interim_reasons(dp, i);
+	if ((interim & ~st->reasons_mask) == 0) {
+		note(st->r, crl, "skipped: covers no reason not already covered");
+		return;
+	}
+	signer = find_signer(s, crl, st->r);
+	if (signer == NULL) {
+		note(st->r, crl, "unusable: no valid signer");
+		return;
+	}
+	if (s->p->use_deltas) {
+		bool in_scope;
+
+		delta = find_delta(s, crl, signer, &in_scope, st->r);
+		if (in_scope && delta == NULL) {
+			note(st->r, crl, "unusable: its delta CRLs are not usable");
+			return;
+		}
+	}
+	lookup_status(s, crl, delta, st);
+	st->reasons_mask |= interim; /* 6.3.3 (j) */
+	if (st->r->crl == NULL)
+		st->r->crl = crl;
+}
+
+int
+cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
+{
+	struct subject s;
+	struct state st = {0, CV_CRL_STATUS_GOOD, r};
+	struct cv_error err;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->status = CV_CRL_STATUS_UNDETERMINED;
+	r->revocation_date = CV_TIME_NONE;
+	r->reason = CV_CRL_REASON_NONE;
+	if (load_subject(p, &s, &err) < 0) {
+		snprintf(r->message, sizeof(r->message), "%s", err.msg);
+		rc = -1;
+		goto out;
+	}
+	for (size_t d = 0; d < s.n_dps && st.cert_status == CV_CRL_STATUS_GOOD &&
+	                   st.reasons_mask != CV_REASONS_ALL;
+	     d++)
+		for (size_t k = 0; k < p->n_crls && st.cert_status == CV_CRL_STATUS_GOOD &&
+		                   st.reasons_mask != CV_REASONS_ALL;
+		     k++)
+			if (!cv_crl_is_delta(p->crls[k]))
+				process_crl(&s, &s.dps[d], p->crls[k], &st);
+	/* 6.3.3 (k) and 6.3.4 */
+	if (st.cert_status == CV_CRL_STATUS_REVOKED) {
+		r->status = CV_CRL_STATUS_REVOKED;
+		snprintf(r->message, sizeof(r->message), "certificate revoked (%s)",
+		         cv_crl_reason_name(r->reason));
+	} else if (st.reasons_mask == CV_REASONS_ALL) {
+		r->status = CV_CRL_STATUS_GOOD;
+		snprintf(r->message, sizeof(r->message), "certificate not revoked");
+	} else {
+		r->crl = NULL;
+		snprintf(r->message, sizeof(r->message), "%s",
+		         st.reasons_mask == 0 ? "no usable CRL for the certificate"
+		                              : "the usable CRLs do not cover every reason");
+	}
+out:
+	gnutls_free(s.cdp_ext.data);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * crl_check.h: RFC 5280 section 6.3 CRL processing for one certificate against a set of
+ * ingested CRLs, engine-independent: no fetching, no caching, no policy. The caller gives the
+ * certificate, its (already validated) issuer, the validation time, the CRLs it holds, and
+ * candidate CRL signers with a callback that validates a signer's own path (to the same trust
+ * anchor, revocation included). Built into cv_cache (see cache/meson.build).
+ *
+ * Decisions beyond the RFC text, all fail-closed:
+ *  - A CRL whose thisUpdate is after the validation time, or whose nextUpdate is before it, is
+ *    not used (SPEC O-9). A CRL without nextUpdate is used.
+ *  - An unknown critical CRL extension or CRL entry extension makes the whole CRL unusable.
+ *  - An entry with reason certificateHold counts as revoked; removeFromCRL (in a delta CRL, or
+ *    wrongly in a complete CRL) counts as not listed (6.3.3 (i)).
+ *  - A certificate without cRLDistributionPoints is treated as one distribution point with no
+ *    name, the certificate's issuer as CRL issuer and all reasons; a CRL whose IDP names a
+ *    distribution point is then out of scope for it (as OpenSSL does).
+ *  - Delta CRLs (when use_deltas) must have the complete CRL's issuer, the byte-identical IDP,
+ *    a base CRL number not above the complete CRL's number, be current and verify with the
+ *    complete CRL's key. When deltas are in scope but none is usable, the complete CRL alone
+ *    is not trusted for that scope (the issuer publishes deltas: revocations may be missing).
+ */
+#ifndef CV_CRL_CHECK_H
+#define CV_CRL_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../../cache/crl.h"
+#include "../../common/clock.h"
+#include "../../common/error.h"
+#include "../../common/verdict.h"
+#include "../cert.h"
+
+enum cv_crl_status {
+	CV_CRL_STATUS_GOOD = 0,     /* UNREVOKED with every reason covered */
+	CV_CRL_STATUS_REVOKED,      /* listed (reason and date in the result) */
+	CV_CRL_STATUS_UNDETERMINED, /* no usable CRL, or not every reason covered */
+};
+
+const char *cv_crl_status_name(enum cv_crl_status status); /* "good", "revoked", ... */
+
+/*
+ * Validates the path of a CRL signer that is not the certificate's issuer (a separate
+ * CRL-signing key, or the cRLIssuer of an indirect CRL): the signer must chain to the same
+ * trust anchor as the certificate, and its own revocation status must be good. Returns 0 when
+ * the signer is acceptable, -1 (err set) otherwise.
+ */
+typedef int (*cv_crl_signer_fn)(void *arg, const struct cv_cert *signer, struct cv_error *err);
+
+struct cv_crl_check_params {
+	const struct cv_cert *cert;   /* the certificate whose status is wanted */
+	const struct cv_cert *issuer; /* its issuer, already validated by the caller */
+	cv_time at;                   /* validation time */
+	struct cv_crl *const *crls;   /* complete and delta CRLs, any order, any issuers */
+	size_t n_crls;
+	struct cv_cert *const *signers; /* candidate CRL signers (other than issuer) */
+	size_t n_signers;
+	cv_crl_signer_fn validate_signer; /* NULL: only issuer may sign CRLs */
+	void *signer_arg;
+	unsigned verify_flags; /* gnutls_pubkey_verify_data2 flags */
+	bool use_deltas;
+};
+
+#define CV_CRL_NOTES_MAX 16
+#define CV_CRL_NOTE_LEN  200
+
+struct cv_crl_check_result {
+	enum cv_crl_status status;
+	cv_time revocation_date;  /* REVOKED only */
+	int reason;               /* enum cv_crl_reason; REVOKED only */
+	const struct cv_crl *crl; /* the CRL that answered last (borrowed), NULL when none */
+	bool from_delta;          /* the answer came from a delta CRL */
+	char message[CV_MESSAGE_MAX];
+	/* One line per CRL considered: what was decided about it and why. */
+	char notes[CV_CRL_NOTES_MAX][CV_CRL_NOTE_LEN];
+	size_t n_notes;
+};
+
+/* Runs 6.3 and fills *r. Returns 0, or -1 on an internal error (r says UNDETERMINED). */
+int cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r);
+
+#endif

@@ -1,0 +1,73 @@
+/* crl_verify.c: CRL signature verification over the raw tbsCertList with GnuTLS. */
+#include "crl_verify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+
+int
+cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer, unsigned flags,
+                        struct cv_error *err)
+{
+	gnutls_pubkey_t key = NULL;
+	gnutls_datum_t data, sig;
+	unsigned usage = 0, critical = 0;
+	char oid[128];
+	int algo, rc;
+
+	if (gnutls_x509_crt_get_key_usage(signer, &usage, &critical) >= 0 &&
+	    !(usage & GNUTLS_KEY_CRL_SIGN)) {
+		cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");
+		return -1;
+	}
+	if (cv_asn1_oid_text(info->sig_alg_oid, info->sig_alg_oid_len, oid, sizeof(oid)) < 0) {
+		cv_error_set(err, "CRL signature algorithm: malformed OID");
+		return -1;
+	}
+	algo = (int)gnutls_oid_to_sign(oid);
+	if (algo == GNUTLS_SIGN_UNKNOWN) {
+		cv_error_set(err, "CRL signature algorithm %s not supported", oid);
+		return -1;
+	}
+	if (gnutls_pubkey_init(&key) < 0 || gnutls_pubkey_import_x509(key, signer, 0) < 0) {
+		cv_error_set(err, "CRL signer's public key cannot be read");
+		goto fail;
+	}
+	data.data = (unsigned char *)info->tbs;
+	data.size = (unsigned)info->tbs_len;
+	sig.data = (unsigned char *)info->signature;
+	sig.size = (unsigned)info->signature_len;
+	rc = gnutls_pubkey_verify_data2(key, (gnutls_sign_algorithm_t)algo, flags, &data, &sig);
+	if (rc < 0) {
+		cv_error_set(err, "CRL signature does not verify (%s: %s)",
+		             gnutls_sign_get_name((gnutls_sign_algorithm_t)algo),
+		             gnutls_strerror(rc));
+		goto fail;
+	}
+	gnutls_pubkey_deinit(key);
+	return 0;
+fail:
+	if (key != NULL)
+		gnutls_pubkey_deinit(key);
+	return -1;
+}
+
+int
+cv_crl_signer_key_id(gnutls_x509_crt_t signer, uint8_t out[32])
+{
+	gnutls_pubkey_t key = NULL;
+	uint8_t buf[16384];
+	size_t len = sizeof(buf);
+	int rc = -1;
+
+	if (gnutls_pubkey_init(&key) < 0)
+		return -1;
+	if (gnutls_pubkey_import_x509(key, signer, 0) >= 0 &&
+	    gnutls_pubkey_export(key, GNUTLS_X509_FMT_DER, buf, &len) >= 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, buf, len, out) >= 0)
+		rc = 0;
+	gnutls_pubkey_deinit(key);
+	return rc;
+}

@@ -1,0 +1,27 @@
+/*
+ * crl_verify.h: checks a CRL's signature over its raw tbsCertList bytes with a candidate
+ * issuer's public key, through GnuTLS's public-key primitives (no GnuTLS CRL parsing).
+ */
+#ifndef CV_CRL_VERIFY_H
+#define CV_CRL_VERIFY_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "../../common/error.h"
+#include "crl_reader.h"
+
+/*
+ * Verifies info's signature with signer's public key. When signer has a keyUsage extension
+ * it must assert cRLSign. flags are gnutls_certificate_verify_flags passed to
+ * gnutls_pubkey_verify_data2 (e.g. GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1); 0 uses GnuTLS's
+ * defaults. Does not compare names: the caller decides which signer fits which CRL.
+ * Returns 0 when the signature verifies, -1 with err set otherwise.
+ */
+int cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer,
+                            unsigned flags, struct cv_error *err);
+
+/* The SHA-256 of signer's SubjectPublicKeyInfo, to remember which key verified a CRL. */
+int cv_crl_signer_key_id(gnutls_x509_crt_t signer, uint8_t out[32]);
+
+#endif

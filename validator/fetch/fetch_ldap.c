@@ -1,0 +1,667 @@
+/*
+ * fetch_ldap.c: LDAP and LDAPS CRL fetches (RFC 4516 URLs and directory CDPs, SPEC R16, R18,
+ * O-15). Each fetch runs OpenLDAP's calls on a detached worker thread with its own timeouts;
+ * the result comes back to the loop through a pipe, and the loop enforces the deadline with a
+ * timer of its own, so the event loop never blocks and a dead server costs at most the
+ * deadline. A worker whose fetch was abandoned finishes on its own and frees its job.
+ */
+#include "fetch_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lber.h>
+#include <ldap.h>
+
+#include "../../common/util.h"
+
+#define MAX_JOBS     64 /* LDAP fetches running at once (each holds a thread) */
+#define MAX_ATTRS    8
+#define SOURCE_MAX   (2 * INET6_ADDRSTRLEN + 2)
+#define LDAP_DEFAULT "certificateRevocationList;binary"
+#define LDAP_PLAIN   "certificateRevocationList"
+
+/*
+ * One LDAP fetch. Fields marked "loop" are touched only by the event loop; the worker reads
+ * the inputs and writes the outputs; delivered, orphaned and wfd are shared under mu.
+ */
+struct job {
+	TAILQ_ENTRY(job) entry;  /* loop */
+	struct cv_fetch_ldap *l; /* loop */
+	struct flight *fl;       /* loop; NULL once the flight no longer wants the result */
+	struct event *deadline;  /* loop */
+
+	pthread_mutex_t mu;
+	int delivered; /* the worker wrote the job's pointer to the pipe */
+	int orphaned;  /* the loop let go: the worker frees the job */
+	int wfd;
+
+	char *server; /* ldap[s]://host:port */
+	char *dn;
+	char *attrs[MAX_ATTRS + 1];
+	char *source;
+	unsigned timeout_ms;
+	size_t max_bytes;
+
+	uint8_t *data;
+	size_t len;
+	char error[CV_FETCH_ERROR_MAX];
+};
+
+struct cv_fetch_ldap {
+	struct event_base *base;
+	int pipefd[2];
+	struct event *rev;
+	TAILQ_HEAD(, job) jobs; /* started and not yet collected or orphaned */
+	unsigned njobs;
+};
+
+static void
+job_free(struct job *j)
+{
+	size_t i;
+
+	pthread_mutex_destroy(&j->mu);
+	free(j->server);
+	free(j->dn);
+	for (i = 0; j->attrs[i] != NULL; i++)
+		free(j->attrs[i]);
+	free(j->source);
+	free(j->data);
+	free(j);
+}
+
+/* ---- the worker thread ---- */
+
+static void
+ms_to_tv(long ms, struct timeval *tv)
+{
+	if (ms < 1)
+		ms = 1;
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* "127.0.0.2" stays; an interface name becomes its addresses ("v4 v6"). */
+static int
+source_addresses(const char *source, char *out, size_t outlen)
+{
+	struct in6_addr a6;
+	struct ifaddrs *ifs, *ifa;
+	char host[INET6_ADDRSTRLEN];
+	int have4 = 0, have6 = 0;
+
+	if (inet_pton(AF_INET, source, &a6) == 1 || inet_pton(AF_INET6, source, &a6) == 1)
+		return cv_strlcpy(out, source, outlen) < outlen ? 0 : -1;
+	if (getifaddrs(&ifs) < 0)
+		return -1;
+	out[0] = '\0';
+	for (ifa = ifs; ifa != NULL; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL || strcmp(ifa->ifa_name, source) != 0)
+			continue;
+		if (ifa->ifa_addr->sa_family == AF_INET && !have4) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ifa->ifa_addr)->sin_addr,
+			          host, sizeof(host));
+			have4 = 1;
+		} else if (ifa->ifa_addr->sa_family == AF_INET6 && !have6) {
+			inet_ntop(AF_INET6,
+			          &((struct sockaddr_in6 *)(void *)ifa->ifa_addr)->sin6_addr, host,
+			          sizeof(host));
+			have6 = 1;
+		} else {
+			continue;
+		}
+		if (out[0] != '\0')
+			strncat(out, " ", outlen - strlen(out) - 1);
+		strncat(out, host, outlen - strlen(out) - 1);
+	}
+	freeifaddrs(ifs);
+	return out[0] != '\0' ? 0 : -1;
+}
+
+/* Waits for the whole answer to msgid until the deadline. 1 ok, 0 timeout, -1 error. */
+static int
+wait_result(LDAP *ld, int msgid, const struct timespec *deadline, LDAPMessage **res)
+{
+	struct timeval tv;
+	long left = ms_left(deadline);
+	int rc;
+
+	if (left <= 0)
+		return 0;
+	ms_to_tv(left, &tv);
+	rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, res);
+	return rc > 0 ? 1 : rc;
+}
+
+static const char *
+ld_error(LDAP *ld)
+{
+	int rc = LDAP_OTHER;
+
+	ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc);
+	return ldap_err2string(rc);
+}
+
+/* Anonymous simple bind. */
+static int
+do_bind(struct job *j, LDAP *ld, const struct timespec *deadline)
+{
+	struct berval cred = {0, NULL};
+	LDAPMessage *res = NULL;
+	char *diag = NULL;
+	int msgid, rc, err = LDAP_OTHER;
+
+	rc = ldap_sasl_bind(ld, NULL, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
+	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
+		snprintf(j->error, sizeof(j->error), "cannot connect to %s", j->server);
+		return -1;
+	}
+	if (rc == LDAP_TIMEOUT) {
+		snprintf(j->error, sizeof(j->error), "timeout after %u ms", j->timeout_ms);
+		return -1;
+	}
+	if (rc != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP bind: %s", ldap_err2string(rc));
+		return -1;
+	}
+	if ((rc = wait_result(ld, msgid, deadline, &res)) <= 0) {
+		if (rc == 0)
+			snprintf(j->error, sizeof(j->error), "timeout after %u ms", j->timeout_ms);
+		else
+			snprintf(j->error, sizeof(j->error), "LDAP bind: %s", ld_error(ld));
+		return -1;
+	}
+	rc = ldap_parse_result(ld, res, &err, NULL, &diag, NULL, NULL, 1);
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP anonymous bind refused: %s%s%s",
+		         ldap_err2string(rc != LDAP_SUCCESS ? rc : err), diag && *diag ? ": " : "",
+		         diag ? diag : "");
+		ldap_memfree(diag);
+		return -1;
+	}
+	ldap_memfree(diag);
+	return 0;
+}
+
+/* Copies the first value of the first wanted attribute the entry has. */
+static int
+take_value(struct job *j, LDAP *ld, LDAPMessage *entry)
+{
+	struct berval **vals;
+	size_t i;
+
+	for (i = 0; j->attrs[i] != NULL; i++) {
+		vals = ldap_get_values_len(ld, entry, j->attrs[i]);
+		if (vals == NULL || vals[0] == NULL) {
+			ldap_value_free_len(vals);
+			continue;
+		}
+		if (vals[0]->bv_len > j->max_bytes) {
+			snprintf(j->error, sizeof(j->error), "too large (> %zu bytes)", j->max_bytes);
+			ldap_value_free_len(vals);
+			return -1;
+		}
+		j->len = vals[0]->bv_len;
+		if ((j->data = malloc(j->len ? j->len : 1)) == NULL) {
+			snprintf(j->error, sizeof(j->error), "out of memory");
+			ldap_value_free_len(vals);
+			return -1;
+		}
+		memcpy(j->data, vals[0]->bv_val, j->len);
+		ldap_value_free_len(vals);
+		return 0;
+	}
+	snprintf(j->error, sizeof(j->error), "LDAP entry %.150s has no %s", j->dn, j->attrs[0]);
+	return -1;
+}
+
+/* Base-scope search of the DN for the CRL attributes. */
+static int
+do_search(struct job *j, LDAP *ld, const struct timespec *deadline)
+{
+	LDAPMessage *res = NULL, *entry;
+	struct timeval tv;
+	char *diag = NULL;
+	int msgid, rc, err = LDAP_OTHER, ret = -1;
+
+	ms_to_tv(ms_left(deadline), &tv);
+	rc = ldap_search_ext(ld, j->dn, LDAP_SCOPE_BASE, "(objectClass=*)", j->attrs, 0, NULL,
+	                     NULL, &tv, 1, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP search: %s", ldap_err2string(rc));
+		return -1;
+	}
+	if ((rc = wait_result(ld, msgid, deadline, &res)) <= 0) {
+		if (rc == 0)
+			snprintf(j->error, sizeof(j->error), "timeout after %u ms", j->timeout_ms);
+		else
+			snprintf(j->error, sizeof(j->error), "LDAP search: %s", ld_error(ld));
+		goto out;
+	}
+	rc = ldap_parse_result(ld, res, &err, NULL, &diag, NULL, NULL, 0);
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP search %.150s: %s", j->dn,
+		         ldap_err2string(rc != LDAP_SUCCESS ? rc : err));
+		goto out;
+	}
+	if ((entry = ldap_first_entry(ld, res)) == NULL) {
+		snprintf(j->error, sizeof(j->error), "LDAP search %.150s: no entry", j->dn);
+		goto out;
+	}
+	ret = take_value(j, ld, entry);
+out:
+	ldap_memfree(diag);
+	ldap_msgfree(res);
+	return ret;
+}
+
+static void
+run_ldap(struct job *j)
+{
+	LDAP *ld = NULL;
+	Sockbuf *sb = NULL;
+	struct timespec deadline;
+	struct timeval tv;
+	char source[SOURCE_MAX];
+	int version = LDAP_VERSION3, rc;
+	ber_len_t max_incoming;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += j->timeout_ms / 1000;
+	deadline.tv_nsec += (long)(j->timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	if ((rc = ldap_initialize(&ld, j->server)) != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP %s: %s", j->server, ldap_err2string(rc));
+		return;
+	}
+	ms_to_tv(j->timeout_ms, &tv);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+	if (j->source != NULL) {
+		if (source_addresses(j->source, source, sizeof(source)) < 0 ||
+		    ldap_set_option(ld, LDAP_OPT_SOCKET_BIND_ADDRESSES, source) != LDAP_OPT_SUCCESS) {
+			snprintf(j->error, sizeof(j->error), "bad source interface \"%.100s\"",
+			         j->source);
+			goto out;
+		}
+	}
+	if (do_bind(j, ld, &deadline) < 0)
+		goto out;
+	/* liblber refuses any message larger than this before reading it into memory. */
+	max_incoming = (ber_len_t)j->max_bytes + 65536;
+	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb != NULL)
+		ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max_incoming);
+	do_search(j, ld, &deadline);
+out:
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	ssize_t n;
+
+	run_ldap(j);
+	pthread_mutex_lock(&j->mu);
+	if (j->orphaned) {
+		pthread_mutex_unlock(&j->mu);
+		job_free(j);
+		return NULL;
+	}
+	j->delivered = 1;
+	do
+		n = write(j->wfd, &j, sizeof(j));
+	while (n < 0 && errno == EINTR);
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/* ---- the loop side ---- */
+
+/*
+ * The loop lets go of a job. A job already delivered stays listed until its pointer is read
+ * from the pipe (or the fetcher is freed); one still running is left to its worker.
+ */
+static void
+job_release(struct cv_fetch_ldap *l, struct job *j, int closing)
+{
+	if (j->deadline != NULL) {
+		event_free(j->deadline);
+		j->deadline = NULL;
+	}
+	if (j->fl != NULL) {
+		j->fl->backend = NULL;
+		j->fl = NULL;
+	}
+	pthread_mutex_lock(&j->mu);
+	if (!j->delivered) {
+		/* Unlisted first: once unlocked, the worker may free the job at any moment. */
+		TAILQ_REMOVE(&l->jobs, j, entry);
+		l->njobs--;
+		j->orphaned = 1;
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (closing) {
+		TAILQ_REMOVE(&l->jobs, j, entry);
+		l->njobs--;
+		job_free(j);
+	}
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	struct flight *fl = j->fl;
+
+	snprintf(fl->res.error, sizeof(fl->res.error), "timeout after %u ms", j->timeout_ms);
+	job_release(j->l, j, 0);
+	cv_fetch_flight_done(fl);
+}
+
+static void
+collect(struct cv_fetch_ldap *l, struct job *j)
+{
+	struct flight *fl = j->fl;
+
+	/* The worker wrote the pointer under the lock: wait until it has let go of it. */
+	pthread_mutex_lock(&j->mu);
+	pthread_mutex_unlock(&j->mu);
+	TAILQ_REMOVE(&l->jobs, j, entry);
+	l->njobs--;
+	if (j->deadline != NULL)
+		event_free(j->deadline);
+	if (fl == NULL) {
+		job_free(j);
+		return;
+	}
+	fl->backend = NULL;
+	if (j->data != NULL) {
+		fl->res.ok = 1;
+		fl->buf = j->data;
+		fl->len = fl->cap = j->len;
+		j->data = NULL;
+	} else {
+		cv_strlcpy(fl->res.error, j->error[0] ? j->error : "LDAP fetch failed",
+		           sizeof(fl->res.error));
+	}
+	job_free(j);
+	cv_fetch_flight_done(fl);
+}
+
+static void
+on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	struct cv_fetch_ldap *l = arg;
+	struct job *j;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &j, sizeof(j));
+		if (n != (ssize_t)sizeof(j))
+			return; /* EAGAIN: drained (pointer-sized writes are atomic) */
+		collect(l, j);
+	}
+}
+
+struct cv_fetch_ldap *
+cv_fetch_ldap_new(struct event_base *base)
+{
+	struct cv_fetch_ldap *l;
+	int dummy = 0;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->base = base;
+	l->pipefd[0] = l->pipefd[1] = -1;
+	TAILQ_INIT(&l->jobs);
+	/* libldap's global initialisation, once, on this thread. */
+	ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &dummy);
+	if (pipe2(l->pipefd, O_CLOEXEC) < 0 || fcntl(l->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
+		goto fail;
+	if ((l->rev = event_new(base, l->pipefd[0], EV_READ | EV_PERSIST, on_pipe, l)) == NULL ||
+	    event_add(l->rev, NULL) < 0)
+		goto fail;
+	return l;
+fail:
+	cv_fetch_ldap_free(l);
+	return NULL;
+}
+
+void
+cv_fetch_ldap_free(struct cv_fetch_ldap *l)
+{
+	struct job *j;
+
+	if (l == NULL)
+		return;
+	while ((j = TAILQ_FIRST(&l->jobs)) != NULL)
+		job_release(l, j, 1);
+	if (l->rev != NULL)
+		event_free(l->rev);
+	if (l->pipefd[0] >= 0)
+		close(l->pipefd[0]);
+	if (l->pipefd[1] >= 0)
+		close(l->pipefd[1]);
+	free(l);
+}
+
+void
+cv_fetch_ldap_abort(struct cv_fetch_ldap *l, struct flight *fl)
+{
+	if (fl->backend != NULL)
+		job_release(l, fl->backend, 0);
+}
+
+static int
+is_ldap_scheme(const char *scheme)
+{
+	return scheme != NULL &&
+	       (cv_strcasecmp(scheme, "ldap") == 0 || cv_strcasecmp(scheme, "ldaps") == 0);
+}
+
+/* Parses an LDAP URL and refuses what this fetcher cannot honour. */
+static int
+parse_url(const char *url, LDAPURLDesc **out, struct cv_error *err)
+{
+	int rc;
+
+	if ((rc = ldap_url_parse(url, out)) != LDAP_URL_SUCCESS) {
+		cv_error_set(err, "bad LDAP URL \"%.200s\" (error %d)", url, rc);
+		return -1;
+	}
+	if (!is_ldap_scheme((*out)->lud_scheme) || (*out)->lud_crit_exts != 0) {
+		cv_error_set(err, "unsupported LDAP URL \"%.200s\"", url);
+		ldap_free_urldesc(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+dn_valid(const char *dn)
+{
+	LDAPDN parsed = NULL;
+
+	if (ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return 0;
+	ldap_dnfree(parsed);
+	return 1;
+}
+
+char *
+cv_fetch_ldap_resolve(const char *location, const char *default_host, struct cv_error *err)
+{
+	LDAPURLDesc *loc = NULL, *def = NULL, *use;
+	const char *dn = NULL;
+	char *saved_dn, *text, *out = NULL, defurl[512];
+
+	if (strstr(location, "://") == NULL)
+		dn = location; /* a directory CDP: a bare DN */
+	else if (parse_url(location, &loc, err) < 0)
+		return NULL;
+	if (loc != NULL && loc->lud_dn != NULL && loc->lud_dn[0] != '\0')
+		dn = loc->lud_dn;
+	use = loc;
+	if (loc == NULL || loc->lud_host == NULL || loc->lud_host[0] == '\0' || dn == NULL) {
+		if (default_host == NULL || default_host[0] == '\0') {
+			if (loc == NULL || loc->lud_host == NULL || loc->lud_host[0] == '\0')
+				cv_error_set(err, "no LDAP server for directory-only CDP "
+				                  "(configure crl query)");
+			else
+				cv_error_set(err, "LDAP URL \"%.200s\" has no DN", location);
+			goto out;
+		}
+		snprintf(defurl, sizeof(defurl), "%s%s",
+		         strstr(default_host, "://") ? "" : "ldap://", default_host);
+		if (parse_url(defurl, &def, err) < 0) {
+			cv_error_prefix(err, "crl query");
+			goto out;
+		}
+		if (def->lud_host == NULL || def->lud_host[0] == '\0') {
+			cv_error_set(err, "crl query \"%.200s\" names no host", default_host);
+			goto out;
+		}
+		if (dn == NULL)
+			dn = def->lud_dn; /* O-15: the query URL's DN only when the CDP has none */
+		if (loc == NULL || loc->lud_host == NULL || loc->lud_host[0] == '\0')
+			use = def;
+	}
+	if (dn == NULL || dn[0] == '\0') {
+		cv_error_set(err, "LDAP location \"%.200s\" has no DN", location);
+		goto out;
+	}
+	if (!dn_valid(dn)) {
+		cv_error_set(err, "bad DN \"%.200s\"", dn);
+		goto out;
+	}
+	saved_dn = use->lud_dn;
+	use->lud_dn = (char *)dn;
+	use->lud_scope = LDAP_SCOPE_BASE;
+	text = ldap_url_desc2str(use);
+	use->lud_dn = saved_dn;
+	if (text == NULL || (out = strdup(text)) == NULL)
+		cv_error_set(err, "out of memory");
+	ldap_memfree(text);
+out:
+	if (loc != NULL)
+		ldap_free_urldesc(loc);
+	if (def != NULL)
+		ldap_free_urldesc(def);
+	return out;
+}
+
+/* Fills the job's server, DN and attribute list from the canonical URL. */
+static int
+job_target(struct job *j, const char *url, struct cv_error *err)
+{
+	LDAPURLDesc *u = NULL;
+	const char *defaults[] = {LDAP_DEFAULT, LDAP_PLAIN};
+	size_t n = 0, i, k;
+	char server[512];
+	int dup;
+
+	if (parse_url(url, &u, err) < 0)
+		return -1;
+	snprintf(server, sizeof(server), strchr(u->lud_host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
+	         u->lud_scheme, u->lud_host, u->lud_port);
+	if ((j->server = strdup(server)) == NULL || (j->dn = strdup(u->lud_dn)) == NULL)
+		goto nomem;
+	for (i = 0; u->lud_attrs != NULL && u->lud_attrs[i] != NULL && n < MAX_ATTRS - 2; i++)
+		if ((j->attrs[n++] = strdup(u->lud_attrs[i])) == NULL)
+			goto nomem;
+	for (k = 0; k < CV_ARRAY_LEN(defaults); k++) {
+		for (dup = 0, i = 0; i < n; i++)
+			dup |= cv_strcasecmp(j->attrs[i], defaults[k]) == 0;
+		if (!dup && (j->attrs[n++] = strdup(defaults[k])) == NULL)
+			goto nomem;
+	}
+	ldap_free_urldesc(u);
+	return 0;
+nomem:
+	cv_error_set(err, "out of memory");
+	ldap_free_urldesc(u);
+	return -1;
+}
+
+int
+cv_fetch_ldap_start(struct cv_fetch_ldap *l, struct flight *fl, struct cv_error *err)
+{
+	struct job *j;
+	struct timeval tv;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (l->njobs >= MAX_JOBS) {
+		cv_error_set(err, "too many LDAP fetches in flight (%u)", l->njobs);
+		return -1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		cv_error_set(err, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	j->l = l;
+	j->wfd = l->pipefd[1];
+	j->timeout_ms = fl->timeout_ms;
+	j->max_bytes = fl->max_bytes;
+	if (job_target(j, fl->url, err) < 0)
+		goto fail;
+	if (fl->source != NULL && (j->source = strdup(fl->source)) == NULL) {
+		cv_error_set(err, "out of memory");
+		goto fail;
+	}
+	if ((j->deadline = evtimer_new(l->base, on_deadline, j)) == NULL) {
+		cv_error_set(err, "out of memory");
+		goto fail;
+	}
+	ms_to_tv(fl->timeout_ms, &tv);
+	evtimer_add(j->deadline, &tv);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, worker, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		cv_error_set(err, "cannot start LDAP worker: %s", strerror(rc));
+		event_free(j->deadline);
+		goto fail;
+	}
+	j->fl = fl;
+	fl->backend = j;
+	TAILQ_INSERT_TAIL(&l->jobs, j, entry);
+	l->njobs++;
+	return 0;
+fail:
+	job_free(j);
+	return -1;
+}

@@ -1,0 +1,420 @@
+/*
+ * path_validate.c: RFC 5280 section 6.1 validation of one candidate path (leaf first, trust
+ * anchor last), step by step as the RFC names them, plus certval's own rules on top: extended
+ * key usage for the purpose, the peer's host name and the weak-algorithm policy.
+ *
+ * The trust anchor is a name and a key: its own signature, extensions, constraints and (when it
+ * is a subordinate CA configured as trustpoint, "chain-validation stop") its validity are not
+ * processed. A self-signed anchor's validity period IS checked, because IOS rejects an expired
+ * CA certificate (SPEC R7, O-17).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "../common/util.h"
+#include "x509int.h"
+
+#define OID_ANY_EKU  "2.5.29.37.0"
+#define OID_SERVER   "1.3.6.1.5.5.7.3.1"
+#define OID_CLIENT   "1.3.6.1.5.5.7.3.2"
+#define OID_IPSECIKE "1.3.6.1.5.5.7.3.17"
+
+/* The extensions this module (or the revocation modules after it) processes. */
+static const char *const known_extensions[] = {
+    "2.5.29.14",         /* subjectKeyIdentifier */
+    "2.5.29.35",         /* authorityKeyIdentifier */
+    "2.5.29.15",         /* keyUsage */
+    "2.5.29.37",         /* extKeyUsage */
+    "2.5.29.17",         /* subjectAltName */
+    "2.5.29.19",         /* basicConstraints */
+    "2.5.29.30",         /* nameConstraints */
+    "2.5.29.32",         /* certificatePolicies */
+    "2.5.29.33",         /* policyMappings */
+    "2.5.29.36",         /* policyConstraints */
+    "2.5.29.54",         /* inhibitAnyPolicy */
+    "2.5.29.31",         /* cRLDistributionPoints (revocation) */
+    "1.3.6.1.5.5.7.1.1", /* authorityInfoAccess (OCSP) */
+};
+
+struct vstate {
+	const struct cv_path_params *params;
+	struct cv_sig_cache *sigs;
+	struct cv_cert *const *certs; /* leaf first, anchor last */
+	size_t n;                     /* certificates, anchor included */
+	bool *leaf_waived;
+	struct cv_failure *failure;
+
+	/* 6.1.2 state variables */
+	const struct cv_cert *working_issuer; /* working_public_key + working_issuer_name */
+	const struct cv_cert *working_params; /* working_public_key_parameters (DSA) */
+	int max_path_length;
+	const struct cv_cert *nc_cas[CV_PATH_MAX_DEPTH]; /* permitted/excluded subtrees */
+	size_t n_nc;
+	struct cv_policy_state *policy;
+};
+
+static int fail(struct vstate *st, enum cv_reason reason, const char *detail, size_t idx,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+fail(struct vstate *st, enum cv_reason reason, const char *detail, size_t idx, const char *fmt, ...)
+{
+	char msg[CV_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cv_failure_set(st->failure, reason, detail, (int)idx, cv_cert_subject(st->certs[idx]), "%s",
+	               msg);
+	return -1;
+}
+
+int
+cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out, bool *critical)
+{
+	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
+	char buf[128];
+	size_t len;
+	unsigned crit;
+	unsigned i;
+	int ret;
+
+	out->data = NULL;
+	out->size = 0;
+	*critical = false;
+	for (i = 0;; i++) {
+		len = sizeof(buf);
+		ret = gnutls_x509_crt_get_extension_info(crt, i, buf, &len, &crit);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 1;
+		if (ret < 0)
+			return -1;
+		if (strcmp(buf, oid) != 0)
+			continue;
+		if (gnutls_x509_crt_get_extension_data2(crt, i, out) < 0)
+			return -1;
+		*critical = crit != 0;
+		return 0;
+	}
+}
+
+/* --- 6.1.3 basic certificate processing --- */
+
+static int
+check_validity(struct vstate *st, size_t idx)
+{
+	const struct cv_cert *c = st->certs[idx];
+	cv_time at = st->params->at;
+	bool out = at < cv_cert_not_before(c) || at > cv_cert_not_after(c);
+	char t[CV_TIME_TEXT_MAX];
+
+	if (!out)
+		return 0;
+	if (idx == 0 && st->params->leaf_validity_waived) {
+		*st->leaf_waived = true;
+		return 0;
+	}
+	if (at < cv_cert_not_before(c))
+		return fail(st, CV_REASON_NOT_YET_VALID, "not-yet-valid", idx,
+		            "certificate is not yet valid (notBefore %s)",
+		            cv_time_format_iso(cv_cert_not_before(c), t));
+	return fail(st, CV_REASON_EXPIRED, "expired", idx, "certificate has expired (notAfter %s)",
+	            cv_time_format_iso(cv_cert_not_after(c), t));
+}
+
+static int
+check_signature(struct vstate *st, size_t idx)
+{
+	const struct cv_cert *c = st->certs[idx];
+	char why[128];
+
+	switch (cv_sig_check(st->sigs, c, st->working_issuer, st->working_params)) {
+	case CV_SIG_OK:
+		break;
+	case CV_SIG_LIMIT:
+		return fail(st, CV_REASON_CHAIN_INVALID, "work-limit", idx,
+		            "signature-check budget exhausted");
+	default:
+		return fail(st, CV_REASON_BAD_SIGNATURE, "signature", idx,
+		            "signature does not verify with the key of %s",
+		            cv_cert_subject(st->working_issuer));
+	}
+	if (cv_sig_weak_check(c, st->working_issuer, st->params->allowed_weak, why, sizeof(why)) <
+	    0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
+		            "weak algorithm not allowed: %s", why);
+	return 0;
+}
+
+static int
+check_name_chaining(struct vstate *st, size_t idx)
+{
+	const uint8_t *a, *b;
+	size_t al, bl;
+
+	a = cv_cert_issuer_der(st->certs[idx], &al);
+	b = cv_cert_subject_der(st->working_issuer, &bl);
+	if (!cv_name_equal(a, al, b, bl))
+		return fail(st, CV_REASON_CHAIN_INVALID, "name-chaining", idx,
+		            "issuer name does not match the subject of %s",
+		            cv_cert_subject(st->working_issuer));
+	return 0;
+}
+
+static int
+check_critical_extensions(struct vstate *st, size_t idx)
+{
+	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[idx]);
+	char oid[128];
+	size_t len, k;
+	unsigned crit, i;
+	int ret;
+
+	for (i = 0;; i++) {
+		bool known = false;
+
+		len = sizeof(oid);
+		ret = gnutls_x509_crt_get_extension_info(crt, i, oid, &len, &crit);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (ret < 0)
+			return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
+			            "unreadable extension");
+		for (k = 0; k < CV_ARRAY_LEN(known_extensions); k++)
+			if (strcmp(oid, known_extensions[k]) == 0)
+				known = true;
+		if (crit && !known)
+			return fail(st, CV_REASON_CHAIN_INVALID, "unknown-critical-extension", idx,
+			            "unknown critical extension %s", oid);
+	}
+}
+
+static int
+check_name_constraints(struct vstate *st, size_t idx)
+{
+	const struct cv_cert *c = st->certs[idx];
+	gnutls_datum_t nc;
+	char why[128];
+	bool crit;
+	size_t k;
+	int ret;
+
+	/* 6.1.3 (b), (c): a self-issued intermediate is exempt. */
+	if (idx != 0 && cv_cert_is_self_issued(c))
+		return 0;
+	for (k = 0; k < st->n_nc; k++) {
+		if (cv_cert_extension(st->nc_cas[k], "2.5.29.30", &nc, &crit) != 0)
+			continue;
+		ret = cv_nc_check(nc.data, nc.size, c, true, why, sizeof(why));
+		gnutls_free(nc.data);
+		if (ret < 0)
+			return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
+			            "name constraints of %s: %s", cv_cert_subject(st->nc_cas[k]),
+			            why);
+	}
+	return 0;
+}
+
+static int
+basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
+{
+	char why[128];
+
+	if (check_signature(st, idx) < 0 || check_validity(st, idx) < 0 ||
+	    check_name_chaining(st, idx) < 0 || check_critical_extensions(st, idx) < 0 ||
+	    check_name_constraints(st, idx) < 0)
+		return -1;
+	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
+	return 0;
+}
+
+/* --- 6.1.4 preparation for the next certificate --- */
+
+static int
+prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
+{
+	const struct cv_cert *c = st->certs[idx];
+	gnutls_x509_crt_t crt = cv_cert_gnutls(c);
+	unsigned crit = 0, ca = 0, ku = 0;
+	int pathlen = -1, ret;
+	gnutls_datum_t nc;
+	bool nccrit;
+	char why[128];
+
+	/* (a), (b), (h), (i), (j): policy mappings and counters */
+	if (cv_policy_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
+	/* (c)-(f): working issuer name, key and parameters */
+	st->working_issuer = c;
+	if (!cv_sig_key_inherits_params(c))
+		st->working_params = c;
+	/* (g): name constraints */
+	ret = cv_cert_extension(c, "2.5.29.30", &nc, &nccrit);
+	if (ret < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
+		            "unreadable name constraints");
+	if (ret == 0) {
+		gnutls_free(nc.data);
+		st->nc_cas[st->n_nc++] = c;
+	}
+	/* (k): a CA certificate */
+	ret = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen);
+	if (gnutls_x509_crt_get_version(crt) < 3 || ret < 0 || !ca)
+		return fail(st, CV_REASON_CHAIN_INVALID, "not-a-ca", idx,
+		            "issuer certificate is not a CA (basicConstraints cA)");
+	/* (l), (m): path length */
+	if (!cv_cert_is_self_issued(c)) {
+		if (st->max_path_length <= 0)
+			return fail(st, CV_REASON_CHAIN_INVALID, "path-len-exceeded", idx,
+			            "path length constraint exceeded");
+		st->max_path_length--;
+	}
+	if (pathlen >= 0 && pathlen < st->max_path_length)
+		st->max_path_length = pathlen;
+	/* (n): keyCertSign */
+	ret = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
+	if (ret >= 0 && !(ku & GNUTLS_KEY_KEY_CERT_SIGN))
+		return fail(st, CV_REASON_CHAIN_INVALID, "key-cert-sign-missing", idx,
+		            "key usage lacks keyCertSign");
+	if (ret < 0 && ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
+		            "unreadable key usage");
+	return 0;
+}
+
+/* --- 6.1.5 wrap-up, then certval's leaf rules --- */
+
+static bool
+eku_fits(gnutls_x509_crt_t crt, enum cv_purpose purpose, bool *readable)
+{
+	char oid[128];
+	size_t len;
+	unsigned i;
+	int ret;
+	bool any = false, server = false, client = false, ike = false;
+
+	*readable = true;
+	for (i = 0;; i++) {
+		len = sizeof(oid);
+		ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len, NULL);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0) {
+			*readable = false;
+			return false;
+		}
+		any |= strcmp(oid, OID_ANY_EKU) == 0;
+		server |= strcmp(oid, OID_SERVER) == 0;
+		client |= strcmp(oid, OID_CLIENT) == 0;
+		ike |= strcmp(oid, OID_IPSECIKE) == 0;
+	}
+	if (i == 0 || any)
+		return true; /* no EKU at all, or anyExtendedKeyUsage */
+	switch (purpose) {
+	case CV_PURPOSE_IKE:
+		return ike || server || client;
+	case CV_PURPOSE_TLS_SERVER:
+		return server;
+	case CV_PURPOSE_TLS_CLIENT:
+		return client;
+	default:
+		return true;
+	}
+}
+
+static int
+check_leaf(struct vstate *st)
+{
+	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[0]);
+	bool readable;
+
+	if (!eku_fits(crt, st->params->purpose, &readable))
+		return fail(st, CV_REASON_CHAIN_INVALID, "eku", 0,
+		            readable ? "extended key usage does not allow %s"
+		                     : "unreadable extended key usage (%s)",
+		            cv_purpose_name(st->params->purpose));
+	if (st->params->peer_name != NULL && st->params->peer_name[0] != '\0' &&
+	    !gnutls_x509_crt_check_hostname2(crt, st->params->peer_name, 0))
+		return fail(st, CV_REASON_CHAIN_INVALID, "hostname", 0,
+		            "certificate does not name %s", st->params->peer_name);
+	return 0;
+}
+
+static int
+wrap_up(struct vstate *st)
+{
+	char why[128];
+
+	if (cv_policy_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "policy", 0, "%s", why);
+	return check_leaf(st);
+}
+
+/* --- 6.1.2 initialization and the trust anchor --- */
+
+static int
+check_anchor(struct vstate *st)
+{
+	size_t a = st->n - 1;
+
+	if (!cv_cert_is_self_issued(st->certs[a]) && st->n > 1)
+		return 0;
+	return check_validity(st, a);
+}
+
+static int
+initialize(struct vstate *st)
+{
+	size_t a = st->n - 1;
+
+	st->working_issuer = st->certs[a];
+	st->working_params = st->certs[a];
+	st->max_path_length = (int)(st->n - 1);
+	st->n_nc = 0;
+	st->policy = cv_policy_init(st->params, st->n - 1);
+	if (st->policy == NULL)
+		return fail(st, CV_REASON_INTERNAL_ERROR, "out-of-memory", a, "out of memory");
+	return 0;
+}
+
+int
+cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_params *params,
+                 struct cv_sig_cache *sigs, bool *leaf_waived, struct cv_failure *failure)
+{
+	struct vstate st;
+	size_t idx, rfc_i;
+	int ret = -1;
+
+	memset(&st, 0, sizeof(st));
+	st.params = params;
+	st.sigs = sigs;
+	st.certs = certs;
+	st.n = n;
+	st.leaf_waived = leaf_waived;
+	st.failure = failure;
+	*leaf_waived = false;
+	if (n == 0 || n > CV_PATH_MAX_DEPTH)
+		return -1;
+	if (check_anchor(&st) < 0)
+		return -1;
+	if (n == 1)
+		return check_leaf(&st); /* the peer's certificate is itself a trust anchor */
+	if (initialize(&st) < 0)
+		return -1;
+	for (idx = n - 1; idx-- > 0;) {
+		rfc_i = n - 1 - idx;
+		if (basic_certificate_processing(&st, idx, rfc_i) < 0)
+			goto out;
+		if (idx > 0 && prepare_for_next(&st, idx, rfc_i) < 0)
+			goto out;
+	}
+	ret = wrap_up(&st);
+out:
+	cv_policy_free(st.policy);
+	return ret;
+}

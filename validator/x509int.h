@@ -1,0 +1,117 @@
+/*
+ * x509int.h: internals shared by the validator's files (not for other modules): a minimal DER
+ * reader, RFC 5280 7.1 name comparison, signature checks with a per-build cache, name
+ * constraints, the policy tree and the 6.1 validation of one candidate path.
+ */
+#ifndef CV_X509INT_H
+#define CV_X509INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/verdict.h"
+#include "cert.h"
+#include "path.h"
+
+/* --- DER (der.c) --- */
+
+struct cv_der {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* Reads the next TLV of in (single-byte tags, definite lengths). Returns 0, or -1 at the end
+ * or on malformed input. content is the value; whole (may be NULL) the full TLV. */
+int cv_der_next(struct cv_der *in, uint8_t *tag, struct cv_der *content, struct cv_der *whole);
+
+/* Dotted text of an OID's content bytes; returns 0 or -1 (malformed or too long). */
+int cv_der_oid_text(const struct cv_der *oid, char *out, size_t out_len);
+
+/* Reads a small non-negative INTEGER content; -1 when malformed or out of range. */
+int cv_der_small_int(const struct cv_der *in, int *out);
+
+/* --- names (der.c) --- */
+
+/* RFC 5280 7.1: Names equal, string values compared case-insensitively with whitespace folded. */
+bool cv_name_equal(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+/* The RDNs of base are the first RDNs of name (directoryName constraints). */
+bool cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len);
+/* Number of RDNs, or -1 when malformed. */
+int cv_name_rdn_count(const uint8_t *name, size_t len);
+/* Calls fn for every emailAddress attribute value of a Name (IA5String content). */
+void cv_name_foreach_email(const uint8_t *name, size_t len,
+                           void (*fn)(const struct cv_der *value, void *arg), void *arg);
+
+/* --- signatures (sig.c) --- */
+
+enum cv_sig_result {
+	CV_SIG_OK = 0,
+	CV_SIG_BAD,     /* the signature does not verify with the key */
+	CV_SIG_UNKNOWN, /* the issuer's key cannot be used alone (DSA without parameters) */
+	CV_SIG_LIMIT,   /* the signature-check budget is spent */
+};
+
+#define CV_SIG_CACHE_MAX (CV_PATH_MAX_SIG_CHECKS * 4)
+
+struct cv_sig_cache {
+	struct {
+		const struct cv_cert *child, *issuer, *params;
+		enum cv_sig_result result;
+	} e[CV_SIG_CACHE_MAX];
+	size_t n;
+	unsigned spent, budget;
+};
+
+/*
+ * Verifies child's signature with issuer's public key; params (may be NULL) supplies DSA
+ * domain parameters when issuer's key inherits them (RFC 5280 6.1.4 (f)). Cached per triple.
+ */
+enum cv_sig_result cv_sig_check(struct cv_sig_cache *cache, const struct cv_cert *child,
+                                const struct cv_cert *issuer, const struct cv_cert *params);
+
+/* True when the key of cert is DSA with absent domain parameters. */
+bool cv_sig_key_inherits_params(const struct cv_cert *cert);
+
+/*
+ * The weak-algorithm policy for a certificate's signature made with signer's key; returns 0
+ * when allowed, else -1 with a short description in why.
+ */
+int cv_sig_weak_check(const struct cv_cert *cert, const struct cv_cert *signer, uint32_t allowed,
+                      char *why, size_t why_len);
+
+/* --- name constraints (nameconstraints.c) --- */
+
+/* Checks cert's names against the NameConstraints extension value of one CA (DER). Returns 0
+ * when allowed, -1 when violated or unreadable (why says which name). */
+int cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool check_dn,
+                char *why, size_t why_len);
+
+/* --- validation (path_validate.c) --- */
+
+/* Validates certs[0..n-1] (leaf first, anchor last) per RFC 5280 6.1 at params->at. Returns 0,
+ * or -1 with *failure set. */
+int cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_params *params,
+                     struct cv_sig_cache *sigs, bool *leaf_waived, struct cv_failure *failure);
+
+/* --- certificate policies (policy_tree.c) --- */
+
+struct cv_policy_state;
+struct cv_policy_state *cv_policy_init(const struct cv_path_params *params, size_t n);
+void cv_policy_free(struct cv_policy_state *st);
+/* 6.1.3 (d)-(f) for the certificate at RFC position i (1 = next to the anchor). */
+int cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i,
+                      bool is_last, char *why, size_t why_len);
+/* 6.1.4 (a)-(b), (h)-(j) for an intermediate certificate. */
+int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, char *why,
+                      size_t why_len);
+/* 6.1.5 (a)-(b), (g) for the last certificate; -1 when no acceptable policy remains. */
+int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
+                      size_t why_len);
+
+/* Raw value of the extension oid of cert; *critical set. Returns 0, 1 when absent, -1 error.
+ * The caller frees out->data with gnutls_free. */
+int cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out,
+                      bool *critical);
+
+#endif
