@@ -23,10 +23,9 @@ import sys
 
 # Rows of the path-level sections whose expected "invalid" comes from revocation alone.
 REVOCATION_ONLY = {
-    "4.5.2": "the EE is revoked on a CRL signed by the old key",
-    "4.5.5": "the EE is revoked on a CRL signed by the new key",
-    "4.5.7": "the EE is revoked on a CRL signed by a separate CRL-signing key",
-    "4.5.8": "the CRL-signing key's own certificate is needed for the CRL",
+    "4.5.2": "the intermediate CA is revoked on a CRL signed by the old key",
+    "4.5.5": "the intermediate CA is revoked on a CRL signed by the new key",
+    "4.5.7": "the EE is revoked on a CRL signed by the self-issued CRL-signing key",
     "4.7.4": "the CA's keyUsage lacks cRLSign, so its CRL is unusable",
     "4.7.5": "the CA's keyUsage lacks cRLSign (not critical), so its CRL is unusable",
 }
