@@ -59,7 +59,8 @@ struct cv_client_request {
 
 enum cv_client_decision { CV_CLIENT_REJECT = 0, CV_CLIENT_ACCEPT = 1 };
 
-/* The essentials of a verdict; the whole verdict is in json. Release with cv_client_verdict_free. */
+/* The essentials of a verdict; the whole verdict is in json. Release with cv_client_verdict_free.
+ */
 struct cv_client_verdict {
 	enum cv_client_decision decision;
 	char reason[48];   /* "" on ACCEPT, else "expired", "revoked", ... */
@@ -75,8 +76,8 @@ int cv_client_open(const char *socket_path, struct cv_client **out);
 void cv_client_close(struct cv_client *client); /* NULL is fine */
 
 /* Asks for a verdict. On CV_CLIENT_OK fills *verdict (free it with cv_client_verdict_free). */
-int cv_client_verify(struct cv_client *client, const struct cv_client_request *req,
-                     int timeout_ms, struct cv_client_verdict *verdict);
+int cv_client_verify(struct cv_client *client, const struct cv_client_request *req, int timeout_ms,
+                     struct cv_client_verdict *verdict);
 void cv_client_verdict_free(struct cv_client_verdict *verdict);
 
 /* Checks that the daemon answers. */

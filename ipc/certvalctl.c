@@ -66,7 +66,7 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct cv_ctl *, int, char **);
 } commands[] = {
-    {"verify", cv_ctl_verify}, {"ping", cv_ctl_ping},         {"status", cv_ctl_status},
+    {"verify", cv_ctl_verify}, {"ping", cv_ctl_ping},      {"status", cv_ctl_status},
     {"reload", cv_ctl_reload}, {"ocsp-check", ocsp_check},
 };
 

@@ -97,7 +97,8 @@ static void
 log_warnings(const struct cv_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_warnings; i++)
-		cv_log_warning("%s:%u: %s", cfg->path, cfg->warnings[i].line, cfg->warnings[i].text);
+		cv_log_warning("%s:%u: %s", cfg->path, cfg->warnings[i].line,
+		               cfg->warnings[i].text);
 }
 
 static void

@@ -224,7 +224,8 @@ read_line(struct cv_client *cl, char **line, int64_t deadline)
 		if (n > 0)
 			cl->len += (size_t)n;
 		else if (n == 0)
-			return fail(cl, CV_CLIENT_ERR_CONNECT, "%s closed the connection", cl->path);
+			return fail(cl, CV_CLIENT_ERR_CONNECT, "%s closed the connection",
+			            cl->path);
 		else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return fail(cl, CV_CLIENT_ERR_CONNECT, "recv from %s: %s", cl->path,
 			            strerror(errno));
@@ -306,7 +307,8 @@ cert_array(const struct cv_client_cert *certs, size_t n)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const gnutls_datum_t in = {(unsigned char *)certs[i].der, (unsigned int)certs[i].len};
+		const gnutls_datum_t in = {(unsigned char *)certs[i].der,
+		                           (unsigned int)certs[i].len};
 		gnutls_datum_t out = {NULL, 0};
 		json_t *s;
 
@@ -335,8 +337,8 @@ set_str(json_t *o, const char *key, const char *value)
 static json_t *
 verify_request(const struct cv_client_request *r)
 {
-	json_t *req = json_pack("{s:s, s:o}", "op", "verify", "chain",
-	                        cert_array(r->chain, r->n_chain));
+	json_t *req =
+	    json_pack("{s:s, s:o}", "op", "verify", "chain", cert_array(r->chain, r->n_chain));
 	json_t *tps;
 
 	if (req == NULL)

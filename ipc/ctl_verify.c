@@ -225,8 +225,7 @@ report(const json_t *verdict, const struct verify_opts *o)
 	} else {
 		cv_verdict_text_print(stdout, verdict, o->verbose);
 	}
-	return decision != NULL && strcmp(decision, "ACCEPT") == 0 ? CV_CTL_ACCEPT
-	                                                            : CV_CTL_REJECT;
+	return decision != NULL && strcmp(decision, "ACCEPT") == 0 ? CV_CTL_ACCEPT : CV_CTL_REJECT;
 }
 
 /* ---- through the daemon ---- */
@@ -332,8 +331,8 @@ append_words(char *buf, size_t size, const char *keyword, const char *words, con
 	size_t used = strlen(buf);
 	int n;
 
-	if (words[0] == '\0' || strspn(words, "abcdefghijklmnopqrstuvwxyz0123456789.-,") !=
-	                            strlen(words))
+	if (words[0] == '\0' ||
+	    strspn(words, "abcdefghijklmnopqrstuvwxyz0123456789.-,") != strlen(words))
 		return cv_ctl_fail(-1, "%s: unexpected \"%s\"", what, words);
 	n = snprintf(buf + used, size - used, " %s %s\n", keyword, words);
 	if (n < 0 || (size_t)n >= size - used)
@@ -356,7 +355,9 @@ adhoc_text(const struct verify_opts *o)
 	if (append_path(buf, size, "ca-certificate", o->ca) != 0)
 		goto fail;
 	if (append_words(buf, size, "revocation-check",
-	                 o->revocation != NULL ? o->revocation : o->n_crls > 0 ? "crl" : "none",
+	                 o->revocation != NULL ? o->revocation
+	                 : o->n_crls > 0       ? "crl"
+	                                       : "none",
 	                 "--revocation") != 0)
 		goto fail;
 	for (size_t i = 0; i < o->n_crls; i++)

@@ -267,8 +267,8 @@ int
 cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
 {
 	static const char *const fields[] = {
-	    "id",        "op",        "chain",       "extra", "trustpoint", "trustpoints",
-	    "at",        "purpose",   "peer_name",   "peer_addr", "application",
+	    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
+	    "at", "purpose", "peer_name", "peer_addr", "application",
 	};
 	const json_t *extra = json_object_get(root, "extra");
 
@@ -317,8 +317,8 @@ cv_proto_ok(const json_t *id, const char *key, json_t *value)
 json_t *
 cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 {
-	return json_pack("{s:O?, s:b, s:{s:s, s:s}}", "id", (json_t *)id, "ok", 0, "error",
-	                 "code", cv_proto_code_name(code), "message", message);
+	return json_pack("{s:O?, s:b, s:{s:s, s:s}}", "id", (json_t *)id, "ok", 0, "error", "code",
+	                 cv_proto_code_name(code), "message", message);
 }
 
 char *

@@ -13,7 +13,7 @@
 #include "../common/error.h"
 #include "../policy/engine.h"
 
-#define CV_PROTO_CHAIN_MAX 16 /* certificates in "chain" and in "extra" */
+#define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
 #define CV_PROTO_ID_MAX    256 /* characters of a string id */
 
 enum cv_proto_op {
@@ -48,8 +48,8 @@ const char *cv_proto_code_name(enum cv_proto_code code);
  * with cv_proto_msg_free). On failure returns -1 with *code and err set; msg->id is then the
  * request's usable id when it had one (msg->root kept alive for it), else NULL.
  */
-int cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg,
-                   enum cv_proto_code *code, struct cv_error *err);
+int cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_proto_code *code,
+                   struct cv_error *err);
 void cv_proto_msg_free(struct cv_proto_msg *msg);
 
 /* Reads the fields of a verify request into req (cv_request_init'ed by the caller). */

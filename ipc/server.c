@@ -269,7 +269,8 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 	p->srv = srv;
 	p->deadline = evtimer_new(srv->base, deadline_cb, p);
 	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0) {
-		send_error(c, msg->id, p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
+		send_error(c, msg->id,
+		           p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
 		           p->deadline == NULL ? "out of memory" : err.msg);
 		if (p->deadline != NULL)
 			event_free(p->deadline);
@@ -327,10 +328,9 @@ status_json(const struct cv_server *srv)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config",
-	                 srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
-	                 "trustpoints", tps, "stats", stats_json(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns);
+	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
+	                 "stats", stats_json(srv->engine), "connections", (json_int_t)srv->n_conns);
 }
 
 static int
@@ -378,9 +378,9 @@ op_reload(struct conn *c, const json_t *id)
 		send_error(c, id, CV_PROTO_CONFIG_ERROR, err.msg);
 		return;
 	}
-	resp = cv_proto_ok(id, "reload",
-	                   json_pack("{s:s, s:o}", "config", c->srv->config_path, "warnings",
-	                             warnings));
+	resp = cv_proto_ok(
+	    id, "reload",
+	    json_pack("{s:s, s:o}", "config", c->srv->config_path, "warnings", warnings));
 	send_json(c, resp);
 	json_decref(resp);
 }

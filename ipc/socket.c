@@ -20,8 +20,8 @@ socket_addr(const char *path, struct sockaddr_un *sa, struct cv_error *err)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (path[0] == '\0' || cv_strlcpy(sa->sun_path, path, sizeof(sa->sun_path)) >=
-	                           sizeof(sa->sun_path)) {
+	if (path[0] == '\0' ||
+	    cv_strlcpy(sa->sun_path, path, sizeof(sa->sun_path)) >= sizeof(sa->sun_path)) {
 		cv_error_set(err, "socket path \"%s\" is empty or longer than %zu bytes", path,
 		             sizeof(sa->sun_path) - 1);
 		return -1;
@@ -37,7 +37,8 @@ remove_stale(const char *path, const struct sockaddr_un *sa, struct cv_error *er
 	int fd, rc;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : (cv_error_set(err, "%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT ? 0
+		                       : (cv_error_set(err, "%s: %s", path, strerror(errno)), -1);
 	if (!S_ISSOCK(st.st_mode)) {
 		cv_error_set(err, "%s exists and is not a socket", path);
 		return -1;

@@ -48,13 +48,12 @@ evidence_one(const struct cv_evidence *e)
 {
 	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "cert_index", e->cert_index, "method", e->method, "outcome", e->outcome,
-	                 "source", str_or_null(e->source), "url", str_or_null(e->url),
-	                 "crl_number", str_or_null(e->crl_number), "this_update",
-	                 cv_json_time(e->this_update), "next_update", cv_json_time(e->next_update),
-	                 "produced_at", cv_json_time(e->produced_at), "revoked_at",
-	                 cv_json_time(e->revoked_at), "revocation_reason",
-	                 str_or_null(e->revocation_reason), "nonce", str_or_null(e->nonce), "error",
-	                 str_or_null(e->error));
+	                 "source", str_or_null(e->source), "url", str_or_null(e->url), "crl_number",
+	                 str_or_null(e->crl_number), "this_update", cv_json_time(e->this_update),
+	                 "next_update", cv_json_time(e->next_update), "produced_at",
+	                 cv_json_time(e->produced_at), "revoked_at", cv_json_time(e->revoked_at),
+	                 "revocation_reason", str_or_null(e->revocation_reason), "nonce",
+	                 str_or_null(e->nonce), "error", str_or_null(e->error));
 }
 
 static json_t *
@@ -84,8 +83,8 @@ trace_json(const struct cv_verdict *v)
 	if (arr == NULL)
 		return NULL;
 	for (size_t i = 0; i < v->n_trace; i++) {
-		json_t *o = json_pack("{s:s, s:s}", "stage", v->trace[i].stage, "text",
-		                      v->trace[i].text);
+		json_t *o =
+		    json_pack("{s:s, s:s}", "stage", v->trace[i].stage, "text", v->trace[i].text);
 
 		if (o == NULL || json_array_append_new(arr, o) != 0)
 			goto fail;
@@ -108,8 +107,9 @@ json_t *
 cv_verdict_to_json(const struct cv_verdict *v)
 {
 	bool accept = v->decision == CV_DECISION_ACCEPT;
-	json_t *reason = accept || v->reason == CV_REASON_NONE ? json_null()
-	                                                        : json_string(cv_reason_name(v->reason));
+	json_t *reason = accept || v->reason == CV_REASON_NONE
+	                     ? json_null()
+	                     : json_string(cv_reason_name(v->reason));
 
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
 	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, "

@@ -1,4 +1,5 @@
-/* verdict_json.h: the one place where a verdict becomes JSON (daemon replies, certvalctl --json). */
+/* verdict_json.h: the one place where a verdict becomes JSON (daemon replies, certvalctl --json).
+ */
 #ifndef CV_VERDICT_JSON_H
 #define CV_VERDICT_JSON_H
 

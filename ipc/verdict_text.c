@@ -35,7 +35,8 @@ print_decision(FILE *out, const json_t *v)
 		return;
 	}
 	fprintf(out, "REJECT %s", str(v, "reason", "?"));
-	if (str(v, "detail", NULL) != NULL)
+	if (str(v, "detail", NULL) != NULL &&
+	    strcmp(str(v, "detail", ""), str(v, "reason", "")) != 0)
 		fprintf(out, " (%s)", str(v, "detail", ""));
 	fputc(':', out);
 	idx = json_integer_value(json_object_get(v, "cert_index"));
@@ -79,8 +80,9 @@ print_evidence(FILE *out, const json_t *v)
 	fputs("evidence:\n", out);
 	json_array_foreach(ev, i, e)
 	{
-		fprintf(out, "  cert %" JSON_INTEGER_FORMAT " %s %s", json_integer_value(json_object_get(e, "cert_index")),
-		        str(e, "method", "?"), str(e, "outcome", "?"));
+		fprintf(out, "  cert %" JSON_INTEGER_FORMAT " %s %s",
+		        json_integer_value(json_object_get(e, "cert_index")), str(e, "method", "?"),
+		        str(e, "outcome", "?"));
 		if (str(e, "source", NULL) != NULL)
 			fprintf(out, " source=%s", str(e, "source", ""));
 		if (str(e, "url", NULL) != NULL)

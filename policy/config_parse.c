@@ -1938,7 +1938,8 @@ cv_config_parse(const char *name, const char *text, size_t len, struct cv_config
 		perr(&p, "certificate %s: no 'quit' before the end of the file", p.cert_serial);
 		goto fail;
 	}
-	qsort(p.cfg->maps, p.cfg->n_maps, sizeof(*p.cfg->maps), compare_maps);
+	if (p.cfg->n_maps > 1)
+		qsort(p.cfg->maps, p.cfg->n_maps, sizeof(*p.cfg->maps), compare_maps);
 	if (cv_config_check(p.cfg, name, p.chains, p.n_chains, err) < 0)
 		goto fail;
 	parser_free(&p);

@@ -15,7 +15,7 @@
 #include "../common/util.h"
 #include "maps.h"
 
-#define ANCHOR_CHAIN_MAX 8 /* chain-validation continue: parents followed at most */
+#define ANCHOR_CHAIN_MAX    8 /* chain-validation continue: parents followed at most */
 #define CANDIDATE_CERTS_MAX 256
 
 struct cv_engine {
@@ -210,9 +210,9 @@ job_finish(struct verify_job *job)
 
 	if (v->trustpoint[0] != '\0')
 		cv_verdict_trace(v, "verdict",
-				 "chain cert was anchored to trustpoint %s, and chain validation "
-				 "result was: %s",
-				 v->trustpoint, ios_result_name(v));
+		                 "chain cert was anchored to trustpoint %s, and chain validation "
+		                 "result was: %s",
+		                 v->trustpoint, ios_result_name(v));
 	if (v->decision == CV_DECISION_ACCEPT) {
 		stats->accepted++;
 		if (v->failed_open)
@@ -222,9 +222,9 @@ job_finish(struct verify_job *job)
 		if ((size_t)v->reason < CV_ARRAY_LEN(stats->reasons))
 			stats->reasons[v->reason]++;
 		cv_log_notice("%%CRYPTO-5-IKMP_INVALID_CERT: Certificate received from %s is bad: "
-			      "certificate invalid (%s: %s)",
-			      job->req.peer_addr[0] != '\0' ? job->req.peer_addr : "local client",
-			      cv_reason_name(v->reason), v->message);
+		              "certificate invalid (%s: %s)",
+		              job->req.peer_addr[0] != '\0' ? job->req.peer_addr : "local client",
+		              cv_reason_name(v->reason), v->message);
 	}
 	job->done(v, job->done_arg);
 	job_free(job);
@@ -232,7 +232,7 @@ job_finish(struct verify_job *job)
 
 static void
 job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, int index,
-	   const char *msg)
+           const char *msg)
 {
 	const char *subject = "";
 	struct cv_failure f;
@@ -255,13 +255,13 @@ job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, in
  */
 static int
 collect_anchors(const struct cv_config *cfg, const struct cv_trustpoint *tp,
-		struct cert_set *anchors, struct cert_set *intermediates, struct cv_failure *f)
+                struct cert_set *anchors, struct cert_set *intermediates, struct cv_failure *f)
 {
 	for (int depth = 0; depth < ANCHOR_CHAIN_MAX; depth++) {
 		if (!tp->authenticated) {
-			cv_failure_set(f, CV_REASON_UNTRUSTED_ISSUER, "ca-not-authenticated", -1, "",
-				       "trustpoint %s: issuing CA not authenticated: %s", tp->name,
-				       tp->auth_error);
+			cv_failure_set(f, CV_REASON_UNTRUSTED_ISSUER, "ca-not-authenticated", -1,
+			               "", "trustpoint %s: issuing CA not authenticated: %s",
+			               tp->name, tp->auth_error);
 			return -1;
 		}
 		if (tp->rev.chain == CV_CHAIN_STOP) {
@@ -271,27 +271,27 @@ collect_anchors(const struct cv_config *cfg, const struct cv_trustpoint *tp,
 		cert_set_add_list(intermediates, &tp->ca_certs, 0);
 		if (tp->rev.chain_parent == NULL) {
 			cv_failure_set(f, CV_REASON_CHAIN_INVALID, "no-parent-trustpoint", -1, "",
-				       "trustpoint %s: chain-validation continue needs a parent "
-				       "trustpoint",
-				       tp->name);
+			               "trustpoint %s: chain-validation continue needs a parent "
+			               "trustpoint",
+			               tp->name);
 			return -1;
 		}
 		tp = cv_config_trustpoint(cfg, tp->rev.chain_parent);
 		if (tp == NULL) {
-			cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-parent-trustpoint", -1, "",
-				       "parent trustpoint is not configured");
+			cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-parent-trustpoint", -1,
+			               "", "parent trustpoint is not configured");
 			return -1;
 		}
 	}
 	cv_failure_set(f, CV_REASON_CONFIG_ERROR, "parent-chain-too-long", -1, "",
-		       "chain-validation continue nests deeper than %d trustpoints",
-		       ANCHOR_CHAIN_MAX);
+	               "chain-validation continue nests deeper than %d trustpoints",
+	               ANCHOR_CHAIN_MAX);
 	return -1;
 }
 
 static void
 fill_path_params(const struct verify_job *job, const struct anchor_ctx *ctx,
-		 struct cv_path_params *params)
+                 struct cv_path_params *params)
 {
 	cv_path_params_init(params);
 	params->at = job->verdict.at;
@@ -330,7 +330,7 @@ try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failu
 
 	if (anchors == NULL || untrusted == NULL) {
 		cv_failure_set(f, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "",
-			       "out of memory");
+		               "out of memory");
 		goto out;
 	}
 	if (ctx->tp != NULL) {
@@ -374,7 +374,7 @@ anchor_from_trustpoint(struct anchor_ctx *ctx, const struct cv_trustpoint *tp)
 /* The candidate order of O-20: the request's list, else primary first, then file order. */
 static size_t
 candidate_trustpoints(const struct verify_job *job, const struct cv_trustpoint **out, size_t max,
-		      struct cv_failure *f)
+                      struct cv_failure *f)
 {
 	const struct cv_config *cfg = job->cfg;
 	size_t n = 0;
@@ -382,12 +382,12 @@ candidate_trustpoints(const struct verify_job *job, const struct cv_trustpoint *
 	if (job->req.n_trustpoints > 0) {
 		for (size_t i = 0; i < job->req.n_trustpoints && n < max; i++) {
 			const struct cv_trustpoint *tp =
-				cv_config_trustpoint(cfg, job->req.trustpoints[i]);
+			    cv_config_trustpoint(cfg, job->req.trustpoints[i]);
 
 			if (tp == NULL) {
 				cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-trustpoint", -1,
-					       "", "trustpoint %s is not configured",
-					       job->req.trustpoints[i]);
+				               "", "trustpoint %s is not configured",
+				               job->req.trustpoints[i]);
 				return (size_t)-1;
 			}
 			out[n++] = tp;
@@ -431,7 +431,7 @@ stage_select_and_validate(struct verify_job *job)
 	}
 	if (job->req.n_trustpoints == 0 && job->cfg->trustpool.present) {
 		struct anchor_ctx ctx = {"trustpool", NULL, &job->cfg->trustpool.rev,
-					 job->cfg->trustpool.allowed_weak};
+		                         job->cfg->trustpool.allowed_weak};
 
 		cv_verdict_trace(&job->verdict, "path", "Trustpool picked up");
 		if (try_anchor(job, &ctx, &f) == 0) {
@@ -445,7 +445,7 @@ stage_select_and_validate(struct verify_job *job)
 	}
 	if (!have_best)
 		cv_failure_set(&best, CV_REASON_UNTRUSTED_ISSUER, "no-trustpoint", 0,
-			       cv_cert_subject(job->req.chain.v[0]), "no trustpoint is configured");
+		               cv_cert_subject(job->req.chain.v[0]), "no trustpoint is configured");
 	cv_verdict_reject(&job->verdict, &best);
 	return -1;
 }
@@ -459,7 +459,7 @@ trace_modifier(struct verify_job *job, enum cv_match_kind kind, const char *what
 
 	if (e != NULL)
 		cv_verdict_trace(&job->verdict, "map", "certificate map %s seq %u matched: %s",
-				 e->label, e->seq, what);
+		                 e->label, e->seq, what);
 }
 
 /*
@@ -480,12 +480,12 @@ stage_maps(struct verify_job *job)
 		}
 		cv_strlcpy(v->map_label, m->acl_match->label, sizeof(v->map_label));
 		v->map_seq = (int)m->acl_match->seq;
-		cv_verdict_trace(v, "map", "certificate map %s seq %u matched",
-				 m->acl_match->label, m->acl_match->seq);
+		cv_verdict_trace(v, "map", "certificate map %s seq %u matched", m->acl_match->label,
+		                 m->acl_match->seq);
 	}
 	if (job->path.leaf_validity_waived_used)
 		trace_modifier(job, CV_MATCH_ALLOW_EXPIRED,
-			       "allow expired-certificate: validity period not enforced");
+		               "allow expired-certificate: validity period not enforced");
 	trace_modifier(job, CV_MATCH_SKIP_REVOCATION, "skip revocation-check");
 	trace_modifier(job, CV_MATCH_SKIP_AUTHORIZATION, "skip authorization-check");
 	return 0;
@@ -500,7 +500,7 @@ static enum method_result
 run_method(struct verify_job *job, size_t index, enum cv_rev_method method)
 {
 	struct cv_evidence *ev =
-		cv_verdict_add_evidence(&job->verdict, (int)index, cv_rev_method_name(method));
+	    cv_verdict_add_evidence(&job->verdict, (int)index, cv_rev_method_name(method));
 
 	if (method == CV_METHOD_NONE) {
 		if (ev != NULL)
@@ -510,10 +510,10 @@ run_method(struct verify_job *job, size_t index, enum cv_rev_method method)
 	if (ev != NULL) {
 		cv_strlcpy(ev->outcome, "error", sizeof(ev->outcome));
 		snprintf(ev->error, sizeof(ev->error), "%s checking is not available in this build",
-			 cv_rev_method_name(method));
+		         cv_rev_method_name(method));
 	}
 	cv_verdict_trace(&job->verdict, "revocation", "%s: no answer (not available)",
-			 cv_rev_method_name(method));
+	                 cv_rev_method_name(method));
 	return METHOD_ERROR;
 }
 
@@ -546,13 +546,14 @@ stage_revocation(struct verify_job *job)
 			r = run_method(job, i, rev->methods[m]);
 		if (r == METHOD_REVOKED) {
 			v->revocation = CV_REVOCATION_REVOKED;
-			job_reject(job, CV_REASON_REVOKED, "revoked", (int)i, "certificate is revoked");
+			job_reject(job, CV_REASON_REVOKED, "revoked", (int)i,
+			           "certificate is revoked");
 			return -1;
 		}
 		if (r == METHOD_ERROR) {
 			v->revocation = CV_REVOCATION_ERROR;
-			job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered", (int)i,
-				   "no revocation method gave an answer");
+			job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered",
+			           (int)i, "no revocation method gave an answer");
 			return -1;
 		}
 		if (r == METHOD_NONE) {
@@ -582,11 +583,11 @@ stage_authorization(struct verify_job *job)
 		return 0;
 	}
 	cv_verdict_trace(&job->verdict, "aaa", "Anticipate checking AAA list:'%s'",
-			 job->anchor.tp->authz_list);
+	                 job->anchor.tp->authz_list);
 	cv_verdict_trace(&job->verdict, "aaa",
-			 "authorization declined by AAA, or AAA server not found.");
+	                 "authorization declined by AAA, or AAA server not found.");
 	job_reject(job, CV_REASON_AAA_DENIED, "aaa-unavailable", 0,
-		   "AAA authorization is not available in this build (fail closed)");
+	           "AAA authorization is not available in this build (fail closed)");
 	return -1;
 }
 
@@ -602,7 +603,7 @@ job_run(struct verify_job *job)
 	cv_cert_list_free(&job->req.extra); /* not needed past path building */
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",
-			 job->anchor.name);
+	                 job->anchor.name);
 	if (cv_path_to_verdict(&job->path, &job->verdict) < 0) {
 		job_reject(job, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "out of memory");
 		return;
@@ -617,7 +618,7 @@ job_run(struct verify_job *job)
 
 int
 cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
-		 void *arg)
+                 void *arg)
 {
 	struct verify_job *job = calloc(1, sizeof(*job));
 
@@ -635,12 +636,12 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	engine->stats.requests++;
 	if (job->req.chain.n == 0) {
 		job_reject(job, CV_REASON_CHAIN_INVALID, "empty-chain", -1,
-			   "the request carries no certificate");
+		           "the request carries no certificate");
 		return 0;
 	}
 	cv_verdict_trace(&job->verdict, "request", "peer certificate %s (serial %s), %zu sent",
-			 cv_cert_subject(job->req.chain.v[0]), cv_cert_serial(job->req.chain.v[0]),
-			 job->req.chain.n);
+	                 cv_cert_subject(job->req.chain.v[0]), cv_cert_serial(job->req.chain.v[0]),
+	                 job->req.chain.n);
 	job_run(job);
 	return 0;
 }

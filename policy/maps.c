@@ -10,7 +10,7 @@
 #include "../common/util.h"
 
 #define FIELD_TEXT_MAX 1024
-#define SAN_MAX	       64 /* subjectAltName entries looked at */
+#define SAN_MAX        64 /* subjectAltName entries looked at */
 
 static const char OID_UNSTRUCTURED_NAME[] = "1.2.840.113549.1.9.2";
 
@@ -45,14 +45,14 @@ static const char *
 field_name(enum cv_map_field f)
 {
 	static const char *const names[] = {
-		[CV_MAP_ALT_SUBJECT_NAME] = "alt-subject-name",
-		[CV_MAP_EXPIRES_ON] = "expires-on",
-		[CV_MAP_ISSUER_NAME] = "issuer-name",
-		[CV_MAP_NAME] = "name",
-		[CV_MAP_SERIAL_NUMBER] = "serial-number",
-		[CV_MAP_SUBJECT_NAME] = "subject-name",
-		[CV_MAP_UNSTRUCTURED_SUBJECT_NAME] = "unstructured-subject-name",
-		[CV_MAP_VALID_START] = "valid-start",
+	    [CV_MAP_ALT_SUBJECT_NAME] = "alt-subject-name",
+	    [CV_MAP_EXPIRES_ON] = "expires-on",
+	    [CV_MAP_ISSUER_NAME] = "issuer-name",
+	    [CV_MAP_NAME] = "name",
+	    [CV_MAP_SERIAL_NUMBER] = "serial-number",
+	    [CV_MAP_SUBJECT_NAME] = "subject-name",
+	    [CV_MAP_UNSTRUCTURED_SUBJECT_NAME] = "unstructured-subject-name",
+	    [CV_MAP_VALID_START] = "valid-start",
 	};
 
 	return (size_t)f < CV_ARRAY_LEN(names) ? names[f] : "?";
@@ -61,9 +61,9 @@ field_name(enum cv_map_field f)
 static const char *
 op_name(enum cv_map_op op)
 {
-	static const char *const names[] = {[CV_MAP_EQ] = "eq", [CV_MAP_NE] = "ne",
-					    [CV_MAP_CO] = "co", [CV_MAP_NC] = "nc",
-					    [CV_MAP_LT] = "lt", [CV_MAP_GE] = "ge"};
+	static const char *const names[] = {
+	    [CV_MAP_EQ] = "eq", [CV_MAP_NE] = "ne", [CV_MAP_CO] = "co",
+	    [CV_MAP_NC] = "nc", [CV_MAP_LT] = "lt", [CV_MAP_GE] = "ge"};
 
 	return (size_t)op < CV_ARRAY_LEN(names) ? names[op] : "?";
 }
@@ -125,7 +125,7 @@ san_entries(const struct cv_cert *cert, char out[][FIELD_TEXT_MAX], size_t max)
 			if (af < 0 || inet_ntop(af, buf, out[n], FIELD_TEXT_MAX) == NULL)
 				continue;
 		} else if (type == GNUTLS_SAN_DNSNAME || type == GNUTLS_SAN_RFC822NAME ||
-			   type == GNUTLS_SAN_URI) {
+		           type == GNUTLS_SAN_URI) {
 			buf[len] = '\0';
 			cv_map_normalize_name(buf, out[n], FIELD_TEXT_MAX);
 		} else {
@@ -144,7 +144,7 @@ unstructured_name(const struct cv_cert *cert, char *out, size_t out_len)
 
 	out[0] = '\0';
 	if (gnutls_x509_crt_get_dn_by_oid(cv_cert_gnutls(cert), OID_UNSTRUCTURED_NAME, 0, 0, buf,
-					  &len) == 0)
+	                                  &len) == 0)
 		cv_map_normalize_name(buf, out, out_len);
 }
 
@@ -204,7 +204,7 @@ line_matches(const struct cv_map_line *line, const struct cv_cert *cert)
 
 bool
 cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cert, char *why,
-		     size_t why_len)
+                     size_t why_len)
 {
 	for (size_t i = 0; i < entry->n_lines; i++) {
 		const struct cv_map_line *line = &entry->lines[i];
@@ -212,9 +212,9 @@ cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cer
 		if (!line_matches(line, cert)) {
 			if (why != NULL)
 				snprintf(why, why_len, "map %s seq %u: line %u `%s %s %s` failed",
-					 entry->label, entry->seq, line->line,
-					 field_name(line->field), op_name(line->op),
-					 line->value != NULL ? line->value : "");
+				         entry->label, entry->seq, line->line,
+				         field_name(line->field), op_name(line->op),
+				         line->value != NULL ? line->value : "");
 			return false;
 		}
 	}
@@ -223,7 +223,7 @@ cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cer
 
 const struct cv_map_entry *
 cv_map_label_match(const struct cv_config *cfg, const char *label, const struct cv_cert *cert,
-		   char *why, size_t why_len)
+                   char *why, size_t why_len)
 {
 	size_t count = 0;
 	const struct cv_map_entry *first = cv_config_map_first(cfg, label, &count);
@@ -241,7 +241,7 @@ cv_map_label_match(const struct cv_config *cfg, const char *label, const struct 
 
 static void
 apply_rule(const struct cv_match_rule *rule, const struct cv_map_entry *entry,
-	   struct cv_map_outcome *out)
+           struct cv_map_outcome *out)
 {
 	if ((size_t)rule->kind < CV_ARRAY_LEN(out->modifier_match) &&
 	    out->modifier_match[rule->kind] == NULL)
@@ -273,14 +273,14 @@ apply_rule(const struct cv_match_rule *rule, const struct cv_map_entry *entry,
 
 void
 cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_policy *rev,
-		const struct cv_cert *cert, struct cv_map_outcome *out)
+                const struct cv_cert *cert, struct cv_map_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < rev->n_matches; i++) {
 		const struct cv_match_rule *rule = &rev->matches[i];
 		char why[CV_MAP_WHY_MAX] = "";
 		const struct cv_map_entry *entry =
-			cv_map_label_match(cfg, rule->label, cert, why, sizeof(why));
+		    cv_map_label_match(cfg, rule->label, cert, why, sizeof(why));
 
 		if (rule->kind == CV_MATCH_ACL) {
 			out->acl_configured = true;

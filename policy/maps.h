@@ -14,19 +14,20 @@
 #define CV_MAP_WHY_MAX 320
 
 /* Does every line of the entry hold for cert (AND)? When not, why names the first failing line. */
-bool cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cert,
-			  char *why, size_t why_len);
+bool cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cert, char *why,
+                          size_t why_len);
 
 /*
  * The first SEQ of label that cert matches (OR over SEQs, ascending), or NULL; why says why the
  * last entry tried did not match (or that the label has no entry).
  */
 const struct cv_map_entry *cv_map_label_match(const struct cv_config *cfg, const char *label,
-					      const struct cv_cert *cert, char *why, size_t why_len);
+                                              const struct cv_cert *cert, char *why,
+                                              size_t why_len);
 
 /* What a trustpoint's `match certificate` rules say about one certificate. */
 struct cv_map_outcome {
-	bool acl_configured;	  /* at least one plain `match certificate L` line */
+	bool acl_configured;                  /* at least one plain `match certificate L` line */
 	const struct cv_map_entry *acl_match; /* the entry that satisfied the ACL, or NULL */
 	bool allow_expired;
 	bool skip_revocation;
@@ -34,11 +35,11 @@ struct cv_map_outcome {
 	const struct cv_match_rule *override_cdp;  /* the first matching override cdp, or NULL */
 	const struct cv_match_rule *override_ocsp; /* the lowest-SEQ matching override, or NULL */
 	const struct cv_map_entry *modifier_match[6]; /* indexed by enum cv_match_kind */
-	char why[CV_MAP_WHY_MAX];		   /* why the ACL did not match */
+	char why[CV_MAP_WHY_MAX];                     /* why the ACL did not match */
 };
 
 void cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_policy *rev,
-		     const struct cv_cert *cert, struct cv_map_outcome *out);
+                     const struct cv_cert *cert, struct cv_map_outcome *out);
 
 /* Normalises a distinguished name as map values are (lower case, no spaces around = and ,). */
 void cv_map_normalize_name(const char *in, char *out, size_t out_len);

@@ -34,7 +34,8 @@ struct row {
 	size_t n_crls;
 	struct cv_cert *all[ROW_CERTS_MAX + 1]; /* anchor + certs: candidate signers */
 	size_t n_all;
-	int depth; /* recursion guard for signer validation */
+	const struct cv_cert *stack[DEPTH_MAX]; /* signers being validated (recursion) */
+	int depth;
 	bool verbose;
 };
 
@@ -117,11 +118,16 @@ validate_signer(void *arg, const struct cv_cert *signer, struct cv_error *err)
 {
 	struct row *r = arg;
 
+	/* A CRL signer whose own status comes from the CRL it signs (4.14.30): its validation is
+	 * already under way further up; accept it here instead of looping. */
+	for (int i = 0; i < r->depth; i++)
+		if (cv_cert_equal(r->stack[i], signer))
+			return 0;
 	if (r->depth >= DEPTH_MAX) {
 		cv_error_set(err, "signer validation too deep");
 		return -1;
 	}
-	r->depth++;
+	r->stack[r->depth++] = signer;
 	bool ok = check_path_good(r, signer, "signer");
 	r->depth--;
 	if (!ok) {

@@ -35,8 +35,7 @@ struct got {
 
 static int pending;
 
-static void __attribute__((unused))
-on_done(const struct cv_fetch_result *r, void *arg)
+static void __attribute__((unused)) on_done(const struct cv_fetch_result *r, void *arg)
 {
 	struct got *g = arg;
 
@@ -69,8 +68,7 @@ now_ms(void)
 }
 
 /* Runs the loop until no fetch is pending or max_ms have passed; returns the time taken. */
-static long __attribute__((unused))
-run_loop(long max_ms)
+static long __attribute__((unused)) run_loop(long max_ms)
 {
 	long start = now_ms();
 	struct timeval tv = {0, 20000};
@@ -82,16 +80,14 @@ run_loop(long max_ms)
 	return now_ms() - start;
 }
 
-static void __attribute__((unused))
-got_free(struct got *g)
+static void __attribute__((unused)) got_free(struct got *g)
 {
 	free(g->data);
 	memset(g, 0, sizeof(*g));
 }
 
 /* A port on which nothing listens. */
-static int __attribute__((unused))
-dead_port(void)
+static int __attribute__((unused)) dead_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);

@@ -231,8 +231,13 @@ static void
 test_schemes(struct cv_fetcher *f)
 {
 	static const char *bad[] = {
-	    "file:///etc/passwd", "ftp://127.0.0.1/crl", "tftp://127.0.0.1/x", "gopher://h/",
-	    "http://",           "not a url",           "",
+	    "file:///etc/passwd",
+	    "ftp://127.0.0.1/crl",
+	    "tftp://127.0.0.1/x",
+	    "gopher://h/",
+	    "http://",
+	    "not a url",
+	    "",
 	};
 	struct cv_error err;
 	struct got g = {0};
@@ -283,6 +288,33 @@ test_single_flight(struct cv_fetcher *f)
 	cv_fetcher_get_stats(f, &after);
 	CHECK_INT_EQ(after.transfers - before.transfers, 1);
 	CHECK_INT_EQ(after.coalesced - before.coalesced, N - 1);
+
+	/* A joiner with a shorter deadline leaves at its own deadline; the transfer goes on. */
+	{
+		struct cv_fetch_opts o_long, o_short;
+		long t0 = now_ms(), t_short = -1;
+
+		cv_fetch_opts_init(&o_long);
+		o_long.timeout_ms = 5000;
+		cv_fetch_opts_init(&o_short);
+		o_short.timeout_ms = 200;
+		CHECK(start(f, url("/stall/800/jd"), &o_long, &g[0]) != NULL);
+		CHECK(start(f, url("/stall/800/jd"), &o_short, &g[1]) != NULL);
+		while (pending == 2 && now_ms() - t0 < 3000)
+			event_base_loop(base, EVLOOP_ONCE);
+		t_short = now_ms() - t0;
+		CHECK_INT_EQ(g[1].called, 1);
+		CHECK_STR_EQ(g[1].error, "timeout after 200 ms");
+		CHECK(g[1].coalesced);
+		CHECK(t_short >= 150 && t_short < 700);
+		CHECK_INT_EQ(g[0].called, 0);
+		run_loop(5000);
+		CHECK(g[0].ok);
+		CHECK_INT_EQ(g[1].called, 1);
+		CHECK_INT_EQ(server_count("/stall/800/jd"), 1);
+		got_free(&g[0]);
+		got_free(&g[1]);
+	}
 
 	/* Once done, the next start is a new transfer. */
 	CHECK(start(f, url("/stall/300/sf"), NULL, &g[0]) != NULL);

@@ -43,7 +43,9 @@ const char *cv_crl_status_name(enum cv_crl_status status); /* "good", "revoked",
  * Validates the path of a CRL signer that is not the certificate's issuer (a separate
  * CRL-signing key, or the cRLIssuer of an indirect CRL): the signer must chain to the same
  * trust anchor as the certificate, and its own revocation status must be good. Returns 0 when
- * the signer is acceptable, -1 (err set) otherwise.
+ * the signer is acceptable, -1 (err set) otherwise. A signer's own status may come from the
+ * very CRL it signs (PKITS 4.14.30): the callback must then accept a signer it is already
+ * validating further up its stack instead of recursing.
  */
 typedef int (*cv_crl_signer_fn)(void *arg, const struct cv_cert *signer, struct cv_error *err);
 

@@ -30,6 +30,8 @@ struct cv_fetch {
 	cv_fetch_done_fn done;
 	void *arg;
 	int coalesced;
+	unsigned timeout_ms;
+	struct event *timer; /* a joiner whose deadline ends before the shared transfer's */
 };
 
 struct cv_fetcher {
@@ -38,8 +40,8 @@ struct cv_fetcher {
 	unsigned retry_after_s;
 	struct cv_fetch_http *http;
 	struct cv_fetch_ldap *ldap;
-	TAILQ_HEAD(, flight) flights; /* HTTP and LDAP transfers in flight */
-	TAILQ_HEAD(, flight) answers; /* negative-cache answers not yet delivered */
+	TAILQ_HEAD(, flight) flights;      /* HTTP and LDAP transfers in flight */
+	TAILQ_HEAD(, flight) answers;      /* negative-cache answers not yet delivered */
 	TAILQ_HEAD(url_q, url_state) urls; /* most recently used first */
 	unsigned nurls;
 	struct cv_fetcher_stats stats;
@@ -79,13 +81,21 @@ fail:
 }
 
 static void
+waiter_free(struct cv_fetch *w)
+{
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w);
+}
+
+static void
 flight_free(struct flight *fl)
 {
 	struct cv_fetch *w;
 
 	while ((w = TAILQ_FIRST(&fl->waiters)) != NULL) {
 		TAILQ_REMOVE(&fl->waiters, w, entry);
-		free(w);
+		waiter_free(w);
 	}
 	if (fl->counted)
 		fl->us->inflight--;
@@ -143,7 +153,7 @@ cv_fetcher_clear_negative(struct cv_fetcher *f)
 	struct url_state *us;
 
 	TAILQ_FOREACH(us, &f->urls, entry)
-		us->retry_at = CV_TIME_NONE;
+	us->retry_at = CV_TIME_NONE;
 }
 
 void
@@ -159,7 +169,8 @@ cv_fetcher_foreach_url(const struct cv_fetcher *f, cv_fetch_url_fn fn, void *arg
 	struct cv_fetch_url_info info;
 	cv_time now = cv_clock_now(f->clock);
 
-	TAILQ_FOREACH(us, &f->urls, entry) {
+	TAILQ_FOREACH(us, &f->urls, entry)
+	{
 		memset(&info, 0, sizeof(info));
 		info.url = us->url;
 		if (us->inflight > 0)
@@ -187,7 +198,8 @@ url_state_get(struct cv_fetcher *f, const char *url)
 	struct url_state *us, *victim = NULL;
 	cv_time now = cv_clock_now(f->clock);
 
-	TAILQ_FOREACH(us, &f->urls, entry) {
+	TAILQ_FOREACH(us, &f->urls, entry)
+	{
 		if (strcmp(us->url, url) == 0) {
 			TAILQ_REMOVE(&f->urls, us, entry);
 			TAILQ_INSERT_HEAD(&f->urls, us, entry);
@@ -196,7 +208,8 @@ url_state_get(struct cv_fetcher *f, const char *url)
 	}
 	if (f->nurls >= MAX_URLS) {
 		/* Evict the least recently used idle URL, preferring one not in a retry wait. */
-		TAILQ_FOREACH_REVERSE(us, &f->urls, url_q, entry) {
+		TAILQ_FOREACH_REVERSE(us, &f->urls, url_q, entry)
+		{
 			if (us->inflight > 0)
 				continue;
 			if (victim == NULL)
@@ -233,7 +246,8 @@ cv_fetch_elapsed_ms(const struct flight *fl)
 	int64_t ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(now.tv_sec - fl->t0.tv_sec) * 1000 + (now.tv_nsec - fl->t0.tv_nsec) / 1000000;
+	ms =
+	    (int64_t)(now.tv_sec - fl->t0.tv_sec) * 1000 + (now.tv_nsec - fl->t0.tv_nsec) / 1000000;
 	return ms < 0 ? 0 : (unsigned)ms;
 }
 
@@ -253,7 +267,7 @@ deliver(struct flight *fl)
 		r = fl->res;
 		r.coalesced = w->coalesced;
 		w->done(&r, w->arg);
-		free(w);
+		waiter_free(w);
 	}
 	flight_free(fl);
 }
@@ -400,7 +414,8 @@ classify(const char *url, const struct cv_fetch_opts *o, enum flight_kind *kind,
 		const char *colon = strstr(url, "://");
 
 		if (colon != NULL && colon > url && colon - url < 16)
-			cv_error_set(err, "scheme not allowed: %.*s (only http, https, ldap, ldaps)",
+			cv_error_set(err,
+			             "scheme not allowed: %.*s (only http, https, ldap, ldaps)",
 			             (int)(colon - url), url);
 		else
 			cv_error_set(err, "not a URL or LDAP DN: \"%.200s\"", url);
@@ -419,8 +434,8 @@ find_flight(struct cv_fetcher *f, const char *key)
 	struct flight *fl;
 
 	TAILQ_FOREACH(fl, &f->flights, entry)
-		if (strcmp(fl->key, key) == 0)
-			return fl;
+	if (strcmp(fl->key, key) == 0)
+		return fl;
 	return NULL;
 }
 
@@ -441,6 +456,44 @@ answer_negative(struct cv_fetcher *f, struct flight *fl, cv_time now, struct cv_
 	event_active(fl->ev, EV_TIMEOUT, 1);
 	f->stats.negative_hits++;
 	return 0;
+}
+
+/* A joiner's own deadline passed before the shared transfer ended: it leaves with a timeout. */
+static void
+waiter_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct cv_fetch *w = arg;
+	struct cv_fetch_result r;
+	cv_fetch_done_fn done = w->done;
+	void *done_arg = w->arg;
+	char *url = strdup(w->flight->url);
+
+	memset(&r, 0, sizeof(r));
+	r.last_modified = CV_TIME_NONE;
+	r.coalesced = 1;
+	r.elapsed_ms = w->timeout_ms;
+	r.url = url != NULL ? url : "";
+	snprintf(r.error, sizeof(r.error), "timeout after %u ms", w->timeout_ms);
+	cv_fetch_cancel(w);
+	done(&r, done_arg);
+	free(url);
+}
+
+/* Gives a joiner a timer of its own when its deadline comes before the transfer's. */
+static int
+join_deadline(struct cv_fetcher *f, struct flight *fl, struct cv_fetch *w, unsigned timeout_ms)
+{
+	unsigned elapsed = cv_fetch_elapsed_ms(fl);
+	struct timeval tv;
+
+	w->timeout_ms = timeout_ms;
+	if (elapsed >= fl->timeout_ms || timeout_ms >= fl->timeout_ms - elapsed)
+		return 0;
+	if ((w->timer = evtimer_new(f->base, waiter_timeout, w)) == NULL)
+		return -1;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(w->timer, &tv);
 }
 
 struct cv_fetch *
@@ -482,8 +535,14 @@ cv_fetch_start(struct cv_fetcher *f, const char *url, const struct cv_fetch_opts
 	if ((fl->key = flight_key(kind, fl->url, fl)) == NULL)
 		goto nomem;
 	if ((shared = find_flight(f, fl->key)) != NULL) {
+		unsigned timeout_ms = fl->timeout_ms;
+
 		flight_free(fl);
 		fl = shared;
+		if (join_deadline(f, fl, w, timeout_ms) < 0) {
+			fl = NULL;
+			goto nomem;
+		}
 		w->coalesced = 1;
 		f->stats.coalesced++;
 		goto started;
@@ -505,7 +564,8 @@ nomem:
 	cv_error_set(err, "out of memory");
 fail:
 	free(eff);
-	free(w);
+	if (w != NULL)
+		waiter_free(w);
 	if (fl != NULL)
 		flight_free(fl);
 	return NULL;
@@ -522,7 +582,7 @@ cv_fetch_cancel(struct cv_fetch *w)
 	fl = w->flight;
 	f = fl->fetcher;
 	TAILQ_REMOVE(&fl->waiters, w, entry);
-	free(w);
+	waiter_free(w);
 	if (fl->done || !TAILQ_EMPTY(&fl->waiters))
 		return;
 	/* The last waiter left: stop the transfer. */

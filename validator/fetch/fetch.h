@@ -30,16 +30,16 @@ struct event_base;
 #define CV_FETCH_ERROR_MAX             256
 
 struct cv_fetch_opts {
-	size_t max_bytes;           /* body cap; 0 = CV_FETCH_DEFAULT_MAX_BYTES */
-	unsigned timeout_ms;        /* whole transfer; 0 = CV_FETCH_DEFAULT_TIMEOUT_MS */
-	unsigned max_redirects;     /* HTTP; 0 = a redirect is an error */
-	const char *proxy;          /* HTTP proxy URL; NULL = none (environment ignored) */
+	size_t max_bytes;             /* body cap; 0 = CV_FETCH_DEFAULT_MAX_BYTES */
+	unsigned timeout_ms;          /* whole transfer; 0 = CV_FETCH_DEFAULT_TIMEOUT_MS */
+	unsigned max_redirects;       /* HTTP; 0 = a redirect is an error */
+	const char *proxy;            /* HTTP proxy URL; NULL = none (environment ignored) */
 	const char *source_interface; /* interface name or address (SPEC R22, O-22); NULL = any */
-	const uint8_t *post_body;   /* HTTP POST when not NULL (OCSP); copied */
+	const uint8_t *post_body;     /* HTTP POST when not NULL (OCSP); copied */
 	size_t post_len;
-	const char *content_type;   /* POST Content-Type, e.g. "application/ocsp-request" */
-	const char *etag;           /* conditional GET: If-None-Match; NULL = none */
-	cv_time if_modified_since;  /* conditional GET; CV_TIME_NONE = none */
+	const char *content_type;      /* POST Content-Type, e.g. "application/ocsp-request" */
+	const char *etag;              /* conditional GET: If-None-Match; NULL = none */
+	cv_time if_modified_since;     /* conditional GET; CV_TIME_NONE = none */
 	const char *ldap_default_host; /* `crl query ldap://host[:port][/DN]` for DN-only CDPs */
 };
 
@@ -47,9 +47,10 @@ struct cv_fetch_opts {
 void cv_fetch_opts_init(struct cv_fetch_opts *opts);
 
 struct cv_fetch_result {
-	int ok;                         /* 1: data holds the body (or not_modified is set) */
-	long http_status;               /* 0 for LDAP and for failures before a status */
-	const uint8_t *data;            /* valid only during the callback; not NUL-terminated */
+	int ok;              /* 1: data holds the body (or not_modified is set) */
+	long http_status;    /* 0 for LDAP and for failures before a status */
+	const uint8_t *data; /* valid only during the callback; not NUL-terminated;
+	                        NULL when len is 0 */
 	size_t len;
 	char error[CV_FETCH_ERROR_MAX]; /* when !ok: "timeout after 10000 ms", "HTTP 404", ... */
 	char etag[128];                 /* ETag of the response, "" if none */
@@ -89,7 +90,9 @@ void cv_fetcher_clear_negative(struct cv_fetcher *f);
  * "ldap:///DN", is looked up on opts->ldap_default_host. opts may be NULL (defaults); it and
  * its strings are copied. Returns a handle that stays valid until the callback has returned
  * or cv_fetch_cancel; NULL with err set on an immediate failure (bad URL, scheme not allowed,
- * directory CDP without a server, out of memory). done is always called from the loop.
+ * directory CDP without a server, out of memory). done is always called from the loop, at
+ * the latest when this waiter's timeout_ms has passed: a waiter that joins a transfer which
+ * may run longer gets "timeout after N ms" at its own deadline while the transfer goes on.
  */
 struct cv_fetch *cv_fetch_start(struct cv_fetcher *f, const char *url,
                                 const struct cv_fetch_opts *opts, cv_fetch_done_fn done, void *arg,
@@ -119,13 +122,13 @@ void cv_fetcher_get_stats(const struct cv_fetcher *f, struct cv_fetcher_stats *o
 /* One URL as `show fetch` lists it; pointers are valid during the callback only. */
 struct cv_fetch_url_info {
 	const char *url;
-	const char *state;      /* "fetching", "ok", "failed" (in retry wait), "retry" (wait over) */
+	const char *state; /* "fetching", "ok", "failed" (in retry wait), "retry" (wait over) */
 	const char *last_error; /* "" if the last attempt succeeded */
 	unsigned last_latency_ms;
 	uint64_t successes;
-	uint64_t failures;      /* consecutive failures */
-	cv_time last_attempt;   /* CV_TIME_NONE if never */
-	cv_time next_retry;     /* end of the negative-cache window, CV_TIME_NONE if none */
+	uint64_t failures;    /* consecutive failures */
+	cv_time last_attempt; /* CV_TIME_NONE if never */
+	cv_time next_retry;   /* end of the negative-cache window, CV_TIME_NONE if none */
 };
 
 typedef void (*cv_fetch_url_fn)(const struct cv_fetch_url_info *info, void *arg);

@@ -345,7 +345,8 @@ setup_easy(struct transfer *t, struct cv_error *err)
 		bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)fl->post_len);
 		bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, fl->post);
 		if (add_header(t, "Content-Type",
-		               fl->content_type ? fl->content_type : "application/octet-stream") < 0 ||
+		               fl->content_type ? fl->content_type : "application/octet-stream") <
+		        0 ||
 		    add_header(t, "Expect", "") < 0)
 			goto bad_header;
 	}
@@ -353,7 +354,8 @@ setup_easy(struct transfer *t, struct cv_error *err)
 		goto bad_header;
 	if (fl->if_modified_since != CV_TIME_NONE) {
 		bad |= curl_easy_setopt(e, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-		bad |= curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)fl->if_modified_since);
+		bad |=
+		    curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)fl->if_modified_since);
 	}
 	if (t->headers != NULL)
 		bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);

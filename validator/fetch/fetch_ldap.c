@@ -217,7 +217,8 @@ take_value(struct job *j, LDAP *ld, LDAPMessage *entry)
 			continue;
 		}
 		if (vals[0]->bv_len > j->max_bytes) {
-			snprintf(j->error, sizeof(j->error), "too large (> %zu bytes)", j->max_bytes);
+			snprintf(j->error, sizeof(j->error), "too large (> %zu bytes)",
+			         j->max_bytes);
 			ldap_value_free_len(vals);
 			return -1;
 		}
@@ -245,8 +246,8 @@ do_search(struct job *j, LDAP *ld, const struct timespec *deadline)
 	int msgid, rc, err = LDAP_OTHER, ret = -1;
 
 	ms_to_tv(ms_left(deadline), &tv);
-	rc = ldap_search_ext(ld, j->dn, LDAP_SCOPE_BASE, "(objectClass=*)", j->attrs, 0, NULL,
-	                     NULL, &tv, 1, &msgid);
+	rc = ldap_search_ext(ld, j->dn, LDAP_SCOPE_BASE, "(objectClass=*)", j->attrs, 0, NULL, NULL,
+	                     &tv, 1, &msgid);
 	if (rc != LDAP_SUCCESS) {
 		snprintf(j->error, sizeof(j->error), "LDAP search: %s", ldap_err2string(rc));
 		return -1;
@@ -304,7 +305,8 @@ run_ldap(struct job *j)
 	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
 	if (j->source != NULL) {
 		if (source_addresses(j->source, source, sizeof(source)) < 0 ||
-		    ldap_set_option(ld, LDAP_OPT_SOCKET_BIND_ADDRESSES, source) != LDAP_OPT_SUCCESS) {
+		    ldap_set_option(ld, LDAP_OPT_SOCKET_BIND_ADDRESSES, source) !=
+		        LDAP_OPT_SUCCESS) {
 			snprintf(j->error, sizeof(j->error), "bad source interface \"%.100s\"",
 			         j->source);
 			goto out;

@@ -1,0 +1,373 @@
+/*
+ * test_crl.c: unit tests of the strict DER reader, the CRL reader, the serial index and CRL
+ * signature checks, on CRLs made at run time with GnuTLS's CRL writer (the code behind
+ * `certtool --generate-crl`) and, when present, PKITS CRLs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "../../cache/crl.h"
+#include "../../common/util.h"
+#include "../../validator/crl/crl_reader.h"
+#include "../../validator/crl/crl_verify.h"
+#include "../../validator/crl/der.h"
+#include "../support/check.h"
+
+static int
+read_one(const uint8_t *p, size_t len, struct cv_asn1_elem *e)
+{
+	struct cv_asn1 d;
+
+	cv_asn1_init(&d, p, len);
+	if (cv_asn1_next(&d, e) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+static void
+test_der_lengths(void)
+{
+	struct cv_asn1_elem e;
+	static const uint8_t ok[] = {0x04, 0x02, 0xaa, 0xbb};
+	static const uint8_t long_short[] = {0x04, 0x81, 0x02, 0xaa, 0xbb};
+	static const uint8_t beyond[] = {0x04, 0x05, 0xaa, 0xbb};
+	static const uint8_t indefinite[] = {0x30, 0x80, 0x05, 0x00, 0x00, 0x00};
+	static const uint8_t trailing[] = {0x04, 0x01, 0xaa, 0x00};
+	static const uint8_t zero_lead[] = {0x04, 0x82, 0x00, 0x81};
+	static const uint8_t high_tag[] = {0x1f, 0x81, 0x01, 0x00};
+	static const uint8_t five_octets[] = {0x04, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00};
+	static const uint8_t child_beyond[] = {0x30, 0x03, 0x04, 0x05, 0xaa};
+	uint8_t big[300];
+	struct cv_asn1 d, in;
+
+	CHECK(read_one(ok, sizeof(ok), &e) == 0 && e.len == 2 && e.raw_len == 4);
+	CHECK(read_one(long_short, sizeof(long_short), &e) < 0);
+	CHECK(read_one(beyond, sizeof(beyond), &e) < 0);
+	CHECK(read_one(indefinite, sizeof(indefinite), &e) < 0);
+	CHECK(read_one(trailing, sizeof(trailing), &e) < 0);
+	CHECK(read_one(zero_lead, sizeof(zero_lead), &e) < 0);
+	CHECK(read_one(high_tag, sizeof(high_tag), &e) < 0);
+	CHECK(read_one(five_octets, sizeof(five_octets), &e) < 0);
+	cv_asn1_init(&d, child_beyond, sizeof(child_beyond));
+	CHECK(cv_asn1_enter(&d, CV_ASN1_SEQUENCE, &in) == 0);
+	CHECK(cv_asn1_next(&in, &e) < 0); /* the child claims more than its parent holds */
+	memset(big, 0, sizeof(big));
+	big[0] = 0x04;
+	big[1] = 0x82;
+	big[2] = 0x01;
+	big[3] = 0x00;
+	CHECK(read_one(big, 4 + 256, &e) == 0 && e.len == 256);
+	big[1] = 0x81; /* 0x81 0x01: long form for a value < 128 */
+	CHECK(read_one(big, 3 + 1, &e) < 0);
+	CHECK(read_one(big, 0, &e) < 0);
+	CHECK(read_one(big, 1, &e) < 0);
+}
+
+static int
+time_of(uint8_t tag, const char *text, cv_time *t)
+{
+	struct cv_asn1_elem e = {tag, (const uint8_t *)text, strlen(text), NULL, 0};
+
+	return cv_asn1_time(&e, t);
+}
+
+static void
+test_der_values(void)
+{
+	cv_time t;
+	struct cv_asn1_elem e;
+	const uint8_t *s;
+	size_t n;
+	bool b;
+	int32_t v;
+	char oid[64];
+	static const uint8_t sha256rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
+	static const uint8_t s1[] = {0x00, 0x80}, s2[] = {0x00, 0x00, 0x01}, s3[] = {0xff, 0x80};
+	static const uint8_t t_true[] = {0xff}, t_bad[] = {0x01};
+
+	CHECK(time_of(CV_ASN1_UTC_TIME, "500101000000Z", &t) == 0 && t == -631152000);
+	CHECK(time_of(CV_ASN1_UTC_TIME, "491231235959Z", &t) == 0 && t == 2524607999);
+	CHECK(time_of(CV_ASN1_GENERALIZED_TIME, "20500101000000Z", &t) == 0 && t == 2524608000);
+	CHECK(time_of(CV_ASN1_UTC_TIME, "5001010000Z", &t) < 0);          /* no seconds */
+	CHECK(time_of(CV_ASN1_UTC_TIME, "500101000000+0100", &t) < 0);    /* not Zulu */
+	CHECK(time_of(CV_ASN1_GENERALIZED_TIME, "20500101000000.5Z", &t) < 0); /* fraction */
+	CHECK(time_of(CV_ASN1_UTC_TIME, "500231000000Z", &t) < 0);        /* 31 February */
+	CHECK(time_of(CV_ASN1_UTC_TIME, "50010100000aZ", &t) < 0);
+	CHECK(time_of(CV_ASN1_OCTET_STRING, "500101000000Z", &t) < 0);
+
+	e = (struct cv_asn1_elem){CV_ASN1_INTEGER, s1, sizeof(s1), NULL, 0};
+	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 2);
+	e.val = s2;
+	e.len = sizeof(s2);
+	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 1 && s[0] == 1);
+	e.val = s3;
+	e.len = sizeof(s3);
+	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 1 && s[0] == 0x80);
+	e.len = 0;
+	CHECK(cv_asn1_serial(&e, &s, &n) < 0);
+
+	e = (struct cv_asn1_elem){CV_ASN1_BOOLEAN, t_true, 1, NULL, 0};
+	CHECK(cv_asn1_bool(&e, &b) == 0 && b);
+	e.val = t_bad;
+	CHECK(cv_asn1_bool(&e, &b) < 0); /* BER TRUE, not DER */
+	e = (struct cv_asn1_elem){CV_ASN1_ENUMERATED, t_bad, 1, NULL, 0};
+	CHECK(cv_asn1_small_int(&e, &v) == 0 && v == 1);
+	CHECK(cv_asn1_oid_text(sha256rsa, sizeof(sha256rsa), oid, sizeof(oid)) == 0);
+	CHECK_STR_EQ(oid, "1.2.840.113549.1.1.11");
+	CHECK(cv_asn1_oid_text(sha256rsa, sizeof(sha256rsa) - 1, oid, sizeof(oid)) < 0);
+}
+
+static void
+test_names(void)
+{
+	/* CN=Test CA vs cn="  test   ca " (PrintableString vs UTF8String) */
+	static const uint8_t a[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04,
+	                            0x03, 0x13, 0x07, 'T',  'e',  's',  't',  ' ',  'C',  'A'};
+	static const uint8_t b[] = {0x30, 0x16, 0x31, 0x14, 0x30, 0x12, 0x06, 0x03, 0x55, 0x04,
+	                            0x03, 0x0c, 0x0b, ' ',  ' ',  't',  'e',  's',  't',  ' ',
+	                            ' ',  ' ',  'c',  'a',  ' '};
+	static const uint8_t c[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04,
+	                            0x0a, 0x13, 0x07, 'T',  'e',  's',  't',  ' ',  'C',  'A'};
+
+	CHECK(cv_asn1_name_equal(a, sizeof(a), b, sizeof(b)));
+	CHECK(!cv_asn1_name_equal(a, sizeof(a), c, sizeof(c))); /* O= instead of CN= */
+	CHECK(!cv_asn1_name_equal(a, sizeof(a) - 1, a, sizeof(a)));
+}
+
+struct ca {
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+};
+
+static void
+make_ca(struct ca *ca, const char *dn, unsigned usage)
+{
+	time_t now = time(NULL);
+	uint8_t serial[1] = {1};
+
+	CHECK(gnutls_x509_privkey_init(&ca->key) == 0);
+	CHECK(gnutls_x509_privkey_generate(ca->key, GNUTLS_PK_ECDSA,
+	                                   GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) == 0);
+	CHECK(gnutls_x509_crt_init(&ca->crt) == 0);
+	gnutls_x509_crt_set_version(ca->crt, 3);
+	gnutls_x509_crt_set_serial(ca->crt, serial, 1);
+	gnutls_x509_crt_set_dn(ca->crt, dn, NULL);
+	gnutls_x509_crt_set_activation_time(ca->crt, now - 3600);
+	gnutls_x509_crt_set_expiration_time(ca->crt, now + 86400);
+	gnutls_x509_crt_set_basic_constraints(ca->crt, 1, -1);
+	gnutls_x509_crt_set_key_usage(ca->crt, usage);
+	gnutls_x509_crt_set_key(ca->crt, ca->key);
+	CHECK(gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) == 0);
+}
+
+static void
+free_ca(struct ca *ca)
+{
+	gnutls_x509_crt_deinit(ca->crt);
+	gnutls_x509_privkey_deinit(ca->key);
+}
+
+static const uint8_t serial_small[] = {0x01};
+static const uint8_t serial_lead0[] = {0x00, 0xff};
+static const uint8_t serial_20[] = {0x7f, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+static const uint8_t serial_21[] = {0x00, 0x80, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+
+/* A CRL written by GnuTLS (what certtool --generate-crl does) listing the four serials. */
+static gnutls_datum_t
+make_crl(const struct ca *ca)
+{
+	gnutls_x509_crl_t crl;
+	gnutls_datum_t out = {NULL, 0};
+	time_t now = time(NULL);
+	uint8_t number[1] = {7};
+
+	CHECK(gnutls_x509_crl_init(&crl) == 0);
+	gnutls_x509_crl_set_version(crl, 2);
+	gnutls_x509_crl_set_this_update(crl, now - 60);
+	gnutls_x509_crl_set_next_update(crl, now + 3600);
+	gnutls_x509_crl_set_number(crl, number, 1);
+	CHECK(gnutls_x509_crl_set_crt_serial(crl, serial_small, sizeof(serial_small), now - 100) == 0);
+	CHECK(gnutls_x509_crl_set_crt_serial(crl, serial_lead0, sizeof(serial_lead0), now - 100) == 0);
+	CHECK(gnutls_x509_crl_set_crt_serial(crl, serial_20, sizeof(serial_20), now - 100) == 0);
+	CHECK(gnutls_x509_crl_set_crt_serial(crl, serial_21, sizeof(serial_21), now - 100) == 0);
+	CHECK(gnutls_x509_crl_set_authority_key_id(crl, (const uint8_t *)"0123456789abcdef0123", 20) == 0);
+	CHECK(gnutls_x509_crl_sign2(crl, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) == 0);
+	CHECK(gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_DER, &out) == 0);
+	gnutls_x509_crl_deinit(crl);
+	return out;
+}
+
+static bool
+listed(const struct cv_crl *crl, const uint8_t *s, size_t n)
+{
+	struct cv_crl_entry e;
+
+	return cv_crl_lookup(crl, NULL, 0, s, n, &e);
+}
+
+static void
+test_generated_crl(void)
+{
+	struct ca ca, other, no_crlsign;
+	gnutls_datum_t der;
+	struct cv_crl *crl = NULL;
+	struct cv_crl_info info;
+	struct cv_error err;
+	uint8_t *copy;
+	static const uint8_t absent[] = {0x02}, padded[] = {0x00, 0x00, 0x01};
+	size_t dn_len;
+	gnutls_datum_t dn;
+
+	make_ca(&ca, "CN=CRL Test CA,O=certval", GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
+	make_ca(&other, "CN=CRL Test CA,O=certval", GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
+	make_ca(&no_crlsign, "CN=CRL Test CA,O=certval", GNUTLS_KEY_KEY_CERT_SIGN);
+	der = make_crl(&ca);
+
+	CHECK(cv_crl_read(der.data, der.size, &info, NULL, NULL, &err) == 0);
+	CHECK_INT_EQ(info.version, 2);
+	CHECK_INT_EQ(info.n_entries, 4);
+	CHECK(info.crl_number != NULL && info.crl_number_len == 1 && info.crl_number[0] == 7);
+	CHECK(info.aki_key_id != NULL && info.aki_key_id_len == 20);
+	CHECK(info.next_update != CV_TIME_NONE && info.next_update > info.this_update);
+	CHECK(!info.idp.present && !info.unknown_critical && info.base_crl_number == NULL);
+
+	CHECK(cv_crl_ingest(der.data, der.size, ca.crt, &crl, &err) == 0);
+	if (crl != NULL) {
+		CHECK(listed(crl, serial_small, sizeof(serial_small)));
+		CHECK(listed(crl, serial_lead0, sizeof(serial_lead0)));
+		CHECK(listed(crl, serial_20, sizeof(serial_20)));
+		CHECK(listed(crl, serial_21, sizeof(serial_21)));
+		CHECK(listed(crl, padded, sizeof(padded))); /* non-minimal form of 1 */
+		CHECK(!listed(crl, absent, sizeof(absent)));
+		CHECK(!listed(crl, serial_20, sizeof(serial_20) - 1));
+		/* by issuer: the CRL issuer's own name matches, another name does not */
+		CHECK(gnutls_x509_crt_get_raw_dn(ca.crt, &dn) == 0);
+		struct cv_crl_entry e;
+
+		CHECK(cv_crl_lookup(crl, dn.data, dn.size, serial_small, 1, &e) && e.revoked);
+		CHECK(e.reason == CV_CRL_REASON_NONE && e.revocation_date != CV_TIME_NONE);
+		dn_len = cv_crl_get_info(crl)->issuer_len;
+		CHECK(dn_len == dn.size);
+		gnutls_free(dn.data);
+		CHECK(cv_crl_memory(crl) > der.size);
+		/* the same key again is remembered; keyUsage without cRLSign is refused */
+		CHECK(cv_crl_verify(crl, ca.crt, 0, &err) == 0);
+		CHECK(cv_crl_verify(crl, other.crt, 0, &err) < 0);
+		CHECK(cv_crl_verify(crl, no_crlsign.crt, 0, &err) < 0);
+		cv_crl_free(crl);
+	}
+	/* wrong issuer key */
+	CHECK(cv_crl_ingest(der.data, der.size, other.crt, &crl, &err) < 0);
+	/* a flipped byte in the signature, then in the tbsCertList */
+	copy = malloc(der.size);
+	memcpy(copy, der.data, der.size);
+	copy[der.size - 3] ^= 0x01;
+	CHECK(cv_crl_ingest(copy, der.size, ca.crt, &crl, &err) < 0);
+	memcpy(copy, der.data, der.size);
+	CHECK(cv_crl_read(copy, der.size, &info, NULL, NULL, &err) == 0);
+	copy[(info.tbs - copy) + info.tbs_len - 5] ^= 0x01; /* inside the CRL number's extension */
+	if (cv_crl_ingest(copy, der.size, NULL, &crl, &err) == 0) {
+		CHECK(cv_crl_verify(crl, ca.crt, 0, &err) < 0);
+		cv_crl_free(crl);
+	}
+	/* every truncation fails cleanly, as does trailing data */
+	for (size_t i = 0; i < der.size; i++)
+		CHECK(cv_crl_read(der.data, i, &info, NULL, NULL, &err) < 0);
+	copy = realloc(copy, der.size + 1);
+	memcpy(copy, der.data, der.size);
+	copy[der.size] = 0;
+	CHECK(cv_crl_read(copy, der.size + 1, &info, NULL, NULL, &err) < 0);
+	/* every single-byte corruption is handled without a crash (ASan checks the reads) */
+	for (size_t i = 0; i < der.size; i++) {
+		memcpy(copy, der.data, der.size);
+		copy[i] ^= 0x80;
+		if (cv_crl_ingest(copy, der.size, NULL, &crl, &err) == 0)
+			cv_crl_free(crl);
+	}
+	free(copy);
+	gnutls_free(der.data);
+	free_ca(&ca);
+	free_ca(&other);
+	free_ca(&no_crlsign);
+}
+
+static struct cv_crl *
+pkits_crl(const char *dir, const char *name)
+{
+	char path[1024];
+	uint8_t *der;
+	size_t len;
+	struct cv_error err;
+	struct cv_crl *crl = NULL;
+
+	snprintf(path, sizeof(path), "%s/crls/%s.crl", dir, name);
+	if (cv_read_file(path, 1 << 20, &der, &len, &err) < 0)
+		return NULL;
+	if (cv_crl_ingest(der, len, NULL, &crl, &err) < 0)
+		fprintf(stderr, "%s: %s\n", name, err.msg);
+	free(der);
+	return crl;
+}
+
+static void
+test_pkits_crls(void)
+{
+	char dir[1024];
+	const char *env = getenv("CERTVAL_PKITS_DIR"), *src = getenv("CERTVAL_SOURCE_DIR");
+	struct cv_crl *c;
+	const struct cv_crl_info *i;
+
+	snprintf(dir, sizeof(dir), "%s", env ? env : "");
+	if (env == NULL)
+		snprintf(dir, sizeof(dir), "%s/../shared/pkits", src ? src : ".");
+	c = pkits_crl(dir, "GoodCACRL");
+	if (c == NULL) {
+		printf("PKITS not found: PKITS CRL reads skipped\n");
+		return;
+	}
+	CHECK(cv_crl_entries(c) == 2);
+	cv_crl_free(c);
+	c = pkits_crl(dir, "onlyContainsUserCertsCACRL");
+	CHECK(c != NULL);
+	if (c != NULL) {
+		i = cv_crl_get_info(c);
+		CHECK(i->idp.present && i->idp.only_user_certs && !i->idp.only_ca_certs);
+		cv_crl_free(c);
+	}
+	c = pkits_crl(dir, "deltaCRLCA1deltaCRL");
+	CHECK(c != NULL && cv_crl_is_delta(c));
+	cv_crl_free(c);
+	c = pkits_crl(dir, "UnknownCRLEntryExtensionCACRL");
+	CHECK(c != NULL && cv_crl_get_info(c)->entry_unknown_critical);
+	cv_crl_free(c);
+	c = pkits_crl(dir, "UnknownCRLExtensionCACRL");
+	CHECK(c != NULL && cv_crl_get_info(c)->unknown_critical);
+	cv_crl_free(c);
+	c = pkits_crl(dir, "onlySomeReasonsCA1compromiseCRL");
+	CHECK(c != NULL && cv_crl_get_info(c)->idp.has_reasons);
+	cv_crl_free(c);
+	c = pkits_crl(dir, "indirectCRLCA5CRL");
+	CHECK(c != NULL && cv_crl_get_info(c)->idp.indirect_crl &&
+	      cv_crl_get_info(c)->has_certificate_issuer);
+	cv_crl_free(c);
+}
+
+int
+main(void)
+{
+	if (gnutls_global_init() < 0)
+		return 1;
+	test_der_lengths();
+	test_der_values();
+	test_names();
+	test_generated_crl();
+	test_pkits_crls();
+	gnutls_global_deinit();
+	return check_summary();
+}
