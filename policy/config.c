@@ -278,10 +278,10 @@ cv_rev_method_name(enum cv_rev_method m)
 }
 
 static const char *const subject_field_names[] = {
-    "all",          "commonname",         "country",    "email",        "ipaddress",
-    "locality",     "organization",       "organizationalunit",         "postalcode",
-    "serialnumber", "state",              "streetaddress",              "title",
-    "unstructuredname",
+    "all",        "commonname",       "country",      "email",
+    "ipaddress",  "locality",         "organization", "organizationalunit",
+    "postalcode", "serialnumber",     "state",        "streetaddress",
+    "title",      "unstructuredname",
 };
 
 const char *
@@ -293,9 +293,14 @@ cv_subject_field_name(enum cv_subject_field f)
 }
 
 static const char *const map_field_names[] = {
-    "alt-subject-name", "expires-on",   "issuer-name",
-    "name",             "serial-number", "subject-name",
-    "unstructured-subject-name",         "valid-start",
+    "alt-subject-name",
+    "expires-on",
+    "issuer-name",
+    "name",
+    "serial-number",
+    "subject-name",
+    "unstructured-subject-name",
+    "valid-start",
 };
 
 const char *

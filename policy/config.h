@@ -121,7 +121,7 @@ struct cv_rev_policy {
 	struct cv_match_rule *matches;
 	size_t n_matches;
 	enum cv_chain_validation chain;
-	char *chain_parent; /* chain-validation continue PARENT */
+	char *chain_parent;  /* chain-validation continue PARENT */
 	unsigned chain_line; /* line of the chain-validation command, 0 if none */
 };
 

@@ -13,8 +13,7 @@
 #include "config.h"
 #include "config_impl.h"
 
-static int
-cerr(struct cv_error *err, const char *name, unsigned line, const char *fmt, ...)
+static int cerr(struct cv_error *err, const char *name, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -48,7 +47,8 @@ attach_chains(struct cv_config *cfg, const char *name, struct cfg_chain *chains,
 
 		if (tp == NULL)
 			return cerr(err, name, chains[i].line,
-			            "crypto pki certificate chain %s: no trustpoint %s is defined; expected crypto pki trustpoint %s",
+			            "crypto pki certificate chain %s: no trustpoint %s is defined; "
+			            "expected crypto pki trustpoint %s",
 			            chains[i].name, chains[i].name, chains[i].name);
 		for (size_t j = 0; j < chains[i].certs.n; j++) {
 			if (cv_cert_list_push(&tp->ca_certs, chains[i].certs.v[j]) < 0)
@@ -83,15 +83,15 @@ authenticate(struct cv_config *cfg, struct cv_trustpoint *tp)
 			return;
 		}
 	}
-	if (tp->ca_certs.n > 0 &&
-	    cv_cert_fingerprint(tp->ca_certs.v[0], algo, fp, sizeof(fp)) != 0)
+	if (tp->ca_certs.n > 0 && cv_cert_fingerprint(tp->ca_certs.v[0], algo, fp, sizeof(fp)) != 0)
 		cv_strlcpy(fp, "?", sizeof(fp));
 	snprintf(tp->auth_error, sizeof(tp->auth_error),
 	         "the CA certificate's %s fingerprint does not match the configured fingerprint",
 	         algo_name);
-	cv_config_warn(cfg, tp->line,
-	               "trustpoint %s is not authenticated: fingerprint %s configured, CA certificate has %s",
-	               tp->name, tp->fingerprint, fp);
+	cv_config_warn(
+	    cfg, tp->line,
+	    "trustpoint %s is not authenticated: fingerprint %s configured, CA certificate has %s",
+	    tp->name, tp->fingerprint, fp);
 }
 
 /* chain-validation continue on a root CA is refused and reverts to stop (SPEC R11 (a)). */
@@ -102,7 +102,8 @@ revert_continue_on_root(struct cv_config *cfg, struct cv_trustpoint *tp)
 	    !cv_cert_is_self_issued(tp->ca_certs.v[0]))
 		return;
 	cv_config_warn(cfg, tp->rev.chain_line,
-	               "chain-validation continue on trustpoint %s refused: its CA certificate is self-signed; using chain-validation stop",
+	               "chain-validation continue on trustpoint %s refused: its CA certificate is "
+	               "self-signed; using chain-validation stop",
 	               tp->name);
 	tp->rev.chain = CV_CHAIN_STOP;
 	free(tp->rev.chain_parent);
@@ -140,9 +141,10 @@ check_cycle(struct cv_config *cfg, const char *name, const struct cv_trustpoint 
 		strncat(path, " -> ", sizeof(path) - strlen(path) - 1);
 		strncat(path, t->name, sizeof(path) - strlen(path) - 1);
 		if (t == tp)
-			return cerr(err, name, tp->rev.chain_line,
-			            "chain-validation continue: parent trustpoints form a cycle (%s)",
-			            path);
+			return cerr(
+			    err, name, tp->rev.chain_line,
+			    "chain-validation continue: parent trustpoints form a cycle (%s)",
+			    path);
 	}
 	return 0; /* a cycle that does not pass through tp is reported from its own members */
 }
@@ -156,12 +158,14 @@ check_matches(struct cv_config *cfg, const char *name, const struct cv_rev_polic
 
 		if (cv_config_map_first(cfg, m->label, NULL) == NULL)
 			return cerr(err, name, m->line,
-			            "match certificate: certificate map '%s' is not defined; expected crypto pki certificate map %s SEQ",
+			            "match certificate: certificate map '%s' is not defined; "
+			            "expected crypto pki certificate map %s SEQ",
 			            m->label, m->label);
 		for (size_t j = 0; j < m->n_ocsp_trustpoints; j++)
 			if (find_tp(cfg, m->ocsp_trustpoints[j]) == NULL)
 				return cerr(err, name, m->line,
-				            "match certificate override ocsp: trustpoint '%s' is not defined",
+				            "match certificate override ocsp: trustpoint '%s' is "
+				            "not defined",
 				            m->ocsp_trustpoints[j]);
 	}
 	return 0;
@@ -174,9 +178,10 @@ check_aaa(struct cv_config *cfg, const char *name, struct cv_error *err)
 		const struct cv_trustpoint *tp = &cfg->trustpoints[i];
 
 		if (tp->authz_list != NULL && cv_config_aaa_list(cfg, tp->authz_list) == NULL)
-			return cerr(err, name, tp->authz_line,
-			            "authorization list: aaa authorization list '%s' is not defined",
-			            tp->authz_list);
+			return cerr(
+			    err, name, tp->authz_line,
+			    "authorization list: aaa authorization list '%s' is not defined",
+			    tp->authz_list);
 	}
 	for (size_t i = 0; i < cfg->n_aaa_lists; i++) {
 		const struct cv_aaa_list *l = &cfg->aaa_lists[i];
@@ -185,15 +190,16 @@ check_aaa(struct cv_config *cfg, const char *name, struct cv_error *err)
 			if (l->methods[j].kind == CV_AAA_METHOD_GROUP &&
 			    cv_config_aaa_server(cfg, l->methods[j].group) == NULL)
 				return cerr(err, name, l->line,
-				            "aaa authorization list %s: server group '%s' is not defined; expected aaa group server radius|ldap %s",
+				            "aaa authorization list %s: server group '%s' is not "
+				            "defined; expected aaa group server radius|ldap %s",
 				            l->name, l->methods[j].group, l->methods[j].group);
 	}
 	return 0;
 }
 
 int
-cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chains,
-                size_t n_chains, struct cv_error *err)
+cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chains, size_t n_chains,
+                struct cv_error *err)
 {
 	if (attach_chains(cfg, name, chains, n_chains, err) < 0)
 		return -1;
@@ -202,7 +208,8 @@ cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chain
 
 		if (tp->ca_certs.n == 0)
 			return cerr(err, name, tp->line,
-			            "trustpoint %s has no CA certificate; expected ca-certificate PATH or a crypto pki certificate chain %s block",
+			            "trustpoint %s has no CA certificate; expected ca-certificate "
+			            "PATH or a crypto pki certificate chain %s block",
 			            tp->name, tp->name);
 		authenticate(cfg, tp);
 		revert_continue_on_root(cfg, tp);
@@ -210,7 +217,8 @@ cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chain
 	for (size_t i = 0; i < cfg->n_trustpoints; i++) {
 		const struct cv_trustpoint *tp = &cfg->trustpoints[i];
 
-		if (check_parent(cfg, name, &tp->rev, err) < 0 || check_cycle(cfg, name, tp, err) < 0 ||
+		if (check_parent(cfg, name, &tp->rev, err) < 0 ||
+		    check_cycle(cfg, name, tp, err) < 0 ||
 		    check_matches(cfg, name, &tp->rev, err) < 0)
 			return -1;
 	}
@@ -219,8 +227,9 @@ cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chain
 		    check_matches(cfg, name, &cfg->trustpool.rev, err) < 0)
 			return -1;
 		if (cfg->trustpool.ca_certs.n == 0)
-			cv_config_warn(cfg, cfg->trustpool.line,
-			               "crypto pki trustpool policy has no ca-bundle; the trustpool is empty");
+			cv_config_warn(
+			    cfg, cfg->trustpool.line,
+			    "crypto pki trustpool policy has no ca-bundle; the trustpool is empty");
 	}
 	return check_aaa(cfg, name, err);
 }

@@ -47,8 +47,8 @@ put_text(FILE *out, const char *s)
 {
 	bool plain = s[0] != '\0' && s[0] != ' ' && s[strlen(s) - 1] != ' ' &&
 	             strchr(s, '"') == NULL && strchr(s, '\\') == NULL && strchr(s, '\t') == NULL &&
-	             strstr(s, "  ") == NULL && strstr(s, " !") == NULL && strstr(s, " #") == NULL &&
-	             s[0] != '!' && s[0] != '#';
+	             strstr(s, "  ") == NULL && strstr(s, " !") == NULL &&
+	             strstr(s, " #") == NULL && s[0] != '!' && s[0] != '#';
 
 	if (plain)
 		fputs(s, out);
@@ -182,7 +182,8 @@ dump_servers(FILE *out, const struct cv_config *cfg, enum cv_aaa_server_kind kin
 
 		if (s->kind != kind)
 			continue;
-		fprintf(out, "aaa group server %s ", kind == CV_AAA_SERVER_RADIUS ? "radius" : "ldap");
+		fprintf(out, "aaa group server %s ",
+		        kind == CV_AAA_SERVER_RADIUS ? "radius" : "ldap");
 		put_arg(out, s->name);
 		fputc('\n', out);
 		cfg_dump_mode(out, mode, s, " ");
@@ -408,8 +409,7 @@ cfg_dump_disable_nonce(FILE *out, const struct cfg_cmd *cmd, const void *obj, co
 }
 
 void
-cfg_dump_nonce_if_echoed(FILE *out, const struct cfg_cmd *cmd, const void *obj,
-                         const char *indent)
+cfg_dump_nonce_if_echoed(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -441,7 +441,8 @@ cfg_dump_matches(FILE *out, const struct cfg_cmd *cmd, const void *obj, const ch
 			fputs(" skip authorization-check", out);
 			break;
 		case CV_MATCH_OVERRIDE_CDP:
-			fprintf(out, " override cdp %s ", m->cdp_is_directory ? "directory" : "url");
+			fprintf(out, " override cdp %s ",
+			        m->cdp_is_directory ? "directory" : "url");
 			put_text(out, m->cdp);
 			break;
 		case CV_MATCH_OVERRIDE_OCSP:
@@ -461,8 +462,7 @@ cfg_dump_matches(FILE *out, const struct cfg_cmd *cmd, const void *obj, const ch
 }
 
 void
-cfg_dump_chain_validation(FILE *out, const struct cfg_cmd *cmd, const void *obj,
-                          const char *indent)
+cfg_dump_chain_validation(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -478,8 +478,7 @@ cfg_dump_chain_validation(FILE *out, const struct cfg_cmd *cmd, const void *obj,
 }
 
 void
-cfg_dump_authz_username(FILE *out, const struct cfg_cmd *cmd, const void *obj,
-                        const char *indent)
+cfg_dump_authz_username(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
 {
 	const struct cv_trustpoint *tp = obj;
 

@@ -37,8 +37,8 @@ enum cfg_check {
 struct cfg_parser;
 struct cfg_cmd;
 
-typedef int (*cfg_handler)(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj,
-                           char **argv, size_t argc);
+typedef int (*cfg_handler)(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                           size_t argc);
 typedef void (*cfg_dumper)(FILE *out, const struct cfg_cmd *cmd, const void *obj,
                            const char *indent);
 
@@ -64,8 +64,8 @@ struct cfg_mode {
 	size_t n_cmds;
 };
 
-extern const struct cfg_mode cfg_mode_global, cfg_mode_trustpoint, cfg_mode_trustpool,
-    cfg_mode_map, cfg_mode_attr_list, cfg_mode_radius, cfg_mode_ldap;
+extern const struct cfg_mode cfg_mode_global, cfg_mode_trustpoint, cfg_mode_trustpool, cfg_mode_map,
+    cfg_mode_attr_list, cfg_mode_radius, cfg_mode_ldap;
 
 /* A `crypto pki certificate chain NAME` block, attached to its trustpoint after parsing. */
 struct cfg_chain {

@@ -49,8 +49,7 @@ struct cfg_parser {
 
 /* ---- messages ---- */
 
-static int
-perr(struct cfg_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int perr(struct cfg_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 perr(struct cfg_parser *p, const char *fmt, ...)
@@ -130,8 +129,7 @@ kw_list(const char *const *words, size_t n, char *buf, size_t size)
 
 /* Matches an argument against a keyword set, with the error message on failure. */
 static int
-kw_arg(struct cfg_parser *p, const char *what, const char *tok, const char *const *words,
-       size_t n)
+kw_arg(struct cfg_parser *p, const char *what, const char *tok, const char *const *words, size_t n)
 {
 	char list[400];
 	int i = kw_match(tok, words, n);
@@ -215,7 +213,9 @@ find_cmd(struct cfg_parser *p, const struct cfg_mode *m, char **argv, size_t arg
 		typed_words(argv, pos < argc ? pos + 1 : argc, typed, sizeof(typed));
 		if (pos >= argc) {
 			expected_words(m, cand, pos, list, sizeof(list));
-			return perr(p, "incomplete command '%s' in %s mode; expected '%s' followed by one of: %s",
+			return perr(p,
+			            "incomplete command '%s' in %s mode; expected '%s' followed by "
+			            "one of: %s",
 			            typed, m->name, typed, list);
 		}
 		for (size_t i = 0; i < m->n_cmds && word == NULL; i++)
@@ -240,8 +240,8 @@ find_cmd(struct cfg_parser *p, const struct cfg_mode *m, char **argv, size_t arg
 				cand[i] = cand[i] && m->cmds[i].w[pos] != NULL &&
 				          is_prefix(argv[pos], m->cmds[i].w[pos]);
 			expected_words(m, cand, pos, list, sizeof(list));
-			return perr(p, "ambiguous command '%s' in %s mode; expected one of: %s", typed,
-			            m->name, list);
+			return perr(p, "ambiguous command '%s' in %s mode; expected one of: %s",
+			            typed, m->name, list);
 		}
 		if (word == NULL) {
 			if (ended != NULL) {
@@ -251,10 +251,13 @@ find_cmd(struct cfg_parser *p, const struct cfg_mode *m, char **argv, size_t arg
 			}
 			expected_words(m, cand, pos, list, sizeof(list));
 			if (pos == 0)
-				return perr(p, "unknown command '%s' in %s mode; expected one of: %s",
+				return perr(p,
+				            "unknown command '%s' in %s mode; expected one of: %s",
 				            typed, m->name, list);
 			typed_words(argv, pos, typed, sizeof(typed));
-			return perr(p, "unknown command '%s %s' in %s mode; expected '%s' followed by one of: %s",
+			return perr(p,
+			            "unknown command '%s %s' in %s mode; expected '%s' followed by "
+			            "one of: %s",
 			            typed, argv[pos], m->name, typed, list);
 		}
 		for (size_t i = 0; i < m->n_cmds; i++)
@@ -424,15 +427,15 @@ push_str(struct cfg_parser *p, char ***v, size_t *n, const char *value)
 /* ---- global mode ---- */
 
 static int
-h_socket_mode(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-              size_t argc)
+h_socket_mode(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
 	unsigned long v;
 	char *end;
 
 	if (strspn(argv[0], "01234567") != strlen(argv[0]) || strlen(argv[0]) > 4)
-		return perr(p, "socket-mode: '%s' is not an octal mode; expected 0000-0777", argv[0]);
+		return perr(p, "socket-mode: '%s' is not an octal mode; expected 0000-0777",
+		            argv[0]);
 	v = strtoul(argv[0], &end, 8);
 	if (v > 0777)
 		return perr(p, "socket-mode: %s is out of range 0000-0777", argv[0]);
@@ -471,8 +474,7 @@ h_timezone(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 }
 
 static int
-h_trustpoint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-             size_t argc)
+h_trustpoint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
 	struct cv_trustpoint *v;
@@ -535,7 +537,9 @@ h_map(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, s
 		return -1;
 	for (size_t i = 0; i < cfg->n_maps; i++)
 		if (strcmp(cfg->maps[i].label, argv[0]) == 0 && cfg->maps[i].seq == seq)
-			return perr(p, "crypto pki certificate map %s %llu is defined twice (first at line %u)",
+			return perr(p,
+			            "crypto pki certificate map %s %llu is defined twice (first at "
+			            "line %u)",
 			            argv[0], seq, cfg->maps[i].line);
 	v = cv_config_grow(cfg->maps, &cfg->n_maps, sizeof(*v));
 	if (v == NULL)
@@ -551,8 +555,7 @@ h_map(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, s
 }
 
 static int
-h_trustpool(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-            size_t argc)
+h_trustpool(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
 
@@ -564,8 +567,7 @@ h_trustpool(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **a
 }
 
 static int
-h_attr_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-            size_t argc)
+h_attr_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
 	struct cv_aaa_attr_list *v;
@@ -591,8 +593,7 @@ h_attr_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **a
 }
 
 static int
-h_server_group(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-               size_t argc)
+h_server_group(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
 	enum cv_aaa_server_kind kind =
@@ -650,7 +651,8 @@ h_aaa_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 		l.methods[l.n_methods].kind = k == 0 ? CV_AAA_METHOD_GROUP : CV_AAA_METHOD_LOCAL;
 		if (k == 0) {
 			if (i + 1 >= argc) {
-				perr(p, "aaa authorization list: 'group' needs a server group name; expected group NAME");
+				perr(p, "aaa authorization list: 'group' needs a server group "
+				        "name; expected group NAME");
 				goto fail;
 			}
 			l.methods[l.n_methods].group = strdup(argv[++i]);
@@ -718,8 +720,7 @@ h_ca_certificate(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, cha
 }
 
 static int
-h_fingerprint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-              size_t argc)
+h_fingerprint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_trustpoint *tp = obj;
 	char hex[130];
@@ -730,17 +731,21 @@ h_fingerprint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char *
 			if (*s == ':')
 				continue;
 			if (!isxdigit((unsigned char)*s))
-				return perr(p, "fingerprint: '%c' is not a hex digit; expected the MD5, SHA-1 or SHA-256 hex of the CA certificate",
+				return perr(p,
+				            "fingerprint: '%c' is not a hex digit; expected the "
+				            "MD5, SHA-1 or SHA-256 hex of the CA certificate",
 				            *s);
 			if (n + 1 >= sizeof(hex))
-				return perr(p, "fingerprint: too long; expected 32, 40 or 64 hex digits");
+				return perr(
+				    p, "fingerprint: too long; expected 32, 40 or 64 hex digits");
 			hex[n++] = (char)toupper((unsigned char)*s);
 		}
 	}
 	hex[n] = '\0';
 	if (n != 32 && n != 40 && n != 64)
-		return perr(p, "fingerprint: %zu hex digits; expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256)",
-		            n);
+		return perr(
+		    p, "fingerprint: %zu hex digits; expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256)",
+		    n);
 	return set_str(p, &tp->fingerprint, hex);
 }
 
@@ -790,8 +795,7 @@ h_revcheck(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 }
 
 static int
-h_crl_optional(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-               size_t argc)
+h_crl_optional(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -830,9 +834,10 @@ h_crl_cache_none(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, cha
 	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
 	if (rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER)
-		cv_config_warn(p->cfg, p->line,
-		               "crl-cache none replaces crl-cache delete-after %u (the last one wins)",
-		               rev->crl_delete_after_min);
+		cv_config_warn(
+		    p->cfg, p->line,
+		    "crl-cache none replaces crl-cache delete-after %u (the last one wins)",
+		    rev->crl_delete_after_min);
 	rev->crl_cache = CV_CRL_CACHE_NONE;
 	rev->crl_delete_after_min = 0;
 	return 0;
@@ -848,9 +853,9 @@ h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 	if (parse_num(p, "crl-cache delete-after", argv[0], 1, 43200, &v) < 0)
 		return -1;
 	if (rev->crl_cache == CV_CRL_CACHE_NONE)
-		cv_config_warn(p->cfg, p->line,
-		               "crl-cache delete-after %llu replaces crl-cache none (the last one wins)",
-		               v);
+		cv_config_warn(
+		    p->cfg, p->line,
+		    "crl-cache delete-after %llu replaces crl-cache none (the last one wins)", v);
 	rev->crl_cache = CV_CRL_CACHE_DELETE_AFTER;
 	rev->crl_delete_after_min = (unsigned)v;
 	return 0;
@@ -887,7 +892,8 @@ parse_override_ocsp(struct cfg_parser *p, struct cv_match_rule *m, char **argv, 
 {
 	static const char *const tp_kw[] = {"trustpoint"};
 	static const char *const url_kw[] = {"url"};
-	const char *syntax = "expected match certificate LABEL override ocsp [trustpoint TP...] SEQ url URL";
+	const char *syntax =
+	    "expected match certificate LABEL override ocsp [trustpoint TP...] SEQ url URL";
 	unsigned long long seq;
 	size_t i = 0;
 
@@ -896,18 +902,22 @@ parse_override_ocsp(struct cfg_parser *p, struct cv_match_rule *m, char **argv, 
 			return -1;
 		for (i = 1; i < argc && !isdigit((unsigned char)argv[i][0]); i++) {
 			if (m->n_ocsp_trustpoints == CV_OVERRIDE_TP_MAX)
-				return perr(p, "match certificate override ocsp: more than %d trustpoints",
-				            CV_OVERRIDE_TP_MAX);
+				return perr(
+				    p, "match certificate override ocsp: more than %d trustpoints",
+				    CV_OVERRIDE_TP_MAX);
 			if ((m->ocsp_trustpoints[m->n_ocsp_trustpoints] = strdup(argv[i])) == NULL)
 				return oom(p);
 			m->n_ocsp_trustpoints++;
 		}
 		if (m->n_ocsp_trustpoints == 0)
-			return perr(p, "match certificate override ocsp trustpoint: missing trustpoint name; %s",
+			return perr(p,
+			            "match certificate override ocsp trustpoint: missing "
+			            "trustpoint name; %s",
 			            syntax);
 	}
 	if (i + 3 != argc)
-		return perr(p, "match certificate override ocsp: wrong number of arguments; %s", syntax);
+		return perr(p, "match certificate override ocsp: wrong number of arguments; %s",
+		            syntax);
 	if (parse_num(p, "match certificate override ocsp SEQ", argv[i], 1, 65535, &seq) < 0 ||
 	    kw_arg(p, "match certificate override ocsp", argv[i + 1], url_kw, 1) < 0 ||
 	    check_url(p, "match certificate override ocsp url", argv[i + 2], CFG_URL_HTTP) < 0)
@@ -939,7 +949,8 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 		return -1;
 	if (k == 0 || k == 1) {
 		if (argc != 3)
-			return perr(p, "match certificate %s: %s; expected match certificate LABEL %s",
+			return perr(p,
+			            "match certificate %s: %s; expected match certificate LABEL %s",
 			            mods[k], argc < 3 ? "missing argument" : "too many arguments",
 			            k == 0 ? "allow expired-certificate"
 			                   : "skip revocation-check|authorization-check");
@@ -955,7 +966,8 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 		return 0;
 	}
 	if (argc < 3)
-		return perr(p, "match certificate override: missing argument; expected match certificate LABEL override cdp|ocsp ...");
+		return perr(p, "match certificate override: missing argument; expected match "
+		               "certificate LABEL override cdp|ocsp ...");
 	if ((k = kw_arg(p, "match certificate override", argv[2], over_kw, 2)) < 0)
 		return -1;
 	if (k == 1) {
@@ -964,17 +976,22 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 	}
 	m->kind = CV_MATCH_OVERRIDE_CDP;
 	if (argc < 5)
-		return perr(p, "match certificate override cdp: missing argument; expected match certificate LABEL override cdp url URL|directory DN");
+		return perr(p, "match certificate override cdp: missing argument; expected match "
+		               "certificate LABEL override cdp url URL|directory DN");
 	if ((k = kw_arg(p, "match certificate override cdp", argv[3], cdp_kw, 2)) < 0)
 		return -1;
 	m->cdp_is_directory = k == 1;
 	if (k == 0) {
 		if (argc > 5)
-			return perr(p, "match certificate override cdp url: unexpected '%s'; expected one URL",
-			            argv[5]);
+			return perr(
+			    p,
+			    "match certificate override cdp url: unexpected '%s'; expected one URL",
+			    argv[5]);
 		if (!has_scheme(argv[4], "http://") && !has_scheme(argv[4], "https://") &&
 		    !has_scheme(argv[4], "ldap://"))
-			return perr(p, "match certificate override cdp url: '%s' is not an http://, https:// or ldap:// URL",
+			return perr(p,
+			            "match certificate override cdp url: '%s' is not an http://, "
+			            "https:// or ldap:// URL",
 			            argv[4]);
 		if (!url_host_ok(argv[4]))
 			return perr(p, "match certificate override cdp url: '%s' has no host",
@@ -1005,7 +1022,8 @@ add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule 
 			continue;
 		if (m->kind == CV_MATCH_OVERRIDE_OCSP)
 			cv_config_warn(p->cfg, p->line,
-			               "match certificate %s override ocsp %u replaces the entry of map %s (line %u)",
+			               "match certificate %s override ocsp %u replaces the entry "
+			               "of map %s (line %u)",
 			               m->label, m->ocsp_seq, o->label, o->line);
 		match_free(o);
 		*o = *m;
@@ -1013,7 +1031,8 @@ add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule 
 	}
 	at = first_ocsp;
 	if (m->kind == CV_MATCH_OVERRIDE_OCSP)
-		for (at = rev->n_matches; at > first_ocsp && rev->matches[at - 1].ocsp_seq > m->ocsp_seq;)
+		for (at = rev->n_matches;
+		     at > first_ocsp && rev->matches[at - 1].ocsp_seq > m->ocsp_seq;)
 			at--;
 	v = cv_config_grow(rev->matches, &rev->n_matches, sizeof(*v));
 	if (v == NULL)
@@ -1048,7 +1067,9 @@ h_chain_validation(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 	if (k < 0)
 		return -1;
 	if (k == 0 && argc > 1)
-		return perr(p, "chain-validation stop: unexpected '%s'; expected chain-validation stop|continue [PARENT]",
+		return perr(p,
+		            "chain-validation stop: unexpected '%s'; expected chain-validation "
+		            "stop|continue [PARENT]",
 		            argv[1]);
 	if (argc > 1 && check_name(p, "chain-validation continue", argv[1]) < 0)
 		return -1;
@@ -1062,8 +1083,7 @@ h_chain_validation(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 }
 
 static int
-h_authz_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-             size_t argc)
+h_authz_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_trustpoint *tp = obj;
 
@@ -1120,12 +1140,15 @@ h_policy(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv
 		if (s[i] == '.' && i > 0 && s[i - 1] != '.' && s[i + 1] != '\0')
 			dots++;
 		else if (!isdigit((unsigned char)s[i]))
-			return perr(p, "policy: '%s' is not an OID; expected dotted decimal such as 2.5.29.32.0",
+			return perr(p,
+			            "policy: '%s' is not an OID; expected dotted decimal such as "
+			            "2.5.29.32.0",
 			            s);
 	}
 	if (dots == 0 || strlen(s) > 100)
-		return perr(p, "policy: '%s' is not an OID; expected dotted decimal such as 2.5.29.32.0",
-		            s);
+		return perr(
+		    p, "policy: '%s' is not an OID; expected dotted decimal such as 2.5.29.32.0",
+		    s);
 	for (size_t i = 0; i < tp->n_policies; i++)
 		if (strcmp(tp->policies[i], s) == 0)
 			return 0;
@@ -1220,21 +1243,25 @@ h_map_line(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 		return -1;
 	l.op = (enum cv_map_op)op;
 	if (date && (l.op == CV_MAP_CO || l.op == CV_MAP_NC))
-		return perr(p, "%s: operator '%s' does not apply to dates; expected one of: eq, ne, lt, ge",
-		            cmd->w[0], ops[op]);
+		return perr(
+		    p, "%s: operator '%s' does not apply to dates; expected one of: eq, ne, lt, ge",
+		    cmd->w[0], ops[op]);
 	if (!date && (l.op == CV_MAP_LT || l.op == CV_MAP_GE))
-		return perr(p, "%s: operator '%s' applies to dates only; expected one of: eq, ne, co, nc",
-		            cmd->w[0], ops[op]);
+		return perr(
+		    p, "%s: operator '%s' applies to dates only; expected one of: eq, ne, co, nc",
+		    cmd->w[0], ops[op]);
 	if (date) {
 		char buf[CV_TIME_TEXT_MAX];
 
 		if (parse_map_date((const char *const *)argv + 1, argc - 1, &l.date) < 0)
-			return perr(p, "%s: bad date; expected dd mm yyyy hh:mm:ss or mmm dd yyyy hh:mm:ss",
-			            cmd->w[0]);
+			return perr(
+			    p, "%s: bad date; expected dd mm yyyy hh:mm:ss or mmm dd yyyy hh:mm:ss",
+			    cmd->w[0]);
 		cv_time_format_iso(l.date, buf); /* "2003-01-01T00:00:00Z" */
 		l.value = malloc(24);
 		if (l.value != NULL)
-			snprintf(l.value, 24, "%.2s %.2s %.4s %.8s", buf + 8, buf + 5, buf, buf + 11);
+			snprintf(l.value, 24, "%.2s %.2s %.4s %.8s", buf + 8, buf + 5, buf,
+			         buf + 11);
 	} else {
 		l.value = join(argv + 1, argc - 1);
 		if (l.value != NULL && field != CV_MAP_SERIAL_NUMBER)
@@ -1289,8 +1316,7 @@ push_attr(struct cfg_parser *p, struct cv_aaa_attr_list *l, const char *type, co
 }
 
 static int
-h_attribute(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
-            size_t argc)
+h_attribute(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_aaa_attr_list *l = obj;
 	char type[64], *value;
@@ -1317,7 +1343,9 @@ h_attribute(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **a
 		for (char *s = strtok_r(argv[i], ",", &save); s != NULL && rc == 0;
 		     s = strtok_r(NULL, ",", &save)) {
 			if (normalise_serial(s) < 0)
-				return perr(p, "attribute type cert-serial-not: '%s' is not a hex serial number",
+				return perr(p,
+				            "attribute type cert-serial-not: '%s' is not a hex "
+				            "serial number",
 				            s);
 			rc = push_attr(p, l, type, s);
 		}
@@ -1340,7 +1368,9 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 		if (k < 0)
 			return -1;
 		if (i + 1 >= argc)
-			return perr(p, "server: '%s' needs a value; expected server ADDRESS [auth-port N] key SECRET",
+			return perr(p,
+			            "server: '%s' needs a value; expected server ADDRESS "
+			            "[auth-port N] key SECRET",
 			            kw[k]);
 		if (k == 0 && parse_num(p, "server auth-port", argv[i + 1], 1, 65535, &port) < 0)
 			return -1;
@@ -1348,7 +1378,8 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 			key = argv[i + 1];
 	}
 	if (key == NULL)
-		return perr(p, "server: missing key; expected server ADDRESS [auth-port N] key SECRET");
+		return perr(
+		    p, "server: missing key; expected server ADDRESS [auth-port N] key SECRET");
 	if (set_str(p, &s->address, argv[0]) < 0 || set_str(p, &s->secret, key) < 0)
 		return -1;
 	s->port = (unsigned)port;
@@ -1358,84 +1389,189 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 /* ---- the tables ---- */
 
 #define REV_CMDS(T)                                                                                \
-	{.w = {"revocation-check"}, .syntax = "crl|ocsp|none [crl|ocsp|none [crl|ocsp|none]]",      \
-	 .kind = CFG_FUNC, .off = offsetof(T, rev), .min_args = 1, .max_args = 3,                  \
-	 .fn = h_revcheck, .dump = cfg_dump_revcheck},                                             \
-	    {.w = {"crl", "optional"}, .syntax = "", .kind = CFG_FUNC, .off = offsetof(T, rev),     \
-	     .fn = h_crl_optional, .flags = CFG_LEGACY},                                           \
-	    {.w = {"crl", "best-effort"}, .syntax = "", .kind = CFG_FUNC,                          \
-	     .off = offsetof(T, rev), .fn = h_crl_best_effort, .flags = CFG_LEGACY},               \
-	    {.w = {"crl", "query"}, .syntax = "ldap://HOST[:PORT][/DN]", .kind = CFG_STR,          \
-	     .off = offsetof(T, rev.crl_query_url), .check = CFG_URL_LDAP},                        \
-	    {.w = {"query", "url"}, .syntax = "ldap://HOST[:PORT][/DN]", .kind = CFG_STR,          \
-	     .off = offsetof(T, rev.crl_query_url), .check = CFG_URL_LDAP, .flags = CFG_LEGACY},   \
-	    {.w = {"crl", "file"}, .syntax = "PATH", .kind = CFG_FUNC, .off = offsetof(T, rev),    \
-	     .min_args = 1, .max_args = 1, .fn = h_crl_file, .dump = cfg_dump_crl_files},          \
-	    {.w = {"crl-cache", "none"}, .syntax = "", .kind = CFG_FUNC, .off = offsetof(T, rev),  \
-	     .fn = h_crl_cache_none, .dump = cfg_dump_crl_cache},                                  \
-	    {.w = {"crl-cache", "delete-after"}, .syntax = "MINUTES", .kind = CFG_FUNC,            \
-	     .off = offsetof(T, rev), .min_args = 1, .max_args = 1, .fn = h_crl_cache_delete},     \
-	    {.w = {"crl", "cache", "none"}, .syntax = "", .kind = CFG_FUNC,                        \
-	     .off = offsetof(T, rev), .fn = h_crl_cache_none, .flags = CFG_LEGACY},                \
-	    {.w = {"crl", "cache", "delete-after"}, .syntax = "MINUTES", .kind = CFG_FUNC,         \
-	     .off = offsetof(T, rev), .min_args = 1, .max_args = 1, .fn = h_crl_cache_delete,      \
+	{.w = {"revocation-check"},                                                                \
+	 .syntax = "crl|ocsp|none [crl|ocsp|none [crl|ocsp|none]]",                                \
+	 .kind = CFG_FUNC,                                                                         \
+	 .off = offsetof(T, rev),                                                                  \
+	 .min_args = 1,                                                                            \
+	 .max_args = 3,                                                                            \
+	 .fn = h_revcheck,                                                                         \
+	 .dump = cfg_dump_revcheck},                                                               \
+	    {.w = {"crl", "optional"},                                                             \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_crl_optional,                                                                 \
 	     .flags = CFG_LEGACY},                                                                 \
-	    {.w = {"ocsp", "url"}, .syntax = "URL", .kind = CFG_STR,                               \
-	     .off = offsetof(T, rev.ocsp_url), .check = CFG_URL_HTTP},                             \
-	    {.w = {"ocsp", "disable-nonce"}, .syntax = "", .kind = CFG_FUNC,                       \
-	     .off = offsetof(T, rev), .fn = h_nonce, .dump = cfg_dump_disable_nonce},              \
-	    {.w = {"ocsp", "nonce", "require"}, .syntax = "", .kind = CFG_FUNC,                    \
-	     .off = offsetof(T, rev), .fn = h_nonce},                                              \
-	    {.w = {"ocsp", "nonce", "if-echoed"}, .syntax = "", .kind = CFG_FUNC,                  \
-	     .off = offsetof(T, rev), .fn = h_nonce, .dump = cfg_dump_nonce_if_echoed},            \
-	    {.w = {"ocsp", "nonce", "length"}, .syntax = "BYTES", .kind = CFG_UINT,                \
-	     .off = offsetof(T, rev.nonce_length), .min = 1, .max = 32, .def = 16, .scale = 1},    \
+	    {.w = {"crl", "best-effort"},                                                          \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_crl_best_effort,                                                              \
+	     .flags = CFG_LEGACY},                                                                 \
+	    {.w = {"crl", "query"},                                                                \
+	     .syntax = "ldap://HOST[:PORT][/DN]",                                                  \
+	     .kind = CFG_STR,                                                                      \
+	     .off = offsetof(T, rev.crl_query_url),                                                \
+	     .check = CFG_URL_LDAP},                                                               \
+	    {.w = {"query", "url"},                                                                \
+	     .syntax = "ldap://HOST[:PORT][/DN]",                                                  \
+	     .kind = CFG_STR,                                                                      \
+	     .off = offsetof(T, rev.crl_query_url),                                                \
+	     .check = CFG_URL_LDAP,                                                                \
+	     .flags = CFG_LEGACY},                                                                 \
+	    {.w = {"crl", "file"},                                                                 \
+	     .syntax = "PATH",                                                                     \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .fn = h_crl_file,                                                                     \
+	     .dump = cfg_dump_crl_files},                                                          \
+	    {.w = {"crl-cache", "none"},                                                           \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_crl_cache_none,                                                               \
+	     .dump = cfg_dump_crl_cache},                                                          \
+	    {.w = {"crl-cache", "delete-after"},                                                   \
+	     .syntax = "MINUTES",                                                                  \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .fn = h_crl_cache_delete},                                                            \
+	    {.w = {"crl", "cache", "none"},                                                        \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_crl_cache_none,                                                               \
+	     .flags = CFG_LEGACY},                                                                 \
+	    {.w = {"crl", "cache", "delete-after"},                                                \
+	     .syntax = "MINUTES",                                                                  \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .fn = h_crl_cache_delete,                                                             \
+	     .flags = CFG_LEGACY},                                                                 \
+	    {.w = {"ocsp", "url"},                                                                 \
+	     .syntax = "URL",                                                                      \
+	     .kind = CFG_STR,                                                                      \
+	     .off = offsetof(T, rev.ocsp_url),                                                     \
+	     .check = CFG_URL_HTTP},                                                               \
+	    {.w = {"ocsp", "disable-nonce"},                                                       \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_nonce,                                                                        \
+	     .dump = cfg_dump_disable_nonce},                                                      \
+	    {.w = {"ocsp", "nonce", "require"},                                                    \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_nonce},                                                                       \
+	    {.w = {"ocsp", "nonce", "if-echoed"},                                                  \
+	     .syntax = "",                                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_nonce,                                                                        \
+	     .dump = cfg_dump_nonce_if_echoed},                                                    \
+	    {.w = {"ocsp", "nonce", "length"},                                                     \
+	     .syntax = "BYTES",                                                                    \
+	     .kind = CFG_UINT,                                                                     \
+	     .off = offsetof(T, rev.nonce_length),                                                 \
+	     .min = 1,                                                                             \
+	     .max = 32,                                                                            \
+	     .def = 16,                                                                            \
+	     .scale = 1},                                                                          \
 	    {.w = {"match", "certificate"},                                                        \
 	     .syntax = "LABEL [allow expired-certificate | skip revocation-check | skip "          \
 	               "authorization-check | override cdp url URL | override cdp directory DN | " \
 	               "override ocsp [trustpoint TP...] SEQ url URL]",                            \
-	     .kind = CFG_FUNC, .off = offsetof(T, rev), .min_args = 1, .max_args = 64,             \
-	     .fn = h_match, .dump = cfg_dump_matches},                                             \
-	    {.w = {"chain-validation"}, .syntax = "stop|continue [PARENT]", .kind = CFG_FUNC,      \
-	     .off = offsetof(T, rev), .min_args = 1, .max_args = 2, .fn = h_chain_validation,      \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 64,                                                                       \
+	     .fn = h_match,                                                                        \
+	     .dump = cfg_dump_matches},                                                            \
+	    {.w = {"chain-validation"},                                                            \
+	     .syntax = "stop|continue [PARENT]",                                                   \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 2,                                                                        \
+	     .fn = h_chain_validation,                                                             \
 	     .dump = cfg_dump_chain_validation},                                                   \
-	    {.w = {"allow-weak-signature"}, .syntax = "sha1|md5|dsa|rsa-1024 ...",                 \
-	     .kind = CFG_FUNC, .off = offsetof(T, allowed_weak), .min_args = 1, .max_args = 4,     \
-	     .fn = h_weak, .dump = cfg_dump_weak}
+	{                                                                                          \
+		.w = {"allow-weak-signature"}, .syntax = "sha1|md5|dsa|rsa-1024 ...",              \
+		.kind = CFG_FUNC, .off = offsetof(T, allowed_weak), .min_args = 1, .max_args = 4,  \
+		.fn = h_weak, .dump = cfg_dump_weak                                                \
+	}
 
 #define IGNORED(word)                                                                              \
 	{                                                                                          \
-		.w = {word}, .syntax = "...", .kind = CFG_IGNORE, .max_args = LINE_ARGS_MAX         \
+		.w = {word}, .syntax = "...", .kind = CFG_IGNORE, .max_args = LINE_ARGS_MAX        \
 	}
 
 static const struct cfg_cmd trustpoint_cmds[] = {
-    {.w = {"ca-certificate"}, .syntax = "PATH", .kind = CFG_FUNC, .min_args = 1, .max_args = 1,
-     .off = offsetof(struct cv_trustpoint, ca_cert_path), .fn = h_ca_certificate,
+    {.w = {"ca-certificate"},
+     .syntax = "PATH",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .off = offsetof(struct cv_trustpoint, ca_cert_path),
+     .fn = h_ca_certificate,
      .dump = cfg_dump_str_field},
-    {.w = {"fingerprint"}, .syntax = "HEX", .kind = CFG_FUNC, .min_args = 1, .max_args = 64,
-     .fn = h_fingerprint, .dump = cfg_dump_fingerprint},
-    {.w = {"primary"}, .syntax = "", .kind = CFG_FUNC, .fn = h_primary,
-     .dump = cfg_dump_primary},
+    {.w = {"fingerprint"},
+     .syntax = "HEX",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 64,
+     .fn = h_fingerprint,
+     .dump = cfg_dump_fingerprint},
+    {.w = {"primary"}, .syntax = "", .kind = CFG_FUNC, .fn = h_primary, .dump = cfg_dump_primary},
     REV_CMDS(struct cv_trustpoint),
-    {.w = {"authorization", "list"}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,
-     .max_args = 1, .fn = h_authz_list, .off = offsetof(struct cv_trustpoint, authz_list),
+    {.w = {"authorization", "list"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_authz_list,
+     .off = offsetof(struct cv_trustpoint, authz_list),
      .dump = cfg_dump_str_field},
     {.w = {"authorization", "username", "subjectname"},
      .syntax = "all|commonname|country|email|ipaddress|locality|organization|"
                "organizationalunit|postalcode|serialnumber|state|streetaddress|title|"
                "unstructuredname",
-     .kind = CFG_FUNC, .min_args = 1, .max_args = 1, .fn = h_authz_username,
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_authz_username,
      .dump = cfg_dump_authz_username},
-    {.w = {"source", "interface"}, .syntax = "INTERFACE", .kind = CFG_STR,
+    {.w = {"source", "interface"},
+     .syntax = "INTERFACE",
+     .kind = CFG_STR,
      .off = offsetof(struct cv_trustpoint, source_interface)},
     {.w = {"vrf"}, .syntax = "NAME", .kind = CFG_STR, .off = offsetof(struct cv_trustpoint, vrf)},
-    {.w = {"policy"}, .syntax = "OID", .kind = CFG_FUNC, .min_args = 1, .max_args = 1,
-     .fn = h_policy, .dump = cfg_dump_policies},
-    {.w = {"explicit-policy"}, .syntax = "", .kind = CFG_FLAG,
+    {.w = {"policy"},
+     .syntax = "OID",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_policy,
+     .dump = cfg_dump_policies},
+    {.w = {"explicit-policy"},
+     .syntax = "",
+     .kind = CFG_FLAG,
      .off = offsetof(struct cv_trustpoint, explicit_policy)},
-    {.w = {"inhibit-policy-mapping"}, .syntax = "", .kind = CFG_FLAG,
+    {.w = {"inhibit-policy-mapping"},
+     .syntax = "",
+     .kind = CFG_FLAG,
      .off = offsetof(struct cv_trustpoint, inhibit_policy_mapping)},
-    {.w = {"inhibit-any-policy"}, .syntax = "", .kind = CFG_FLAG,
+    {.w = {"inhibit-any-policy"},
+     .syntax = "",
+     .kind = CFG_FLAG,
      .off = offsetof(struct cv_trustpoint, inhibit_any_policy)},
     IGNORED("enrollment"),
     IGNORED("rsakeypair"),
@@ -1454,14 +1590,19 @@ static const struct cfg_cmd trustpoint_cmds[] = {
 };
 
 static const struct cfg_cmd trustpool_cmds[] = {
-    {.w = {"ca-bundle"}, .syntax = "PATH", .kind = CFG_FUNC, .min_args = 1, .max_args = 1,
-     .fn = h_bundle, .dump = cfg_dump_bundles},
+    {.w = {"ca-bundle"},
+     .syntax = "PATH",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_bundle,
+     .dump = cfg_dump_bundles},
     REV_CMDS(struct cv_trustpool),
 };
 
 #define MAP_FIELD(name, f)                                                                         \
 	{                                                                                          \
-		.w = {name}, .syntax = "OP VALUE", .kind = CFG_FUNC, .off = f, .min_args = 2,       \
+		.w = {name}, .syntax = "OP VALUE", .kind = CFG_FUNC, .off = f, .min_args = 2,      \
 		.max_args = LINE_ARGS_MAX, .fn = h_map_line                                        \
 	}
 
@@ -1477,91 +1618,217 @@ static const struct cfg_cmd map_cmds[] = {
 };
 
 static const struct cfg_cmd attr_list_cmds[] = {
-    {.w = {"attribute", "type"}, .syntax = "TYPE VALUE", .kind = CFG_FUNC, .min_args = 2,
-     .max_args = LINE_ARGS_MAX, .fn = h_attribute, .dump = cfg_dump_attrs},
-    {.w = {"attribute-type"}, .syntax = "TYPE VALUE", .kind = CFG_FUNC, .min_args = 2,
-     .max_args = LINE_ARGS_MAX, .fn = h_attribute, .flags = CFG_LEGACY},
+    {.w = {"attribute", "type"},
+     .syntax = "TYPE VALUE",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = LINE_ARGS_MAX,
+     .fn = h_attribute,
+     .dump = cfg_dump_attrs},
+    {.w = {"attribute-type"},
+     .syntax = "TYPE VALUE",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = LINE_ARGS_MAX,
+     .fn = h_attribute,
+     .flags = CFG_LEGACY},
 };
 
 static const struct cfg_cmd radius_cmds[] = {
-    {.w = {"server"}, .syntax = "ADDRESS [auth-port N] key SECRET", .kind = CFG_FUNC,
-     .min_args = 3, .max_args = 5, .fn = h_radius_server, .dump = cfg_dump_radius_server},
-    {.w = {"timeout"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_aaa_server, timeout_s), .min = 1, .max = 60, .def = 5, .scale = 1},
+    {.w = {"server"},
+     .syntax = "ADDRESS [auth-port N] key SECRET",
+     .kind = CFG_FUNC,
+     .min_args = 3,
+     .max_args = 5,
+     .fn = h_radius_server,
+     .dump = cfg_dump_radius_server},
+    {.w = {"timeout"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_aaa_server, timeout_s),
+     .min = 1,
+     .max = 60,
+     .def = 5,
+     .scale = 1},
 };
 
 static const struct cfg_cmd ldap_cmds[] = {
-    {.w = {"server"}, .syntax = "ldap[s]://HOST[:PORT]", .kind = CFG_STR,
-     .off = offsetof(struct cv_aaa_server, address), .check = CFG_URL_LDAPS},
-    {.w = {"base-dn"}, .syntax = "DN", .kind = CFG_TEXT,
-     .off = offsetof(struct cv_aaa_server, base_dn), .min_args = 1, .max_args = LINE_ARGS_MAX},
-    {.w = {"attribute"}, .syntax = "NAME", .kind = CFG_STR,
-     .off = offsetof(struct cv_aaa_server, attribute), .sdef = "ciscoAVPair"},
-    {.w = {"timeout"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_aaa_server, timeout_s), .min = 1, .max = 60, .def = 5, .scale = 1},
+    {.w = {"server"},
+     .syntax = "ldap[s]://HOST[:PORT]",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_aaa_server, address),
+     .check = CFG_URL_LDAPS},
+    {.w = {"base-dn"},
+     .syntax = "DN",
+     .kind = CFG_TEXT,
+     .off = offsetof(struct cv_aaa_server, base_dn),
+     .min_args = 1,
+     .max_args = LINE_ARGS_MAX},
+    {.w = {"attribute"},
+     .syntax = "NAME",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_aaa_server, attribute),
+     .sdef = "ciscoAVPair"},
+    {.w = {"timeout"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_aaa_server, timeout_s),
+     .min = 1,
+     .max = 60,
+     .def = 5,
+     .scale = 1},
 };
 
 #define TRUSTPOINT_OPENER(w1, w2, flags_, dump_)                                                   \
 	{                                                                                          \
-		.w = {"crypto", w1, w2}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,         \
+		.w = {"crypto", w1, w2}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,        \
 		.max_args = 1, .fn = h_trustpoint, .flags = flags_, .dump = dump_                  \
 	}
 
 static const struct cfg_cmd global_cmds[] = {
-    {.w = {"socket"}, .syntax = "PATH", .kind = CFG_STR,
-     .off = offsetof(struct cv_config, socket_path), .sdef = "/run/certval/certvald.sock"},
-    {.w = {"socket-mode"}, .syntax = "OCTAL", .kind = CFG_FUNC, .min_args = 1, .max_args = 1,
-     .fn = h_socket_mode, .dump = cfg_dump_socket_mode},
-    {.w = {"admin-group"}, .syntax = "NAME", .kind = CFG_STR,
+    {.w = {"socket"},
+     .syntax = "PATH",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_config, socket_path),
+     .sdef = "/run/certval/certvald.sock"},
+    {.w = {"socket-mode"},
+     .syntax = "OCTAL",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_socket_mode,
+     .dump = cfg_dump_socket_mode},
+    {.w = {"admin-group"},
+     .syntax = "NAME",
+     .kind = CFG_STR,
      .off = offsetof(struct cv_config, admin_group)},
-    {.w = {"cache-dir"}, .syntax = "PATH", .kind = CFG_STR,
+    {.w = {"cache-dir"},
+     .syntax = "PATH",
+     .kind = CFG_STR,
      .off = offsetof(struct cv_config, cache_dir)},
-    {.w = {"max-request-bytes"}, .syntax = "BYTES", .kind = CFG_SIZE,
-     .off = offsetof(struct cv_config, max_request_bytes), .min = 1024, .max = 64u << 20,
+    {.w = {"max-request-bytes"},
+     .syntax = "BYTES",
+     .kind = CFG_SIZE,
+     .off = offsetof(struct cv_config, max_request_bytes),
+     .min = 1024,
+     .max = 64u << 20,
      .def = 1u << 20},
-    {.w = {"request-timeout"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_config, request_timeout_ms), .min = 1, .max = 3600, .def = 30,
+    {.w = {"request-timeout"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_config, request_timeout_ms),
+     .min = 1,
+     .max = 3600,
+     .def = 30,
      .scale = 1000},
-    {.w = {"fetch", "timeout"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_config, fetch_timeout_ms), .min = 1, .max = 600, .def = 10,
+    {.w = {"fetch", "timeout"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_config, fetch_timeout_ms),
+     .min = 1,
+     .max = 600,
+     .def = 10,
      .scale = 1000},
-    {.w = {"fetch", "retry-after"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_config, fetch_retry_after_s), .min = 0, .max = 3600, .def = 10,
+    {.w = {"fetch", "retry-after"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_config, fetch_retry_after_s),
+     .min = 0,
+     .max = 3600,
+     .def = 10,
      .scale = 1},
-    {.w = {"fetch", "max-crl-size"}, .syntax = "BYTES", .kind = CFG_SIZE,
-     .off = offsetof(struct cv_config, crl_max_bytes), .min = 1024, .max = 1u << 30,
+    {.w = {"fetch", "max-crl-size"},
+     .syntax = "BYTES",
+     .kind = CFG_SIZE,
+     .off = offsetof(struct cv_config, crl_max_bytes),
+     .min = 1024,
+     .max = 1u << 30,
      .def = 64u << 20},
-    {.w = {"fetch", "max-ocsp-size"}, .syntax = "BYTES", .kind = CFG_SIZE,
-     .off = offsetof(struct cv_config, ocsp_max_bytes), .min = 1024, .max = 16u << 20,
+    {.w = {"fetch", "max-ocsp-size"},
+     .syntax = "BYTES",
+     .kind = CFG_SIZE,
+     .off = offsetof(struct cv_config, ocsp_max_bytes),
+     .min = 1024,
+     .max = 16u << 20,
      .def = 64u << 10},
-    {.w = {"fetch", "proxy"}, .syntax = "URL", .kind = CFG_STR,
-     .off = offsetof(struct cv_config, fetch_proxy), .check = CFG_URL_PROXY},
-    {.w = {"clock", "timezone"}, .syntax = "NAME HOURS [MINUTES]", .kind = CFG_FUNC,
-     .min_args = 2, .max_args = 3, .fn = h_timezone, .dump = cfg_dump_timezone},
-    {.w = {"aaa", "cache-time"}, .syntax = "SECONDS", .kind = CFG_UINT,
-     .off = offsetof(struct cv_config, aaa_cache_s), .min = 0, .max = 86400, .def = 0,
+    {.w = {"fetch", "proxy"},
+     .syntax = "URL",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_config, fetch_proxy),
+     .check = CFG_URL_PROXY},
+    {.w = {"clock", "timezone"},
+     .syntax = "NAME HOURS [MINUTES]",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = 3,
+     .fn = h_timezone,
+     .dump = cfg_dump_timezone},
+    {.w = {"aaa", "cache-time"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_config, aaa_cache_s),
+     .min = 0,
+     .max = 86400,
+     .def = 0,
      .scale = 1},
-    {.w = {"aaa", "group", "server", "radius"}, .syntax = "NAME", .kind = CFG_FUNC,
-     .min_args = 1, .max_args = 1, .fn = h_server_group, .dump = cfg_dump_radius},
-    {.w = {"aaa", "group", "server", "ldap"}, .syntax = "NAME", .kind = CFG_FUNC,
-     .min_args = 1, .max_args = 1, .fn = h_server_group, .dump = cfg_dump_ldap},
-    {.w = {"aaa", "attribute", "list"}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,
-     .max_args = 1, .fn = h_attr_list, .dump = cfg_dump_attr_lists},
-    {.w = {"aaa", "authorization", "list"}, .syntax = "NAME group GROUP|local ...",
-     .kind = CFG_FUNC, .min_args = 2, .max_args = 2 * CV_AAA_METHODS_MAX + 2, .fn = h_aaa_list,
+    {.w = {"aaa", "group", "server", "radius"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_server_group,
+     .dump = cfg_dump_radius},
+    {.w = {"aaa", "group", "server", "ldap"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_server_group,
+     .dump = cfg_dump_ldap},
+    {.w = {"aaa", "attribute", "list"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_attr_list,
+     .dump = cfg_dump_attr_lists},
+    {.w = {"aaa", "authorization", "list"},
+     .syntax = "NAME group GROUP|local ...",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = 2 * CV_AAA_METHODS_MAX + 2,
+     .fn = h_aaa_list,
      .dump = cfg_dump_aaa_lists},
-    {.w = {"crypto", "pki", "certificate", "map"}, .syntax = "LABEL SEQ", .kind = CFG_FUNC,
-     .min_args = 2, .max_args = 2, .fn = h_map, .dump = cfg_dump_maps},
+    {.w = {"crypto", "pki", "certificate", "map"},
+     .syntax = "LABEL SEQ",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = 2,
+     .fn = h_map,
+     .dump = cfg_dump_maps},
     TRUSTPOINT_OPENER("pki", "trustpoint", 0, cfg_dump_trustpoints),
     TRUSTPOINT_OPENER("ca", "trustpoint", CFG_LEGACY, NULL),
     TRUSTPOINT_OPENER("ca", "trusted-root", CFG_LEGACY, NULL),
     TRUSTPOINT_OPENER("ca", "identity", CFG_LEGACY, NULL),
-    {.w = {"crypto", "pki", "certificate", "chain"}, .syntax = "NAME", .kind = CFG_FUNC,
-     .min_args = 1, .max_args = 1, .fn = h_chain, .dump = cfg_dump_chains},
-    {.w = {"crypto", "ca", "certificate", "chain"}, .syntax = "NAME", .kind = CFG_FUNC,
-     .min_args = 1, .max_args = 1, .fn = h_chain, .flags = CFG_LEGACY},
-    {.w = {"crypto", "pki", "trustpool", "policy"}, .syntax = "", .kind = CFG_FUNC,
-     .fn = h_trustpool, .dump = cfg_dump_trustpool},
+    {.w = {"crypto", "pki", "certificate", "chain"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_chain,
+     .dump = cfg_dump_chains},
+    {.w = {"crypto", "ca", "certificate", "chain"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_chain,
+     .flags = CFG_LEGACY},
+    {.w = {"crypto", "pki", "trustpool", "policy"},
+     .syntax = "",
+     .kind = CFG_FUNC,
+     .fn = h_trustpool,
+     .dump = cfg_dump_trustpool},
 };
 
 #define MODE(name, t)                                                                              \
@@ -1598,7 +1865,8 @@ run_cmd(struct cfg_parser *p, const struct cfg_mode *m, void *obj, char **argv, 
 	switch (cmd->kind) {
 	case CFG_IGNORE:
 		cv_config_warn(p->cfg, p->line,
-		               "'%s' is an enrollment command; ignored (certval does not enroll)", name);
+		               "'%s' is an enrollment command; ignored (certval does not enroll)",
+		               name);
 		return 0;
 	case CFG_FLAG:
 	case CFG_STR:
@@ -1607,19 +1875,22 @@ run_cmd(struct cfg_parser *p, const struct cfg_mode *m, void *obj, char **argv, 
 		size_t want = cmd->kind == CFG_FLAG ? 0 : 1;
 
 		if (n < want)
-			return perr(p, "%s: missing argument; expected %s %s", name, name, cmd->syntax);
+			return perr(p, "%s: missing argument; expected %s %s", name, name,
+			            cmd->syntax);
 		if (n > want)
-			return perr(p, "%s: unexpected '%s'; expected %s%s%s", name, argv[want], name,
-			            cmd->syntax[0] ? " " : "", cmd->syntax);
+			return perr(p, "%s: unexpected '%s'; expected %s%s%s", name, argv[want],
+			            name, cmd->syntax[0] ? " " : "", cmd->syntax);
 		break;
 	}
 	case CFG_TEXT:
 	case CFG_FUNC:
 		if (n < cmd->min_args)
-			return perr(p, "%s: missing argument; expected %s %s", name, name, cmd->syntax);
+			return perr(p, "%s: missing argument; expected %s %s", name, name,
+			            cmd->syntax);
 		if (n > cmd->max_args)
-			return perr(p, "%s: unexpected '%s'; expected %s%s%s", name, argv[cmd->max_args],
-			            name, cmd->syntax[0] ? " " : "", cmd->syntax);
+			return perr(p, "%s: unexpected '%s'; expected %s%s%s", name,
+			            argv[cmd->max_args], name, cmd->syntax[0] ? " " : "",
+			            cmd->syntax);
 		break;
 	}
 	switch (cmd->kind) {
@@ -1664,7 +1935,9 @@ hex_append(struct cfg_parser *p, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (!isxdigit((unsigned char)*s))
-			return perr(p, "certificate %s: '%c' is not a hex digit; expected hex lines ending with quit",
+			return perr(p,
+			            "certificate %s: '%c' is not a hex digit; expected hex lines "
+			            "ending with quit",
 			            p->cert_serial, *s);
 		if (p->hex_len + 1 >= p->hex_cap) {
 			size_t cap = p->hex_cap ? 2 * p->hex_cap : 4096;
@@ -1729,16 +2002,20 @@ chain_line(struct cfg_parser *p, char **argv, size_t argc)
 		return 0;
 	}
 	if (kw_match(argv[0], kw, 1) != 0)
-		return perr(p, "unknown command '%s' in certificate chain mode; expected one of: certificate",
-		            argv[0]);
+		return perr(
+		    p,
+		    "unknown command '%s' in certificate chain mode; expected one of: certificate",
+		    argv[0]);
 	p->hex_keep = argc >= 2 && cv_strcasecmp(argv[1], "ca") == 0;
 	if (argc != (p->hex_keep ? 3u : 2u) && !(argc == 3 && !p->hex_keep))
-		return perr(p, "certificate: wrong number of arguments; expected certificate ca SERIAL");
+		return perr(
+		    p, "certificate: wrong number of arguments; expected certificate ca SERIAL");
 	cv_strlcpy(p->cert_serial, argv[argc - 1], sizeof(p->cert_serial));
 	if (!p->hex_keep)
-		cv_config_warn(p->cfg, p->line,
-		               "certificate chain %s: certificate %s is not a CA certificate; ignored",
-		               p->chains[p->idx].name, p->cert_serial);
+		cv_config_warn(
+		    p->cfg, p->line,
+		    "certificate chain %s: certificate %s is not a CA certificate; ignored",
+		    p->chains[p->idx].name, p->cert_serial);
 	p->in_hex = true;
 	p->hex_len = 0;
 	p->cert_line = p->line;
@@ -1885,8 +2162,8 @@ set_dir(struct cfg_parser *p, const char *name, const char *slash)
 	int n;
 
 	if (name[0] == '/')
-		n = snprintf(p->dir, sizeof(p->dir), "%.*s", slash == name ? 1 : (int)(slash - name),
-		             name);
+		n = snprintf(p->dir, sizeof(p->dir), "%.*s",
+		             slash == name ? 1 : (int)(slash - name), name);
 	else if (getcwd(cwd, sizeof(cwd)) != NULL)
 		n = snprintf(p->dir, sizeof(p->dir), "%s/%.*s", cwd, (int)(slash - name), name);
 	else

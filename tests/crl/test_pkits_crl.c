@@ -92,12 +92,11 @@ issued_by(const struct cv_cert *cert, const struct cv_cert *issuer)
 
 	if (cv_cert_equal(cert, issuer) || !cv_asn1_name_equal(in, a, sn, b))
 		return false;
-	if (gnutls_x509_crt_verify(c, &i, 1,
-	                           GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-	                               GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
-	                               GNUTLS_VERIFY_DISABLE_CA_SIGN |
-	                               GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1,
-	                           &status) < 0)
+	if (gnutls_x509_crt_verify(
+	        c, &i, 1,
+	        GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
+	            GNUTLS_VERIFY_DISABLE_CA_SIGN | GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1,
+	        &status) < 0)
 		return false;
 	return status == 0;
 }

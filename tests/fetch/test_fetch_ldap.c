@@ -91,6 +91,10 @@ test_urls(struct cv_fetcher *f)
 	fetch1(f, lurl("cn=NoCRL,dc=test"), NULL, &g);
 	CHECK(!g.ok);
 	CHECK(strstr(g.error, "has no certificateRevocationList") != NULL);
+	/* The URL's attribute is the one asked for: no silent switch to another list. */
+	fetch1(f, lurl("cn=CA1,dc=test?authorityRevocationList"), NULL, &g);
+	CHECK(!g.ok);
+	CHECK(strstr(g.error, "has no authorityRevocationList;binary") != NULL);
 
 	cv_fetch_opts_init(&o);
 	o.max_bytes = 100;

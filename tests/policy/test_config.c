@@ -254,7 +254,8 @@ static const char full_config[] =
     " match certificate other override cdp url http://127.0.0.1/x.crl\n"
     " match certificate VPN-PEERS override cdp directory CN=CA server,O=Corp\n"
     " match certificate other override ocsp 15 url http://127.0.0.1/o15\n"
-    " match certificate VPN-PEERS override ocsp trustpoint SUB CORP-ROOT 5 url http://127.0.0.1/o5\n"
+    " match certificate VPN-PEERS override ocsp trustpoint SUB CORP-ROOT 5 url "
+    "http://127.0.0.1/o5\n"
     " authorization list CORP-AAA\n"
     " authorization username subjectname commonname\n"
     " source interface eth0\n"
@@ -434,9 +435,9 @@ test_full(void)
 
 	sp = cv_config_trustpoint(cfg, "SUB");
 	CHECK(sp != NULL && sp->rev.chain == CV_CHAIN_CONTINUE &&
-	      strcmp(sp->rev.chain_parent, "CORP-ROOT") == 0 && sp->authenticated &&
-	      !sp->primary && sp->rev.nonce == CV_NONCE_DISABLED &&
-	      sp->rev.crl_cache == CV_CRL_CACHE_NONE && sp->authz_username == CV_SUBJ_ALL);
+	      strcmp(sp->rev.chain_parent, "CORP-ROOT") == 0 && sp->authenticated && !sp->primary &&
+	      sp->rev.nonce == CV_NONCE_DISABLED && sp->rev.crl_cache == CV_CRL_CACHE_NONE &&
+	      sp->authz_username == CV_SUBJ_ALL);
 
 	CHECK(cfg->trustpool.present);
 	CHECK_INT_EQ(cfg->trustpool.n_bundle_paths, 2);
@@ -460,8 +461,10 @@ test_full(void)
 		CHECK(contains(d, "\n valid-start ge 01 01 2003 00:00:00\n"));
 		CHECK(contains(d, "\n issuer-name eq cn=corp root ca,o=corp\n"));
 		CHECK(contains(d, "\n attribute type cert-serial-not 4ACA\n"));
-		CHECK(contains(d, "\n match certificate VPN-PEERS override ocsp trustpoint SUB CORP-ROOT 5 url http://127.0.0.1/o5\n"
-		                  " match certificate other override ocsp 15 url http://127.0.0.1/o15\n"));
+		CHECK(contains(
+		    d, "\n match certificate VPN-PEERS override ocsp trustpoint SUB CORP-ROOT 5 "
+		       "url http://127.0.0.1/o5\n"
+		       " match certificate other override ocsp 15 url http://127.0.0.1/o15\n"));
 		CHECK(contains(d, "\n ocsp nonce if-echoed\n ocsp nonce length 8\n"));
 		CHECK(contains(d, "\n chain-validation continue CORP-ROOT\n"));
 		CHECK(strstr(d, "ocsp nonce require") == NULL);
@@ -477,7 +480,8 @@ out:
 static void
 test_defaults(void)
 {
-	struct cv_config *cfg = parse_ok("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n");
+	struct cv_config *cfg =
+	    parse_ok("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n");
 	const struct cv_trustpoint *tp;
 	char *d;
 
@@ -594,7 +598,8 @@ test_abbreviations(void)
 		/* continue on a self-signed root: refused with a warning */
 		CHECK_INT_EQ(tp->rev.chain, CV_CHAIN_STOP);
 		CHECK(has_warning(cfg, 9, "self-signed"));
-		CHECK(tp->rev.n_matches == 1 && tp->rev.matches[0].kind == CV_MATCH_SKIP_REVOCATION);
+		CHECK(tp->rev.n_matches == 1 &&
+		      tp->rev.matches[0].kind == CV_MATCH_SKIP_REVOCATION);
 		CHECK_INT_EQ(tp->rev.crl_delete_after_min, 3);
 		CHECK_INT_EQ(tp->rev.nonce_length, 4);
 	}
@@ -612,33 +617,38 @@ test_abbreviations(void)
 static void
 test_errors(void)
 {
-	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
-	             " revocation-chek crl\n",
-	             "certvald.conf:3: unknown command 'revocation-chek' in trustpoint mode; "
-	             "expected one of: ca-certificate, fingerprint, primary, revocation-check, crl, "
-	             "crl-cache, ocsp, match, chain-validation, allow-weak-signature, authorization, "
-	             "source, vrf, policy, explicit-policy, inhibit-policy-mapping, "
-	             "inhibit-any-policy",
-	             false);
+	expect_error(
+	    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	    " revocation-chek crl\n",
+	    "certvald.conf:3: unknown command 'revocation-chek' in trustpoint mode; "
+	    "expected one of: ca-certificate, fingerprint, primary, revocation-check, crl, "
+	    "crl-cache, ocsp, match, chain-validation, allow-weak-signature, authorization, "
+	    "source, vrf, policy, explicit-policy, inhibit-policy-mapping, "
+	    "inhibit-any-policy",
+	    false);
 	expect_error("socket\n", "certvald.conf:1: socket: missing argument; expected socket PATH",
 	             false);
 	expect_error("\n\nfetch timeout abc\n",
-	             "certvald.conf:3: fetch timeout: 'abc' is not a number; expected 1-600", false);
+	             "certvald.conf:3: fetch timeout: 'abc' is not a number; expected 1-600",
+	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             "\n ! comment\n crl-cache delete-after 0\n",
 	             "certvald.conf:5: crl-cache delete-after: 0 is out of range 1-43200", false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " crl-cache delete-after 43201\n",
-	             "certvald.conf:3: crl-cache delete-after: 43201 is out of range 1-43200", false);
+	             "certvald.conf:3: crl-cache delete-after: 43201 is out of range 1-43200",
+	             false);
 	expect_error("fetch retry-after 3601\n",
 	             "certvald.conf:1: fetch retry-after: 3601 is out of range 0-3600", false);
-	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
-	             " ocsp url ftp://127.0.0.1/\n",
-	             "certvald.conf:3: ocsp url: 'ftp://127.0.0.1/' is not an http:// or https:// URL",
-	             false);
+	expect_error(
+	    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	    " ocsp url ftp://127.0.0.1/\n",
+	    "certvald.conf:3: ocsp url: 'ftp://127.0.0.1/' is not an http:// or https:// URL",
+	    false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " crl query http://127.0.0.1/\n",
-	             "certvald.conf:3: crl query: 'http://127.0.0.1/' is not an ldap:// URL", false);
+	             "certvald.conf:3: crl query: 'http://127.0.0.1/' is not an ldap:// URL",
+	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " ocsp url http://[::1/\n",
 	             "certvald.conf:3: ocsp url: 'http://[::1/' is not an http:// or https:// URL",
@@ -669,22 +679,25 @@ test_errors(void)
 	             "certvald.conf:2: subject-name: operator 'lt' applies to dates only; expected "
 	             "one of: eq, ne, co, nc",
 	             false);
-	expect_error("crypto pki certificate map m 10\n serial-number ge 12\n",
-	             "certvald.conf:2: serial-number: operator 'ge' applies to dates only; expected "
-	             "one of: eq, ne, co, nc",
-	             false);
+	expect_error(
+	    "crypto pki certificate map m 10\n serial-number ge 12\n",
+	    "certvald.conf:2: serial-number: operator 'ge' applies to dates only; expected "
+	    "one of: eq, ne, co, nc",
+	    false);
 	expect_error("crypto pki certificate map m 10\n expires-on co 2030\n",
 	             "certvald.conf:2: expires-on: operator 'co' does not apply to dates; expected "
 	             "one of: eq, ne, lt, ge",
 	             false);
-	expect_error("crypto pki certificate map m 10\n subject-name xx y\n",
-	             "certvald.conf:2: subject-name: unknown 'xx'; expected one of: eq, ne, co, nc, "
-	             "lt, ge",
-	             false);
-	expect_error("crypto pki certificate map m 10\n expires-on lt 31 02 2030 00:00:00\n",
-	             "certvald.conf:2: expires-on: bad date; expected dd mm yyyy hh:mm:ss or mmm dd "
-	             "yyyy hh:mm:ss",
-	             false);
+	expect_error(
+	    "crypto pki certificate map m 10\n subject-name xx y\n",
+	    "certvald.conf:2: subject-name: unknown 'xx'; expected one of: eq, ne, co, nc, "
+	    "lt, ge",
+	    false);
+	expect_error(
+	    "crypto pki certificate map m 10\n expires-on lt 31 02 2030 00:00:00\n",
+	    "certvald.conf:2: expires-on: bad date; expected dd mm yyyy hh:mm:ss or mmm dd "
+	    "yyyy hh:mm:ss",
+	    false);
 	expect_error("crypto pki certificate map m 10\n valid-start ge foo 01 2003 00:00:00\n",
 	             "certvald.conf:2: valid-start: bad date", true);
 	expect_error("crypto pki certificate map m 10\n valid-start ge 01 01 2003\n",
@@ -718,11 +731,12 @@ test_errors(void)
 	             "certvald.conf:3: revocation-check: unexpected 'crl'; expected "
 	             "revocation-check crl|ocsp|none [crl|ocsp|none [crl|ocsp|none]]",
 	             false);
-	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
-	             " revocation-check crl foo\n",
-	             "certvald.conf:3: revocation-check: unknown 'foo'; expected one of: crl, ocsp, "
-	             "none",
-	             false);
+	expect_error(
+	    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	    " revocation-check crl foo\n",
+	    "certvald.conf:3: revocation-check: unknown 'foo'; expected one of: crl, ocsp, "
+	    "none",
+	    false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " fingerprint 1234\n",
 	             "certvald.conf:3: fingerprint: 4 hex digits; expected 32 (MD5), 40 (SHA-1) or "
@@ -751,7 +765,8 @@ test_errors(void)
 	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " match certificate m override ocsp 5 http://x/\n",
-	             "certvald.conf:3: match certificate override ocsp: wrong number of arguments", true);
+	             "certvald.conf:3: match certificate override ocsp: wrong number of arguments",
+	             true);
 	expect_error("crypto pki certificate map m 1\n subject-name co x\n"
 	             "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " match certificate m override ocsp trustpoint NOTP 5 url http://x/\n",
@@ -765,7 +780,9 @@ test_errors(void)
 	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n policy 1..2\n",
 	             "certvald.conf:3: policy: '1..2' is not an OID", true);
-	expect_error("crypto pki trust T\n", "certvald.conf:1: ambiguous command 'crypto pki trust' in global mode; expected one of: trustpoint, trustpool",
+	expect_error("crypto pki trust T\n",
+	             "certvald.conf:1: ambiguous command 'crypto pki trust' in global mode; "
+	             "expected one of: trustpoint, trustpool",
 	             true);
 	expect_error("crypto pki\n",
 	             "certvald.conf:1: incomplete command 'crypto pki' in global mode; expected "
@@ -776,14 +793,38 @@ test_errors(void)
 	expect_error("crypto pki certificate chain X\n certificate ca 01\n  30zz\n",
 	             "certvald.conf:3: certificate 01: 'z' is not a hex digit", true);
 	expect_error("crypto pki certificate chain X\n certificate ca 01\n  3082\n",
-	             "certvald.conf:2: certificate 01: no 'quit' before the end of the file", false);
-	expect_error("socket-mode 0999\n",
-	             "certvald.conf:1: socket-mode: '0999' is not an octal mode; expected 0000-0777",
+	             "certvald.conf:2: certificate 01: no 'quit' before the end of the file",
 	             false);
+	expect_error("crypto pki foo T\n",
+	             "certvald.conf:1: unknown command 'crypto pki foo' in global mode; expected "
+	             "'crypto pki' followed by one of: certificate, trustpoint, trustpool",
+	             false);
+	/* a line at the left margin ends the block */
+	expect_error(
+	    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\nrevocation-check crl\n",
+	    "certvald.conf:3: unknown command 'revocation-check' in global mode", true);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n exit\n"
+	             " revocation-check crl\n",
+	             "certvald.conf:4: unknown command 'revocation-check' in global mode", true);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	             " chain-validation stop T\n",
+	             "certvald.conf:3: chain-validation stop: unexpected 'T'", true);
+	expect_error("request-timeout 5 6\n",
+	             "certvald.conf:1: request-timeout: unexpected '6'; expected request-timeout "
+	             "SECONDS",
+	             false);
+	expect_error("aaa attribute list A\n attribute type cert-serial-not 4ACA,XYZ\n",
+	             "certvald.conf:2: attribute type cert-serial-not: 'XYZ' is not a hex serial "
+	             "number",
+	             false);
+	expect_error(
+	    "socket-mode 0999\n",
+	    "certvald.conf:1: socket-mode: '0999' is not an octal mode; expected 0000-0777", false);
 	expect_error("admin-group \"unterminated\n", "certvald.conf:1: unterminated quoted string",
 	             false);
 	expect_error("aaa group server radius X\naaa group server ldap X\n",
-	             "certvald.conf:2: aaa group server: X is already a radius group (line 1)", false);
+	             "certvald.conf:2: aaa group server: X is already a radius group (line 1)",
+	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " match certificate m skip\n",
 	             "certvald.conf:3: match certificate skip: missing argument", true);
@@ -875,6 +916,30 @@ test_warnings(void)
 	cv_config_unref(cfg);
 }
 
+/* ---- quoting ---- */
+
+static void
+test_quoting(void)
+{
+	struct cv_config *cfg = parse_ok("admin-group \"cert admins\"\n"
+	                                 "aaa group server radius R\n"
+	                                 " server ::1 key \"a \\\"q\\\" !x\"\n"
+	                                 "aaa group server ldap L # trailing comment\n"
+	                                 " server ldaps://[::1]:636\n"
+	                                 " base-dn \"ou=a  b\"\n");
+	const struct cv_aaa_server *s;
+
+	if (cfg == NULL)
+		return;
+	CHECK_STR_EQ(cfg->admin_group, "cert admins");
+	s = cv_config_aaa_server(cfg, "R");
+	CHECK(s != NULL && strcmp(s->secret, "a \"q\" !x") == 0 && strcmp(s->address, "::1") == 0);
+	s = cv_config_aaa_server(cfg, "L");
+	CHECK(s != NULL && strcmp(s->base_dn, "ou=a  b") == 0);
+	check_round_trip(cfg);
+	cv_config_unref(cfg);
+}
+
 /* ---- R27: override ocsp entries by SEQ ---- */
 
 static void
@@ -900,9 +965,11 @@ test_override_order(void)
 	if (cfg == NULL)
 		return;
 	d = dump(cfg);
-	CHECK(contains(d, " match certificate map3 override ocsp trustpoint tp3 5 url http://192.0.2.3/\n"
-	                  " match certificate map4 override ocsp trustpoint tp4 10 url http://192.0.2.4/newvalue\n"
-	                  " match certificate map2 override ocsp trustpoint tp2 15 url http://192.0.2.2/\n"));
+	CHECK(contains(
+	    d, " match certificate map3 override ocsp trustpoint tp3 5 url http://192.0.2.3/\n"
+	       " match certificate map4 override ocsp trustpoint tp4 10 url "
+	       "http://192.0.2.4/newvalue\n"
+	       " match certificate map2 override ocsp trustpoint tp2 15 url http://192.0.2.2/\n"));
 	CHECK(strstr(d, "192.0.2.1") == NULL);
 	free(d);
 	cv_config_unref(cfg);
@@ -932,8 +999,8 @@ test_chain_block(void)
 	                      "quit\n"
 	                      "certificate ca 01\n");
 	for (size_t i = 0; i < len; i++)
-		o += (size_t)snprintf(text + o, cap - o, "%s%02X", i % 32 == 0 ? "\n  " : (i % 4 == 0 ? " " : ""),
-		                      der[i]);
+		o += (size_t)snprintf(text + o, cap - o, "%s%02X",
+		                      i % 32 == 0 ? "\n  " : (i % 4 == 0 ? " " : ""), der[i]);
 	snprintf(text + o, cap - o, "\n  quit\n!\nsocket /tmp/s\n");
 	cfg = parse_ok(text);
 	free(text);
@@ -997,6 +1064,7 @@ main(void)
 	test_errors();
 	test_fingerprints();
 	test_warnings();
+	test_quoting();
 	test_override_order();
 	test_chain_block();
 	test_load_file();

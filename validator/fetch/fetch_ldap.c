@@ -24,11 +24,10 @@
 
 #include "../../common/util.h"
 
-#define MAX_JOBS     64 /* LDAP fetches running at once (each holds a thread) */
-#define MAX_ATTRS    8
-#define SOURCE_MAX   (2 * INET6_ADDRSTRLEN + 2)
-#define LDAP_DEFAULT "certificateRevocationList;binary"
-#define LDAP_PLAIN   "certificateRevocationList"
+#define MAX_JOBS   64 /* LDAP fetches running at once (each holds a thread) */
+#define MAX_ATTRS  8
+#define SOURCE_MAX (2 * INET6_ADDRSTRLEN + 2)
+#define LDAP_PLAIN "certificateRevocationList"
 
 /*
  * One LDAP fetch. Fields marked "loop" are touched only by the event loop; the worker reads
@@ -582,15 +581,37 @@ out:
 	return out;
 }
 
-/* Fills the job's server, DN and attribute list from the canonical URL. */
+/* Adds attr to the job's list unless it is there already. */
+static int
+add_attr(struct job *j, size_t *n, const char *attr)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (cv_strcasecmp(j->attrs[i], attr) == 0)
+			return 0;
+	if (*n >= MAX_ATTRS)
+		return 0;
+	if ((j->attrs[*n] = strdup(attr)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Fills the job's server, DN and attribute list from the canonical URL. The attributes are
+ * those the URL names, or certificateRevocationList; each is asked for with ";binary" first,
+ * then without (O-15).
+ */
 static int
 job_target(struct job *j, const char *url, struct cv_error *err)
 {
+	static char *defaults[] = {LDAP_PLAIN, NULL};
+	static const char binary[] = ";binary";
 	LDAPURLDesc *u = NULL;
-	const char *defaults[] = {LDAP_DEFAULT, LDAP_PLAIN};
-	size_t n = 0, i, k;
-	char server[512];
-	int dup;
+	char server[512], with[128], plain[128];
+	char **want;
+	size_t n = 0, i, len;
 
 	if (parse_url(url, &u, err) < 0)
 		return -1;
@@ -598,13 +619,17 @@ job_target(struct job *j, const char *url, struct cv_error *err)
 	         u->lud_scheme, u->lud_host, u->lud_port);
 	if ((j->server = strdup(server)) == NULL || (j->dn = strdup(u->lud_dn)) == NULL)
 		goto nomem;
-	for (i = 0; u->lud_attrs != NULL && u->lud_attrs[i] != NULL && n < MAX_ATTRS - 2; i++)
-		if ((j->attrs[n++] = strdup(u->lud_attrs[i])) == NULL)
-			goto nomem;
-	for (k = 0; k < CV_ARRAY_LEN(defaults); k++) {
-		for (dup = 0, i = 0; i < n; i++)
-			dup |= cv_strcasecmp(j->attrs[i], defaults[k]) == 0;
-		if (!dup && (j->attrs[n++] = strdup(defaults[k])) == NULL)
+	want = u->lud_attrs != NULL && u->lud_attrs[0] != NULL ? u->lud_attrs : defaults;
+	for (i = 0; want[i] != NULL; i++) {
+		len = strlen(want[i]);
+		if (len > strlen(binary) &&
+		    cv_strcasecmp(want[i] + len - strlen(binary), binary) == 0)
+			len -= strlen(binary);
+		if (len >= sizeof(plain) - strlen(binary))
+			continue;
+		snprintf(plain, sizeof(plain), "%.*s", (int)len, want[i]);
+		snprintf(with, sizeof(with), "%s%s", plain, binary);
+		if (add_attr(j, &n, with) < 0 || add_attr(j, &n, plain) < 0)
 			goto nomem;
 	}
 	ldap_free_urldesc(u);
