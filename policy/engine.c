@@ -15,8 +15,9 @@
 #include "../common/util.h"
 #include "maps.h"
 
-#define ANCHOR_CHAIN_MAX    8 /* chain-validation continue: parents followed at most */
-#define CANDIDATE_CERTS_MAX 256
+#define ANCHOR_CHAIN_MAX       8 /* chain-validation continue: parents followed at most */
+#define CANDIDATE_CERTS_MAX    256
+#define CANDIDATE_CONTEXTS_MAX 65 /* trustpoints tried per request, plus the trustpool */
 
 struct cv_engine {
 	struct event_base *base;
@@ -403,39 +404,46 @@ candidate_trustpoints(const struct verify_job *job, const struct cv_trustpoint *
 	return n;
 }
 
+/* The trust contexts to try, in order: the candidate trustpoints, then the trustpool (O-2). */
+static size_t
+candidate_contexts(const struct verify_job *job, struct anchor_ctx *out, size_t max,
+                   struct cv_failure *f)
+{
+	const struct cv_trustpoint *tps[CANDIDATE_CONTEXTS_MAX];
+	size_t n = candidate_trustpoints(job, tps, max - 1, f);
+
+	if (n == (size_t)-1)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		anchor_from_trustpoint(&out[i], tps[i]);
+	if (job->req.n_trustpoints == 0 && job->cfg->trustpool.present) {
+		const struct cv_trustpool *pool = &job->cfg->trustpool;
+
+		out[n++] = (struct anchor_ctx){"trustpool", NULL, &pool->rev, pool->allowed_weak};
+	}
+	return n;
+}
+
 static int
 stage_select_and_validate(struct verify_job *job)
 {
-	const struct cv_trustpoint *cands[64];
+	struct anchor_ctx ctxs[CANDIDATE_CONTEXTS_MAX];
 	struct cv_failure best, f;
 	bool have_best = false;
-	size_t n = candidate_trustpoints(job, cands, CV_ARRAY_LEN(cands), &f);
+	const size_t n = candidate_contexts(job, ctxs, CV_ARRAY_LEN(ctxs), &f);
 
 	if (n == (size_t)-1) {
 		cv_verdict_reject(&job->verdict, &f);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct anchor_ctx ctx;
-
-		anchor_from_trustpoint(&ctx, cands[i]);
-		cv_verdict_trace(&job->verdict, "path", "Trust-Point %s picked up", ctx.name);
-		if (try_anchor(job, &ctx, &f) == 0) {
-			job->anchor = ctx;
-			return 0;
-		}
-		if (failure_better(&f, &best, have_best)) {
-			best = f;
-			have_best = true;
-		}
-	}
-	if (job->req.n_trustpoints == 0 && job->cfg->trustpool.present) {
-		struct anchor_ctx ctx = {"trustpool", NULL, &job->cfg->trustpool.rev,
-		                         job->cfg->trustpool.allowed_weak};
-
-		cv_verdict_trace(&job->verdict, "path", "Trustpool picked up");
-		if (try_anchor(job, &ctx, &f) == 0) {
-			job->anchor = ctx;
+		if (ctxs[i].tp != NULL)
+			cv_verdict_trace(&job->verdict, "path", "Trust-Point %s picked up",
+			                 ctxs[i].name);
+		else
+			cv_verdict_trace(&job->verdict, "path", "Trustpool picked up");
+		if (try_anchor(job, &ctxs[i], &f) == 0) {
+			job->anchor = ctxs[i];
 			return 0;
 		}
 		if (failure_better(&f, &best, have_best)) {

@@ -417,6 +417,19 @@ test_trustpoints(void)
 	CHECK(strncmp(o.trace + strcspn(o.trace, "\n") + 1, "Trust-Point ROOT picked up", 26) == 0);
 	cv_config_unref(cfg);
 
+	/* O-2: chains no trustpoint anchors are validated against the trustpool */
+	cfg =
+	    config_from("crypto pki trustpoint OTHER\n ca-certificate %s\n revocation-check none\n"
+	                "crypto pki trustpool policy\n ca-bundle %s\n revocation-check none\n",
+	                other_pem, root_pem);
+	o = run(cfg, NULL, spoke_chain);
+	CHECK_INT_EQ(o.decision, CV_DECISION_ACCEPT);
+	CHECK_STR_EQ(o.trustpoint, "trustpool");
+	CHECK(strstr(o.trace, "Trustpool picked up") != NULL);
+	o = run(cfg, "OTHER", spoke_chain); /* a named trustpoint excludes the pool */
+	CHECK_INT_EQ(o.decision, CV_DECISION_REJECT);
+	cv_config_unref(cfg);
+
 	/* R2: a fingerprint that does not match: the CA is not authenticated */
 	cfg = config_from("crypto pki trustpoint ROOT\n ca-certificate %s\n revocation-check none\n"
 	                  " fingerprint 00112233445566778899AABBCCDDEEFF00112233\n",

@@ -13,8 +13,8 @@ struct event_base;
 /*
  * One fetcher per daemon, living on the daemon's event_base. Every result is delivered from
  * the loop, never from inside cv_fetch_start. Concurrent fetches with the same key (URL,
- * POST body, conditional headers and the options that change the transfer) share one
- * transfer (single-flight) and each waiter gets the result. A URL whose fetch failed is not
+ * POST body, conditional headers and every option that changes the transfer except the
+ * timeout) share one transfer (single-flight) and each waiter gets the result. A URL whose fetch failed is not
  * contacted again for retry_after_s seconds of the cv_clock (negative cache, SPEC D-3);
  * starts in that window complete with from_negative_cache = 1.
  *
@@ -22,6 +22,9 @@ struct event_base;
  * no blocking call in the loop). LDAP and LDAPS run each operation on a short-lived worker
  * thread with its own timeouts and report to the loop through a pipe; the loop enforces the
  * deadline itself, so a stuck server costs a request at most its timeout.
+ *
+ * The process must ignore SIGPIPE (libldap writes to sockets a server may have closed).
+ * The fetcher does not decode PEM or check what it fetched: that is its callers' job.
  */
 
 #define CV_FETCH_DEFAULT_MAX_BYTES     (64u * 1024 * 1024) /* D-3: CRL cap */
