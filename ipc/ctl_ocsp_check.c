@@ -13,8 +13,6 @@
 
 #include "ctl.h"
 
-/* Also declared in ctl.h once the dispatcher lists it; repeated so this file stands alone. */
-int cv_ctl_ocsp_check(int argc, char **argv);
 
 #define FILE_MAX (4u << 20)
 
