@@ -13,7 +13,6 @@
 
 #include "ctl.h"
 
-
 #define FILE_MAX (4u << 20)
 
 struct opts {

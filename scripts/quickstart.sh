@@ -30,7 +30,7 @@ crypto pki trustpoint EXAMPLE-ROOT
  revocation-check none
 CONF
 
-./build/ipc/certvald -f -c "$run/certvald.conf" 2>"$run/certvald.log" &
+./build/ipc/certvald -f -c "$run/certvald.conf" </dev/null >"$run/certvald.log" 2>&1 &
 echo $! >"$run/certvald.pid"
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	[ -S "$run/certvald.sock" ] && break
