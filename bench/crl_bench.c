@@ -50,7 +50,8 @@ put(struct buf *b, const void *data, size_t len)
 			die("out of memory");
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, len);
+	if (len > 0) /* an empty value may come with a NULL pointer */
+		memcpy(b->p + b->len, data, len);
 	b->len += len;
 }
 

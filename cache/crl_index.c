@@ -6,7 +6,8 @@
 
 #include <gnutls/crypto.h>
 
-#include "../validator/crl/der.h"
+#include "../validator/der.h"
+#include "../validator/name.h"
 
 struct record {
 	uint32_t hash;
@@ -259,21 +260,6 @@ segment_of(const struct cv_crl_index *ix, uint32_t off)
 	return lo == 0 ? NULL : &ix->seg[lo - 1];
 }
 
-/* Whether a GeneralNames run names the Name (whole encoding) as a directoryName. */
-static bool
-names_include(const uint8_t *names, size_t len, const uint8_t *name, size_t name_len)
-{
-	struct cv_asn1 d;
-	struct cv_asn1_elem gn;
-
-	cv_asn1_init(&d, names, len);
-	while (cv_asn1_next(&d, &gn) == 0)
-		if (gn.tag == CV_ASN1_CTX_CONS(4) &&
-		    cv_asn1_name_equal(gn.val, gn.len, name, name_len))
-			return true;
-	return false;
-}
-
 static bool
 issuer_matches(const struct cv_crl_index *ix, uint32_t off, const uint8_t *crl_issuer,
                size_t crl_issuer_len, const uint8_t *cert_issuer, size_t cert_issuer_len)
@@ -286,8 +272,8 @@ issuer_matches(const struct cv_crl_index *ix, uint32_t off, const uint8_t *crl_i
 		return crl_issuer == NULL ||
 		       (crl_issuer_len == cert_issuer_len &&
 		        memcmp(crl_issuer, cert_issuer, cert_issuer_len) == 0) ||
-		       cv_asn1_name_equal(crl_issuer, crl_issuer_len, cert_issuer, cert_issuer_len);
-	return names_include(s->names, s->names_len, cert_issuer, cert_issuer_len);
+		       cv_name_equal(crl_issuer, crl_issuer_len, cert_issuer, cert_issuer_len);
+	return cv_name_in_general_names(s->names, s->names_len, cert_issuer, cert_issuer_len);
 }
 
 bool

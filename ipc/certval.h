@@ -1,14 +1,18 @@
 /*
- * certval.h: libcertval, the client library of certvald (blocking API).
+ * certval.h: libcertval, the client library of certvald (blocking and non-blocking APIs).
  *
- * A struct cv_client is one connection to the daemon's Unix socket. It is not thread safe:
- * use one client per thread (clients are cheap; the daemon serves many connections). Each
- * call sends one request and waits for its reply, at most timeout_ms milliseconds (a
- * negative timeout waits forever). When the daemon closed the connection (it was restarted),
- * a call reconnects once and retries.
+ * Thread safety: the library has no global state. A client object (struct cv_client or
+ * struct cv_client_async) is not thread safe: use one per thread (they are cheap; the daemon
+ * serves many connections), or serialise every call on one object with your own lock.
+ * Different objects may be used from different threads at the same time.
  *
- * Every function returns CV_CLIENT_OK (0) or a negative enum cv_client_status; the reason in
- * words is then available from cv_client_error(). Link with `pkg-config --libs certval`.
+ * Fail closed: only a call that returns CV_CLIENT_OK with verdict->decision ==
+ * CV_CLIENT_ACCEPT means "accept". Every error (no daemon, timeout, garbage on the socket,
+ * an error response) is a reason to refuse the peer.
+ *
+ * Every function returns CV_CLIENT_OK (0) or a negative enum cv_client_status. Link with
+ * `pkg-config --libs certval`. The GnuTLS helper is in certval_gnutls.h (same library).
+ * Reference: docs/client.md.
  */
 #ifndef CERTVAL_H
 #define CERTVAL_H
@@ -31,6 +35,9 @@ enum cv_client_status {
 	CV_CLIENT_ERR_SERVER = -5,   /* the daemon answered with an error (see cv_client_error) */
 	CV_CLIENT_ERR_MEMORY = -6,
 };
+
+/* The name of a status ("ok", "argument", "connect", "timeout", ...); never NULL. */
+const char *cv_client_status_name(int status);
 
 struct cv_client; /* opaque */
 
@@ -71,7 +78,18 @@ struct cv_client_verdict {
 	char *json;          /* the verdict object as JSON text (malloc'd) */
 };
 
-/* Connects to socket_path (NULL: $CERTVAL_SOCKET or CV_CLIENT_DEFAULT_SOCKET). */
+/*
+ * The blocking API. Each call sends one request and waits for its reply, at most timeout_ms
+ * milliseconds (a negative timeout waits forever); a timeout closes the connection (the next
+ * call reconnects). When the daemon closed the connection (it was restarted), a call
+ * reconnects once and retries. After an error, cv_client_error() says why in words.
+ */
+
+/*
+ * Connects to socket_path (NULL: $CERTVAL_SOCKET or CV_CLIENT_DEFAULT_SOCKET). *out is set
+ * also when the connection fails (CV_CLIENT_ERR_CONNECT): the client is usable and the next
+ * call tries again. Close it with cv_client_close.
+ */
 int cv_client_open(const char *socket_path, struct cv_client **out);
 void cv_client_close(struct cv_client *client); /* NULL is fine */
 
@@ -96,6 +114,94 @@ const char *cv_client_error(const struct cv_client *client);
 
 /* After CV_CLIENT_ERR_SERVER: the daemon's error code ("bad-request", "forbidden", ...). */
 const char *cv_client_error_code(const struct cv_client *client);
+
+/*
+ * The non-blocking API, for servers with their own event loop (poll, epoll, libevent, ...).
+ *
+ *   cv_client_async_new(NULL, &ac);
+ *   cv_client_async_verify(ac, &req, 5000, on_verdict, conn, &id);   // queues, never blocks
+ *   loop:
+ *     fd = cv_client_async_fd(ac); events = cv_client_async_events(ac);
+ *     wait for events on fd, at most cv_client_async_next_timeout_ms(ac) milliseconds;
+ *     cv_client_async_process(ac);          // reads, writes, calls callbacks, expires timeouts
+ *
+ * Query fd, events and timeout again after every call into the library: the descriptor
+ * changes when the client reconnects. Several requests may be in flight; replies are matched
+ * by id. A submit that returns CV_CLIENT_OK calls its callback exactly once later, from
+ * cv_client_async_process (never from the submit itself), unless the request is cancelled or
+ * the client freed first. A submit that returns an error calls nothing.
+ *
+ * When the daemon closes the connection (restart, crash) or sends something that is not a
+ * valid reply (garbage, a line over 8 MiB), the connection is dropped and every request in
+ * flight gets its callback with CV_CLIENT_ERR_CONNECT or CV_CLIENT_ERR_PROTOCOL: fail closed.
+ * The next submit reconnects. A request that times out gets CV_CLIENT_ERR_TIMEOUT; the
+ * connection stays and a late reply is dropped.
+ *
+ * Callbacks may submit and cancel requests on the same client; they must not call
+ * cv_client_async_process or cv_client_async_free on it.
+ */
+struct cv_client_async; /* opaque */
+
+/* What a callback receives; everything is borrowed for the duration of the callback. */
+struct cv_client_result {
+	uint64_t id;                             /* as returned by the submit */
+	int status;                              /* CV_CLIENT_OK or a negative cv_client_status */
+	const struct cv_client_verdict *verdict; /* non-NULL exactly when status == CV_CLIENT_OK */
+	const char *error;                       /* "" on CV_CLIENT_OK, else the reason in words */
+	const char *error_code; /* after CV_CLIENT_ERR_SERVER: the daemon's code, else "" */
+};
+
+typedef void (*cv_client_async_cb)(const struct cv_client_result *result, void *arg);
+
+#define CV_CLIENT_WANT_READ  1
+#define CV_CLIENT_WANT_WRITE 2
+
+/*
+ * Creates a client for socket_path (NULL: $CERTVAL_SOCKET or CV_CLIENT_DEFAULT_SOCKET). It
+ * connects at the first submit, so a daemon that is not running yet is not an error here.
+ * Free it with cv_client_async_free.
+ */
+int cv_client_async_new(const char *socket_path, struct cv_client_async **out);
+
+/* Closes the connection and frees the client; callbacks of requests in flight are not called. */
+void cv_client_async_free(struct cv_client_async *client); /* NULL is fine */
+
+/*
+ * Queues a verify request (req and the certificates it points to are copied: they may go
+ * away when this returns). timeout_ms > 0 bounds the wait for the reply (<= 0: no limit).
+ * On CV_CLIENT_OK, *id (may be NULL) identifies the request for cancel and the callback.
+ * Errors: CV_CLIENT_ERR_ARGUMENT, CV_CLIENT_ERR_CONNECT (no daemon), CV_CLIENT_ERR_MEMORY.
+ */
+int cv_client_async_verify(struct cv_client_async *client, const struct cv_client_request *req,
+                           int timeout_ms, cv_client_async_cb cb, void *arg, uint64_t *id);
+
+/* Forgets a request in flight: its callback will not be called (a late reply is dropped). */
+int cv_client_async_cancel(struct cv_client_async *client, uint64_t id);
+
+/* The descriptor to watch, or -1 when not connected (nothing to watch). */
+int cv_client_async_fd(const struct cv_client_async *client);
+
+/* CV_CLIENT_WANT_READ and/or CV_CLIENT_WANT_WRITE for the descriptor; 0 when not connected. */
+int cv_client_async_events(const struct cv_client_async *client);
+
+/*
+ * Milliseconds until cv_client_async_process must run even without events on the descriptor
+ * (the earliest request deadline; 0: now), or -1 when nothing needs it.
+ */
+int cv_client_async_next_timeout_ms(const struct cv_client_async *client);
+
+/*
+ * Does everything possible without blocking: sends queued requests, reads replies and calls
+ * their callbacks, fails the requests whose time is up. Returns CV_CLIENT_OK, or the error
+ * that dropped the connection in this call (its requests already got their callbacks).
+ */
+int cv_client_async_process(struct cv_client_async *client);
+
+/* The number of requests in flight (submitted, callback not yet called). */
+size_t cv_client_async_pending(const struct cv_client_async *client);
+
+/* The last error of this client in words (never NULL). */
+const char *cv_client_async_error(const struct cv_client_async *client);
 
 #ifdef __cplusplus
 }

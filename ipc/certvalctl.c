@@ -1,5 +1,6 @@
 /* certvalctl.c: the administrator's command: global options and dispatch to the commands. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,10 @@ main(int argc, char **argv)
 	};
 	struct cv_ctl ctl = {NULL};
 	int ch;
+
+	/* A daemon that goes away, or an LDAP server that closes early (offline verification
+	 * fetches CRLs), must give an error, not kill the command. */
+	signal(SIGPIPE, SIG_IGN);
 
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -13,6 +13,7 @@
 #include "../common/log.h"
 #include "../policy/config.h"
 #include "../policy/engine.h"
+#include "../validator/fetch/fetch.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/certval/certvald.conf"
@@ -124,15 +125,19 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 	struct event *sig_hup = NULL, *sig_term = NULL, *sig_int = NULL;
 	struct event_base *base = event_base_new();
 	struct cv_engine *engine = NULL;
+	struct cv_fetcher *fetcher = NULL;
 	struct cv_server *srv = NULL;
 	struct cv_error err = {""};
 	int status = 1;
 
-	if (base == NULL || (engine = cv_engine_new(base, cfg, NULL)) == NULL) {
-		cv_log_err("cannot create the event loop or the engine");
+	if (base == NULL || (engine = cv_engine_new(base, cfg, NULL)) == NULL ||
+	    (fetcher = cv_fetcher_new(base, cv_engine_clock(engine), cfg->fetch_retry_after_s)) ==
+	        NULL) {
+		cv_log_err("cannot create the event loop, the engine or the fetcher");
 		close(fd);
 		goto done;
 	}
+	cv_engine_set_fetcher(engine, fetcher);
 	srv = cv_server_new(base, engine, fd, sopts, &err);
 	if (srv == NULL) {
 		cv_log_err("%s", err.msg);
@@ -158,7 +163,8 @@ done:
 	else
 		unlink(sopts->socket_path);
 	if (engine != NULL)
-		cv_engine_free(engine);
+		cv_engine_free(engine); /* before the fetcher: it cancels its fetches */
+	cv_fetcher_free(fetcher);
 	cv_server_free(srv);
 	if (sig_hup != NULL)
 		event_free(sig_hup);

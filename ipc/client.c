@@ -9,14 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
 #include <jansson.h>
 
-#define REPLY_MAX (64u << 20) /* a reply line longer than this is a protocol error */
+#include "client_wire.h"
 
 struct cv_client {
 	int fd; /* -1 when not connected */
@@ -25,8 +22,8 @@ struct cv_client {
 	char *buf; /* received bytes not yet consumed */
 	size_t len;
 	size_t cap;
-	char code[32];
-	char err[512];
+	char code[CV_WIRE_CODE_SIZE];
+	char err[CV_WIRE_ERR_SIZE];
 };
 
 static int
@@ -52,25 +49,9 @@ disconnect(struct cv_client *cl)
 static int
 reconnect(struct cv_client *cl)
 {
-	struct sockaddr_un sa;
-
 	disconnect(cl);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(cl->path) >= sizeof(sa.sun_path))
-		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "socket path too long: %s", cl->path);
-	memcpy(sa.sun_path, cl->path, strlen(cl->path) + 1);
-	cl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (cl->fd < 0)
-		return fail(cl, CV_CLIENT_ERR_CONNECT, "socket: %s", strerror(errno));
-	if (connect(cl->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int e = errno;
-
-		disconnect(cl);
-		return fail(cl, CV_CLIENT_ERR_CONNECT, "cannot connect to %s: %s", cl->path,
-		            strerror(e));
-	}
-	return CV_CLIENT_OK;
+	cl->fd = cv_wire_connect(cl->path, 0, cl->err, sizeof(cl->err));
+	return cl->fd >= 0 ? CV_CLIENT_OK : CV_CLIENT_ERR_CONNECT;
 }
 
 int
@@ -121,15 +102,6 @@ cv_client_error_code(const struct cv_client *cl)
 	return cl != NULL ? cl->code : "";
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before deadline (-1: none), for poll. */
 static int
 remaining(int64_t deadline)
@@ -138,7 +110,7 @@ remaining(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - cv_wire_now_ms();
 	return left < 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
 }
 
@@ -206,9 +178,11 @@ read_line(struct cv_client *cl, char **line, int64_t deadline)
 			cl->len -= l + 1;
 			return CV_CLIENT_OK;
 		}
-		if (cl->len >= REPLY_MAX)
+		if (cl->len >= CV_WIRE_REPLY_MAX) {
+			disconnect(cl);
 			return fail(cl, CV_CLIENT_ERR_PROTOCOL, "reply longer than %u bytes",
-			            REPLY_MAX);
+			            CV_WIRE_REPLY_MAX);
+		}
 		if (cl->cap - cl->len < 4096) {
 			size_t cap = cl->cap == 0 ? 16384 : cl->cap * 2;
 			char *grown = realloc(cl->buf, cap);
@@ -221,51 +195,55 @@ read_line(struct cv_client *cl, char **line, int64_t deadline)
 		if ((rc = wait_fd(cl, POLLIN, deadline)) != CV_CLIENT_OK)
 			return rc;
 		n = recv(cl->fd, cl->buf + cl->len, cl->cap - cl->len, MSG_DONTWAIT);
-		if (n > 0)
+		if (n > 0) {
 			cl->len += (size_t)n;
-		else if (n == 0)
+		} else if (n == 0) {
+			disconnect(cl);
 			return fail(cl, CV_CLIENT_ERR_CONNECT, "%s closed the connection",
 			            cl->path);
-		else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-			return fail(cl, CV_CLIENT_ERR_CONNECT, "recv from %s: %s", cl->path,
-			            strerror(errno));
+		} else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+			rc = fail(cl, CV_CLIENT_ERR_CONNECT, "recv from %s: %s", cl->path,
+			          strerror(errno));
+			disconnect(cl);
+			return rc;
+		}
 	}
 }
 
-/* Sends req (its id is set here) and waits for the reply with the same id. */
+/*
+ * Sends req (its id is set here) and waits for the reply with the same id. Replies to
+ * requests this client gave up on are skipped; an unreadable reply, or an error the daemon
+ * could not attribute to a request ("id": null, after which it closes), ends the connection.
+ */
 static int
 exchange(struct cv_client *cl, json_t *req, int64_t deadline, json_t **resp)
 {
-	json_int_t id = ++cl->next_id;
+	json_int_t id = ++cl->next_id, got;
 	char *text = NULL, *line = NULL;
 	size_t len;
 	int rc;
 
-	if (json_object_set_new(req, "id", json_integer(id)) != 0 ||
-	    (text = json_dumps(req, JSON_COMPACT)) == NULL)
-		return CV_CLIENT_ERR_MEMORY;
-	len = strlen(text);
-	text[len] = '\n'; /* json_dumps's NUL becomes the frame's newline */
-	rc = send_all(cl, text, len + 1, deadline);
+	if ((rc = cv_wire_frame(req, id, &text, &len)) != CV_CLIENT_OK)
+		return fail(cl, rc, "out of memory");
+	rc = send_all(cl, text, len, deadline);
 	free(text);
 	while (rc == CV_CLIENT_OK) {
-		json_error_t jerr;
-
 		if ((rc = read_line(cl, &line, deadline)) != CV_CLIENT_OK)
 			break;
-		*resp = json_loads(line, 0, &jerr);
+		rc = cv_wire_parse_reply(line, strlen(line), resp, &got, cl->err, sizeof(cl->err));
 		free(line);
-		if (!json_is_object(*resp)) {
-			json_decref(*resp);
-			*resp = NULL;
-			disconnect(cl);
-			return fail(cl, CV_CLIENT_ERR_PROTOCOL, "unreadable reply: %s", jerr.text);
-		}
-		if (json_integer_value(json_object_get(*resp, "id")) == id)
+		if (rc != CV_CLIENT_OK)
+			break;
+		if (got == id)
 			return CV_CLIENT_OK;
-		json_decref(*resp); /* a reply to a request this client gave up on */
+		if (got == -1 && (rc = cv_wire_check_ok(*resp, cl->code, sizeof(cl->code), cl->err,
+		                                        sizeof(cl->err))) == CV_CLIENT_OK)
+			rc = fail(cl, CV_CLIENT_ERR_PROTOCOL, "reply without a usable id");
+		json_decref(*resp);
 		*resp = NULL;
 	}
+	if (rc != CV_CLIENT_ERR_TIMEOUT)
+		disconnect(cl);
 	return rc;
 }
 
@@ -273,7 +251,7 @@ exchange(struct cv_client *cl, json_t *req, int64_t deadline, json_t **resp)
 static int
 roundtrip(struct cv_client *cl, json_t *req, int timeout_ms, json_t **resp)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : cv_wire_now_ms() + timeout_ms;
 	int rc = CV_CLIENT_ERR_CONNECT;
 
 	*resp = NULL;
@@ -289,135 +267,29 @@ roundtrip(struct cv_client *cl, json_t *req, int timeout_ms, json_t **resp)
 	return rc;
 }
 
-/* Turns an error response into CV_CLIENT_ERR_SERVER with its code and message. */
-static int
-server_error(struct cv_client *cl, const json_t *resp)
-{
-	const json_t *e = json_object_get(resp, "error");
-	const char *code = json_string_value(json_object_get(e, "code"));
-	const char *msg = json_string_value(json_object_get(e, "message"));
-
-	snprintf(cl->code, sizeof(cl->code), "%s", code != NULL ? code : "internal");
-	return fail(cl, CV_CLIENT_ERR_SERVER, "%s: %s", cl->code, msg != NULL ? msg : "");
-}
-
-static json_t *
-cert_array(const struct cv_client_cert *certs, size_t n)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const gnutls_datum_t in = {(unsigned char *)certs[i].der,
-		                           (unsigned int)certs[i].len};
-		gnutls_datum_t out = {NULL, 0};
-		json_t *s;
-
-		if (certs[i].der == NULL || certs[i].len == 0 || certs[i].len > (1u << 24) ||
-		    gnutls_base64_encode2(&in, &out) < 0)
-			goto fail;
-		s = json_stringn((const char *)out.data, out.size);
-		gnutls_free(out.data);
-		if (s == NULL || json_array_append_new(arr, s) != 0)
-			goto fail;
-	}
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
-}
-
-static int
-set_str(json_t *o, const char *key, const char *value)
-{
-	if (value == NULL)
-		return 0;
-	return json_object_set_new(o, key, json_string(value));
-}
-
-static json_t *
-verify_request(const struct cv_client_request *r)
-{
-	json_t *req =
-	    json_pack("{s:s, s:o}", "op", "verify", "chain", cert_array(r->chain, r->n_chain));
-	json_t *tps;
-
-	if (req == NULL)
-		return NULL;
-	if (r->n_extra > 0 &&
-	    json_object_set_new(req, "extra", cert_array(r->extra, r->n_extra)) != 0)
-		goto fail;
-	if (r->n_trustpoints > 0) {
-		tps = json_array();
-		for (size_t i = 0; tps != NULL && i < r->n_trustpoints; i++)
-			if (json_array_append_new(tps, json_string(r->trustpoints[i])) != 0)
-				goto fail_tps;
-		if (json_object_set_new(req, "trustpoints", tps) != 0)
-			goto fail;
-	}
-	if (r->at != CV_CLIENT_AT_NOW &&
-	    json_object_set_new(req, "at", json_integer((json_int_t)r->at)) != 0)
-		goto fail;
-	if (set_str(req, "purpose", r->purpose) != 0 ||
-	    set_str(req, "peer_name", r->peer_name) != 0 ||
-	    set_str(req, "peer_addr", r->peer_addr) != 0 ||
-	    set_str(req, "application", r->application) != 0)
-		goto fail;
-	return req;
-fail_tps:
-	json_decref(tps);
-fail:
-	json_decref(req);
-	return NULL;
-}
-
-static void
-copy_member(char *dst, size_t size, const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	snprintf(dst, size, "%s", s != NULL ? s : "");
-}
-
 int
 cv_client_verify(struct cv_client *cl, const struct cv_client_request *r, int timeout_ms,
                  struct cv_client_verdict *verdict)
 {
-	json_t *req, *resp = NULL, *v;
-	const char *decision;
+	json_t *req, *resp = NULL;
 	int rc;
 
-	memset(verdict, 0, sizeof(*verdict));
-	if (cl == NULL || r == NULL || r->chain == NULL || r->n_chain == 0)
-		return cl != NULL ? fail(cl, CV_CLIENT_ERR_ARGUMENT, "no chain given")
+	if (verdict == NULL)
+		return cl != NULL ? fail(cl, CV_CLIENT_ERR_ARGUMENT, "no verdict given")
 		                  : CV_CLIENT_ERR_ARGUMENT;
-	req = verify_request(r);
+	memset(verdict, 0, sizeof(*verdict));
+	if (cl == NULL)
+		return CV_CLIENT_ERR_ARGUMENT;
+	if (r == NULL || r->chain == NULL || r->n_chain == 0)
+		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "no chain given");
+	req = cv_wire_verify_request(r);
 	if (req == NULL)
 		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "cannot encode the request");
 	rc = roundtrip(cl, req, timeout_ms, &resp);
 	json_decref(req);
-	if (rc != CV_CLIENT_OK)
-		return rc;
-	if (!json_is_true(json_object_get(resp, "ok"))) {
-		rc = server_error(cl, resp);
-		goto done;
-	}
-	v = json_object_get(resp, "verdict");
-	decision = json_string_value(json_object_get(v, "decision"));
-	if (decision == NULL) {
-		rc = fail(cl, CV_CLIENT_ERR_PROTOCOL, "reply without a verdict");
-		goto done;
-	}
-	/* Anything but an explicit ACCEPT is a rejection. */
-	verdict->decision = strcmp(decision, "ACCEPT") == 0 ? CV_CLIENT_ACCEPT : CV_CLIENT_REJECT;
-	copy_member(verdict->reason, sizeof(verdict->reason), v, "reason");
-	copy_member(verdict->detail, sizeof(verdict->detail), v, "detail");
-	copy_member(verdict->message, sizeof(verdict->message), v, "message");
-	copy_member(verdict->trustpoint, sizeof(verdict->trustpoint), v, "trustpoint");
-	copy_member(verdict->revocation, sizeof(verdict->revocation), v, "revocation");
-	verdict->json = json_dumps(v, JSON_COMPACT);
-	if (verdict->json == NULL)
-		rc = CV_CLIENT_ERR_MEMORY;
-done:
+	if (rc == CV_CLIENT_OK)
+		rc = cv_wire_verdict(resp, verdict, cl->code, sizeof(cl->code), cl->err,
+		                     sizeof(cl->err));
 	json_decref(resp);
 	return rc;
 }
@@ -444,8 +316,8 @@ cv_client_ping(struct cv_client *cl, int timeout_ms)
 		return CV_CLIENT_ERR_MEMORY;
 	rc = roundtrip(cl, req, timeout_ms, &resp);
 	json_decref(req);
-	if (rc == CV_CLIENT_OK && !json_is_true(json_object_get(resp, "ok")))
-		rc = server_error(cl, resp);
+	if (rc == CV_CLIENT_OK)
+		rc = cv_wire_check_ok(resp, cl->code, sizeof(cl->code), cl->err, sizeof(cl->err));
 	json_decref(resp);
 	return rc;
 }
@@ -475,4 +347,27 @@ cv_client_call_json(struct cv_client *cl, const char *request_json, int timeout_
 	}
 	json_decref(resp);
 	return rc;
+}
+
+const char *
+cv_client_status_name(int status)
+{
+	switch (status) {
+	case CV_CLIENT_OK:
+		return "ok";
+	case CV_CLIENT_ERR_ARGUMENT:
+		return "argument";
+	case CV_CLIENT_ERR_CONNECT:
+		return "connect";
+	case CV_CLIENT_ERR_TIMEOUT:
+		return "timeout";
+	case CV_CLIENT_ERR_PROTOCOL:
+		return "protocol";
+	case CV_CLIENT_ERR_SERVER:
+		return "server";
+	case CV_CLIENT_ERR_MEMORY:
+		return "memory";
+	default:
+		return "unknown";
+	}
 }

@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "../policy/config.h"
 #include "../policy/engine.h"
+#include "../validator/fetch/fetch.h"
 #include "certval.h"
 #include "ctl.h"
 #include "verdict_json.h"
@@ -471,6 +472,7 @@ verify_offline(const struct verify_opts *o)
 	struct cv_config *cfg = NULL;
 	struct event_base *base = NULL;
 	struct cv_engine *engine = NULL;
+	struct cv_fetcher *fetcher = NULL;
 	struct event *deadline = NULL;
 	struct cv_request req;
 	int status = CV_CTL_USAGE;
@@ -480,10 +482,13 @@ verify_offline(const struct verify_opts *o)
 		goto done;
 	status = CV_CTL_ERROR;
 	base = event_base_new();
-	if (base == NULL || (engine = cv_engine_new(base, cfg, NULL)) == NULL) {
+	if (base == NULL || (engine = cv_engine_new(base, cfg, NULL)) == NULL ||
+	    (fetcher = cv_fetcher_new(base, cv_engine_clock(engine), cfg->fetch_retry_after_s)) ==
+	        NULL) {
 		cv_ctl_fail(status, "cannot start the engine");
 		goto done;
 	}
+	cv_engine_set_fetcher(engine, fetcher);
 	result.base = base;
 	if (cv_engine_verify(engine, &req, offline_done, &result) != 0) {
 		cv_ctl_fail(status, "the engine could not start the verification");
@@ -513,7 +518,8 @@ done:
 	json_decref(result.verdict);
 	cv_request_free(&req);
 	if (engine != NULL)
-		cv_engine_free(engine);
+		cv_engine_free(engine); /* before the fetcher: it cancels its fetches */
+	cv_fetcher_free(fetcher);
 	if (deadline != NULL)
 		event_free(deadline);
 	if (base != NULL)

@@ -13,45 +13,11 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "engine_int.h"
 #include "maps.h"
 
-#define ANCHOR_CHAIN_MAX       8 /* chain-validation continue: parents followed at most */
-#define CANDIDATE_CERTS_MAX    256
+#define ANCHOR_CHAIN_MAX       8  /* chain-validation continue: parents followed at most */
 #define CANDIDATE_CONTEXTS_MAX 65 /* trustpoints tried per request, plus the trustpool */
-
-struct cv_engine {
-	struct event_base *base;
-	struct cv_config *cfg;
-	struct cv_clock clock;
-	struct cv_engine_stats stats;
-};
-
-/* A bounded, non-owning list of certificates assembled for one path build. */
-struct cert_set {
-	struct cv_cert *v[CANDIDATE_CERTS_MAX];
-	size_t n;
-};
-
-/* The trust context a chain is validated under: a trustpoint or the trustpool. */
-struct anchor_ctx {
-	const char *name;
-	const struct cv_trustpoint *tp; /* NULL for the trustpool */
-	const struct cv_rev_policy *rev;
-	uint32_t allowed_weak;
-};
-
-struct verify_job {
-	struct cv_engine *engine;
-	struct cv_config *cfg;
-	struct cv_request req;
-	struct cv_verdict verdict;
-	struct anchor_ctx anchor;
-	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
-	struct cv_path path;
-	bool have_path;
-	cv_verify_done_fn done;
-	void *done_arg;
-};
 
 void
 cv_request_init(struct cv_request *req)
@@ -68,6 +34,76 @@ cv_request_free(struct cv_request *req)
 	cv_cert_list_free(&req->extra);
 }
 
+/* ---- `crl file` CRLs: loaded once per configuration, shared by its requests ---- */
+
+static void
+file_crls_free(struct cv_engine *engine)
+{
+	for (size_t i = 0; i < engine->n_file_crls; i++) {
+		free(engine->file_crls[i].path);
+		cv_crl_free(engine->file_crls[i].crl);
+	}
+	free(engine->file_crls);
+	engine->file_crls = NULL;
+	engine->n_file_crls = 0;
+}
+
+static void
+file_crl_load(struct file_crl *fc, const char *path, size_t max_bytes)
+{
+	struct cv_error err = {{0}};
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	fc->path = strdup(path);
+	if (cv_read_file(path, max_bytes, &data, &len, &err) < 0 ||
+	    cv_crl_ingest_any(data, len, &fc->crl, &err) < 0) {
+		cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
+		cv_log_warning("crl file %s: %s", path, err.msg);
+	}
+	free(data);
+}
+
+static void
+file_crls_load_policy(struct cv_engine *engine, const struct cv_rev_policy *rev, size_t max_bytes)
+{
+	for (size_t i = 0; i < rev->n_crl_files; i++) {
+		struct file_crl *grown;
+
+		if (engine_file_crl(engine, rev->crl_files[i]) != NULL)
+			continue;
+		grown = realloc(engine->file_crls, (engine->n_file_crls + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		engine->file_crls = grown;
+		memset(&grown[engine->n_file_crls], 0, sizeof(*grown));
+		file_crl_load(&grown[engine->n_file_crls++], rev->crl_files[i], max_bytes);
+	}
+}
+
+static void
+file_crls_load(struct cv_engine *engine)
+{
+	const struct cv_config *cfg = engine->cfg;
+
+	file_crls_free(engine);
+	for (size_t i = 0; i < cfg->n_trustpoints; i++)
+		file_crls_load_policy(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
+	file_crls_load_policy(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
+}
+
+const struct file_crl *
+engine_file_crl(const struct cv_engine *engine, const char *path)
+{
+	for (size_t i = 0; i < engine->n_file_crls; i++)
+		if (engine->file_crls[i].path != NULL &&
+		    strcmp(engine->file_crls[i].path, path) == 0)
+			return &engine->file_crls[i];
+	return NULL;
+}
+
+/* ---- the engine ---- */
+
 struct cv_engine *
 cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_clock *clock)
 {
@@ -79,14 +115,34 @@ cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_cl
 	engine->cfg = cv_config_ref(cfg);
 	if (clock != NULL)
 		engine->clock = *clock;
+	engine->crls = cv_crl_store_new();
+	engine->ocsp = cv_ocsp_cache_new(CV_OCSP_CACHE_DEFAULT_MAX);
+	if (engine->crls == NULL || engine->ocsp == NULL) {
+		cv_engine_free(engine);
+		return NULL;
+	}
+	file_crls_load(engine);
 	return engine;
 }
+
+static void job_free(struct verify_job *job);
 
 void
 cv_engine_free(struct cv_engine *engine)
 {
 	if (engine == NULL)
 		return;
+	while (engine->jobs != NULL) {
+		struct verify_job *job = engine->jobs;
+
+		if (job->fetch != NULL)
+			cv_fetch_cancel(job->fetch);
+		job->fetch = NULL;
+		job_free(job); /* in flight at shutdown: done is not called */
+	}
+	file_crls_free(engine);
+	cv_crl_store_free(engine->crls);
+	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
 	free(engine);
 }
@@ -98,6 +154,33 @@ cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
 
 	engine->cfg = cv_config_ref(cfg);
 	cv_config_unref(old);
+	file_crls_load(engine);
+	if (engine->fetcher != NULL)
+		cv_fetcher_set_retry_after(engine->fetcher, cfg->fetch_retry_after_s);
+}
+
+const struct cv_clock *
+cv_engine_clock(const struct cv_engine *engine)
+{
+	return &engine->clock;
+}
+
+void
+cv_engine_set_fetcher(struct cv_engine *engine, struct cv_fetcher *fetcher)
+{
+	engine->fetcher = fetcher;
+}
+
+struct cv_crl_store *
+cv_engine_crl_store(const struct cv_engine *engine)
+{
+	return engine->crls;
+}
+
+struct cv_ocsp_cache *
+cv_engine_ocsp_cache(const struct cv_engine *engine)
+{
+	return engine->ocsp;
 }
 
 struct cv_config *
@@ -170,6 +253,18 @@ fail:
 static void
 job_free(struct verify_job *job)
 {
+	struct cv_engine *engine = job->engine;
+
+	if (job->prev != NULL)
+		job->prev->next = job->next;
+	else if (engine->jobs == job)
+		engine->jobs = job->next;
+	if (job->next != NULL)
+		job->next->prev = job->prev;
+	for (size_t i = 0; i < job->rev.n_local; i++)
+		cv_crl_free(job->rev.local[i]);
+	free(job->anchors);
+	free(job->untrusted);
 	if (job->have_path)
 		cv_path_release(&job->path);
 	cv_verdict_free(&job->verdict);
@@ -231,7 +326,7 @@ job_finish(struct verify_job *job)
 	job_free(job);
 }
 
-static void
+void
 job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, int index,
            const char *msg)
 {
@@ -355,8 +450,12 @@ try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failu
 	params.untrusted = untrusted->v;
 	params.n_untrusted = untrusted->n;
 	rc = cv_path_build(job->req.chain.v[0], &params, &job->path, f, &job->verdict);
-	if (rc == 0)
+	if (rc == 0) {
 		job->have_path = true;
+		job->anchors = anchors; /* kept: CRL signers and responders chain to them too */
+		job->untrusted = untrusted;
+		return 0;
+	}
 out:
 	free(anchors);
 	free(untrusted);
@@ -499,86 +598,6 @@ stage_maps(struct verify_job *job)
 	return 0;
 }
 
-/* ---- stage 3: revocation in the trustpoint's method order (SPEC R12-R14) ---- */
-
-enum method_result { METHOD_GOOD, METHOD_REVOKED, METHOD_ERROR, METHOD_NONE };
-
-/* Runs one method for one certificate of the path; fills the evidence. */
-static enum method_result
-run_method(struct verify_job *job, size_t index, enum cv_rev_method method)
-{
-	struct cv_evidence *ev =
-	    cv_verdict_add_evidence(&job->verdict, (int)index, cv_rev_method_name(method));
-
-	if (method == CV_METHOD_NONE) {
-		if (ev != NULL)
-			cv_strlcpy(ev->outcome, "unchecked-none", sizeof(ev->outcome));
-		return METHOD_NONE;
-	}
-	if (ev != NULL) {
-		cv_strlcpy(ev->outcome, "error", sizeof(ev->outcome));
-		snprintf(ev->error, sizeof(ev->error), "%s checking is not available in this build",
-		         cv_rev_method_name(method));
-	}
-	cv_verdict_trace(&job->verdict, "revocation", "%s: no answer (not available)",
-	                 cv_rev_method_name(method));
-	return METHOD_ERROR;
-}
-
-/* O-11: the anchor is trusted; every other certificate of the path is checked. */
-static int
-stage_revocation(struct verify_job *job)
-{
-	const struct cv_rev_policy *rev = job->anchor.rev;
-	struct cv_verdict *v = &job->verdict;
-	bool any_none = false;
-
-	if (job->maps.skip_revocation) {
-		struct cv_evidence *ev = cv_verdict_add_evidence(v, 0, "none");
-
-		if (ev != NULL)
-			cv_strlcpy(ev->outcome, "skipped-by-map", sizeof(ev->outcome));
-		v->revocation = CV_REVOCATION_SKIPPED_BY_MAP;
-		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
-		return 0;
-	}
-	if (job->path.n <= 1) {
-		v->revocation = CV_REVOCATION_NOT_CHECKED;
-		cv_verdict_trace(v, "revocation", "the peer's certificate is a trust anchor");
-		return 0;
-	}
-	for (size_t i = 0; i + 1 < job->path.n; i++) {
-		enum method_result r = METHOD_ERROR;
-
-		for (size_t m = 0; m < rev->n_methods && r == METHOD_ERROR; m++)
-			r = run_method(job, i, rev->methods[m]);
-		if (r == METHOD_REVOKED) {
-			v->revocation = CV_REVOCATION_REVOKED;
-			job_reject(job, CV_REASON_REVOKED, "revoked", (int)i,
-			           "certificate is revoked");
-			return -1;
-		}
-		if (r == METHOD_ERROR) {
-			v->revocation = CV_REVOCATION_ERROR;
-			job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered",
-			           (int)i, "no revocation method gave an answer");
-			return -1;
-		}
-		if (r == METHOD_NONE) {
-			any_none = true;
-			cv_verdict_trace(v, "revocation", "cert revocation status unknown.");
-		}
-	}
-	if (any_none) {
-		v->revocation = CV_REVOCATION_UNCHECKED_NONE;
-		v->failed_open = true;
-		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
-	} else {
-		v->revocation = CV_REVOCATION_GOOD;
-	}
-	return 0;
-}
-
 /* ---- stage 4: AAA authorization (SPEC R41-R48) ---- */
 
 static int
@@ -601,6 +620,24 @@ stage_authorization(struct verify_job *job)
 
 /* ---- the pipeline ---- */
 
+/* Stages 4 and 5, after revocation has let the chain through. */
+void
+job_after_revocation(struct verify_job *job)
+{
+	if (stage_authorization(job) < 0)
+		return;
+	cv_verdict_accept(&job->verdict);
+	job_finish(job);
+}
+
+unsigned
+job_remaining_ms(const struct verify_job *job)
+{
+	const cv_time now = cv_engine_now(job->engine);
+
+	return job->deadline > now ? (unsigned)(job->deadline - now) * 1000u : 0;
+}
+
 static void
 job_run(struct verify_job *job)
 {
@@ -608,7 +645,6 @@ job_run(struct verify_job *job)
 		job_finish(job);
 		return;
 	}
-	cv_cert_list_free(&job->req.extra); /* not needed past path building */
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",
 	                 job->anchor.name);
@@ -618,10 +654,9 @@ job_run(struct verify_job *job)
 	}
 	if (job->path.leaf_validity_waived_used)
 		job->verdict.expiry_overridden = true;
-	if (stage_maps(job) < 0 || stage_revocation(job) < 0 || stage_authorization(job) < 0)
+	if (stage_maps(job) < 0)
 		return;
-	cv_verdict_accept(&job->verdict);
-	job_finish(job);
+	rev_start(job);
 }
 
 int
@@ -637,7 +672,12 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 		return -1;
 	}
 	job->engine = engine;
+	job->next = engine->jobs;
+	if (engine->jobs != NULL)
+		engine->jobs->prev = job;
+	engine->jobs = job;
 	job->cfg = cv_config_ref(engine->cfg);
+	job->deadline = cv_engine_now(engine) + (job->cfg->request_timeout_ms + 999) / 1000;
 	job->done = done;
 	job->done_arg = arg;
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));

@@ -53,7 +53,8 @@ typedef void (*cv_verify_done_fn)(const struct cv_verdict *verdict, void *arg);
 
 /*
  * Creates an engine on an event loop with a configuration (the engine takes a reference).
- * clock may be NULL (system clock, no offset).
+ * clock may be NULL (system clock, no offset). Requests still in flight when the engine is
+ * freed are dropped without their done callback.
  */
 struct cv_engine *cv_engine_new(struct event_base *base, struct cv_config *cfg,
                                 const struct cv_clock *clock);
@@ -62,6 +63,23 @@ void cv_engine_free(struct cv_engine *engine);
 /* Replaces the configuration (takes a reference); requests in flight keep the old one. */
 void cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg);
 struct cv_config *cv_engine_config(const struct cv_engine *engine); /* borrowed */
+
+struct cv_fetcher;
+struct cv_crl_store;
+struct cv_ocsp_cache;
+
+/*
+ * Lets the engine fetch CRLs and OCSP answers (the fetcher is borrowed and must outlive the
+ * engine). Without a fetcher, revocation uses `crl file` CRLs and the caches only.
+ */
+void cv_engine_set_fetcher(struct cv_engine *engine, struct cv_fetcher *fetcher);
+
+/* The engine's caches, for the administrator's show and clear commands. */
+struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);
+struct cv_ocsp_cache *cv_engine_ocsp_cache(const struct cv_engine *engine);
+
+/* The engine's clock, for the fetcher (its negative cache moves with the test clock). */
+const struct cv_clock *cv_engine_clock(const struct cv_engine *engine);
 
 /* Moves the engine's clock (tests); the offset is added to the system clock. */
 void cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset);

@@ -1,282 +1,286 @@
-/* der.c: the minimal DER reader of the validator and RFC 5280 7.1 distinguished-name matching. */
+/* der.c: the project's strict DER reader (X.690 section 10) and its value helpers. */
+#include "der.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "x509int.h"
-
-#define TAG_SEQUENCE 0x30
-#define TAG_SET      0x31
-#define TAG_OID      0x06
+void
+cv_asn1_init(struct cv_asn1 *d, const uint8_t *data, size_t len)
+{
+	d->p = data;
+	d->end = data + len;
+}
 
 int
-cv_der_next(struct cv_der *in, uint8_t *tag, struct cv_der *content, struct cv_der *whole)
+cv_asn1_peek(const struct cv_asn1 *d)
 {
-	size_t hdr = 2, body = 0, n, i;
+	return cv_asn1_empty(d) ? -1 : d->p[0];
+}
 
-	if (in->len < 2 || (in->p[0] & 0x1f) == 0x1f)
+/*
+ * Identifier octet, then length: short form (one octet < 0x80) or long form (0x81-0x84 then
+ * that many octets, the first non-zero, the value >= 128). 0x80 (indefinite) and tag number 31
+ * (high-tag-number form) are refused.
+ */
+int
+cv_asn1_next(struct cv_asn1 *d, struct cv_asn1_elem *e)
+{
+	const uint8_t *p = d->p;
+	size_t avail, len;
+
+	if (p >= d->end || d->end - p < 2)
 		return -1;
-	if (in->p[1] < 0x80) {
-		body = in->p[1];
+	e->tag = p[0];
+	if ((e->tag & 0x1f) == 0x1f)
+		return -1;
+	if (p[1] < 0x80) {
+		len = p[1];
+		p += 2;
 	} else {
-		n = in->p[1] & 0x7f;
-		if (n == 0 || n > 4 || in->len < 2 + n)
+		unsigned n = p[1] & 0x7f;
+
+		if (n == 0 || n > 4 || (size_t)(d->end - p) < 2 + (size_t)n || p[2] == 0)
 			return -1;
-		for (i = 0; i < n; i++)
-			body = (body << 8) | in->p[2 + i];
-		hdr += n;
+		len = 0;
+		for (unsigned i = 0; i < n; i++)
+			len = (len << 8) | p[2 + i];
+		if (len < 0x80)
+			return -1;
+		p += 2 + n;
 	}
-	if (body > in->len - hdr)
+	avail = (size_t)(d->end - p);
+	if (len > avail)
 		return -1;
-	*tag = in->p[0];
-	content->p = in->p + hdr;
-	content->len = body;
-	if (whole != NULL) {
-		whole->p = in->p;
-		whole->len = hdr + body;
-	}
-	in->p += hdr + body;
-	in->len -= hdr + body;
+	e->val = p;
+	e->len = len;
+	e->raw = d->p;
+	e->raw_len = (size_t)(p + len - d->p);
+	d->p = p + len;
 	return 0;
 }
 
 int
-cv_der_oid_text(const struct cv_der *oid, char *out, size_t out_len)
+cv_asn1_expect(struct cv_asn1 *d, uint8_t tag, struct cv_asn1_elem *e)
 {
-	size_t i, pos = 0;
-	unsigned long v = 0;
-	int w;
-	bool first = true;
-
-	if (oid->len == 0 || out_len == 0)
+	if (cv_asn1_peek(d) != tag)
 		return -1;
-	for (i = 0; i < oid->len; i++) {
-		if (v > (~0ul >> 8))
-			return -1;
-		v = (v << 7) | (oid->p[i] & 0x7f);
-		if (oid->p[i] & 0x80)
-			continue;
-		if (first) {
-			unsigned long a = v < 80 ? v / 40 : 2;
-			w = snprintf(out + pos, out_len - pos, "%lu.%lu", a, v - a * 40);
-			first = false;
-		} else {
-			w = snprintf(out + pos, out_len - pos, ".%lu", v);
-		}
-		if (w < 0 || (size_t)w >= out_len - pos)
-			return -1;
-		pos += (size_t)w;
-		v = 0;
-	}
-	return (oid->p[oid->len - 1] & 0x80) ? -1 : 0;
+	return cv_asn1_next(d, e);
 }
 
 int
-cv_der_small_int(const struct cv_der *in, int *out)
+cv_asn1_optional(struct cv_asn1 *d, uint8_t tag, struct cv_asn1_elem *e, bool *present)
 {
-	size_t i;
-	int v = 0;
-
-	if (in->len == 0 || in->len > 3 || (in->p[0] & 0x80))
+	*present = false;
+	if (cv_asn1_peek(d) != tag)
+		return 0;
+	if (cv_asn1_next(d, e) < 0)
 		return -1;
-	for (i = 0; i < in->len; i++)
-		v = (v << 8) | in->p[i];
+	*present = true;
+	return 0;
+}
+
+void
+cv_asn1_open(const struct cv_asn1_elem *e, struct cv_asn1 *inner)
+{
+	cv_asn1_init(inner, e->val, e->len);
+}
+
+int
+cv_asn1_enter(struct cv_asn1 *d, uint8_t tag, struct cv_asn1 *inner)
+{
+	struct cv_asn1_elem e;
+
+	if (!(tag & CV_ASN1_CONSTRUCTED) || cv_asn1_expect(d, tag, &e) < 0)
+		return -1;
+	cv_asn1_open(&e, inner);
+	return 0;
+}
+
+int
+cv_asn1_finish(const struct cv_asn1 *d)
+{
+	return cv_asn1_empty(d) ? 0 : -1;
+}
+
+void
+cv_asn1_int_normalise(const uint8_t **p, size_t *len)
+{
+	while (*len > 1 &&
+	       (((*p)[0] == 0x00 && !((*p)[1] & 0x80)) || ((*p)[0] == 0xff && ((*p)[1] & 0x80)))) {
+		(*p)++;
+		(*len)--;
+	}
+}
+
+/* CertificateSerialNumber ::= INTEGER */
+int
+cv_asn1_serial(const struct cv_asn1_elem *e, const uint8_t **serial, size_t *len)
+{
+	const uint8_t *p = e->val;
+	size_t n = e->len;
+
+	if (e->tag != CV_ASN1_INTEGER || n == 0)
+		return -1;
+	cv_asn1_int_normalise(&p, &n);
+	if (n > CV_ASN1_SERIAL_MAX)
+		return -1;
+	*serial = p;
+	*len = n;
+	return 0;
+}
+
+/* INTEGER, ENUMERATED or [n] IMPLICIT INTEGER, minimal, 0 .. INT32_MAX. */
+int
+cv_asn1_small_int(const struct cv_asn1_elem *e, int32_t *out)
+{
+	uint32_t v = 0;
+	bool implicit = (e->tag & (0xc0 | CV_ASN1_CONSTRUCTED)) == CV_ASN1_CONTEXT;
+
+	if ((e->tag != CV_ASN1_INTEGER && e->tag != CV_ASN1_ENUMERATED && !implicit) ||
+	    e->len == 0 || e->len > 4 || (e->val[0] & 0x80))
+		return -1;
+	if (e->len > 1 && e->val[0] == 0 && !(e->val[1] & 0x80))
+		return -1;
+	for (size_t i = 0; i < e->len; i++)
+		v = (v << 8) | e->val[i];
+	*out = (int32_t)v;
+	return 0;
+}
+
+/* BOOLEAN: DER requires FALSE = 0x00 and TRUE = 0xFF. */
+int
+cv_asn1_bool(const struct cv_asn1_elem *e, bool *out)
+{
+	if (e->tag != CV_ASN1_BOOLEAN || e->len != 1 || (e->val[0] != 0 && e->val[0] != 0xff))
+		return -1;
+	*out = e->val[0] == 0xff;
+	return 0;
+}
+
+/* BIT STRING (primitive only in DER): unused-bit count, then the bits. */
+int
+cv_asn1_bit_string(const struct cv_asn1_elem *e, const uint8_t **bits, size_t *nbytes,
+                   unsigned *unused)
+{
+	if ((e->tag & ~(CV_ASN1_CONTEXT | 0x1f)) != 0 || e->len == 0 || e->val[0] > 7)
+		return -1;
+	if (e->len == 1 && e->val[0] != 0)
+		return -1;
+	if (e->len > 1 && (e->val[e->len - 1] & ((1u << e->val[0]) - 1)) != 0)
+		return -1;
+	*unused = e->val[0];
+	*bits = e->val + 1;
+	*nbytes = e->len - 1;
+	return 0;
+}
+
+/* Named bits: bit 0 is the most significant bit of the first octet. */
+int
+cv_asn1_bit_flags(const struct cv_asn1_elem *e, uint32_t *out)
+{
+	const uint8_t *bits;
+	size_t n;
+	unsigned unused;
+	uint32_t v = 0;
+
+	if (cv_asn1_bit_string(e, &bits, &n, &unused) < 0 || n > 2)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned b = 0; b < 8; b++)
+			if (bits[i] & (0x80u >> b))
+				v |= 1u << (i * 8 + b);
 	*out = v;
 	return 0;
 }
 
-static bool
-is_string_tag(uint8_t tag)
-{
-	/* UTF8String, PrintableString, TeletexString, IA5String, VisibleString */
-	return tag == 0x0c || tag == 0x13 || tag == 0x14 || tag == 0x16 || tag == 0x1a;
-}
-
-static unsigned char
-lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-static bool
-is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* caseIgnoreMatch with insignificant whitespace removed (RFC 4518 simplified to ASCII). */
-static bool
-string_equal(const struct cv_der *a, const struct cv_der *b)
-{
-	size_t i = 0, j = 0;
-
-	while (i < a->len && is_space(a->p[i]))
-		i++;
-	while (j < b->len && is_space(b->p[j]))
-		j++;
-	for (;;) {
-		bool sa = false, sb = false;
-
-		while (i < a->len && is_space(a->p[i])) {
-			i++;
-			sa = true;
-		}
-		while (j < b->len && is_space(b->p[j])) {
-			j++;
-			sb = true;
-		}
-		if (i == a->len || j == b->len)
-			return i == a->len && j == b->len;
-		if (sa != sb || lower(a->p[i]) != lower(b->p[j]))
-			return false;
-		i++;
-		j++;
-	}
-}
-
-static bool
-ava_equal(struct cv_der a, struct cv_der b)
-{
-	struct cv_der oa, ob, va, vb;
-	uint8_t ta, tb;
-
-	if (cv_der_next(&a, &ta, &oa, NULL) < 0 || cv_der_next(&b, &tb, &ob, NULL) < 0 ||
-	    ta != TAG_OID || tb != TAG_OID || oa.len != ob.len || memcmp(oa.p, ob.p, oa.len) != 0)
-		return false;
-	if (cv_der_next(&a, &ta, &va, NULL) < 0 || cv_der_next(&b, &tb, &vb, NULL) < 0)
-		return false;
-	if (is_string_tag(ta) && is_string_tag(tb))
-		return string_equal(&va, &vb);
-	return ta == tb && va.len == vb.len && memcmp(va.p, vb.p, va.len) == 0;
-}
-
 static int
-rdn_count_avas(struct cv_der rdn)
+digits(const uint8_t *p, int n)
 {
-	struct cv_der c;
-	uint8_t tag;
-	int n = 0;
+	int v = 0;
 
-	while (rdn.len > 0) {
-		if (cv_der_next(&rdn, &tag, &c, NULL) < 0 || tag != TAG_SEQUENCE)
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
 			return -1;
-		n++;
+		v = v * 10 + (p[i] - '0');
 	}
-	return n;
+	return v;
 }
 
-/* Set equality of two RDNs: every AVA of a has an equal AVA in b, and the counts match. */
-static bool
-rdn_equal(struct cv_der a, struct cv_der b)
+/*
+ * Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }
+ * RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY >= 50 is 19YY, else 20YY); GeneralizedTime
+ * YYYYMMDDHHMMSSZ; seconds always present, no fractions, Zulu only.
+ */
+int
+cv_asn1_time(const struct cv_asn1_elem *e, cv_time *out)
 {
-	struct cv_der ca, cb, it;
-	uint8_t tag;
-	int na = rdn_count_avas(a), nb = rdn_count_avas(b);
+	const uint8_t *p = e->val;
+	int year, mon, day, hour, min, sec;
 
-	if (na < 0 || na != nb)
-		return false;
-	while (a.len > 0) {
-		bool found = false;
-
-		if (cv_der_next(&a, &tag, &ca, NULL) < 0)
-			return false;
-		it = b;
-		while (!found && it.len > 0) {
-			if (cv_der_next(&it, &tag, &cb, NULL) < 0)
-				return false;
-			found = ava_equal(ca, cb);
-		}
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-static int
-name_open(const uint8_t *der, size_t len, struct cv_der *rdns)
-{
-	struct cv_der in = {der, len};
-	uint8_t tag;
-
-	if (cv_der_next(&in, &tag, rdns, NULL) < 0 || tag != TAG_SEQUENCE || in.len != 0)
+	if (e->tag == CV_ASN1_UTC_TIME && e->len == 13) {
+		year = digits(p, 2);
+		if (year < 0)
+			return -1;
+		year += year >= 50 ? 1900 : 2000;
+		p += 2;
+	} else if (e->tag == CV_ASN1_GENERALIZED_TIME && e->len == 15) {
+		year = digits(p, 4);
+		p += 4;
+	} else {
 		return -1;
+	}
+	mon = digits(p, 2);
+	day = digits(p + 2, 2);
+	hour = digits(p + 4, 2);
+	min = digits(p + 6, 2);
+	sec = digits(p + 8, 2);
+	if (year < 0 || mon < 0 || day < 0 || hour < 0 || min < 0 || sec < 0 || p[10] != 'Z' ||
+	    sec > 59)
+		return -1;
+	return cv_time_from_utc(year, mon, day, hour, min, sec, out);
+}
+
+/* OBJECT IDENTIFIER: base-128 arcs, minimal (no 0x80 lead octet), the first octet 40*X+Y. */
+int
+cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len)
+{
+	size_t pos = 0;
+	uint64_t arc = 0;
+	bool first = true, start = true;
+
+	if (len == 0 || out_len == 0 || (oid[len - 1] & 0x80))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int n;
+
+		if (start && oid[i] == 0x80)
+			return -1;
+		start = false;
+		if (arc > (UINT64_MAX >> 7))
+			return -1;
+		arc = (arc << 7) | (oid[i] & 0x7f);
+		if (oid[i] & 0x80)
+			continue;
+		if (first) {
+			unsigned x = arc < 40 ? 0 : arc < 80 ? 1 : 2;
+
+			n = snprintf(out + pos, out_len - pos, "%u.%llu", x,
+			             (unsigned long long)(arc - 40 * x));
+			first = false;
+		} else {
+			n = snprintf(out + pos, out_len - pos, ".%llu", (unsigned long long)arc);
+		}
+		if (n < 0 || (size_t)n >= out_len - pos)
+			return -1;
+		pos += (size_t)n;
+		arc = 0;
+		start = true;
+	}
 	return 0;
 }
 
-/* Compares the RDNs of a and b pairwise while both last; *rest_a/rest_b get what remains. */
-static bool
-rdns_match(struct cv_der *a, struct cv_der *b)
-{
-	struct cv_der ra, rb;
-	uint8_t ta, tb;
-
-	while (a->len > 0 && b->len > 0) {
-		if (cv_der_next(a, &ta, &ra, NULL) < 0 || cv_der_next(b, &tb, &rb, NULL) < 0 ||
-		    ta != TAG_SET || tb != TAG_SET || !rdn_equal(ra, rb))
-			return false;
-	}
-	return true;
-}
-
 bool
-cv_name_equal(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+cv_asn1_oid_eq(const struct cv_asn1_elem *e, const uint8_t *oid, size_t len)
 {
-	struct cv_der ra, rb;
-
-	if (a_len == b_len && memcmp(a, b, a_len) == 0)
-		return true;
-	if (name_open(a, a_len, &ra) < 0 || name_open(b, b_len, &rb) < 0)
-		return false;
-	return rdns_match(&ra, &rb) && ra.len == 0 && rb.len == 0;
-}
-
-bool
-cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len)
-{
-	struct cv_der rn, rb;
-
-	if (name_open(name, name_len, &rn) < 0 || name_open(base, base_len, &rb) < 0)
-		return false;
-	return rdns_match(&rn, &rb) && rb.len == 0;
-}
-
-int
-cv_name_rdn_count(const uint8_t *name, size_t len)
-{
-	struct cv_der rdns, c;
-	uint8_t tag;
-	int n = 0;
-
-	if (name_open(name, len, &rdns) < 0)
-		return -1;
-	while (rdns.len > 0) {
-		if (cv_der_next(&rdns, &tag, &c, NULL) < 0)
-			return -1;
-		n++;
-	}
-	return n;
-}
-
-void
-cv_name_foreach_email(const uint8_t *name, size_t len,
-                      void (*fn)(const struct cv_der *value, void *arg), void *arg)
-{
-	static const uint8_t email_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
-	struct cv_der rdns, rdn, ava, oid, val;
-	uint8_t tag;
-
-	if (name_open(name, len, &rdns) < 0)
-		return;
-	while (rdns.len > 0) {
-		if (cv_der_next(&rdns, &tag, &rdn, NULL) < 0)
-			return;
-		while (rdn.len > 0) {
-			if (cv_der_next(&rdn, &tag, &ava, NULL) < 0 ||
-			    cv_der_next(&ava, &tag, &oid, NULL) < 0 ||
-			    cv_der_next(&ava, &tag, &val, NULL) < 0)
-				return;
-			if (oid.len == sizeof(email_oid) &&
-			    memcmp(oid.p, email_oid, sizeof(email_oid)) == 0)
-				fn(&val, arg);
-		}
-	}
+	return e->tag == CV_ASN1_OID && e->len == len && memcmp(e->val, oid, len) == 0;
 }

@@ -14,9 +14,11 @@
 
 #define NAMES_MAX 64
 
+/* One GeneralName: its tag and contents (for GN_DIR the whole inner Name encoding). */
 struct name {
 	uint8_t type;
-	struct cv_der value; /* for GN_DIR the whole Name TLV */
+	const uint8_t *p;
+	size_t len;
 };
 
 struct names {
@@ -33,34 +35,49 @@ names_add(struct names *ns, uint8_t type, const uint8_t *p, size_t len)
 		return;
 	}
 	ns->v[ns->n].type = type;
-	ns->v[ns->n].value.p = p;
-	ns->v[ns->n].value.len = len;
+	ns->v[ns->n].p = p;
+	ns->v[ns->n].len = len;
 	ns->n++;
 }
 
 static void
-add_email(const struct cv_der *value, void *arg)
+add_email(const struct cv_asn1_elem *value, void *arg)
 {
-	names_add(arg, GN_RFC822, value->p, value->len);
+	names_add(arg, GN_RFC822, value->val, value->len);
 }
 
-/* One GeneralName TLV into (type, value); directoryName keeps its inner Name TLV. */
+/* One GeneralName (context-specific tags only); a directoryName must hold one valid Name. */
 static int
-general_name(struct cv_der *in, uint8_t *type, struct cv_der *value)
+general_name(struct cv_asn1 *in, struct name *out)
 {
-	struct cv_der c, inner, whole;
-	uint8_t tag, itag;
+	struct cv_asn1_elem e;
 
-	if (cv_der_next(in, &tag, &c, NULL) < 0)
+	if (cv_asn1_next(in, &e) < 0 || (e.tag & 0xc0) != CV_ASN1_CONTEXT)
 		return -1;
-	*type = tag;
-	*value = c;
-	if (tag == GN_DIR) {
-		if (cv_der_next(&c, &itag, &inner, &whole) < 0 || itag != 0x30 || c.len != 0)
-			return -1;
-		*value = whole;
-	}
+	out->type = e.tag;
+	out->p = e.val;
+	out->len = e.len;
+	if (e.tag == GN_DIR && cv_name_rdn_count(e.val, e.len) < 0)
+		return -1;
 	return 0;
+}
+
+/*
+ * GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] BaseDistance DEFAULT 0,
+ *      maximum [1] BaseDistance OPTIONAL } (minimum and maximum are read, not used)
+ */
+static int
+read_subtree(struct cv_asn1 *trees, struct name *base)
+{
+	struct cv_asn1 sub;
+	struct cv_asn1_elem e;
+	bool present;
+
+	if (cv_asn1_enter(trees, CV_ASN1_SEQUENCE, &sub) < 0 || general_name(&sub, base) < 0 ||
+	    cv_asn1_optional(&sub, CV_ASN1_CTX(0), &e, &present) < 0 ||
+	    cv_asn1_optional(&sub, CV_ASN1_CTX(1), &e, &present) < 0)
+		return -1;
+	return cv_asn1_finish(&sub);
 }
 
 static bool
@@ -94,7 +111,7 @@ host_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl, bool dot_m
 }
 
 static bool
-rfc822_within(const struct cv_der *n, const struct cv_der *b)
+rfc822_within(const struct name *n, const struct name *b)
 {
 	const uint8_t *at = memchr(n->p, '@', n->len);
 	const uint8_t *host;
@@ -112,7 +129,7 @@ rfc822_within(const struct cv_der *n, const struct cv_der *b)
 }
 
 static bool
-uri_within(const struct cv_der *n, const struct cv_der *b)
+uri_within(const struct name *n, const struct name *b)
 {
 	const uint8_t *p = n->p, *end = n->p + n->len, *s, *h, *e;
 
@@ -134,7 +151,7 @@ uri_within(const struct cv_der *n, const struct cv_der *b)
 }
 
 static bool
-ip_within(const struct cv_der *n, const struct cv_der *b)
+ip_within(const struct name *n, const struct name *b)
 {
 	size_t i;
 
@@ -147,19 +164,19 @@ ip_within(const struct cv_der *n, const struct cv_der *b)
 }
 
 static bool
-name_within(const struct name *nm, const struct cv_der *base)
+name_within(const struct name *nm, const struct name *base)
 {
 	switch (nm->type) {
 	case GN_DNS:
-		return host_within(nm->value.p, nm->value.len, base->p, base->len, false);
+		return host_within(nm->p, nm->len, base->p, base->len, false);
 	case GN_RFC822:
-		return rfc822_within(&nm->value, base);
+		return rfc822_within(nm, base);
 	case GN_URI:
-		return uri_within(&nm->value, base);
+		return uri_within(nm, base);
 	case GN_IP:
-		return ip_within(&nm->value, base);
+		return ip_within(nm, base);
 	case GN_DIR:
-		return cv_name_within(nm->value.p, nm->value.len, base->p, base->len);
+		return cv_name_within(nm->p, nm->len, base->p, base->len);
 	default:
 		return false;
 	}
@@ -171,37 +188,53 @@ collect_names(const struct cv_cert *cert, bool check_dn, gnutls_datum_t *san, st
 	const uint8_t *subj;
 	size_t sl;
 	bool crit;
-	struct cv_der in, seq;
-	uint8_t tag, type;
+	struct cv_asn1 top, seq;
+	struct name v;
 	int ret;
 
 	subj = cv_cert_subject_der(cert, &sl);
-	if (check_dn && cv_name_rdn_count(subj, sl) > 0) {
-		names_add(ns, GN_DIR, subj, sl);
-		cv_name_foreach_email(subj, sl, add_email, ns);
+	if (check_dn) {
+		ret = cv_name_rdn_count(subj, sl);
+		if (ret < 0)
+			return -1;
+		if (ret > 0)
+			names_add(ns, GN_DIR, subj, sl);
+		if (cv_name_foreach_email(subj, sl, add_email, ns) < 0)
+			return -1;
 	}
 	ret = cv_cert_extension(cert, "2.5.29.17", san, &crit);
 	if (ret < 0)
 		return -1;
 	if (ret == 0) {
-		in.p = san->data;
-		in.len = san->size;
-		if (cv_der_next(&in, &tag, &seq, NULL) < 0 || tag != 0x30)
+		cv_asn1_init(&top, san->data, san->size);
+		if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &seq) < 0 || cv_asn1_finish(&top) < 0)
 			return -1;
-		while (seq.len > 0) {
-			struct cv_der v;
-
-			if (general_name(&seq, &type, &v) < 0)
+		while (!cv_asn1_empty(&seq)) {
+			if (general_name(&seq, &v) < 0)
 				return -1;
-			names_add(ns, type, v.p, v.len);
+			names_add(ns, v.type, v.p, v.len);
 		}
 	}
 	return ns->overflow ? -1 : 0;
 }
 
-/* Checks every name against one GeneralSubtrees list (permitted or excluded). */
+/* GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree: every subtree readable. */
 static int
-check_subtrees(struct cv_der trees, const struct names *ns, bool permitted, char *why,
+subtrees_readable(const struct cv_asn1_elem *trees)
+{
+	struct cv_asn1 it;
+	struct name base;
+
+	cv_asn1_open(trees, &it);
+	while (!cv_asn1_empty(&it))
+		if (read_subtree(&it, &base) < 0)
+			return -1;
+	return 0;
+}
+
+/* Checks every name against one (readable) GeneralSubtrees list, permitted or excluded. */
+static int
+check_subtrees(const struct cv_asn1_elem *trees, const struct names *ns, bool permitted, char *why,
                size_t why_len)
 {
 	static const uint8_t types[] = {GN_RFC822, GN_DNS, GN_DIR, GN_URI, GN_IP};
@@ -209,19 +242,15 @@ check_subtrees(struct cv_der trees, const struct names *ns, bool permitted, char
 
 	for (t = 0; t < sizeof(types); t++) {
 		for (i = 0; i < ns->n; i++) {
-			struct cv_der it = trees, sub, base;
+			struct cv_asn1 it;
+			struct name base;
 			bool have = false, hit = false;
-			uint8_t tag, type;
 
 			if (ns->v[i].type != types[t])
 				continue;
-			while (it.len > 0) {
-				if (cv_der_next(&it, &tag, &sub, NULL) < 0 || tag != 0x30 ||
-				    general_name(&sub, &type, &base) < 0) {
-					snprintf(why, why_len, "unreadable name constraints");
-					return -1;
-				}
-				if (type != types[t])
+			cv_asn1_open(trees, &it);
+			while (!cv_asn1_empty(&it) && read_subtree(&it, &base) == 0) {
+				if (base.type != types[t])
 					continue;
 				have = true;
 				if (name_within(&ns->v[i], &base))
@@ -243,14 +272,19 @@ check_subtrees(struct cv_der trees, const struct names *ns, bool permitted, char
 	return 0;
 }
 
+/*
+ * NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
+ *      excludedSubtrees [1] GeneralSubtrees OPTIONAL }
+ */
 int
 cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool check_dn,
             char *why, size_t why_len)
 {
 	gnutls_datum_t san = {NULL, 0};
-	struct cv_der in = {nc_der, nc_len}, seq, trees;
+	struct cv_asn1 top, nc;
+	struct cv_asn1_elem permitted, excluded;
+	bool have_p, have_x;
 	struct names ns;
-	uint8_t tag;
 	int ret = -1;
 
 	memset(&ns, 0, sizeof(ns));
@@ -258,18 +292,18 @@ cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bo
 		snprintf(why, why_len, "unreadable or too many names");
 		goto out;
 	}
-	if (cv_der_next(&in, &tag, &seq, NULL) < 0 || tag != 0x30) {
+	cv_asn1_init(&top, nc_der, nc_len);
+	if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &nc) < 0 || cv_asn1_finish(&top) < 0 ||
+	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(0), &permitted, &have_p) < 0 ||
+	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(1), &excluded, &have_x) < 0 ||
+	    cv_asn1_finish(&nc) < 0 || (have_p && subtrees_readable(&permitted) < 0) ||
+	    (have_x && subtrees_readable(&excluded) < 0)) {
 		snprintf(why, why_len, "unreadable name constraints");
 		goto out;
 	}
-	while (seq.len > 0) {
-		if (cv_der_next(&seq, &tag, &trees, NULL) < 0 || (tag != 0xa0 && tag != 0xa1)) {
-			snprintf(why, why_len, "unreadable name constraints");
-			goto out;
-		}
-		if (check_subtrees(trees, &ns, tag == 0xa0, why, why_len) < 0)
-			goto out;
-	}
+	if ((have_p && check_subtrees(&permitted, &ns, true, why, why_len) < 0) ||
+	    (have_x && check_subtrees(&excluded, &ns, false, why, why_len) < 0))
+		goto out;
 	ret = 0;
 out:
 	gnutls_free(san.data);

@@ -108,127 +108,156 @@ expects(const struct node *nd, const char *p)
 	return false;
 }
 
+/*
+ * The value of the extension oid of cert, which must be one element with tag: 0 with *e set,
+ * 1 when the extension is absent, -1 when unreadable. The caller frees d->data (gnutls_free).
+ */
 static int
-read_oid_seq(const struct cv_cert *cert, const char *ext, struct oid_list *out, bool *present)
+extension_value(const struct cv_cert *cert, const char *oid, uint8_t tag, gnutls_datum_t *d,
+                struct cv_asn1_elem *e)
+{
+	struct cv_asn1 top;
+	bool crit;
+	int ret;
+
+	ret = cv_cert_extension(cert, oid, d, &crit);
+	if (ret != 0)
+		return ret;
+	cv_asn1_init(&top, d->data, d->size);
+	if (cv_asn1_expect(&top, tag, e) < 0)
+		return -1;
+	return cv_asn1_finish(&top);
+}
+
+/*
+ * certificatePolicies ::= SEQUENCE SIZE (1..MAX) OF PolicyInformation
+ * PolicyInformation ::= SEQUENCE { policyIdentifier OBJECT IDENTIFIER,
+ *      policyQualifiers SEQUENCE SIZE (1..MAX) OF PolicyQualifierInfo OPTIONAL }
+ */
+static int
+read_policies(const struct cv_cert *cert, struct oid_list *out, bool *present)
 {
 	gnutls_datum_t d;
-	struct cv_der in, seq, info, oid;
-	uint8_t tag;
-	bool crit;
+	struct cv_asn1 list, info;
+	struct cv_asn1_elem seq, oid, qualifiers;
+	bool have_q;
 	int ret;
 
 	out->n = 0;
 	*present = false;
-	ret = cv_cert_extension(cert, ext, &d, &crit);
+	ret = extension_value(cert, "2.5.29.32", CV_ASN1_SEQUENCE, &d, &seq);
 	if (ret != 0)
-		return ret < 0 ? -1 : 0;
-	*present = true;
-	in.p = d.data;
-	in.len = d.size;
-	ret = -1;
-	if (cv_der_next(&in, &tag, &seq, NULL) < 0 || tag != 0x30 || in.len != 0)
 		goto out;
-	while (seq.len > 0) {
-		if (cv_der_next(&seq, &tag, &info, NULL) < 0 || tag != 0x30 ||
-		    cv_der_next(&info, &tag, &oid, NULL) < 0 || tag != 0x06 ||
-		    out->n == CERT_POLICIES_MAX ||
-		    cv_der_oid_text(&oid, out->v[out->n], OID_TEXT_MAX) < 0)
+	*present = true;
+	ret = -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &info) < 0 ||
+		    cv_asn1_expect(&info, CV_ASN1_OID, &oid) < 0 ||
+		    cv_asn1_optional(&info, CV_ASN1_SEQUENCE, &qualifiers, &have_q) < 0 ||
+		    cv_asn1_finish(&info) < 0 || out->n == CERT_POLICIES_MAX ||
+		    cv_asn1_oid_text(oid.val, oid.len, out->v[out->n], OID_TEXT_MAX) < 0)
 			goto out;
 		out->n++;
 	}
 	ret = 0;
 out:
 	gnutls_free(d.data);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
+/*
+ * PolicyMappings ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE {
+ *      issuerDomainPolicy CertPolicyId, subjectDomainPolicy CertPolicyId }
+ */
 static int
 read_mappings(const struct cv_cert *cert, struct mapping *m, size_t *n)
 {
 	gnutls_datum_t d;
-	struct cv_der in, seq, pair, a, b;
-	uint8_t tag;
-	bool crit;
+	struct cv_asn1 list, pair;
+	struct cv_asn1_elem seq, a, b;
 	int ret;
 
 	*n = 0;
-	ret = cv_cert_extension(cert, "2.5.29.33", &d, &crit);
+	ret = extension_value(cert, "2.5.29.33", CV_ASN1_SEQUENCE, &d, &seq);
 	if (ret != 0)
-		return ret < 0 ? -1 : 0;
-	in.p = d.data;
-	in.len = d.size;
-	ret = -1;
-	if (cv_der_next(&in, &tag, &seq, NULL) < 0 || tag != 0x30)
 		goto out;
-	while (seq.len > 0) {
-		if (cv_der_next(&seq, &tag, &pair, NULL) < 0 || tag != 0x30 ||
-		    cv_der_next(&pair, &tag, &a, NULL) < 0 || tag != 0x06 ||
-		    cv_der_next(&pair, &tag, &b, NULL) < 0 || tag != 0x06 || *n == MAPPINGS_MAX ||
-		    cv_der_oid_text(&a, m[*n].issuer, OID_TEXT_MAX) < 0 ||
-		    cv_der_oid_text(&b, m[*n].subject, OID_TEXT_MAX) < 0)
+	ret = -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &pair) < 0 ||
+		    cv_asn1_expect(&pair, CV_ASN1_OID, &a) < 0 ||
+		    cv_asn1_expect(&pair, CV_ASN1_OID, &b) < 0 || cv_asn1_finish(&pair) < 0 ||
+		    *n == MAPPINGS_MAX ||
+		    cv_asn1_oid_text(a.val, a.len, m[*n].issuer, OID_TEXT_MAX) < 0 ||
+		    cv_asn1_oid_text(b.val, b.len, m[*n].subject, OID_TEXT_MAX) < 0)
 			goto out;
 		(*n)++;
 	}
 	ret = 0;
 out:
 	gnutls_free(d.data);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
-/* policyConstraints: requireExplicitPolicy and inhibitPolicyMapping, -1 when absent. */
+/* An OPTIONAL SkipCerts ::= INTEGER (0..MAX) under tag; *out is left alone when absent. */
+static int
+optional_skip_certs(struct cv_asn1 *d, uint8_t tag, int *out)
+{
+	struct cv_asn1_elem e;
+	bool present;
+	int32_t v;
+
+	if (cv_asn1_optional(d, tag, &e, &present) < 0 ||
+	    (present && cv_asn1_small_int(&e, &v) < 0))
+		return -1;
+	if (present)
+		*out = (int)v;
+	return 0;
+}
+
+/*
+ * PolicyConstraints ::= SEQUENCE { requireExplicitPolicy [0] SkipCerts OPTIONAL,
+ *      inhibitPolicyMapping [1] SkipCerts OPTIONAL }; each -1 when absent.
+ */
 static int
 read_policy_constraints(const struct cv_cert *cert, int *require, int *inhibit_mapping)
 {
 	gnutls_datum_t d;
-	struct cv_der in, seq, v;
-	uint8_t tag;
-	bool crit;
+	struct cv_asn1 pc;
+	struct cv_asn1_elem seq;
 	int ret;
 
 	*require = *inhibit_mapping = -1;
-	ret = cv_cert_extension(cert, "2.5.29.36", &d, &crit);
-	if (ret != 0)
-		return ret < 0 ? -1 : 0;
-	in.p = d.data;
-	in.len = d.size;
-	ret = -1;
-	if (cv_der_next(&in, &tag, &seq, NULL) < 0 || tag != 0x30)
-		goto out;
-	while (seq.len > 0) {
-		if (cv_der_next(&seq, &tag, &v, NULL) < 0)
-			goto out;
-		if (tag == 0x80 && cv_der_small_int(&v, require) < 0)
-			goto out;
-		if (tag == 0x81 && cv_der_small_int(&v, inhibit_mapping) < 0)
-			goto out;
+	ret = extension_value(cert, "2.5.29.36", CV_ASN1_SEQUENCE, &d, &seq);
+	if (ret == 0) {
+		cv_asn1_open(&seq, &pc);
+		if (optional_skip_certs(&pc, CV_ASN1_CTX(0), require) < 0 ||
+		    optional_skip_certs(&pc, CV_ASN1_CTX(1), inhibit_mapping) < 0 ||
+		    cv_asn1_finish(&pc) < 0)
+			ret = -1;
 	}
-	ret = 0;
-out:
 	gnutls_free(d.data);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
+/* InhibitAnyPolicy ::= SkipCerts; -1 when absent. */
 static int
 read_inhibit_any(const struct cv_cert *cert, int *skip)
 {
 	gnutls_datum_t d;
-	struct cv_der in, v;
-	uint8_t tag;
-	bool crit;
+	struct cv_asn1_elem v;
+	int32_t n;
 	int ret;
 
 	*skip = -1;
-	ret = cv_cert_extension(cert, "2.5.29.54", &d, &crit);
-	if (ret != 0)
-		return ret < 0 ? -1 : 0;
-	in.p = d.data;
-	in.len = d.size;
-	ret =
-	    (cv_der_next(&in, &tag, &v, NULL) < 0 || tag != 0x02 || cv_der_small_int(&v, skip) < 0)
-	        ? -1
-	        : 0;
+	ret = extension_value(cert, "2.5.29.54", CV_ASN1_INTEGER, &d, &v);
+	if (ret == 0) {
+		ret = cv_asn1_small_int(&v, &n);
+		*skip = (int)n;
+	}
 	gnutls_free(d.data);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
 struct cv_policy_state *
@@ -309,7 +338,7 @@ cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t
 	bool present, any = false;
 	size_t k;
 
-	if (read_oid_seq(cert, "2.5.29.32", &pol, &present) < 0) {
+	if (read_policies(cert, &pol, &present) < 0) {
 		snprintf(why, why_len, "unreadable certificate policies");
 		return -1;
 	}

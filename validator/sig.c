@@ -7,82 +7,104 @@
 
 #include "x509int.h"
 
-/* The parts of a Certificate's DER the checks need. */
+/* The parts of a Certificate's DER the checks need (views into the certificate's DER). */
 struct cert_parts {
-	struct cv_der tbs;       /* whole TBSCertificate TLV */
-	struct cv_der sig;       /* signature bits (unused-bits octet removed) */
-	struct cv_der spki_alg;  /* AlgorithmIdentifier content of subjectPublicKeyInfo */
-	struct cv_der spki_bits; /* subjectPublicKey bits */
+	struct cv_asn1_elem tbs;      /* TBSCertificate (raw: the signed bytes) */
+	struct cv_asn1_elem spki_alg; /* AlgorithmIdentifier of subjectPublicKeyInfo */
+	const uint8_t *sig, *key;     /* signatureValue and subjectPublicKey octets */
+	size_t sig_len, key_len;
 };
 
+/* A BIT STRING that must hold whole octets (signatures, public keys). */
+static int
+octet_bits(struct cv_asn1 *d, const uint8_t **p, size_t *len)
+{
+	struct cv_asn1_elem e;
+	unsigned unused;
+
+	if (cv_asn1_expect(d, CV_ASN1_BIT_STRING, &e) < 0 ||
+	    cv_asn1_bit_string(&e, p, len, &unused) < 0)
+		return -1;
+	return unused == 0 ? 0 : -1;
+}
+
+/*
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+ * TBSCertificate ::= SEQUENCE { version [0] EXPLICIT OPTIONAL, serialNumber, signature,
+ *      issuer, validity, subject, subjectPublicKeyInfo, ... }
+ * SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+ */
 static int
 cert_split(const struct cv_cert *cert, struct cert_parts *out)
 {
-	struct cv_der in, c, tbs, f, spki;
+	struct cv_asn1 d, c, tbs, spki;
+	struct cv_asn1_elem e;
+	const uint8_t *der;
 	size_t len;
-	uint8_t tag;
+	bool present;
 	int i;
 
-	in.p = cv_cert_der(cert, &len);
-	in.len = len;
-	if (cv_der_next(&in, &tag, &c, NULL) < 0 || cv_der_next(&c, &tag, &tbs, &out->tbs) < 0 ||
-	    cv_der_next(&c, &tag, &f, NULL) < 0 || cv_der_next(&c, &tag, &f, NULL) < 0 ||
-	    tag != 0x03 || f.len < 1)
+	der = cv_cert_der(cert, &len);
+	cv_asn1_init(&d, der, len);
+	if (cv_asn1_enter(&d, CV_ASN1_SEQUENCE, &c) < 0 || cv_asn1_finish(&d) < 0 ||
+	    cv_asn1_expect(&c, CV_ASN1_SEQUENCE, &out->tbs) < 0 ||
+	    cv_asn1_expect(&c, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    octet_bits(&c, &out->sig, &out->sig_len) < 0 || cv_asn1_finish(&c) < 0)
 		return -1;
-	out->sig.p = f.p + 1;
-	out->sig.len = f.len - 1;
-	/* [0] version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo */
-	if (tbs.len > 0 && tbs.p[0] == 0xa0 && cv_der_next(&tbs, &tag, &f, NULL) < 0)
+	cv_asn1_open(&out->tbs, &tbs);
+	if (cv_asn1_optional(&tbs, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
+	    cv_asn1_expect(&tbs, CV_ASN1_INTEGER, &e) < 0)
 		return -1;
-	for (i = 0; i < 5; i++)
-		if (cv_der_next(&tbs, &tag, &f, NULL) < 0)
+	for (i = 0; i < 4; i++) /* signature, issuer, validity, subject */
+		if (cv_asn1_expect(&tbs, CV_ASN1_SEQUENCE, &e) < 0)
 			return -1;
-	if (cv_der_next(&tbs, &tag, &spki, NULL) < 0 ||
-	    cv_der_next(&spki, &tag, &out->spki_alg, NULL) < 0 ||
-	    cv_der_next(&spki, &tag, &f, NULL) < 0 || tag != 0x03 || f.len < 1)
+	if (cv_asn1_enter(&tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
+	    cv_asn1_expect(&spki, CV_ASN1_SEQUENCE, &out->spki_alg) < 0 ||
+	    octet_bits(&spki, &out->key, &out->key_len) < 0)
 		return -1;
-	out->spki_bits.p = f.p + 1;
-	out->spki_bits.len = f.len - 1;
-	return 0;
+	return cv_asn1_finish(&spki);
 }
 
 bool
 cv_sig_key_inherits_params(const struct cv_cert *cert)
 {
 	struct cert_parts parts;
-	struct cv_der oid, alg;
-	uint8_t tag;
+	struct cv_asn1 alg;
+	struct cv_asn1_elem oid, params;
 
 	if (gnutls_x509_crt_get_pk_algorithm(cv_cert_gnutls(cert), NULL) != GNUTLS_PK_DSA ||
 	    cert_split(cert, &parts) < 0)
 		return false;
-	alg = parts.spki_alg;
-	if (cv_der_next(&alg, &tag, &oid, NULL) < 0)
+	cv_asn1_open(&parts.spki_alg, &alg);
+	if (cv_asn1_expect(&alg, CV_ASN1_OID, &oid) < 0)
 		return false;
-	return alg.len == 0 || (alg.len == 2 && alg.p[0] == 0x05); /* absent or NULL */
+	if (cv_asn1_empty(&alg))
+		return true; /* parameters absent */
+	return cv_asn1_expect(&alg, CV_ASN1_NULL, &params) == 0 && params.len == 0 &&
+	       cv_asn1_empty(&alg);
 }
 
-/* A DSA key built from cert's y and the domain parameters of params' key. */
+/* A DSA key built from cert's y (DSAPublicKey ::= INTEGER) and the parameters of params' key. */
 static int
 import_dsa_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert, const struct cv_cert *params)
 {
 	gnutls_datum_t p = {0}, q = {0}, g = {0}, y = {0}, py = {0};
 	gnutls_pubkey_t pp = NULL;
 	struct cert_parts parts;
-	struct cv_der bits, yint;
-	uint8_t tag;
+	struct cv_asn1 key;
+	struct cv_asn1_elem yint;
 	int ret = -1;
 
 	if (cert_split(cert, &parts) < 0)
 		return -1;
-	bits = parts.spki_bits;
-	if (cv_der_next(&bits, &tag, &yint, NULL) < 0 || tag != 0x02)
+	cv_asn1_init(&key, parts.key, parts.key_len);
+	if (cv_asn1_expect(&key, CV_ASN1_INTEGER, &yint) < 0 || cv_asn1_finish(&key) < 0)
 		return -1;
 	if (gnutls_pubkey_init(&pp) < 0 ||
 	    gnutls_pubkey_import_x509(pp, cv_cert_gnutls(params), 0) < 0 ||
 	    gnutls_pubkey_export_dsa_raw2(pp, &p, &q, &g, &py, 0) < 0)
 		goto out;
-	y.data = (unsigned char *)(uintptr_t)yint.p;
+	y.data = (unsigned char *)(uintptr_t)yint.val;
 	y.size = (unsigned)yint.len;
 	if (gnutls_pubkey_import_dsa_raw(pub, &p, &q, &g, &y) < 0)
 		goto out;
@@ -121,10 +143,10 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 	algo = gnutls_x509_crt_get_signature_algorithm(cv_cert_gnutls(child));
 	if (algo <= 0)
 		goto out;
-	tbs.data = (unsigned char *)(uintptr_t)parts.tbs.p;
-	tbs.size = (unsigned)parts.tbs.len;
-	sig.data = (unsigned char *)(uintptr_t)parts.sig.p;
-	sig.size = (unsigned)parts.sig.len;
+	tbs.data = (unsigned char *)(uintptr_t)parts.tbs.raw;
+	tbs.size = (unsigned)parts.tbs.raw_len;
+	sig.data = (unsigned char *)(uintptr_t)parts.sig;
+	sig.size = (unsigned)parts.sig_len;
 	ret = gnutls_pubkey_verify_data2(pub, (gnutls_sign_algorithm_t)algo, flags, &tbs, &sig);
 	r = ret >= 0 ? CV_SIG_OK : CV_SIG_BAD;
 out:

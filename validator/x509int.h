@@ -1,7 +1,7 @@
 /*
- * x509int.h: internals shared by the validator's files (not for other modules): a minimal DER
- * reader, RFC 5280 7.1 name comparison, signature checks with a per-build cache, name
- * constraints, the policy tree and the 6.1 validation of one candidate path.
+ * x509int.h: internals shared by the validator's files (not for other modules): signature
+ * checks with a per-build cache, name constraints, the policy tree and the 6.1 validation of
+ * one candidate path. DER reading and name comparison are der.h and name.h.
  */
 #ifndef CV_X509INT_H
 #define CV_X509INT_H
@@ -12,36 +12,9 @@
 
 #include "../common/verdict.h"
 #include "cert.h"
+#include "der.h"
+#include "name.h"
 #include "path.h"
-
-/* --- DER (der.c) --- */
-
-struct cv_der {
-	const uint8_t *p;
-	size_t len;
-};
-
-/* Reads the next TLV of in (single-byte tags, definite lengths). Returns 0, or -1 at the end
- * or on malformed input. content is the value; whole (may be NULL) the full TLV. */
-int cv_der_next(struct cv_der *in, uint8_t *tag, struct cv_der *content, struct cv_der *whole);
-
-/* Dotted text of an OID's content bytes; returns 0 or -1 (malformed or too long). */
-int cv_der_oid_text(const struct cv_der *oid, char *out, size_t out_len);
-
-/* Reads a small non-negative INTEGER content; -1 when malformed or out of range. */
-int cv_der_small_int(const struct cv_der *in, int *out);
-
-/* --- names (der.c) --- */
-
-/* RFC 5280 7.1: Names equal, string values compared case-insensitively with whitespace folded. */
-bool cv_name_equal(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
-/* The RDNs of base are the first RDNs of name (directoryName constraints). */
-bool cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len);
-/* Number of RDNs, or -1 when malformed. */
-int cv_name_rdn_count(const uint8_t *name, size_t len);
-/* Calls fn for every emailAddress attribute value of a Name (IA5String content). */
-void cv_name_foreach_email(const uint8_t *name, size_t len,
-                           void (*fn)(const struct cv_der *value, void *arg), void *arg);
 
 /* --- signatures (sig.c) --- */
 

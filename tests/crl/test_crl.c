@@ -1,7 +1,7 @@
 /*
- * test_crl.c: unit tests of the strict DER reader, the CRL reader, the serial index and CRL
- * signature checks, on CRLs made at run time with GnuTLS's CRL writer (the code behind
- * `certtool --generate-crl`) and, when present, PKITS CRLs.
+ * test_crl.c: unit tests of the CRL reader, the serial index and CRL signature checks, on CRLs
+ * made at run time with GnuTLS's CRL writer (the code behind `certtool --generate-crl`) and,
+ * when present, PKITS CRLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,129 +16,7 @@
 #include "../../common/util.h"
 #include "../../validator/crl/crl_reader.h"
 #include "../../validator/crl/crl_verify.h"
-#include "../../validator/crl/der.h"
 #include "../support/check.h"
-
-static int
-read_one(const uint8_t *p, size_t len, struct cv_asn1_elem *e)
-{
-	struct cv_asn1 d;
-
-	cv_asn1_init(&d, p, len);
-	if (cv_asn1_next(&d, e) < 0)
-		return -1;
-	return cv_asn1_finish(&d);
-}
-
-static void
-test_der_lengths(void)
-{
-	struct cv_asn1_elem e;
-	static const uint8_t ok[] = {0x04, 0x02, 0xaa, 0xbb};
-	static const uint8_t long_short[] = {0x04, 0x81, 0x02, 0xaa, 0xbb};
-	static const uint8_t beyond[] = {0x04, 0x05, 0xaa, 0xbb};
-	static const uint8_t indefinite[] = {0x30, 0x80, 0x05, 0x00, 0x00, 0x00};
-	static const uint8_t trailing[] = {0x04, 0x01, 0xaa, 0x00};
-	static const uint8_t zero_lead[] = {0x04, 0x82, 0x00, 0x81};
-	static const uint8_t high_tag[] = {0x1f, 0x81, 0x01, 0x00};
-	static const uint8_t five_octets[] = {0x04, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00};
-	static const uint8_t child_beyond[] = {0x30, 0x03, 0x04, 0x05, 0xaa};
-	uint8_t big[300];
-	struct cv_asn1 d, in;
-
-	CHECK(read_one(ok, sizeof(ok), &e) == 0 && e.len == 2 && e.raw_len == 4);
-	CHECK(read_one(long_short, sizeof(long_short), &e) < 0);
-	CHECK(read_one(beyond, sizeof(beyond), &e) < 0);
-	CHECK(read_one(indefinite, sizeof(indefinite), &e) < 0);
-	CHECK(read_one(trailing, sizeof(trailing), &e) < 0);
-	CHECK(read_one(zero_lead, sizeof(zero_lead), &e) < 0);
-	CHECK(read_one(high_tag, sizeof(high_tag), &e) < 0);
-	CHECK(read_one(five_octets, sizeof(five_octets), &e) < 0);
-	cv_asn1_init(&d, child_beyond, sizeof(child_beyond));
-	CHECK(cv_asn1_enter(&d, CV_ASN1_SEQUENCE, &in) == 0);
-	CHECK(cv_asn1_next(&in, &e) < 0); /* the child claims more than its parent holds */
-	memset(big, 0, sizeof(big));
-	big[0] = 0x04;
-	big[1] = 0x82;
-	big[2] = 0x01;
-	big[3] = 0x00;
-	CHECK(read_one(big, 4 + 256, &e) == 0 && e.len == 256);
-	big[1] = 0x81; /* 0x81 0x01: long form for a value < 128 */
-	CHECK(read_one(big, 3 + 1, &e) < 0);
-	CHECK(read_one(big, 0, &e) < 0);
-	CHECK(read_one(big, 1, &e) < 0);
-}
-
-static int
-time_of(uint8_t tag, const char *text, cv_time *t)
-{
-	struct cv_asn1_elem e = {tag, (const uint8_t *)text, strlen(text), NULL, 0};
-
-	return cv_asn1_time(&e, t);
-}
-
-static void
-test_der_values(void)
-{
-	cv_time t;
-	struct cv_asn1_elem e;
-	const uint8_t *s;
-	size_t n;
-	bool b;
-	int32_t v;
-	char oid[64];
-	static const uint8_t sha256rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
-	static const uint8_t s1[] = {0x00, 0x80}, s2[] = {0x00, 0x00, 0x01}, s3[] = {0xff, 0x80};
-	static const uint8_t t_true[] = {0xff}, t_bad[] = {0x01};
-
-	CHECK(time_of(CV_ASN1_UTC_TIME, "500101000000Z", &t) == 0 && t == -631152000);
-	CHECK(time_of(CV_ASN1_UTC_TIME, "491231235959Z", &t) == 0 && t == 2524607999);
-	CHECK(time_of(CV_ASN1_GENERALIZED_TIME, "20500101000000Z", &t) == 0 && t == 2524608000);
-	CHECK(time_of(CV_ASN1_UTC_TIME, "5001010000Z", &t) < 0);               /* no seconds */
-	CHECK(time_of(CV_ASN1_UTC_TIME, "500101000000+0100", &t) < 0);         /* not Zulu */
-	CHECK(time_of(CV_ASN1_GENERALIZED_TIME, "20500101000000.5Z", &t) < 0); /* fraction */
-	CHECK(time_of(CV_ASN1_UTC_TIME, "500231000000Z", &t) < 0);             /* 31 February */
-	CHECK(time_of(CV_ASN1_UTC_TIME, "50010100000aZ", &t) < 0);
-	CHECK(time_of(CV_ASN1_OCTET_STRING, "500101000000Z", &t) < 0);
-
-	e = (struct cv_asn1_elem){CV_ASN1_INTEGER, s1, sizeof(s1), NULL, 0};
-	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 2);
-	e.val = s2;
-	e.len = sizeof(s2);
-	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 1 && s[0] == 1);
-	e.val = s3;
-	e.len = sizeof(s3);
-	CHECK(cv_asn1_serial(&e, &s, &n) == 0 && n == 1 && s[0] == 0x80);
-	e.len = 0;
-	CHECK(cv_asn1_serial(&e, &s, &n) < 0);
-
-	e = (struct cv_asn1_elem){CV_ASN1_BOOLEAN, t_true, 1, NULL, 0};
-	CHECK(cv_asn1_bool(&e, &b) == 0 && b);
-	e.val = t_bad;
-	CHECK(cv_asn1_bool(&e, &b) < 0); /* BER TRUE, not DER */
-	e = (struct cv_asn1_elem){CV_ASN1_ENUMERATED, t_bad, 1, NULL, 0};
-	CHECK(cv_asn1_small_int(&e, &v) == 0 && v == 1);
-	CHECK(cv_asn1_oid_text(sha256rsa, sizeof(sha256rsa), oid, sizeof(oid)) == 0);
-	CHECK_STR_EQ(oid, "1.2.840.113549.1.1.11");
-	CHECK(cv_asn1_oid_text(sha256rsa, 5, oid, sizeof(oid)) < 0); /* ends inside an arc */
-}
-
-static void
-test_names(void)
-{
-	/* CN=Test CA vs cn="  test   ca " (PrintableString vs UTF8String) */
-	static const uint8_t a[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04,
-	                            0x03, 0x13, 0x07, 'T',  'e',  's',  't',  ' ',  'C',  'A'};
-	static const uint8_t b[] = {0x30, 0x17, 0x31, 0x15, 0x30, 0x13, 0x06, 0x03, 0x55,
-	                            0x04, 0x03, 0x0c, 0x0c, ' ',  ' ',  't',  'e',  's',
-	                            't',  ' ',  ' ',  ' ',  'c',  'a',  ' '};
-	static const uint8_t c[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04,
-	                            0x0a, 0x13, 0x07, 'T',  'e',  's',  't',  ' ',  'C',  'A'};
-
-	CHECK(cv_asn1_name_equal(a, sizeof(a), b, sizeof(b)));
-	CHECK(!cv_asn1_name_equal(a, sizeof(a), c, sizeof(c))); /* O= instead of CN= */
-	CHECK(!cv_asn1_name_equal(a, sizeof(a) - 1, a, sizeof(a)));
-}
 
 struct ca {
 	gnutls_x509_privkey_t key;
@@ -369,9 +247,6 @@ main(void)
 {
 	if (gnutls_global_init() < 0)
 		return 1;
-	test_der_lengths();
-	test_der_values();
-	test_names();
 	test_generated_crl();
 	test_pkits_crls();
 	gnutls_global_deinit();

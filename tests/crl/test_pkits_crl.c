@@ -16,7 +16,7 @@
 #include "../../common/util.h"
 #include "../../validator/cert.h"
 #include "../../validator/crl/crl_check.h"
-#include "../../validator/crl/der.h"
+#include "../../validator/name.h"
 #include "../support/check.h"
 
 #define ROW_CERTS_MAX 12
@@ -90,7 +90,7 @@ issued_by(const struct cv_cert *cert, const struct cv_cert *issuer)
 	gnutls_x509_crt_t c = cv_cert_gnutls(cert), i = cv_cert_gnutls(issuer);
 	unsigned status = 0;
 
-	if (cv_cert_equal(cert, issuer) || !cv_asn1_name_equal(in, a, sn, b))
+	if (cv_cert_equal(cert, issuer) || !cv_name_equal(in, a, sn, b))
 		return false;
 	if (gnutls_x509_crt_verify(
 	        c, &i, 1,

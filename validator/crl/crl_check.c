@@ -9,7 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "crl_verify.h"
-#include "der.h"
+#include "../name.h"
 
 #define NAME_BUF 2048
 
@@ -166,24 +166,9 @@ names_intersect(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	while (cv_asn1_next(&da, &ea) == 0) {
 		cv_asn1_init(&db, b, blen);
 		while (cv_asn1_next(&db, &eb) == 0)
-			if (cv_asn1_general_name_equal(&ea, &eb))
+			if (cv_name_general_equal(&ea, &eb))
 				return true;
 	}
-	return false;
-}
-
-/* Whether a run of GeneralName holds the directoryName name (whole Name encoding). */
-static bool
-names_include_dn(const uint8_t *names, size_t len, const uint8_t *name, size_t name_len)
-{
-	struct cv_asn1 d;
-	struct cv_asn1_elem gn;
-
-	cv_asn1_init(&d, names, len);
-	while (cv_asn1_next(&d, &gn) == 0)
-		if (gn.tag == CV_ASN1_CTX_CONS(4) &&
-		    cv_asn1_name_equal(gn.val, gn.len, name, name_len))
-			return true;
 	return false;
 }
 
@@ -252,13 +237,14 @@ check_crl_issuer(const struct subject *s, const struct cv_dist_point *dp,
                  const struct cv_crl_info *i)
 {
 	if (dp->crl_issuer != NULL) {
-		if (!names_include_dn(dp->crl_issuer, dp->crl_issuer_len, i->issuer, i->issuer_len))
+		if (!cv_name_in_general_names(dp->crl_issuer, dp->crl_issuer_len, i->issuer,
+		                              i->issuer_len))
 			return "out of scope: issuer is not the distribution point's cRLIssuer";
 		if (!i->idp.indirect_crl)
 			return "out of scope: cRLIssuer names it but it is not an indirect CRL";
 		return NULL;
 	}
-	if (!cv_asn1_name_equal(i->issuer, i->issuer_len, s->issuer_dn, s->issuer_dn_len))
+	if (!cv_name_equal(i->issuer, i->issuer_len, s->issuer_dn, s->issuer_dn_len))
 		return "out of scope: issuer differs from the certificate's issuer";
 	return NULL;
 }
@@ -355,7 +341,7 @@ find_signer(const struct subject *s, struct cv_crl *crl, struct cv_crl_check_res
 		if (c == NULL || (k > 0 && p->issuer != NULL && cv_cert_equal(c, p->issuer)))
 			continue;
 		subj = cv_cert_subject_der(c, &subj_len);
-		if (subj == NULL || !cv_asn1_name_equal(subj, subj_len, i->issuer, i->issuer_len))
+		if (subj == NULL || !cv_name_equal(subj, subj_len, i->issuer, i->issuer_len))
 			continue;
 		err.msg[0] = '\0';
 		if (cv_crl_verify(crl, cv_cert_gnutls(c), p->verify_flags, &err) < 0) {
@@ -393,7 +379,7 @@ delta_matches(const struct cv_crl_info *c, const struct cv_crl_info *d)
 {
 	if (c->crl_number == NULL || d->base_crl_number == NULL || d->crl_number == NULL)
 		return false;
-	if (!cv_asn1_name_equal(c->issuer, c->issuer_len, d->issuer, d->issuer_len))
+	if (!cv_name_equal(c->issuer, c->issuer_len, d->issuer, d->issuer_len))
 		return false;
 	if (c->idp.present != d->idp.present ||
 	    (c->idp.present &&

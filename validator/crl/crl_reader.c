@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../common/error.h"
+#include "../name.h"
 
 /* id-ce arcs (2.5.29.x) and id-pe-authorityInfoAccess, as OID contents. */
 static const uint8_t oid_reason_code[] = {0x55, 0x1d, 0x15};
@@ -443,7 +444,7 @@ read_tbs(const struct cv_asn1_elem *tbs, struct cv_asn1_elem *inner_alg, struct 
 		return -1;
 	}
 	if (cv_asn1_expect(&d, CV_ASN1_SEQUENCE, &e) < 0 ||
-	    !cv_asn1_name_equal(e.raw, e.raw_len, e.raw, e.raw_len)) {
+	    cv_name_rdn_count(e.raw, e.raw_len) < 0) {
 		cv_error_set(err, "tbsCertList.issuer: malformed Name");
 		return -1;
 	}

@@ -12,7 +12,7 @@
 
 #include "../../common/clock.h"
 #include "../../common/error.h"
-#include "der.h"
+#include "../der.h"
 
 /* CRLReason (RFC 5280 5.3.1); CV_CRL_REASON_NONE when an entry carries no reasonCode. */
 enum cv_crl_reason {

@@ -1,6 +1,7 @@
 /*
- * der.h: a strict, bounds-checked DER reader (ITU-T X.690) for the structures certval reads
- * itself (large CRLs, OCSP).
+ * der.h: certval's one DER reader (ITU-T X.690): strict and bounds-checked, for every
+ * structure certval reads itself (certificate parts and extensions in the validator, CRLs,
+ * OCSP). RFC 5280 name comparison over it is in name.h.
  *
  * Rules enforced everywhere: low-tag-number form only (tag numbers 0-30, which covers every
  * X.509 structure), definite lengths in minimal form (short form below 128, no leading zero
@@ -8,14 +9,14 @@
  * indefinite lengths, and cv_asn1_finish() refuses trailing bytes where a structure ends.
  * Nothing here allocates: elements point into the caller's buffer.
  */
-#ifndef CV_ASN1_H
-#define CV_ASN1_H
+#ifndef CV_DER_H
+#define CV_DER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/clock.h"
+#include "../common/clock.h"
 
 /* Universal tags and the two bits of the identifier octet that matter here. */
 #define CV_ASN1_BOOLEAN          0x01
@@ -92,7 +93,10 @@ int cv_asn1_finish(const struct cv_asn1 *d);
 int cv_asn1_serial(const struct cv_asn1_elem *e, const uint8_t **serial, size_t *len);
 /* Skips redundant leading octets of two's-complement INTEGER contents (see above). */
 void cv_asn1_int_normalise(const uint8_t **p, size_t *len);
-/* Small non-negative INTEGER or ENUMERATED (minimal encoding) into *out (at most INT32_MAX). */
+/*
+ * Small non-negative INTEGER or ENUMERATED (minimal encoding) into *out (at most INT32_MAX). A
+ * context-specific primitive tag is taken as an [n] IMPLICIT INTEGER (e.g. SkipCerts).
+ */
 int cv_asn1_small_int(const struct cv_asn1_elem *e, int32_t *out);
 /* BOOLEAN contents: one octet, 0x00 or 0xFF (DER). */
 int cv_asn1_bool(const struct cv_asn1_elem *e, bool *out);
@@ -110,21 +114,5 @@ int cv_asn1_time(const struct cv_asn1_elem *e, cv_time *out);
 int cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len);
 /* True when OID contents equal the given contents (e.g. "\x55\x1d\x14" for 2.5.29.20). */
 bool cv_asn1_oid_eq(const struct cv_asn1_elem *e, const uint8_t *oid, size_t len);
-
-/*
- * Name comparison per RFC 5280 7.1 (a practical subset of RFC 4518): both Names must be valid
- * DER with the same RDNs in the same order and the same attribute types; string values of the
- * directory string types compare after ASCII case folding and whitespace compression
- * (leading/trailing dropped, internal runs as one space); other values compare as bytes.
- * Multi-valued RDNs compare their attributes in encoded order. a and b are whole Name
- * encodings (SEQUENCE tag included). Malformed names are never equal.
- */
-bool cv_asn1_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
-
-/*
- * GeneralName comparison (one whole encoded GeneralName each): directoryName [4] through
- * cv_asn1_name_equal, uniformResourceIdentifier [6] and the other types as exact octets.
- */
-bool cv_asn1_general_name_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b);
 
 #endif

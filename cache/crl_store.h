@@ -1,0 +1,58 @@
+/*
+ * crl_store.h: the CRL cache shared by every request (SPEC R21-R25, O-5, D-6): ingested CRLs
+ * by the source they came from (a CDP URL, or "file:PATH"), each with the moment it was
+ * fetched and its effective expiry, the earlier of the CRL's nextUpdate and the trustpoint's
+ * `crl-cache delete-after` limit. Expired entries are dropped when looked at.
+ */
+#ifndef CV_CRL_STORE_H
+#define CV_CRL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/clock.h"
+#include "crl.h"
+
+struct cv_crl_store;
+
+struct cv_crl_store_entry {
+	const char *source;     /* URL or "file:PATH" */
+	const char *trustpoint; /* the trustpoint whose policy cached it */
+	struct cv_crl *crl;     /* borrowed */
+	cv_time fetched_at;
+	cv_time expires;   /* effective expiry; CV_TIME_NONE: until cleared (D-6) */
+	bool delete_after; /* expiry set by `crl-cache delete-after` rather than nextUpdate */
+};
+
+struct cv_crl_store *cv_crl_store_new(void);
+void cv_crl_store_free(struct cv_crl_store *store);
+
+/* The effective expiry of a CRL fetched at fetched_at (O-5); delete_after_min 0: none. */
+cv_time cv_crl_store_expiry(const struct cv_crl *crl, cv_time fetched_at, unsigned delete_after_min,
+                            bool *by_delete_after);
+
+/*
+ * The CRL cached for source, or NULL when absent or expired at now (an expired entry is
+ * dropped). The result holds a new reference; *entry (may be NULL) is a copy of its metadata,
+ * valid until the store changes.
+ */
+struct cv_crl *cv_crl_store_get(struct cv_crl_store *store, const char *source, cv_time now,
+                                struct cv_crl_store_entry *entry);
+
+/* Adds or replaces the entry of source (the store takes its own reference). 0 or -1. */
+int cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *trustpoint,
+                     struct cv_crl *crl, cv_time fetched_at, cv_time expires, bool delete_after);
+
+/* Drops entries expired at now; returns how many. */
+size_t cv_crl_store_expire(struct cv_crl_store *store, cv_time now);
+
+/* Drops every entry, or those of one trustpoint; returns how many. */
+size_t cv_crl_store_clear(struct cv_crl_store *store, const char *trustpoint);
+
+size_t cv_crl_store_count(const struct cv_crl_store *store);
+
+typedef void (*cv_crl_store_fn)(const struct cv_crl_store_entry *entry, void *arg);
+/* Calls fn for each entry, soonest expiry first. */
+void cv_crl_store_foreach(const struct cv_crl_store *store, cv_crl_store_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,546 @@
+/*
+ * aaa.c: AAA authorization queries (SPEC R41, R47, D-2): the method list in order (the next
+ * method only when one is unreachable), the worker threads that run the blocking RADIUS and
+ * LDAP clients and report to the event loop through a pipe, and the answer cache.
+ *
+ * As in validator/fetch/fetch_ldap.c, the loop enforces each method's deadline with a timer
+ * of its own; a worker whose query was abandoned finishes on its own and frees its job.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <ldap.h>
+
+#include "../common/util.h"
+#include "aaa_int.h"
+
+#define MAX_JOBS      64   /* backend requests running at once (each holds a thread) */
+#define CACHE_MAX     1024 /* cached answers */
+#define GRACE_MS      250  /* the loop's deadline trails the worker's own timeout */
+#define QUERY_ERR_MAX CV_MESSAGE_MAX
+
+/*
+ * One backend request on a worker thread. The loop owns q and the list linkage; the worker
+ * reads target and username and writes answer; delivered, orphaned and wfd are shared
+ * under mu.
+ */
+struct job {
+	TAILQ_ENTRY(job) entry;
+	struct cv_aaa_query *q;
+
+	pthread_mutex_t mu;
+	int delivered;
+	int orphaned;
+	int wfd;
+
+	struct cv_aaa_target target;
+	char username[CV_NAME_MAX];
+	struct cv_aaa_answer answer;
+};
+
+struct cv_aaa_query {
+	TAILQ_ENTRY(cv_aaa_query) entry;
+	struct cv_aaa *aaa;
+	const struct cv_aaa_list *list;
+	const struct cv_config *cfg;
+	char username[CV_NAME_MAX];
+	size_t method;         /* the method being tried */
+	struct job *job;       /* its backend request, if any */
+	struct event *timer;   /* the job's deadline, or the deferred delivery */
+	unsigned deadline_ms;  /* of the job */
+	char errors[QUERY_ERR_MAX]; /* why earlier methods were unreachable */
+	struct cv_aaa_answer answer;
+	cv_aaa_done_fn done;
+	void *arg;
+};
+
+struct cache_entry {
+	TAILQ_ENTRY(cache_entry) entry;
+	char list[CV_LABEL_MAX];
+	char username[CV_NAME_MAX];
+	cv_time expires;
+	struct cv_aaa_answer answer;
+};
+
+struct cv_aaa {
+	struct event_base *base;
+	const struct cv_clock *clock;
+	int pipefd[2];
+	struct event *rev;
+	TAILQ_HEAD(, job) jobs; /* started, not yet collected or orphaned */
+	unsigned njobs;
+	TAILQ_HEAD(, cv_aaa_query) queries;
+	TAILQ_HEAD(cache_head, cache_entry) cache; /* most recently stored first */
+	size_t ncache;
+	const struct cv_config *cache_cfg; /* the configuration the cache was filled under */
+	struct cv_aaa_stats stats;
+};
+
+/* ---- the answer cache (D-2) ---- */
+
+static void
+cache_drop(struct cv_aaa *aaa, struct cache_entry *e)
+{
+	TAILQ_REMOVE(&aaa->cache, e, entry);
+	aaa->ncache--;
+	free(e);
+}
+
+void
+cv_aaa_clear_cache(struct cv_aaa *aaa)
+{
+	struct cache_entry *e;
+
+	while ((e = TAILQ_FIRST(&aaa->cache)) != NULL)
+		cache_drop(aaa, e);
+}
+
+static const struct cache_entry *
+cache_find(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list,
+	   const char *username)
+{
+	struct cache_entry *e, *next;
+	cv_time now = cv_clock_now(aaa->clock);
+
+	if (cfg != aaa->cache_cfg) { /* a reload: the lists may mean something else now */
+		cv_aaa_clear_cache(aaa);
+		aaa->cache_cfg = cfg;
+		return NULL;
+	}
+	for (e = TAILQ_FIRST(&aaa->cache); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, entry);
+		if (now >= e->expires) {
+			cache_drop(aaa, e);
+			continue;
+		}
+		if (strcmp(e->list, list) == 0 && strcmp(e->username, username) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+cache_store(struct cv_aaa *aaa, const struct cv_aaa_query *q)
+{
+	struct cache_entry *e;
+	unsigned ttl = q->cfg->aaa_cache_s;
+
+	/* Only answers: an unreachable server must be asked again. */
+	if (ttl == 0 || q->answer.status == CV_AAA_UNREACHABLE || q->cfg != aaa->cache_cfg)
+		return;
+	if (aaa->ncache >= CACHE_MAX)
+		cache_drop(aaa, TAILQ_LAST(&aaa->cache, cache_head));
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return;
+	cv_strlcpy(e->list, q->list->name, sizeof(e->list));
+	cv_strlcpy(e->username, q->username, sizeof(e->username));
+	e->expires = cv_clock_now(aaa->clock) + ttl;
+	e->answer = q->answer;
+	TAILQ_INSERT_HEAD(&aaa->cache, e, entry);
+	aaa->ncache++;
+}
+
+/* ---- the worker side ---- */
+
+static void
+job_free(struct job *j)
+{
+	pthread_mutex_destroy(&j->mu);
+	free(j);
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	ssize_t n;
+
+	if (j->target.kind == CV_AAA_SERVER_RADIUS)
+		cv_aaa_radius_run(&j->target, j->username, &j->answer);
+	else
+		cv_aaa_ldap_run(&j->target, j->username, &j->answer);
+	pthread_mutex_lock(&j->mu);
+	if (j->orphaned) {
+		pthread_mutex_unlock(&j->mu);
+		job_free(j);
+		return NULL;
+	}
+	j->delivered = 1;
+	do
+		n = write(j->wfd, &j, sizeof(j));
+	while (n < 0 && errno == EINTR);
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+/*
+ * The loop lets go of a job. One already delivered stays listed until its pointer is read
+ * from the pipe (or aaa is freed); one still running is left to its worker.
+ */
+static void
+job_release(struct cv_aaa *aaa, struct job *j, int closing)
+{
+	j->q = NULL;
+	pthread_mutex_lock(&j->mu);
+	if (!j->delivered) {
+		TAILQ_REMOVE(&aaa->jobs, j, entry);
+		aaa->njobs--;
+		j->orphaned = 1;
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (closing) {
+		TAILQ_REMOVE(&aaa->jobs, j, entry);
+		aaa->njobs--;
+		job_free(j);
+	}
+}
+
+static int
+job_start(struct cv_aaa *aaa, struct cv_aaa_query *q, const struct cv_aaa_target *t,
+	  struct cv_error *err)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	struct job *j;
+	int rc;
+
+	if (aaa->njobs >= MAX_JOBS) {
+		cv_error_set(err, "too many AAA requests in flight (%u)", aaa->njobs);
+		return -1;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		cv_error_set(err, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	j->wfd = aaa->pipefd[1];
+	j->target = *t;
+	cv_strlcpy(j->username, q->username, sizeof(j->username));
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, worker, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		cv_error_set(err, "cannot start an AAA worker: %s", strerror(rc));
+		job_free(j);
+		return -1;
+	}
+	j->q = q;
+	q->job = j;
+	TAILQ_INSERT_TAIL(&aaa->jobs, j, entry);
+	aaa->njobs++;
+	aaa->stats.backend_requests++;
+	return 0;
+}
+
+/* ---- the query: methods in order ---- */
+
+static void next_method(struct cv_aaa_query *q);
+
+static void
+query_free(struct cv_aaa_query *q)
+{
+	if (q->job != NULL)
+		job_release(q->aaa, q->job, 0);
+	if (q->timer != NULL)
+		event_free(q->timer);
+	TAILQ_REMOVE(&q->aaa->queries, q, entry);
+	free(q);
+}
+
+/* Delivers q->answer and frees the query. */
+static void
+finish(struct cv_aaa_query *q)
+{
+	struct cv_aaa_answer *a = malloc(sizeof(*a));
+	cv_aaa_done_fn done = q->done;
+	void *arg = q->arg;
+
+	if (a == NULL) { /* fail closed, without the answer */
+		static const struct cv_aaa_answer oom = {.status = CV_AAA_UNREACHABLE,
+							 .error = "out of memory"};
+		query_free(q);
+		done(&oom, arg);
+		return;
+	}
+	if (!q->answer.from_cache)
+		cache_store(q->aaa, q);
+	*a = q->answer;
+	query_free(q);
+	done(a, arg);
+	free(a);
+}
+
+static void
+note_error(struct cv_aaa_query *q, const char *method, const char *what)
+{
+	size_t len = strlen(q->errors);
+
+	snprintf(q->errors + len, sizeof(q->errors) - len, "%s%s: %s", len ? "; " : "", method,
+		 what);
+}
+
+/* The method failed to answer: try the next one. */
+static void
+method_unreachable(struct cv_aaa_query *q, const char *what)
+{
+	note_error(q, q->answer.method, what);
+	q->method++;
+	next_method(q);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cv_aaa_query *q = arg;
+	char msg[64];
+
+	if (q->job == NULL) { /* a deferred delivery (local, cache) */
+		finish(q);
+		return;
+	}
+	job_release(q->aaa, q->job, 0);
+	q->job = NULL;
+	snprintf(msg, sizeof(msg), "timeout after %u ms", q->deadline_ms);
+	method_unreachable(q, msg);
+}
+
+/* Runs the finish from the loop, never from inside cv_aaa_query_start. */
+static void
+defer_finish(struct cv_aaa_query *q)
+{
+	struct timeval zero = {0, 0};
+
+	evtimer_add(q->timer, &zero);
+}
+
+static void
+next_method(struct cv_aaa_query *q)
+{
+	const struct cv_aaa_method *m;
+	const struct cv_aaa_server *s;
+	struct cv_aaa_target t;
+	struct cv_error err;
+	struct timeval tv;
+
+	memset(&q->answer, 0, sizeof(q->answer));
+	for (; q->method < q->list->n_methods; q->method++) {
+		m = &q->list->methods[q->method];
+		if (m->kind == CV_AAA_METHOD_LOCAL) {
+			cv_strlcpy(q->answer.method, "local", sizeof(q->answer.method));
+			cv_aaa_local_run(q->cfg, q->username, &q->answer);
+			defer_finish(q);
+			return;
+		}
+		snprintf(q->answer.method, sizeof(q->answer.method), "group %.63s", m->group);
+		err.msg[0] = '\0';
+		if ((s = cv_config_aaa_server(q->cfg, m->group)) == NULL) {
+			note_error(q, q->answer.method, "no such server group");
+			continue;
+		}
+		if (cv_aaa_target_init(&t, s, &err) < 0 || job_start(q->aaa, q, &t, &err) < 0) {
+			note_error(q, q->answer.method, err.msg);
+			continue;
+		}
+		q->deadline_ms = t.timeout_s * 1000 + GRACE_MS;
+		tv.tv_sec = q->deadline_ms / 1000;
+		tv.tv_usec = (q->deadline_ms % 1000) * 1000;
+		evtimer_add(q->timer, &tv);
+		return;
+	}
+	/* every method unreachable (R41) */
+	q->answer.status = CV_AAA_UNREACHABLE;
+	cv_strlcpy(q->answer.error, q->errors[0] ? q->errors : "the list has no method",
+		   sizeof(q->answer.error));
+	defer_finish(q);
+}
+
+/* A worker's answer reached the loop. */
+static void
+collect(struct cv_aaa *aaa, struct job *j)
+{
+	struct cv_aaa_query *q = j->q;
+	char method[sizeof(q->answer.method)];
+
+	/* The worker wrote the pointer under the lock: wait until it has let go of it. */
+	pthread_mutex_lock(&j->mu);
+	pthread_mutex_unlock(&j->mu);
+	TAILQ_REMOVE(&aaa->jobs, j, entry);
+	aaa->njobs--;
+	if (q == NULL) {
+		job_free(j);
+		return;
+	}
+	q->job = NULL;
+	evtimer_del(q->timer);
+	cv_strlcpy(method, q->answer.method, sizeof(method));
+	q->answer = j->answer;
+	cv_strlcpy(q->answer.method, method, sizeof(q->answer.method));
+	job_free(j);
+	if (q->answer.status == CV_AAA_UNREACHABLE) {
+		method_unreachable(q, q->answer.error[0] ? q->answer.error : "no answer");
+		return;
+	}
+	finish(q);
+}
+
+static void
+on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	struct cv_aaa *aaa = arg;
+	struct job *j;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &j, sizeof(j));
+		if (n != (ssize_t)sizeof(j))
+			return; /* EAGAIN: drained (pointer-sized writes are atomic) */
+		collect(aaa, j);
+	}
+}
+
+/* ---- public API ---- */
+
+int
+cv_aaa_target_init(struct cv_aaa_target *t, const struct cv_aaa_server *s, struct cv_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = s->kind;
+	t->port = s->port ? s->port : 1812;
+	t->timeout_s = s->timeout_s ? s->timeout_s : CV_AAA_DEFAULT_TIMEOUT_S;
+	if (cv_strlcpy(t->group, s->name, sizeof(t->group)) >= sizeof(t->group) ||
+	    s->address == NULL ||
+	    cv_strlcpy(t->address, s->address, sizeof(t->address)) >= sizeof(t->address) ||
+	    cv_strlcpy(t->secret, s->secret ? s->secret : "", sizeof(t->secret)) >=
+		sizeof(t->secret) ||
+	    cv_strlcpy(t->base_dn, s->base_dn ? s->base_dn : "", sizeof(t->base_dn)) >=
+		sizeof(t->base_dn) ||
+	    cv_strlcpy(t->attribute, s->attribute ? s->attribute : "ciscoAVPair",
+		       sizeof(t->attribute)) >= sizeof(t->attribute)) {
+		cv_error_set(err, "server group %.63s: no server, or a value too long",
+			     s->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct cv_aaa *
+cv_aaa_new(struct event_base *base, const struct cv_clock *clock)
+{
+	struct cv_aaa *aaa;
+	int dummy = 0;
+
+	if ((aaa = calloc(1, sizeof(*aaa))) == NULL)
+		return NULL;
+	aaa->base = base;
+	aaa->clock = clock;
+	aaa->pipefd[0] = aaa->pipefd[1] = -1;
+	TAILQ_INIT(&aaa->jobs);
+	TAILQ_INIT(&aaa->queries);
+	TAILQ_INIT(&aaa->cache);
+	/* libldap's global initialisation, once, on this thread. */
+	ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &dummy);
+	if (pipe2(aaa->pipefd, O_CLOEXEC) < 0 || fcntl(aaa->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
+		goto fail;
+	if ((aaa->rev = event_new(base, aaa->pipefd[0], EV_READ | EV_PERSIST, on_pipe, aaa)) ==
+		NULL ||
+	    event_add(aaa->rev, NULL) < 0)
+		goto fail;
+	return aaa;
+fail:
+	cv_aaa_free(aaa);
+	return NULL;
+}
+
+void
+cv_aaa_free(struct cv_aaa *aaa)
+{
+	struct cv_aaa_query *q;
+	struct job *j;
+
+	if (aaa == NULL)
+		return;
+	while ((q = TAILQ_FIRST(&aaa->queries)) != NULL)
+		query_free(q);
+	while ((j = TAILQ_FIRST(&aaa->jobs)) != NULL)
+		job_release(aaa, j, 1);
+	cv_aaa_clear_cache(aaa);
+	if (aaa->rev != NULL)
+		event_free(aaa->rev);
+	if (aaa->pipefd[0] >= 0)
+		close(aaa->pipefd[0]);
+	if (aaa->pipefd[1] >= 0)
+		close(aaa->pipefd[1]);
+	free(aaa);
+}
+
+struct cv_aaa_query *
+cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list_name,
+		   const char *username, cv_aaa_done_fn done, void *arg, struct cv_error *err)
+{
+	const struct cv_aaa_list *list = cv_config_aaa_list(cfg, list_name);
+	const struct cache_entry *hit;
+	struct cv_aaa_query *q;
+
+	if (list == NULL) {
+		cv_error_set(err, "no aaa authorization list %.63s", list_name);
+		return NULL;
+	}
+	if (username == NULL || username[0] == '\0') {
+		cv_error_set(err, "empty AAA username");
+		return NULL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->timer = evtimer_new(aaa->base, on_timer, q)) == NULL) {
+		free(q);
+		cv_error_set(err, "out of memory");
+		return NULL;
+	}
+	if (cv_strlcpy(q->username, username, sizeof(q->username)) >= sizeof(q->username)) {
+		event_free(q->timer);
+		free(q);
+		cv_error_set(err, "AAA username longer than %d bytes", CV_NAME_MAX - 1);
+		return NULL;
+	}
+	q->aaa = aaa;
+	q->cfg = cfg;
+	q->list = list;
+	q->done = done;
+	q->arg = arg;
+	TAILQ_INSERT_TAIL(&aaa->queries, q, entry);
+	aaa->stats.queries++;
+	hit = cache_find(aaa, cfg, list->name, username);
+	if (hit != NULL && cfg->aaa_cache_s > 0) {
+		aaa->stats.cache_hits++;
+		q->answer = hit->answer;
+		q->answer.from_cache = true;
+		defer_finish(q);
+		return q;
+	}
+	next_method(q);
+	return q;
+}
+
+void
+cv_aaa_query_cancel(struct cv_aaa_query *query)
+{
+	if (query != NULL)
+		query_free(query);
+}
+
+void
+cv_aaa_get_stats(const struct cv_aaa *aaa, struct cv_aaa_stats *out)
+{
+	*out = aaa->stats;
+	out->cached = aaa->ncache;
+	out->in_flight = aaa->njobs;
+}

@@ -1,0 +1,127 @@
+/*
+ * engine_int.h: what the engine's stage files share (not for other modules): the engine, the
+ * job of one request, and the calls that move a job along its pipeline.
+ */
+#ifndef CV_ENGINE_INT_H
+#define CV_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../cache/crl.h"
+#include "../cache/crl_store.h"
+#include "../cache/ocsp_cache.h"
+#include "../validator/crl/crl_check.h"
+#include "../validator/fetch/fetch.h"
+#include "engine.h"
+#include "maps.h"
+
+#define CANDIDATE_CERTS_MAX 256
+#define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
+#define REV_LOCAL_CRLS_MAX  16 /* CRLs fetched by one request and not cached (crl-cache none) */
+
+/* A `crl file` CRL of the running configuration, loaded when the configuration is set. */
+struct file_crl {
+	char *path;
+	struct cv_crl *crl; /* NULL when it could not be loaded */
+	char error[CV_MESSAGE_MAX];
+};
+
+struct verify_job;
+
+struct cv_engine {
+	struct event_base *base;
+	struct cv_config *cfg;
+	struct cv_clock clock;
+	struct cv_engine_stats stats;
+	struct cv_fetcher *fetcher; /* borrowed; NULL: no network, files and caches only */
+	struct cv_crl_store *crls;
+	struct cv_ocsp_cache *ocsp;
+	struct file_crl *file_crls;
+	size_t n_file_crls;
+	struct verify_job *jobs; /* in flight, for cv_engine_free */
+};
+
+/* A bounded, non-owning list of certificates assembled for one path build. */
+struct cert_set {
+	struct cv_cert *v[CANDIDATE_CERTS_MAX];
+	size_t n;
+};
+
+/* The trust context a chain is validated under: a trustpoint or the trustpool. */
+struct anchor_ctx {
+	const char *name;
+	const struct cv_trustpoint *tp; /* NULL for the trustpool */
+	const struct cv_rev_policy *rev;
+	uint32_t allowed_weak;
+};
+
+/* Where the revocation stage is: which certificate, which method, which source. */
+struct rev_state {
+	size_t cert;   /* index in the path of the certificate being checked */
+	size_t method; /* index in the trust context's method list */
+	bool any_none; /* some certificate passed through `none` */
+	/* CRL method */
+	char sources[REV_SOURCES_MAX][CV_URL_MAX];
+	size_t n_sources;
+	size_t next_source;
+	struct cv_crl *local[REV_LOCAL_CRLS_MAX];
+	char local_source[REV_LOCAL_CRLS_MAX][CV_URL_MAX];
+	size_t n_local;
+	cv_time fetch_started;
+	/* OCSP method */
+	char ocsp_url[CV_URL_MAX];
+	char ocsp_key[65];
+	uint8_t nonce[32];
+	size_t nonce_len;
+	/* signer validation in progress (indirect CRLs, CRL signing keys, responders) */
+	const struct cv_cert *signer_stack[8];
+	int signer_depth;
+};
+
+struct verify_job {
+	struct cv_engine *engine;
+	struct cv_config *cfg;
+	struct cv_request req;
+	struct cv_verdict verdict;
+	struct anchor_ctx anchor;
+	struct cert_set *anchors;   /* of the chosen trust context */
+	struct cert_set *untrusted; /* intermediates available to path building */
+	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
+	struct cv_path path;
+	bool have_path;
+	cv_time deadline;
+	struct cv_fetch *fetch; /* the fetch this job waits for, or NULL */
+	struct rev_state rev;
+	cv_verify_done_fn done;
+	void *done_arg;
+	struct verify_job *next, *prev;
+};
+
+/* engine.c */
+void job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, int index,
+                const char *msg);
+void job_after_revocation(struct verify_job *job);
+unsigned job_remaining_ms(const struct verify_job *job);
+
+/* revocation.c: stage 3, ends with job_after_revocation or a rejection */
+void rev_start(struct verify_job *job);
+enum rev_result { REV_GOOD, REV_REVOKED, REV_ERROR };
+void rev_method_done(struct verify_job *job, enum rev_result result);
+unsigned rev_verify_flags(const struct verify_job *job);
+/* Synchronous CRL status of one certificate of a signer's path, with what is at hand. */
+bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
+                          const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
+
+/* revocation_crl.c */
+void rev_crl_start(struct verify_job *job);
+/* The RFC 5280 6.3 status of cert from the CRLs at hand (files, caches), without fetching. */
+int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
+                       const struct cv_cert *issuer, struct cv_crl_check_result *r);
+/* revocation_ocsp.c */
+void rev_ocsp_start(struct verify_job *job);
+
+/* engine.c: loading `crl file` CRLs of a configuration */
+const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);
+
+#endif

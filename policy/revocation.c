@@ -1,0 +1,243 @@
+/*
+ * revocation.c: stage 3 of the engine (SPEC R12-R14, O-11): every certificate of the path
+ * below the trust anchor is checked with the trust context's methods in the order written.
+ * The next method is tried only when one gives no answer; `revoked` is final; `none` accepts
+ * without an answer and marks the verdict as failed open. The methods themselves live in
+ * revocation_crl.c and revocation_ocsp.c and report through rev_method_done.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "../common/util.h"
+#include "engine_int.h"
+
+static void rev_cert_begin(struct verify_job *job);
+
+unsigned
+rev_verify_flags(const struct verify_job *job)
+{
+	unsigned flags = 0;
+
+	if (job->anchor.allowed_weak & CV_WEAK_SHA1)
+		flags |= GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1;
+	if (job->anchor.allowed_weak & CV_WEAK_MD5)
+		flags |= GNUTLS_VERIFY_ALLOW_BROKEN;
+	return flags;
+}
+
+static void
+rev_finish(struct verify_job *job)
+{
+	struct cv_verdict *v = &job->verdict;
+
+	if (job->rev.any_none) {
+		v->revocation = CV_REVOCATION_UNCHECKED_NONE;
+		v->failed_open = true;
+		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
+	} else {
+		v->revocation = CV_REVOCATION_GOOD;
+	}
+	job_after_revocation(job);
+}
+
+static void
+rev_method_run(struct verify_job *job)
+{
+	const struct cv_rev_policy *rev = job->anchor.rev;
+	struct cv_evidence *ev;
+
+	if (job->rev.method >= rev->n_methods) {
+		char msg[CV_MESSAGE_MAX];
+
+		snprintf(msg, sizeof(msg),
+		         "no revocation method gave an answer (revocation-check%s%s%s%s%s%s)",
+		         rev->n_methods > 0 ? " " : "",
+		         rev->n_methods > 0 ? cv_rev_method_name(rev->methods[0]) : "",
+		         rev->n_methods > 1 ? " " : "",
+		         rev->n_methods > 1 ? cv_rev_method_name(rev->methods[1]) : "",
+		         rev->n_methods > 2 ? " " : "",
+		         rev->n_methods > 2 ? cv_rev_method_name(rev->methods[2]) : "");
+		job->verdict.revocation = CV_REVOCATION_ERROR;
+		job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered",
+		           (int)job->rev.cert, msg);
+		return;
+	}
+	switch (rev->methods[job->rev.method]) {
+	case CV_METHOD_NONE:
+		ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "none");
+		if (ev != NULL)
+			cv_strlcpy(ev->outcome, "unchecked-none", sizeof(ev->outcome));
+		cv_verdict_trace(&job->verdict, "revocation", "cert revocation status unknown.");
+		job->rev.any_none = true;
+		job->rev.cert++;
+		rev_cert_begin(job);
+		return;
+	case CV_METHOD_CRL:
+		rev_crl_start(job);
+		return;
+	case CV_METHOD_OCSP:
+		rev_ocsp_start(job);
+		return;
+	}
+}
+
+void
+rev_method_done(struct verify_job *job, enum rev_result result)
+{
+	const struct cv_rev_policy *rev = job->anchor.rev;
+
+	switch (result) {
+	case REV_GOOD:
+		job->rev.cert++;
+		rev_cert_begin(job);
+		return;
+	case REV_REVOKED:
+		job->verdict.revocation = CV_REVOCATION_REVOKED;
+		job_reject(job, CV_REASON_REVOKED, "revoked", (int)job->rev.cert,
+		           rev->methods[job->rev.method] == CV_METHOD_OCSP
+		               ? "the OCSP responder says the certificate is revoked"
+		               : "the certificate is listed on its issuer's CRL");
+		return;
+	case REV_ERROR:
+		job->rev.method++;
+		rev_method_run(job);
+		return;
+	}
+}
+
+/* Drops what the previous certificate's methods gathered. */
+static void
+rev_reset_cert(struct verify_job *job)
+{
+	struct rev_state *rs = &job->rev;
+
+	for (size_t i = 0; i < rs->n_local; i++)
+		cv_crl_free(rs->local[i]);
+	rs->n_local = 0;
+	rs->n_sources = 0;
+	rs->next_source = 0;
+	rs->method = 0;
+	rs->ocsp_url[0] = '\0';
+}
+
+static void
+rev_cert_begin(struct verify_job *job)
+{
+	if (job->rev.cert + 1 >= job->path.n) {
+		rev_finish(job);
+		return;
+	}
+	rev_reset_cert(job);
+	cv_verdict_trace(&job->verdict, "revocation", "checking revocation of certificate %zu (%s)",
+	                 job->rev.cert, cv_cert_subject(job->path.certs[job->rev.cert]));
+	rev_method_run(job);
+}
+
+void
+rev_start(struct verify_job *job)
+{
+	struct cv_verdict *v = &job->verdict;
+
+	if (job->maps.skip_revocation) {
+		struct cv_evidence *ev = cv_verdict_add_evidence(v, 0, "none");
+
+		if (ev != NULL)
+			cv_strlcpy(ev->outcome, "skipped-by-map", sizeof(ev->outcome));
+		v->revocation = CV_REVOCATION_SKIPPED_BY_MAP;
+		cv_verdict_trace(v, "revocation", "Certificate validated without revocation check");
+		job_after_revocation(job);
+		return;
+	}
+	if (job->path.n <= 1) {
+		v->revocation = CV_REVOCATION_NOT_CHECKED;
+		cv_verdict_trace(v, "revocation", "the peer's certificate is a trust anchor");
+		job_after_revocation(job);
+		return;
+	}
+	job->rev.cert = 0;
+	rev_cert_begin(job);
+}
+
+/* ---- the path of a CRL signer or OCSP responder (O-10, RFC 5280 6.3.3 (f)) ---- */
+
+static bool
+signer_in_progress(const struct verify_job *job, const struct cv_cert *signer)
+{
+	for (int i = 0; i < job->rev.signer_depth; i++)
+		if (cv_cert_equal(job->rev.signer_stack[i], signer))
+			return true;
+	return false;
+}
+
+static bool
+signer_path_checked(struct verify_job *job, const struct cv_cert *signer,
+                    const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err)
+{
+	struct cert_set *untrusted = calloc(1, sizeof(*untrusted));
+	struct cv_path_params params;
+	struct cv_failure f;
+	struct cv_path path;
+	bool good = false;
+
+	if (untrusted == NULL) {
+		cv_error_set(err, "out of memory");
+		return false;
+	}
+	*untrusted = *job->untrusted;
+	for (size_t i = 0; i < job->path.n && untrusted->n < CANDIDATE_CERTS_MAX; i++)
+		untrusted->v[untrusted->n++] = job->path.certs[i];
+	for (size_t i = 0; i < n_extra && untrusted->n < CANDIDATE_CERTS_MAX; i++)
+		untrusted->v[untrusted->n++] = (struct cv_cert *)extra[i];
+	cv_path_params_init(&params);
+	params.at = job->verdict.at;
+	params.allowed_weak = job->anchor.allowed_weak;
+	params.anchors = job->anchors->v;
+	params.n_anchors = job->anchors->n;
+	params.untrusted = untrusted->v;
+	params.n_untrusted = untrusted->n;
+	if (cv_path_build(signer, &params, &path, &f, NULL) < 0) {
+		cv_error_set(err, "signer %s does not chain to the trust anchor: %s",
+		             cv_cert_subject(signer), f.message);
+		goto out;
+	}
+	good = true;
+	for (size_t i = 0; good && i + 1 < path.n; i++) {
+		struct cv_crl_check_result r;
+
+		if (rev_crl_check_sync(job, path.certs[i], path.certs[i + 1], &r) < 0 ||
+		    r.status != CV_CRL_STATUS_GOOD) {
+			cv_error_set(err, "signer path certificate %s: revocation status %s: %s",
+			             cv_cert_subject(path.certs[i]), cv_crl_status_name(r.status),
+			             r.message);
+			good = false;
+		}
+	}
+	cv_path_release(&path);
+out:
+	free(untrusted);
+	return good;
+}
+
+bool
+rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
+                     const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err)
+{
+	struct rev_state *rs = &job->rev;
+	bool good;
+
+	/* A signer whose own status comes from the CRL it signs (PKITS 4.14.30) is already
+	 * being validated further up: accept it here instead of looping. */
+	if (signer_in_progress(job, signer))
+		return true;
+	if (rs->signer_depth >= (int)CV_ARRAY_LEN(rs->signer_stack)) {
+		cv_error_set(err, "signer validation nests too deep");
+		return false;
+	}
+	rs->signer_stack[rs->signer_depth++] = signer;
+	good = signer_path_checked(job, signer, extra, n_extra, err);
+	rs->signer_depth--;
+	return good;
+}

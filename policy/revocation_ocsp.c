@@ -1,0 +1,354 @@
+/*
+ * revocation_ocsp.c: the `ocsp` revocation method (SPEC R26-R30, O-9, O-10, D-1).
+ *
+ * The responder is the map's `override ocsp` (lowest SEQ that matches), else the trustpoint's
+ * `ocsp url`, else the certificate's AIA (R26, R27). A cached answer still in its window
+ * serves; otherwise a request with a nonce (per `ocsp nonce` / `disable-nonce`) is POSTed
+ * and the response validated by validator/ocsp. good and revoked are answers; unknown and
+ * every failure (nonce, signer, staleness, transport) are "no answer" for the method order.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "../common/util.h"
+#include "../validator/ocsp/ocsp.h"
+#include "engine_int.h"
+
+#define OCSP_DIGEST GNUTLS_DIG_SHA1 /* CertID hash: what responders universally support */
+
+static enum cv_ocsp_nonce_mode
+nonce_mode(const struct cv_rev_policy *rev)
+{
+	switch (rev->nonce) {
+	case CV_NONCE_IF_ECHOED:
+		return CV_OCSP_NONCE_IF_ECHOED;
+	case CV_NONCE_DISABLED:
+		return CV_OCSP_NONCE_DISABLED;
+	default:
+		return CV_OCSP_NONCE_REQUIRE;
+	}
+}
+
+/* R26, R27: override (leaf only, maps describe the peer), `ocsp url`, then AIA. */
+static bool
+responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, size_t len)
+{
+	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
+
+	if (job->rev.cert == 0 && job->maps.override_ocsp != NULL) {
+		cv_strlcpy(out, job->maps.override_ocsp->ocsp_url, len);
+		return true;
+	}
+	if (job->anchor.rev->ocsp_url != NULL) {
+		cv_strlcpy(out, job->anchor.rev->ocsp_url, len);
+		return true;
+	}
+	for (unsigned seq = 0; seq < 16; seq++) {
+		gnutls_datum_t uri = {NULL, 0};
+		const int rc = gnutls_x509_crt_get_authority_info_access(
+		    crt, seq, GNUTLS_IA_OCSP_URI, &uri, NULL);
+
+		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rc == 0 && uri.size > 0 && uri.size < len) {
+			memcpy(out, uri.data, uri.size);
+			out[uri.size] = '\0';
+			gnutls_free(uri.data);
+			return true;
+		}
+		gnutls_free(uri.data);
+	}
+	return false;
+}
+
+static struct cv_evidence *
+evidence_new(struct verify_job *job, const char *outcome)
+{
+	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "ocsp");
+
+	if (ev != NULL) {
+		cv_strlcpy(ev->outcome, outcome, sizeof(ev->outcome));
+		cv_strlcpy(ev->url, job->rev.ocsp_url, sizeof(ev->url));
+	}
+	return ev;
+}
+
+static void ocsp_error(struct verify_job *job, const char *nonce, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ocsp_error(struct verify_job *job, const char *nonce, const char *fmt, ...)
+{
+	struct cv_evidence *ev = evidence_new(job, "error");
+	va_list ap;
+
+	if (ev != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+		va_end(ap);
+		cv_strlcpy(ev->nonce, nonce, sizeof(ev->nonce));
+		cv_verdict_trace(&job->verdict, "revocation", "ocsp %s: no answer: %s",
+		                 job->rev.ocsp_url, ev->error);
+	}
+	rev_method_done(job, REV_ERROR);
+}
+
+static void
+answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *source,
+            const char *nonce)
+{
+	struct cv_evidence *ev =
+	    evidence_new(job, a->status == CV_OCSP_STATUS_REVOKED ? "revoked" : "good");
+
+	if (ev != NULL) {
+		cv_strlcpy(ev->source, source, sizeof(ev->source));
+		cv_strlcpy(ev->nonce, nonce, sizeof(ev->nonce));
+		ev->produced_at = a->produced_at;
+		ev->this_update = a->this_update;
+		ev->next_update = a->next_update;
+		if (a->status == CV_OCSP_STATUS_REVOKED) {
+			ev->revoked_at = a->revoked_at;
+			cv_strlcpy(ev->revocation_reason, cv_ocsp_reason_name(a->revocation_reason),
+			           sizeof(ev->revocation_reason));
+		}
+	}
+	cv_verdict_trace(&job->verdict, "revocation", "ocsp %s: %s (%s, signed by %s)",
+	                 job->rev.ocsp_url, cv_ocsp_status_name(a->status), source, a->signer);
+	rev_method_done(job, a->status == CV_OCSP_STATUS_REVOKED ? REV_REVOKED : REV_GOOD);
+}
+
+/* ---- the responder's certificate (R27 trustpoint override, O-10) ---- */
+
+static int
+cert_from_crt(gnutls_x509_crt_t crt, struct cv_cert **out)
+{
+	gnutls_datum_t der = {NULL, 0};
+	int rc = -1;
+
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) == 0)
+		rc = cv_cert_from_der(der.data, der.size, out, NULL);
+	gnutls_free(der.data);
+	return rc;
+}
+
+/* `override ocsp trustpoint TP...`: the responder must validate under one of those (R30). */
+static int
+validate_responder(void *arg, gnutls_x509_crt_t responder, const gnutls_x509_crt_t *extra, size_t n)
+{
+	struct verify_job *job = arg;
+	const struct cv_match_rule *rule = job->maps.override_ocsp;
+	struct cert_set *anchors = calloc(1, sizeof(*anchors));
+	struct cert_set *untrusted = calloc(1, sizeof(*untrusted));
+	struct cv_cert *resp = NULL;
+	struct cv_path_params params;
+	struct cv_failure f;
+	struct cv_path path;
+	int rc = -1;
+
+	if (anchors == NULL || untrusted == NULL || rule == NULL ||
+	    cert_from_crt(responder, &resp) < 0)
+		goto out;
+	for (size_t t = 0; t < rule->n_ocsp_trustpoints; t++) {
+		const struct cv_trustpoint *tp =
+		    cv_config_trustpoint(job->cfg, rule->ocsp_trustpoints[t]);
+
+		for (size_t i = 0; tp != NULL && tp->authenticated && i < tp->ca_certs.n &&
+		                   anchors->n < CANDIDATE_CERTS_MAX;
+		     i++)
+			anchors->v[anchors->n++] = tp->ca_certs.v[i];
+	}
+	for (size_t i = 0; i < n && untrusted->n < CANDIDATE_CERTS_MAX; i++)
+		if (cert_from_crt(extra[i], &untrusted->v[untrusted->n]) == 0)
+			untrusted->n++;
+	cv_path_params_init(&params);
+	params.at = job->verdict.at;
+	params.allowed_weak = job->anchor.allowed_weak;
+	params.anchors = anchors->v;
+	params.n_anchors = anchors->n;
+	params.untrusted = untrusted->v;
+	params.n_untrusted = untrusted->n;
+	if (cv_path_build(resp, &params, &path, &f, NULL) == 0) {
+		cv_path_release(&path);
+		rc = 0;
+	} else {
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "ocsp responder %s refused by override trustpoints: %s",
+		                 cv_cert_subject(resp), f.message);
+	}
+out:
+	if (untrusted != NULL)
+		for (size_t i = 0; i < untrusted->n; i++)
+			cv_cert_unref(untrusted->v[i]);
+	cv_cert_unref(resp);
+	free(anchors);
+	free(untrusted);
+	return rc;
+}
+
+/* O-10: a delegated responder without id-pkix-ocsp-nocheck is checked with CRLs only. */
+static bool
+responder_status_good(struct verify_job *job, const struct cv_ocsp_result *res,
+                      struct cv_error *err)
+{
+	struct cv_cert *resp = NULL;
+	bool good;
+
+	if (cv_cert_from_der(res->responder_der, res->responder_der_len, &resp, err) < 0)
+		return false;
+	good = rev_signer_path_good(job, resp, NULL, 0, err);
+	cv_cert_unref(resp);
+	return good;
+}
+
+/* ---- request and response ---- */
+
+static void
+answer_from_result(struct verify_job *job, const struct cv_ocsp_result *res,
+                   struct cv_ocsp_answer *a)
+{
+	const struct cv_cert *cert = job->path.certs[job->rev.cert];
+
+	memset(a, 0, sizeof(*a));
+	cv_strlcpy(a->key, job->rev.ocsp_key, sizeof(a->key));
+	cv_strlcpy(a->url, job->rev.ocsp_url, sizeof(a->url));
+	cv_strlcpy(a->subject, cv_cert_subject(cert), sizeof(a->subject));
+	cv_strlcpy(a->serial, cv_cert_serial(cert), sizeof(a->serial));
+	a->status = res->status;
+	a->produced_at = res->produced_at;
+	a->this_update = res->this_update;
+	a->next_update = res->next_update;
+	a->valid_until = res->valid_until;
+	a->revoked_at = res->revoked_at;
+	a->revocation_reason = res->revocation_reason;
+	cv_strlcpy(a->signer, res->signer, sizeof(a->signer));
+}
+
+static void
+ocsp_fetched(const struct cv_fetch_result *r, void *arg)
+{
+	struct verify_job *job = arg;
+	const struct cv_cert *cert = job->path.certs[job->rev.cert];
+	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
+	struct cv_ocsp_params params;
+	struct cv_ocsp_result res;
+	struct cv_ocsp_answer a;
+	struct cv_error err = {{0}};
+	const char *nonce;
+
+	job->fetch = NULL;
+	if (!r->ok) {
+		ocsp_error(job, "", "request failed: %s", r->error);
+		return;
+	}
+	cv_ocsp_params_init(&params, job->verdict.at);
+	params.nonce_mode = nonce_mode(job->anchor.rev);
+	params.nonce = job->rev.nonce;
+	params.nonce_len = job->rev.nonce_len;
+	params.digest = OCSP_DIGEST;
+	if (job->rev.cert == 0 && job->maps.override_ocsp != NULL &&
+	    job->maps.override_ocsp->n_ocsp_trustpoints > 0) {
+		params.validate_responder = validate_responder;
+		params.validate_responder_arg = job;
+	}
+	memset(&res, 0, sizeof(res));
+	cv_ocsp_response_check(r->data, r->len, cv_cert_gnutls(cert), cv_cert_gnutls(issuer),
+	                       &params, &res);
+	nonce = cv_ocsp_nonce_outcome_name(res.nonce);
+	if (res.status == CV_OCSP_STATUS_ERROR) {
+		ocsp_error(job, nonce, "invalid response: %s", res.error);
+	} else if (res.status == CV_OCSP_STATUS_UNKNOWN) {
+		ocsp_error(job, nonce, "%s",
+		           "the responder does not know the certificate (unknown)");
+	} else if (res.responder_needs_check && !responder_status_good(job, &res, &err)) {
+		ocsp_error(job, nonce, "responder certificate status not established: %s", err.msg);
+	} else {
+		answer_from_result(job, &res, &a);
+		if (a.valid_until != CV_TIME_NONE)
+			cv_ocsp_cache_put(job->engine->ocsp, &a, cv_engine_now(job->engine));
+		answer_done(job, &a, "request", nonce);
+	}
+	cv_ocsp_result_clear(&res);
+}
+
+static int
+start_request(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
+              struct cv_error *err)
+{
+	const struct cv_rev_policy *rev = job->anchor.rev;
+	struct rev_state *rs = &job->rev;
+	struct cv_ocsp_request req;
+	struct cv_fetch_opts opts;
+	const unsigned remaining = job_remaining_ms(job);
+
+	memset(&req, 0, sizeof(req));
+	rs->nonce_len = 0;
+	if (rev->nonce != CV_NONCE_DISABLED) {
+		rs->nonce_len = rev->nonce_length > 0 ? rev->nonce_length : CV_OCSP_NONCE_DEFAULT;
+		if (cv_ocsp_nonce_generate(rs->nonce, rs->nonce_len, err) < 0)
+			return -1;
+	}
+	if (cv_ocsp_request_build(cv_cert_gnutls(cert), cv_cert_gnutls(issuer), OCSP_DIGEST,
+	                          rs->nonce, rs->nonce_len, &req, err) < 0)
+		return -1;
+	cv_fetch_opts_init(&opts);
+	opts.max_bytes = job->cfg->ocsp_max_bytes;
+	opts.timeout_ms =
+	    job->cfg->fetch_timeout_ms < remaining ? job->cfg->fetch_timeout_ms : remaining;
+	opts.proxy = job->cfg->fetch_proxy;
+	opts.source_interface = job->anchor.tp != NULL ? job->anchor.tp->source_interface : NULL;
+	opts.post_body = req.der;
+	opts.post_len = req.der_len;
+	opts.content_type = "application/ocsp-request";
+	job->fetch =
+	    cv_fetch_start(job->engine->fetcher, rs->ocsp_url, &opts, ocsp_fetched, job, err);
+	cv_ocsp_request_clear(&req); /* the fetcher copied the body */
+	return job->fetch != NULL ? 0 : -1;
+}
+
+void
+rev_ocsp_start(struct verify_job *job)
+{
+	const struct cv_cert *cert = job->path.certs[job->rev.cert];
+	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
+	struct rev_state *rs = &job->rev;
+	struct cv_ocsp_certid id;
+	struct cv_ocsp_answer a;
+	struct cv_error err = {{0}};
+
+	if (!responder_url(job, cert, rs->ocsp_url, sizeof(rs->ocsp_url))) {
+		rs->ocsp_url[0] = '\0';
+		ocsp_error(job, "", "%s", "no OCSP responder (no AIA, no ocsp url, no override)");
+		return;
+	}
+	if (cv_ocsp_certid_compute(cv_cert_gnutls(cert), cv_cert_gnutls(issuer), OCSP_DIGEST, &id,
+	                           &err) < 0 ||
+	    cv_ocsp_cache_key(&id, rs->ocsp_url, rs->ocsp_key) < 0) {
+		ocsp_error(job, "", "%s",
+		           err.msg[0] != '\0' ? err.msg : "cannot compute the CertID");
+		return;
+	}
+	if (cv_ocsp_cache_get(job->engine->ocsp, rs->ocsp_key, cv_engine_now(job->engine), &a)) {
+		answer_done(job, &a, "cache", "");
+		return;
+	}
+	if (job->engine->fetcher == NULL) {
+		ocsp_error(job, "", "%s", "no cached answer and fetching is off");
+		return;
+	}
+	if (job_remaining_ms(job) == 0) {
+		ocsp_error(job, "", "%s", "request deadline reached before asking the responder");
+		return;
+	}
+	if (start_request(job, cert, issuer, &err) < 0) {
+		ocsp_error(job, "", "%s", err.msg);
+		return;
+	}
+	cv_verdict_trace(
+	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
+	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->anchor.rev)) : "disabled");
+}

@@ -1,0 +1,678 @@
+/*
+ * test_aaa.c: AAA without outside servers: the username of every subject field (R42), the
+ * pki: AV-pair text forms, cv_aaa_evaluate with the manuals' traces (R43-R46, O-21), and
+ * queries through cv_aaa_query_start on a real event_base: the local backend, unknown lists,
+ * unreachable RADIUS and LDAP servers (closed port, silent server) with method fallback.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../../common/util.h"
+#include "../../policy/aaa_int.h"
+#include "../support/check.h"
+#include "../support/testpki.h"
+
+static struct tp_entity ca, peer, bare;
+static cv_time now;
+
+/* ---- helpers ---- */
+
+static int
+has_trace(const struct cv_verdict *v, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_trace; i++)
+		if (strcmp(v->trace[i].text, text) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+trace_index(const struct cv_verdict *v, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_trace; i++)
+		if (strcmp(v->trace[i].text, text) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+answer_init(struct cv_aaa_answer *a, const char *const *pairs)
+{
+	memset(a, 0, sizeof(*a));
+	a->status = CV_AAA_ANSWERED;
+	for (; *pairs != NULL; pairs++)
+		CHECK_INT_EQ(cv_aaa_answer_add_text(a, *pairs, strlen(*pairs)), 1);
+}
+
+/* Evaluates pairs against cert; returns the result, leaves the verdict and failure. */
+static int
+eval(const char *const *pairs, const struct cv_cert *cert, const char *tp, const char *app,
+     cv_time at, int tz, cv_time *end, struct cv_verdict *v, struct cv_failure *f)
+{
+	struct cv_aaa_answer a;
+
+	answer_init(&a, pairs);
+	cv_verdict_free(v);
+	cv_verdict_init(v, at);
+	memset(f, 0, sizeof(*f));
+	return cv_aaa_evaluate(&a, cert, tp, app, at, tz, end, v, f);
+}
+
+static struct tp_entity *
+issue(struct tp_entity *e, const char *subject, unsigned long serial)
+{
+	struct tp_spec s;
+
+	tp_spec_leaf(&s, subject, now);
+	s.serial = serial;
+	if (tp_issue(e, &s, &ca) < 0)
+		abort();
+	return e;
+}
+
+/* ---- username (R42) ---- */
+
+static void
+test_username(void)
+{
+	static const struct {
+		enum cv_subject_field field;
+		const char *want;
+	} cases[] = {
+	    {CV_SUBJ_COMMONNAME, "POD5.example.com"},
+	    {CV_SUBJ_COUNTRY, "US"},
+	    {CV_SUBJ_EMAIL, "pod5@example.com"},
+	    {CV_SUBJ_IPADDRESS, "192.0.2.5"},
+	    {CV_SUBJ_LOCALITY, "San Jose"},
+	    {CV_SUBJ_ORGANIZATION, "Example"},
+	    {CV_SUBJ_ORGANIZATIONALUNIT, "VPN"},
+	    {CV_SUBJ_POSTALCODE, "95134"},
+	    {CV_SUBJ_SERIALNUMBER, "1D7EBD4"},
+	    {CV_SUBJ_STATE, "CA"},
+	    {CV_SUBJ_STREETADDRESS, "1 Main St"},
+	    {CV_SUBJ_TITLE, "Router"},
+	    {CV_SUBJ_UNSTRUCTUREDNAME, "7200-1.example.com"},
+	};
+	char out[CV_NAME_MAX], tiny[4];
+	size_t i;
+
+	for (i = 0; i < CV_ARRAY_LEN(cases); i++) {
+		CHECK_INT_EQ(cv_aaa_username(peer.cert, cases[i].field, out, sizeof(out)), 0);
+		CHECK_STR_EQ(out, cases[i].want);
+		if (i == 0)
+			continue;
+		/* the field is missing from a certificate with only a CN */
+		CHECK_INT_EQ(cv_aaa_username(bare.cert, cases[i].field, out, sizeof(out)), -1);
+		CHECK_STR_EQ(out, "");
+	}
+	CHECK_INT_EQ(cv_aaa_username(peer.cert, CV_SUBJ_ALL, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, cv_cert_subject(peer.cert));
+	CHECK(strstr(out, "CN=POD5.example.com") != NULL);
+	CHECK_INT_EQ(cv_aaa_username(bare.cert, CV_SUBJ_COMMONNAME, out, sizeof(out)), 0);
+	CHECK_STR_EQ(out, "PKIAAAA");
+	/* too small a buffer: an error, never a truncated username */
+	CHECK_INT_EQ(cv_aaa_username(peer.cert, CV_SUBJ_COMMONNAME, tiny, sizeof(tiny)), -1);
+	CHECK_INT_EQ(cv_aaa_username(peer.cert, CV_SUBJ_ALL, tiny, sizeof(tiny)), -1);
+}
+
+/* ---- AV pairs as text ---- */
+
+static void
+test_avpair_text(void)
+{
+	struct cv_aaa_answer a;
+	static const char nul[] = "pki:cert-serial=1\0X";
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "pki:cert-application=all", 24), 1);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "cisco-avpair=pki:cert-trustpoint=CA1", 36), 1);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "Cisco-AVPair+=PKI:Cert-Serial=15DE", 34), 1);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "shell:priv-lvl=15", 17), 0);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "cisco-avpair=shell:x=1", 22), 0);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "pki:novalue", 11), 0);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "pki:=x", 6), 0);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, nul, sizeof(nul) - 1), -1);
+	CHECK_INT_EQ(a.n_attrs, 3);
+	CHECK_STR_EQ(a.attrs[0].name, "cert-application");
+	CHECK_STR_EQ(a.attrs[0].value, "all");
+	CHECK_STR_EQ(a.attrs[1].name, "cert-trustpoint");
+	CHECK_STR_EQ(a.attrs[1].value, "CA1");
+	CHECK_STR_EQ(a.attrs[2].name, "cert-serial"); /* names lower-cased, values kept */
+	CHECK_STR_EQ(a.attrs[2].value, "15DE");
+	for (i = 3; i < CV_AAA_ATTRS_MAX; i++)
+		CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "pki:cert-serial-not=1", 21), 1);
+	CHECK_INT_EQ(cv_aaa_answer_add_text(&a, "pki:cert-serial-not=2", 21), -1); /* full */
+}
+
+/* ---- evaluation (R43-R46) ---- */
+
+static void
+test_application(void)
+{
+	struct cv_verdict v = {0};
+	struct cv_failure f;
+	cv_time end;
+	struct tp_entity *c = &peer;
+
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", NULL}, c->cert, "CA1", "",
+			  now, 0, &end, &v, &f),
+		     0);
+	CHECK(has_trace(&v, "reply attribute (\"cert-application\" = \"all\")"));
+	CHECK(end == CV_TIME_NONE);
+
+	/* R43: missing, none */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-trustpoint=CA1", NULL}, c->cert, "CA1", "",
+			  now, 0, &end, &v, &f),
+		     -1);
+	CHECK(has_trace(&v, "No cert-application attribute found. Failing."));
+	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
+	CHECK_STR_EQ(f.detail, "cert-application");
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=none", NULL}, c->cert, "CA1", "",
+			  now, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-application");
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all",
+					   "pki:cert-application=none", NULL},
+			  c->cert, "CA1", "", now, 0, &end, &v, &f),
+		     -1);
+
+	/* O-21: other labels pass only for the same application tag */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1",
+			  "ipsec", now, 0, &end, &v, &f),
+		     0);
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1",
+			  "ssl", now, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-application");
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1", "",
+			  now, 0, &end, &v, &f),
+		     -1);
+	cv_verdict_free(&v);
+}
+
+static void
+test_trustpoint_serial(void)
+{
+	struct cv_verdict v = {0};
+	struct cv_failure f;
+	cv_time end;
+	struct tp_entity c15de = {0};
+
+	issue(&c15de, "CN=PKIAAA-L", 0x15DE);
+	/* R44, the manual's successful exchange */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+					   "pki:cert-serial=15DE", NULL},
+			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+		     0);
+	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-application\" = \"all\")"), 0);
+	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-trustpoint\" = \"CA1\")"), 1);
+	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-serial\" = \"15DE\")"), 2);
+	CHECK_INT_EQ(v.n_trace, 3);
+	/* case and leading zeros do not matter */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=0015de",
+					   NULL},
+			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+		     0);
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA2",
+					   NULL},
+			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-trustpoint");
+	CHECK(has_trace(&v, "cert-trustpoint doesn't match (\"CA2\" != \"CA1\")"));
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=15DF",
+					   NULL},
+			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-serial");
+	CHECK(has_trace(&v, "cert-serial doesn't match (\"15DF\" != \"15DE\")"));
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=zz", NULL},
+			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-serial");
+	tp_entity_free(&c15de);
+	cv_verdict_free(&v);
+}
+
+static void
+test_serial_not(void)
+{
+	struct cv_verdict v = {0};
+	struct cv_failure f;
+	cv_time end;
+	struct tp_entity c4aca = {0}, c4acb = {0};
+
+	issue(&c4aca, "CN=PKIAAAA", 0x4ACA);
+	issue(&c4acb, "CN=PKIAAAA", 0x4ACB);
+	/* R46: the manual's trace, in its order */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+					   "pki:cert-serial-not=4ACA", NULL},
+			  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
+		     -1);
+	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
+	CHECK_STR_EQ(f.detail, "cert-serial-not");
+	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-serial-not\" = \"4ACA\")"), 2);
+	CHECK_INT_EQ(trace_index(&v, "cert-serial doesn't match (\"4ACA\" != \"4ACA\")"), 3);
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+					   "pki:cert-serial-not=4ACA", NULL},
+			  c4acb.cert, "CA1", "", now, 0, &end, &v, &f),
+		     0);
+	/* lists: commas, spaces, several attributes, case, leading zeros */
+	static const char *const lists[][4] = {
+	    {"pki:cert-serial-not=1234,4ACA", NULL},
+	    {"pki:cert-serial-not=1234 4aca 99", NULL},
+	    {"pki:cert-serial-not=1234, 004ACA,", NULL},
+	    {"pki:cert-serial-not=1", "pki:cert-serial-not=2", "pki:cert-serial-not=4ACA", NULL},
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(lists); i++) {
+		const char *pairs[6] = {"pki:cert-application=all"};
+
+		for (size_t k = 0; lists[i][k] != NULL; k++)
+			pairs[k + 1] = lists[i][k];
+		CHECK_INT_EQ(eval(pairs, c4aca.cert, "CA1", "", now, 0, &end, &v, &f), -1);
+		CHECK_STR_EQ(f.detail, "cert-serial-not");
+		CHECK(has_trace(&v, "cert-serial doesn't match (\"4ACA\" != \"4ACA\")"));
+		CHECK_INT_EQ(eval(pairs, c4acb.cert, "CA1", "", now, 0, &end, &v, &f), 0);
+	}
+	/* "4ACA0" and "ACA" are other serials */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all",
+					   "pki:cert-serial-not=4ACA0,ACA", NULL},
+			  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
+		     0);
+	tp_entity_free(&c4aca);
+	tp_entity_free(&c4acb);
+	cv_verdict_free(&v);
+}
+
+static void
+test_lifetime_end(void)
+{
+	struct cv_verdict v = {0};
+	struct cv_failure f;
+	cv_time end, want, in2004;
+	struct tp_entity c = {0};
+	const char *full[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+			      "pki:cert-serial=233D", "pki:cert-lifetime-end=1:00 Janxxxx 1, 2003",
+			      NULL};
+
+	issue(&c, "CN=PKIAAA-L", 0x233D);
+	cv_time_from_utc(2004, 6, 1, 0, 0, 0, &in2004);
+	cv_time_from_utc(2003, 1, 1, 1, 0, 0, &want);
+	/* R45: expired, with the manual's trace lines */
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", in2004, 0, &end, &v, &f), -1);
+	CHECK_STR_EQ(f.detail, "cert-lifetime-end");
+	CHECK(end == want);
+	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC+00:00"));
+	CHECK(trace_index(&v, "cert-lifetime-end is expired") >= 0);
+	CHECK_INT_EQ(trace_index(&v, "cert-lifetime-end check failed."),
+		     trace_index(&v, "cert-lifetime-end is expired") + 1);
+	CHECK(!has_trace(&v, "timezone specific extended"));
+	/* before it: passes, and the caller learns the end */
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want - 1, 0, &end, &v, &f), 0);
+	CHECK(end == want);
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want, 0, &end, &v, &f), -1);
+
+	/* the time zone: 1:00 at UTC+2 is 23:00 UTC the day before */
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want - 7200 - 1, 120, &end, &v, &f), 0);
+	CHECK(end == want - 7200);
+	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC+02:00"));
+	CHECK(has_trace(&v, "timezone specific extended"));
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want - 7200, 120, &end, &v, &f), -1);
+	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want + 5 * 3600 + 30 * 60 - 1, -330, &end, &v,
+			  &f),
+		     0);
+	CHECK(end == want + 5 * 3600 + 30 * 60);
+	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC-05:30"));
+
+	/* R45: cert-trustpoint and cert-serial must come with it */
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+					   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
+			  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-lifetime-end-incomplete");
+	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=233D",
+					   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
+			  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
+		     -1);
+	CHECK_STR_EQ(f.detail, "cert-lifetime-end-incomplete");
+
+	/* months: three letters count, any case; the rest of the form is checked */
+	static const struct {
+		const char *text;
+		int month, day, year, hour, min;
+	} ok[] = {
+	    {"1:00 jan 1, 2003", 1, 1, 2003, 1, 0},    {"23:59 FEB 28, 2030", 2, 28, 2030, 23, 59},
+	    {"0:05 Marchxx 3 2031", 3, 3, 2031, 0, 5}, {"12:00 apr 30, 2031", 4, 30, 2031, 12, 0},
+	    {"12:00 May 1, 2031", 5, 1, 2031, 12, 0},  {"12:00 june 1, 2031", 6, 1, 2031, 12, 0},
+	    {"12:00 jul 1, 2031", 7, 1, 2031, 12, 0},  {"12:00 August 1, 2031", 8, 1, 2031, 12, 0},
+	    {"12:00 sep 1, 2031", 9, 1, 2031, 12, 0},  {"12:00 oct 1, 2031", 10, 1, 2031, 12, 0},
+	    {"12:00 nov 1, 2031", 11, 1, 2031, 12, 0}, {"12:00 Decxxxx 31, 2031", 12, 31, 2031, 12, 0},
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(ok); i++) {
+		char pair[128];
+		const char *pairs[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+				       "pki:cert-serial=233D", pair, NULL};
+
+		snprintf(pair, sizeof(pair), "pki:cert-lifetime-end=%s", ok[i].text);
+		cv_time_from_utc(ok[i].year, ok[i].month, ok[i].day, ok[i].hour, ok[i].min, 0,
+				 &want);
+		CHECK_INT_EQ(eval(pairs, c.cert, "CA1", "", want - 60, 0, &end, &v, &f), 0);
+		CHECK(end == want);
+	}
+	static const char *const bad[] = {
+	    "jan 1, 2003", "1:00 ja 1, 2003", "1:00 foo 1, 2003", "25:00 jan 1, 2003",
+	    "1:60 jan 1, 2003", "1:00 feb 30, 2003", "1:00 jan 1, 2003 x", "1:00 jan 1,", "",
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(bad); i++) {
+		char pair[128];
+		const char *pairs[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
+				       "pki:cert-serial=233D", pair, NULL};
+
+		snprintf(pair, sizeof(pair), "pki:cert-lifetime-end=%s", bad[i]);
+		CHECK_INT_EQ(eval(pairs, c.cert, "CA1", "", now, 0, &end, &v, &f), -1);
+		CHECK_STR_EQ(f.detail, "cert-lifetime-end");
+		CHECK(end == CV_TIME_NONE);
+	}
+	tp_entity_free(&c);
+	cv_verdict_free(&v);
+}
+
+static void
+test_not_answered(void)
+{
+	struct cv_aaa_answer a;
+	struct cv_verdict v;
+	struct cv_failure f;
+	cv_time end;
+
+	memset(&a, 0, sizeof(a));
+	a.status = CV_AAA_REFUSED;
+	cv_verdict_init(&v, now);
+	CHECK_INT_EQ(cv_aaa_evaluate(&a, peer.cert, "CA1", "", now, 0, &end, &v, &f), -1);
+	CHECK_INT_EQ(trace_index(&v, "authorization declined by AAA, or AAA server not found."),
+		     0);
+	CHECK_INT_EQ(trace_index(&v, "No cert-application attribute found. Failing."), 1);
+	CHECK_STR_EQ(f.detail, "aaa-refused");
+	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
+	cv_verdict_free(&v);
+	a.status = CV_AAA_UNREACHABLE;
+	cv_verdict_init(&v, now);
+	CHECK_INT_EQ(cv_aaa_evaluate(&a, peer.cert, "CA1", "", now, 0, &end, &v, &f), -1);
+	CHECK_STR_EQ(f.detail, "aaa-unreachable");
+	cv_verdict_free(&v);
+}
+
+/* ---- queries on a real loop ---- */
+
+struct got {
+	int called;
+	struct cv_aaa_answer a;
+};
+
+static void
+on_done(const struct cv_aaa_answer *a, void *arg)
+{
+	struct got *g = arg;
+
+	g->called++;
+	g->a = *a;
+}
+
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+/* Runs the loop until g is answered or ms pass; returns the elapsed ms. */
+static long
+run_until(struct event_base *base, struct got *g, long ms)
+{
+	struct timespec t0, t1;
+	struct event *stop = evtimer_new(base, on_stop, base);
+	struct timeval tv = {0, 20000};
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		evtimer_add(stop, &tv);
+		event_base_loop(base, EVLOOP_ONCE);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (g->called ||
+		    (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+			break;
+	}
+	event_free(stop);
+	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+}
+
+static struct cv_config *
+parse(const char *text)
+{
+	struct cv_config *cfg = NULL;
+	struct cv_error err = {{0}};
+
+	if (cv_config_parse("test", text, strlen(text), &cfg, &err) < 0) {
+		fprintf(stderr, "config: %s\n", err.msg);
+		abort();
+	}
+	return cfg;
+}
+
+static void
+test_local(struct event_base *base, struct cv_aaa *aaa)
+{
+	struct cv_config *cfg = parse("aaa attribute list PKIAAAA\n"
+				      " attribute type cert-application all\n"
+				      " attribute-type aaa-cert-serial-not 4ACA, 4acb\n"
+				      "aaa attribute list default\n"
+				      " attribute type cert-application none\n"
+				      "aaa authorization list CRL local\n");
+	struct cv_config *cfg2 = parse("aaa authorization list CRL local\n");
+	struct cv_error err = {{0}};
+	struct got g = {0};
+	struct cv_aaa_query *q;
+
+	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
+	CHECK(q != NULL);
+	CHECK_INT_EQ(g.called, 0); /* never from inside start */
+	run_until(base, &g, 2000);
+	CHECK_INT_EQ(g.called, 1);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	CHECK_STR_EQ(g.a.method, "local");
+	CHECK_INT_EQ(g.a.n_attrs, 3);
+	CHECK_STR_EQ(g.a.attrs[0].name, "cert-application");
+	CHECK_STR_EQ(g.a.attrs[1].name, "cert-serial-not");
+	CHECK_STR_EQ(g.a.attrs[1].value, "4ACA");
+	CHECK_STR_EQ(g.a.attrs[2].value, "4ACB");
+
+	memset(&g, 0, sizeof(g)); /* another user: the "default" list */
+	CHECK(cv_aaa_query_start(aaa, cfg, "CRL", "someone", on_done, &g, &err) != NULL);
+	run_until(base, &g, 2000);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	CHECK_INT_EQ(g.a.n_attrs, 1);
+	CHECK_STR_EQ(g.a.attrs[0].value, "none");
+
+	memset(&g, 0, sizeof(g)); /* no list for the user, no default */
+	CHECK(cv_aaa_query_start(aaa, cfg2, "CRL", "PKIAAAA", on_done, &g, &err) != NULL);
+	run_until(base, &g, 2000);
+	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
+
+	/* an unknown list fails at once */
+	CHECK(cv_aaa_query_start(aaa, cfg, "NOPE", "PKIAAAA", on_done, &g, &err) == NULL);
+	CHECK(strstr(err.msg, "NOPE") != NULL);
+
+	/* cancel: done never runs */
+	memset(&g, 0, sizeof(g));
+	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
+	cv_aaa_query_cancel(q);
+	run_until(base, &g, 100);
+	CHECK_INT_EQ(g.called, 0);
+	cv_config_unref(cfg);
+	cv_config_unref(cfg2);
+}
+
+/* A UDP socket that receives and never answers; returns the fd, *port its port. */
+static int
+silent_udp(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		abort();
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A TCP socket that listens and never accepts (the backlog completes connections). */
+static int
+silent_tcp(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		abort();
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+test_unreachable(struct event_base *base, struct cv_aaa *aaa)
+{
+	int uport, tport, ufd = silent_udp(&uport), tfd = silent_tcp(&tport);
+	char text[2048];
+	struct cv_config *cfg;
+	struct cv_error err = {{0}};
+	struct got g = {0};
+	struct cv_aaa_stats st;
+	long ms;
+
+	snprintf(text, sizeof(text),
+		 "aaa group server radius SILENT\n"
+		 " server 127.0.0.1 auth-port %d key s3cret\n"
+		 " timeout 1\n"
+		 "aaa group server ldap SILENT-LDAP\n"
+		 " server ldap://127.0.0.1:%d\n"
+		 " base-dn dc=test\n"
+		 " timeout 1\n"
+		 "aaa group server radius CLOSED\n"
+		 " server 127.0.0.1 auth-port 9 key s3cret\n"
+		 " timeout 1\n"
+		 "aaa group server ldap CLOSED-LDAP\n"
+		 " server ldap://127.0.0.1:9\n"
+		 " timeout 1\n"
+		 "aaa attribute list default\n"
+		 " attribute type cert-application all\n"
+		 "aaa authorization list R group SILENT\n"
+		 "aaa authorization list L group SILENT-LDAP\n"
+		 "aaa authorization list FALLBACK group SILENT group CLOSED-LDAP local\n"
+		 "aaa authorization list DEAD group CLOSED group CLOSED-LDAP\n",
+		 uport, tport);
+	cfg = parse(text);
+
+	/* a silent RADIUS server: unreachable after its timeout, not long after */
+	CHECK(cv_aaa_query_start(aaa, cfg, "R", "PKIAAAA", on_done, &g, &err) != NULL);
+	ms = run_until(base, &g, 5000);
+	CHECK_INT_EQ(g.called, 1);
+	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
+	CHECK(ms >= 900 && ms < 2500);
+	CHECK(strstr(g.a.error, "group SILENT") != NULL);
+
+	memset(&g, 0, sizeof(g));
+	CHECK(cv_aaa_query_start(aaa, cfg, "L", "PKIAAAA", on_done, &g, &err) != NULL);
+	ms = run_until(base, &g, 5000);
+	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
+	CHECK(ms >= 900 && ms < 2500);
+
+	/* closed ports: unreachable, quickly; both methods tried */
+	memset(&g, 0, sizeof(g));
+	CHECK(cv_aaa_query_start(aaa, cfg, "DEAD", "PKIAAAA", on_done, &g, &err) != NULL);
+	ms = run_until(base, &g, 5000);
+	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
+	CHECK(strstr(g.a.error, "group CLOSED:") != NULL);
+	CHECK(strstr(g.a.error, "group CLOSED-LDAP:") != NULL);
+	CHECK(ms < 2600);
+
+	/* the next method only when one is unreachable: silent → closed → local answers */
+	memset(&g, 0, sizeof(g));
+	CHECK(cv_aaa_query_start(aaa, cfg, "FALLBACK", "PKIAAAA", on_done, &g, &err) != NULL);
+	ms = run_until(base, &g, 6000);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	CHECK_STR_EQ(g.a.method, "local");
+	CHECK(ms >= 900);
+
+	/* cancel while a worker runs: no callback; the worker ends on its own */
+	memset(&g, 0, sizeof(g));
+	struct cv_aaa_query *q = cv_aaa_query_start(aaa, cfg, "R", "x", on_done, &g, &err);
+	CHECK(q != NULL);
+	run_until(base, &g, 100);
+	cv_aaa_query_cancel(q);
+	run_until(base, &g, 1500);
+	CHECK_INT_EQ(g.called, 0);
+	cv_aaa_get_stats(aaa, &st);
+	CHECK_INT_EQ(st.in_flight, 0);
+	close(ufd);
+	close(tfd);
+	cv_config_unref(cfg);
+}
+
+int
+main(void)
+{
+	struct event_base *base;
+	struct cv_aaa *aaa;
+	struct cv_clock clk = {0};
+	struct tp_spec s;
+
+	signal(SIGPIPE, SIG_IGN);
+	now = cv_clock_now(&clk);
+	tp_spec_ca(&s, "CN=Test CA1", now);
+	if (tp_issue(&ca, &s, NULL) < 0)
+		return 1;
+	issue(&peer,
+	      "CN=POD5.example.com,OU=VPN,O=Example,L=San Jose,ST=CA,C=US,postalCode=95134,"
+	      "serialNumber=1D7EBD4,street=1 Main St,title=Router,EMAIL=pod5@example.com,"
+	      "1.2.840.113549.1.9.2=#1612373230302D312E6578616D706C652E636F6D,"
+	      "1.2.840.113549.1.9.8=#13093139322E302E322E35", /* IA5, Printable */
+	      0x4ACA);
+	issue(&bare, "CN=PKIAAAA", 0x4ACB);
+
+	test_username();
+	test_avpair_text();
+	test_application();
+	test_trustpoint_serial();
+	test_serial_not();
+	test_lifetime_end();
+	test_not_answered();
+
+	base = event_base_new();
+	aaa = cv_aaa_new(base, &clk);
+	CHECK(aaa != NULL);
+	test_local(base, aaa);
+	test_unreachable(base, aaa);
+	cv_aaa_free(aaa);
+	event_base_free(base);
+	tp_entity_free(&peer);
+	tp_entity_free(&bare);
+	tp_entity_free(&ca);
+	return check_summary();
+}

@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""test_revocation.py: revocation through a real certvald, with a real HTTP CDP server and a
+real OCSP responder (openssl ocsp) on loopback (SPEC R13-R30, D-1, D-3).
+
+Every test checks the verdict the daemon gives and what the servers saw (request counts).
+"""
+
+import concurrent.futures
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+
+import certvald_helper as helper  # noqa: E402
+import testpki  # noqa: E402
+from testpki import days  # noqa: E402
+
+SUPPORT = os.path.join(HERE, "..", "support")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A helper server process that prints its port on its first line."""
+
+    def __init__(self, args):
+        self.proc = subprocess.Popen([sys.executable] + args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        first = self.proc.stdout.readline().split()
+        self.port = int(first[-1])
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+def http_get(port, path):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+def openssl_index_line(cert, revoked_at=None):
+    expiry = testpki.days(365).strftime("%y%m%d%H%M%SZ")
+    serial = "%X" % cert.serial
+    if len(serial) % 2:
+        serial = "0" + serial
+    if revoked_at is None:
+        return "V\t%s\t\t%s\tunknown\t/CN=%s\n" % (expiry, serial, cert.name)
+    return "R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=%s\n" % (
+        expiry, revoked_at.strftime("%y%m%d%H%M%SZ"), serial, cert.name)
+
+
+class RevocationTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = helper.make_tmpdir("certval-rev-")
+        cls.www = os.path.join(cls.dir, "www")
+        os.makedirs(cls.www)
+        cls.httpd = Server([os.path.join(SUPPORT, "httpd_fault.py"), "--root", cls.www])
+        cls.dead_port = free_port()  # nothing listens: connection refused
+        cls.ocsp_port = free_port()
+        h = "http://127.0.0.1:%d" % cls.httpd.port
+        cls.cdp = h + "/file/sub.crl"
+        cls.dead_cdp = "http://127.0.0.1:%d/sub.crl" % cls.dead_port
+        cls.ocsp_url = "http://127.0.0.1:%d/" % cls.ocsp_port
+
+        pki = cls.pki = testpki.TestPKI(os.path.join(cls.dir, "pki"))
+        pki.root = pki.ca("Rev Root CA")
+        pki.sub = pki.ca("Rev Sub CA", issuer=pki.root, pathlen=0)
+        pki.good = pki.leaf("good.example", pki.sub, crl_url=cls.cdp, ocsp_url=cls.ocsp_url)
+        pki.revoked = pki.leaf("revoked.example", pki.sub, crl_url=cls.cdp,
+                               ocsp_url=cls.ocsp_url)
+        pki.two_cdps = pki.leaf("twocdp.example", pki.sub, crl_url=[cls.dead_cdp, cls.cdp])
+        pki.dead = pki.leaf("dead.example", pki.sub, crl_url=cls.dead_cdp,
+                            ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
+        pki.no_cdp = pki.leaf("nocdp.example", pki.sub)
+        pki.other = pki.ca("Rev Other CA")
+        # The issuing CA's CRL, served at the CDP; the root's CRL is not needed: the sub CA is
+        # checked against it, so serve one too (the sub CA carries no CDP: it is a file CRL).
+        shutil.copy(pki.crl(pki.sub, revoked=[pki.revoked], name="sub"),
+                    os.path.join(cls.www, "sub.crl"))
+        cls.stale_crl = pki.crl(pki.sub, this_update=days(-10), next_update=days(-1),
+                                name="stale")
+        shutil.copy(cls.stale_crl, os.path.join(cls.www, "stale.crl"))
+        shutil.copy(pki.crl(pki.other, name="foreign"), os.path.join(cls.www, "foreign.crl"))
+        cls.root_crl = pki.crl(pki.root, name="root")
+
+        with open(os.path.join(cls.dir, "index.txt"), "w") as f:
+            f.write(openssl_index_line(pki.good))
+            f.write(openssl_index_line(pki.revoked, revoked_at=days(-2)))
+        cls.ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", cls.dir,
+                           "--index", "index.txt", "--ca", pki.sub.cert_path,
+                           "--rsigner", pki.sub.cert_path, "--rkey", pki.sub.key_path,
+                           "--port", str(cls.ocsp_port)])
+        cls.daemon = None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.httpd.stop()
+        cls.ocsp.stop()
+        helper.cleanup(cls.dir)
+
+    def tearDown(self):
+        if self.daemon is not None:
+            rc = self.daemon.stop()
+            self.daemon = None
+            self.assertEqual(rc, 0, "certvald did not exit cleanly")
+
+    # ---- helpers ----
+
+    def start(self, lines, extra_global="fetch retry-after 0", anchor="root"):
+        """A daemon with one trustpoint. anchor="root": trustpoint ROOT, and the sub CA's own
+        status comes from a CRL file; anchor="sub": trustpoint SUB (chain-validation stop at
+        the issuing CA), so that only the peer's certificate needs a revocation answer."""
+        d = os.path.join(self.dir, "d-%s-%d" % (self.id().split(".")[-1], time.monotonic_ns()))
+        os.makedirs(d)
+        sock = os.path.join(d, "certvald.sock")
+        lines = [line.strip() for line in lines]
+        if anchor == "root":
+            self.tp, ca = "ROOT", self.pki.root.cert_path
+            lines.append("crl file %s" % self.root_crl)
+        else:
+            self.tp, ca = "SUB", self.pki.sub.cert_path
+        text = helper.config_text(sock, [(self.tp, ca, lines)], extra_global)
+        self.daemon = helper.Daemon(d, text).start()
+        return self.daemon
+
+    def verify(self, leaf, rid=1, at=None):
+        req = {"id": rid, "op": "verify", "trustpoint": self.tp,
+               "chain": [leaf.b64, self.pki.sub.b64]}
+        if at is not None:
+            req["at"] = at
+        resp = self.daemon.call(req)
+        self.assertTrue(resp.get("ok"), resp)
+        return resp["verdict"]
+
+    def count(self, path):
+        return int(http_get(self.httpd.port, "/_count?path=" + path).strip() or 0)
+
+    def reset_counts(self):
+        http_get(self.httpd.port, "/_reset")
+
+    def ocsp_stats(self):
+        return json.loads(http_get(self.ocsp_port, "/_stats"))
+
+    def assert_verdict(self, v, decision, reason=None, revocation=None):
+        msg = json.dumps(v, indent=1)[:4000]
+        self.assertEqual(v["decision"], decision, msg)
+        if reason is not None:
+            self.assertEqual(v["reason"], reason, msg)
+        if revocation is not None:
+            self.assertEqual(v["revocation"], revocation, msg)
+
+    # ---- CRL ----
+
+    def test_default_method_is_crl_and_caches(self):
+        """R13, R16, R23: no revocation-check line means crl; the CRL is fetched once."""
+        self.start([])
+        self.reset_counts()
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        leaf_ev = [e for e in v["evidence"] if e["cert_index"] == 0]
+        self.assertEqual(leaf_ev[-1]["method"], "crl")
+        self.assertEqual(leaf_ev[-1]["url"], self.cdp)
+        self.assertEqual(leaf_ev[-1]["source"], "download")
+        self.assertIsNotNone(leaf_ev[-1]["next_update"])
+        sub_ev = [e for e in v["evidence"] if e["cert_index"] == 1]
+        self.assertEqual(sub_ev[-1]["source"], "file")
+        v = self.verify(self.pki.good, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
+                         "cache")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+
+    def test_revoked_on_crl_is_final(self):
+        """R14(2): revoked by CRL under `crl ocsp`: OCSP is not contacted."""
+        self.start([" revocation-check crl ocsp"])
+        before = self.ocsp_stats()["requests"]
+        v = self.verify(self.pki.revoked)
+        self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
+        self.assertEqual(v["cert_index"], 0)
+        self.assertEqual(self.ocsp_stats()["requests"], before)
+
+    def test_next_cdp_after_failure(self):
+        """R17: the first CDP refuses, the second serves: accepted; both in the evidence."""
+        self.start([" revocation-check crl"])
+        v = self.verify(self.pki.two_cdps)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        urls = [(e["url"], e["outcome"]) for e in v["evidence"] if e["cert_index"] == 0]
+        self.assertIn((self.dead_cdp, "error"), urls)
+        self.assertIn((self.cdp, "good"), urls)
+
+    def test_cdp_down(self):
+        """R14(4) and R14(3): `crl` alone rejects; `crl none` accepts and says it failed open."""
+        self.start([" revocation-check crl"])
+        v = self.verify(self.pki.dead)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable", revocation="error")
+        self.daemon.stop()
+        self.start([" revocation-check crl none"])
+        v = self.verify(self.pki.dead)
+        self.assert_verdict(v, "ACCEPT", revocation="unchecked-none")
+        self.assertTrue(v["failed_open"])
+        texts = [t["text"] for t in v["trace"]]
+        self.assertIn("cert revocation status unknown.", texts)
+        self.assertIn("Certificate validated without revocation check", texts)
+
+    def test_no_cdp_is_an_error(self):
+        """O-14: no CDP and no CRL at hand: the crl method has no answer."""
+        self.start([" revocation-check crl"])
+        v = self.verify(self.pki.no_cdp)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+
+    def test_override_cdp(self):
+        """R19: a matching `override cdp url` replaces the certificate's dead CDP."""
+        self.start(["revocation-check crl",
+                    "match certificate DEAD override cdp url %s" % self.cdp],
+                   extra_global="fetch retry-after 0\n"
+                                "crypto pki certificate map DEAD 10\n"
+                                " subject-name co dead.example")
+        self.reset_counts()
+        v = self.verify(self.pki.dead)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+
+    def test_crl_cache_none(self):
+        """R24: with `crl-cache none` every validation downloads."""
+        self.start([" revocation-check crl", " crl-cache none"])
+        self.reset_counts()
+        for i in range(2):
+            self.assert_verdict(self.verify(self.pki.good, rid=i), "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 2)
+
+    def test_delete_after(self):
+        """R25: `delete-after 2`: refetched once 2 minutes have passed (moved clock)."""
+        self.start([" revocation-check crl", " crl-cache delete-after 2"])
+        self.reset_counts()
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        self.assert_verdict(self.verify(self.pki.good, rid=2), "ACCEPT")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+        resp = self.daemon.call({"id": 3, "op": "clock", "offset": 150})
+        self.assertTrue(resp["ok"], resp)
+        self.assert_verdict(self.verify(self.pki.good, rid=4), "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 2)
+
+    def test_stale_and_foreign_crls_are_errors(self):
+        """O-9, R20: a CRL past nextUpdate, or from another CA, is no answer (never good)."""
+        h = "http://127.0.0.1:%d" % self.httpd.port
+        for name in ("stale.crl", "foreign.crl"):
+            self.start([" revocation-check crl",
+                        " match certificate ALL override cdp url %s/file/%s" % (h, name)],
+                       extra_global="fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                                    " subject-name co example")
+            v = self.verify(self.pki.good)
+            self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+            self.daemon.stop()
+            self.daemon = None
+
+    def test_concurrent_requests_one_download(self):
+        """D-3: 200 concurrent requests for one uncached CRL cause one download."""
+        self.start([" revocation-check crl"])
+        self.reset_counts()
+        n = 200
+        with self.daemon.connect() as s:
+            batch = "".join(json.dumps({"id": i, "op": "verify", "trustpoint": "ROOT",
+                                        "chain": [self.pki.good.b64, self.pki.sub.b64]}) + "\n"
+                            for i in range(n))
+            s.sendall(batch.encode())
+            responses = helper.read_responses(s, n)
+        self.assertEqual(sorted(r["id"] for r in responses), list(range(n)))
+        for r in responses:
+            self.assert_verdict(r["verdict"], "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+
+    # ---- OCSP ----
+
+    def test_ocsp_good_revoked_and_cached(self):
+        """R26, R28, R29: AIA responder, nonce echoed; revoked; a second query from the cache."""
+        self.start([" revocation-check ocsp"], anchor="sub")
+        before = self.ocsp_stats()["requests"]
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
+        self.assertEqual(ev["url"], self.ocsp_url)
+        self.assertEqual(ev["nonce"], "sent-echoed")
+        self.assertIsNotNone(ev["produced_at"])
+        self.assertEqual(self.ocsp_stats()["requests"], before + 1)
+        v = self.verify(self.pki.good, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual(self.ocsp_stats()["requests"], before + 1)
+        v = self.verify(self.pki.revoked, rid=3)
+        self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
+        ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
+        self.assertEqual(ev["revocation_reason"], "keyCompromise")
+
+    def test_ocsp_wrong_nonce_falls_through(self):
+        """R29, D-1: a wrong nonce is no answer: `ocsp` alone rejects, `ocsp crl` uses the CRL."""
+        url = "http://127.0.0.1:%d/fault/wrong-nonce/" % self.ocsp_port
+        self.start([" revocation-check ocsp", " ocsp url %s" % url], anchor="sub")
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
+        self.assertEqual(ev["nonce"], "mismatch")
+        self.daemon.stop()
+        self.start([" revocation-check ocsp crl", " ocsp url %s" % url], anchor="sub")
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+
+    def test_ocsp_disable_nonce(self):
+        """R29: with `ocsp disable-nonce` the request carries no nonce extension."""
+        url = "http://127.0.0.1:%d/fault/no-nonce/" % self.ocsp_port
+        self.start([" revocation-check ocsp", " ocsp url %s" % url, " ocsp disable-nonce"],
+                   anchor="sub")
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertFalse(self.ocsp_stats()["last_request_has_nonce"])
+
+    def test_ocsp_down_with_none(self):
+        """R14(3): `ocsp none` with the responder down: accepted, failed open."""
+        self.start([" revocation-check ocsp none",
+                    " ocsp url http://127.0.0.1:%d/" % self.dead_port], anchor="sub")
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="unchecked-none")
+        self.assertTrue(v["failed_open"])
+
+    def test_crl_down_ocsp_good(self):
+        """R14(1): `crl ocsp`, CDP down, OCSP good: accepted."""
+        self.start([" revocation-check crl ocsp", " ocsp url %s" % self.ocsp_url])
+        v = self.verify(self.pki.dead)
+        # dead.example is not in the responder's index: unknown, so that is no answer either
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        v = self.verify(self.pki.two_cdps, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.daemon.stop()
+        self.start([" revocation-check crl ocsp",
+                    " match certificate GOOD override cdp url %s" % self.dead_cdp],
+                   extra_global="fetch retry-after 0\ncrypto pki certificate map GOOD 10\n"
+                                " subject-name co good.example")
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        methods = [(e["method"], e["outcome"]) for e in v["evidence"] if e["cert_index"] == 0]
+        self.assertIn(("crl", "error"), methods)
+        self.assertIn(("ocsp", "good"), methods)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

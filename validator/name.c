@@ -1,0 +1,261 @@
+/* name.c: RFC 5280 7.1 comparison of Names and GeneralNames over the strict DER reader. */
+#include "name.h"
+
+#include <string.h>
+
+/* AttributeTypeAndValue ::= SEQUENCE { type AttributeType, value AttributeValue } */
+struct atav {
+	struct cv_asn1_elem type, value;
+};
+
+static bool
+is_string_tag(uint8_t tag)
+{
+	return tag == CV_ASN1_UTF8_STRING || tag == CV_ASN1_PRINTABLE_STRING ||
+	       tag == CV_ASN1_IA5_STRING || tag == CV_ASN1_T61_STRING ||
+	       tag == CV_ASN1_VISIBLE_STRING;
+}
+
+/* The characters RFC 4518 (2.2) maps to SPACE, as far as ASCII goes. */
+static bool
+is_space(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Next character of a string after case folding and whitespace compression; -1 at the end. */
+static int
+fold_next(const uint8_t **p, const uint8_t *end, bool *pending_space)
+{
+	uint8_t c;
+
+	while (*p < end && is_space(**p)) {
+		(*p)++;
+		*pending_space = true;
+	}
+	if (*p >= end)
+		return -1;
+	if (*pending_space) {
+		*pending_space = false;
+		return ' ';
+	}
+	c = *(*p)++;
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static bool
+string_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
+{
+	const uint8_t *pa = a->val, *pb = b->val, *ea = a->val + a->len, *eb = b->val + b->len;
+	bool sa = false, sb = false;
+	int ca, cb;
+
+	while (pa < ea && is_space(*pa))
+		pa++;
+	while (pb < eb && is_space(*pb))
+		pb++;
+	while (ea > pa && is_space(ea[-1]))
+		ea--;
+	while (eb > pb && is_space(eb[-1]))
+		eb--;
+	do {
+		ca = fold_next(&pa, ea, &sa);
+		cb = fold_next(&pb, eb, &sb);
+	} while (ca == cb && ca >= 0);
+	return ca == cb;
+}
+
+static int
+read_atav(struct cv_asn1 *rdn, struct atav *out)
+{
+	struct cv_asn1 s;
+
+	if (cv_asn1_enter(rdn, CV_ASN1_SEQUENCE, &s) < 0 ||
+	    cv_asn1_expect(&s, CV_ASN1_OID, &out->type) < 0 || cv_asn1_next(&s, &out->value) < 0)
+		return -1;
+	return cv_asn1_finish(&s);
+}
+
+static bool
+atav_equal(const struct atav *a, const struct atav *b)
+{
+	if (a->type.len != b->type.len || memcmp(a->type.val, b->type.val, a->type.len) != 0)
+		return false;
+	if (is_string_tag(a->value.tag) && is_string_tag(b->value.tag))
+		return string_equal(&a->value, &b->value);
+	return a->value.raw_len == b->value.raw_len &&
+	       memcmp(a->value.raw, b->value.raw, a->value.raw_len) == 0;
+}
+
+/*
+ * RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+ * Reads the next RDN of a Name and checks it; returns its number of attributes or -1.
+ */
+static int
+next_rdn(struct cv_asn1 *rdns, struct cv_asn1_elem *rdn)
+{
+	struct cv_asn1 d;
+	struct atav x;
+	int n = 0;
+
+	if (cv_asn1_expect(rdns, CV_ASN1_SET, rdn) < 0)
+		return -1;
+	cv_asn1_open(rdn, &d);
+	while (!cv_asn1_empty(&d)) {
+		if (read_atav(&d, &x) < 0)
+			return -1;
+		n++;
+	}
+	return n > 0 ? n : -1;
+}
+
+/* Every attribute of the (checked) RDN a has a matching attribute in the (checked) RDN b. */
+static bool
+rdn_subset(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
+{
+	struct cv_asn1 da, db;
+	struct atav x, y;
+	bool found;
+
+	cv_asn1_open(a, &da);
+	while (!cv_asn1_empty(&da)) {
+		if (read_atav(&da, &x) < 0)
+			return false;
+		found = false;
+		cv_asn1_open(b, &db);
+		while (!found && !cv_asn1_empty(&db)) {
+			if (read_atav(&db, &y) < 0)
+				return false;
+			found = atav_equal(&x, &y);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Compares the RDNs of a and b pairwise while both have one; false at a mismatch or error. */
+static bool
+rdns_match(struct cv_asn1 *a, struct cv_asn1 *b)
+{
+	struct cv_asn1_elem ra, rb;
+	int na, nb;
+
+	while (!cv_asn1_empty(a) && !cv_asn1_empty(b)) {
+		na = next_rdn(a, &ra);
+		nb = next_rdn(b, &rb);
+		if (na < 0 || na != nb || !rdn_subset(&ra, &rb) ||
+		    (na > 1 && !rdn_subset(&rb, &ra)))
+			return false;
+	}
+	return true;
+}
+
+/* Name ::= CHOICE { rdnSequence RDNSequence }; RDNSequence ::= SEQUENCE OF RDN */
+static int
+name_open(const uint8_t *der, size_t len, struct cv_asn1 *rdns)
+{
+	struct cv_asn1 d;
+
+	cv_asn1_init(&d, der, len);
+	if (cv_asn1_enter(&d, CV_ASN1_SEQUENCE, rdns) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+int
+cv_name_rdn_count(const uint8_t *name, size_t len)
+{
+	struct cv_asn1 rdns;
+	struct cv_asn1_elem rdn;
+	int n = 0;
+
+	if (name_open(name, len, &rdns) < 0)
+		return -1;
+	while (!cv_asn1_empty(&rdns)) {
+		if (next_rdn(&rdns, &rdn) < 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+bool
+cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	struct cv_asn1 ra, rb;
+
+	if (name_open(a, alen, &ra) < 0 || name_open(b, blen, &rb) < 0)
+		return false;
+	return rdns_match(&ra, &rb) && cv_asn1_empty(&ra) && cv_asn1_empty(&rb);
+}
+
+bool
+cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len)
+{
+	struct cv_asn1 rn, rb;
+	struct cv_asn1_elem rest;
+
+	if (name_open(name, name_len, &rn) < 0 || name_open(base, base_len, &rb) < 0 ||
+	    !rdns_match(&rn, &rb) || !cv_asn1_empty(&rb))
+		return false;
+	while (!cv_asn1_empty(&rn))
+		if (next_rdn(&rn, &rest) < 0)
+			return false;
+	return true;
+}
+
+int
+cv_name_foreach_email(const uint8_t *name, size_t len,
+                      void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg)
+{
+	static const uint8_t email_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
+	struct cv_asn1 rdns, d;
+	struct cv_asn1_elem rdn;
+	struct atav x;
+
+	if (name_open(name, len, &rdns) < 0)
+		return -1;
+	while (!cv_asn1_empty(&rdns)) {
+		if (next_rdn(&rdns, &rdn) < 0)
+			return -1;
+		cv_asn1_open(&rdn, &d);
+		while (!cv_asn1_empty(&d)) {
+			if (read_atav(&d, &x) < 0)
+				return -1;
+			if (cv_asn1_oid_eq(&x.type, email_oid, sizeof(email_oid)))
+				fn(&x.value, arg);
+		}
+	}
+	return 0;
+}
+
+/*
+ * GeneralName ::= CHOICE { otherName [0], rfc822Name [1] IA5String, dNSName [2] IA5String,
+ *      x400Address [3], directoryName [4] Name, ediPartyName [5],
+ *      uniformResourceIdentifier [6] IA5String, iPAddress [7] OCTET STRING,
+ *      registeredID [8] OBJECT IDENTIFIER }
+ * directoryName is EXPLICIT (a Name is a CHOICE), so [4] wraps a whole Name.
+ */
+bool
+cv_name_general_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
+{
+	if (a->tag != b->tag)
+		return false;
+	if (a->tag == CV_ASN1_CTX_CONS(4))
+		return cv_name_equal(a->val, a->len, b->val, b->len);
+	return a->len == b->len && memcmp(a->val, b->val, a->len) == 0;
+}
+
+bool
+cv_name_in_general_names(const uint8_t *names, size_t len, const uint8_t *name, size_t name_len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem gn;
+
+	cv_asn1_init(&d, names, len);
+	while (cv_asn1_next(&d, &gn) == 0)
+		if (gn.tag == CV_ASN1_CTX_CONS(4) && cv_name_equal(gn.val, gn.len, name, name_len))
+			return true;
+	return false;
+}

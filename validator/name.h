@@ -1,0 +1,53 @@
+/*
+ * name.h: the project's one comparison of X.501 Names and GeneralNames (RFC 5280 7.1), over the
+ * strict DER reader (der.h). The validator uses it for name chaining and directoryName
+ * constraints, CRL processing for issuer, cRLIssuer, certificateIssuer and distribution point
+ * names.
+ *
+ * Rules: a Name is a SEQUENCE of RDNs, an RDN a non-empty SET of AttributeTypeAndValue
+ * (SEQUENCE { OBJECT IDENTIFIER, value }), all valid DER with nothing trailing; a malformed
+ * Name is never equal to, nor within, anything. Two Names match when they have the same
+ * number of RDNs and the RDNs match pairwise in order; two RDNs match when they have the same
+ * number of attributes and every attribute of each has a matching one in the other (in any
+ * order). Attributes match when their types are equal and their values are: for the directory
+ * string types (UTF8String, PrintableString, TeletexString, IA5String, VisibleString, in any
+ * mix) after ASCII case folding and whitespace compression (RFC 4518 reduced to ASCII: leading
+ * and trailing whitespace dropped, internal runs compared as one space); for other types as
+ * identical encodings. Arguments are whole encodings (tag included); nothing allocates.
+ */
+#ifndef CV_NAME_H
+#define CV_NAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "der.h"
+
+/* The number of RDNs of a Name, or -1 when it is malformed (checks the whole encoding). */
+int cv_name_rdn_count(const uint8_t *name, size_t len);
+
+/* Whether two Names match (see above). */
+bool cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* Whether the RDNs of base match the first RDNs of name (directoryName subtrees, 4.2.1.10). */
+bool cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len);
+
+/*
+ * Calls fn for the value element of every emailAddress attribute (1.2.840.113549.1.9.1) of a
+ * Name, in order. Returns 0, or -1 when the Name is malformed (fn may have been called).
+ */
+int cv_name_foreach_email(const uint8_t *name, size_t len,
+                          void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg);
+
+/*
+ * Whether two GeneralName elements are the same name: directoryName [4] through
+ * cv_name_equal, the other types as identical contents under the same tag.
+ */
+bool cv_name_general_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b);
+
+/* Whether a run of GeneralName encodings (GeneralNames contents) holds name as a directoryName. */
+bool cv_name_in_general_names(const uint8_t *names, size_t len, const uint8_t *name,
+                              size_t name_len);
+
+#endif
