@@ -69,8 +69,11 @@ find_ava(gnutls_x509_crt_t crt, const char *oid, char *out, size_t out_len)
 	for (irdn = 0;; irdn++) {
 		for (iava = 0; (rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava)) == 0;
 		     iava++) {
-			if (ava.oid.size != strlen(oid) ||
-			    memcmp(ava.oid.data, oid, ava.oid.size) != 0)
+			/* the OID text, with or without its NUL in the size */
+			if (ava.oid.size < strlen(oid) ||
+			    ava.oid.size > strlen(oid) + 1 ||
+			    memcmp(ava.oid.data, oid, strlen(oid)) != 0 ||
+			    (ava.oid.size > strlen(oid) && ava.oid.data[strlen(oid)] != '\0'))
 				continue;
 			/* UTF8String, PrintableString, T61String, IA5String */
 			if ((ava.value_tag != 12 && ava.value_tag != 19 && ava.value_tag != 20 &&

@@ -183,6 +183,20 @@ cv_engine_ocsp_cache(const struct cv_engine *engine)
 	return engine->ocsp;
 }
 
+struct cv_fetcher *
+cv_engine_fetcher(const struct cv_engine *engine)
+{
+	return engine->fetcher;
+}
+
+void
+cv_engine_foreach_file_crl(const struct cv_engine *engine, cv_engine_file_crl_fn fn, void *arg)
+{
+	for (size_t i = 0; i < engine->n_file_crls; i++)
+		fn(engine->file_crls[i].path, engine->file_crls[i].crl, engine->file_crls[i].error,
+		   arg);
+}
+
 struct cv_config *
 cv_engine_config(const struct cv_engine *engine)
 {

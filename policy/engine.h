@@ -74,9 +74,18 @@ struct cv_ocsp_cache;
  */
 void cv_engine_set_fetcher(struct cv_engine *engine, struct cv_fetcher *fetcher);
 
-/* The engine's caches, for the administrator's show and clear commands. */
+/* The engine's caches and fetcher, for the administrator's show and clear commands. */
 struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);
 struct cv_ocsp_cache *cv_engine_ocsp_cache(const struct cv_engine *engine);
+struct cv_fetcher *cv_engine_fetcher(const struct cv_engine *engine); /* NULL: none */
+
+struct cv_crl;
+/* The `crl file` CRLs of the running configuration; crl is NULL when the file did not load,
+ * and error says why. */
+typedef void (*cv_engine_file_crl_fn)(const char *path, const struct cv_crl *crl,
+                                      const char *error, void *arg);
+void cv_engine_foreach_file_crl(const struct cv_engine *engine, cv_engine_file_crl_fn fn,
+                                void *arg);
 
 /* The engine's clock, for the fetcher (its negative cache moves with the test clock). */
 const struct cv_clock *cv_engine_clock(const struct cv_engine *engine);
