@@ -11,9 +11,12 @@
 #include <stddef.h>
 
 #include "../common/clock.h"
+#include "../common/error.h"
 #include "crl.h"
 
 struct cv_crl_store;
+
+#define CV_CRL_SOURCE_MAX 512 /* longest source kept (URL or "file:PATH") */
 
 struct cv_crl_store_entry {
 	const char *source;     /* URL or "file:PATH" */
@@ -50,6 +53,18 @@ size_t cv_crl_store_expire(struct cv_crl_store *store, cv_time now);
 size_t cv_crl_store_clear(struct cv_crl_store *store, const char *trustpoint);
 
 size_t cv_crl_store_count(const struct cv_crl_store *store);
+
+/*
+ * Persistence (SPEC D-4). With a directory set, every entry put is also written there (DER
+ * and a small metadata file holding its source, trustpoint, times and the SHA-256 of the
+ * DER), atomically (temporary file, fsync, rename); dropped entries lose their files.
+ * cv_crl_store_load reads the directory back: entries whose DER does not match its digest,
+ * does not parse, or has expired at now are deleted; the rest are cached again. The CRLs'
+ * signatures are checked again when they are used, as for any cached CRL.
+ * Returns the number of entries loaded, or -1 with err set when the directory is unusable.
+ */
+int cv_crl_store_set_dir(struct cv_crl_store *store, const char *dir, struct cv_error *err);
+int cv_crl_store_load(struct cv_crl_store *store, cv_time now, struct cv_error *err);
 
 typedef void (*cv_crl_store_fn)(const struct cv_crl_store_entry *entry, void *arg);
 /* Calls fn for each entry, soonest expiry first. */

@@ -128,7 +128,7 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 	struct cv_fetcher *fetcher = NULL;
 	struct cv_server *srv = NULL;
 	struct cv_error err = {""};
-	int status = 1;
+	int status = 1, loaded;
 
 	if (base == NULL || (engine = cv_engine_new(base, cfg, NULL)) == NULL ||
 	    (fetcher = cv_fetcher_new(base, cv_engine_clock(engine), cfg->fetch_retry_after_s)) ==
@@ -138,6 +138,11 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
+	loaded = cv_engine_persist_crls(engine, &err);
+	if (loaded < 0)
+		cv_log_warning("CRL cache not persisted: %s", err.msg);
+	else if (loaded > 0)
+		cv_log_notice("%d cached CRLs loaded from %s", loaded, cfg->cache_dir);
 	srv = cv_server_new(base, engine, fd, sopts, &err);
 	if (srv == NULL) {
 		cv_log_err("%s", err.msg);

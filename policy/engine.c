@@ -183,6 +183,16 @@ cv_engine_ocsp_cache(const struct cv_engine *engine)
 	return engine->ocsp;
 }
 
+int
+cv_engine_persist_crls(struct cv_engine *engine, struct cv_error *err)
+{
+	if (engine->cfg->cache_dir == NULL)
+		return 0;
+	if (cv_crl_store_set_dir(engine->crls, engine->cfg->cache_dir, err) < 0)
+		return -1;
+	return cv_crl_store_load(engine->crls, cv_engine_now(engine), err);
+}
+
 struct cv_fetcher *
 cv_engine_fetcher(const struct cv_engine *engine)
 {

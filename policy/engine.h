@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../common/clock.h"
+#include "../common/error.h"
 #include "../common/verdict.h"
 #include "../validator/cert.h"
 #include "../validator/path.h"
@@ -74,6 +75,14 @@ struct cv_ocsp_cache;
  */
 void cv_engine_set_fetcher(struct cv_engine *engine, struct cv_fetcher *fetcher);
 
+/*
+ * Keeps the CRL cache under the configuration's cache-dir (SPEC D-4): loads what an earlier
+ * run left there and writes every CRL cached from now on. Only the daemon calls it (an
+ * offline verification must not touch the daemon's cache). Returns the number of CRLs
+ * loaded, 0 without a cache-dir, or -1 with err set.
+ */
+int cv_engine_persist_crls(struct cv_engine *engine, struct cv_error *err);
+
 /* The engine's caches and fetcher, for the administrator's show and clear commands. */
 struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);
 struct cv_ocsp_cache *cv_engine_ocsp_cache(const struct cv_engine *engine);
@@ -82,8 +91,8 @@ struct cv_fetcher *cv_engine_fetcher(const struct cv_engine *engine); /* NULL: n
 struct cv_crl;
 /* The `crl file` CRLs of the running configuration; crl is NULL when the file did not load,
  * and error says why. */
-typedef void (*cv_engine_file_crl_fn)(const char *path, const struct cv_crl *crl,
-                                      const char *error, void *arg);
+typedef void (*cv_engine_file_crl_fn)(const char *path, const struct cv_crl *crl, const char *error,
+                                      void *arg);
 void cv_engine_foreach_file_crl(const struct cv_engine *engine, cv_engine_file_crl_fn fn,
                                 void *arg);
 

@@ -7,6 +7,7 @@
 
 #include "../common/util.h"
 #include "cert.h"
+#include "name.h"
 
 struct cv_cert {
 	unsigned refs; /* atomic: certificates may be shared between threads */
@@ -353,8 +354,9 @@ cv_cert_not_after(const struct cv_cert *cert)
 bool
 cv_cert_is_self_issued(const struct cv_cert *cert)
 {
-	return cert->subject_der.size == cert->issuer_der.size &&
-	       memcmp(cert->subject_der.data, cert->issuer_der.data, cert->issuer_der.size) == 0;
+	/* RFC 5280 6.1: the two names match under the rules of 7.1 */
+	return cv_name_equal(cert->subject_der.data, cert->subject_der.size, cert->issuer_der.data,
+	                     cert->issuer_der.size);
 }
 
 bool

@@ -17,6 +17,7 @@
 #include "../../validator/crl/crl_reader.h"
 #include "../../validator/crl/crl_verify.h"
 #include "../support/check.h"
+#include "pkits_files.h"
 
 struct ca {
 	gnutls_x509_privkey_t key;
@@ -182,61 +183,51 @@ test_generated_crl(void)
 }
 
 static struct cv_crl *
-pkits_crl(const char *dir, const char *name)
+load_crl(const char *dir, const char *name)
 {
-	char path[1024];
-	uint8_t *der;
-	size_t len;
 	struct cv_error err;
-	struct cv_crl *crl = NULL;
+	struct cv_crl *c = pkits_crl(dir, name, &err);
 
-	snprintf(path, sizeof(path), "%s/crls/%s.crl", dir, name);
-	if (cv_read_file(path, 1 << 20, &der, &len, &err) < 0)
-		return NULL;
-	if (cv_crl_ingest(der, len, NULL, &crl, &err) < 0)
+	if (c == NULL)
 		fprintf(stderr, "%s: %s\n", name, err.msg);
-	free(der);
-	return crl;
+	return c;
 }
 
 static void
 test_pkits_crls(void)
 {
 	char dir[1024];
-	const char *env = getenv("CERTVAL_PKITS_DIR"), *src = getenv("CERTVAL_SOURCE_DIR");
 	struct cv_crl *c;
 	const struct cv_crl_info *i;
 
-	snprintf(dir, sizeof(dir), "%s", env ? env : "");
-	if (env == NULL)
-		snprintf(dir, sizeof(dir), "%s/../shared/pkits", src ? src : ".");
-	c = pkits_crl(dir, "GoodCACRL");
+	pkits_dir(dir, sizeof(dir));
+	c = load_crl(dir, "GoodCACRL");
 	if (c == NULL) {
 		printf("PKITS not found: PKITS CRL reads skipped\n");
 		return;
 	}
 	CHECK(cv_crl_entries(c) == 2);
 	cv_crl_free(c);
-	c = pkits_crl(dir, "onlyContainsUserCertsCACRL");
+	c = load_crl(dir, "onlyContainsUserCertsCACRL");
 	CHECK(c != NULL);
 	if (c != NULL) {
 		i = cv_crl_get_info(c);
 		CHECK(i->idp.present && i->idp.only_user_certs && !i->idp.only_ca_certs);
 		cv_crl_free(c);
 	}
-	c = pkits_crl(dir, "deltaCRLCA1deltaCRL");
+	c = load_crl(dir, "deltaCRLCA1deltaCRL");
 	CHECK(c != NULL && cv_crl_is_delta(c));
 	cv_crl_free(c);
-	c = pkits_crl(dir, "UnknownCRLEntryExtensionCACRL");
+	c = load_crl(dir, "UnknownCRLEntryExtensionCACRL");
 	CHECK(c != NULL && cv_crl_get_info(c)->entry_unknown_critical);
 	cv_crl_free(c);
-	c = pkits_crl(dir, "UnknownCRLExtensionCACRL");
+	c = load_crl(dir, "UnknownCRLExtensionCACRL");
 	CHECK(c != NULL && cv_crl_get_info(c)->unknown_critical);
 	cv_crl_free(c);
-	c = pkits_crl(dir, "onlySomeReasonsCA1compromiseCRL");
+	c = load_crl(dir, "onlySomeReasonsCA1compromiseCRL");
 	CHECK(c != NULL && cv_crl_get_info(c)->idp.has_reasons);
 	cv_crl_free(c);
-	c = pkits_crl(dir, "indirectCRLCA5CRL");
+	c = load_crl(dir, "indirectCRLCA5CRL");
 	CHECK(c != NULL && cv_crl_get_info(c)->idp.indirect_crl &&
 	      cv_crl_get_info(c)->has_certificate_issuer);
 	cv_crl_free(c);

@@ -18,6 +18,7 @@
 #include "../../validator/crl/crl_check.h"
 #include "../../validator/name.h"
 #include "../support/check.h"
+#include "pkits_files.h"
 
 #define ROW_CERTS_MAX 12
 #define ROW_CRLS_MAX  12
@@ -39,45 +40,27 @@ struct row {
 	bool verbose;
 };
 
-static const char *pkits_dir;
+static char pkits[1024];
 
 static struct cv_cert *
 load_cert(const char *name)
 {
-	char path[1024];
-	uint8_t *der;
-	size_t len;
 	struct cv_error err;
-	struct cv_cert *c = NULL;
+	struct cv_cert *c = pkits_cert(pkits, name, &err);
 
-	snprintf(path, sizeof(path), "%s/certs/%s.crt", pkits_dir, name);
-	if (cv_read_file(path, 1 << 20, &der, &len, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return NULL;
-	}
-	if (cv_cert_from_der(der, len, &c, &err) < 0)
-		fprintf(stderr, "%s: %s\n", path, err.msg);
-	free(der);
+	if (c == NULL)
+		fprintf(stderr, "%s: %s\n", name, err.msg);
 	return c;
 }
 
 static struct cv_crl *
 load_crl(const char *name)
 {
-	char path[1024];
-	uint8_t *der;
-	size_t len;
 	struct cv_error err;
-	struct cv_crl *c = NULL;
+	struct cv_crl *c = pkits_crl(pkits, name, &err);
 
-	snprintf(path, sizeof(path), "%s/crls/%s.crl", pkits_dir, name);
-	if (cv_read_file(path, 1 << 20, &der, &len, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
-		return NULL;
-	}
-	if (cv_crl_ingest_any(der, len, &c, &err) < 0)
+	if (c == NULL)
 		printf("  (%s not usable: %s)\n", name, err.msg);
-	free(der);
 	return c;
 }
 
@@ -252,22 +235,15 @@ int
 main(int argc, char **argv)
 {
 	char path[1024], line[4096];
-	const char *src = getenv("CERTVAL_SOURCE_DIR");
 	const char *only = argc > 1 ? argv[1] : NULL;
 	FILE *f;
 	int rows = 0, passed = 0;
 
-	pkits_dir = getenv("CERTVAL_PKITS_DIR");
-	if (pkits_dir == NULL) {
-		static char def[1024];
-
-		snprintf(def, sizeof(def), "%s/../shared/pkits", src ? src : ".");
-		pkits_dir = def;
-	}
-	snprintf(path, sizeof(path), "%s/pkits-expected.tsv", pkits_dir);
+	pkits_dir(pkits, sizeof(pkits));
+	snprintf(path, sizeof(path), "%s/pkits-expected.tsv", pkits);
 	f = fopen(path, "r");
 	if (f == NULL) {
-		printf("SKIP: PKITS not found at %s (set CERTVAL_PKITS_DIR)\n", pkits_dir);
+		printf("SKIP: PKITS not found at %s (set CERTVAL_PKITS_DIR)\n", pkits);
 		return 77;
 	}
 	if (gnutls_global_init() < 0)

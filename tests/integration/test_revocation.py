@@ -296,6 +296,39 @@ class RevocationTest(unittest.TestCase):
             self.assert_verdict(r["verdict"], "ACCEPT", revocation="good")
         self.assertEqual(self.count("/file/sub.crl"), 1)
 
+    def test_restart_with_warm_cache(self):
+        """D-4: with cache-dir, a restarted daemon uses the CRL it cached, without a download;
+        a cached file that no longer matches its digest is dropped and fetched again."""
+        cache = os.path.join(self.dir, "cache-%d" % time.monotonic_ns())
+        os.makedirs(cache)
+        glob = "fetch retry-after 0\ncache-dir %s" % cache
+        self.start(["revocation-check crl"], extra_global=glob)
+        self.reset_counts()
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+        self.assertEqual(self.daemon.stop(), 0)
+        self.assertEqual(len([f for f in os.listdir(cache) if f.endswith(".meta")]), 1)
+
+        self.start(["revocation-check crl"], extra_global=glob)
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
+                         "cache")
+        self.assertEqual(self.count("/file/sub.crl"), 1)
+        self.assertEqual(self.daemon.stop(), 0)
+
+        der = [f for f in os.listdir(cache) if f.endswith(".crl")][0]
+        with open(os.path.join(cache, der), "r+b") as f:
+            f.seek(40)
+            byte = f.read(1)
+            f.seek(40)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        self.start(["revocation-check crl"], extra_global=glob)
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/sub.crl"), 2)
+        self.assertIn("does not match its digest", self.daemon.log_text())
+
     # ---- OCSP ----
 
     def test_ocsp_good_revoked_and_cached(self):

@@ -427,6 +427,45 @@ test_name_constraints(void)
 	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "name-constraints", 0);
 }
 
+/* Extensions the validator reads itself go through the strict DER reader. */
+static void
+test_strict_extensions(void)
+{
+	static const unsigned char nc_ok[] = {0x30, 0x06, 0xa0, 0x04, 0x30, 0x02, 0x82, 0x00};
+	static const unsigned char nc_long[] = {0x30, 0x81, 0x06, 0xa0, 0x04,
+	                                        0x30, 0x02, 0x82, 0x00};
+	static const unsigned char pc_ok[] = {0x30, 0x03, 0x81, 0x01, 0x00};
+	static const unsigned char pc_padded[] = {0x30, 0x04, 0x81, 0x02, 0x00, 0x00};
+	struct tp_spec ca, leaf;
+	struct cv_path_params p;
+	struct cv_failure f;
+
+	tp_spec_leaf(&leaf, "CN=strict,O=certval", now);
+	leaf.dns[0] = "a.example";
+	tp_spec_ca(&ca, "CN=Strict CA,O=certval", now);
+	ca.ext_oid = "2.5.29.30";
+	ca.ext_critical = true;
+	ca.ext_value = nc_ok;
+	ca.ext_value_len = sizeof(nc_ok);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_case(&ca, &leaf, &p, &f), 0);
+	ca.ext_value = nc_long; /* long-form length for 6 octets: BER, not DER */
+	ca.ext_value_len = sizeof(nc_long);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_case(&ca, &leaf, &p, &f), -1);
+	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "name-constraints", 0);
+	ca.ext_oid = "2.5.29.36";
+	ca.ext_value = pc_ok;
+	ca.ext_value_len = sizeof(pc_ok);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_case(&ca, &leaf, &p, &f), 0);
+	ca.ext_value = pc_padded; /* inhibitPolicyMapping 0 with a redundant leading octet */
+	ca.ext_value_len = sizeof(pc_padded);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_case(&ca, &leaf, &p, &f), -1);
+	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "policy", 1);
+}
+
 static void
 test_cross_signed(void)
 {
@@ -573,6 +612,7 @@ main(void)
 	test_path_len();
 	test_eku_hostname();
 	test_name_constraints();
+	test_strict_extensions();
 	test_cross_signed();
 	test_loop_and_bounds();
 	test_names();
