@@ -37,6 +37,15 @@ struct options {
 	long connections; /* 0: serve forever */
 };
 
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 static void
 usage(void)
 {
@@ -182,11 +191,17 @@ main(int argc, char **argv)
 	gnutls_certificate_credentials_t cred = NULL;
 	struct cv_gnutls *cvg = NULL;
 	struct cv_gnutls_opts copts;
+	struct sigaction sa;
 	struct options o;
 	int lfd = -1, ret, status = 1;
 
 	parse_options(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM interrupts accept (no SA_RESTART): the server ends cleanly. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		goto done;
 	ret = gnutls_certificate_set_x509_key_file(cred, o.cert, o.key, GNUTLS_X509_FMT_PEM);
@@ -207,15 +222,18 @@ main(int argc, char **argv)
 	}
 	if ((lfd = listen_on(o.address, o.port)) < 0)
 		goto done;
-	for (long served = 0; o.connections == 0 || served < o.connections; served++) {
+	for (long served = 0; !stop_requested && (o.connections == 0 || served < o.connections);
+	     served++) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
 		char addr[INET_ADDRSTRLEN] = "?";
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+		int fd = accept(lfd, (struct sockaddr *)&peer, &len);
 
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED) {
+				served--;
 				continue;
+			}
 			fprintf(stderr, "tls_server: accept: %s\n", strerror(errno));
 			goto done;
 		}

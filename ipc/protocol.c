@@ -12,7 +12,18 @@ static const struct {
 	enum cv_proto_op op;
 } ops[] = {
     {"verify", CV_OP_VERIFY}, {"ping", CV_OP_PING},   {"status", CV_OP_STATUS},
-    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK},
+    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK},   {"show", CV_OP_SHOW},
+    {"clear", CV_OP_CLEAR},   {"stats", CV_OP_STATS},
+};
+
+static const char *const view_names[] = {
+    [CV_VIEW_CRLS] = "crls",
+    [CV_VIEW_OCSP] = "ocsp",
+    [CV_VIEW_FETCH] = "fetch",
+    [CV_VIEW_TRUSTPOINTS] = "trustpoints",
+    [CV_VIEW_TIMERS] = "timers",
+    [CV_VIEW_RUNNING_CONFIG] = "running-config",
+    [CV_VIEW_CERTIFICATES] = "certificates",
 };
 
 static const char *const code_names[] = {
@@ -306,6 +317,123 @@ cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err)
 	}
 	*offset = json_integer_value(v);
 	return 0;
+}
+
+const char *
+cv_proto_view_name(enum cv_proto_view what)
+{
+	if ((size_t)what >= CV_ARRAY_LEN(view_names) || view_names[what] == NULL)
+		return "?";
+	return view_names[what];
+}
+
+/* Reads "what" into out->what. */
+static int
+view(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+{
+	const char *name = json_string_value(json_object_get(root, "what"));
+
+	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(view_names); i++) {
+		if (strcmp(name, view_names[i]) == 0) {
+			out->what = (enum cv_proto_view)i;
+			return 0;
+		}
+	}
+	cv_error_set(err, "\"what\" must be one of crls, ocsp, fetch, trustpoints, timers, "
+	                  "running-config, certificates");
+	return -1;
+}
+
+/* Reads an optional boolean member; absent is false. */
+static int
+flag(const json_t *root, const char *field, bool *out, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, field);
+
+	*out = false;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v)) {
+		cv_error_set(err, "\"%s\" must be true or false", field);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* Reads an optional trustpoint name. */
+static int
+admin_trustpoint(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, "trustpoint");
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) >= CV_LABEL_MAX ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		cv_error_set(err, "\"trustpoint\" must be a name of 1 to %d characters",
+		             CV_LABEL_MAX - 1);
+		return -1;
+	}
+	cv_strlcpy(out->trustpoint, json_string_value(v), sizeof(out->trustpoint));
+	return 0;
+}
+
+int
+cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+{
+	static const char *const fields[] = {"id", "op", "what", "trustpoint", "status", "verbose"};
+	enum cv_proto_view w;
+
+	memset(out, 0, sizeof(*out));
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 || view(root, out, err) != 0 ||
+	    admin_trustpoint(root, out, err) != 0 || flag(root, "status", &out->status, err) != 0 ||
+	    flag(root, "verbose", &out->verbose, err) != 0)
+		return -1;
+	w = out->what;
+	if (out->trustpoint[0] != '\0' && w != CV_VIEW_TRUSTPOINTS && w != CV_VIEW_CERTIFICATES &&
+	    w != CV_VIEW_CRLS) {
+		cv_error_set(err, "show %s takes no trustpoint", cv_proto_view_name(w));
+		return -1;
+	}
+	if (out->status && w != CV_VIEW_TRUSTPOINTS) {
+		cv_error_set(err, "\"status\" belongs to show trustpoints");
+		return -1;
+	}
+	if (out->verbose && (w != CV_VIEW_CERTIFICATES || out->trustpoint[0] == '\0')) {
+		cv_error_set(err, "\"verbose\" needs show certificates with a trustpoint");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+{
+	static const char *const fields[] = {"id", "op", "what", "trustpoint"};
+
+	memset(out, 0, sizeof(*out));
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 || view(root, out, err) != 0 ||
+	    admin_trustpoint(root, out, err) != 0)
+		return -1;
+	if (out->what != CV_VIEW_CRLS && out->what != CV_VIEW_OCSP) {
+		cv_error_set(err, "only crls and ocsp can be cleared");
+		return -1;
+	}
+	if (out->what == CV_VIEW_OCSP && out->trustpoint[0] != '\0') {
+		cv_error_set(err, "clear ocsp takes no trustpoint");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cv_proto_stats_request(const json_t *root, struct cv_error *err)
+{
+	static const char *const fields[] = {"id", "op"};
+
+	return known_fields(root, fields, CV_ARRAY_LEN(fields), err);
 }
 
 json_t *

@@ -6,6 +6,7 @@
 #ifndef CV_PROTOCOL_H
 #define CV_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -22,6 +23,9 @@ enum cv_proto_op {
 	CV_OP_STATUS,
 	CV_OP_RELOAD,
 	CV_OP_CLOCK,
+	CV_OP_SHOW,
+	CV_OP_CLEAR,
+	CV_OP_STATS,
 };
 
 enum cv_proto_code {
@@ -57,6 +61,42 @@ int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct c
 
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);
+
+/* What `show` and `clear` look at ("what"). */
+enum cv_proto_view {
+	CV_VIEW_CRLS,
+	CV_VIEW_OCSP,
+	CV_VIEW_FETCH,
+	CV_VIEW_TRUSTPOINTS,
+	CV_VIEW_TIMERS,
+	CV_VIEW_RUNNING_CONFIG,
+	CV_VIEW_CERTIFICATES,
+};
+
+/* A parsed show or clear request. */
+struct cv_proto_admin_req {
+	enum cv_proto_view what;
+	char trustpoint[CV_LABEL_MAX]; /* "" when not given */
+	bool status;                   /* show trustpoints status */
+	bool verbose;                  /* show certificates TP verbose */
+};
+
+/* "crls", "ocsp", "fetch", "trustpoints", "timers", "running-config", "certificates". */
+const char *cv_proto_view_name(enum cv_proto_view what);
+
+/*
+ * Reads a show request: "what" (any view), optional "trustpoint" (trustpoints, certificates,
+ * crls), "status" (trustpoints) and "verbose" (certificates, only with a trustpoint, R53).
+ */
+int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out,
+                          struct cv_error *err);
+
+/* Reads a clear request: "what" ("crls" or "ocsp"), optional "trustpoint" (crls). */
+int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,
+                           struct cv_error *err);
+
+/* Reads a stats request (no fields beyond id and op). */
+int cv_proto_stats_request(const json_t *root, struct cv_error *err);
 
 /* {"id":id,"ok":true,key:value}: steals value; id may be NULL. New reference or NULL. */
 json_t *cv_proto_ok(const json_t *id, const char *key, json_t *value);

@@ -51,10 +51,10 @@ struct cv_aaa_query {
 	const struct cv_aaa_list *list;
 	const struct cv_config *cfg;
 	char username[CV_NAME_MAX];
-	size_t method;         /* the method being tried */
-	struct job *job;       /* its backend request, if any */
-	struct event *timer;   /* the job's deadline, or the deferred delivery */
-	unsigned deadline_ms;  /* of the job */
+	size_t method;              /* the method being tried */
+	struct job *job;            /* its backend request, if any */
+	struct event *timer;        /* the job's deadline, or the deferred delivery */
+	unsigned deadline_ms;       /* of the job */
 	char errors[QUERY_ERR_MAX]; /* why earlier methods were unreachable */
 	struct cv_aaa_answer answer;
 	cv_aaa_done_fn done;
@@ -103,8 +103,7 @@ cv_aaa_clear_cache(struct cv_aaa *aaa)
 }
 
 static const struct cache_entry *
-cache_find(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list,
-	   const char *username)
+cache_find(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list, const char *username)
 {
 	struct cache_entry *e, *next;
 	cv_time now = cv_clock_now(aaa->clock);
@@ -206,7 +205,7 @@ job_release(struct cv_aaa *aaa, struct job *j, int closing)
 
 static int
 job_start(struct cv_aaa *aaa, struct cv_aaa_query *q, const struct cv_aaa_target *t,
-	  struct cv_error *err)
+          struct cv_error *err)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -267,7 +266,7 @@ finish(struct cv_aaa_query *q)
 
 	if (a == NULL) { /* fail closed, without the answer */
 		static const struct cv_aaa_answer oom = {.status = CV_AAA_UNREACHABLE,
-							 .error = "out of memory"};
+		                                         .error = "out of memory"};
 		query_free(q);
 		done(&oom, arg);
 		return;
@@ -286,7 +285,7 @@ note_error(struct cv_aaa_query *q, const char *method, const char *what)
 	size_t len = strlen(q->errors);
 
 	snprintf(q->errors + len, sizeof(q->errors) - len, "%s%s: %s", len ? "; " : "", method,
-		 what);
+	         what);
 }
 
 /* The method failed to answer: try the next one. */
@@ -360,7 +359,7 @@ next_method(struct cv_aaa_query *q)
 	/* every method unreachable (R41) */
 	q->answer.status = CV_AAA_UNREACHABLE;
 	cv_strlcpy(q->answer.error, q->errors[0] ? q->errors : "the list has no method",
-		   sizeof(q->answer.error));
+	           sizeof(q->answer.error));
 	defer_finish(q);
 }
 
@@ -421,13 +420,12 @@ cv_aaa_target_init(struct cv_aaa_target *t, const struct cv_aaa_server *s, struc
 	    s->address == NULL ||
 	    cv_strlcpy(t->address, s->address, sizeof(t->address)) >= sizeof(t->address) ||
 	    cv_strlcpy(t->secret, s->secret ? s->secret : "", sizeof(t->secret)) >=
-		sizeof(t->secret) ||
+	        sizeof(t->secret) ||
 	    cv_strlcpy(t->base_dn, s->base_dn ? s->base_dn : "", sizeof(t->base_dn)) >=
-		sizeof(t->base_dn) ||
+	        sizeof(t->base_dn) ||
 	    cv_strlcpy(t->attribute, s->attribute ? s->attribute : "ciscoAVPair",
-		       sizeof(t->attribute)) >= sizeof(t->attribute)) {
-		cv_error_set(err, "server group %.63s: no server, or a value too long",
-			     s->name);
+	               sizeof(t->attribute)) >= sizeof(t->attribute)) {
+		cv_error_set(err, "server group %.63s: no server, or a value too long", s->name);
 		return -1;
 	}
 	return 0;
@@ -452,7 +450,7 @@ cv_aaa_new(struct event_base *base, const struct cv_clock *clock)
 	if (pipe2(aaa->pipefd, O_CLOEXEC) < 0 || fcntl(aaa->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
 		goto fail;
 	if ((aaa->rev = event_new(base, aaa->pipefd[0], EV_READ | EV_PERSIST, on_pipe, aaa)) ==
-		NULL ||
+	        NULL ||
 	    event_add(aaa->rev, NULL) < 0)
 		goto fail;
 	return aaa;
@@ -485,7 +483,7 @@ cv_aaa_free(struct cv_aaa *aaa)
 
 struct cv_aaa_query *
 cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list_name,
-		   const char *username, cv_aaa_done_fn done, void *arg, struct cv_error *err)
+                   const char *username, cv_aaa_done_fn done, void *arg, struct cv_error *err)
 {
 	const struct cv_aaa_list *list = cv_config_aaa_list(cfg, list_name);
 	const struct cache_entry *hit;

@@ -6,6 +6,7 @@
  * cert-lifetime-end).
  *
  * Queries are asynchronous: the done callback runs once, always from the event loop.
+ * A done callback must not call cv_aaa_free (it may start or cancel other queries).
  */
 #ifndef CV_AAA_H
 #define CV_AAA_H
@@ -21,15 +22,15 @@
 #include "config.h"
 
 struct event_base;
-struct cv_aaa;	     /* one per daemon: backends, worker threads, the answer cache */
+struct cv_aaa;       /* one per daemon: backends, worker threads, the answer cache */
 struct cv_aaa_query; /* one query in flight */
 
 #define CV_AAA_ATTRS_MAX 32
 #define CV_AAA_VALUE_MAX 256
 
 enum cv_aaa_status {
-	CV_AAA_ANSWERED,   /* a server (or the local list) answered: attrs hold the AV pairs */
-	CV_AAA_REFUSED,	   /* the server refused the user (Access-Reject, no such entry) */
+	CV_AAA_ANSWERED,    /* a server (or the local list) answered: attrs hold the AV pairs */
+	CV_AAA_REFUSED,     /* the server refused the user (Access-Reject, no such entry) */
 	CV_AAA_UNREACHABLE, /* no method answered in time: authorization fails (R41) */
 };
 
@@ -59,8 +60,8 @@ void cv_aaa_clear_cache(struct cv_aaa *aaa);
  * err set on an immediate failure (unknown list). cfg must stay alive until done has run.
  */
 struct cv_aaa_query *cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg,
-					const char *list_name, const char *username,
-					cv_aaa_done_fn done, void *arg, struct cv_error *err);
+                                        const char *list_name, const char *username,
+                                        cv_aaa_done_fn done, void *arg, struct cv_error *err);
 void cv_aaa_query_cancel(struct cv_aaa_query *query); /* done will not run */
 
 /*
@@ -69,7 +70,7 @@ void cv_aaa_query_cancel(struct cv_aaa_query *query); /* done will not run */
  * Returns 0, or -1 when the certificate has no such field (authorization then fails).
  */
 int cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, char *out,
-		    size_t out_len);
+                    size_t out_len);
 
 /*
  * Applies the answer's AV pairs to the certificate (R43-R46, O-21): appends the manuals' trace
@@ -81,9 +82,8 @@ int cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, cha
  * CV_TIME_NONE, so that the caller can let it extend an expired certificate (O-21).
  */
 int cv_aaa_evaluate(const struct cv_aaa_answer *answer, const struct cv_cert *cert,
-		    const char *trustpoint, const char *application, cv_time at,
-		    int tz_offset_min, cv_time *lifetime_end, struct cv_verdict *v,
-		    struct cv_failure *failure);
+                    const char *trustpoint, const char *application, cv_time at, int tz_offset_min,
+                    cv_time *lifetime_end, struct cv_verdict *v, struct cv_failure *failure);
 
 /* Counters for displays and tests (added by the AAA helper). */
 struct cv_aaa_stats {

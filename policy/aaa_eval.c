@@ -70,8 +70,7 @@ find_ava(gnutls_x509_crt_t crt, const char *oid, char *out, size_t out_len)
 		for (iava = 0; (rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava)) == 0;
 		     iava++) {
 			/* the OID text, with or without its NUL in the size */
-			if (ava.oid.size < strlen(oid) ||
-			    ava.oid.size > strlen(oid) + 1 ||
+			if (ava.oid.size < strlen(oid) || ava.oid.size > strlen(oid) + 1 ||
 			    memcmp(ava.oid.data, oid, strlen(oid)) != 0 ||
 			    (ava.oid.size > strlen(oid) && ava.oid.data[strlen(oid)] != '\0'))
 				continue;
@@ -91,8 +90,7 @@ find_ava(gnutls_x509_crt_t crt, const char *oid, char *out, size_t out_len)
 }
 
 int
-cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, char *out,
-		size_t out_len)
+cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, char *out, size_t out_len)
 {
 	const char *oid;
 	size_t size = out_len;
@@ -160,8 +158,8 @@ cv_aaa_answer_add_text(struct cv_aaa_answer *a, const char *text, size_t len)
 	size_t nlen, vlen, i;
 
 	/* "cisco-avpair=pki:...", "cisco-avpair+=pki:...", as some servers store them */
-	if (skip_prefix(&text, &len, "cisco-avpair") &&
-	    !skip_prefix(&text, &len, "+=") && !skip_prefix(&text, &len, "="))
+	if (skip_prefix(&text, &len, "cisco-avpair") && !skip_prefix(&text, &len, "+=") &&
+	    !skip_prefix(&text, &len, "="))
 		return 0;
 	if (!skip_prefix(&text, &len, "pki:"))
 		return 0;
@@ -221,7 +219,7 @@ find_attr(const struct cv_aaa_answer *a, const char *name)
 /* cert-application (R43, O-21): `all`, or the request's own application label. */
 static int
 check_application(const struct cv_aaa_answer *a, const char *application, struct cv_verdict *v,
-		  struct cv_failure *f)
+                  struct cv_failure *f)
 {
 	int found = 0, granted = 0;
 	size_t i;
@@ -235,7 +233,7 @@ check_application(const struct cv_aaa_answer *a, const char *application, struct
 		if (cv_strcasecmp(val, "none") == 0) {
 			cv_verdict_trace(v, "aaa", "cert-application is \"none\". Failing.");
 			cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-application", 0, NULL,
-				       "AAA says cert-application none");
+			               "AAA says cert-application none");
 			return -1;
 		}
 		if (cv_strcasecmp(val, "all") == 0 ||
@@ -246,15 +244,15 @@ check_application(const struct cv_aaa_answer *a, const char *application, struct
 	if (!found) {
 		cv_verdict_trace(v, "aaa", "No cert-application attribute found. Failing.");
 		cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-application", 0, NULL,
-			       "the AAA answer has no cert-application attribute");
+		               "the AAA answer has no cert-application attribute");
 		return -1;
 	}
 	if (!granted) {
 		cv_verdict_trace(v, "aaa", "cert-application doesn't match (\"%s\")",
-				 application != NULL && application[0] ? application : "<none>");
+		                 application != NULL && application[0] ? application : "<none>");
 		cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-application", 0, NULL,
-			       "cert-application does not authorize application \"%.60s\"",
-			       application != NULL && application[0] ? application : "<none>");
+		               "cert-application does not authorize application \"%.60s\"",
+		               application != NULL && application[0] ? application : "<none>");
 		return -1;
 	}
 	return 0;
@@ -263,24 +261,24 @@ check_application(const struct cv_aaa_answer *a, const char *application, struct
 /* cert-trustpoint (R44): the anchoring trustpoint's label, case-sensitive like every label. */
 static int
 check_trustpoint(const struct cv_aaa_answer *a, const char *trustpoint, struct cv_verdict *v,
-		 struct cv_failure *f)
+                 struct cv_failure *f)
 {
 	const struct cv_aaa_attr_pair *p = find_attr(a, "cert-trustpoint");
 
 	if (p == NULL || (trustpoint != NULL && strcmp(p->value, trustpoint) == 0))
 		return 0;
 	cv_verdict_trace(v, "aaa", "cert-trustpoint doesn't match (\"%s\" != \"%s\")", p->value,
-			 trustpoint != NULL ? trustpoint : "");
+	                 trustpoint != NULL ? trustpoint : "");
 	cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-trustpoint", 0, NULL,
-		       "AAA requires trustpoint %.63s, the chain is anchored at %.63s", p->value,
-		       trustpoint != NULL ? trustpoint : "none");
+	               "AAA requires trustpoint %.63s, the chain is anchored at %.63s", p->value,
+	               trustpoint != NULL ? trustpoint : "none");
 	return -1;
 }
 
 /* cert-serial (R44). */
 static int
 check_serial(const struct cv_aaa_answer *a, const char *serial, struct cv_verdict *v,
-	     struct cv_failure *f)
+             struct cv_failure *f)
 {
 	const struct cv_aaa_attr_pair *p = find_attr(a, "cert-serial");
 	char want[CV_SERIAL_MAX];
@@ -291,9 +289,9 @@ check_serial(const struct cv_aaa_answer *a, const char *serial, struct cv_verdic
 	    strcmp(want, serial) == 0)
 		return 0;
 	cv_verdict_trace(v, "aaa", "cert-serial doesn't match (\"%s\" != \"%s\")", p->value,
-			 serial);
+	                 serial);
 	cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-serial", 0, NULL,
-		       "AAA requires serial %.80s, the certificate has %.80s", p->value, serial);
+	               "AAA requires serial %.80s, the certificate has %.80s", p->value, serial);
 	return -1;
 }
 
@@ -303,7 +301,7 @@ check_serial(const struct cv_aaa_answer *a, const char *serial, struct cv_verdic
  */
 static int
 check_serial_not(const struct cv_aaa_answer *a, const char *serial, struct cv_verdict *v,
-		 struct cv_failure *f)
+                 struct cv_failure *f)
 {
 	static const char seps[] = ", \t";
 	char one[CV_SERIAL_MAX];
@@ -319,13 +317,14 @@ check_serial_not(const struct cv_aaa_answer *a, const char *serial, struct cv_ve
 			len = strcspn(s, seps);
 			if (len == 0)
 				break;
-			if (norm_serial(s, len, one, sizeof(one)) == 0 && strcmp(one, serial) == 0) {
+			if (norm_serial(s, len, one, sizeof(one)) == 0 &&
+			    strcmp(one, serial) == 0) {
 				cv_verdict_trace(v, "aaa",
-						 "cert-serial doesn't match (\"%s\" != \"%s\")", one,
-						 serial);
+				                 "cert-serial doesn't match (\"%s\" != \"%s\")",
+				                 one, serial);
 				cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-serial-not", 0, NULL,
-					       "serial %.80s is excluded by AAA (cert-serial-not)",
-					       serial);
+				               "serial %.80s is excluded by AAA (cert-serial-not)",
+				               serial);
 				return -1;
 			}
 			s += len;
@@ -342,7 +341,7 @@ static int
 parse_lifetime_end(const char *text, int tz_offset_min, cv_time *out)
 {
 	static const char months[][4] = {"jan", "feb", "mar", "apr", "may", "jun",
-					 "jul", "aug", "sep", "oct", "nov", "dec"};
+	                                 "jul", "aug", "sep", "oct", "nov", "dec"};
 	char mon[16], tail;
 	int hour, min, day, year, m, n = 0;
 	cv_time t;
@@ -371,7 +370,7 @@ static void
 local_text(cv_time t, char *out, size_t out_len)
 {
 	static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t tt = (time_t)t;
 	struct tm tm;
 
@@ -380,13 +379,13 @@ local_text(cv_time t, char *out, size_t out_len)
 		return;
 	}
 	snprintf(out, out_len, "%02d:%02d:%02d %s %d %d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 months[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+	         months[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
 }
 
 /* cert-lifetime-end (R45, O-21). */
 static int
 check_lifetime_end(const struct cv_aaa_answer *a, cv_time at, int tz_offset_min,
-		   cv_time *lifetime_end, struct cv_verdict *v, struct cv_failure *f)
+                   cv_time *lifetime_end, struct cv_verdict *v, struct cv_failure *f)
 {
 	const struct cv_aaa_attr_pair *p = find_attr(a, "cert-lifetime-end");
 	char text[48];
@@ -398,30 +397,30 @@ check_lifetime_end(const struct cv_aaa_answer *a, cv_time at, int tz_offset_min,
 	if (parse_lifetime_end(p->value, tz_offset_min, &end) < 0) {
 		cv_verdict_trace(v, "aaa", "cannot parse cert-lifetime-end \"%s\"", p->value);
 		cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-lifetime-end", 0, NULL,
-			       "cert-lifetime-end \"%.80s\" is not \"hours:minutes month day, "
-			       "year\"",
-			       p->value);
+		               "cert-lifetime-end \"%.80s\" is not \"hours:minutes month day, "
+		               "year\"",
+		               p->value);
 		return -1;
 	}
 	*lifetime_end = end;
 	local_text(end + (cv_time)tz_offset_min * 60, text, sizeof(text));
 	cv_verdict_trace(v, "aaa", "parsed cert-lifetime-end as: %s UTC%c%02d:%02d", text,
-			 tz_offset_min < 0 ? '-' : '+', off / 60, off % 60);
+	                 tz_offset_min < 0 ? '-' : '+', off / 60, off % 60);
 	if (tz_offset_min != 0)
 		cv_verdict_trace(v, "aaa", "timezone specific extended");
 	if (find_attr(a, "cert-trustpoint") == NULL || find_attr(a, "cert-serial") == NULL) {
-		cv_verdict_trace(v, "aaa",
-				 "cert-lifetime-end needs cert-trustpoint and cert-serial. Failing.");
+		cv_verdict_trace(
+		    v, "aaa", "cert-lifetime-end needs cert-trustpoint and cert-serial. Failing.");
 		cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-lifetime-end-incomplete", 0, NULL,
-			       "cert-lifetime-end without cert-trustpoint and cert-serial "
-			       "(AAA misconfiguration)");
+		               "cert-lifetime-end without cert-trustpoint and cert-serial "
+		               "(AAA misconfiguration)");
 		return -1;
 	}
 	if (at >= end) {
 		cv_verdict_trace(v, "aaa", "cert-lifetime-end is expired");
 		cv_verdict_trace(v, "aaa", "cert-lifetime-end check failed.");
 		cv_failure_set(f, CV_REASON_AAA_DENIED, "cert-lifetime-end", 0, NULL,
-			       "cert-lifetime-end %.40s has passed", p->value);
+		               "cert-lifetime-end %.40s has passed", p->value);
 		return -1;
 	}
 	return 0;
@@ -429,8 +428,8 @@ check_lifetime_end(const struct cv_aaa_answer *a, cv_time at, int tz_offset_min,
 
 int
 cv_aaa_evaluate(const struct cv_aaa_answer *answer, const struct cv_cert *cert,
-		const char *trustpoint, const char *application, cv_time at, int tz_offset_min,
-		cv_time *lifetime_end, struct cv_verdict *v, struct cv_failure *failure)
+                const char *trustpoint, const char *application, cv_time at, int tz_offset_min,
+                cv_time *lifetime_end, struct cv_verdict *v, struct cv_failure *failure)
 {
 	const char *serial = cv_cert_serial(cert);
 	size_t i;
@@ -438,21 +437,22 @@ cv_aaa_evaluate(const struct cv_aaa_answer *answer, const struct cv_cert *cert,
 	*lifetime_end = CV_TIME_NONE;
 	if (answer->status != CV_AAA_ANSWERED) {
 		/* The manuals' trace of a refused (or unanswered) authorization. */
-		cv_verdict_trace(v, "aaa", "authorization declined by AAA, or AAA server not found.");
+		cv_verdict_trace(v, "aaa",
+		                 "authorization declined by AAA, or AAA server not found.");
 		cv_verdict_trace(v, "aaa", "No cert-application attribute found. Failing.");
 		cv_failure_set(failure, CV_REASON_AAA_DENIED,
-			       answer->status == CV_AAA_REFUSED ? "aaa-refused" : "aaa-unreachable",
-			       0, NULL, "%s%s%.200s",
-			       answer->status == CV_AAA_REFUSED ? "AAA refused the user"
-								: "no AAA method answered",
-			       answer->error[0] ? ": " : "", answer->error);
+		               answer->status == CV_AAA_REFUSED ? "aaa-refused" : "aaa-unreachable",
+		               0, NULL, "%s%s%.200s",
+		               answer->status == CV_AAA_REFUSED ? "AAA refused the user"
+		                                                : "no AAA method answered",
+		               answer->error[0] ? ": " : "", answer->error);
 		return -1;
 	}
 	/* As the manuals show them; cert-lifetime-end is traced as "parsed ... as" instead. */
 	for (i = 0; i < answer->n_attrs; i++)
 		if (strcmp(answer->attrs[i].name, "cert-lifetime-end") != 0)
 			cv_verdict_trace(v, "aaa", "reply attribute (\"%s\" = \"%s\")",
-					 answer->attrs[i].name, answer->attrs[i].value);
+			                 answer->attrs[i].name, answer->attrs[i].value);
 	if (check_application(answer, application, v, failure) < 0 ||
 	    check_trustpoint(answer, trustpoint, v, failure) < 0 ||
 	    check_serial(answer, serial, v, failure) < 0 ||

@@ -27,20 +27,19 @@ struct cv_aaa_target {
 
 /* Fills t from a configured group; -1 with err set when a value does not fit. */
 int cv_aaa_target_init(struct cv_aaa_target *t, const struct cv_aaa_server *s,
-		       struct cv_error *err);
+                       struct cv_error *err);
 
 /*
  * The blocking backends, run on a worker thread: each fills out (status, attrs, error) and
  * never takes longer than about t->timeout_s seconds.
  */
 void cv_aaa_radius_run(const struct cv_aaa_target *t, const char *username,
-		       struct cv_aaa_answer *out);
+                       struct cv_aaa_answer *out);
 void cv_aaa_ldap_run(const struct cv_aaa_target *t, const char *username,
-		     struct cv_aaa_answer *out);
+                     struct cv_aaa_answer *out);
 
 /* The `local` method: synchronous (see docs/configuration.md, "AAA backends"). */
-void cv_aaa_local_run(const struct cv_config *cfg, const char *username,
-		      struct cv_aaa_answer *out);
+void cv_aaa_local_run(const struct cv_config *cfg, const char *username, struct cv_aaa_answer *out);
 
 /*
  * Adds one AV pair given as text to the answer: "pki:NAME=VALUE", "cisco-avpair=pki:NAME=VALUE"

@@ -75,8 +75,7 @@ do_bind(LDAP *ld, const struct timespec *deadline)
 
 /* The pki: pairs of the one entry found. */
 static void
-take_entry(LDAP *ld, LDAPMessage *entry, const struct cv_aaa_target *t,
-	   struct cv_aaa_answer *out)
+take_entry(LDAP *ld, LDAPMessage *entry, const struct cv_aaa_target *t, struct cv_aaa_answer *out)
 {
 	struct berval **vals = ldap_get_values_len(ld, entry, t->attribute);
 	size_t i;
@@ -87,8 +86,8 @@ take_entry(LDAP *ld, LDAPMessage *entry, const struct cv_aaa_target *t,
 			out->status = CV_AAA_REFUSED; /* fail closed, as for RADIUS */
 			out->n_attrs = 0;
 			snprintf(out->error, sizeof(out->error),
-				 "entry has more than %d pki: values or one longer than %d bytes",
-				 CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
+			         "entry has more than %d pki: values or one longer than %d bytes",
+			         CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
 			break;
 		}
 	}
@@ -97,7 +96,7 @@ take_entry(LDAP *ld, LDAPMessage *entry, const struct cv_aaa_target *t,
 
 static void
 do_search(LDAP *ld, const struct cv_aaa_target *t, const char *username,
-	  const struct timespec *deadline, struct cv_aaa_answer *out)
+          const struct timespec *deadline, struct cv_aaa_answer *out)
 {
 	struct berval user = {strlen(username), (char *)username}, esc = {0, NULL};
 	char filter[CV_NAME_MAX * 3 + 16], *attrs[] = {(char *)t->attribute, NULL};
@@ -118,21 +117,21 @@ do_search(LDAP *ld, const struct cv_aaa_target *t, const char *username,
 	}
 	set_tv(&tv, deadline);
 	rc = ldap_search_ext(ld, t->base_dn[0] ? t->base_dn : NULL, LDAP_SCOPE_SUBTREE, filter,
-			     attrs, 0, NULL, NULL, &tv, 2, &msgid);
+	                     attrs, 0, NULL, NULL, &tv, 2, &msgid);
 	if (rc == LDAP_SUCCESS)
 		rc = wait_done(ld, msgid, deadline, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		if (!is_transport_error(rc))
 			out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error), "LDAP search %.100s under %.150s: %s",
-			 filter, t->base_dn, ldap_err2string(rc));
+		         filter, t->base_dn, ldap_err2string(rc));
 		goto out;
 	}
 	n = ldap_count_entries(ld, res);
 	if (n != 1 || rc == LDAP_SIZELIMIT_EXCEEDED) {
 		out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error), "%s entry %.100s under %.150s",
-			 n == 0 ? "no" : "more than one", filter, t->base_dn);
+		         n == 0 ? "no" : "more than one", filter, t->base_dn);
 		goto out;
 	}
 	entry = ldap_first_entry(ld, res);
@@ -154,7 +153,7 @@ cv_aaa_ldap_run(const struct cv_aaa_target *t, const char *username, struct cv_a
 	deadline.tv_sec += t->timeout_s;
 	if ((rc = ldap_initialize(&ld, t->address)) != LDAP_SUCCESS) {
 		snprintf(out->error, sizeof(out->error), "LDAP %.200s: %s", t->address,
-			 ldap_err2string(rc));
+		         ldap_err2string(rc));
 		return;
 	}
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
@@ -163,7 +162,7 @@ cv_aaa_ldap_run(const struct cv_aaa_target *t, const char *username, struct cv_a
 	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
 	if ((rc = do_bind(ld, &deadline)) != LDAP_SUCCESS) {
 		snprintf(out->error, sizeof(out->error), "LDAP %.200s: anonymous bind: %s",
-			 t->address, ldap_err2string(rc));
+		         t->address, ldap_err2string(rc));
 		goto out;
 	}
 	do_search(ld, t, username, &deadline, out);

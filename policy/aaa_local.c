@@ -17,7 +17,7 @@ cv_aaa_local_run(const struct cv_config *cfg, const char *username, struct cv_aa
 	if (l == NULL) {
 		out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error),
-			 "no aaa attribute list named after the user or \"default\"");
+		         "no aaa attribute list named after the user or \"default\"");
 		return;
 	}
 	out->status = CV_AAA_ANSWERED;
@@ -27,9 +27,9 @@ cv_aaa_local_run(const struct cv_config *cfg, const char *username, struct cv_aa
 			out->status = CV_AAA_REFUSED;
 			out->n_attrs = 0;
 			snprintf(out->error, sizeof(out->error),
-				 "aaa attribute list %.63s has more than %d attributes or a value "
-				 "longer than %d bytes",
-				 l->name, CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
+			         "aaa attribute list %.63s has more than %d attributes or a value "
+			         "longer than %d bytes",
+			         l->name, CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
 			return;
 		}
 	}

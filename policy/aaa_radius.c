@@ -20,20 +20,20 @@
  * not know, and without this vendor entry it would drop every cisco-avpair).
  */
 static const char dictionary[] = "ATTRIBUTE\tUser-Name\t\t1\tstring\n"
-				 "ATTRIBUTE\tPassword\t\t2\tstring\n"
-				 "ATTRIBUTE\tNAS-IP-Address\t\t4\tipv4addr\n"
-				 "ATTRIBUTE\tNAS-Port-Id\t\t5\tinteger\n"
-				 "ATTRIBUTE\tService-Type\t\t6\tinteger\n"
-				 "ATTRIBUTE\tReply-Message\t\t18\tstring\n"
-				 "ATTRIBUTE\tState\t\t\t24\tstring\n"
-				 "ATTRIBUTE\tClass\t\t\t25\tstring\n"
-				 "ATTRIBUTE\tVendor-Specific\t\t26\tstring\n"
-				 "ATTRIBUTE\tNAS-Identifier\t\t32\tstring\n"
-				 "ATTRIBUTE\tProxy-State\t\t33\tstring\n"
-				 "ATTRIBUTE\tMessage-Authenticator\t80\tstring\n"
-				 "ATTRIBUTE\tNAS-IPv6-Address\t95\tipv6addr\n"
-				 "VENDOR\t\tCisco\t\t9\n"
-				 "ATTRIBUTE\tCisco-AVPair\t\t1\tstring\tCisco\n";
+                                 "ATTRIBUTE\tPassword\t\t2\tstring\n"
+                                 "ATTRIBUTE\tNAS-IP-Address\t\t4\tipv4addr\n"
+                                 "ATTRIBUTE\tNAS-Port-Id\t\t5\tinteger\n"
+                                 "ATTRIBUTE\tService-Type\t\t6\tinteger\n"
+                                 "ATTRIBUTE\tReply-Message\t\t18\tstring\n"
+                                 "ATTRIBUTE\tState\t\t\t24\tstring\n"
+                                 "ATTRIBUTE\tClass\t\t\t25\tstring\n"
+                                 "ATTRIBUTE\tVendor-Specific\t\t26\tstring\n"
+                                 "ATTRIBUTE\tNAS-Identifier\t\t32\tstring\n"
+                                 "ATTRIBUTE\tProxy-State\t\t33\tstring\n"
+                                 "ATTRIBUTE\tMessage-Authenticator\t80\tstring\n"
+                                 "ATTRIBUTE\tNAS-IPv6-Address\t95\tipv6addr\n"
+                                 "VENDOR\t\tCisco\t\t9\n"
+                                 "ATTRIBUTE\tCisco-AVPair\t\t1\tstring\tCisco\n";
 
 /* A configured radcli handle for one server, or NULL with out->error set. */
 static rc_handle *
@@ -46,13 +46,13 @@ open_handle(const struct cv_aaa_target *t, struct cv_aaa_answer *out)
 	if (t->secret[0] == '\0' || strpbrk(t->secret, ", \t") != NULL ||
 	    strlen(t->secret) > MAX_SECRET_LENGTH || strpbrk(t->address, ", \t[]") != NULL) {
 		snprintf(out->error, sizeof(out->error),
-			 "RADIUS server or key not usable by radcli (blank, comma, or a key "
-			 "longer than %d bytes)",
-			 MAX_SECRET_LENGTH);
+		         "RADIUS server or key not usable by radcli (blank, comma, or a key "
+		         "longer than %d bytes)",
+		         MAX_SECRET_LENGTH);
 		return NULL;
 	}
 	snprintf(server, sizeof(server), strchr(t->address, ':') ? "[%s]:%u:%s" : "%s:%u:%s",
-		 t->address, t->port, t->secret);
+	         t->address, t->port, t->secret);
 	snprintf(timeout, sizeof(timeout), "%u", t->timeout_s);
 	if ((rh = rc_new()) == NULL || (rh = rc_config_init(rh)) == NULL) {
 		snprintf(out->error, sizeof(out->error), "radcli: out of memory");
@@ -65,7 +65,7 @@ open_handle(const struct cv_aaa_target *t, struct cv_aaa_answer *out)
 	    rc_apply_config(rh) != 0 ||
 	    rc_read_dictionary_from_buffer(rh, dictionary, sizeof(dictionary) - 1) != 0) {
 		snprintf(out->error, sizeof(out->error), "radcli: cannot configure server %.200s",
-			 t->address);
+		         t->address);
 		rc_destroy(rh);
 		return NULL;
 	}
@@ -91,9 +91,9 @@ take_avpairs(VALUE_PAIR *received, struct cv_aaa_answer *out)
 			out->status = CV_AAA_REFUSED;
 			out->n_attrs = 0;
 			snprintf(out->error, sizeof(out->error),
-				 "Access-Accept with more than %d pki: pairs or a value longer "
-				 "than %d bytes",
-				 CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
+			         "Access-Accept with more than %d pki: pairs or a value longer "
+			         "than %d bytes",
+			         CV_AAA_ATTRS_MAX, CV_AAA_VALUE_MAX - 1);
 			return;
 		}
 	}
@@ -111,7 +111,7 @@ cv_aaa_radius_run(const struct cv_aaa_target *t, const char *username, struct cv
 	if (strlen(username) > AUTH_STRING_LEN) {
 		out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error),
-			 "username longer than RADIUS allows (%d bytes)", AUTH_STRING_LEN);
+		         "username longer than RADIUS allows (%d bytes)", AUTH_STRING_LEN);
 		return;
 	}
 	if ((rh = open_handle(t, out)) == NULL)
@@ -130,25 +130,25 @@ cv_aaa_radius_run(const struct cv_aaa_target *t, const char *username, struct cv
 	case REJECT_RC:
 		out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error), "Access-Reject from %.200s%s%.100s",
-			 t->address, msg[0] ? ": " : "", msg);
+		         t->address, msg[0] ? ": " : "", msg);
 		break;
 	case CHALLENGE_RC:
 		out->status = CV_AAA_REFUSED;
 		snprintf(out->error, sizeof(out->error),
-			 "Access-Challenge from %.200s (not supported)", t->address);
+		         "Access-Challenge from %.200s (not supported)", t->address);
 		break;
 	case TIMEOUT_RC:
 		snprintf(out->error, sizeof(out->error), "no answer from %.200s port %u in %u s",
-			 t->address, t->port, t->timeout_s);
+		         t->address, t->port, t->timeout_s);
 		break;
 	case BADRESP_RC:
 	case BADRESPID_RC:
 		snprintf(out->error, sizeof(out->error),
-			 "bad answer from %.200s port %u (wrong key?)", t->address, t->port);
+		         "bad answer from %.200s port %u (wrong key?)", t->address, t->port);
 		break;
 	default:
 		snprintf(out->error, sizeof(out->error), "cannot reach %.200s port %u", t->address,
-			 t->port);
+		         t->port);
 		break;
 	}
 out:

@@ -117,7 +117,8 @@ cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_cl
 		engine->clock = *clock;
 	engine->crls = cv_crl_store_new();
 	engine->ocsp = cv_ocsp_cache_new(CV_OCSP_CACHE_DEFAULT_MAX);
-	if (engine->crls == NULL || engine->ocsp == NULL) {
+	engine->aaa = cv_aaa_new(base, &engine->clock);
+	if (engine->crls == NULL || engine->ocsp == NULL || engine->aaa == NULL) {
 		cv_engine_free(engine);
 		return NULL;
 	}
@@ -137,10 +138,14 @@ cv_engine_free(struct cv_engine *engine)
 
 		if (job->fetch != NULL)
 			cv_fetch_cancel(job->fetch);
+		if (job->aaa_query != NULL)
+			cv_aaa_query_cancel(job->aaa_query);
 		job->fetch = NULL;
+		job->aaa_query = NULL;
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
 	file_crls_free(engine);
+	cv_aaa_free(engine->aaa);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -155,6 +160,7 @@ cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
 	engine->cfg = cv_config_ref(cfg);
 	cv_config_unref(old);
 	file_crls_load(engine);
+	cv_aaa_clear_cache(engine->aaa); /* answers were for the old lists and servers */
 	if (engine->fetcher != NULL)
 		cv_fetcher_set_retry_after(engine->fetcher, cfg->fetch_retry_after_s);
 }
@@ -468,7 +474,10 @@ try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failu
 	/* Maps first: `allow expired-certificate` must be known while validating (R38). */
 	cv_map_evaluate(job->cfg, ctx->rev, job->req.chain.v[0], &job->maps);
 	fill_path_params(job, ctx, &params);
-	params.leaf_validity_waived = job->maps.allow_expired;
+	/* O-21: under AAA a certificate whose only defect is its notAfter is left to
+	 * cert-lifetime-end; stage 4 decides. */
+	params.leaf_validity_waived =
+	    job->maps.allow_expired || (ctx->tp != NULL && ctx->tp->authz_list != NULL);
 	params.anchors = anchors->v;
 	params.n_anchors = anchors->n;
 	params.untrusted = untrusted->v;
@@ -622,24 +631,137 @@ stage_maps(struct verify_job *job)
 	return 0;
 }
 
-/* ---- stage 4: AAA authorization (SPEC R41-R48) ---- */
+/* ---- stage 4: AAA authorization (SPEC R41-R48, O-21) ---- */
 
+static void
+aaa_evidence(struct verify_job *job, const struct cv_aaa_answer *answer, bool passed)
+{
+	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, 0, "aaa");
+
+	if (ev == NULL)
+		return;
+	cv_strlcpy(ev->outcome, passed ? "good" : "error", sizeof(ev->outcome));
+	cv_strlcpy(ev->source, answer->from_cache ? "cache" : "request", sizeof(ev->source));
+	cv_strlcpy(ev->url, answer->method, sizeof(ev->url));
+	cv_strlcpy(ev->error, answer->error, sizeof(ev->error));
+}
+
+/* O-21: an expired leaf passes only when AAA's cert-lifetime-end is still ahead. */
+static int
+lifetime_extension(struct verify_job *job, cv_time lifetime_end, struct cv_failure *f)
+{
+	const struct cv_cert *leaf = job->req.chain.v[0];
+	char when[CV_TIME_TEXT_MAX];
+
+	if (!job->expired_pending_aaa)
+		return 0;
+	if (lifetime_end == CV_TIME_NONE || job->verdict.at >= lifetime_end) {
+		cv_failure_set(
+		    f, CV_REASON_EXPIRED, "expired", 0, cv_cert_subject(leaf),
+		    "certificate has expired and AAA gave no cert-lifetime-end beyond it");
+		return -1;
+	}
+	job->verdict.expiry_overridden = true;
+	cv_verdict_trace(&job->verdict, "aaa",
+	                 "expired certificate accepted until cert-lifetime-end %s",
+	                 cv_time_format_iso(lifetime_end, when));
+	return 0;
+}
+
+static void
+aaa_done(const struct cv_aaa_answer *answer, void *arg)
+{
+	struct verify_job *job = arg;
+	const struct cv_trustpoint *tp = job->anchor.tp;
+	struct cv_verdict *v = &job->verdict;
+	cv_time lifetime_end = CV_TIME_NONE;
+	struct cv_failure f;
+	int rc;
+
+	job->aaa_query = NULL;
+	rc = cv_aaa_evaluate(answer, job->req.chain.v[0], job->anchor.name, job->req.application,
+	                     v->at, job->cfg->tz_offset_min, &lifetime_end, v, &f);
+	if (rc == 0)
+		rc = lifetime_extension(job, lifetime_end, &f);
+	aaa_evidence(job, answer, rc == 0);
+	cv_verdict_trace(v, "aaa", "post-authorization chain validation status (0x%x)",
+	                 rc == 0 ? 4u : 7u);
+	if (rc < 0) {
+		cv_verdict_trace(v, "aaa", "authorization failed");
+		cv_verdict_trace(v, "aaa", "AAA authorization for list '%s', and user '%s' failed.",
+		                 tp->authz_list, v->aaa_username);
+		cv_verdict_reject(v, &f);
+		job_finish(job);
+		return;
+	}
+	cv_verdict_trace(v, "aaa", "authorization passed");
+	cv_verdict_accept(v);
+	job_finish(job);
+}
+
+/* Returns 1 when the job went on asynchronously, 0 to accept now, -1 after a rejection. */
 static int
 stage_authorization(struct verify_job *job)
 {
-	if (job->anchor.tp == NULL || job->anchor.tp->authz_list == NULL)
+	const struct cv_trustpoint *tp = job->anchor.tp;
+	struct cv_verdict *v = &job->verdict;
+	struct cv_error err = {{0}};
+
+	if (tp == NULL || tp->authz_list == NULL)
 		return 0;
 	if (job->maps.skip_authorization) {
-		cv_verdict_trace(&job->verdict, "aaa", "authorization skipped by certificate map");
+		cv_verdict_trace(v, "aaa", "authorization skipped by certificate map");
+		if (job->expired_pending_aaa) {
+			job_reject(
+			    job, CV_REASON_EXPIRED, "expired", 0,
+			    "certificate has expired (AAA, which could extend it, was skipped)");
+			return -1;
+		}
 		return 0;
 	}
-	cv_verdict_trace(&job->verdict, "aaa", "Anticipate checking AAA list:'%s'",
-	                 job->anchor.tp->authz_list);
-	cv_verdict_trace(&job->verdict, "aaa",
-	                 "authorization declined by AAA, or AAA server not found.");
-	job_reject(job, CV_REASON_AAA_DENIED, "aaa-unavailable", 0,
-	           "AAA authorization is not available in this build (fail closed)");
-	return -1;
+	if (cv_aaa_username(job->req.chain.v[0], tp->authz_username, v->aaa_username,
+	                    sizeof(v->aaa_username)) < 0) {
+		cv_verdict_trace(v, "aaa", "the certificate has no %s for the AAA username",
+		                 cv_subject_field_name(tp->authz_username));
+		job_reject(job, CV_REASON_AAA_DENIED, "aaa-no-username", 0,
+		           "the certificate has no subject field for the AAA username");
+		return -1;
+	}
+	cv_verdict_trace(v, "aaa", "Selected AAA username: '%s'", v->aaa_username);
+	cv_verdict_trace(v, "aaa", "Anticipate checking AAA list:'%s'", tp->authz_list);
+	cv_verdict_trace(v, "aaa", "checking AAA authorization (%s, %s, <all>)", tp->authz_list,
+	                 v->aaa_username);
+	cv_verdict_trace(v, "aaa", "pre-authorization chain validation status (0x4)");
+	job->aaa_query = cv_aaa_query_start(job->engine->aaa, job->cfg, tp->authz_list,
+	                                    v->aaa_username, aaa_done, job, &err);
+	if (job->aaa_query == NULL) {
+		cv_verdict_trace(v, "aaa",
+		                 "authorization declined by AAA, or AAA server not found.");
+		job_reject(job, CV_REASON_AAA_DENIED, "aaa-unavailable", 0, err.msg);
+		return -1;
+	}
+	return 1;
+}
+
+/* The leaf's dates were waived: by `allow expired-certificate`, or for AAA to decide (O-21). */
+static int
+stage_leaf_validity(struct verify_job *job)
+{
+	const struct cv_cert *leaf = job->req.chain.v[0];
+
+	if (job->maps.allow_expired) {
+		job->verdict.expiry_overridden = true;
+		return 0;
+	}
+	if (cv_cert_not_before(leaf) > job->verdict.at) {
+		job_reject(job, CV_REASON_NOT_YET_VALID, "not-yet-valid", 0,
+		           "certificate is not yet valid");
+		return -1;
+	}
+	job->expired_pending_aaa = true;
+	cv_verdict_trace(&job->verdict, "path",
+	                 "certificate has expired: AAA cert-lifetime-end decides (O-21)");
+	return 0;
 }
 
 /* ---- the pipeline ---- */
@@ -648,7 +770,7 @@ stage_authorization(struct verify_job *job)
 void
 job_after_revocation(struct verify_job *job)
 {
-	if (stage_authorization(job) < 0)
+	if (stage_authorization(job) != 0)
 		return;
 	cv_verdict_accept(&job->verdict);
 	job_finish(job);
@@ -676,8 +798,8 @@ job_run(struct verify_job *job)
 		job_reject(job, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "out of memory");
 		return;
 	}
-	if (job->path.leaf_validity_waived_used)
-		job->verdict.expiry_overridden = true;
+	if (job->path.leaf_validity_waived_used && stage_leaf_validity(job) < 0)
+		return;
 	if (stage_maps(job) < 0)
 		return;
 	rev_start(job);

@@ -13,6 +13,7 @@
 #include "../cache/ocsp_cache.h"
 #include "../validator/crl/crl_check.h"
 #include "../validator/fetch/fetch.h"
+#include "aaa.h"
 #include "engine.h"
 #include "maps.h"
 
@@ -39,6 +40,7 @@ struct cv_engine {
 	struct cv_ocsp_cache *ocsp;
 	struct file_crl *file_crls;
 	size_t n_file_crls;
+	struct cv_aaa *aaa;
 	struct verify_job *jobs; /* in flight, for cv_engine_free */
 };
 
@@ -91,7 +93,9 @@ struct verify_job {
 	struct cv_path path;
 	bool have_path;
 	cv_time deadline;
-	struct cv_fetch *fetch; /* the fetch this job waits for, or NULL */
+	struct cv_fetch *fetch;         /* the fetch this job waits for, or NULL */
+	struct cv_aaa_query *aaa_query; /* the AAA query this job waits for, or NULL */
+	bool expired_pending_aaa; /* O-21: only notAfter is wrong; cert-lifetime-end decides */
 	struct rev_state rev;
 	cv_verify_done_fn done;
 	void *done_arg;

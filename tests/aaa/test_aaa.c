@@ -168,38 +168,38 @@ test_application(void)
 	struct tp_entity *c = &peer;
 
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", NULL}, c->cert, "CA1", "",
-			  now, 0, &end, &v, &f),
-		     0);
+	                  now, 0, &end, &v, &f),
+	             0);
 	CHECK(has_trace(&v, "reply attribute (\"cert-application\" = \"all\")"));
 	CHECK(end == CV_TIME_NONE);
 
 	/* R43: missing, none */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-trustpoint=CA1", NULL}, c->cert, "CA1", "",
-			  now, 0, &end, &v, &f),
-		     -1);
+	                  now, 0, &end, &v, &f),
+	             -1);
 	CHECK(has_trace(&v, "No cert-application attribute found. Failing."));
 	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
 	CHECK_STR_EQ(f.detail, "cert-application");
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=none", NULL}, c->cert, "CA1", "",
-			  now, 0, &end, &v, &f),
-		     -1);
+	                  now, 0, &end, &v, &f),
+	             -1);
 	CHECK_STR_EQ(f.detail, "cert-application");
-	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all",
-					   "pki:cert-application=none", NULL},
-			  c->cert, "CA1", "", now, 0, &end, &v, &f),
-		     -1);
+	CHECK_INT_EQ(
+	    eval((const char *[]){"pki:cert-application=all", "pki:cert-application=none", NULL},
+	         c->cert, "CA1", "", now, 0, &end, &v, &f),
+	    -1);
 
 	/* O-21: other labels pass only for the same application tag */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1",
-			  "ipsec", now, 0, &end, &v, &f),
-		     0);
+	                  "ipsec", now, 0, &end, &v, &f),
+	             0);
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1",
-			  "ssl", now, 0, &end, &v, &f),
-		     -1);
+	                  "ssl", now, 0, &end, &v, &f),
+	             -1);
 	CHECK_STR_EQ(f.detail, "cert-application");
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=ipsec", NULL}, c->cert, "CA1", "",
-			  now, 0, &end, &v, &f),
-		     -1);
+	                  now, 0, &end, &v, &f),
+	             -1);
 	cv_verdict_free(&v);
 }
 
@@ -214,33 +214,33 @@ test_trustpoint_serial(void)
 	issue(&c15de, "CN=PKIAAA-L", 0x15DE);
 	/* R44, the manual's successful exchange */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-					   "pki:cert-serial=15DE", NULL},
-			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
-		     0);
+	                                   "pki:cert-serial=15DE", NULL},
+	                  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+	             0);
 	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-application\" = \"all\")"), 0);
 	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-trustpoint\" = \"CA1\")"), 1);
 	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-serial\" = \"15DE\")"), 2);
 	CHECK_INT_EQ(v.n_trace, 3);
 	/* case and leading zeros do not matter */
-	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=0015de",
-					   NULL},
-			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
-		     0);
-	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA2",
-					   NULL},
-			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
-		     -1);
+	CHECK_INT_EQ(
+	    eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=0015de", NULL},
+	         c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+	    0);
+	CHECK_INT_EQ(
+	    eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA2", NULL},
+	         c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+	    -1);
 	CHECK_STR_EQ(f.detail, "cert-trustpoint");
 	CHECK(has_trace(&v, "cert-trustpoint doesn't match (\"CA2\" != \"CA1\")"));
-	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=15DF",
-					   NULL},
-			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
-		     -1);
+	CHECK_INT_EQ(
+	    eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=15DF", NULL},
+	         c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+	    -1);
 	CHECK_STR_EQ(f.detail, "cert-serial");
 	CHECK(has_trace(&v, "cert-serial doesn't match (\"15DF\" != \"15DE\")"));
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=zz", NULL},
-			  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
-		     -1);
+	                  c15de.cert, "CA1", "", now, 0, &end, &v, &f),
+	             -1);
 	CHECK_STR_EQ(f.detail, "cert-serial");
 	tp_entity_free(&c15de);
 	cv_verdict_free(&v);
@@ -258,17 +258,17 @@ test_serial_not(void)
 	issue(&c4acb, "CN=PKIAAAA", 0x4ACB);
 	/* R46: the manual's trace, in its order */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-					   "pki:cert-serial-not=4ACA", NULL},
-			  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
-		     -1);
+	                                   "pki:cert-serial-not=4ACA", NULL},
+	                  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
+	             -1);
 	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
 	CHECK_STR_EQ(f.detail, "cert-serial-not");
 	CHECK_INT_EQ(trace_index(&v, "reply attribute (\"cert-serial-not\" = \"4ACA\")"), 2);
 	CHECK_INT_EQ(trace_index(&v, "cert-serial doesn't match (\"4ACA\" != \"4ACA\")"), 3);
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-					   "pki:cert-serial-not=4ACA", NULL},
-			  c4acb.cert, "CA1", "", now, 0, &end, &v, &f),
-		     0);
+	                                   "pki:cert-serial-not=4ACA", NULL},
+	                  c4acb.cert, "CA1", "", now, 0, &end, &v, &f),
+	             0);
 	/* lists: commas, spaces, several attributes, case, leading zeros */
 	static const char *const lists[][4] = {
 	    {"pki:cert-serial-not=1234,4ACA", NULL},
@@ -288,9 +288,9 @@ test_serial_not(void)
 	}
 	/* "4ACA0" and "ACA" are other serials */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all",
-					   "pki:cert-serial-not=4ACA0,ACA", NULL},
-			  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
-		     0);
+	                                   "pki:cert-serial-not=4ACA0,ACA", NULL},
+	                  c4aca.cert, "CA1", "", now, 0, &end, &v, &f),
+	             0);
 	tp_entity_free(&c4aca);
 	tp_entity_free(&c4acb);
 	cv_verdict_free(&v);
@@ -304,8 +304,8 @@ test_lifetime_end(void)
 	cv_time end, want, in2004;
 	struct tp_entity c = {0};
 	const char *full[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-			      "pki:cert-serial=233D", "pki:cert-lifetime-end=1:00 Janxxxx 1, 2003",
-			      NULL};
+	                      "pki:cert-serial=233D", "pki:cert-lifetime-end=1:00 Janxxxx 1, 2003",
+	                      NULL};
 
 	issue(&c, "CN=PKIAAA-L", 0x233D);
 	cv_time_from_utc(2004, 6, 1, 0, 0, 0, &in2004);
@@ -317,7 +317,7 @@ test_lifetime_end(void)
 	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC+00:00"));
 	CHECK(trace_index(&v, "cert-lifetime-end is expired") >= 0);
 	CHECK_INT_EQ(trace_index(&v, "cert-lifetime-end check failed."),
-		     trace_index(&v, "cert-lifetime-end is expired") + 1);
+	             trace_index(&v, "cert-lifetime-end is expired") + 1);
 	CHECK(!has_trace(&v, "timezone specific extended"));
 	/* before it: passes, and the caller learns the end */
 	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want - 1, 0, &end, &v, &f), 0);
@@ -330,22 +330,21 @@ test_lifetime_end(void)
 	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC+02:00"));
 	CHECK(has_trace(&v, "timezone specific extended"));
 	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want - 7200, 120, &end, &v, &f), -1);
-	CHECK_INT_EQ(eval(full, c.cert, "CA1", "", want + 5 * 3600 + 30 * 60 - 1, -330, &end, &v,
-			  &f),
-		     0);
+	CHECK_INT_EQ(
+	    eval(full, c.cert, "CA1", "", want + 5 * 3600 + 30 * 60 - 1, -330, &end, &v, &f), 0);
 	CHECK(end == want + 5 * 3600 + 30 * 60);
 	CHECK(has_trace(&v, "parsed cert-lifetime-end as: 01:00:00 Jan 1 2003 UTC-05:30"));
 
 	/* R45: cert-trustpoint and cert-serial must come with it */
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-					   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
-			  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
-		     -1);
+	                                   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
+	                  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
+	             -1);
 	CHECK_STR_EQ(f.detail, "cert-lifetime-end-incomplete");
 	CHECK_INT_EQ(eval((const char *[]){"pki:cert-application=all", "pki:cert-serial=233D",
-					   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
-			  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
-		     -1);
+	                                   "pki:cert-lifetime-end=1:00 jan 1, 2003", NULL},
+	                  c.cert, "CA1", "", want - 10, 0, &end, &v, &f),
+	             -1);
 	CHECK_STR_EQ(f.detail, "cert-lifetime-end-incomplete");
 
 	/* months: three letters count, any case; the rest of the form is checked */
@@ -353,32 +352,39 @@ test_lifetime_end(void)
 		const char *text;
 		int month, day, year, hour, min;
 	} ok[] = {
-	    {"1:00 jan 1, 2003", 1, 1, 2003, 1, 0},    {"23:59 FEB 28, 2030", 2, 28, 2030, 23, 59},
-	    {"0:05 Marchxx 3 2031", 3, 3, 2031, 0, 5}, {"12:00 apr 30, 2031", 4, 30, 2031, 12, 0},
-	    {"12:00 May 1, 2031", 5, 1, 2031, 12, 0},  {"12:00 june 1, 2031", 6, 1, 2031, 12, 0},
-	    {"12:00 jul 1, 2031", 7, 1, 2031, 12, 0},  {"12:00 August 1, 2031", 8, 1, 2031, 12, 0},
-	    {"12:00 sep 1, 2031", 9, 1, 2031, 12, 0},  {"12:00 oct 1, 2031", 10, 1, 2031, 12, 0},
-	    {"12:00 nov 1, 2031", 11, 1, 2031, 12, 0}, {"12:00 Decxxxx 31, 2031", 12, 31, 2031, 12, 0},
+	    {"1:00 jan 1, 2003", 1, 1, 2003, 1, 0},
+	    {"23:59 FEB 28, 2030", 2, 28, 2030, 23, 59},
+	    {"0:05 Marchxx 3 2031", 3, 3, 2031, 0, 5},
+	    {"12:00 apr 30, 2031", 4, 30, 2031, 12, 0},
+	    {"12:00 May 1, 2031", 5, 1, 2031, 12, 0},
+	    {"12:00 june 1, 2031", 6, 1, 2031, 12, 0},
+	    {"12:00 jul 1, 2031", 7, 1, 2031, 12, 0},
+	    {"12:00 August 1, 2031", 8, 1, 2031, 12, 0},
+	    {"12:00 sep 1, 2031", 9, 1, 2031, 12, 0},
+	    {"12:00 oct 1, 2031", 10, 1, 2031, 12, 0},
+	    {"12:00 nov 1, 2031", 11, 1, 2031, 12, 0},
+	    {"12:00 Decxxxx 31, 2031", 12, 31, 2031, 12, 0},
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(ok); i++) {
 		char pair[128];
 		const char *pairs[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-				       "pki:cert-serial=233D", pair, NULL};
+		                       "pki:cert-serial=233D", pair, NULL};
 
 		snprintf(pair, sizeof(pair), "pki:cert-lifetime-end=%s", ok[i].text);
 		cv_time_from_utc(ok[i].year, ok[i].month, ok[i].day, ok[i].hour, ok[i].min, 0,
-				 &want);
+		                 &want);
 		CHECK_INT_EQ(eval(pairs, c.cert, "CA1", "", want - 60, 0, &end, &v, &f), 0);
 		CHECK(end == want);
 	}
 	static const char *const bad[] = {
-	    "jan 1, 2003", "1:00 ja 1, 2003", "1:00 foo 1, 2003", "25:00 jan 1, 2003",
-	    "1:60 jan 1, 2003", "1:00 feb 30, 2003", "1:00 jan 1, 2003 x", "1:00 jan 1,", "",
+	    "jan 1, 2003",        "1:00 ja 1, 2003",  "1:00 foo 1, 2003",
+	    "25:00 jan 1, 2003",  "1:60 jan 1, 2003", "1:00 feb 30, 2003",
+	    "1:00 jan 1, 2003 x", "1:00 jan 1,",      "",
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(bad); i++) {
 		char pair[128];
 		const char *pairs[] = {"pki:cert-application=all", "pki:cert-trustpoint=CA1",
-				       "pki:cert-serial=233D", pair, NULL};
+		                       "pki:cert-serial=233D", pair, NULL};
 
 		snprintf(pair, sizeof(pair), "pki:cert-lifetime-end=%s", bad[i]);
 		CHECK_INT_EQ(eval(pairs, c.cert, "CA1", "", now, 0, &end, &v, &f), -1);
@@ -401,8 +407,7 @@ test_not_answered(void)
 	a.status = CV_AAA_REFUSED;
 	cv_verdict_init(&v, now);
 	CHECK_INT_EQ(cv_aaa_evaluate(&a, peer.cert, "CA1", "", now, 0, &end, &v, &f), -1);
-	CHECK_INT_EQ(trace_index(&v, "authorization declined by AAA, or AAA server not found."),
-		     0);
+	CHECK_INT_EQ(trace_index(&v, "authorization declined by AAA, or AAA server not found."), 0);
 	CHECK_INT_EQ(trace_index(&v, "No cert-application attribute found. Failing."), 1);
 	CHECK_STR_EQ(f.detail, "aaa-refused");
 	CHECK_INT_EQ(f.reason, CV_REASON_AAA_DENIED);
@@ -474,11 +479,11 @@ static void
 test_local(struct event_base *base, struct cv_aaa *aaa)
 {
 	struct cv_config *cfg = parse("aaa attribute list PKIAAAA\n"
-				      " attribute type cert-application all\n"
-				      " attribute-type aaa-cert-serial-not 4ACA, 4acb\n"
-				      "aaa attribute list default\n"
-				      " attribute type cert-application none\n"
-				      "aaa authorization list CRL local\n");
+	                              " attribute type cert-application all\n"
+	                              " attribute-type aaa-cert-serial-not 4ACA, 4acb\n"
+	                              "aaa attribute list default\n"
+	                              " attribute type cert-application none\n"
+	                              "aaa authorization list CRL local\n");
 	struct cv_config *cfg2 = parse("aaa authorization list CRL local\n");
 	struct cv_error err = {{0}};
 	struct got g = {0};
@@ -567,26 +572,26 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 	long ms;
 
 	snprintf(text, sizeof(text),
-		 "aaa group server radius SILENT\n"
-		 " server 127.0.0.1 auth-port %d key s3cret\n"
-		 " timeout 1\n"
-		 "aaa group server ldap SILENT-LDAP\n"
-		 " server ldap://127.0.0.1:%d\n"
-		 " base-dn dc=test\n"
-		 " timeout 1\n"
-		 "aaa group server radius CLOSED\n"
-		 " server 127.0.0.1 auth-port 9 key s3cret\n"
-		 " timeout 1\n"
-		 "aaa group server ldap CLOSED-LDAP\n"
-		 " server ldap://127.0.0.1:9\n"
-		 " timeout 1\n"
-		 "aaa attribute list default\n"
-		 " attribute type cert-application all\n"
-		 "aaa authorization list R group SILENT\n"
-		 "aaa authorization list L group SILENT-LDAP\n"
-		 "aaa authorization list FALLBACK group SILENT group CLOSED-LDAP local\n"
-		 "aaa authorization list DEAD group CLOSED group CLOSED-LDAP\n",
-		 uport, tport);
+	         "aaa group server radius SILENT\n"
+	         " server 127.0.0.1 auth-port %d key s3cret\n"
+	         " timeout 1\n"
+	         "aaa group server ldap SILENT-LDAP\n"
+	         " server ldap://127.0.0.1:%d\n"
+	         " base-dn dc=test\n"
+	         " timeout 1\n"
+	         "aaa group server radius CLOSED\n"
+	         " server 127.0.0.1 auth-port 9 key s3cret\n"
+	         " timeout 1\n"
+	         "aaa group server ldap CLOSED-LDAP\n"
+	         " server ldap://127.0.0.1:9\n"
+	         " timeout 1\n"
+	         "aaa attribute list default\n"
+	         " attribute type cert-application all\n"
+	         "aaa authorization list R group SILENT\n"
+	         "aaa authorization list L group SILENT-LDAP\n"
+	         "aaa authorization list FALLBACK group SILENT group CLOSED-LDAP local\n"
+	         "aaa authorization list DEAD group CLOSED group CLOSED-LDAP\n",
+	         uport, tport);
 	cfg = parse(text);
 
 	/* a silent RADIUS server: unreachable after its timeout, not long after */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -66,6 +67,8 @@ on_done(const struct cv_verdict *v, void *arg)
 		used += (size_t)n;
 	}
 }
+
+static struct cv_config *config_from(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static struct cv_config *
 config_from(const char *fmt, ...)
@@ -352,6 +355,94 @@ test_authorization(void)
 	cv_config_unref(cfg);
 }
 
+/* Index of the first trace line containing text, or -1. */
+static int
+trace_index(const struct outcome *o, const char *text)
+{
+	const char *hit = strstr(o->trace, text);
+	int line = 0;
+
+	if (hit == NULL)
+		return -1;
+	for (const char *p = o->trace; p < hit; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* R43-R48, O-21: AAA through the local backend, with the manuals' trace in order. */
+static void
+test_aaa_local(void)
+{
+	struct tp_entity *hub_chain[] = {&hub, &sub, NULL};
+	struct tp_entity *spoke_chain[] = {&spoke, &sub, NULL};
+	struct tp_entity *expired_chain[] = {&expired, &sub, NULL};
+	const char *order[] = {"Selected AAA username: 'Central VPN Gateway'",
+	                       "Anticipate checking AAA list:'L'",
+	                       "checking AAA authorization (L, Central VPN Gateway, <all>)",
+	                       "pre-authorization chain validation status",
+	                       "reply attribute (\"cert-application\" = \"all\")",
+	                       "post-authorization chain validation status",
+	                       "authorization passed"};
+	struct cv_config *cfg;
+	struct outcome o;
+	int last = -1;
+
+	cfg = config_from("aaa attribute list default\n attribute type cert-application all\n"
+	                  " attribute type cert-serial-not 4ACA\n"
+	                  "aaa authorization list L local\n"
+	                  "crypto pki trustpoint T\n ca-certificate %s\n revocation-check none\n"
+	                  " authorization list L\n authorization username subjectname commonname\n",
+	                  root_pem);
+	o = run(cfg, "T", hub_chain);
+	CHECK_INT_EQ(o.decision, CV_DECISION_ACCEPT);
+	for (size_t i = 0; i < CV_ARRAY_LEN(order); i++) {
+		const int at = trace_index(&o, order[i]);
+
+		if (at <= last)
+			fprintf(stderr, "trace line `%s` missing or out of order\n%s", order[i],
+			        o.trace);
+		CHECK(at > last);
+		last = at;
+	}
+	o = run(cfg, "T", spoke_chain); /* serial 4ACA: R46 */
+	CHECK_INT_EQ(o.decision, CV_DECISION_REJECT);
+	CHECK_INT_EQ(o.reason, CV_REASON_AAA_DENIED);
+	CHECK(strstr(o.trace, "cert-serial doesn't match (\"4ACA\" != \"4ACA\")") != NULL);
+	CHECK(strstr(o.trace, "AAA authorization for list 'L', and user 'Spoke 7' failed.") !=
+	      NULL);
+	CHECK(strstr(o.trace, "CRYPTO_PKI_CERT_NOT_AUTHORIZED") != NULL);
+	cv_config_unref(cfg);
+
+	/* O-21: an expired leaf is extended by cert-lifetime-end ahead of now, not by one past */
+	for (int ahead = 0; ahead <= 1; ahead++) {
+		char lifetime[64], serial[CV_SERIAL_MAX];
+		struct tm tm;
+		const time_t end = (time_t)(now + (ahead ? 86400 * 30 : -86400 * 30));
+		static const char *const mon[] = {"jan", "feb", "mar", "apr", "may", "jun",
+		                                  "jul", "aug", "sep", "oct", "nov", "dec"};
+
+		gmtime_r(&end, &tm);
+		snprintf(lifetime, sizeof(lifetime), "%d:%02d %s %d, %d", tm.tm_hour, tm.tm_min,
+		         mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+		cv_strlcpy(serial, cv_cert_serial(expired.cert), sizeof(serial));
+		cfg = config_from(
+		    "aaa attribute list default\n attribute type cert-application all\n"
+		    " attribute type cert-trustpoint T\n attribute type cert-serial %s\n"
+		    " attribute type cert-lifetime-end \"%s\"\n"
+		    "aaa authorization list L local\n"
+		    "crypto pki trustpoint T\n ca-certificate %s\n revocation-check none\n"
+		    " authorization list L\n",
+		    serial, lifetime, root_pem);
+		CHECK(cfg != NULL);
+		o = run(cfg, "T", expired_chain);
+		CHECK_INT_EQ(o.decision, ahead ? CV_DECISION_ACCEPT : CV_DECISION_REJECT);
+		CHECK(o.expiry_overridden == (ahead != 0));
+		if (!ahead)
+			CHECK(strstr(o.trace, "cert-lifetime-end is expired") != NULL);
+		cv_config_unref(cfg);
+	}
+}
+
 /* R1, R2, R3, R9, R11, O-20: trustpoint selection and chain-validation. */
 static void
 test_trustpoints(void)
@@ -456,6 +547,7 @@ main(void)
 	test_allow_expired();
 	test_revocation_order();
 	test_authorization();
+	test_aaa_local();
 	test_trustpoints();
 
 	unlink(root_pem);

@@ -234,9 +234,9 @@ async_mode(const char *sock, const struct cv_client_cert *good,
 	run_loop(ac, 10000);
 	EXPECT(now_ms() - t0 < 5000); /* failed at once, not at their deadline */
 	for (int i = 0; i < 3; i++)
-		fprintf(stderr, "in flight at the restart: %s\n", stalled[0].error);
-	EXPECT(stalled[i].calls == 1 && stalled[i].status == CV_CLIENT_ERR_CONNECT &&
-	       stalled[i].error[0] != 0);
+		EXPECT(stalled[i].calls == 1 && stalled[i].status == CV_CLIENT_ERR_CONNECT &&
+		       stalled[i].error[0] != '\0');
+	fprintf(stderr, "in flight at the restart: %s\n", stalled[0].error);
 	EXPECT(submit(ac, good, 2, 10000, &after, NULL) == CV_CLIENT_OK);
 	run_loop(ac, 10000);
 	EXPECT(after.calls == 1 && after.status == CV_CLIENT_OK &&

@@ -67,7 +67,8 @@ class TLSTest(unittest.TestCase):
 
     def tearDown(self):
         self.server.terminate()
-        self.server.communicate(timeout=30)
+        _, err = self.server.communicate(timeout=30)
+        self.assertEqual(self.server.returncode, 0, err)  # also: no sanitizer report
         rc = self.d.stop()
         self.assertIn(rc, (0, None), self.d.log_text())
 
