@@ -18,20 +18,22 @@ error_status(const char *code)
 	return CV_CTL_ERROR;
 }
 
-/* Sends {"op":op}; on success *result is the reply's member named key (new reference). */
+/* Sends req; on success *result is the reply's member named key (new reference). */
 static int
-call(const struct cv_ctl *ctl, const char *op, const char *key, json_t **result)
+call_request(const struct cv_ctl *ctl, const json_t *req, const char *key, json_t **result)
 {
 	struct cv_client *cl = NULL;
-	char req[64], *text = NULL;
+	char *reqtext = NULL, *text = NULL;
 	json_t *resp = NULL;
 	int rc, status = CV_CTL_ERROR;
 
 	*result = NULL;
-	snprintf(req, sizeof(req), "{\"op\":\"%s\"}", op);
+	reqtext = json_dumps(req, JSON_COMPACT);
+	if (reqtext == NULL)
+		return cv_ctl_fail(CV_CTL_ERROR, "out of memory");
 	rc = cv_client_open(ctl->socket_path, &cl);
 	if (rc == CV_CLIENT_OK)
-		rc = cv_client_call_json(cl, req, CV_CTL_TIMEOUT_MS, &text);
+		rc = cv_client_call_json(cl, reqtext, CV_CTL_TIMEOUT_MS, &text);
 	if (rc != CV_CLIENT_OK) {
 		cv_ctl_fail(CV_CTL_ERROR, "%s", cv_client_error(cl));
 		goto done;
@@ -54,7 +56,28 @@ call(const struct cv_ctl *ctl, const char *op, const char *key, json_t **result)
 done:
 	json_decref(resp);
 	free(text);
+	free(reqtext);
 	cv_client_close(cl);
+	return status;
+}
+
+int
+cv_ctl_call(const struct cv_ctl *ctl, const json_t *req, const char *key, json_t **result)
+{
+	return call_request(ctl, req, key, result);
+}
+
+/* Sends {"op":op}. */
+static int
+call(const struct cv_ctl *ctl, const char *op, const char *key, json_t **result)
+{
+	json_t *req = json_pack("{s:s}", "op", op);
+	int status;
+
+	if (req == NULL)
+		return cv_ctl_fail(CV_CTL_ERROR, "out of memory");
+	status = call_request(ctl, req, key, result);
+	json_decref(req);
 	return status;
 }
 

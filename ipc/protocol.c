@@ -12,7 +12,7 @@ static const struct {
 	enum cv_proto_op op;
 } ops[] = {
     {"verify", CV_OP_VERIFY}, {"ping", CV_OP_PING},   {"status", CV_OP_STATUS},
-    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK},   {"show", CV_OP_SHOW},
+    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK}, {"show", CV_OP_SHOW},
     {"clear", CV_OP_CLEAR},   {"stats", CV_OP_STATS},
 };
 
@@ -387,8 +387,9 @@ cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct
 	enum cv_proto_view w;
 
 	memset(out, 0, sizeof(*out));
-	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 || view(root, out, err) != 0 ||
-	    admin_trustpoint(root, out, err) != 0 || flag(root, "status", &out->status, err) != 0 ||
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
+	    view(root, out, err) != 0 || admin_trustpoint(root, out, err) != 0 ||
+	    flag(root, "status", &out->status, err) != 0 ||
 	    flag(root, "verbose", &out->verbose, err) != 0)
 		return -1;
 	w = out->what;
@@ -414,8 +415,8 @@ cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struc
 	static const char *const fields[] = {"id", "op", "what", "trustpoint"};
 
 	memset(out, 0, sizeof(*out));
-	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 || view(root, out, err) != 0 ||
-	    admin_trustpoint(root, out, err) != 0)
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
+	    view(root, out, err) != 0 || admin_trustpoint(root, out, err) != 0)
 		return -1;
 	if (out->what != CV_VIEW_CRLS && out->what != CV_VIEW_OCSP) {
 		cv_error_set(err, "only crls and ocsp can be cleared");

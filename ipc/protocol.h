@@ -88,8 +88,7 @@ const char *cv_proto_view_name(enum cv_proto_view what);
  * Reads a show request: "what" (any view), optional "trustpoint" (trustpoints, certificates,
  * crls), "status" (trustpoints) and "verbose" (certificates, only with a trustpoint, R53).
  */
-int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out,
-                          struct cv_error *err);
+int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
 /* Reads a clear request: "what" ("crls" or "ocsp"), optional "trustpoint" (crls). */
 int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,

@@ -25,6 +25,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "admin.h"
 #include "protocol.h"
 #include "verdict_json.h"
 
@@ -69,6 +70,7 @@ struct pending {
 struct cv_server {
 	struct event_base *base;
 	struct cv_engine *engine;
+	struct cv_admin *admin; /* views, clear actions, expiry notices */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -303,21 +305,6 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 /* ---- administrative operations ---- */
 
 static json_t *
-stats_json(const struct cv_engine *engine)
-{
-	struct cv_engine_stats st;
-	json_t *by_reason = json_object();
-
-	cv_engine_get_stats(engine, &st);
-	for (int r = CV_REASON_NONE + 1; by_reason != NULL && r <= CV_REASON_INTERNAL_ERROR; r++)
-		json_object_set_new(by_reason, cv_reason_name((enum cv_reason)r),
-		                    json_integer((json_int_t)st.reasons[r]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "requests", (json_int_t)st.requests,
-	                 "accepted", (json_int_t)st.accepted, "rejected", (json_int_t)st.rejected,
-	                 "failed_open", (json_int_t)st.failed_open, "by_reason", by_reason);
-}
-
-static json_t *
 status_json(const struct cv_server *srv)
 {
 	const struct cv_config *cfg = cv_engine_config(srv->engine);
@@ -330,7 +317,8 @@ status_json(const struct cv_server *srv)
 	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
 	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
 	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", stats_json(srv->engine), "connections", (json_int_t)srv->n_conns);
+	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
+	                 (json_int_t)srv->n_conns);
 }
 
 static int
@@ -357,6 +345,7 @@ reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 	cv_engine_set_config(srv->engine, cfg);
 	cv_config_unref(cfg);
 	cv_log_notice("configuration reloaded from %s", srv->config_path);
+	cv_admin_check_expiry(srv->admin);
 	return 0;
 }
 
@@ -398,9 +387,52 @@ op_clock(struct conn *c, const json_t *root, const json_t *id)
 	}
 	cv_engine_set_clock_offset(c->srv->engine, offset);
 	cv_log_notice("clock offset set to %lld s by pid %ld", (long long)offset, (long)c->pid);
+	cv_admin_check_expiry(c->srv->admin);
 	resp = cv_proto_ok(id, "clock",
 	                   json_pack("{s:I, s:o}", "offset", (json_int_t)offset, "now",
 	                             cv_json_time(cv_engine_now(c->srv->engine))));
+	send_json(c, resp);
+	json_decref(resp);
+}
+
+/* show, clear and stats: the request's fields, then the view or action of admin.c. */
+static void
+op_admin(struct conn *c, const struct cv_proto_msg *msg)
+{
+	enum cv_proto_code code = CV_PROTO_BAD_REQUEST;
+	struct cv_proto_admin_req req;
+	struct cv_error err = {""};
+	json_t *result = NULL, *resp;
+	const char *key = "stats";
+
+	switch (msg->op) {
+	case CV_OP_SHOW:
+		key = "show";
+		if (cv_proto_show_request(msg->root, &req, &err) == 0)
+			result = cv_admin_show(c->srv->admin, &req, &code, &err);
+		break;
+	case CV_OP_CLEAR:
+		key = "clear";
+		if (cv_proto_clear_request(msg->root, &req, &err) == 0) {
+			cv_log_notice("clear %s requested by uid %ld pid %ld",
+			              cv_proto_view_name(req.what), (long)c->uid, (long)c->pid);
+			result = cv_admin_clear(c->srv->admin, &req, &code, &err);
+		}
+		break;
+	default:
+		if (cv_proto_stats_request(msg->root, &err) == 0) {
+			result = cv_admin_stats(c->srv->admin);
+			code = CV_PROTO_INTERNAL;
+			if (result == NULL)
+				cv_error_set(&err, "out of memory");
+		}
+		break;
+	}
+	if (result == NULL) {
+		send_error(c, msg->id, code, err.msg);
+		return;
+	}
+	resp = cv_proto_ok(msg->id, key, result);
 	send_json(c, resp);
 	json_decref(resp);
 }
@@ -447,6 +479,11 @@ dispatch(struct conn *c, const struct cv_proto_msg *msg)
 		break;
 	case CV_OP_CLOCK:
 		op_clock(c, msg->root, msg->id);
+		break;
+	case CV_OP_SHOW:
+	case CV_OP_CLEAR:
+	case CV_OP_STATS:
+		op_admin(c, msg);
 		break;
 	default:
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "unhandled operation");
@@ -631,6 +668,12 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 		goto fail;
 	}
 	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	srv->admin = cv_admin_new(base, engine);
+	if (srv->admin == NULL) {
+		cv_error_set(err, "out of memory");
+		goto fail;
+	}
+	cv_admin_check_expiry(srv->admin);
 	return srv;
 fail:
 	cv_server_free(srv);
@@ -642,6 +685,8 @@ cv_server_close(struct cv_server *srv)
 {
 	struct conn *c;
 
+	cv_admin_free(srv->admin); /* before the engine goes */
+	srv->admin = NULL;
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		srv->listener = NULL;

@@ -48,37 +48,75 @@ file_crls_free(struct cv_engine *engine)
 	engine->n_file_crls = 0;
 }
 
-static void
-file_crl_load(struct file_crl *fc, const char *path, size_t max_bytes)
+static struct file_crl *
+file_crl_append(struct cv_engine *engine, const char *path)
 {
-	struct cv_error err = {{0}};
-	uint8_t *data = NULL;
-	size_t len = 0;
+	struct file_crl *grown =
+	    realloc(engine->file_crls, (engine->n_file_crls + 1) * sizeof(*grown));
 
-	fc->path = strdup(path);
-	if (cv_read_file(path, max_bytes, &data, &len, &err) < 0 ||
-	    cv_crl_ingest_any(data, len, &fc->crl, &err) < 0) {
+	if (grown == NULL)
+		return NULL;
+	engine->file_crls = grown;
+	grown += engine->n_file_crls;
+	memset(grown, 0, sizeof(*grown));
+	grown->path = strdup(path);
+	if (grown->path == NULL)
+		return NULL;
+	engine->n_file_crls++;
+	return grown;
+}
+
+static void
+file_crl_ingest(struct cv_engine *engine, const char *path, const uint8_t *data, size_t len)
+{
+	struct file_crl *fc = file_crl_append(engine, path);
+	struct cv_error err = {{0}};
+
+	if (fc != NULL && cv_crl_ingest_any(data, len, &fc->crl, &err) < 0) {
 		cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
 		cv_log_warning("crl file %s: %s", path, err.msg);
 	}
+}
+
+/* A `crl file` holds one DER CRL, or any number of PEM "X509 CRL" blocks. */
+static void
+file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
+{
+	static const char begin[] = "-----BEGIN X509 CRL-----", end[] = "-----END X509 CRL-----";
+	struct cv_error err = {{0}};
+	uint8_t *data = NULL;
+	size_t len = 0, found = 0;
+	const char *p;
+
+	if (cv_read_file(path, max_bytes, &data, &len, &err) < 0) {
+		struct file_crl *fc = file_crl_append(engine, path);
+
+		if (fc != NULL)
+			cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
+		cv_log_warning("crl file %s: %s", path, err.msg);
+		return;
+	}
+	for (p = strstr((const char *)data, begin); p != NULL; p = strstr(p, begin)) {
+		const char *stop = strstr(p, end);
+
+		if (stop == NULL)
+			break;
+		stop += sizeof(end) - 1;
+		file_crl_ingest(engine, path, (const uint8_t *)p, (size_t)(stop - p));
+		found++;
+		p = stop;
+	}
+	if (found == 0)
+		file_crl_ingest(engine, path, data, len);
 	free(data);
 }
 
 static void
 file_crls_load_policy(struct cv_engine *engine, const struct cv_rev_policy *rev, size_t max_bytes)
 {
-	for (size_t i = 0; i < rev->n_crl_files; i++) {
-		struct file_crl *grown;
-
-		if (engine_file_crl(engine, rev->crl_files[i]) != NULL)
-			continue;
-		grown = realloc(engine->file_crls, (engine->n_file_crls + 1) * sizeof(*grown));
-		if (grown == NULL)
-			return;
-		engine->file_crls = grown;
-		memset(&grown[engine->n_file_crls], 0, sizeof(*grown));
-		file_crl_load(&grown[engine->n_file_crls++], rev->crl_files[i], max_bytes);
-	}
+	for (size_t i = 0; i < rev->n_crl_files; i++)
+		if (engine_file_crl(engine, rev->crl_files[i]) == NULL)
+			file_crl_load(engine, rev->crl_files[i], max_bytes);
 }
 
 static void

@@ -21,7 +21,8 @@
 #define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
 #define REV_LOCAL_CRLS_MAX  16 /* CRLs fetched by one request and not cached (crl-cache none) */
 
-/* A `crl file` CRL of the running configuration, loaded when the configuration is set. */
+/* A CRL of a `crl file` of the running configuration (a file may hold several), loaded when
+ * the configuration is set. */
 struct file_crl {
 	char *path;
 	struct cv_crl *crl; /* NULL when it could not be loaded */

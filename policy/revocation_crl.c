@@ -59,12 +59,13 @@ candidates_gather(struct verify_job *job, struct candidates *c)
 	struct rev_state *rs = &job->rev;
 
 	c->n = 0;
-	for (size_t i = 0; i < rev->n_crl_files; i++) {
-		const struct file_crl *fc = engine_file_crl(job->engine, rev->crl_files[i]);
+	for (size_t i = 0; i < rev->n_crl_files; i++)
+		for (size_t k = 0; k < job->engine->n_file_crls; k++) {
+			const struct file_crl *fc = &job->engine->file_crls[k];
 
-		if (fc != NULL && fc->crl != NULL)
-			candidates_add(c, cv_crl_ref(fc->crl), fc->path, "file");
-	}
+			if (fc->crl != NULL && strcmp(fc->path, rev->crl_files[i]) == 0)
+				candidates_add(c, cv_crl_ref(fc->crl), fc->path, "file");
+		}
 	for (size_t i = 0; i < rs->n_sources; i++) {
 		struct cv_crl_store_entry e;
 		struct cv_crl *crl = cv_crl_store_get(job->engine->crls, rs->sources[i], now, &e);
