@@ -27,6 +27,19 @@ static const char usage_text[] =
     "  ping                     check that the daemon answers\n"
     "  status [--json]          daemon status and statistics (administrators)\n"
     "  reload                   reload the daemon's configuration (administrators)\n"
+    "  show crls [TP]           cached CRLs and `crl file` CRLs\n"
+    "  show trustpoints [status | TP [status]]\n"
+    "                           trustpoints, CA authentication, expiry notices\n"
+    "  show certificates [TP [verbose]]\n"
+    "                           the trustpoints' CA certificates\n"
+    "  show timers              CRL expiries and expiry notices, soonest first\n"
+    "  show ocsp                cached OCSP answers\n"
+    "  show fetch               CDP and responder URLs: state, last error, latency\n"
+    "  show running-config      the running configuration in canonical form\n"
+    "  clear crls [TP]          drop cached CRLs (all, or one trustpoint's)\n"
+    "  clear ocsp               drop cached OCSP answers\n"
+    "  stats                    requests, verdicts, caches and downloads\n"
+    "      (show, clear and stats are for administrators and take --json)\n"
     "  ocsp-check --response FILE --cert FILE --issuer FILE [--at TIME]\n"
     "         [--max-age SECONDS] [--nonce-hex HEX]\n"
     "      check a stored OCSP response offline\n"
@@ -68,7 +81,8 @@ static const struct {
 	int (*fn)(const struct cv_ctl *, int, char **);
 } commands[] = {
     {"verify", cv_ctl_verify}, {"ping", cv_ctl_ping},      {"status", cv_ctl_status},
-    {"reload", cv_ctl_reload}, {"ocsp-check", ocsp_check},
+    {"reload", cv_ctl_reload}, {"ocsp-check", ocsp_check}, {"show", cv_ctl_show},
+    {"clear", cv_ctl_clear},   {"stats", cv_ctl_stats},
 };
 
 int

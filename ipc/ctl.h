@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 /* Exit status contract (DESIGN.md "Command line contract"). */
 enum {
 	CV_CTL_ACCEPT = 0, /* accepted, or an administrative command succeeded */
@@ -23,6 +25,17 @@ int cv_ctl_verify(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_ping(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_status(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_reload(const struct cv_ctl *ctl, int argc, char **argv);
+/* show, clear and stats (ctl_show.c): the administrator views of the daemon. */
+int cv_ctl_show(const struct cv_ctl *ctl, int argc, char **argv);
+int cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv);
+int cv_ctl_stats(const struct cv_ctl *ctl, int argc, char **argv);
+
+/*
+ * Sends one request object to the daemon; on success (CV_CTL_ACCEPT) *result is the reply's
+ * member named key (new reference); otherwise the error is printed and its exit status
+ * returned.
+ */
+int cv_ctl_call(const struct cv_ctl *ctl, const json_t *req, const char *key, json_t **result);
 
 /* certvalctl ocsp-check (ctl_ocsp_check.c): checks a stored OCSP response offline. */
 int cv_ctl_ocsp_check(int argc, char **argv);

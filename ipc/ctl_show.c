@@ -1,0 +1,596 @@
+/*
+ * ctl_show.c: certvalctl show, clear and stats: the daemon's administrator views printed in
+ * the spirit of the manuals' show commands (SPEC R50-R53), or as JSON with --json.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../common/clock.h"
+#include "ctl.h"
+
+/* ---- reading the daemon's JSON ---- */
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static json_int_t
+num(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* An ISO time member in the manuals' form ("18:57:42 GMT Nov 26 2005"), "-" when absent. */
+static const char *
+ios_time(const json_t *o, const char *key, char buf[CV_TIME_TEXT_MAX])
+{
+	cv_time t;
+
+	if (cv_time_parse(str(o, key), &t) != 0)
+		return strcpy(buf, "-");
+	return cv_time_format_ios(t, buf);
+}
+
+/* Hex in groups of 8 ("C21514AC 12815946 ..."), as the manuals print fingerprints. */
+static void
+print_grouped(const char *hex)
+{
+	for (size_t i = 0; hex[i] != '\0'; i++) {
+		if (i > 0 && i % 8 == 0)
+			putchar(' ');
+		putchar(hex[i]);
+	}
+}
+
+/* Each string of an array on its own line, indented. */
+static void
+print_lines(const json_t *arr, const char *indent)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+	{
+		printf("%s%s\n", indent, json_string_value(v) != NULL ? json_string_value(v) : "?");
+	}
+}
+
+/* ---- show crls (R50) ---- */
+
+static void
+print_crl(const json_t *c)
+{
+	char t[CV_TIME_TEXT_MAX];
+	bool file = strcmp(str(c, "kind"), "file") == 0;
+
+	if (json_object_get(c, "error") != NULL && !json_is_null(json_object_get(c, "error"))) {
+		printf("CRL file %s:\n  not loaded: %s\n", str(c, "path"), str(c, "error"));
+		return;
+	}
+	printf("CRL Issuer Name:\n  %s\n", str(c, "issuer"));
+	printf("  LastUpdate: %s\n", ios_time(c, "this_update", t));
+	/* O-5: with delete-after the cache deadline; D-6: without nextUpdate, none */
+	printf("  NextUpdate: %s\n", ios_time(c, "expires", t));
+	if (file) {
+		printf("  Loaded from file:\n    %s\n", str(c, "path"));
+	} else {
+		printf("  Retrieved from CRL Distribution Point:\n    %s\n", str(c, "source"));
+		printf("  Trustpoint: %s\n", str(c, "trustpoint"));
+	}
+	printf("  CRL number: %s\n",
+	       json_is_string(json_object_get(c, "crl_number")) ? str(c, "crl_number") : "none");
+	printf("  Entries: %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT
+	       " bytes (%" JSON_INTEGER_FORMAT " in memory)%s\n",
+	       num(c, "entries"), num(c, "bytes"), num(c, "memory"),
+	       json_is_true(json_object_get(c, "delta")) ? ", delta CRL" : "");
+	printf("  CRL's own nextUpdate: %s\n", ios_time(c, "next_update", t));
+	if (!file) {
+		printf("  Fetched: %s\n", ios_time(c, "fetched_at", t));
+		printf("  Cache policy: %s; %s at %s\n", str(c, "cache_policy"),
+		       json_is_true(json_object_get(c, "delete_after")) ? "deleted" : "refreshed",
+		       ios_time(c, "expires", t));
+	} else {
+		size_t i;
+		json_t *v;
+
+		fputs("  Trustpoints:", stdout);
+		json_array_foreach(json_object_get(c, "trustpoints"), i, v)
+		{
+			printf(" %s", json_string_value(v));
+		}
+		putchar('\n');
+	}
+	if (json_is_string(json_object_get(c, "warning")))
+		printf("  Warning: %s\n", str(c, "warning"));
+}
+
+static void
+print_crls(const json_t *v)
+{
+	size_t i;
+	json_t *c;
+
+	/* an empty cache prints nothing (R50) */
+	json_array_foreach(json_object_get(v, "crls"), i, c)
+	{
+		if (i > 0)
+			putchar('\n');
+		print_crl(c);
+	}
+}
+
+/* ---- show timers (R51) ---- */
+
+static void
+print_timers(const json_t *v)
+{
+	size_t i;
+	json_t *t;
+
+	puts("PKI Timers");
+	json_array_foreach(json_object_get(v, "timers"), i, t)
+	{
+		json_int_t ms = num(t, "remaining_ms");
+		json_int_t s = ms / 1000;
+
+		printf("| %" JSON_INTEGER_FORMAT "d%02d:%02d:%02d.%03d %s %s\n", s / 86400,
+		       (int)(s % 86400 / 3600), (int)(s % 3600 / 60), (int)(s % 60),
+		       (int)(ms % 1000), str(t, "type"), str(t, "object"));
+	}
+}
+
+/* ---- show trustpoints [status] (R52) ---- */
+
+static void
+print_expiry(const json_t *cert, const char *indent)
+{
+	const json_t *e = json_object_get(cert, "expiry");
+	const json_t *last = json_object_get(e, "last_notice");
+	char t[CV_TIME_TEXT_MAX];
+
+	printf("%sExpires: %s (%" JSON_INTEGER_FORMAT " days left)\n", indent,
+	       ios_time(cert, "not_after", t), num(e, "days_left"));
+	if (json_is_object(last))
+		printf("%sExpiry notice: %s mode, last sent %s\n", indent, str(e, "mode"),
+		       ios_time(last, "at", t));
+	else
+		printf("%sExpiry notice: %s mode, none sent\n", indent, str(e, "mode"));
+	if (json_is_string(json_object_get(e, "next_notice")))
+		printf("%sNext expiry notice: %s\n", indent, ios_time(e, "next_notice", t));
+}
+
+static void
+print_trustpoint_plain(const json_t *tp)
+{
+	const json_t *certs = json_object_get(tp, "certificates");
+	size_t i;
+	json_t *c;
+
+	printf("Trustpoint %s:\n", str(tp, "name"));
+	json_array_foreach(certs, i, c)
+	{
+		puts("  Subject Name:");
+		print_lines(json_object_get(c, "subject_rdns"), "    ");
+		printf("    Serial Number: %s\n", str(c, "serial"));
+	}
+	if (json_array_size(certs) > 0)
+		puts("  Certificate configured.");
+	else
+		puts("  Certificate not configured.");
+	printf("  CRL query url: %s\n", json_is_string(json_object_get(tp, "crl_query_url"))
+	                                    ? str(tp, "crl_query_url")
+	                                    : "none");
+	if (json_is_true(json_object_get(tp, "primary")))
+		puts("  Primary trustpoint.");
+}
+
+static void
+print_trustpoint_status(const json_t *tp)
+{
+	const json_t *certs = json_object_get(tp, "certificates");
+	size_t i;
+	json_t *c;
+
+	printf("Trustpoint %s:\n", str(tp, "name"));
+	printf("  Issuing CA certificate %sconfigured:\n",
+	       json_array_size(certs) > 0 ? "" : "not ");
+	json_array_foreach(certs, i, c)
+	{
+		puts("    Subject Name:");
+		printf("      %s\n", str(c, "subject"));
+		fputs("    Fingerprint: ", stdout);
+		print_grouped(str(c, "fingerprint_md5"));
+		fputs("\n    Fingerprint SHA256: ", stdout);
+		print_grouped(str(c, "fingerprint_sha256"));
+		putchar('\n');
+		print_expiry(c, "    ");
+	}
+	puts("  State:");
+	printf("    Issuing CA authenticated ..... %s\n",
+	       json_is_true(json_object_get(tp, "authenticated")) ? "Yes" : "No");
+	if (json_is_string(json_object_get(tp, "auth_error")))
+		printf("      (%s)\n", str(tp, "auth_error"));
+	printf("    Primary trustpoint ..... %s\n",
+	       json_is_true(json_object_get(tp, "primary")) ? "Yes" : "No");
+	fputs("    Revocation check .....", stdout);
+	json_array_foreach(json_object_get(tp, "revocation"), i, c)
+	{
+		printf(" %s", json_string_value(c));
+	}
+	printf("\n    CRL cache ..... %s\n", str(tp, "crl_cache"));
+}
+
+static void
+print_trustpoints(const json_t *v)
+{
+	bool status = json_is_true(json_object_get(v, "status"));
+	size_t i;
+	json_t *tp;
+
+	json_array_foreach(json_object_get(v, "trustpoints"), i, tp)
+	{
+		if (i > 0)
+			putchar('\n');
+		if (status)
+			print_trustpoint_status(tp);
+		else
+			print_trustpoint_plain(tp);
+	}
+}
+
+/* ---- show certificates [TP [verbose]] (R53) ---- */
+
+/* The manuals' summary of a CA's key usage. */
+static const char *
+usage_summary(const json_t *names)
+{
+	bool sign = false, enc = false;
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(names, i, n)
+	{
+		const char *s = json_string_value(n);
+
+		if (s == NULL)
+			continue;
+		if (strstr(s, "Encipher") != NULL || strstr(s, "Agreement") != NULL)
+			enc = true;
+		else
+			sign = true;
+	}
+	return sign && enc ? "General Purpose" : enc ? "Encryption" : "Signature";
+}
+
+static void
+print_cert_verbose(const json_t *c)
+{
+	const json_t *ku = json_object_get(c, "key_usage");
+	const json_t *bc = json_object_get(c, "basic_constraints");
+	size_t i;
+	json_t *a;
+
+	puts("  Subject Key Info:");
+	printf("    Public Key Algorithm: %s\n", str(c, "public_key_algorithm"));
+	printf("    Public Key: (%" JSON_INTEGER_FORMAT " bit)\n", num(c, "public_key_bits"));
+	printf("  Signature Algorithm: %s\n", str(c, "signature_algorithm"));
+	fputs("  Fingerprint MD5: ", stdout);
+	print_grouped(str(c, "fingerprint_md5"));
+	fputs("\n  Fingerprint SHA1: ", stdout);
+	print_grouped(str(c, "fingerprint_sha1"));
+	puts("\n  X509v3 extensions:");
+	if (json_is_object(ku)) {
+		printf("    X509v3 Key Usage: %s\n", str(ku, "hex"));
+		print_lines(json_object_get(ku, "names"), "      ");
+	}
+	if (json_is_string(json_object_get(c, "subject_key_id"))) {
+		fputs("    X509v3 Subject Key ID: ", stdout);
+		print_grouped(str(c, "subject_key_id"));
+		putchar('\n');
+	}
+	if (json_is_string(json_object_get(c, "authority_key_id"))) {
+		fputs("    X509v3 Authority Key ID: ", stdout);
+		print_grouped(str(c, "authority_key_id"));
+		putchar('\n');
+	}
+	if (json_is_object(bc))
+		printf("    X509v3 Basic Constraints:\n      CA: %s\n",
+		       json_is_true(json_object_get(bc, "ca")) ? "TRUE" : "FALSE");
+	puts("    Authority Info Access:");
+	json_array_foreach(json_object_get(c, "authority_info_access"), i, a)
+	{
+		printf("      %s: %s\n", str(a, "method"), str(a, "uri"));
+	}
+}
+
+static void
+print_certificate(const json_t *c, bool verbose)
+{
+	const json_t *ku = json_object_get(c, "key_usage");
+	char t[CV_TIME_TEXT_MAX];
+	size_t i;
+	json_t *v;
+
+	puts("CA Certificate");
+	printf("  Status: %s\n", str(c, "status"));
+	if (verbose)
+		printf("  Version: %" JSON_INTEGER_FORMAT "\n", num(c, "version"));
+	printf("  Certificate Serial Number: %s\n", str(c, "serial"));
+	if (json_is_object(ku))
+		printf("  Certificate Usage: %s\n", usage_summary(json_object_get(ku, "names")));
+	else
+		puts("  Key Usage: Not Set");
+	puts("  Issuer:");
+	print_lines(json_object_get(c, "issuer_rdns"), "    ");
+	puts("  Subject:");
+	print_lines(json_object_get(c, "subject_rdns"), "    ");
+	if (json_array_size(json_object_get(c, "crl_distribution_points")) > 0) {
+		puts("  CRL Distribution Points:");
+		print_lines(json_object_get(c, "crl_distribution_points"), "    ");
+	}
+	puts("  Validity Date:");
+	printf("    start date: %s\n", ios_time(c, "not_before", t));
+	printf("    end   date: %s\n", ios_time(c, "not_after", t));
+	if (verbose)
+		print_cert_verbose(c);
+	fputs("  Associated Trustpoints:", stdout);
+	json_array_foreach(json_object_get(c, "associated_trustpoints"), i, v)
+	{
+		printf(" %s", json_string_value(v));
+	}
+	putchar('\n');
+}
+
+static void
+print_certificates(const json_t *v)
+{
+	bool verbose = json_is_true(json_object_get(v, "verbose"));
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(v, "certificates"), i, c)
+	{
+		if (i > 0)
+			putchar('\n');
+		print_certificate(c, verbose);
+	}
+}
+
+/* ---- show ocsp, show fetch ---- */
+
+static void
+print_ocsp(const json_t *v)
+{
+	char t[CV_TIME_TEXT_MAX];
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(v, "answers"), i, a)
+	{
+		if (i > 0)
+			putchar('\n');
+		printf("OCSP Responder:\n  %s\n", str(a, "url"));
+		printf("  Subject: %s\n", str(a, "subject"));
+		printf("  Serial Number: %s\n", str(a, "serial"));
+		printf("  Status: %s", str(a, "status"));
+		if (json_is_string(json_object_get(a, "revocation_reason")))
+			printf(" (%s, %s)", str(a, "revocation_reason"),
+			       ios_time(a, "revoked_at", t));
+		putchar('\n');
+		printf("  Produced At: %s\n", ios_time(a, "produced_at", t));
+		printf("  This Update: %s\n", ios_time(a, "this_update", t));
+		printf("  Next Update: %s\n", ios_time(a, "next_update", t));
+		printf("  Cached until: %s\n", ios_time(a, "valid_until", t));
+		printf("  Signer: %s\n", str(a, "signer"));
+		printf("  Stored: %s, last used %s\n", ios_time(a, "stored_at", t),
+		       ios_time(a, "last_used", t));
+	}
+}
+
+static void
+print_fetch_stats(const json_t *st)
+{
+	if (!json_is_object(st)) {
+		puts("Fetches: no fetcher");
+		return;
+	}
+	printf("Fetches: %" JSON_INTEGER_FORMAT " started, %" JSON_INTEGER_FORMAT
+	       " downloads, %" JSON_INTEGER_FORMAT " coalesced, %" JSON_INTEGER_FORMAT
+	       " completed, %" JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT
+	       " negative-cache hits, %" JSON_INTEGER_FORMAT " bytes, %" JSON_INTEGER_FORMAT
+	       " in flight\n",
+	       num(st, "started"), num(st, "transfers"), num(st, "coalesced"), num(st, "completed"),
+	       num(st, "failed"), num(st, "negative_hits"), num(st, "bytes"), num(st, "in_flight"));
+}
+
+static void
+print_fetch(const json_t *v)
+{
+	char t[CV_TIME_TEXT_MAX];
+	size_t i;
+	json_t *u;
+
+	print_fetch_stats(json_object_get(v, "stats"));
+	json_array_foreach(json_object_get(v, "urls"), i, u)
+	{
+		printf("\nURL %s\n", str(u, "url"));
+		printf("  State: %s\n", str(u, "state"));
+		printf("  Last error: %s\n", json_is_string(json_object_get(u, "last_error"))
+		                                 ? str(u, "last_error")
+		                                 : "none");
+		printf("  Latency: %" JSON_INTEGER_FORMAT " ms\n", num(u, "latency_ms"));
+		printf("  Successes: %" JSON_INTEGER_FORMAT
+		       ", consecutive failures: %" JSON_INTEGER_FORMAT "\n",
+		       num(u, "successes"), num(u, "failures"));
+		printf("  Last attempt: %s\n", ios_time(u, "last_attempt", t));
+		if (json_is_string(json_object_get(u, "next_retry")))
+			printf("  No retry before: %s\n", ios_time(u, "next_retry", t));
+	}
+}
+
+/* ---- stats ---- */
+
+static void
+print_stats(const json_t *v)
+{
+	const json_t *e = json_object_get(v, "engine");
+	const char *key;
+	json_t *n;
+
+	printf("Requests: %" JSON_INTEGER_FORMAT " (accepted %" JSON_INTEGER_FORMAT
+	       ", rejected %" JSON_INTEGER_FORMAT ", failed open %" JSON_INTEGER_FORMAT ")\n",
+	       num(e, "requests"), num(e, "accepted"), num(e, "rejected"), num(e, "failed_open"));
+	json_object_foreach((json_t *)json_object_get(e, "by_reason"), key, n)
+	{
+		if (json_integer_value(n) > 0)
+			printf("  %-24s %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(n));
+	}
+	printf("CRL cache: %" JSON_INTEGER_FORMAT " cached, %" JSON_INTEGER_FORMAT " from files\n",
+	       num(json_object_get(v, "crl_cache"), "entries"),
+	       num(json_object_get(v, "crl_cache"), "file_crls"));
+	printf("OCSP cache: %" JSON_INTEGER_FORMAT " answers\n",
+	       num(json_object_get(v, "ocsp_cache"), "entries"));
+	print_fetch_stats(json_object_get(v, "fetch"));
+	printf("Expiry notices sent: %" JSON_INTEGER_FORMAT "\n", num(v, "expiry_notices_sent"));
+}
+
+/* ---- the commands ---- */
+
+/* Removes every "--json" from argv (in place); returns the new argc. */
+static int
+take_json_flag(int argc, char **argv, bool *json)
+{
+	int out = 0;
+
+	*json = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else
+			argv[out++] = argv[i];
+	}
+	return out;
+}
+
+static int
+run(const struct cv_ctl *ctl, json_t *req, const char *key, bool json,
+    void (*print)(const json_t *))
+{
+	json_t *result = NULL;
+	int status;
+
+	if (req == NULL)
+		return cv_ctl_fail(CV_CTL_ERROR, "out of memory");
+	status = cv_ctl_call(ctl, req, key, &result);
+	json_decref(req);
+	if (status == CV_CTL_ACCEPT) {
+		if (json) {
+			json_dumpf(result, stdout, JSON_INDENT(2));
+			putchar('\n');
+		} else {
+			print(result);
+		}
+	}
+	json_decref(result);
+	return status;
+}
+
+static void
+print_running_config(const json_t *v)
+{
+	fputs(str(v, "text"), stdout);
+}
+
+static const struct {
+	const char *word;
+	void (*print)(const json_t *);
+} views[] = {
+    {"crls", print_crls},
+    {"ocsp", print_ocsp},
+    {"fetch", print_fetch},
+    {"trustpoints", print_trustpoints},
+    {"timers", print_timers},
+    {"running-config", print_running_config},
+    {"certificates", print_certificates},
+};
+
+/*
+ * show crls [TP] | ocsp | fetch | trustpoints [status | TP [status]] | timers |
+ * running-config | certificates [TP [verbose]]
+ */
+int
+cv_ctl_show(const struct cv_ctl *ctl, int argc, char **argv)
+{
+	const char *tp = NULL;
+	bool json, status = false, verbose = false;
+	size_t v;
+	json_t *req;
+
+	argc = take_json_flag(argc, argv, &json);
+	if (argc < 2)
+		return cv_ctl_usage();
+	for (v = 0; v < sizeof(views) / sizeof(views[0]); v++)
+		if (strcmp(argv[1], views[v].word) == 0)
+			break;
+	if (v == sizeof(views) / sizeof(views[0]))
+		return cv_ctl_fail(CV_CTL_USAGE, "unknown view \"%s\"", argv[1]);
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[1], "trustpoints") == 0 && strcmp(argv[i], "status") == 0)
+			status = true;
+		else if (strcmp(argv[1], "certificates") == 0 && strcmp(argv[i], "verbose") == 0)
+			verbose = true;
+		else if (tp == NULL && !status && !verbose)
+			tp = argv[i];
+		else
+			return cv_ctl_usage();
+	}
+	req = json_pack("{s:s, s:s}", "op", "show", "what", views[v].word);
+	if (req != NULL && tp != NULL)
+		json_object_set_new(req, "trustpoint", json_string(tp));
+	if (req != NULL && status)
+		json_object_set_new(req, "status", json_true());
+	if (req != NULL && verbose)
+		json_object_set_new(req, "verbose", json_true());
+	return run(ctl, req, "show", json, views[v].print);
+}
+
+static void
+print_cleared(const json_t *v)
+{
+	printf("%" JSON_INTEGER_FORMAT " cached %s dropped\n", num(v, "cleared"),
+	       strcmp(str(v, "what"), "ocsp") == 0 ? "OCSP answers" : "CRLs");
+}
+
+/* clear crls [TP] | clear ocsp */
+int
+cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
+{
+	bool json;
+	json_t *req;
+
+	argc = take_json_flag(argc, argv, &json);
+	if (argc < 2 || argc > 3 || (strcmp(argv[1], "crls") != 0 && strcmp(argv[1], "ocsp") != 0))
+		return cv_ctl_usage();
+	req = json_pack("{s:s, s:s}", "op", "clear", "what", argv[1]);
+	if (req != NULL && argc == 3)
+		json_object_set_new(req, "trustpoint", json_string(argv[2]));
+	return run(ctl, req, "clear", json, print_cleared);
+}
+
+int
+cv_ctl_stats(const struct cv_ctl *ctl, int argc, char **argv)
+{
+	bool json;
+
+	argc = take_json_flag(argc, argv, &json);
+	if (argc != 1)
+		return cv_ctl_usage();
+	return run(ctl, json_pack("{s:s}", "op", "stats"), "stats", json, print_stats);
+}
