@@ -182,6 +182,7 @@ cv_engine_free(struct cv_engine *engine)
 		job->aaa_query = NULL;
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
+	rev_ocsp_flights_free(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_crl_store_free(engine->crls);

@@ -31,6 +31,15 @@ struct file_crl {
 
 struct verify_job;
 
+/* One OCSP query in flight for a (CertID, responder): later requests wait for it. */
+struct ocsp_flight {
+	char key[65];
+	struct verify_job *owner;
+	struct verify_job **waiters;
+	size_t n_waiters;
+	struct ocsp_flight *next;
+};
+
 struct cv_engine {
 	struct event_base *base;
 	struct cv_config *cfg;
@@ -42,7 +51,8 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct verify_job *jobs; /* in flight, for cv_engine_free */
+	struct ocsp_flight *flights; /* OCSP queries in flight (single-flight per CertID) */
+	struct verify_job *jobs;     /* in flight, for cv_engine_free */
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */
@@ -77,6 +87,9 @@ struct rev_state {
 	char ocsp_key[65];
 	uint8_t nonce[32];
 	size_t nonce_len;
+	bool ocsp_get;              /* the query went out as an RFC 5019 GET */
+	struct ocsp_flight *flight; /* the query this job owns, or NULL */
+	bool ocsp_waiting;          /* this job waits for another job's query */
 	/* signer validation in progress (indirect CRLs, CRL signing keys, responders) */
 	const struct cv_cert *signer_stack[8];
 	int signer_depth;
@@ -125,6 +138,7 @@ int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
                        const struct cv_cert *issuer, struct cv_crl_check_result *r);
 /* revocation_ocsp.c */
 void rev_ocsp_start(struct verify_job *job);
+void rev_ocsp_flights_free(struct cv_engine *engine); /* at shutdown, with the jobs */
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

@@ -122,6 +122,93 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 	rev_method_done(job, a->status == CV_OCSP_STATUS_REVOKED ? REV_REVOKED : REV_GOOD);
 }
 
+/* ---- single-flight: one query per (CertID, responder) at a time ---- */
+
+static struct ocsp_flight *
+flight_find(const struct cv_engine *engine, const char *key)
+{
+	for (struct ocsp_flight *f = engine->flights; f != NULL; f = f->next)
+		if (strcmp(f->key, key) == 0)
+			return f;
+	return NULL;
+}
+
+static bool
+flight_wait(struct ocsp_flight *f, struct verify_job *job)
+{
+	struct verify_job **grown = realloc(f->waiters, (f->n_waiters + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return false;
+	f->waiters = grown;
+	f->waiters[f->n_waiters++] = job;
+	job->rev.ocsp_waiting = true;
+	return true;
+}
+
+static struct ocsp_flight *
+flight_open(struct verify_job *job)
+{
+	struct ocsp_flight *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	cv_strlcpy(f->key, job->rev.ocsp_key, sizeof(f->key));
+	f->owner = job;
+	f->next = job->engine->flights;
+	job->engine->flights = f;
+	job->rev.flight = f;
+	return f;
+}
+
+/* Unlinks the owner's flight; the caller wakes its waiters and frees it. */
+static struct ocsp_flight *
+flight_take(struct verify_job *job)
+{
+	struct ocsp_flight *f = job->rev.flight, **pp = &job->engine->flights;
+
+	job->rev.flight = NULL;
+	while (*pp != NULL && *pp != f)
+		pp = &(*pp)->next;
+	if (*pp == f && f != NULL)
+		*pp = f->next;
+	return f;
+}
+
+/* The waiters take the shared answer from the cache, or the shared failure. */
+static void
+flight_finish(struct ocsp_flight *f, const char *error)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->n_waiters; i++) {
+		struct verify_job *w = f->waiters[i];
+		struct cv_ocsp_answer a;
+
+		w->rev.ocsp_waiting = false;
+		if (cv_ocsp_cache_get(w->engine->ocsp, w->rev.ocsp_key, cv_engine_now(w->engine),
+		                      &a))
+			answer_done(w, &a, "shared", "");
+		else
+			ocsp_error(w, "", "the query shared with another request failed: %s",
+			           error);
+	}
+	free(f->waiters);
+	free(f);
+}
+
+void
+rev_ocsp_flights_free(struct cv_engine *engine)
+{
+	while (engine->flights != NULL) {
+		struct ocsp_flight *f = engine->flights;
+
+		engine->flights = f->next;
+		free(f->waiters);
+		free(f);
+	}
+}
+
 /* ---- the responder's certificate (R27 trustpoint override, O-10) ---- */
 
 static int
@@ -228,23 +315,21 @@ answer_from_result(struct verify_job *job, const struct cv_ocsp_result *res,
 	cv_strlcpy(a->signer, res->signer, sizeof(a->signer));
 }
 
-static void
-ocsp_fetched(const struct cv_fetch_result *r, void *arg)
+static int start_request(struct verify_job *job, const struct cv_cert *cert,
+                         const struct cv_cert *issuer, bool use_get, struct cv_error *err);
+
+/* Validates a response; 0 with *a filled for good or revoked, -1 with error set otherwise. */
+static int
+check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv_ocsp_answer *a,
+               const char **nonce, char *error, size_t error_len)
 {
-	struct verify_job *job = arg;
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
 	struct cv_ocsp_params params;
 	struct cv_ocsp_result res;
-	struct cv_ocsp_answer a;
 	struct cv_error err = {{0}};
-	const char *nonce;
+	int rc = -1;
 
-	job->fetch = NULL;
-	if (!r->ok) {
-		ocsp_error(job, "", "request failed: %s", r->error);
-		return;
-	}
 	cv_ocsp_params_init(&params, job->verdict.at);
 	params.nonce_mode = nonce_mode(job->anchor.rev);
 	params.nonce = job->rev.nonce;
@@ -256,34 +341,69 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 		params.validate_responder_arg = job;
 	}
 	memset(&res, 0, sizeof(res));
-	cv_ocsp_response_check(r->data, r->len, cv_cert_gnutls(cert), cv_cert_gnutls(issuer),
-	                       &params, &res);
-	nonce = cv_ocsp_nonce_outcome_name(res.nonce);
+	cv_ocsp_response_check(der, len, cv_cert_gnutls(cert), cv_cert_gnutls(issuer), &params,
+	                       &res);
+	*nonce = cv_ocsp_nonce_outcome_name(res.nonce);
 	if (res.status == CV_OCSP_STATUS_ERROR) {
-		ocsp_error(job, nonce, "invalid response: %s", res.error);
+		snprintf(error, error_len, "invalid response: %s", res.error);
 	} else if (res.status == CV_OCSP_STATUS_UNKNOWN) {
-		ocsp_error(job, nonce, "%s",
-		           "the responder does not know the certificate (unknown)");
+		snprintf(error, error_len, "the responder does not know the certificate (unknown)");
 	} else if (res.responder_needs_check && !responder_status_good(job, &res, &err)) {
-		ocsp_error(job, nonce, "responder certificate status not established: %s", err.msg);
+		snprintf(error, error_len, "responder certificate status not established: %s",
+		         err.msg);
 	} else {
-		answer_from_result(job, &res, &a);
-		if (a.valid_until != CV_TIME_NONE)
-			cv_ocsp_cache_put(job->engine->ocsp, &a, cv_engine_now(job->engine));
-		answer_done(job, &a, "request", nonce);
+		answer_from_result(job, &res, a);
+		if (a->valid_until != CV_TIME_NONE)
+			cv_ocsp_cache_put(job->engine->ocsp, a, cv_engine_now(job->engine));
+		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);
+	return rc;
+}
+
+static void
+ocsp_fetched(const struct cv_fetch_result *r, void *arg)
+{
+	struct verify_job *job = arg;
+	struct cv_ocsp_answer a;
+	struct cv_error err = {{0}};
+	char error[CV_MESSAGE_MAX];
+	const char *nonce = "";
+	struct ocsp_flight *flight;
+
+	job->fetch = NULL;
+	/* RFC 5019: a responder that refuses GET is asked again by POST. */
+	if (!r->ok && job->rev.ocsp_get && r->http_status >= 400) {
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "ocsp %s: GET refused (%s), using POST", job->rev.ocsp_url,
+		                 r->error);
+		if (start_request(job, job->path.certs[job->rev.cert],
+		                  job->path.certs[job->rev.cert + 1], false, &err) == 0)
+			return;
+		snprintf(error, sizeof(error), "request failed: %s", err.msg);
+	} else if (!r->ok) {
+		snprintf(error, sizeof(error), "request failed: %s", r->error);
+	} else if (check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error)) == 0) {
+		flight = flight_take(job);
+		flight_finish(flight, "");
+		answer_done(job, &a, "request", nonce);
+		return;
+	}
+	flight = flight_take(job);
+	flight_finish(flight, error);
+	ocsp_error(job, nonce, "%s", error);
 }
 
 static int
 start_request(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
-              struct cv_error *err)
+              bool use_get, struct cv_error *err)
 {
 	const struct cv_rev_policy *rev = job->anchor.rev;
 	struct rev_state *rs = &job->rev;
 	struct cv_ocsp_request req;
 	struct cv_fetch_opts opts;
 	const unsigned remaining = job_remaining_ms(job);
+	char *get_url = NULL;
 
 	memset(&req, 0, sizeof(req));
 	rs->nonce_len = 0;
@@ -301,11 +421,18 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	    job->cfg->fetch_timeout_ms < remaining ? job->cfg->fetch_timeout_ms : remaining;
 	opts.proxy = job->cfg->fetch_proxy;
 	opts.source_interface = job->anchor.tp != NULL ? job->anchor.tp->source_interface : NULL;
-	opts.post_body = req.der;
-	opts.post_len = req.der_len;
-	opts.content_type = "application/ocsp-request";
-	job->fetch =
-	    cv_fetch_start(job->engine->fetcher, rs->ocsp_url, &opts, ocsp_fetched, job, err);
+	/* RFC 5019: without a nonce the request is the same every time: GET when it is small
+	 * enough, so that HTTP caches in front of the responder can serve it. */
+	rs->ocsp_get = use_get && rs->nonce_len == 0 &&
+	               cv_ocsp_get_url(rs->ocsp_url, req.der, req.der_len, &get_url, NULL) == 0;
+	if (!rs->ocsp_get) {
+		opts.post_body = req.der;
+		opts.post_len = req.der_len;
+		opts.content_type = "application/ocsp-request";
+	}
+	job->fetch = cv_fetch_start(job->engine->fetcher, rs->ocsp_get ? get_url : rs->ocsp_url,
+	                            &opts, ocsp_fetched, job, err);
+	free(get_url);
 	cv_ocsp_request_clear(&req); /* the fetcher copied the body */
 	return job->fetch != NULL ? 0 : -1;
 }
@@ -344,10 +471,21 @@ rev_ocsp_start(struct verify_job *job)
 		ocsp_error(job, "", "%s", "request deadline reached before asking the responder");
 		return;
 	}
-	if (start_request(job, cert, issuer, &err) < 0) {
+	if (flight_find(job->engine, rs->ocsp_key) != NULL) {
+		/* Another request is asking the same question: wait for its answer. */
+		if (flight_wait(flight_find(job->engine, rs->ocsp_key), job)) {
+			cv_verdict_trace(&job->verdict, "revocation",
+			                 "waiting for the OCSP query already asking %s",
+			                 rs->ocsp_url);
+			return;
+		}
+	}
+	if (start_request(job, cert, issuer, true, &err) < 0) {
 		ocsp_error(job, "", "%s", err.msg);
 		return;
 	}
+	if (flight_open(job) == NULL)
+		cv_verdict_trace(&job->verdict, "revocation", "out of memory: query not shared");
 	cv_verdict_trace(
 	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
 	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->anchor.rev)) : "disabled");

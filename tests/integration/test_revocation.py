@@ -372,6 +372,32 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(v, "ACCEPT", revocation="good")
         self.assertFalse(self.ocsp_stats()["last_request_has_nonce"])
 
+    def test_ocsp_single_flight(self):
+        """200 concurrent requests for one certificate cause one OCSP query; the others wait
+        for it and take its answer."""
+        self.start([" revocation-check ocsp"], anchor="sub")
+        before = self.ocsp_stats()["requests"]
+        n = 200
+        with self.daemon.connect() as s:
+            s.sendall("".join(json.dumps({"id": i, "op": "verify", "trustpoint": "SUB",
+                                          "chain": [self.pki.revoked.b64, self.pki.sub.b64]})
+                              + "\n" for i in range(n)).encode())
+            responses = helper.read_responses(s, n)
+        self.assertEqual(sorted(r["id"] for r in responses), list(range(n)))
+        for r in responses:
+            self.assert_verdict(r["verdict"], "REJECT", reason="revoked", revocation="revoked")
+        self.assertEqual(self.ocsp_stats()["requests"], before + 1)
+
+    def test_ocsp_get_without_nonce(self):
+        """RFC 5019: a request without a nonce is small and the same every time: GET."""
+        self.start([" revocation-check ocsp", " ocsp disable-nonce"], anchor="sub")
+        before = self.ocsp_stats()
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        after = self.ocsp_stats()
+        self.assertEqual(after["get"], before["get"] + 1)
+        self.assertEqual(after["post"], before["post"])
+
     def test_ocsp_down_with_none(self):
         """R14(3): `ocsp none` with the responder down: accepted, failed open."""
         self.start([" revocation-check ocsp none",
