@@ -157,7 +157,11 @@ print_expiry(const json_t *cert, const char *indent)
 
 	printf("%sExpires: %s (%" JSON_INTEGER_FORMAT " days left)\n", indent,
 	       ios_time(cert, "not_after", t), num(e, "days_left"));
-	if (json_is_object(last))
+	if (num(e, "seconds_left") <= 0)
+		printf("%sExpiry notice: expired\n", indent);
+	else if (strcmp(str(e, "mode"), "none") == 0)
+		printf("%sExpiry notice: not yet due\n", indent);
+	else if (json_is_object(last))
 		printf("%sExpiry notice: %s mode, last sent %s\n", indent, str(e, "mode"),
 		       ios_time(last, "at", t));
 	else

@@ -8,6 +8,7 @@
  */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -522,6 +523,18 @@ try_anchor(struct verify_job *job, const struct anchor_ctx *ctx, struct cv_failu
 	params.untrusted = untrusted->v;
 	params.n_untrusted = untrusted->n;
 	rc = cv_path_build(job->req.chain.v[0], &params, &job->path, f, &job->verdict);
+	if (rc < 0 && f->reason == CV_REASON_UNTRUSTED_ISSUER && ctx->tp != NULL &&
+	    ctx->tp->rev.chain == CV_CHAIN_CONTINUE) {
+		/* R11 (c): a gap between a `continue` trustpoint and its parent that the peer
+		 * did not fill makes the chain invalid. */
+		char msg[CV_MESSAGE_MAX];
+
+		snprintf(msg, sizeof(msg), "chain-validation continue %s: %s",
+		         ctx->tp->rev.chain_parent != NULL ? ctx->tp->rev.chain_parent : "",
+		         f->message);
+		f->reason = CV_REASON_CHAIN_INVALID;
+		cv_strlcpy(f->message, msg, sizeof(f->message));
+	}
 	if (rc == 0) {
 		job->have_path = true;
 		job->anchors = anchors; /* kept: CRL signers and responders chain to them too */

@@ -71,9 +71,14 @@ struct anchor_ctx {
 
 /* Where the revocation stage is: which certificate, which method, which source. */
 struct rev_state {
-	size_t cert;   /* index in the path of the certificate being checked */
-	size_t method; /* index in the trust context's method list */
-	bool any_none; /* some certificate passed through `none` */
+	size_t cert; /* index in the path of the certificate being checked */
+	/* whose settings check it: the anchoring trust context, or under `chain-validation
+	 * continue P` the parent P for a trustpoint's own CA certificate (O-11) */
+	const struct cv_rev_policy *policy;
+	const char *policy_name;
+	const struct cv_trustpoint *policy_tp; /* NULL for the trustpool */
+	size_t method;                         /* index in the trust context's method list */
+	bool any_none;                         /* some certificate passed through `none` */
 	/* CRL method */
 	char sources[REV_SOURCES_MAX][CV_URL_MAX];
 	size_t n_sources;

@@ -46,7 +46,7 @@ rev_finish(struct verify_job *job)
 static void
 rev_method_run(struct verify_job *job)
 {
-	const struct cv_rev_policy *rev = job->anchor.rev;
+	const struct cv_rev_policy *rev = job->rev.policy;
 	struct cv_evidence *ev;
 
 	if (job->rev.method >= rev->n_methods) {
@@ -87,7 +87,7 @@ rev_method_run(struct verify_job *job)
 void
 rev_method_done(struct verify_job *job, enum rev_result result)
 {
-	const struct cv_rev_policy *rev = job->anchor.rev;
+	const struct cv_rev_policy *rev = job->rev.policy;
 
 	switch (result) {
 	case REV_GOOD:
@@ -123,6 +123,48 @@ rev_reset_cert(struct verify_job *job)
 	rs->ocsp_url[0] = '\0';
 }
 
+static bool
+cert_in_list(const struct cv_cert *cert, const struct cv_cert_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (cv_cert_equal(list->v[i], cert))
+			return true;
+	return false;
+}
+
+/* O-11: a certificate is checked with the anchoring context's settings, except a trustpoint's
+ * own CA certificate under `chain-validation continue P`, which P's settings check. */
+static void
+rev_select_policy(struct verify_job *job)
+{
+	const struct cv_cert *cert = job->path.certs[job->rev.cert];
+	const struct cv_config *cfg = job->cfg;
+	struct rev_state *rs = &job->rev;
+
+	rs->policy = job->anchor.rev;
+	rs->policy_name = job->anchor.name;
+	rs->policy_tp = job->anchor.tp;
+	for (size_t i = 0; i < cfg->n_trustpoints; i++) {
+		const struct cv_trustpoint *tp = &cfg->trustpoints[i];
+		const struct cv_trustpoint *parent;
+
+		if (tp->rev.chain != CV_CHAIN_CONTINUE || tp->rev.chain_parent == NULL ||
+		    !cert_in_list(cert, &tp->ca_certs))
+			continue;
+		parent = cv_config_trustpoint(cfg, tp->rev.chain_parent);
+		if (parent == NULL)
+			continue;
+		rs->policy = &parent->rev;
+		rs->policy_name = parent->name;
+		rs->policy_tp = parent;
+		cv_verdict_trace(
+		    &job->verdict, "revocation",
+		    "trustpoint %s's CA certificate is checked with the settings of %s", tp->name,
+		    parent->name);
+		return;
+	}
+}
+
 static void
 rev_cert_begin(struct verify_job *job)
 {
@@ -131,6 +173,7 @@ rev_cert_begin(struct verify_job *job)
 		return;
 	}
 	rev_reset_cert(job);
+	rev_select_policy(job);
 	cv_verdict_trace(&job->verdict, "revocation", "checking revocation of certificate %zu (%s)",
 	                 job->rev.cert, cv_cert_subject(job->path.certs[job->rev.cert]));
 	rev_method_run(job);

@@ -44,8 +44,8 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 		cv_strlcpy(out, job->maps.override_ocsp->ocsp_url, len);
 		return true;
 	}
-	if (job->anchor.rev->ocsp_url != NULL) {
-		cv_strlcpy(out, job->anchor.rev->ocsp_url, len);
+	if (job->rev.policy->ocsp_url != NULL) {
+		cv_strlcpy(out, job->rev.policy->ocsp_url, len);
 		return true;
 	}
 	for (unsigned seq = 0; seq < 16; seq++) {
@@ -331,7 +331,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	int rc = -1;
 
 	cv_ocsp_params_init(&params, job->verdict.at);
-	params.nonce_mode = nonce_mode(job->anchor.rev);
+	params.nonce_mode = nonce_mode(job->rev.policy);
 	params.nonce = job->rev.nonce;
 	params.nonce_len = job->rev.nonce_len;
 	params.digest = OCSP_DIGEST;
@@ -398,7 +398,7 @@ static int
 start_request(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
               bool use_get, struct cv_error *err)
 {
-	const struct cv_rev_policy *rev = job->anchor.rev;
+	const struct cv_rev_policy *rev = job->rev.policy;
 	struct rev_state *rs = &job->rev;
 	struct cv_ocsp_request req;
 	struct cv_fetch_opts opts;
@@ -420,7 +420,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	opts.timeout_ms =
 	    job->cfg->fetch_timeout_ms < remaining ? job->cfg->fetch_timeout_ms : remaining;
 	opts.proxy = job->cfg->fetch_proxy;
-	opts.source_interface = job->anchor.tp != NULL ? job->anchor.tp->source_interface : NULL;
+	opts.source_interface =
+	    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
 	/* RFC 5019: without a nonce the request is the same every time: GET when it is small
 	 * enough, so that HTTP caches in front of the responder can serve it. */
 	rs->ocsp_get = use_get && rs->nonce_len == 0 &&
@@ -488,5 +489,5 @@ rev_ocsp_start(struct verify_job *job)
 		cv_verdict_trace(&job->verdict, "revocation", "out of memory: query not shared");
 	cv_verdict_trace(
 	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
-	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->anchor.rev)) : "disabled");
+	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.policy)) : "disabled");
 }

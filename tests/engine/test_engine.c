@@ -533,6 +533,131 @@ test_trustpoints(void)
 	cv_config_unref(cfg);
 }
 
+/* Writes a CRL of issuer listing revoked (NULL: none), valid from now-1h to now+1d. */
+static int
+write_crl(const struct tp_entity *issuer, const struct tp_entity *revoked, const char *path)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_datum_t pem = {NULL, 0};
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_x509_crl_set_version(crl, 2) < 0 ||
+	    gnutls_x509_crl_set_this_update(crl, (time_t)(now - 3600)) < 0 ||
+	    gnutls_x509_crl_set_next_update(crl, (time_t)(now + 86400)) < 0 ||
+	    (revoked != NULL &&
+	     gnutls_x509_crl_set_crt(crl, revoked->crt, (time_t)(now - 60)) < 0) ||
+	    gnutls_x509_crl_sign2(crl, issuer->crt, issuer->key, GNUTLS_DIG_SHA256, 0) < 0 ||
+	    gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem) < 0)
+		goto out;
+	f = fopen(path, "w");
+	if (f != NULL && fwrite(pem.data, 1, pem.size, f) == pem.size)
+		rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	gnutls_free(pem.data);
+	gnutls_x509_crl_deinit(crl);
+	return rc;
+}
+
+/* R11 (d), R11 (c), O-11: chain-validation across a three-level hierarchy. */
+static void
+test_chain_validation(void)
+{
+	struct tp_entity sub1, sub11, leaf;
+	struct tp_spec spec;
+	char sub1_pem[256], sub11_pem[256], crl_pem[256], empty_crl[256], root_crl[256];
+	struct cv_config *cfg;
+	struct outcome o;
+
+	memset(&sub1, 0, sizeof(sub1));
+	memset(&sub11, 0, sizeof(sub11));
+	memset(&leaf, 0, sizeof(leaf));
+	tp_spec_ca(&spec, "CN=Sub1,O=Test", now);
+	CHECK_INT_EQ(tp_issue(&sub1, &spec, &root), 0);
+	tp_spec_ca(&spec, "CN=Sub11,O=Test", now);
+	CHECK_INT_EQ(tp_issue(&sub11, &spec, &sub1), 0);
+	tp_spec_leaf(&spec, "CN=Peer,O=Test", now);
+	CHECK_INT_EQ(tp_issue(&leaf, &spec, &sub11), 0);
+	snprintf(sub1_pem, sizeof(sub1_pem), "%s/sub1.pem", tmpdir);
+	snprintf(sub11_pem, sizeof(sub11_pem), "%s/sub11.pem", tmpdir);
+	snprintf(crl_pem, sizeof(crl_pem), "%s/sub1-revokes-sub11.crl", tmpdir);
+	snprintf(empty_crl, sizeof(empty_crl), "%s/sub11-empty.crl", tmpdir);
+	snprintf(root_crl, sizeof(root_crl), "%s/root-empty.crl", tmpdir);
+	CHECK_INT_EQ(tp_write_cert_pem(&sub1, sub1_pem), 0);
+	CHECK_INT_EQ(tp_write_cert_pem(&sub11, sub11_pem), 0);
+	CHECK_INT_EQ(write_crl(&sub1, &sub11, crl_pem), 0);
+	CHECK_INT_EQ(write_crl(&sub11, NULL, empty_crl), 0);
+	CHECK_INT_EQ(write_crl(&root, NULL, root_crl), 0);
+
+	{
+		struct tp_entity *peer_only[] = {&leaf, NULL};
+		struct tp_entity *with_sub1[] = {&leaf, &sub1, NULL};
+
+		/* Root stop, Sub1 continue Root, Sub11 continue Sub1: all four validated (d) */
+		cfg = config_from("crypto pki trustpoint Root\n ca-certificate %s\n"
+		                  " revocation-check none\n chain-validation stop\n"
+		                  "crypto pki trustpoint Sub1\n ca-certificate %s\n"
+		                  " revocation-check none\n chain-validation continue Root\n"
+		                  "crypto pki trustpoint Sub11\n ca-certificate %s\n"
+		                  " revocation-check none\n chain-validation continue Sub1\n",
+		                  root_pem, sub1_pem, sub11_pem);
+		o = run(cfg, "Sub11", peer_only);
+		CHECK_INT_EQ(o.decision, CV_DECISION_ACCEPT);
+		CHECK_INT_EQ(o.n_path, 4);
+		CHECK_STR_EQ(o.trustpoint, "Sub11");
+		cv_config_unref(cfg);
+
+		/* the gap: Sub1 not configured; only a peer that sends Sub1 passes (c) */
+		cfg = config_from("crypto pki trustpoint Root\n ca-certificate %s\n"
+		                  " revocation-check none\n"
+		                  "crypto pki trustpoint Sub11\n ca-certificate %s\n"
+		                  " revocation-check none\n chain-validation continue Root\n",
+		                  root_pem, sub11_pem);
+		o = run(cfg, "Sub11", peer_only);
+		CHECK_INT_EQ(o.decision, CV_DECISION_REJECT);
+		CHECK_INT_EQ(o.reason, CV_REASON_CHAIN_INVALID);
+		o = run(cfg, "Sub11", with_sub1);
+		CHECK_INT_EQ(o.decision, CV_DECISION_ACCEPT);
+		CHECK_INT_EQ(o.n_path, 4);
+		cv_config_unref(cfg);
+
+		/* O-11: under `continue Sub1`, Sub11's certificate is checked with Sub1's settings,
+		 * whose CRL revokes it; under `stop` it is the trusted anchor and is not checked */
+		cfg = config_from(
+		    "crypto pki trustpoint Root\n ca-certificate %s\n"
+		    " revocation-check crl\n crl file %s\n"
+		    "crypto pki trustpoint Sub1\n ca-certificate %s\n"
+		    " revocation-check crl\n crl file %s\n chain-validation continue Root\n"
+		    "crypto pki trustpoint Sub11\n ca-certificate %s\n"
+		    " revocation-check crl\n crl file %s\n chain-validation continue Sub1\n",
+		    root_pem, root_crl, sub1_pem, crl_pem, sub11_pem, empty_crl);
+		o = run(cfg, "Sub11", peer_only);
+		CHECK_INT_EQ(o.decision, CV_DECISION_REJECT);
+		CHECK_INT_EQ(o.reason, CV_REASON_REVOKED);
+		CHECK(strstr(o.trace,
+		             "trustpoint Sub11's CA certificate is checked with the settings "
+		             "of Sub1") != NULL);
+		cv_config_unref(cfg);
+		cfg = config_from("crypto pki trustpoint Sub11\n ca-certificate %s\n"
+		                  " revocation-check crl\n crl file %s\n crl file %s\n",
+		                  sub11_pem, empty_crl, crl_pem);
+		o = run(cfg, "Sub11", peer_only);
+		CHECK_INT_EQ(o.decision, CV_DECISION_ACCEPT);
+		CHECK_INT_EQ(o.revocation, CV_REVOCATION_GOOD);
+		cv_config_unref(cfg);
+	}
+	unlink(sub1_pem);
+	unlink(sub11_pem);
+	unlink(crl_pem);
+	unlink(empty_crl);
+	unlink(root_crl);
+	tp_entity_free(&sub1);
+	tp_entity_free(&sub11);
+	tp_entity_free(&leaf);
+}
+
 int
 main(void)
 {
@@ -549,6 +674,7 @@ main(void)
 	test_authorization();
 	test_aaa_local();
 	test_trustpoints();
+	test_chain_validation();
 
 	unlink(root_pem);
 	unlink(sub_pem);
