@@ -103,6 +103,9 @@ run_check(struct verify_job *job, const struct cv_cert *cert, const struct cv_ce
 	p.validate_signer = signer_cb;
 	p.signer_arg = job;
 	p.verify_flags = rev_verify_flags(job);
+	for (size_t i = 0; i + 2 < job->path.n; i++)
+		if (job->path.certs[i + 1] == issuer)
+			p.issuer_params = job->path.certs[i + 2];
 	p.use_deltas = true;
 	return cv_crl_check(&p, r);
 }

@@ -85,8 +85,9 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 }
 
 /* A DSA key built from cert's y (DSAPublicKey ::= INTEGER) and the parameters of params' key. */
-static int
-import_dsa_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert, const struct cv_cert *params)
+int
+cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
+                        const struct cv_cert *params)
 {
 	gnutls_datum_t p = {0}, q = {0}, g = {0}, y = {0}, py = {0};
 	gnutls_pubkey_t pp = NULL;
@@ -135,7 +136,7 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 			r = CV_SIG_UNKNOWN;
 			goto out;
 		}
-		if (import_dsa_inherited(pub, issuer, params) < 0)
+		if (cv_sig_import_inherited(pub, issuer, params) < 0)
 			goto out;
 	} else if (gnutls_pubkey_import_x509(pub, cv_cert_gnutls(issuer), 0) < 0) {
 		goto out;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gnutls/abstract.h>
+
 #include "../common/verdict.h"
 #include "cert.h"
 #include "der.h"
@@ -45,6 +47,10 @@ enum cv_sig_result cv_sig_check(struct cv_sig_cache *cache, const struct cv_cert
 
 /* True when the key of cert is DSA with absent domain parameters. */
 bool cv_sig_key_inherits_params(const struct cv_cert *cert);
+
+/* Imports into pub the DSA key of cert with the domain parameters of params' key. 0 or -1. */
+int cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
+                            const struct cv_cert *params);
 
 /*
  * The weak-algorithm policy for a certificate's signature made with signer's key; returns 0

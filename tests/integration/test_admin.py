@@ -187,7 +187,7 @@ class AdminTest(unittest.TestCase):
                 + int(m.group(4)))
         v = self.ctl_json("show", "trustpoints", tp)
         expected = iso(v["trustpoints"][0]["certificates"][0]["not_after"]) - iso(v["now"])
-        self.assertLessEqual(abs(left - expected), 3, line)
+        self.assertLessEqual(abs(left - expected), 30, line)  # slack for slow machines
 
     # ---- show crls (R50, O-5, D-6) ----
 

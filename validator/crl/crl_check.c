@@ -10,6 +10,7 @@
 
 #include "crl_verify.h"
 #include "../name.h"
+#include "../x509int.h"
 
 #define NAME_BUF 2048
 
@@ -322,6 +323,27 @@ interim_reasons(const struct cv_dist_point *dp, const struct cv_crl_info *i)
 	return m;
 }
 
+/* Checks crl's signature with signer's key; a DSA key without parameters takes those of
+ * params_from (RFC 5280 6.1.4 (f)), and is not remembered (its identity lacks them). */
+static int
+verify_by(struct cv_crl *crl, const struct cv_cert *signer, const struct cv_cert *params_from,
+          unsigned flags, struct cv_error *err)
+{
+	gnutls_pubkey_t key = NULL;
+	int rc = -1;
+
+	if (params_from == NULL || !cv_sig_key_inherits_params(signer))
+		return cv_crl_verify(crl, cv_cert_gnutls(signer), flags, err);
+	if (gnutls_pubkey_init(&key) < 0 || cv_sig_import_inherited(key, signer, params_from) < 0)
+		cv_error_set(err, "CRL signer's key: cannot inherit its DSA parameters");
+	else
+		rc = cv_crl_verify_signature_key(cv_crl_get_info(crl), key, cv_cert_gnutls(signer),
+		                                 flags, err);
+	if (key != NULL)
+		gnutls_pubkey_deinit(key);
+	return rc;
+}
+
 /*
  * 6.3.3 (e), (f): a signer for the CRL whose key verifies it, whose keyUsage allows cRLSign,
  * and (when it is not the certificate's issuer) whose own path the caller accepts.
@@ -344,7 +366,8 @@ find_signer(const struct subject *s, struct cv_crl *crl, struct cv_crl_check_res
 		if (subj == NULL || !cv_name_equal(subj, subj_len, i->issuer, i->issuer_len))
 			continue;
 		err.msg[0] = '\0';
-		if (cv_crl_verify(crl, cv_cert_gnutls(c), p->verify_flags, &err) < 0) {
+		if (verify_by(crl, c, k == 0 ? p->issuer_params : NULL, p->verify_flags, &err) <
+		    0) {
 			note(r, crl, "signer %s rejected: %s", cv_cert_subject(c), err.msg);
 			continue;
 		}

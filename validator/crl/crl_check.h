@@ -60,6 +60,9 @@ struct cv_crl_check_params {
 	cv_crl_signer_fn validate_signer; /* NULL: only issuer may sign CRLs */
 	void *signer_arg;
 	unsigned verify_flags; /* gnutls_pubkey_verify_data2 flags */
+	/* The issuer's own issuer, whose DSA parameters the issuer's key may inherit (RFC 5280
+	 * 6.1.4 (f)); NULL when the issuer is the trust anchor or unknown. */
+	const struct cv_cert *issuer_params;
 	bool use_deltas;
 };
 

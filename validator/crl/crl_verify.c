@@ -8,10 +8,9 @@
 #include <gnutls/crypto.h>
 
 int
-cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer, unsigned flags,
-                        struct cv_error *err)
+cv_crl_verify_signature_key(const struct cv_crl_info *info, gnutls_pubkey_t key,
+                            gnutls_x509_crt_t signer, unsigned flags, struct cv_error *err)
 {
-	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t data, sig;
 	unsigned usage = 0, critical = 0;
 	char oid[128];
@@ -31,10 +30,6 @@ cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer
 		cv_error_set(err, "CRL signature algorithm %s not supported", oid);
 		return -1;
 	}
-	if (gnutls_pubkey_init(&key) < 0 || gnutls_pubkey_import_x509(key, signer, 0) < 0) {
-		cv_error_set(err, "CRL signer's public key cannot be read");
-		goto fail;
-	}
 	data.data = (unsigned char *)info->tbs;
 	data.size = (unsigned)info->tbs_len;
 	sig.data = (unsigned char *)info->signature;
@@ -44,14 +39,25 @@ cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer
 		cv_error_set(err, "CRL signature does not verify (%s: %s)",
 		             gnutls_sign_get_name((gnutls_sign_algorithm_t)algo),
 		             gnutls_strerror(rc));
-		goto fail;
+		return -1;
 	}
-	gnutls_pubkey_deinit(key);
 	return 0;
-fail:
+}
+
+int
+cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer, unsigned flags,
+                        struct cv_error *err)
+{
+	gnutls_pubkey_t key = NULL;
+	int rc = -1;
+
+	if (gnutls_pubkey_init(&key) < 0 || gnutls_pubkey_import_x509(key, signer, 0) < 0)
+		cv_error_set(err, "CRL signer's public key cannot be read");
+	else
+		rc = cv_crl_verify_signature_key(info, key, signer, flags, err);
 	if (key != NULL)
 		gnutls_pubkey_deinit(key);
-	return -1;
+	return rc;
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef CV_CRL_VERIFY_H
 #define CV_CRL_VERIFY_H
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -23,5 +24,10 @@ int cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t si
 
 /* The SHA-256 of signer's SubjectPublicKeyInfo, to remember which key verified a CRL. */
 int cv_crl_signer_key_id(gnutls_x509_crt_t signer, uint8_t out[32]);
+
+/* The same check with a public key already built (e.g. DSA parameters inherited, RFC 5280
+ * 6.1.4 (f)); signer still supplies the keyUsage. */
+int cv_crl_verify_signature_key(const struct cv_crl_info *info, gnutls_pubkey_t key,
+                                gnutls_x509_crt_t signer, unsigned flags, struct cv_error *err);
 
 #endif

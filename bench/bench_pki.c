@@ -1,0 +1,236 @@
+/* bench_pki.c: in-memory benchmark PKIs made with the GnuTLS API (keys, certificates, CRLs). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/util.h"
+#include "bench_pki.h"
+
+static int
+gnutls_fail(const char *what, int rc)
+{
+	fprintf(stderr, "bench: %s: %s\n", what, gnutls_strerror(rc));
+	return -1;
+}
+
+static int
+wrap_key(struct bench_key *key)
+{
+	int rc;
+
+	if ((rc = gnutls_privkey_init(&key->priv)) < 0)
+		return gnutls_fail("gnutls_privkey_init", rc);
+	if ((rc = gnutls_privkey_import_x509(key->priv, key->x, 0)) < 0)
+		return gnutls_fail("gnutls_privkey_import_x509", rc);
+	return 0;
+}
+
+int
+bench_key_generate(struct bench_key *key, bool rsa)
+{
+	int rc;
+
+	memset(key, 0, sizeof(*key));
+	if ((rc = gnutls_x509_privkey_init(&key->x)) < 0)
+		return gnutls_fail("gnutls_x509_privkey_init", rc);
+	if (rsa)
+		rc = gnutls_x509_privkey_generate(key->x, GNUTLS_PK_RSA, 2048, 0);
+	else
+		rc = gnutls_x509_privkey_generate(key->x, GNUTLS_PK_ECDSA,
+		                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc < 0)
+		return gnutls_fail("gnutls_x509_privkey_generate", rc);
+	return wrap_key(key);
+}
+
+int
+bench_key_copy(const struct bench_key *key, struct bench_key *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = gnutls_x509_privkey_init(&out->x)) < 0)
+		return gnutls_fail("gnutls_x509_privkey_init", rc);
+	if ((rc = gnutls_x509_privkey_cpy(out->x, key->x)) < 0)
+		return gnutls_fail("gnutls_x509_privkey_cpy", rc);
+	return wrap_key(out);
+}
+
+void
+bench_key_free(struct bench_key *key)
+{
+	if (key->priv != NULL)
+		gnutls_privkey_deinit(key->priv);
+	if (key->x != NULL)
+		gnutls_x509_privkey_deinit(key->x);
+	memset(key, 0, sizeof(*key));
+}
+
+/* The key identifier of key's public half (SHA-1 of the key, as RFC 5280 4.2.1.2 method 1). */
+static int
+key_id(const struct bench_key *key, unsigned char *id, size_t *len)
+{
+	int rc = gnutls_x509_privkey_get_key_id(key->x, GNUTLS_KEYID_USE_SHA1, id, len);
+
+	return rc < 0 ? gnutls_fail("gnutls_x509_privkey_get_key_id", rc) : 0;
+}
+
+int
+bench_cert_issue(const struct bench_cert_opts *opts, const struct bench_key *subject_key,
+                 gnutls_x509_crt_t issuer, const struct bench_key *issuer_key,
+                 gnutls_x509_crt_t *out)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char serial[8], ski[64], aki[64];
+	size_t ski_len = sizeof(ski), aki_len = sizeof(aki);
+	time_t now = time(NULL);
+	unsigned usage;
+	const char *what;
+	int i, rc;
+
+	for (i = 0; i < 8; i++)
+		serial[i] = (unsigned char)(opts->serial >> (56 - 8 * i));
+	serial[0] &= 0x7f; /* a positive INTEGER */
+	usage = opts->ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN
+	                 : GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_ENCIPHERMENT;
+	if (key_id(subject_key, ski, &ski_len) < 0 ||
+	    key_id(issuer_key != NULL ? issuer_key : subject_key, aki, &aki_len) < 0)
+		return -1;
+	what = "gnutls_x509_crt_init";
+	if ((rc = gnutls_x509_crt_init(&crt)) < 0)
+		goto fail;
+	what = "building the certificate";
+	if ((rc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
+	    (rc = gnutls_x509_crt_set_dn(crt, opts->dn, NULL)) < 0 ||
+	    (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
+	    (rc = gnutls_x509_crt_set_expiration_time(crt, now + 365 * 86400)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key(crt, subject_key->x)) < 0 ||
+	    (rc = gnutls_x509_crt_set_basic_constraints(crt, opts->ca, opts->pathlen)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_usage(crt, usage)) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_key_id(crt, ski, ski_len)) < 0)
+		goto fail;
+	if (issuer != NULL && (rc = gnutls_x509_crt_set_authority_key_id(crt, aki, aki_len)) < 0)
+		goto fail;
+	if (opts->cdp != NULL &&
+	    (rc = gnutls_x509_crt_set_crl_dist_points2(crt, GNUTLS_SAN_URI, opts->cdp,
+	                                               (unsigned)strlen(opts->cdp), 0)) < 0)
+		goto fail;
+	what = "gnutls_x509_crt_privkey_sign";
+	if ((rc = gnutls_x509_crt_privkey_sign(crt, issuer != NULL ? issuer : crt,
+	                                       issuer_key != NULL ? issuer_key->priv
+	                                                          : subject_key->priv,
+	                                       GNUTLS_DIG_SHA256, 0)) < 0)
+		goto fail;
+	*out = crt;
+	return 0;
+fail:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return gnutls_fail(what, rc);
+}
+
+char *
+bench_cert_base64(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t der;
+	char *b64;
+	int rc;
+
+	if ((rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der)) < 0) {
+		gnutls_fail("gnutls_x509_crt_export2", rc);
+		return NULL;
+	}
+	b64 = cv_base64_encode(der.data, der.size);
+	gnutls_free(der.data);
+	return b64;
+}
+
+int
+bench_cert_copy(gnutls_x509_crt_t crt, gnutls_x509_crt_t *out)
+{
+	gnutls_datum_t der;
+	int rc;
+
+	if ((rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der)) < 0)
+		return gnutls_fail("gnutls_x509_crt_export2", rc);
+	if ((rc = gnutls_x509_crt_init(out)) < 0) {
+		gnutls_free(der.data);
+		return gnutls_fail("gnutls_x509_crt_init", rc);
+	}
+	rc = gnutls_x509_crt_import(*out, &der, GNUTLS_X509_FMT_DER);
+	gnutls_free(der.data);
+	if (rc < 0) {
+		gnutls_x509_crt_deinit(*out);
+		*out = NULL;
+		return gnutls_fail("gnutls_x509_crt_import", rc);
+	}
+	return 0;
+}
+
+static int
+write_datum(const gnutls_datum_t *d, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (f == NULL) {
+		perror(path);
+		return -1;
+	}
+	ok = fwrite(d->data, 1, d->size, f) == d->size;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "bench: cannot write %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_cert_write_pem(gnutls_x509_crt_t crt, const char *path)
+{
+	gnutls_datum_t pem;
+	int rc;
+
+	if ((rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem)) < 0)
+		return gnutls_fail("gnutls_x509_crt_export2", rc);
+	rc = write_datum(&pem, path);
+	gnutls_free(pem.data);
+	return rc;
+}
+
+int
+bench_crl_write(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bool pem,
+                const char *path)
+{
+	gnutls_x509_crl_t crl = NULL;
+	gnutls_datum_t out = {NULL, 0};
+	unsigned char aki[64], number[1] = {1};
+	size_t aki_len = sizeof(aki);
+	time_t now = time(NULL);
+	int rc;
+
+	if (key_id(issuer_key, aki, &aki_len) < 0)
+		return -1;
+	if ((rc = gnutls_x509_crl_init(&crl)) < 0)
+		return gnutls_fail("gnutls_x509_crl_init", rc);
+	if ((rc = gnutls_x509_crl_set_version(crl, 2)) < 0 ||
+	    (rc = gnutls_x509_crl_set_this_update(crl, now - 3600)) < 0 ||
+	    (rc = gnutls_x509_crl_set_next_update(crl, now + 7 * 86400)) < 0 ||
+	    (rc = gnutls_x509_crl_set_number(crl, number, sizeof(number))) < 0 ||
+	    (rc = gnutls_x509_crl_set_authority_key_id(crl, aki, aki_len)) < 0 ||
+	    (rc = gnutls_x509_crl_privkey_sign(crl, issuer, issuer_key->priv, GNUTLS_DIG_SHA256,
+	                                       0)) < 0 ||
+	    (rc = gnutls_x509_crl_export2(crl, pem ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER,
+	                                  &out)) < 0) {
+		gnutls_x509_crl_deinit(crl);
+		return gnutls_fail("building the CRL", rc);
+	}
+	gnutls_x509_crl_deinit(crl);
+	rc = write_datum(&out, path);
+	gnutls_free(out.data);
+	return rc;
+}
