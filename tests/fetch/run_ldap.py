@@ -6,27 +6,14 @@ usage: run_ldap.py TEST_BINARY
 Needs slapd, certtool (gnutls-bin) and /etc/ldap/schema/core.schema.
 """
 
-import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
-SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
-SCHEMA = "/etc/ldap/schema/core.schema"
-MODULES = "/usr/lib/ldap"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import slapd  # noqa: E402
 
 
 def run(cmd, **kw):
@@ -51,72 +38,23 @@ def make_crl(d):
     return crl
 
 
-def write_config(d, crl):
-    os.mkdir(os.path.join(d, "db"))
-    conf = os.path.join(d, "slapd.conf")
-    with open(conf, "w") as f:
-        f.write("include %s\n" % SCHEMA)
-        f.write("pidfile %s/slapd.pid\n" % d)
-        f.write("modulepath %s\nmoduleload back_mdb\n" % MODULES)
-        f.write("database mdb\nsuffix \"dc=test\"\nrootdn \"cn=admin,dc=test\"\n")
-        f.write("rootpw secret\ndirectory %s/db\nmaxsize 16777216\n" % d)
-    with open(crl, "rb") as f:
-        b64 = base64.b64encode(f.read()).decode()
-    ldif = os.path.join(d, "data.ldif")
-    with open(ldif, "w") as f:
-        f.write("dn: dc=test\nobjectClass: dcObject\nobjectClass: organization\n"
-                "dc: test\no: test\n\n")
-        for cn in ("CA1", "CA 2"):
-            f.write("dn: cn=%s,dc=test\nobjectClass: cRLDistributionPoint\ncn: %s\n"
-                    "certificateRevocationList;binary:: %s\n\n" % (cn, cn, b64))
-        f.write("dn: cn=NoCRL,dc=test\nobjectClass: cRLDistributionPoint\ncn: NoCRL\n\n")
-    run([SLAPADD, "-q", "-f", conf, "-l", ldif])
-    return conf
-
-
-def wait_listening(port, proc, seconds=10.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for need in (SLAPD, SLAPADD, SCHEMA):
-        if not os.path.exists(need):
-            print("SKIP: %s not found (apt-get install slapd ldap-utils)" % need)
-            sys.exit(77)
     d = tempfile.mkdtemp(prefix="certval-ldap-")
-    proc = None
     try:
         crl = make_crl(d)
-        conf = write_config(d, crl)
-        port = free_port()
-        proc = subprocess.Popen([SLAPD, "-h", "ldap://127.0.0.1:%d/" % port, "-f", conf,
-                                 "-d", "0"], stdout=subprocess.DEVNULL,
-                                stderr=open(os.path.join(d, "slapd.log"), "w"))
-        if not wait_listening(port, proc):
-            with open(os.path.join(d, "slapd.log")) as f:
-                sys.stderr.write(f.read())
-            sys.exit("slapd did not start")
-        rc = subprocess.call([sys.argv[1], str(port), crl])
-        sys.exit(rc)
+        with open(crl, "rb") as f:
+            der = f.read()
+        entries = {"cn=CA1,dc=test": der, "cn=CA 2,dc=test": der, "cn=NoCRL,dc=test": None}
+        try:
+            server = slapd.Slapd(os.path.join(d, "slapd"), entries)
+        except slapd.Unavailable as e:
+            print("SKIP: %s" % e)
+            sys.exit(77)
+        with server:
+            sys.exit(subprocess.call([sys.argv[1], str(server.port), crl]))
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
         shutil.rmtree(d, ignore_errors=True)
 
 

@@ -366,7 +366,8 @@ class AdminTest(unittest.TestCase):
         self.ctl("show", "trustpoints", "NOPE", status=2)
 
     def test_show_certificates_and_running_config(self):
-        self.start(["ROOT", "SUB", "BADFP"])
+        self.start(["ROOT", "SUB", "BADFP"],
+                   extra_global="aaa group server radius RAD\n server 127.0.0.1 key s3cr3t-k3y")
         out = self.ctl("show", "certificates", "ROOT", "verbose")
         for label in ("CA Certificate", "Status: Available", "Certificate Serial Number:",
                       "Certificate Usage:", "Issuer:", "Subject:", "Validity Date:",
@@ -384,6 +385,8 @@ class AdminTest(unittest.TestCase):
         out = self.ctl("show", "running-config")
         self.assertIn("crypto pki trustpoint SUB\n", out)
         self.assertIn(self.pki.sub.cert_path, out)
+        self.assertIn("aaa group server radius RAD\n server 127.0.0.1 key <hidden>\n", out)
+        self.assertNotIn("s3cr3t", out)
 
     # ---- access (SO_PEERCRED) ----
 

@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 import certvald_helper as helper  # noqa: E402
+import slapd  # noqa: E402
 import testpki  # noqa: E402
 from testpki import days  # noqa: E402
 
@@ -62,6 +63,13 @@ def http_get(port, path):
                 break
             data += chunk
     return data.split(b"\r\n\r\n", 1)[1]
+
+
+def pem_crl_der(path):
+    with open(path) as f:
+        lines = f.read().split("-----")[2]
+    import base64
+    return base64.b64decode("".join(lines.split()))
 
 
 def openssl_index_line(cert, revoked_at=None):
@@ -108,6 +116,13 @@ class RevocationTest(unittest.TestCase):
                                 name="stale")
         shutil.copy(cls.stale_crl, os.path.join(cls.www, "stale.crl"))
         shutil.copy(pki.crl(pki.other, name="foreign"), os.path.join(cls.www, "foreign.crl"))
+        shutil.copy(pki.crl(pki.sub, this_update=days(1), next_update=days(8), name="future"),
+                    os.path.join(cls.www, "future.crl"))
+        cls.sub_crl_der = pem_crl_der(os.path.join(cls.www, "sub.crl"))
+        with open(os.path.join(cls.www, "truncated.crl"), "wb") as f:
+            f.write(cls.sub_crl_der[:len(cls.sub_crl_der) // 2])
+        with open(os.path.join(cls.www, "garbage.crl"), "wb") as f:
+            f.write(b"<html>this is not a CRL</html>\n" * 10)
         cls.root_crl = pki.crl(pki.root, name="root")
 
         with open(os.path.join(cls.dir, "index.txt"), "w") as f:
@@ -267,7 +282,7 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(self.verify(self.pki.good, rid=4), "ACCEPT", revocation="good")
         self.assertEqual(self.count("/file/sub.crl"), 2)
 
-    def test_stale_and_foreign_crls_are_errors(self):
+    def test_stale_and_foreign_crls_are_errors(self):  # noqa: D102
         """O-9, R20: a CRL past nextUpdate, or from another CA, is no answer (never good)."""
         h = "http://127.0.0.1:%d" % self.httpd.port
         for name in ("stale.crl", "foreign.crl"):
@@ -279,6 +294,90 @@ class RevocationTest(unittest.TestCase):
             self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
             self.daemon.stop()
             self.daemon = None
+
+    def override_start(self, path, extra=""):
+        """A daemon whose every leaf uses the CDP at path on the fault server."""
+        self.start(["revocation-check crl",
+                    "match certificate ALL override cdp url http://127.0.0.1:%d%s" %
+                    (self.httpd.port, path)],
+                   extra_global="fetch retry-after 0\n%scrypto pki certificate map ALL 10\n"
+                                " subject-name co example" % extra)
+
+    def test_bad_crls_are_errors(self):
+        """O-9: a CRL from the future, garbage, a truncated CRL and one over the size cap are
+        each no answer: `crl` alone rejects, and the evidence says why."""
+        cases = [("/file/future.crl", "", "not yet valid|thisUpdate|future|no usable"),
+                 ("/file/garbage.crl", "", "not a usable CRL"),
+                 ("/file/truncated.crl", "", "not a usable CRL"),
+                 ("/huge/1", "fetch max-crl-size 4096\n", "too large")]
+        import re
+        for path, extra, why in cases:
+            self.override_start(path, extra)
+            v = self.verify(self.pki.good)
+            self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+            errors = " ".join(e["error"] or "" for e in v["evidence"] if e["cert_index"] == 0)
+            self.assertTrue(re.search(why, errors, re.I), "%s: %s" % (path, errors))
+            self.assertEqual(self.daemon.stop(), 0)
+            self.daemon = None
+
+    def test_stalled_cdp_answers_within_deadline(self):
+        """A CDP that never answers costs each request at most its deadline."""
+        self.override_start("/stall", "fetch timeout 2\n")
+        start = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+            verdicts = list(pool.map(lambda i: self.verify(self.pki.good, rid=i), range(20)))
+        elapsed = time.monotonic() - start
+        for v in verdicts:
+            self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        self.assertLess(elapsed, 5.0, "a stalled CDP held requests past their deadline")
+
+    def test_retry_after_spares_a_dead_cdp(self):
+        """D-3: a failed URL is not contacted again before `fetch retry-after`."""
+        self.start(["revocation-check crl",
+                    "match certificate ALL override cdp url http://127.0.0.1:%d/status/500" %
+                    self.httpd.port],
+                   extra_global="fetch retry-after 30\ncrypto pki certificate map ALL 10\n"
+                                " subject-name co example")
+        self.reset_counts()
+        for i in range(3):
+            self.assert_verdict(self.verify(self.pki.good, rid=i), "REJECT",
+                                reason="revocation-unavailable")
+        self.assertEqual(self.count("/status/500"), 1)
+        v = self.verify(self.pki.good, rid=9)
+        errors = " ".join(e["error"] or "" for e in v["evidence"])
+        self.assertIn("negative-cached", errors)
+
+    def test_ldap_cdp_and_crl_query(self):
+        """R16, R18, R19: a CRL over LDAP, by ldap:// URL and as a directory name looked up on
+        the `crl query` server; without `crl query` the directory CDP has no answer."""
+        try:
+            server = slapd.Slapd(os.path.join(self.dir, "slapd-%d" % time.monotonic_ns()),
+                                 {"cn=Sub CRL,dc=test": self.sub_crl_der})
+        except slapd.Unavailable as e:
+            self.skipTest(str(e))
+        with server:
+            url = "ldap://127.0.0.1:%d/cn=Sub%%20CRL,dc=test" % server.port
+            self.start(["revocation-check crl",
+                        "match certificate ALL override cdp url \"%s\"" % url],
+                       extra_global="fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                                    " subject-name co example")
+            v = self.verify(self.pki.good)
+            self.assert_verdict(v, "ACCEPT", revocation="good")
+            self.assert_verdict(self.verify(self.pki.revoked, rid=2), "REJECT",
+                                reason="revoked")
+            self.assertEqual(self.daemon.stop(), 0)
+            glob = ("fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                    " subject-name co example")
+            lines = ["revocation-check crl",
+                     "match certificate ALL override cdp directory \"cn=Sub CRL,dc=test\""]
+            self.start(lines + ["crl query ldap://127.0.0.1:%d" % server.port],
+                       extra_global=glob)
+            self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+            self.assertEqual(self.daemon.stop(), 0)
+            self.start(lines, extra_global=glob)
+            v = self.verify(self.pki.good)
+            self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+            self.assertIn("crl query", " ".join(e["error"] or "" for e in v["evidence"]))
 
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
