@@ -2,7 +2,6 @@
  * bench_load.c: a real certvald on a temporary socket and a pipelined load driver with
  * per-request latencies, for the socket benchmarks.
  */
-#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
