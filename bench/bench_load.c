@@ -574,8 +574,8 @@ bench_load_run(const struct bench_load *load, struct bench_result *res)
 		w[i].load = load;
 		w[i].barrier = &barrier;
 		w[i].index = i;
-		w[i].n_mine = load->total == SIZE_MAX ? SIZE_MAX
-		                                      : load->total / k + (i < load->total % k);
+		w[i].n_mine =
+		    load->total == SIZE_MAX ? SIZE_MAX : load->total / k + (i < load->total % k);
 		w[i].fd = bench_connect(load->sock);
 		if (w[i].fd < 0)
 			fprintf(stderr, "bench: cannot connect to %s: %s\n", load->sock,

@@ -37,8 +37,8 @@ bench_key_generate(struct bench_key *key, bool rsa)
 	if (rsa)
 		rc = gnutls_x509_privkey_generate(key->x, GNUTLS_PK_RSA, 2048, 0);
 	else
-		rc = gnutls_x509_privkey_generate(key->x, GNUTLS_PK_ECDSA,
-		                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+		rc = gnutls_x509_privkey_generate(
+		    key->x, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (rc < 0)
 		return gnutls_fail("gnutls_x509_privkey_generate", rc);
 	return wrap_key(key);
@@ -118,10 +118,10 @@ bench_cert_issue(const struct bench_cert_opts *opts, const struct bench_key *sub
 	                                               (unsigned)strlen(opts->cdp), 0)) < 0)
 		goto fail;
 	what = "gnutls_x509_crt_privkey_sign";
-	if ((rc = gnutls_x509_crt_privkey_sign(crt, issuer != NULL ? issuer : crt,
-	                                       issuer_key != NULL ? issuer_key->priv
-	                                                          : subject_key->priv,
-	                                       GNUTLS_DIG_SHA256, 0)) < 0)
+	if ((rc = gnutls_x509_crt_privkey_sign(
+	         crt, issuer != NULL ? issuer : crt,
+	         issuer_key != NULL ? issuer_key->priv : subject_key->priv, GNUTLS_DIG_SHA256, 0)) <
+	    0)
 		goto fail;
 	*out = crt;
 	return 0;

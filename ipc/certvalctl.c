@@ -40,6 +40,8 @@ static const char usage_text[] =
     "  clear ocsp               drop cached OCSP answers\n"
     "  stats                    requests, verdicts, caches and downloads\n"
     "      (show, clear and stats are for administrators and take --json)\n"
+    "  map-test --config FILE --map LABEL CERT.pem\n"
+    "      show which sequences and lines of a certificate map CERT.pem satisfies\n"
     "  ocsp-check --response FILE --cert FILE --issuer FILE [--at TIME]\n"
     "         [--max-age SECONDS] [--nonce-hex HEX]\n"
     "      check a stored OCSP response offline\n"
@@ -82,7 +84,7 @@ static const struct {
 } commands[] = {
     {"verify", cv_ctl_verify}, {"ping", cv_ctl_ping},      {"status", cv_ctl_status},
     {"reload", cv_ctl_reload}, {"ocsp-check", ocsp_check}, {"show", cv_ctl_show},
-    {"clear", cv_ctl_clear},   {"stats", cv_ctl_stats},
+    {"clear", cv_ctl_clear},   {"stats", cv_ctl_stats},    {"map-test", cv_ctl_map_test},
 };
 
 int

@@ -41,33 +41,6 @@ cv_map_normalize_name(const char *in, char *out, size_t out_len)
 	out[o] = '\0';
 }
 
-static const char *
-field_name(enum cv_map_field f)
-{
-	static const char *const names[] = {
-	    [CV_MAP_ALT_SUBJECT_NAME] = "alt-subject-name",
-	    [CV_MAP_EXPIRES_ON] = "expires-on",
-	    [CV_MAP_ISSUER_NAME] = "issuer-name",
-	    [CV_MAP_NAME] = "name",
-	    [CV_MAP_SERIAL_NUMBER] = "serial-number",
-	    [CV_MAP_SUBJECT_NAME] = "subject-name",
-	    [CV_MAP_UNSTRUCTURED_SUBJECT_NAME] = "unstructured-subject-name",
-	    [CV_MAP_VALID_START] = "valid-start",
-	};
-
-	return (size_t)f < CV_ARRAY_LEN(names) ? names[f] : "?";
-}
-
-static const char *
-op_name(enum cv_map_op op)
-{
-	static const char *const names[] = {
-	    [CV_MAP_EQ] = "eq", [CV_MAP_NE] = "ne", [CV_MAP_CO] = "co",
-	    [CV_MAP_NC] = "nc", [CV_MAP_LT] = "lt", [CV_MAP_GE] = "ge"};
-
-	return (size_t)op < CV_ARRAY_LEN(names) ? names[op] : "?";
-}
-
 /* eq/ne/co/nc on one text value; values are already normalised. */
 static bool
 text_test(enum cv_map_op op, const char *have, const char *want)
@@ -168,8 +141,8 @@ multi_test(enum cv_map_op op, char values[][FIELD_TEXT_MAX], size_t n, const cha
 	return negative;
 }
 
-static bool
-line_matches(const struct cv_map_line *line, const struct cv_cert *cert)
+bool
+cv_map_line_matches(const struct cv_map_line *line, const struct cv_cert *cert)
 {
 	char text[FIELD_TEXT_MAX];
 	char values[SAN_MAX + 1][FIELD_TEXT_MAX];
@@ -209,11 +182,11 @@ cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cer
 	for (size_t i = 0; i < entry->n_lines; i++) {
 		const struct cv_map_line *line = &entry->lines[i];
 
-		if (!line_matches(line, cert)) {
+		if (!cv_map_line_matches(line, cert)) {
 			if (why != NULL)
 				snprintf(why, why_len, "map %s seq %u: line %u `%s %s %s` failed",
 				         entry->label, entry->seq, line->line,
-				         field_name(line->field), op_name(line->op),
+				         cv_map_field_name(line->field), cv_map_op_name(line->op),
 				         line->value != NULL ? line->value : "");
 			return false;
 		}

@@ -13,6 +13,9 @@
 
 #define CV_MAP_WHY_MAX 320
 
+/* Does one `FIELD OP VALUE` line hold for cert? */
+bool cv_map_line_matches(const struct cv_map_line *line, const struct cv_cert *cert);
+
 /* Does every line of the entry hold for cert (AND)? When not, why names the first failing line. */
 bool cv_map_entry_matches(const struct cv_map_entry *entry, const struct cv_cert *cert, char *why,
                           size_t why_len);

@@ -171,6 +171,28 @@ class CtlTest(unittest.TestCase):
                        "--revocation", "none", self.good])
         self.assert_rc(r, 0)
 
+    def test_map_test(self):
+        """Issue "Policy": map-test shows the sequences and lines a certificate satisfies."""
+        conf = os.path.join(self.dir, "maps.conf")
+        with open(conf, "w") as f:
+            f.write("crypto pki certificate map HUB 10\n subject-name co peer.example\n"
+                    " issuer-name co nothing\n"
+                    "crypto pki certificate map HUB 20\n subject-name co peer.example\n"
+                    "crypto pki trustpoint TP\n ca-certificate %s\n match certificate HUB\n"
+                    % self.pki.root.cert_path)
+        r = h.run_ctl(["map-test", "--config", conf, "--map", "HUB", self.pki.good.cert_path])
+        self.assert_rc(r, 0)
+        self.assertIn("crypto pki certificate map HUB 10: no match", r.stdout)
+        self.assertIn("line 3: issuer-name co nothing: no", r.stdout)
+        self.assertIn("crypto pki certificate map HUB 20: MATCH", r.stdout)
+        r = h.run_ctl(["map-test", "--config", conf, "--map", "HUB",
+                       self.pki.foreign.cert_path])
+        self.assert_rc(r, 1)
+        self.assertIn("no sequence of HUB matches", r.stdout)
+        self.assert_rc(h.run_ctl(["map-test", "--config", conf, "--map", "NOPE",
+                                  self.pki.good.cert_path]), 2)
+        self.assert_rc(h.run_ctl(["map-test", "--map", "HUB", self.pki.good.cert_path]), 2)
+
     # ---- exit codes ----
 
     def test_usage_errors_exit_2(self):
