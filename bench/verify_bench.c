@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "../common/util.h"
 #include "bench_load.h"
 #include "bench_pki.h"
 
@@ -471,6 +472,21 @@ print_row(const struct row *r, double gnutls2)
 	       cpu, gnutls2 > 0 ? r->rate / gnutls2 : 0);
 }
 
+/* The load average now (other work on the machine skews every number). */
+static void
+print_loadavg(const char *when)
+{
+	char buf[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) == NULL)
+			cv_strlcpy(buf, "?\n", sizeof(buf));
+		fclose(f);
+	}
+	printf("load average %s: %s", when, buf);
+}
+
 static void
 print_command(int argc, char **argv)
 {
@@ -509,6 +525,7 @@ main(int argc, char **argv)
 	print_command(argc, argv);
 	printf("machine: %ld CPUs online; GnuTLS %s; %s keys\n", sysconf(_SC_NPROCESSORS_ONLN),
 	       gnutls_check_version(NULL), o.rsa ? "RSA-2048" : "ECDSA P-256");
+	print_loadavg("before");
 	t0 = bench_now_ns();
 	if (make_pki(&pki, o.leaves + o.seen, o.rsa) < 0) {
 		fprintf(stderr, "verify_bench: generating the PKI failed\n");
@@ -575,6 +592,7 @@ main(int argc, char **argv)
 	       "/gnutls2");
 	for (i = 0; i < n_rows; i++)
 		print_row(&rows[i], gnutls2);
+	print_loadavg("after");
 	printf("\nK: client threads (one connection each); W: requests in flight per connection;\n"
 	       "CPU in cores; /gnutls2: rate divided by GnuTLS import+verify on 2 threads.\n");
 out:

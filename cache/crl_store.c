@@ -25,6 +25,8 @@ struct slot {
 	cv_time fetched_at;
 	cv_time expires;
 	bool delete_after;
+	char etag[128];
+	cv_time last_modified;
 };
 
 struct cv_crl_store {
@@ -115,6 +117,8 @@ entry_of(const struct slot *s, struct cv_crl_store_entry *e)
 	e->fetched_at = s->fetched_at;
 	e->expires = s->expires;
 	e->delete_after = s->delete_after;
+	e->etag = s->etag;
+	e->last_modified = s->last_modified;
 }
 
 struct cv_crl *
@@ -152,6 +156,7 @@ insert(struct cv_crl_store *store, const char *source, const char *trustpoint, s
 	fresh.fetched_at = fetched_at;
 	fresh.expires = expires;
 	fresh.delete_after = delete_after;
+	fresh.last_modified = CV_TIME_NONE;
 	s = find(store, source, &i);
 	if (s != NULL) {
 		slot_clear(s);
@@ -185,6 +190,20 @@ cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *tru
 		return -1;
 	persist_write(store, s);
 	return 0;
+}
+
+void
+cv_crl_store_set_validators(struct cv_crl_store *store, const char *source, const char *etag,
+                            cv_time last_modified)
+{
+	size_t i;
+	struct slot *s = find(store, source, &i);
+
+	if (s == NULL)
+		return;
+	cv_strlcpy(s->etag, etag != NULL ? etag : "", sizeof(s->etag));
+	s->last_modified = last_modified;
+	persist_write(store, s);
 }
 
 size_t
@@ -377,9 +396,10 @@ cv_crl_store_set_dir(struct cv_crl_store *store, const char *dir, struct cv_erro
 struct meta {
 	char source[CV_CRL_SOURCE_MAX];
 	char trustpoint[128];
-	long long fetched, expires;
+	long long fetched, expires, last_modified;
 	int delete_after;
 	char sha256[65];
+	char etag[128];
 };
 
 /* Reads "key value" lines after the magic line; 0 when every field was found. */
@@ -410,6 +430,11 @@ meta_parse(char *text, struct meta *m)
 			found |= 16;
 		else if (strcmp(line, "sha256") == 0 && strlen(value) == 64)
 			found |= 32, cv_strlcpy(m->sha256, value, sizeof(m->sha256));
+		else if (strcmp(line, "last-modified") == 0 &&
+		         sscanf(value, "%lld", &m->last_modified) == 1)
+			continue;
+		else if (strcmp(line, "etag") == 0 && strlen(value) < sizeof(m->etag))
+			cv_strlcpy(m->etag, value, sizeof(m->etag));
 		else
 			return -1;
 	}
@@ -429,6 +454,7 @@ load_one(struct cv_crl_store *store, const char *meta_path, cv_time now)
 	bool ok = false;
 
 	memset(&m, 0, sizeof(m));
+	m.last_modified = CV_TIME_NONE;
 	if (cv_read_file(meta_path, 16384, &text, &text_len, &err) < 0 ||
 	    meta_parse((char *)text, &m) < 0 ||
 	    cache_path(store, m.source, "crl", crl_path, sizeof(crl_path)) < 0 ||

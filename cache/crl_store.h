@@ -23,8 +23,10 @@ struct cv_crl_store_entry {
 	const char *trustpoint; /* the trustpoint whose policy cached it */
 	struct cv_crl *crl;     /* borrowed */
 	cv_time fetched_at;
-	cv_time expires;   /* effective expiry; CV_TIME_NONE: until cleared (D-6) */
-	bool delete_after; /* expiry set by `crl-cache delete-after` rather than nextUpdate */
+	cv_time expires;       /* effective expiry; CV_TIME_NONE: until cleared (D-6) */
+	bool delete_after;     /* expiry set by `crl-cache delete-after` rather than nextUpdate */
+	const char *etag;      /* the HTTP validators of the download, for a conditional GET */
+	cv_time last_modified; /* CV_TIME_NONE when the server sent none */
 };
 
 struct cv_crl_store *cv_crl_store_new(void);
@@ -45,6 +47,10 @@ struct cv_crl *cv_crl_store_get(struct cv_crl_store *store, const char *source, 
 /* Adds or replaces the entry of source (the store takes its own reference). 0 or -1. */
 int cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *trustpoint,
                      struct cv_crl *crl, cv_time fetched_at, cv_time expires, bool delete_after);
+
+/* Records the HTTP validators (ETag, Last-Modified) of source's download. */
+void cv_crl_store_set_validators(struct cv_crl_store *store, const char *source, const char *etag,
+                                 cv_time last_modified);
 
 /* Drops entries expired at now; returns how many. */
 size_t cv_crl_store_expire(struct cv_crl_store *store, cv_time now);

@@ -40,6 +40,7 @@ static const char usage_text[] =
     "  clear ocsp               drop cached OCSP answers\n"
     "  stats                    requests, verdicts, caches and downloads\n"
     "      (show, clear and stats are for administrators and take --json)\n"
+    "  crl-request TRUSTPOINT      download the trustpoint's cached CRLs again now\n"
     "  map-test --config FILE --map LABEL CERT.pem\n"
     "      show which sequences and lines of a certificate map CERT.pem satisfies\n"
     "  ocsp-check --response FILE --cert FILE --issuer FILE [--at TIME]\n"
@@ -82,9 +83,11 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct cv_ctl *, int, char **);
 } commands[] = {
-    {"verify", cv_ctl_verify}, {"ping", cv_ctl_ping},      {"status", cv_ctl_status},
-    {"reload", cv_ctl_reload}, {"ocsp-check", ocsp_check}, {"show", cv_ctl_show},
-    {"clear", cv_ctl_clear},   {"stats", cv_ctl_stats},    {"map-test", cv_ctl_map_test},
+    {"verify", cv_ctl_verify},     {"ping", cv_ctl_ping},
+    {"status", cv_ctl_status},     {"reload", cv_ctl_reload},
+    {"ocsp-check", ocsp_check},    {"show", cv_ctl_show},
+    {"clear", cv_ctl_clear},       {"stats", cv_ctl_stats},
+    {"map-test", cv_ctl_map_test}, {"crl-request", cv_ctl_crl_request},
 };
 
 int

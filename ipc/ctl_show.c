@@ -588,6 +588,30 @@ cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
 	return run(ctl, req, "clear", json, print_cleared);
 }
 
+static void
+print_crl_request(const json_t *v)
+{
+	if (num(v, "started") > 0)
+		printf("%" JSON_INTEGER_FORMAT " CRL downloads of trustpoint %s started\n",
+		       num(v, "started"), str(v, "trustpoint"));
+	else
+		printf("no CRL is cached for trustpoint %s: the next validation downloads\n",
+		       str(v, "trustpoint"));
+}
+
+/* crl-request TP (SPEC R54) */
+int
+cv_ctl_crl_request(const struct cv_ctl *ctl, int argc, char **argv)
+{
+	bool json;
+
+	argc = take_json_flag(argc, argv, &json);
+	if (argc != 2)
+		return cv_ctl_usage();
+	return run(ctl, json_pack("{s:s, s:s}", "op", "crl-request", "trustpoint", argv[1]),
+	           "crl-request", json, print_crl_request);
+}
+
 int
 cv_ctl_stats(const struct cv_ctl *ctl, int argc, char **argv)
 {

@@ -13,7 +13,7 @@ static const struct {
 } ops[] = {
     {"verify", CV_OP_VERIFY}, {"ping", CV_OP_PING},   {"status", CV_OP_STATUS},
     {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK}, {"show", CV_OP_SHOW},
-    {"clear", CV_OP_CLEAR},   {"stats", CV_OP_STATS},
+    {"clear", CV_OP_CLEAR},   {"stats", CV_OP_STATS}, {"crl-request", CV_OP_CRL_REQUEST},
 };
 
 static const char *const view_names[] = {
@@ -424,6 +424,22 @@ cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struc
 	}
 	if (out->what == CV_VIEW_OCSP && out->trustpoint[0] != '\0') {
 		cv_error_set(err, "clear ocsp takes no trustpoint");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cv_proto_crl_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+{
+	static const char *const fields[] = {"id", "op", "trustpoint"};
+
+	memset(out, 0, sizeof(*out));
+	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
+	    admin_trustpoint(root, out, err) != 0)
+		return -1;
+	if (out->trustpoint[0] == '\0') {
+		cv_error_set(err, "crl-request needs \"trustpoint\"");
 		return -1;
 	}
 	return 0;

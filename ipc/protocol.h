@@ -26,6 +26,7 @@ enum cv_proto_op {
 	CV_OP_SHOW,
 	CV_OP_CLEAR,
 	CV_OP_STATS,
+	CV_OP_CRL_REQUEST,
 };
 
 enum cv_proto_code {
@@ -91,6 +92,8 @@ const char *cv_proto_view_name(enum cv_proto_view what);
 int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
 /* Reads a clear request: "what" ("crls" or "ocsp"), optional "trustpoint" (crls). */
+/* crl-request {"trustpoint": TP}: download TP's cached CRLs again now (SPEC R54). */
+int cv_proto_crl_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,
                            struct cv_error *err);
 

@@ -388,6 +388,7 @@ op_clock(struct conn *c, const json_t *root, const json_t *id)
 	cv_engine_set_clock_offset(c->srv->engine, offset);
 	cv_log_notice("clock offset set to %lld s by pid %ld", (long long)offset, (long)c->pid);
 	cv_admin_check_expiry(c->srv->admin);
+	cv_engine_refresh_now(c->srv->engine); /* timers run on the moved clock too */
 	resp = cv_proto_ok(id, "clock",
 	                   json_pack("{s:I, s:o}", "offset", (json_int_t)offset, "now",
 	                             cv_json_time(cv_engine_now(c->srv->engine))));
@@ -418,6 +419,21 @@ op_admin(struct conn *c, const struct cv_proto_msg *msg)
 			              cv_proto_view_name(req.what), (long)c->uid, (long)c->pid);
 			result = cv_admin_clear(c->srv->admin, &req, &code, &err);
 		}
+		break;
+	case CV_OP_CRL_REQUEST:
+		key = "crl-request";
+		if (cv_proto_crl_request(msg->root, &req, &err) != 0)
+			break;
+		if (cv_config_trustpoint(cv_engine_config(c->srv->engine), req.trustpoint) ==
+		    NULL) {
+			cv_error_set(&err, "trustpoint %s is not configured", req.trustpoint);
+			break;
+		}
+		cv_log_notice("crl-request %s by uid %ld pid %ld", req.trustpoint, (long)c->uid,
+		              (long)c->pid);
+		result = json_pack("{s:s, s:i}", "trustpoint", req.trustpoint, "started",
+		                   cv_engine_crl_request(c->srv->engine, req.trustpoint));
+		code = CV_PROTO_INTERNAL;
 		break;
 	default:
 		if (cv_proto_stats_request(msg->root, &err) == 0) {
@@ -483,6 +499,7 @@ dispatch(struct conn *c, const struct cv_proto_msg *msg)
 	case CV_OP_SHOW:
 	case CV_OP_CLEAR:
 	case CV_OP_STATS:
+	case CV_OP_CRL_REQUEST:
 		op_admin(c, msg);
 		break;
 	default:

@@ -184,6 +184,7 @@ cv_engine_free(struct cv_engine *engine)
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
 	rev_ocsp_flights_free(engine);
+	refresh_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_crl_store_free(engine->crls);

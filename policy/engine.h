@@ -83,6 +83,21 @@ void cv_engine_set_fetcher(struct cv_engine *engine, struct cv_fetcher *fetcher)
  */
 int cv_engine_persist_crls(struct cv_engine *engine, struct cv_error *err);
 
+/*
+ * Keeps cached CRLs fresh: a CRL downloaded from a URL is downloaded again (conditional GET)
+ * shortly before its cache expiry, so that no verdict waits for a download in steady state.
+ * The daemon calls it once; refreshes are checked every 30 seconds and whenever
+ * cv_engine_refresh_now is called (after the test clock moves). Returns 0 or -1.
+ */
+int cv_engine_start_refresh(struct cv_engine *engine);
+void cv_engine_refresh_now(struct cv_engine *engine);
+
+/*
+ * `crl-request TP` (SPEC R54): downloads again, now and unconditionally, every CRL cached
+ * under trustpoint tp. Returns how many downloads started (0: nothing cached for tp).
+ */
+int cv_engine_crl_request(struct cv_engine *engine, const char *tp);
+
 /* The engine's caches and fetcher, for the administrator's show and clear commands. */
 struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);
 struct cv_ocsp_cache *cv_engine_ocsp_cache(const struct cv_engine *engine);

@@ -40,6 +40,15 @@ struct ocsp_flight {
 	struct ocsp_flight *next;
 };
 
+/* A background download of a cached CRL (refresh ahead of expiry, or `crl-request`). */
+struct crl_refresh {
+	struct cv_engine *engine;
+	char source[CV_URL_MAX];
+	char trustpoint[CV_LABEL_MAX];
+	struct cv_fetch *fetch;
+	struct crl_refresh *next;
+};
+
 struct cv_engine {
 	struct event_base *base;
 	struct cv_config *cfg;
@@ -51,8 +60,10 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct ocsp_flight *flights; /* OCSP queries in flight (single-flight per CertID) */
-	struct verify_job *jobs;     /* in flight, for cv_engine_free */
+	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
+	struct crl_refresh *refreshes; /* background CRL downloads in flight */
+	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
+	struct verify_job *jobs;       /* in flight, for cv_engine_free */
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */
@@ -144,6 +155,12 @@ int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
 /* revocation_ocsp.c */
 void rev_ocsp_start(struct verify_job *job);
 void rev_ocsp_flights_free(struct cv_engine *engine); /* at shutdown, with the jobs */
+
+/* refresh.c */
+void refresh_free_all(struct cv_engine *engine);
+/* The revocation settings a cached CRL was stored under (by trustpoint name), or NULL. */
+const struct cv_rev_policy *refresh_policy_of(const struct cv_config *cfg, const char *trustpoint,
+                                              const struct cv_trustpoint **tp);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

@@ -299,6 +299,7 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
 	                 cv_crl_entries(crl));
 	keep_fetched(job, source, crl);
+	cv_crl_store_set_validators(job->engine->crls, source, r->etag, r->last_modified);
 	cv_crl_free(crl);
 	crl_try(job);
 }

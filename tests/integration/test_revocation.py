@@ -379,6 +379,56 @@ class RevocationTest(unittest.TestCase):
             self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
             self.assertIn("crl query", " ".join(e["error"] or "" for e in v["evidence"]))
 
+    def wait_for(self, predicate, seconds=10.0):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def test_refresh_ahead_with_conditional_get(self):
+        """A cached CRL is downloaded again shortly before it expires, with a conditional
+        GET; the 304 keeps it, so no verdict waits for a download."""
+        self.start(["revocation-check crl", "crl-cache delete-after 2"])
+        self.reset_counts()
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        self.assertTrue(self.daemon.call({"id": 2, "op": "clock", "offset": 70})["ok"])
+        self.assertTrue(self.wait_for(lambda: self.count("/file/sub.crl:304") == 1),
+                        "no conditional GET ahead of expiry")
+        self.assertTrue(self.daemon.call({"id": 3, "op": "clock", "offset": 150})["ok"])
+        v = self.verify(self.pki.good, rid=4)  # past the first download's 2 minutes
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
+                         "cache")
+        # every request after the first was a conditional GET answered 304
+        self.assertGreaterEqual(self.count("/file/sub.crl:304"), 1)
+        self.assertEqual(self.count("/file/sub.crl") - self.count("/file/sub.crl:304"), 1)
+
+    def test_crl_request(self):
+        """R54: `crl-request TP` downloads the trustpoint's CRL again at once: a CRL the CA
+        has just published takes effect without waiting for the cached one to expire."""
+        served = os.path.join(self.www, "req.crl")
+        shutil.copy(os.path.join(self.www, "sub.crl"), served)
+        self.start(["revocation-check crl",
+                    "match certificate ALL override cdp url http://127.0.0.1:%d/file/req.crl" %
+                    self.httpd.port],
+                   extra_global="fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                                " subject-name co example")
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        shutil.copy(self.pki.crl(self.pki.sub, revoked=[self.pki.good, self.pki.revoked],
+                                 name="republished"), served)
+        self.assert_verdict(self.verify(self.pki.good, rid=2), "ACCEPT")  # still cached
+        r = self.daemon.ctl("crl-request", "ROOT")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 CRL downloads of trustpoint ROOT started", r.stdout)
+        self.assertTrue(self.wait_for(
+            lambda: self.verify(self.pki.good, rid=3)["decision"] == "REJECT"),
+            "the republished CRL did not take effect")
+        self.assert_verdict(self.verify(self.pki.good, rid=4), "REJECT", reason="revoked")
+        r = self.daemon.ctl("crl-request", "NOSUCH")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
         self.start([" revocation-check crl"])

@@ -4,7 +4,8 @@
 Prints "PORT" as its first stdout line, then serves until killed (or stdin closes with
 --stdin-exit). Paths (query strings are ignored when counting):
 
-  /file/NAME              the file NAME from --root (404 if missing)
+  /file/NAME              the file NAME from --root (404 if missing), with an ETag; a
+                          matching If-None-Match gets 304, counted as /file/NAME:304 too
   /bytes/N[/TAG]          N deterministic bytes
   /stall[/TAG]            never answers (returns when the client hangs up)
   /stall/MS[/TAG]         answers "stalled MS" after MS milliseconds
@@ -25,6 +26,7 @@ Prints "PORT" as its first stdout line, then serves until killed (or stdin close
 
 import argparse
 import email.utils
+import hashlib
 import os
 import select
 import socket
@@ -142,7 +144,14 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             self.reply(404)
             return
-        self.reply(200, data, {"Content-Type": "application/pkix-crl"})
+        # A strong ETag of the content; a matching If-None-Match gets 304 (counted under
+        # "PATH:304" as well, so that tests can tell conditional GETs apart).
+        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:32]
+        if self.headers.get("If-None-Match") == etag:
+            self.server.counts.hit(urllib.parse.urlsplit(self.path).path + ":304")
+            self.reply(304, b"", {"ETag": etag})
+            return
+        self.reply(200, data, {"Content-Type": "application/pkix-crl", "ETag": etag})
 
     def h_bytes(self, args, body):
         n = int(args[0])
