@@ -17,6 +17,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../validator/der.h"
 #include "engine_int.h"
 
 #define CANDIDATES_MAX 64
@@ -177,6 +178,53 @@ cdp_sources(struct verify_job *job, const struct cv_cert *cert)
 				add_source(rs, (const char *)text.data);
 			gnutls_free(text.data);
 		}
+	}
+}
+
+/* The URIs of a cRLDistributionPoints or freshestCRL extension value (fullName only). */
+static void
+add_dp_uris(struct rev_state *rs, const uint8_t *ext, size_t len)
+{
+	struct cv_dist_point dps[CV_DIST_POINTS_MAX];
+	const int n = ext != NULL ? cv_crl_read_dist_points(ext, len, dps, CV_DIST_POINTS_MAX) : -1;
+
+	for (int i = 0; i < n; i++) {
+		struct cv_asn1 names;
+		struct cv_asn1_elem name;
+
+		if (dps[i].dp.kind != CV_DP_FULL_NAME)
+			continue;
+		cv_asn1_init(&names, dps[i].dp.names, dps[i].dp.len);
+		while (!cv_asn1_empty(&names) && cv_asn1_next(&names, &name) == 0) {
+			char uri[CV_URL_MAX];
+
+			if (name.tag != CV_ASN1_CTX(6) || name.len == 0 || name.len >= sizeof(uri))
+				continue;
+			memcpy(uri, name.val, name.len);
+			uri[name.len] = '\0';
+			if (fetchable_url(uri))
+				add_source(rs, uri);
+		}
+	}
+}
+
+/*
+ * RFC 5280 5.2.6: where the certificate or a complete CRL at hand names a freshestCRL, the
+ * delta CRL is fetched too (6.3 does not trust a complete CRL alone when deltas exist).
+ */
+static void
+delta_sources(struct verify_job *job, const struct cv_cert *cert, const struct candidates *c)
+{
+	gnutls_datum_t ext = {NULL, 0};
+
+	if (gnutls_x509_crt_get_extension_by_oid2(cv_cert_gnutls(cert), "2.5.29.46", 0, &ext,
+	                                          NULL) == 0)
+		add_dp_uris(&job->rev, ext.data, ext.size);
+	gnutls_free(ext.data);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cv_crl_info *info = cv_crl_get_info(c->crl[i]);
+
+		add_dp_uris(&job->rev, info->freshest_crl, info->freshest_crl_len);
 	}
 }
 
@@ -359,18 +407,29 @@ crl_try(struct verify_job *job)
 	struct cv_crl_check_result r;
 	struct candidates c;
 
-	candidates_gather(job, &c);
-	memset(&r, 0, sizeof(r));
-	r.status = CV_CRL_STATUS_UNDETERMINED;
-	if (c.n > 0)
-		run_check(job, cert, issuer, &c, &r);
-	if (r.status != CV_CRL_STATUS_UNDETERMINED) {
-		evidence_from_check(job, &r, &c);
-		cv_verdict_trace(&job->verdict, "revocation", "crl: %s (%s)",
-		                 cv_crl_status_name(r.status), r.message);
+	for (;;) {
+		const size_t known = job->rev.n_sources;
+
+		candidates_gather(job, &c);
+		memset(&r, 0, sizeof(r));
+		r.status = CV_CRL_STATUS_UNDETERMINED;
+		if (c.n > 0)
+			run_check(job, cert, issuer, &c, &r);
+		if (r.status != CV_CRL_STATUS_UNDETERMINED) {
+			evidence_from_check(job, &r, &c);
+			cv_verdict_trace(&job->verdict, "revocation", "crl: %s (%s)",
+			                 cv_crl_status_name(r.status), r.message);
+			candidates_free(&c);
+			rev_method_done(job,
+			                r.status == CV_CRL_STATUS_GOOD ? REV_GOOD : REV_REVOKED);
+			return;
+		}
+		/* Delta CRLs named by what is at hand are sources too; a cached one joins the
+		 * candidates on the next round. */
+		delta_sources(job, cert, &c);
+		if (job->rev.n_sources == known)
+			break;
 		candidates_free(&c);
-		rev_method_done(job, r.status == CV_CRL_STATUS_GOOD ? REV_GOOD : REV_REVOKED);
-		return;
 	}
 	if (job->engine->fetcher != NULL && fetch_next_source(job)) {
 		candidates_free(&c);

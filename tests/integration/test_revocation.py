@@ -429,6 +429,51 @@ class RevocationTest(unittest.TestCase):
         r = self.daemon.ctl("crl-request", "NOSUCH")
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
 
+    def openssl_crl(self, d, name, index_lines, number, extensions):
+        """A CRL of the sub CA made by `openssl ca -gencrl` with the given CRL extensions."""
+        with open(os.path.join(d, "index.txt"), "w") as f:
+            f.write("".join(index_lines))
+        with open(os.path.join(d, "crlnumber"), "w") as f:
+            f.write("%02X\n" % number)
+        with open(os.path.join(d, "ca.cnf"), "w") as f:
+            f.write("[ca]\ndefault_ca = CA\n[CA]\ndatabase = %s/index.txt\n"
+                    "certificate = %s\nprivate_key = %s\ncrlnumber = %s/crlnumber\n"
+                    "default_md = sha256\ndefault_crl_days = 1\n[ext]\n%s\n" %
+                    (d, self.pki.sub.cert_path, self.pki.sub.key_path, d, extensions))
+        pem = os.path.join(d, name + ".pem")
+        subprocess.run(["openssl", "ca", "-config", os.path.join(d, "ca.cnf"), "-gencrl",
+                        "-crlexts", "ext", "-out", pem], check=True, capture_output=True)
+        return pem
+
+    def test_delta_crl_fetched_from_freshest_crl(self):
+        """RFC 5280 5.2.6, 6.3: a complete CRL naming a freshestCRL makes the daemon fetch the
+        delta too; the delta's revocation counts; without the delta there is no answer."""
+        d = os.path.join(self.dir, "delta-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        h = "http://127.0.0.1:%d" % self.httpd.port
+        base = self.openssl_crl(d, "base", [], 0x20,
+                                "freshestCRL = URI:%s/file/delta.crl" % h)
+        delta = self.openssl_crl(d, "delta", [openssl_index_line(self.pki.good, days(-1))],
+                                 0x21, "2.5.29.27 = critical, DER:02:01:20")
+        shutil.copy(base, os.path.join(self.www, "base.crl"))
+        glob = ("fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                " subject-name co example")
+        lines = ["revocation-check crl",
+                 "match certificate ALL override cdp url %s/file/base.crl" % h]
+        self.start(lines, extra_global=glob)
+        v = self.verify(self.pki.good)  # no delta published yet
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        self.assertEqual(self.daemon.stop(), 0)
+        shutil.copy(delta, os.path.join(self.www, "delta.crl"))
+        self.reset_counts()
+        self.start(lines, extra_global=glob)
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
+        self.assertEqual(self.count("/file/delta.crl"), 1)
+        self.assert_verdict(self.verify(self.pki.two_cdps, rid=2),
+                            "ACCEPT")
+        os.unlink(os.path.join(self.www, "delta.crl"))
+
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
         self.start([" revocation-check crl"])

@@ -485,6 +485,17 @@ lookup_status(const struct subject *s, const struct cv_crl *complete, const stru
 	note(st->r, src, "certificate listed: %s", cv_crl_reason_name(e.reason));
 }
 
+static bool
+cert_names_delta(const struct cv_cert *cert)
+{
+	gnutls_datum_t ext = {NULL, 0};
+	const bool named = gnutls_x509_crt_get_extension_by_oid2(cv_cert_gnutls(cert), "2.5.29.46",
+	                                                         0, &ext, NULL) == 0;
+
+	gnutls_free(ext.data);
+	return named;
+}
+
 /* 6.3.3 for one complete CRL and one distribution point. */
 static void
 process_crl(const struct subject *s, const struct cv_dist_point *dp, struct cv_crl *crl,
@@ -517,6 +528,15 @@ process_crl(const struct subject *s, const struct cv_dist_point *dp, struct cv_c
 		delta = find_delta(s, crl, signer, &in_scope, st->r);
 		if (in_scope && delta == NULL) {
 			note(st->r, crl, "unusable: its delta CRLs are not usable");
+			return;
+		}
+		/* A CA that names a delta CRL (freshestCRL, RFC 5280 5.2.6) may have revoked
+		 * since this CRL: without the delta at hand the status stays open (fail closed;
+		 * the caller fetches the delta and asks again). */
+		if (!in_scope && (i->freshest_crl != NULL || cert_names_delta(s->p->cert))) {
+			note(st->r, crl,
+			     "unusable alone: it or the certificate names a delta CRL "
+			     "(freshestCRL) and none is at hand");
 			return;
 		}
 	}
