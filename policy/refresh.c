@@ -142,6 +142,7 @@ refresh_start(struct cv_engine *engine, const struct cv_crl_store_entry *e, bool
 	opts.timeout_ms = cfg->fetch_timeout_ms;
 	opts.proxy = cfg->fetch_proxy;
 	opts.source_interface = tp != NULL ? tp->source_interface : NULL;
+	opts.bind_device = tp != NULL ? tp->vrf : NULL;
 	opts.ldap_default_host = rev->crl_query_url;
 	if (!forced) {
 		opts.etag = e->etag != NULL && e->etag[0] != '\0' ? e->etag : NULL;

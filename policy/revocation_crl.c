@@ -383,6 +383,7 @@ fetch_next_source(struct verify_job *job)
 		opts.proxy = cfg->fetch_proxy;
 		opts.source_interface =
 		    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
+		opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
 		opts.ldap_default_host = job->rev.policy->crl_query_url;
 		if (rs->fetch_started == 0)
 			rs->fetch_started = now;

@@ -422,6 +422,7 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	opts.proxy = job->cfg->fetch_proxy;
 	opts.source_interface =
 	    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
+	opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
 	/* RFC 5019: without a nonce the request is the same every time: GET when it is small
 	 * enough, so that HTTP caches in front of the responder can serve it. */
 	rs->ocsp_get = use_get && rs->nonce_len == 0 &&

@@ -474,6 +474,23 @@ class RevocationTest(unittest.TestCase):
                             "ACCEPT")
         os.unlink(os.path.join(self.www, "delta.crl"))
 
+    def test_source_interface_and_vrf(self):
+        """R22, O-22: `source interface` sets the fetches' source address; `vrf` binds their
+        sockets to the VRF's device (here the loopback device; a missing one fails)."""
+        if os.geteuid() != 0:
+            self.skipTest("binding a socket to a device needs root")
+        self.start(["revocation-check crl", "source interface 127.0.0.2"])
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        peer = http_get(self.httpd.port, "/_peer_of?path=/file/sub.crl").decode()
+        self.assertEqual(peer, "127.0.0.2")
+        self.assertEqual(self.daemon.stop(), 0)
+        self.start(["revocation-check crl", "vrf lo"])
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
+        self.assertEqual(self.daemon.stop(), 0)
+        self.start(["revocation-check crl", "vrf cvnodev0"])
+        v = self.verify(self.pki.good)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
         self.start([" revocation-check crl"])

@@ -21,6 +21,7 @@ Prints "PORT" as its first stdout line, then serves until killed (or stdin close
   /peer                   the client's address
   /echo (POST)            "Content-Type: <type>\\n" followed by the request body
   /_count?path=P          how many requests reached path P (not counting /_count itself)
+  /_peer_of?path=P        the client address of the last request for path P
   /_reset                 zeroes every count
 """
 
@@ -111,11 +112,16 @@ class Handler(BaseHTTPRequestHandler):
             path = q.get("path", [""])[0]
             self.reply(200, str(self.server.counts.get(path)).encode())
             return
+        if url.path == "/_peer_of":
+            q = urllib.parse.parse_qs(url.query)
+            self.reply(200, self.server.peers.get(q.get("path", [""])[0], "").encode())
+            return
         if url.path == "/_reset":
             self.server.counts.reset()
             self.reply(200, b"ok")
             return
         self.server.counts.hit(url.path)
+        self.server.peers[url.path] = self.client_address[0]
         body = b""
         length = int(self.headers.get("Content-Length") or 0)
         if length:
@@ -250,6 +256,7 @@ def main():
     srv.root = args.root
     srv.verbose = args.verbose
     srv.counts = Counts()
+    srv.peers = {}
     print(srv.server_address[1], flush=True)
     if args.stdin_exit:
         t = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -105,6 +105,7 @@ flight_free(struct flight *fl)
 	free(fl->url);
 	free(fl->proxy);
 	free(fl->source);
+	free(fl->device);
 	free(fl->content_type);
 	free(fl->etag);
 	free(fl->post);
@@ -325,10 +326,11 @@ flight_key(enum flight_kind kind, const char *url, const struct flight *fl)
 
 	if ((fp = open_memstream(&key, &keylen)) == NULL)
 		return NULL;
-	fprintf(fp, "%d\x1f%s\x1f%zu\x1f%u\x1f%s\x1f%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%d\x1f", kind,
-	        url, fl->max_bytes, fl->max_redirects, fl->proxy ? fl->proxy : "",
-	        fl->source ? fl->source : "", fl->content_type ? fl->content_type : "",
-	        fl->etag ? fl->etag : "", fl->if_modified_since, fl->is_post);
+	fprintf(fp, "%d\x1f%s\x1f%zu\x1f%u\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%" PRId64 "\x1f%d\x1f",
+	        kind, url, fl->max_bytes, fl->max_redirects, fl->proxy ? fl->proxy : "",
+	        fl->source ? fl->source : "", fl->device ? fl->device : "",
+	        fl->content_type ? fl->content_type : "", fl->etag ? fl->etag : "",
+	        fl->if_modified_since, fl->is_post);
 	for (i = 0; i < fl->post_len; i++)
 		fprintf(fp, "%02x", fl->post[i]);
 	if (fclose(fp) != 0) {
@@ -362,6 +364,7 @@ flight_new(struct cv_fetcher *f, const struct cv_fetch_opts *o)
 	fl->if_modified_since = o->if_modified_since;
 	fl->res.last_modified = CV_TIME_NONE;
 	if (dup_opt(&fl->proxy, o->proxy) < 0 || dup_opt(&fl->source, o->source_interface) < 0 ||
+	    dup_opt(&fl->device, o->bind_device) < 0 ||
 	    dup_opt(&fl->content_type, o->content_type) < 0 || dup_opt(&fl->etag, o->etag) < 0)
 		goto fail;
 	if (o->post_body != NULL) {
@@ -517,6 +520,13 @@ cv_fetch_start(struct cv_fetcher *f, const char *url, const struct cv_fetch_opts
 	}
 	if (classify(url, opts, &kind, &eff, err) < 0)
 		return NULL;
+	if (kind == FLIGHT_LDAP && opts->bind_device != NULL) {
+		/* libldap connects inside its own code: the socket cannot be bound to a device
+		 * first. Refuse rather than leave the VRF silently (fail closed). */
+		cv_error_set(err, "vrf %s: not supported for LDAP fetches", opts->bind_device);
+		free(eff);
+		return NULL;
+	}
 	if ((w = calloc(1, sizeof(*w))) == NULL || (fl = flight_new(f, opts)) == NULL)
 		goto nomem;
 	w->done = done;

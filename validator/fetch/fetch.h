@@ -14,9 +14,9 @@ struct event_base;
  * One fetcher per daemon, living on the daemon's event_base. Every result is delivered from
  * the loop, never from inside cv_fetch_start. Concurrent fetches with the same key (URL,
  * POST body, conditional headers and every option that changes the transfer except the
- * timeout) share one transfer (single-flight) and each waiter gets the result. A URL whose fetch failed is not
- * contacted again for retry_after_s seconds of the cv_clock (negative cache, SPEC D-3);
- * starts in that window complete with from_negative_cache = 1.
+ * timeout) share one transfer (single-flight) and each waiter gets the result. A URL whose fetch
+ * failed is not contacted again for retry_after_s seconds of the cv_clock (negative cache, SPEC
+ * D-3); starts in that window complete with from_negative_cache = 1.
  *
  * HTTP and HTTPS go through libcurl's multi interface driven by libevent (threaded resolver,
  * no blocking call in the loop). LDAP and LDAPS run each operation on a short-lived worker
@@ -38,6 +38,8 @@ struct cv_fetch_opts {
 	unsigned max_redirects;       /* HTTP; 0 = a redirect is an error */
 	const char *proxy;            /* HTTP proxy URL; NULL = none (environment ignored) */
 	const char *source_interface; /* interface name or address (SPEC R22, O-22); NULL = any */
+	const char *bind_device;      /* `vrf NAME`: SO_BINDTODEVICE on that device (O-22); HTTP
+	                                 only: an LDAP fetch with a device is refused; NULL = none */
 	const uint8_t *post_body;     /* HTTP POST when not NULL (OCSP); copied */
 	size_t post_len;
 	const char *content_type;      /* POST Content-Type, e.g. "application/ocsp-request" */

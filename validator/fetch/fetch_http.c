@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -311,6 +312,19 @@ add_header(struct transfer *t, const char *name, const char *value)
 	return 0;
 }
 
+/* `vrf NAME` (O-22): the socket is bound to the VRF's device before it connects. */
+static int
+bind_device_cb(void *device, curl_socket_t fd, curlsocktype purpose)
+{
+	const char *dev = device;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKOPT_OK;
+	return setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) == 0
+	           ? CURL_SOCKOPT_OK
+	           : CURL_SOCKOPT_ERROR;
+}
+
 static int
 setup_easy(struct transfer *t, struct cv_error *err)
 {
@@ -340,6 +354,10 @@ setup_easy(struct transfer *t, struct cv_error *err)
 	bad |= curl_easy_setopt(e, CURLOPT_PROXY, fl->proxy ? fl->proxy : "");
 	if (fl->source != NULL)
 		bad |= curl_easy_setopt(e, CURLOPT_INTERFACE, fl->source);
+	if (fl->device != NULL) {
+		bad |= curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, bind_device_cb);
+		bad |= curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, fl->device);
+	}
 	if (fl->is_post) {
 		bad |= curl_easy_setopt(e, CURLOPT_POST, 1L);
 		bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)fl->post_len);

@@ -36,6 +36,7 @@ struct flight {
 	unsigned max_redirects;
 	char *proxy;
 	char *source;
+	char *device; /* SO_BINDTODEVICE */
 	char *content_type;
 	char *etag;
 	cv_time if_modified_since;
