@@ -95,7 +95,8 @@ struct cv_evidence {
 	cv_time produced_at;
 	cv_time revoked_at;
 	char revocation_reason[32];
-	char nonce[16]; /* "sent-echoed", "sent-missing", "mismatch", "disabled", "" */
+	char nonce[16];           /* "sent-echoed", "sent-missing", "mismatch", "disabled", "" */
+	char signer[CV_NAME_MAX]; /* OCSP: the subject of the certificate that signed the answer */
 	char error[CV_MESSAGE_MAX];
 };
 

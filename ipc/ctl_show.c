@@ -456,11 +456,15 @@ print_stats(const json_t *v)
 		if (json_integer_value(n) > 0)
 			printf("  %-24s %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(n));
 	}
-	printf("CRL cache: %" JSON_INTEGER_FORMAT " cached, %" JSON_INTEGER_FORMAT " from files\n",
+	printf("CRL cache: %" JSON_INTEGER_FORMAT " cached, %" JSON_INTEGER_FORMAT
+	       " from files, %" JSON_INTEGER_FORMAT " hits, %" JSON_INTEGER_FORMAT " downloads\n",
 	       num(json_object_get(v, "crl_cache"), "entries"),
-	       num(json_object_get(v, "crl_cache"), "file_crls"));
-	printf("OCSP cache: %" JSON_INTEGER_FORMAT " answers\n",
-	       num(json_object_get(v, "ocsp_cache"), "entries"));
+	       num(json_object_get(v, "crl_cache"), "file_crls"), num(e, "crl_cache_hits"),
+	       num(e, "crl_downloads"));
+	printf("OCSP cache: %" JSON_INTEGER_FORMAT " answers, %" JSON_INTEGER_FORMAT
+	       " hits, %" JSON_INTEGER_FORMAT " queries\n",
+	       num(json_object_get(v, "ocsp_cache"), "entries"), num(e, "ocsp_cache_hits"),
+	       num(e, "ocsp_queries"));
 	print_fetch_stats(json_object_get(v, "fetch"));
 	printf("Expiry notices sent: %" JSON_INTEGER_FORMAT "\n", num(v, "expiry_notices_sent"));
 }

@@ -46,14 +46,15 @@ fail:
 static json_t *
 evidence_one(const struct cv_evidence *e)
 {
-	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "cert_index", e->cert_index, "method", e->method, "outcome", e->outcome,
 	                 "source", str_or_null(e->source), "url", str_or_null(e->url), "crl_number",
 	                 str_or_null(e->crl_number), "this_update", cv_json_time(e->this_update),
 	                 "next_update", cv_json_time(e->next_update), "produced_at",
 	                 cv_json_time(e->produced_at), "revoked_at", cv_json_time(e->revoked_at),
 	                 "revocation_reason", str_or_null(e->revocation_reason), "nonce",
-	                 str_or_null(e->nonce), "error", str_or_null(e->error));
+	                 str_or_null(e->nonce), "signer", str_or_null(e->signer), "error",
+	                 str_or_null(e->error));
 }
 
 static json_t *

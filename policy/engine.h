@@ -47,6 +47,10 @@ struct cv_engine_stats {
 	uint64_t rejected;
 	uint64_t failed_open;
 	uint64_t reasons[CV_REASON_INTERNAL_ERROR + 1]; /* rejections by reason */
+	uint64_t crl_cache_hits;  /* CRL answers from the cache (file CRLs not counted) */
+	uint64_t crl_downloads;   /* CRLs downloaded and ingested for requests */
+	uint64_t ocsp_cache_hits; /* OCSP answers from the cache or from a shared query */
+	uint64_t ocsp_queries;    /* OCSP requests sent */
 };
 
 /* The verdict is owned by the engine and valid only during the callback. */

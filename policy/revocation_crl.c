@@ -251,6 +251,8 @@ evidence_from_check(struct verify_job *job, const struct cv_crl_check_result *r,
 		info = cv_crl_get_info(c->crl[i]);
 		cv_strlcpy(ev->url, c->source[i], sizeof(ev->url));
 		cv_strlcpy(ev->source, c->origin[i], sizeof(ev->source));
+		if (strcmp(c->origin[i], "cache") == 0)
+			job->engine->stats.crl_cache_hits++;
 		cv_crl_number_hex(c->crl[i], ev->crl_number, sizeof(ev->crl_number));
 		ev->this_update = info->this_update;
 		ev->next_update = info->next_update;
@@ -344,6 +346,7 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 		crl_try(job);
 		return;
 	}
+	job->engine->stats.crl_downloads++;
 	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
 	                 cv_crl_entries(crl));
 	keep_fetched(job, source, crl);

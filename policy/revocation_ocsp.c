@@ -108,6 +108,7 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 	if (ev != NULL) {
 		cv_strlcpy(ev->source, source, sizeof(ev->source));
 		cv_strlcpy(ev->nonce, nonce, sizeof(ev->nonce));
+		cv_strlcpy(ev->signer, a->signer, sizeof(ev->signer));
 		ev->produced_at = a->produced_at;
 		ev->this_update = a->this_update;
 		ev->next_update = a->next_update;
@@ -117,6 +118,10 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 			           sizeof(ev->revocation_reason));
 		}
 	}
+	if (strcmp(source, "request") == 0)
+		job->engine->stats.ocsp_queries++;
+	else
+		job->engine->stats.ocsp_cache_hits++;
 	cv_verdict_trace(&job->verdict, "revocation", "ocsp %s: %s (%s, signed by %s)",
 	                 job->rev.ocsp_url, cv_ocsp_status_name(a->status), source, a->signer);
 	rev_method_done(job, a->status == CV_OCSP_STATUS_REVOKED ? REV_REVOKED : REV_GOOD);

@@ -108,6 +108,9 @@ class RevocationTest(unittest.TestCase):
                             ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
         pki.no_cdp = pki.leaf("nocdp.example", pki.sub)
         pki.other = pki.ca("Rev Other CA")
+        # A responder of another PKI: OCSPSigning, and id-pkix-ocsp-nocheck (O-10).
+        pki.other_responder = pki.leaf("Other OCSP Responder", pki.other, eku=("ocsp",),
+                                       extra=['add_extension = "1.3.6.1.5.5.7.48.1.5 0x0500"'])
         # The issuing CA's CRL, served at the CDP; the root's CRL is not needed: the sub CA is
         # checked against it, so serve one too (the sub CA carries no CDP: it is a file CRL).
         shutil.copy(pki.crl(pki.sub, revoked=[pki.revoked], name="sub"),
@@ -211,6 +214,10 @@ class RevocationTest(unittest.TestCase):
         self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
                          "cache")
         self.assertEqual(self.count("/file/sub.crl"), 1)
+        r = self.daemon.ctl("stats", "--json")
+        engine = json.loads(r.stdout)["engine"]
+        self.assertEqual(engine["crl_downloads"], 1)
+        self.assertGreaterEqual(engine["crl_cache_hits"], 1)
 
     def test_revoked_on_crl_is_final(self):
         """R14(2): revoked by CRL under `crl ocsp`: OCSP is not contacted."""
@@ -551,6 +558,7 @@ class RevocationTest(unittest.TestCase):
         ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
         self.assertEqual(ev["url"], self.ocsp_url)
         self.assertEqual(ev["nonce"], "sent-echoed")
+        self.assertEqual(ev["signer"], self.pki.sub.subject)
         self.assertIsNotNone(ev["produced_at"])
         self.assertEqual(self.ocsp_stats()["requests"], before + 1)
         v = self.verify(self.pki.good, rid=2)
@@ -608,6 +616,68 @@ class RevocationTest(unittest.TestCase):
         after = self.ocsp_stats()
         self.assertEqual(after["get"], before["get"] + 1)
         self.assertEqual(after["post"], before["post"])
+
+    def test_ocsp_faults_are_no_answer(self):
+        """O-9, D-1: a responder that answers garbage, too much, HTTP 500, tryLater,
+        unauthorized, a stale or future response, or no nonce when one is required, gives
+        no answer: under `ocsp` alone the certificate is rejected, never accepted."""
+        modes = ["garbage", "huge", "http500", "trylater", "unauthorized", "no-nonce"]
+        if shutil.which("faketime"):
+            modes += ["stale", "future"]
+        for mode in modes:
+            url = "http://127.0.0.1:%d/fault/%s/" % (self.ocsp_port, mode)
+            self.start(["revocation-check ocsp", "ocsp url %s" % url], anchor="sub")
+            v = self.verify(self.pki.good)
+            self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+            ev = [e for e in v["evidence"] if e["method"] == "ocsp"][-1]
+            self.assertEqual(ev["outcome"], "error", mode)
+            self.assertTrue(ev["error"], mode)
+            if mode == "no-nonce":
+                self.assertIn("if-echoed", ev["error"])
+            self.assertEqual(self.daemon.stop(), 0)
+            self.daemon = None
+
+    def test_ocsp_unknown_falls_to_crl(self):
+        """O-9: `unknown` is no answer: under `ocsp crl` the CRL decides."""
+        self.start(["revocation-check ocsp crl", "ocsp url %s" % self.ocsp_url], anchor="sub")
+        v = self.verify(self.pki.two_cdps)  # not in the responder's index
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        methods = [(e["method"], e["outcome"]) for e in v["evidence"]]
+        self.assertEqual(methods[0], ("ocsp", "error"))
+        self.assertIn(("crl", "good"), methods)
+
+    def test_ocsp_override_with_responder_trustpoint(self):
+        """R27, R30: a responder certified by another PKI is accepted only through
+        `override ocsp trustpoint TPX`, TPX anchoring the responder's certificate."""
+        url = "http://127.0.0.1:%d/" % self.ocsp_port
+        control = "/_control?rsigner=%s&rkey=%s" % (self.pki.other_responder.cert_path,
+                                                    self.pki.other_responder.key_path)
+        http_get(self.ocsp_port, control)
+        try:
+            for with_tp in (True, False):
+                d = os.path.join(self.dir, "ovr-%d" % time.monotonic_ns())
+                os.makedirs(d)
+                override = "match certificate ALL override ocsp %s10 url %s" % (
+                    "trustpoint TPX " if with_tp else "", url)
+                text = helper.config_text(
+                    os.path.join(d, "certvald.sock"),
+                    [("SUB", self.pki.sub.cert_path, ["revocation-check ocsp", override]),
+                     ("TPX", self.pki.other.cert_path, ["revocation-check none"])],
+                    "crypto pki certificate map ALL 10\n subject-name co example")
+                self.daemon = helper.Daemon(d, text).start()
+                self.tp = "SUB"
+                v = self.verify(self.pki.good)
+                if with_tp:
+                    self.assert_verdict(v, "ACCEPT", revocation="good")
+                    ev = [e for e in v["evidence"] if e["method"] == "ocsp"][-1]
+                    self.assertEqual(ev["signer"], self.pki.other_responder.subject)
+                else:
+                    self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+                self.assertEqual(self.daemon.stop(), 0)
+                self.daemon = None
+        finally:
+            http_get(self.ocsp_port, "/_control?rsigner=%s&rkey=%s" % (
+                self.pki.sub.cert_path, self.pki.sub.key_path))
 
     def test_ocsp_down_with_none(self):
         """R14(3): `ocsp none` with the responder down: accepted, failed open."""

@@ -147,17 +147,18 @@ class TestPKI:
 
     def leaf(self, cn, issuer, dns=(), ips=(), eku=("server", "client", "ike"),
              not_before=None, not_after=None, crl_url=None, ocsp_url=None,
-             org="certval tests"):
-        """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU)."""
+             org="certval tests", extra=()):
+        """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU);
+        extra holds more certtool template lines (e.g. an add_extension)."""
         key = self._key(cn)
-        lines = self._common(cn, not_before, not_after, crl_url, ocsp_url, org)
+        lines = self._common(cn, not_before, not_after, crl_url, ocsp_url, org) + list(extra)
         lines += ["signing_key", "encryption_key"]
         for name in dns:
             lines.append('dns_name = "%s"' % name)
         for ip in ips:
             lines.append('ip_address = "%s"' % ip)
         eku_lines = {"server": "tls_www_server", "client": "tls_www_client",
-                     "ike": "ipsec_ike_key"}
+                     "ike": "ipsec_ike_key", "ocsp": "ocsp_signing_key"}
         for purpose in eku or ():
             lines.append(eku_lines[purpose])
         out, serial = self._issue(cn, lines, issuer, key)
