@@ -66,8 +66,9 @@ def start_radius(d):
     open(os.path.join(d, "dictionary"), "w").close()  # the site dictionary: empty
     log = os.path.join(d, "radius.log")
     # -f: foreground, -n radiusd: our radiusd.conf; no -X (debug mode is slow and verbose)
-    proc = subprocess.Popen([FREERADIUS, "-f", "-d", d, "-n", "radiusd"],
-                            stdout=subprocess.DEVNULL, stderr=open(log + ".err", "w"))
+    with open(log + ".err", "w") as err:
+        proc = subprocess.Popen([FREERADIUS, "-f", "-d", d, "-n", "radiusd"],
+                                stdout=subprocess.DEVNULL, stderr=err)
     if not wait_for(lambda: log_has(log, "Ready to process requests"), proc):
         for p in (log, log + ".err"):
             if os.path.exists(p):

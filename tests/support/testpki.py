@@ -105,9 +105,10 @@ class TestPKI:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def _issue(self, name, lines, issuer, key_path):
-        self._serial += 1
-        serial = self._serial
+    def _issue(self, name, lines, issuer, key_path, serial=None):
+        if serial is None:
+            self._serial += 1
+            serial = self._serial
         lines = list(lines) + ["serial = %d" % serial]
         tmpl = self._template(name, lines)
         out = self._path(name, ".pem")
@@ -147,7 +148,7 @@ class TestPKI:
 
     def leaf(self, cn, issuer, dns=(), ips=(), eku=("server", "client", "ike"),
              not_before=None, not_after=None, crl_url=None, ocsp_url=None,
-             org="certval tests", extra=()):
+             org="certval tests", extra=(), serial=None):
         """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU);
         extra holds more certtool template lines (e.g. an add_extension)."""
         key = self._key(cn)
@@ -161,7 +162,7 @@ class TestPKI:
                      "ike": "ipsec_ike_key", "ocsp": "ocsp_signing_key"}
         for purpose in eku or ():
             lines.append(eku_lines[purpose])
-        out, serial = self._issue(cn, lines, issuer, key)
+        out, serial = self._issue(cn, lines, issuer, key, serial)
         return Cert(cn, out, key, serial, _subject(cn, org), False)
 
     def chain_file(self, name, certs, der=False):
