@@ -998,13 +998,14 @@ cv_admin_engine_stats(const struct cv_engine *engine)
 	for (int r = CV_REASON_NONE + 1; by_reason != NULL && r <= CV_REASON_INTERNAL_ERROR; r++)
 		json_object_set_new(by_reason, cv_reason_name((enum cv_reason)r),
 		                    json_integer((json_int_t)st.reasons[r]));
-	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I}", "requests",
-	                 (json_int_t)st.requests, "accepted", (json_int_t)st.accepted, "rejected",
-	                 (json_int_t)st.rejected, "failed_open", (json_int_t)st.failed_open,
-	                 "by_reason", by_reason, "crl_cache_hits", (json_int_t)st.crl_cache_hits,
-	                 "crl_downloads", (json_int_t)st.crl_downloads, "ocsp_cache_hits",
-	                 (json_int_t)st.ocsp_cache_hits, "ocsp_queries",
-	                 (json_int_t)st.ocsp_queries);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "requests",
+	    (json_int_t)st.requests, "accepted", (json_int_t)st.accepted, "rejected",
+	    (json_int_t)st.rejected, "failed_open", (json_int_t)st.failed_open, "by_reason",
+	    by_reason, "crl_cache_hits", (json_int_t)st.crl_cache_hits, "crl_downloads",
+	    (json_int_t)st.crl_downloads, "ocsp_cache_hits", (json_int_t)st.ocsp_cache_hits,
+	    "ocsp_queries", (json_int_t)st.ocsp_queries, "link_cache_hits",
+	    (json_int_t)st.link_cache_hits, "links_remembered", (json_int_t)st.links_remembered);
 }
 
 static void

@@ -157,7 +157,9 @@ cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_cl
 	engine->crls = cv_crl_store_new();
 	engine->ocsp = cv_ocsp_cache_new(CV_OCSP_CACHE_DEFAULT_MAX);
 	engine->aaa = cv_aaa_new(base, &engine->clock);
-	if (engine->crls == NULL || engine->ocsp == NULL || engine->aaa == NULL) {
+	engine->links = cv_link_cache_new(CV_LINK_CACHE_DEFAULT);
+	if (engine->crls == NULL || engine->ocsp == NULL || engine->aaa == NULL ||
+	    engine->links == NULL) {
 		cv_engine_free(engine);
 		return NULL;
 	}
@@ -187,6 +189,7 @@ cv_engine_free(struct cv_engine *engine)
 	refresh_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
+	cv_link_cache_free(engine->links);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -275,7 +278,13 @@ cv_engine_now(const struct cv_engine *engine)
 void
 cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out)
 {
+	struct cv_link_cache_stats links = {0, 0, 0};
+
 	*out = engine->stats;
+	if (engine->links != NULL)
+		cv_link_cache_get_stats(engine->links, &links);
+	out->link_cache_hits = links.hits;
+	out->links_remembered = links.links;
 }
 
 /* ---- helpers ---- */
@@ -465,6 +474,7 @@ fill_path_params(const struct verify_job *job, const struct anchor_ctx *ctx,
 	params->purpose = job->req.purpose;
 	params->peer_name = job->req.peer_name[0] != '\0' ? job->req.peer_name : NULL;
 	params->allowed_weak = ctx->allowed_weak;
+	params->links = job->engine->links;
 	if (ctx->tp != NULL) {
 		const struct cv_trustpoint *tp = ctx->tp;
 

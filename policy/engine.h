@@ -51,6 +51,8 @@ struct cv_engine_stats {
 	uint64_t crl_downloads;   /* CRLs downloaded and ingested for requests */
 	uint64_t ocsp_cache_hits; /* OCSP answers from the cache or from a shared query */
 	uint64_t ocsp_queries;    /* OCSP requests sent */
+	uint64_t link_cache_hits; /* signatures not checked again: verified before */
+	uint64_t links_remembered;
 };
 
 /* The verdict is owned by the engine and valid only during the callback. */

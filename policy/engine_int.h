@@ -13,6 +13,7 @@
 #include "../cache/ocsp_cache.h"
 #include "../validator/crl/crl_check.h"
 #include "../validator/fetch/fetch.h"
+#include "../validator/links.h"
 #include "aaa.h"
 #include "engine.h"
 #include "maps.h"
@@ -60,6 +61,7 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
+	struct cv_link_cache *links;   /* verified signatures, across requests */
 	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */

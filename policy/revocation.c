@@ -237,6 +237,7 @@ signer_path_checked(struct verify_job *job, const struct cv_cert *signer,
 	cv_path_params_init(&params);
 	params.at = job->verdict.at;
 	params.allowed_weak = job->anchor.allowed_weak;
+	params.links = job->engine->links;
 	params.anchors = job->anchors->v;
 	params.n_anchors = job->anchors->n;
 	params.untrusted = untrusted->v;

@@ -260,6 +260,7 @@ validate_responder(void *arg, gnutls_x509_crt_t responder, const gnutls_x509_crt
 	cv_path_params_init(&params);
 	params.at = job->verdict.at;
 	params.allowed_weak = job->anchor.allowed_weak;
+	params.links = job->engine->links;
 	params.anchors = anchors->v;
 	params.n_anchors = anchors->n;
 	params.untrusted = untrusted->v;

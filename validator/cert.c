@@ -20,6 +20,7 @@ struct cv_cert {
 	char serial[2 * 64 + 2];
 	cv_time not_before;
 	cv_time not_after;
+	uint8_t sha256[32]; /* of der: the certificate's identity for caches */
 };
 
 #define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
@@ -153,6 +154,10 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 		goto fail;
 	}
 	c->not_after = (cv_time)t;
+	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size, c->sha256)) < 0) {
+		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -382,4 +387,10 @@ cv_cert_fingerprint(const struct cv_cert *cert, gnutls_digest_algorithm_t algo, 
 		return -1;
 	cv_hex_encode(md, len, out);
 	return 0;
+}
+
+const uint8_t *
+cv_cert_sha256(const struct cv_cert *cert)
+{
+	return cert->sha256;
 }

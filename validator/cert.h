@@ -63,6 +63,9 @@ cv_time cv_cert_not_after(const struct cv_cert *cert);
 bool cv_cert_is_self_issued(const struct cv_cert *cert);              /* subject equals issuer */
 bool cv_cert_equal(const struct cv_cert *a, const struct cv_cert *b); /* same DER */
 
+/* The SHA-256 of the DER (32 bytes), computed once: the certificate's identity in caches. */
+const uint8_t *cv_cert_sha256(const struct cv_cert *cert);
+
 /* Upper-case hex digest of the DER (GNUTLS_DIG_SHA1, _SHA256, _MD5); out >= 2*64+1. */
 int cv_cert_fingerprint(const struct cv_cert *cert, gnutls_digest_algorithm_t algo, char *out,
                         size_t out_len);

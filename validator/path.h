@@ -37,6 +37,8 @@ enum cv_weak_alg {
 #define CV_PATH_MAX_SIG_CHECKS 64 /* signature verifications per build */
 #define CV_POLICY_OIDS_MAX     16
 
+struct cv_link_cache;
+
 struct cv_path_params {
 	/* Trust anchors; a subordinate CA certificate may be an anchor (chain-validation stop). */
 	struct cv_cert *const *anchors;
@@ -58,6 +60,10 @@ struct cv_path_params {
 	bool explicit_policy;
 	bool inhibit_policy_mapping;
 	bool inhibit_any_policy;
+
+	/* Verified links remembered across builds (validator/links.h), or NULL: every
+	 * signature is checked. Only signature checks are skipped; every other check runs. */
+	struct cv_link_cache *links;
 
 	/* Bounds; 0 selects the CV_PATH_MAX_* default. */
 	unsigned max_depth;

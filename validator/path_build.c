@@ -301,6 +301,7 @@ cv_path_build(const struct cv_cert *leaf, const struct cv_path_params *params, s
 	b->max_candidates =
 	    bound(params->max_candidates, CV_PATH_MAX_CANDIDATES, MAX_CANDIDATES_HARD);
 	b->sigs.budget = bound(params->max_sig_checks, CV_PATH_MAX_SIG_CHECKS, CV_SIG_CACHE_MAX);
+	b->sigs.links = params->links;
 	b->max_steps = 4 * b->sigs.budget + 8;
 	b->chain[0] = (struct cv_cert *)(uintptr_t)leaf; /* only read; never released */
 	b->n = 1;

@@ -5,6 +5,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
+#include "links.h"
 #include "x509int.h"
 
 /* The parts of a Certificate's DER the checks need (views into the certificate's DER). */
@@ -168,11 +169,18 @@ cv_sig_check(struct cv_sig_cache *cache, const struct cv_cert *child, const stru
 		if (cache->e[i].child == child && cache->e[i].issuer == issuer &&
 		    cache->e[i].params == params)
 			return cache->e[i].result;
+	if (cv_link_cache_known(cache->links, child, issuer, params)) {
+		r = CV_SIG_OK; /* verified by an earlier request: no budget spent */
+		goto remember;
+	}
 	if (cache->spent >= cache->budget)
 		return CV_SIG_LIMIT;
 	r = verify_once(child, issuer, params);
 	if (r != CV_SIG_UNKNOWN)
 		cache->spent++;
+	if (r == CV_SIG_OK)
+		cv_link_cache_add(cache->links, child, issuer, params);
+remember:
 	if (cache->n < CV_SIG_CACHE_MAX) {
 		cache->e[cache->n].child = child;
 		cache->e[cache->n].issuer = issuer;

@@ -36,6 +36,7 @@ struct cv_sig_cache {
 	} e[CV_SIG_CACHE_MAX];
 	size_t n;
 	unsigned spent, budget;
+	struct cv_link_cache *links; /* verified links remembered across builds, or NULL */
 };
 
 /*
