@@ -142,8 +142,7 @@ cv_worker_pool_new(struct event_base *base, unsigned max_tasks)
 	pool->pipefd[0] = pool->pipefd[1] = -1;
 	pool->max_tasks = max_tasks;
 	TAILQ_INIT(&pool->tasks);
-	if (pipe2(pool->pipefd, O_CLOEXEC) < 0 ||
-	    fcntl(pool->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
+	if (pipe2(pool->pipefd, O_CLOEXEC) < 0 || fcntl(pool->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
 		goto fail;
 	if ((pool->rev = event_new(base, pool->pipefd[0], EV_READ | EV_PERSIST, on_pipe, NULL)) ==
 	        NULL ||

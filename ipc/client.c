@@ -26,6 +26,9 @@ struct cv_client {
 	char err[CV_WIRE_ERR_SIZE];
 };
 
+static int fail(struct cv_client *cl, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(struct cv_client *cl, int status, const char *fmt, ...)
 {

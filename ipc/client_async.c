@@ -40,6 +40,9 @@ struct cv_client_async {
 	char err[CV_WIRE_ERR_SIZE];
 };
 
+static int fail(struct cv_client_async *ac, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
 fail(struct cv_client_async *ac, int status, const char *fmt, ...)
 {

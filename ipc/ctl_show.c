@@ -38,14 +38,45 @@ ios_time(const json_t *o, const char *key, char buf[CV_TIME_TEXT_MAX])
 	return cv_time_format_ios(t, buf);
 }
 
-/* Hex in groups of 8 ("C21514AC 12815946 ..."), as the manuals print fingerprints. */
+/* label, then hex in groups of 8 ("C21514AC 12815946 ..."), as the manuals print fingerprints. */
 static void
-print_grouped(const char *hex)
+print_grouped(const char *label, const char *hex)
 {
+	fputs(label, stdout);
 	for (size_t i = 0; hex[i] != '\0'; i++) {
 		if (i > 0 && i % 8 == 0)
 			putchar(' ');
 		putchar(hex[i]);
+	}
+	putchar('\n');
+}
+
+/* label, then the strings of an array on the same line, each after a space; no newline. */
+static void
+print_words(const char *label, const json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	fputs(label, stdout);
+	json_array_foreach(arr, i, v)
+	{
+		printf(" %s", json_string_value(v));
+	}
+}
+
+/* Each object of the array member key printed by print(object, flag), blank lines between. */
+static void
+print_each(const json_t *v, const char *key, void (*print)(const json_t *, bool), bool flag)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(json_object_get(v, key), i, o)
+	{
+		if (i > 0)
+			putchar('\n');
+		print(o, flag);
 	}
 }
 
@@ -65,7 +96,7 @@ print_lines(const json_t *arr, const char *indent)
 /* ---- show crls (R50) ---- */
 
 static void
-print_crl(const json_t *c)
+print_crl(const json_t *c, bool unused)
 {
 	char t[CV_TIME_TEXT_MAX];
 	bool file = strcmp(str(c, "kind"), "file") == 0;
@@ -97,14 +128,7 @@ print_crl(const json_t *c)
 		       json_is_true(json_object_get(c, "delete_after")) ? "deleted" : "refreshed",
 		       ios_time(c, "expires", t));
 	} else {
-		size_t i;
-		json_t *v;
-
-		fputs("  Trustpoints:", stdout);
-		json_array_foreach(json_object_get(c, "trustpoints"), i, v)
-		{
-			printf(" %s", json_string_value(v));
-		}
+		print_words("  Trustpoints:", json_object_get(c, "trustpoints"));
 		putchar('\n');
 	}
 	if (json_is_string(json_object_get(c, "warning")))
@@ -114,16 +138,7 @@ print_crl(const json_t *c)
 static void
 print_crls(const json_t *v)
 {
-	size_t i;
-	json_t *c;
-
-	/* an empty cache prints nothing (R50) */
-	json_array_foreach(json_object_get(v, "crls"), i, c)
-	{
-		if (i > 0)
-			putchar('\n');
-		print_crl(c);
-	}
+	print_each(v, "crls", print_crl, false); /* an empty cache prints nothing (R50) */
 }
 
 /* ---- show timers (R51) ---- */
@@ -177,7 +192,6 @@ print_trustpoint_plain(const json_t *tp)
 	size_t i;
 	json_t *c;
 
-	printf("Trustpoint %s:\n", str(tp, "name"));
 	json_array_foreach(certs, i, c)
 	{
 		puts("  Subject Name:");
@@ -202,18 +216,14 @@ print_trustpoint_status(const json_t *tp)
 	size_t i;
 	json_t *c;
 
-	printf("Trustpoint %s:\n", str(tp, "name"));
 	printf("  Issuing CA certificate %sconfigured:\n",
 	       json_array_size(certs) > 0 ? "" : "not ");
 	json_array_foreach(certs, i, c)
 	{
 		puts("    Subject Name:");
 		printf("      %s\n", str(c, "subject"));
-		fputs("    Fingerprint: ", stdout);
-		print_grouped(str(c, "fingerprint_md5"));
-		fputs("\n    Fingerprint SHA256: ", stdout);
-		print_grouped(str(c, "fingerprint_sha256"));
-		putchar('\n');
+		print_grouped("    Fingerprint: ", str(c, "fingerprint_md5"));
+		print_grouped("    Fingerprint SHA256: ", str(c, "fingerprint_sha256"));
 		print_expiry(c, "    ");
 	}
 	puts("  State:");
@@ -223,30 +233,24 @@ print_trustpoint_status(const json_t *tp)
 		printf("      (%s)\n", str(tp, "auth_error"));
 	printf("    Primary trustpoint ..... %s\n",
 	       json_is_true(json_object_get(tp, "primary")) ? "Yes" : "No");
-	fputs("    Revocation check .....", stdout);
-	json_array_foreach(json_object_get(tp, "revocation"), i, c)
-	{
-		printf(" %s", json_string_value(c));
-	}
+	print_words("    Revocation check .....", json_object_get(tp, "revocation"));
 	printf("\n    CRL cache ..... %s\n", str(tp, "crl_cache"));
+}
+
+static void
+print_trustpoint(const json_t *tp, bool status)
+{
+	printf("Trustpoint %s:\n", str(tp, "name"));
+	if (status)
+		print_trustpoint_status(tp);
+	else
+		print_trustpoint_plain(tp);
 }
 
 static void
 print_trustpoints(const json_t *v)
 {
-	bool status = json_is_true(json_object_get(v, "status"));
-	size_t i;
-	json_t *tp;
-
-	json_array_foreach(json_object_get(v, "trustpoints"), i, tp)
-	{
-		if (i > 0)
-			putchar('\n');
-		if (status)
-			print_trustpoint_status(tp);
-		else
-			print_trustpoint_plain(tp);
-	}
+	print_each(v, "trustpoints", print_trustpoint, json_is_true(json_object_get(v, "status")));
 }
 
 /* ---- show certificates [TP [verbose]] (R53) ---- */
@@ -285,25 +289,17 @@ print_cert_verbose(const json_t *c)
 	printf("    Public Key Algorithm: %s\n", str(c, "public_key_algorithm"));
 	printf("    Public Key: (%" JSON_INTEGER_FORMAT " bit)\n", num(c, "public_key_bits"));
 	printf("  Signature Algorithm: %s\n", str(c, "signature_algorithm"));
-	fputs("  Fingerprint MD5: ", stdout);
-	print_grouped(str(c, "fingerprint_md5"));
-	fputs("\n  Fingerprint SHA1: ", stdout);
-	print_grouped(str(c, "fingerprint_sha1"));
-	puts("\n  X509v3 extensions:");
+	print_grouped("  Fingerprint MD5: ", str(c, "fingerprint_md5"));
+	print_grouped("  Fingerprint SHA1: ", str(c, "fingerprint_sha1"));
+	puts("  X509v3 extensions:");
 	if (json_is_object(ku)) {
 		printf("    X509v3 Key Usage: %s\n", str(ku, "hex"));
 		print_lines(json_object_get(ku, "names"), "      ");
 	}
-	if (json_is_string(json_object_get(c, "subject_key_id"))) {
-		fputs("    X509v3 Subject Key ID: ", stdout);
-		print_grouped(str(c, "subject_key_id"));
-		putchar('\n');
-	}
-	if (json_is_string(json_object_get(c, "authority_key_id"))) {
-		fputs("    X509v3 Authority Key ID: ", stdout);
-		print_grouped(str(c, "authority_key_id"));
-		putchar('\n');
-	}
+	if (json_is_string(json_object_get(c, "subject_key_id")))
+		print_grouped("    X509v3 Subject Key ID: ", str(c, "subject_key_id"));
+	if (json_is_string(json_object_get(c, "authority_key_id")))
+		print_grouped("    X509v3 Authority Key ID: ", str(c, "authority_key_id"));
 	if (json_is_object(bc))
 		printf("    X509v3 Basic Constraints:\n      CA: %s\n",
 		       json_is_true(json_object_get(bc, "ca")) ? "TRUE" : "FALSE");
@@ -319,8 +315,6 @@ print_certificate(const json_t *c, bool verbose)
 {
 	const json_t *ku = json_object_get(c, "key_usage");
 	char t[CV_TIME_TEXT_MAX];
-	size_t i;
-	json_t *v;
 
 	puts("CA Certificate");
 	printf("  Status: %s\n", str(c, "status"));
@@ -344,58 +338,44 @@ print_certificate(const json_t *c, bool verbose)
 	printf("    end   date: %s\n", ios_time(c, "not_after", t));
 	if (verbose)
 		print_cert_verbose(c);
-	fputs("  Associated Trustpoints:", stdout);
-	json_array_foreach(json_object_get(c, "associated_trustpoints"), i, v)
-	{
-		printf(" %s", json_string_value(v));
-	}
+	print_words("  Associated Trustpoints:", json_object_get(c, "associated_trustpoints"));
 	putchar('\n');
 }
 
 static void
 print_certificates(const json_t *v)
 {
-	bool verbose = json_is_true(json_object_get(v, "verbose"));
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(v, "certificates"), i, c)
-	{
-		if (i > 0)
-			putchar('\n');
-		print_certificate(c, verbose);
-	}
+	print_each(v, "certificates", print_certificate,
+	           json_is_true(json_object_get(v, "verbose")));
 }
 
 /* ---- show ocsp, show fetch ---- */
 
 static void
-print_ocsp(const json_t *v)
+print_ocsp_answer(const json_t *a, bool unused)
 {
 	char t[CV_TIME_TEXT_MAX];
-	size_t i;
-	json_t *a;
 
-	json_array_foreach(json_object_get(v, "answers"), i, a)
-	{
-		if (i > 0)
-			putchar('\n');
-		printf("OCSP Responder:\n  %s\n", str(a, "url"));
-		printf("  Subject: %s\n", str(a, "subject"));
-		printf("  Serial Number: %s\n", str(a, "serial"));
-		printf("  Status: %s", str(a, "status"));
-		if (json_is_string(json_object_get(a, "revocation_reason")))
-			printf(" (%s, %s)", str(a, "revocation_reason"),
-			       ios_time(a, "revoked_at", t));
-		putchar('\n');
-		printf("  Produced At: %s\n", ios_time(a, "produced_at", t));
-		printf("  This Update: %s\n", ios_time(a, "this_update", t));
-		printf("  Next Update: %s\n", ios_time(a, "next_update", t));
-		printf("  Cached until: %s\n", ios_time(a, "valid_until", t));
-		printf("  Signer: %s\n", str(a, "signer"));
-		printf("  Stored: %s, last used %s\n", ios_time(a, "stored_at", t),
-		       ios_time(a, "last_used", t));
-	}
+	printf("OCSP Responder:\n  %s\n", str(a, "url"));
+	printf("  Subject: %s\n", str(a, "subject"));
+	printf("  Serial Number: %s\n", str(a, "serial"));
+	printf("  Status: %s", str(a, "status"));
+	if (json_is_string(json_object_get(a, "revocation_reason")))
+		printf(" (%s, %s)", str(a, "revocation_reason"), ios_time(a, "revoked_at", t));
+	putchar('\n');
+	printf("  Produced At: %s\n", ios_time(a, "produced_at", t));
+	printf("  This Update: %s\n", ios_time(a, "this_update", t));
+	printf("  Next Update: %s\n", ios_time(a, "next_update", t));
+	printf("  Cached until: %s\n", ios_time(a, "valid_until", t));
+	printf("  Signer: %s\n", str(a, "signer"));
+	printf("  Stored: %s, last used %s\n", ios_time(a, "stored_at", t),
+	       ios_time(a, "last_used", t));
+}
+
+static void
+print_ocsp(const json_t *v)
+{
+	print_each(v, "answers", print_ocsp_answer, false);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "../policy/config.h"
 #include "../policy/engine.h"
+#include "../validator/path.h"
 #include "../validator/fetch/fetch.h"
 #include "certval.h"
 #include "ctl.h"
@@ -43,16 +44,6 @@ struct verify_opts {
 	bool explicit_policy, inhibit_mapping, inhibit_any;
 	bool offline, json, verbose;
 	const char *chain;
-};
-
-static const struct {
-	const char *name;
-	enum cv_purpose purpose;
-} purposes[] = {
-    {"any", CV_PURPOSE_ANY},
-    {"ike", CV_PURPOSE_IKE},
-    {"server", CV_PURPOSE_TLS_SERVER},
-    {"client", CV_PURPOSE_TLS_CLIENT},
 };
 
 static int
@@ -100,13 +91,17 @@ parse_one(struct verify_opts *o, int ch)
 			return cv_ctl_fail(-1, "--at: not an ISO 8601 time or Unix seconds: %s",
 			                   optarg);
 		return 0;
-	case OPT_PURPOSE:
-		for (size_t i = 0; i < CV_ARRAY_LEN(purposes); i++)
-			if (strcmp(optarg, purposes[i].name) == 0) {
-				o->purpose = optarg;
-				return 0;
-			}
+	case OPT_PURPOSE: {
+		enum cv_purpose p;
+
+		/* the names exactly as cv_purpose_name spells them */
+		if (cv_purpose_from_name(optarg, &p) == 0 &&
+		    strcmp(optarg, cv_purpose_name(p)) == 0) {
+			o->purpose = optarg;
+			return 0;
+		}
 		return cv_ctl_fail(-1, "--purpose must be any, ike, server or client");
+	}
 	case OPT_PEER_NAME:
 		o->peer_name = optarg;
 		return 0;
@@ -426,9 +421,8 @@ build_request(const struct verify_opts *o, struct cv_request *req)
 		req->n_trustpoints = 1;
 	}
 	req->at = o->at;
-	for (size_t i = 0; o->purpose != NULL && i < CV_ARRAY_LEN(purposes); i++)
-		if (strcmp(o->purpose, purposes[i].name) == 0)
-			req->purpose = purposes[i].purpose;
+	if (o->purpose != NULL)
+		cv_purpose_from_name(o->purpose, &req->purpose); /* checked by parse_one */
 	if ((o->peer_name != NULL &&
 	     cv_strlcpy(req->peer_name, o->peer_name, sizeof(req->peer_name)) >=
 	         sizeof(req->peer_name)) ||

@@ -6,6 +6,7 @@
 
 #include "../common/clock.h"
 #include "../common/util.h"
+#include "../validator/path.h"
 
 static const struct {
 	const char *name;
@@ -30,16 +31,6 @@ static const char *const code_names[] = {
     [CV_PROTO_BAD_REQUEST] = "bad-request",   [CV_PROTO_UNKNOWN_OP] = "unknown-op",
     [CV_PROTO_TOO_LARGE] = "too-large",       [CV_PROTO_FORBIDDEN] = "forbidden",
     [CV_PROTO_CONFIG_ERROR] = "config-error", [CV_PROTO_INTERNAL] = "internal",
-};
-
-static const struct {
-	const char *name;
-	enum cv_purpose purpose;
-} purposes[] = {
-    {"any", CV_PURPOSE_ANY},
-    {"ike", CV_PURPOSE_IKE},
-    {"server", CV_PURPOSE_TLS_SERVER},
-    {"client", CV_PURPOSE_TLS_CLIENT},
 };
 
 const char *
@@ -240,14 +231,14 @@ static int
 purpose(const json_t *root, struct cv_request *req, struct cv_error *err)
 {
 	const char *name = json_string_value(json_object_get(root, "purpose"));
+	enum cv_purpose p;
 
 	if (json_object_get(root, "purpose") == NULL)
 		return 0;
-	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(purposes); i++) {
-		if (strcmp(name, purposes[i].name) == 0) {
-			req->purpose = purposes[i].purpose;
-			return 0;
-		}
+	/* the names exactly as cv_purpose_name spells them */
+	if (cv_purpose_from_name(name, &p) == 0 && strcmp(name, cv_purpose_name(p)) == 0) {
+		req->purpose = p;
+		return 0;
 	}
 	cv_error_set(err, "\"purpose\" must be \"any\", \"ike\", \"server\" or \"client\"");
 	return -1;

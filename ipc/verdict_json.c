@@ -20,19 +20,16 @@ str_or_null(const char *s)
 	return s[0] != '\0' ? json_string(s) : json_null();
 }
 
+/* An array of one(v, i) for i below n; NULL when any element fails. */
 static json_t *
-path_json(const struct cv_verdict *v)
+array_json(const struct cv_verdict *v, size_t n, json_t *(*one)(const struct cv_verdict *, size_t))
 {
 	json_t *arr = json_array();
 
 	if (arr == NULL)
 		return NULL;
-	for (size_t i = 0; i < v->n_path; i++) {
-		const struct cv_path_entry *e = &v->path[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "subject", e->subject,
-		                      "issuer", e->issuer, "serial", e->serial, "not_before",
-		                      cv_json_time(e->not_before), "not_after",
-		                      cv_json_time(e->not_after), "trust_anchor", e->trust_anchor);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = one(v, i);
 
 		if (o == NULL || json_array_append_new(arr, o) != 0)
 			goto fail;
@@ -44,8 +41,20 @@ fail:
 }
 
 static json_t *
-evidence_one(const struct cv_evidence *e)
+path_one(const struct cv_verdict *v, size_t i)
 {
+	const struct cv_path_entry *e = &v->path[i];
+
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "subject", e->subject, "issuer",
+	                 e->issuer, "serial", e->serial, "not_before", cv_json_time(e->not_before),
+	                 "not_after", cv_json_time(e->not_after), "trust_anchor", e->trust_anchor);
+}
+
+static json_t *
+evidence_one(const struct cv_verdict *v, size_t i)
+{
+	const struct cv_evidence *e = &v->evidence[i];
+
 	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "cert_index", e->cert_index, "method", e->method, "outcome", e->outcome,
 	                 "source", str_or_null(e->source), "url", str_or_null(e->url), "crl_number",
@@ -58,42 +67,9 @@ evidence_one(const struct cv_evidence *e)
 }
 
 static json_t *
-evidence_json(const struct cv_verdict *v)
+trace_one(const struct cv_verdict *v, size_t i)
 {
-	json_t *arr = json_array();
-
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < v->n_evidence; i++) {
-		json_t *o = evidence_one(&v->evidence[i]);
-
-		if (o == NULL || json_array_append_new(arr, o) != 0)
-			goto fail;
-	}
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
-}
-
-static json_t *
-trace_json(const struct cv_verdict *v)
-{
-	json_t *arr = json_array();
-
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < v->n_trace; i++) {
-		json_t *o =
-		    json_pack("{s:s, s:s}", "stage", v->trace[i].stage, "text", v->trace[i].text);
-
-		if (o == NULL || json_array_append_new(arr, o) != 0)
-			goto fail;
-	}
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
+	return json_pack("{s:s, s:s}", "stage", v->trace[i].stage, "text", v->trace[i].text);
 }
 
 static json_t *
@@ -113,15 +89,16 @@ cv_verdict_to_json(const struct cv_verdict *v)
 	                     : json_string(cv_reason_name(v->reason));
 
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
-	return json_pack("{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, "
-	                 "s:o, s:o, s:I}",
-	                 "decision", cv_decision_name(v->decision), "reason", reason, "detail",
-	                 str_or_null(v->detail), "message", str_or_null(v->message), "cert_index",
-	                 v->cert_index, "cert_subject", str_or_null(v->cert_subject), "at",
-	                 cv_json_time(v->at), "trustpoint", str_or_null(v->trustpoint), "map",
-	                 map_json(v), "revocation", cv_revocation_name(v->revocation),
-	                 "failed_open", v->failed_open, "expiry_overridden", v->expiry_overridden,
-	                 "aaa_username", str_or_null(v->aaa_username), "path", path_json(v),
-	                 "evidence", evidence_json(v), "trace", trace_json(v), "trace_dropped",
-	                 (json_int_t)v->trace_dropped);
+	return json_pack(
+	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, "
+	    "s:o, s:o, s:I}",
+	    "decision", cv_decision_name(v->decision), "reason", reason, "detail",
+	    str_or_null(v->detail), "message", str_or_null(v->message), "cert_index", v->cert_index,
+	    "cert_subject", str_or_null(v->cert_subject), "at", cv_json_time(v->at), "trustpoint",
+	    str_or_null(v->trustpoint), "map", map_json(v), "revocation",
+	    cv_revocation_name(v->revocation), "failed_open", v->failed_open, "expiry_overridden",
+	    v->expiry_overridden, "aaa_username", str_or_null(v->aaa_username), "path",
+	    array_json(v, v->n_path, path_one), "evidence",
+	    array_json(v, v->n_evidence, evidence_one), "trace",
+	    array_json(v, v->n_trace, trace_one), "trace_dropped", (json_int_t)v->trace_dropped);
 }

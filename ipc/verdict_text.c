@@ -50,60 +50,62 @@ print_decision(FILE *out, const json_t *v)
 }
 
 static void
-print_path(FILE *out, const json_t *v)
+print_path_entry(FILE *out, size_t i, const json_t *e)
 {
-	const json_t *path = json_object_get(v, "path");
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(path) || json_array_size(path) == 0)
-		return;
-	fputs("path:\n", out);
-	json_array_foreach(path, i, e)
-	{
-		fprintf(out, "  %zu %s%s\n", i, str(e, "subject", "?"),
-		        json_is_true(json_object_get(e, "trust_anchor")) ? " [trust anchor]" : "");
-		fprintf(out, "    issuer %s serial %s valid %s to %s\n", str(e, "issuer", "?"),
-		        str(e, "serial", "?"), str(e, "not_before", "-"), str(e, "not_after", "-"));
-	}
+	fprintf(out, "  %zu %s%s\n", i, str(e, "subject", "?"),
+	        json_is_true(json_object_get(e, "trust_anchor")) ? " [trust anchor]" : "");
+	fprintf(out, "    issuer %s serial %s valid %s to %s\n", str(e, "issuer", "?"),
+	        str(e, "serial", "?"), str(e, "not_before", "-"), str(e, "not_after", "-"));
 }
 
+/* The optional members of an evidence entry, in print order. */
+static const struct {
+	const char *key, *label;
+	bool quoted;
+} evidence_fields[] = {
+    {"source", "source", false},
+    {"url", "url", false},
+    {"crl_number", "crl-number", false},
+    {"this_update", "this-update", false},
+    {"next_update", "next-update", false},
+    {"produced_at", "produced-at", false},
+    {"revoked_at", "revoked-at", false},
+    {"revocation_reason", "reason", false},
+    {"nonce", "nonce", false},
+    {"error", "error", true},
+};
+
 static void
-print_evidence(FILE *out, const json_t *v)
+print_evidence_entry(FILE *out, size_t i, const json_t *e)
 {
-	const json_t *ev = json_object_get(v, "evidence");
+	fprintf(out, "  cert %" JSON_INTEGER_FORMAT " %s %s",
+	        json_integer_value(json_object_get(e, "cert_index")), str(e, "method", "?"),
+	        str(e, "outcome", "?"));
+	for (size_t f = 0; f < sizeof(evidence_fields) / sizeof(evidence_fields[0]); f++) {
+		const char *s = str(e, evidence_fields[f].key, NULL);
+
+		if (s != NULL)
+			fprintf(out, evidence_fields[f].quoted ? " %s=\"%s\"" : " %s=%s",
+			        evidence_fields[f].label, s);
+	}
+	fputc('\n', out);
+}
+
+/* "key:" and each entry of the array member key of v; nothing when it is absent or empty. */
+static void
+print_section(FILE *out, const json_t *v, const char *key,
+              void (*entry)(FILE *, size_t, const json_t *))
+{
+	const json_t *arr = json_object_get(v, key);
 	size_t i;
 	json_t *e;
 
-	if (!json_is_array(ev) || json_array_size(ev) == 0)
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return;
-	fputs("evidence:\n", out);
-	json_array_foreach(ev, i, e)
+	fprintf(out, "%s:\n", key);
+	json_array_foreach(arr, i, e)
 	{
-		fprintf(out, "  cert %" JSON_INTEGER_FORMAT " %s %s",
-		        json_integer_value(json_object_get(e, "cert_index")), str(e, "method", "?"),
-		        str(e, "outcome", "?"));
-		if (str(e, "source", NULL) != NULL)
-			fprintf(out, " source=%s", str(e, "source", ""));
-		if (str(e, "url", NULL) != NULL)
-			fprintf(out, " url=%s", str(e, "url", ""));
-		if (str(e, "crl_number", NULL) != NULL)
-			fprintf(out, " crl-number=%s", str(e, "crl_number", ""));
-		if (str(e, "this_update", NULL) != NULL)
-			fprintf(out, " this-update=%s", str(e, "this_update", ""));
-		if (str(e, "next_update", NULL) != NULL)
-			fprintf(out, " next-update=%s", str(e, "next_update", ""));
-		if (str(e, "produced_at", NULL) != NULL)
-			fprintf(out, " produced-at=%s", str(e, "produced_at", ""));
-		if (str(e, "revoked_at", NULL) != NULL)
-			fprintf(out, " revoked-at=%s", str(e, "revoked_at", ""));
-		if (str(e, "revocation_reason", NULL) != NULL)
-			fprintf(out, " reason=%s", str(e, "revocation_reason", ""));
-		if (str(e, "nonce", NULL) != NULL)
-			fprintf(out, " nonce=%s", str(e, "nonce", ""));
-		if (str(e, "error", NULL) != NULL)
-			fprintf(out, " error=\"%s\"", str(e, "error", ""));
-		fputc('\n', out);
+		entry(out, i, e);
 	}
 }
 
@@ -130,9 +132,9 @@ void
 cv_verdict_text_print(FILE *out, const json_t *verdict, bool verbose)
 {
 	print_decision(out, verdict);
-	print_path(out, verdict);
+	print_section(out, verdict, "path", print_path_entry);
 	if (verbose) {
-		print_evidence(out, verdict);
+		print_section(out, verdict, "evidence", print_evidence_entry);
 		print_trace(out, verdict);
 	}
 }

@@ -1,24 +1,23 @@
 /*
  * aaa.c: AAA authorization queries (SPEC R41, R47, D-2): the method list in order (the next
- * method only when one is unreachable), the worker threads that run the blocking RADIUS and
- * LDAP clients and report to the event loop through a pipe, and the answer cache.
+ * method only when one is unreachable), the blocking RADIUS and LDAP clients run as tasks of
+ * common/worker.h (a detached thread whose answer the event loop receives), and the answer
+ * cache.
  *
  * As in validator/fetch/fetch_ldap.c, the loop enforces each method's deadline with a timer
- * of its own; a worker whose query was abandoned finishes on its own and frees its job.
+ * of its own; a request the loop gave up on finishes on its own and frees its job.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <ldap.h>
 
 #include "../common/util.h"
+#include "../common/worker.h"
 #include "aaa_int.h"
 
 #define MAX_JOBS      64   /* backend requests running at once (each holds a thread) */
@@ -27,18 +26,11 @@
 #define QUERY_ERR_MAX CV_MESSAGE_MAX
 
 /*
- * One backend request on a worker thread. The loop owns q and the list linkage; the worker
- * reads target and username and writes answer; delivered, orphaned and wfd are shared
- * under mu.
+ * One backend request on a worker thread. The loop owns q; the worker reads target and
+ * username and writes answer.
  */
 struct job {
-	TAILQ_ENTRY(job) entry;
 	struct cv_aaa_query *q;
-
-	pthread_mutex_t mu;
-	int delivered;
-	int orphaned;
-	int wfd;
 
 	struct cv_aaa_target target;
 	char username[CV_NAME_MAX];
@@ -52,7 +44,7 @@ struct cv_aaa_query {
 	const struct cv_config *cfg;
 	char username[CV_NAME_MAX];
 	size_t method;              /* the method being tried */
-	struct job *job;            /* its backend request, if any */
+	struct cv_worker_task *job; /* its backend request, if any */
 	struct event *timer;        /* the job's deadline, or the deferred delivery */
 	unsigned deadline_ms;       /* of the job */
 	char errors[QUERY_ERR_MAX]; /* why earlier methods were unreachable */
@@ -72,10 +64,7 @@ struct cache_entry {
 struct cv_aaa {
 	struct event_base *base;
 	const struct cv_clock *clock;
-	int pipefd[2];
-	struct event *rev;
-	TAILQ_HEAD(, job) jobs; /* started, not yet collected or orphaned */
-	unsigned njobs;
+	struct cv_worker_pool *pool; /* the backend requests */
 	TAILQ_HEAD(, cv_aaa_query) queries;
 	TAILQ_HEAD(cache_head, cache_entry) cache; /* most recently stored first */
 	size_t ncache;
@@ -149,94 +138,46 @@ cache_store(struct cv_aaa *aaa, const struct cv_aaa_query *q)
 /* ---- the worker side ---- */
 
 static void
-job_free(struct job *j)
+job_free(void *arg)
 {
-	pthread_mutex_destroy(&j->mu);
-	free(j);
+	free(arg);
 }
 
-static void *
-worker(void *arg)
+static void
+job_run(void *arg)
 {
 	struct job *j = arg;
-	ssize_t n;
 
 	if (j->target.kind == CV_AAA_SERVER_RADIUS)
 		cv_aaa_radius_run(&j->target, j->username, &j->answer);
 	else
 		cv_aaa_ldap_run(&j->target, j->username, &j->answer);
-	pthread_mutex_lock(&j->mu);
-	if (j->orphaned) {
-		pthread_mutex_unlock(&j->mu);
-		job_free(j);
-		return NULL;
-	}
-	j->delivered = 1;
-	do
-		n = write(j->wfd, &j, sizeof(j));
-	while (n < 0 && errno == EINTR);
-	pthread_mutex_unlock(&j->mu);
-	return NULL;
 }
 
-/*
- * The loop lets go of a job. One already delivered stays listed until its pointer is read
- * from the pipe (or aaa is freed); one still running is left to its worker.
- */
-static void
-job_release(struct cv_aaa *aaa, struct job *j, int closing)
-{
-	j->q = NULL;
-	pthread_mutex_lock(&j->mu);
-	if (!j->delivered) {
-		TAILQ_REMOVE(&aaa->jobs, j, entry);
-		aaa->njobs--;
-		j->orphaned = 1;
-		pthread_mutex_unlock(&j->mu);
-		return;
-	}
-	pthread_mutex_unlock(&j->mu);
-	if (closing) {
-		TAILQ_REMOVE(&aaa->jobs, j, entry);
-		aaa->njobs--;
-		job_free(j);
-	}
-}
+static void collect(void *arg);
 
 static int
 job_start(struct cv_aaa *aaa, struct cv_aaa_query *q, const struct cv_aaa_target *t,
           struct cv_error *err)
 {
-	pthread_attr_t attr;
-	pthread_t tid;
 	struct job *j;
-	int rc;
 
-	if (aaa->njobs >= MAX_JOBS) {
-		cv_error_set(err, "too many AAA requests in flight (%u)", aaa->njobs);
-		return -1;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		cv_error_set(err, "out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&j->mu, NULL);
-	j->wfd = aaa->pipefd[1];
+	j->q = q;
 	j->target = *t;
 	cv_strlcpy(j->username, q->username, sizeof(j->username));
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, worker, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		cv_error_set(err, "cannot start an AAA worker: %s", strerror(rc));
+	if (cv_worker_submit(aaa->pool, job_run, collect, job_free, j, &q->job) < 0) {
+		if (errno == EBUSY)
+			cv_error_set(err, "too many AAA requests in flight (%u)",
+			             cv_worker_pool_count(aaa->pool));
+		else
+			cv_error_set(err, "cannot start an AAA worker: %s", strerror(errno));
 		job_free(j);
 		return -1;
 	}
-	j->q = q;
-	q->job = j;
-	TAILQ_INSERT_TAIL(&aaa->jobs, j, entry);
-	aaa->njobs++;
 	aaa->stats.backend_requests++;
 	return 0;
 }
@@ -248,8 +189,7 @@ static void next_method(struct cv_aaa_query *q);
 static void
 query_free(struct cv_aaa_query *q)
 {
-	if (q->job != NULL)
-		job_release(q->aaa, q->job, 0);
+	cv_worker_abandon(q->job);
 	if (q->timer != NULL)
 		event_free(q->timer);
 	TAILQ_REMOVE(&q->aaa->queries, q, entry);
@@ -307,7 +247,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		finish(q);
 		return;
 	}
-	job_release(q->aaa, q->job, 0);
+	cv_worker_abandon(q->job);
 	q->job = NULL;
 	snprintf(msg, sizeof(msg), "timeout after %u ms", q->deadline_ms);
 	method_unreachable(q, msg);
@@ -363,48 +303,24 @@ next_method(struct cv_aaa_query *q)
 	defer_finish(q);
 }
 
-/* A worker's answer reached the loop. */
+/* A worker's answer reached the loop (the worker pool frees the job afterwards). */
 static void
-collect(struct cv_aaa *aaa, struct job *j)
+collect(void *arg)
 {
+	struct job *j = arg;
 	struct cv_aaa_query *q = j->q;
 	char method[sizeof(q->answer.method)];
 
-	/* The worker wrote the pointer under the lock: wait until it has let go of it. */
-	pthread_mutex_lock(&j->mu);
-	pthread_mutex_unlock(&j->mu);
-	TAILQ_REMOVE(&aaa->jobs, j, entry);
-	aaa->njobs--;
-	if (q == NULL) {
-		job_free(j);
-		return;
-	}
 	q->job = NULL;
 	evtimer_del(q->timer);
 	cv_strlcpy(method, q->answer.method, sizeof(method));
 	q->answer = j->answer;
 	cv_strlcpy(q->answer.method, method, sizeof(q->answer.method));
-	job_free(j);
 	if (q->answer.status == CV_AAA_UNREACHABLE) {
 		method_unreachable(q, q->answer.error[0] ? q->answer.error : "no answer");
 		return;
 	}
 	finish(q);
-}
-
-static void
-on_pipe(evutil_socket_t fd, short what, void *arg)
-{
-	struct cv_aaa *aaa = arg;
-	struct job *j;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, &j, sizeof(j));
-		if (n != (ssize_t)sizeof(j))
-			return; /* EAGAIN: drained (pointer-sized writes are atomic) */
-		collect(aaa, j);
-	}
 }
 
 /* ---- public API ---- */
@@ -441,43 +357,28 @@ cv_aaa_new(struct event_base *base, const struct cv_clock *clock)
 		return NULL;
 	aaa->base = base;
 	aaa->clock = clock;
-	aaa->pipefd[0] = aaa->pipefd[1] = -1;
-	TAILQ_INIT(&aaa->jobs);
 	TAILQ_INIT(&aaa->queries);
 	TAILQ_INIT(&aaa->cache);
 	/* libldap's global initialisation, once, on this thread. */
 	ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &dummy);
-	if (pipe2(aaa->pipefd, O_CLOEXEC) < 0 || fcntl(aaa->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
-		goto fail;
-	if ((aaa->rev = event_new(base, aaa->pipefd[0], EV_READ | EV_PERSIST, on_pipe, aaa)) ==
-	        NULL ||
-	    event_add(aaa->rev, NULL) < 0)
-		goto fail;
+	if ((aaa->pool = cv_worker_pool_new(base, MAX_JOBS)) == NULL) {
+		free(aaa);
+		return NULL;
+	}
 	return aaa;
-fail:
-	cv_aaa_free(aaa);
-	return NULL;
 }
 
 void
 cv_aaa_free(struct cv_aaa *aaa)
 {
 	struct cv_aaa_query *q;
-	struct job *j;
 
 	if (aaa == NULL)
 		return;
 	while ((q = TAILQ_FIRST(&aaa->queries)) != NULL)
 		query_free(q);
-	while ((j = TAILQ_FIRST(&aaa->jobs)) != NULL)
-		job_release(aaa, j, 1);
+	cv_worker_pool_free(aaa->pool);
 	cv_aaa_clear_cache(aaa);
-	if (aaa->rev != NULL)
-		event_free(aaa->rev);
-	if (aaa->pipefd[0] >= 0)
-		close(aaa->pipefd[0]);
-	if (aaa->pipefd[1] >= 0)
-		close(aaa->pipefd[1]);
 	free(aaa);
 }
 
@@ -540,5 +441,5 @@ cv_aaa_get_stats(const struct cv_aaa *aaa, struct cv_aaa_stats *out)
 {
 	*out = aaa->stats;
 	out->cached = aaa->ncache;
-	out->in_flight = aaa->njobs;
+	out->in_flight = cv_worker_pool_count(aaa->pool);
 }

@@ -40,9 +40,19 @@ cv_rev_policy_init(struct cv_rev_policy *rev)
 void
 cv_trustpoint_init(struct cv_trustpoint *tp)
 {
-	memset(tp, 0, sizeof(*tp));
 	cv_rev_policy_init(&tp->rev);
 	tp->authz_username = CV_SUBJ_ALL;
+}
+
+void *
+cv_config_find(const void *v, size_t n, size_t elsize, size_t name_off, const char *name)
+{
+	const char *e = v;
+
+	for (size_t i = 0; i < n; i++, e += elsize)
+		if (strcmp(*(char *const *)(e + name_off), name) == 0)
+			return (void *)e;
+	return NULL;
 }
 
 struct cv_config *
@@ -95,21 +105,34 @@ free_strings(char **v, size_t n)
 	free(v);
 }
 
+void
+cv_match_rule_clear(struct cv_match_rule *m)
+{
+	free(m->label);
+	free(m->cdp);
+	free(m->ocsp_url);
+	for (size_t j = 0; j < m->n_ocsp_trustpoints; j++)
+		free(m->ocsp_trustpoints[j]);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+cv_aaa_list_clear(struct cv_aaa_list *l)
+{
+	free(l->name);
+	for (size_t j = 0; j < l->n_methods; j++)
+		free(l->methods[j].group);
+	memset(l, 0, sizeof(*l));
+}
+
 static void
 rev_policy_free(struct cv_rev_policy *rev)
 {
 	free(rev->crl_query_url);
 	free_strings(rev->crl_files, rev->n_crl_files);
 	free(rev->ocsp_url);
-	for (size_t i = 0; i < rev->n_matches; i++) {
-		struct cv_match_rule *m = &rev->matches[i];
-
-		free(m->label);
-		free(m->cdp);
-		free(m->ocsp_url);
-		for (size_t j = 0; j < m->n_ocsp_trustpoints; j++)
-			free(m->ocsp_trustpoints[j]);
-	}
+	for (size_t i = 0; i < rev->n_matches; i++)
+		cv_match_rule_clear(&rev->matches[i]);
 	free(rev->matches);
 	free(rev->chain_parent);
 }
@@ -150,11 +173,8 @@ config_free(struct cv_config *cfg)
 	free_strings(cfg->trustpool.bundle_paths, cfg->trustpool.n_bundle_paths);
 	cv_cert_list_free(&cfg->trustpool.ca_certs);
 	rev_policy_free(&cfg->trustpool.rev);
-	for (size_t i = 0; i < cfg->n_aaa_lists; i++) {
-		free(cfg->aaa_lists[i].name);
-		for (size_t j = 0; j < cfg->aaa_lists[i].n_methods; j++)
-			free(cfg->aaa_lists[i].methods[j].group);
-	}
+	for (size_t i = 0; i < cfg->n_aaa_lists; i++)
+		cv_aaa_list_clear(&cfg->aaa_lists[i]);
 	free(cfg->aaa_lists);
 	for (size_t i = 0; i < cfg->n_aaa_servers; i++) {
 		struct cv_aaa_server *s = &cfg->aaa_servers[i];
@@ -216,10 +236,7 @@ cv_config_load(const char *path, struct cv_config **out, struct cv_error *err)
 const struct cv_trustpoint *
 cv_config_trustpoint(const struct cv_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_trustpoints; i++)
-		if (strcmp(cfg->trustpoints[i].name, name) == 0)
-			return &cfg->trustpoints[i];
-	return NULL;
+	return CFG_FIND(struct cv_trustpoint, cfg->trustpoints, cfg->n_trustpoints, name);
 }
 
 const struct cv_map_entry *
@@ -239,28 +256,19 @@ cv_config_map_first(const struct cv_config *cfg, const char *label, size_t *coun
 const struct cv_aaa_list *
 cv_config_aaa_list(const struct cv_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_aaa_lists; i++)
-		if (strcmp(cfg->aaa_lists[i].name, name) == 0)
-			return &cfg->aaa_lists[i];
-	return NULL;
+	return CFG_FIND(struct cv_aaa_list, cfg->aaa_lists, cfg->n_aaa_lists, name);
 }
 
 const struct cv_aaa_server *
 cv_config_aaa_server(const struct cv_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_aaa_servers; i++)
-		if (strcmp(cfg->aaa_servers[i].name, name) == 0)
-			return &cfg->aaa_servers[i];
-	return NULL;
+	return CFG_FIND(struct cv_aaa_server, cfg->aaa_servers, cfg->n_aaa_servers, name);
 }
 
 const struct cv_aaa_attr_list *
 cv_config_aaa_attr_list(const struct cv_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_aaa_attr_lists; i++)
-		if (strcmp(cfg->aaa_attr_lists[i].name, name) == 0)
-			return &cfg->aaa_attr_lists[i];
-	return NULL;
+	return CFG_FIND(struct cv_aaa_attr_list, cfg->aaa_attr_lists, cfg->n_aaa_attr_lists, name);
 }
 
 const char *

@@ -32,10 +32,7 @@ cerr(struct cv_error *err, const char *name, unsigned line, const char *fmt, ...
 static struct cv_trustpoint *
 find_tp(struct cv_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_trustpoints; i++)
-		if (strcmp(cfg->trustpoints[i].name, name) == 0)
-			return &cfg->trustpoints[i];
-	return NULL;
+	return CFG_FIND(struct cv_trustpoint, cfg->trustpoints, cfg->n_trustpoints, name);
 }
 
 static int

@@ -64,15 +64,32 @@ put_words(FILE *out, const char *indent, const struct cfg_cmd *cmd)
 		fprintf(out, "%s%s", i > 0 ? " " : "", cmd->w[i]);
 }
 
+/* The command's keywords and, unless NULL, its first argument; the line is left open. */
 static void
-emit(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
+put_cmd(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
 {
 	put_words(out, indent, cmd);
 	if (arg != NULL) {
 		fputc(' ', out);
 		put_arg(out, arg);
 	}
+}
+
+static void
+emit(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
+{
+	put_cmd(out, indent, cmd, arg);
 	fputc('\n', out);
+}
+
+/* A block: its opening line, its mode's commands indented, and the closing "!". */
+static void
+put_block(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *name,
+          const struct cfg_mode *mode, const void *obj)
+{
+	emit(out, indent, cmd, name);
+	cfg_dump_mode(out, mode, obj, " ");
+	fputs("!\n", out);
 }
 
 void
@@ -162,9 +179,7 @@ cfg_dump_timezone(FILE *out, const struct cfg_cmd *cmd, const void *obj, const c
 
 	if (cfg->tz_name == NULL)
 		return;
-	put_words(out, indent, cmd);
-	fputc(' ', out);
-	put_arg(out, cfg->tz_name);
+	put_cmd(out, indent, cmd, cfg->tz_name);
 	fprintf(out, " %s%d", off < 0 && h == 0 ? "-" : "", h);
 	if (m != 0)
 		fprintf(out, " %d", m);
@@ -173,34 +188,27 @@ cfg_dump_timezone(FILE *out, const struct cfg_cmd *cmd, const void *obj, const c
 
 /* ---- blocks ---- */
 
+/* The server groups of one kind, under the command that opens them. */
 static void
-dump_servers(FILE *out, const struct cv_config *cfg, enum cv_aaa_server_kind kind,
-             const struct cfg_mode *mode)
+dump_servers(FILE *out, const struct cfg_cmd *cmd, const struct cv_config *cfg, const char *indent,
+             enum cv_aaa_server_kind kind, const struct cfg_mode *mode)
 {
-	for (size_t i = 0; i < cfg->n_aaa_servers; i++) {
-		const struct cv_aaa_server *s = &cfg->aaa_servers[i];
-
-		if (s->kind != kind)
-			continue;
-		fprintf(out, "aaa group server %s ",
-		        kind == CV_AAA_SERVER_RADIUS ? "radius" : "ldap");
-		put_arg(out, s->name);
-		fputc('\n', out);
-		cfg_dump_mode(out, mode, s, " ");
-		fputs("!\n", out);
-	}
+	for (size_t i = 0; i < cfg->n_aaa_servers; i++)
+		if (cfg->aaa_servers[i].kind == kind)
+			put_block(out, indent, cmd, cfg->aaa_servers[i].name, mode,
+			          &cfg->aaa_servers[i]);
 }
 
 void
 cfg_dump_radius(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
 {
-	dump_servers(out, obj, CV_AAA_SERVER_RADIUS, &cfg_mode_radius);
+	dump_servers(out, cmd, obj, indent, CV_AAA_SERVER_RADIUS, &cfg_mode_radius);
 }
 
 void
 cfg_dump_ldap(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
 {
-	dump_servers(out, obj, CV_AAA_SERVER_LDAP, &cfg_mode_ldap);
+	dump_servers(out, cmd, obj, indent, CV_AAA_SERVER_LDAP, &cfg_mode_ldap);
 }
 
 void
@@ -210,9 +218,7 @@ cfg_dump_radius_server(FILE *out, const struct cfg_cmd *cmd, const void *obj, co
 
 	if (s->address == NULL)
 		return;
-	put_words(out, indent, cmd);
-	fputc(' ', out);
-	put_arg(out, s->address);
+	put_cmd(out, indent, cmd, s->address);
 	if (s->port != 1812)
 		fprintf(out, " auth-port %u", s->port);
 	fputs(" key ", out);
@@ -225,11 +231,9 @@ cfg_dump_attr_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const
 {
 	const struct cv_config *cfg = obj;
 
-	for (size_t i = 0; i < cfg->n_aaa_attr_lists; i++) {
-		emit(out, indent, cmd, cfg->aaa_attr_lists[i].name);
-		cfg_dump_mode(out, &cfg_mode_attr_list, &cfg->aaa_attr_lists[i], " ");
-		fputs("!\n", out);
-	}
+	for (size_t i = 0; i < cfg->n_aaa_attr_lists; i++)
+		put_block(out, indent, cmd, cfg->aaa_attr_lists[i].name, &cfg_mode_attr_list,
+		          &cfg->aaa_attr_lists[i]);
 }
 
 void
@@ -238,9 +242,7 @@ cfg_dump_attrs(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char
 	const struct cv_aaa_attr_list *l = obj;
 
 	for (size_t i = 0; i < l->n_attrs; i++) {
-		put_words(out, indent, cmd);
-		fputc(' ', out);
-		put_arg(out, l->attrs[i].type);
+		put_cmd(out, indent, cmd, l->attrs[i].type);
 		fputc(' ', out);
 		put_text(out, l->attrs[i].value);
 		fputc('\n', out);
@@ -255,9 +257,7 @@ cfg_dump_aaa_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 	for (size_t i = 0; i < cfg->n_aaa_lists; i++) {
 		const struct cv_aaa_list *l = &cfg->aaa_lists[i];
 
-		put_words(out, indent, cmd);
-		fputc(' ', out);
-		put_arg(out, l->name);
+		put_cmd(out, indent, cmd, l->name);
 		for (size_t j = 0; j < l->n_methods; j++) {
 			if (l->methods[j].kind == CV_AAA_METHOD_LOCAL) {
 				fputs(" local", out);
@@ -278,9 +278,7 @@ cfg_dump_maps(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char 
 	for (size_t i = 0; i < cfg->n_maps; i++) {
 		const struct cv_map_entry *e = &cfg->maps[i];
 
-		put_words(out, indent, cmd);
-		fputc(' ', out);
-		put_arg(out, e->label);
+		put_cmd(out, indent, cmd, e->label);
 		fprintf(out, " %u\n", e->seq);
 		for (size_t j = 0; j < e->n_lines; j++) {
 			fprintf(out, " %s %s ", cv_map_field_name(e->lines[j].field),
@@ -297,11 +295,9 @@ cfg_dump_trustpoints(FILE *out, const struct cfg_cmd *cmd, const void *obj, cons
 {
 	const struct cv_config *cfg = obj;
 
-	for (size_t i = 0; i < cfg->n_trustpoints; i++) {
-		emit(out, indent, cmd, cfg->trustpoints[i].name);
-		cfg_dump_mode(out, &cfg_mode_trustpoint, &cfg->trustpoints[i], " ");
-		fputs("!\n", out);
-	}
+	for (size_t i = 0; i < cfg->n_trustpoints; i++)
+		put_block(out, indent, cmd, cfg->trustpoints[i].name, &cfg_mode_trustpoint,
+		          &cfg->trustpoints[i]);
 }
 
 /* The certificates of `crypto pki certificate chain` blocks, as IOS shows them. */
@@ -339,11 +335,8 @@ cfg_dump_trustpool(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 {
 	const struct cv_config *cfg = obj;
 
-	if (!cfg->trustpool.present)
-		return;
-	emit(out, indent, cmd, NULL);
-	cfg_dump_mode(out, &cfg_mode_trustpool, &cfg->trustpool, " ");
-	fputs("!\n", out);
+	if (cfg->trustpool.present)
+		put_block(out, indent, cmd, NULL, &cfg_mode_trustpool, &cfg->trustpool);
 }
 
 /* ---- trustpoint and trustpool commands ---- */
@@ -425,9 +418,7 @@ cfg_dump_matches(FILE *out, const struct cfg_cmd *cmd, const void *obj, const ch
 	for (size_t i = 0; i < rev->n_matches; i++) {
 		const struct cv_match_rule *m = &rev->matches[i];
 
-		put_words(out, indent, cmd);
-		fputc(' ', out);
-		put_arg(out, m->label);
+		put_cmd(out, indent, cmd, m->label);
 		switch (m->kind) {
 		case CV_MATCH_ACL:
 			break;

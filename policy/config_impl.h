@@ -80,7 +80,18 @@ void cv_config_warn(struct cv_config *cfg, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void *cv_config_grow(void *array, size_t *n, size_t elsize); /* appends one zeroed element */
 void cv_rev_policy_init(struct cv_rev_policy *rev);
-void cv_trustpoint_init(struct cv_trustpoint *tp);
+void cv_trustpoint_init(struct cv_trustpoint *tp); /* the defaults of a new, zeroed trustpoint */
+void cv_match_rule_clear(struct cv_match_rule *m); /* frees the members, zeroes the rule */
+void cv_aaa_list_clear(struct cv_aaa_list *l);     /* frees the members, zeroes the list */
+
+/*
+ * Vectors of named blocks (trustpoints, AAA lists, server groups, attribute lists, chains): n
+ * elements of elsize bytes, each with a char *name at name_off. Returns the element called name,
+ * or NULL; like strchr, the result is not const so that both kinds of caller can use it.
+ */
+void *cv_config_find(const void *v, size_t n, size_t elsize, size_t name_off, const char *name);
+#define CFG_FIND(type, v, n, key)                                                                  \
+	((type *)cv_config_find((v), (n), sizeof(type), offsetof(type, name), (key)))
 
 /* config_check.c: cross references and certificates; err as "NAME:LINE: ..." */
 int cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chains,

@@ -424,6 +424,44 @@ push_str(struct cfg_parser *p, char ***v, size_t *n, const char *value)
 
 #define FIELD(obj, cmd, type) ((type *)((char *)(obj) + (cmd)->off))
 
+/*
+ * Opens a named block (trustpoint, certificate chain, attribute list, server group): the
+ * element called name in the vector v of *n elements of elsize bytes, each with a char *name at
+ * name_off and an unsigned line at line_off, else a new zeroed one appended with that name and
+ * the current line (*added, which may be NULL). p->idx becomes its index. Returns the vector,
+ * which may have moved, or NULL (v unchanged) on error.
+ */
+static void *
+open_block(struct cfg_parser *p, const char *what, const char *name, void *v, size_t *n,
+           size_t elsize, size_t name_off, size_t line_off, bool *added)
+{
+	char *e, *s;
+
+	if (added != NULL)
+		*added = false;
+	if (check_name(p, what, name) < 0)
+		return NULL;
+	if ((e = cv_config_find(v, *n, elsize, name_off, name)) != NULL) {
+		p->idx = (size_t)(e - (char *)v) / elsize;
+		return v;
+	}
+	if ((s = strdup(name)) == NULL || (e = cv_config_grow(v, n, elsize)) == NULL) {
+		free(s);
+		oom(p);
+		return NULL;
+	}
+	p->idx = *n - 1;
+	*(char **)(e + p->idx * elsize + name_off) = s;
+	*(unsigned *)(e + p->idx * elsize + line_off) = p->line;
+	if (added != NULL)
+		*added = true;
+	return e;
+}
+
+#define OPEN_BLOCK(p, what, type, vec, n, key, added)                                              \
+	((type *)open_block((p), (what), (key), (vec), &(n), sizeof(type), offsetof(type, name),   \
+	                    offsetof(type, line), (added)))
+
 /* ---- global mode ---- */
 
 static int
@@ -477,51 +515,29 @@ static int
 h_trustpoint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
-	struct cv_trustpoint *v;
-	size_t i;
+	bool added;
+	struct cv_trustpoint *v = OPEN_BLOCK(p, "trustpoint", struct cv_trustpoint,
+	                                     cfg->trustpoints, cfg->n_trustpoints, argv[0], &added);
 
-	if (check_name(p, "trustpoint", argv[0]) < 0)
+	if (v == NULL)
 		return -1;
-	for (i = 0; i < cfg->n_trustpoints; i++)
-		if (strcmp(cfg->trustpoints[i].name, argv[0]) == 0)
-			break;
-	if (i == cfg->n_trustpoints) {
-		v = cv_config_grow(cfg->trustpoints, &cfg->n_trustpoints, sizeof(*v));
-		if (v == NULL)
-			return oom(p);
-		cfg->trustpoints = v;
-		cv_trustpoint_init(&v[i]);
-		v[i].line = p->line;
-		if ((v[i].name = strdup(argv[0])) == NULL)
-			return oom(p);
-	}
+	cfg->trustpoints = v;
+	if (added)
+		cv_trustpoint_init(&v[p->idx]);
 	p->mode = M_TRUSTPOINT;
-	p->idx = i;
 	return 0;
 }
 
 static int
 h_chain(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cfg_chain *v;
-	size_t i;
+	struct cfg_chain *v = OPEN_BLOCK(p, "certificate chain", struct cfg_chain, p->chains,
+	                                 p->n_chains, argv[0], NULL);
 
-	if (check_name(p, "certificate chain", argv[0]) < 0)
+	if (v == NULL)
 		return -1;
-	for (i = 0; i < p->n_chains; i++)
-		if (strcmp(p->chains[i].name, argv[0]) == 0)
-			break;
-	if (i == p->n_chains) {
-		v = cv_config_grow(p->chains, &p->n_chains, sizeof(*v));
-		if (v == NULL)
-			return oom(p);
-		p->chains = v;
-		v[i].line = p->line;
-		if ((v[i].name = strdup(argv[0])) == NULL)
-			return oom(p);
-	}
+	p->chains = v;
 	p->mode = M_CHAIN;
-	p->idx = i;
 	return 0;
 }
 
@@ -570,25 +586,14 @@ static int
 h_attr_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_config *cfg = obj;
-	struct cv_aaa_attr_list *v;
-	size_t i;
+	struct cv_aaa_attr_list *v =
+	    OPEN_BLOCK(p, "aaa attribute list", struct cv_aaa_attr_list, cfg->aaa_attr_lists,
+	               cfg->n_aaa_attr_lists, argv[0], NULL);
 
-	if (check_name(p, "aaa attribute list", argv[0]) < 0)
+	if (v == NULL)
 		return -1;
-	for (i = 0; i < cfg->n_aaa_attr_lists; i++)
-		if (strcmp(cfg->aaa_attr_lists[i].name, argv[0]) == 0)
-			break;
-	if (i == cfg->n_aaa_attr_lists) {
-		v = cv_config_grow(cfg->aaa_attr_lists, &cfg->n_aaa_attr_lists, sizeof(*v));
-		if (v == NULL)
-			return oom(p);
-		cfg->aaa_attr_lists = v;
-		v[i].line = p->line;
-		if ((v[i].name = strdup(argv[0])) == NULL)
-			return oom(p);
-	}
+	cfg->aaa_attr_lists = v;
 	p->mode = M_ATTR_LIST;
-	p->idx = i;
 	return 0;
 }
 
@@ -598,34 +603,26 @@ h_server_group(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char 
 	struct cv_config *cfg = obj;
 	enum cv_aaa_server_kind kind =
 	    cv_strcasecmp(cmd->w[3], "radius") == 0 ? CV_AAA_SERVER_RADIUS : CV_AAA_SERVER_LDAP;
-	struct cv_aaa_server *v;
-	size_t i;
+	bool added;
+	struct cv_aaa_server *v = OPEN_BLOCK(p, "aaa group server", struct cv_aaa_server,
+	                                     cfg->aaa_servers, cfg->n_aaa_servers, argv[0], &added);
+	struct cv_aaa_server *s;
 
-	if (check_name(p, "aaa group server", argv[0]) < 0)
+	if (v == NULL)
 		return -1;
-	for (i = 0; i < cfg->n_aaa_servers; i++)
-		if (strcmp(cfg->aaa_servers[i].name, argv[0]) == 0)
-			break;
-	if (i < cfg->n_aaa_servers && cfg->aaa_servers[i].kind != kind)
+	cfg->aaa_servers = v;
+	s = &v[p->idx];
+	if (!added && s->kind != kind)
 		return perr(p, "aaa group server: %s is already a %s group (line %u)", argv[0],
-		            cfg->aaa_servers[i].kind == CV_AAA_SERVER_RADIUS ? "radius" : "ldap",
-		            cfg->aaa_servers[i].line);
-	if (i == cfg->n_aaa_servers) {
-		v = cv_config_grow(cfg->aaa_servers, &cfg->n_aaa_servers, sizeof(*v));
-		if (v == NULL)
-			return oom(p);
-		cfg->aaa_servers = v;
-		v[i].kind = kind;
-		v[i].line = p->line;
-		v[i].port = 1812;
-		v[i].timeout_s = 5;
-		if ((v[i].name = strdup(argv[0])) == NULL)
-			return oom(p);
-		if (kind == CV_AAA_SERVER_LDAP && (v[i].attribute = strdup("ciscoAVPair")) == NULL)
+		            s->kind == CV_AAA_SERVER_RADIUS ? "radius" : "ldap", s->line);
+	if (added) {
+		s->kind = kind;
+		s->port = 1812;
+		s->timeout_s = 5;
+		if (kind == CV_AAA_SERVER_LDAP && (s->attribute = strdup("ciscoAVPair")) == NULL)
 			return oom(p);
 	}
 	p->mode = kind == CV_AAA_SERVER_RADIUS ? M_RADIUS : M_LDAP;
-	p->idx = i;
 	return 0;
 }
 
@@ -634,7 +631,7 @@ h_aaa_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 {
 	static const char *const kinds[] = {"group", "local"};
 	struct cv_config *cfg = obj;
-	struct cv_aaa_list l = {.line = p->line}, *v;
+	struct cv_aaa_list l = {.line = p->line}, *o, *v;
 	size_t i;
 
 	if (check_name(p, "aaa authorization list", argv[0]) < 0)
@@ -667,32 +664,41 @@ h_aaa_list(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 		oom(p);
 		goto fail;
 	}
-	for (i = 0; i < cfg->n_aaa_lists; i++)
-		if (strcmp(cfg->aaa_lists[i].name, argv[0]) == 0)
-			break;
-	if (i == cfg->n_aaa_lists) {
+	o = CFG_FIND(struct cv_aaa_list, cfg->aaa_lists, cfg->n_aaa_lists, argv[0]);
+	if (o == NULL) {
 		v = cv_config_grow(cfg->aaa_lists, &cfg->n_aaa_lists, sizeof(*v));
 		if (v == NULL) {
 			oom(p);
 			goto fail;
 		}
 		cfg->aaa_lists = v;
+		o = &v[cfg->n_aaa_lists - 1];
 	} else {
 		/* a list defined again replaces the earlier definition, as in IOS */
-		free(cfg->aaa_lists[i].name);
-		for (size_t j = 0; j < cfg->aaa_lists[i].n_methods; j++)
-			free(cfg->aaa_lists[i].methods[j].group);
+		cv_aaa_list_clear(o);
 	}
-	cfg->aaa_lists[i] = l;
+	*o = l;
 	return 0;
 fail:
-	free(l.name);
-	for (size_t j = 0; j < l.n_methods + (l.n_methods < CV_AAA_METHODS_MAX); j++)
-		free(l.methods[j].group);
+	cv_aaa_list_clear(&l);
 	return -1;
 }
 
 /* ---- trustpoint and trustpool mode ---- */
+
+/* Adds the certificates of the file argument to list; path gets the file's resolved name. */
+static int
+load_certs(struct cfg_parser *p, const char *what, const char *arg, struct cv_cert_list *list,
+           char *path, size_t size)
+{
+	struct cv_error e;
+
+	if (resolve_path(p, what, arg, path, size) < 0)
+		return -1;
+	if (cv_cert_list_load_file(list, path, &e) < 0)
+		return perr(p, "%s: %s", what, e.msg);
+	return 0;
+}
 
 static int
 h_ca_certificate(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
@@ -700,16 +706,10 @@ h_ca_certificate(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, cha
 {
 	struct cv_trustpoint *tp = obj;
 	struct cv_cert_list list = {0};
-	struct cv_error e;
 	char path[1200];
 
-	if (resolve_path(p, "ca-certificate", argv[0], path, sizeof(path)) < 0)
-		return -1;
-	if (cv_cert_list_load_file(&list, path, &e) < 0) {
-		cv_cert_list_free(&list);
-		return perr(p, "ca-certificate: %s", e.msg);
-	}
-	if (set_str(p, &tp->ca_cert_path, path) < 0) {
+	if (load_certs(p, "ca-certificate", argv[0], &list, path, sizeof(path)) < 0 ||
+	    set_str(p, &tp->ca_cert_path, path) < 0) {
 		cv_cert_list_free(&list);
 		return -1;
 	}
@@ -875,17 +875,6 @@ h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
 	return 0;
 }
 
-static void
-match_free(struct cv_match_rule *m)
-{
-	free(m->label);
-	free(m->cdp);
-	free(m->ocsp_url);
-	for (size_t j = 0; j < m->n_ocsp_trustpoints; j++)
-		free(m->ocsp_trustpoints[j]);
-	memset(m, 0, sizeof(*m));
-}
-
 /* override ocsp [trustpoint TP [TP...]] SEQ url URL */
 static int
 parse_override_ocsp(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t argc)
@@ -1025,7 +1014,7 @@ add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule 
 			               "match certificate %s override ocsp %u replaces the entry "
 			               "of map %s (line %u)",
 			               m->label, m->ocsp_seq, o->label, o->line);
-		match_free(o);
+		cv_match_rule_clear(o);
 		*o = *m;
 		return 0;
 	}
@@ -1050,7 +1039,7 @@ h_match(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
 	struct cv_match_rule m = {.line = p->line};
 
 	if (parse_match(p, &m, argv, argc) < 0 || add_match(p, rev, &m) < 0) {
-		match_free(&m);
+		cv_match_rule_clear(&m);
 		return -1;
 	}
 	return 0;
@@ -1161,13 +1150,10 @@ static int
 h_bundle(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_trustpool *tpool = obj;
-	struct cv_error e;
 	char path[1200];
 
-	if (resolve_path(p, "ca-bundle", argv[0], path, sizeof(path)) < 0)
+	if (load_certs(p, "ca-bundle", argv[0], &tpool->ca_certs, path, sizeof(path)) < 0)
 		return -1;
-	if (cv_cert_list_load_file(&tpool->ca_certs, path, &e) < 0)
-		return perr(p, "ca-bundle: %s", e.msg);
 	return push_str(p, &tpool->bundle_paths, &tpool->n_bundle_paths, path);
 }
 
@@ -1634,6 +1620,13 @@ static const struct cfg_cmd attr_list_cmds[] = {
      .flags = CFG_LEGACY},
 };
 
+#define SERVER_TIMEOUT                                                                             \
+	{                                                                                          \
+		.w = {"timeout"}, .syntax = "SECONDS", .kind = CFG_UINT,                           \
+		.off = offsetof(struct cv_aaa_server, timeout_s), .min = 1, .max = 60, .def = 5,   \
+		.scale = 1                                                                         \
+	}
+
 static const struct cfg_cmd radius_cmds[] = {
     {.w = {"server"},
      .syntax = "ADDRESS [auth-port N] key SECRET",
@@ -1642,14 +1635,7 @@ static const struct cfg_cmd radius_cmds[] = {
      .max_args = 5,
      .fn = h_radius_server,
      .dump = cfg_dump_radius_server},
-    {.w = {"timeout"},
-     .syntax = "SECONDS",
-     .kind = CFG_UINT,
-     .off = offsetof(struct cv_aaa_server, timeout_s),
-     .min = 1,
-     .max = 60,
-     .def = 5,
-     .scale = 1},
+    SERVER_TIMEOUT,
 };
 
 static const struct cfg_cmd ldap_cmds[] = {
@@ -1669,20 +1655,14 @@ static const struct cfg_cmd ldap_cmds[] = {
      .kind = CFG_STR,
      .off = offsetof(struct cv_aaa_server, attribute),
      .sdef = "ciscoAVPair"},
-    {.w = {"timeout"},
-     .syntax = "SECONDS",
-     .kind = CFG_UINT,
-     .off = offsetof(struct cv_aaa_server, timeout_s),
-     .min = 1,
-     .max = 60,
-     .def = 5,
-     .scale = 1},
+    SERVER_TIMEOUT,
 };
 
-#define TRUSTPOINT_OPENER(w1, w2, flags_, dump_)                                                   \
+/* A command that opens a named block: its handler, flags, dumper and keywords. */
+#define BLOCK_OPENER(fn_, flags_, dump_, ...)                                                      \
 	{                                                                                          \
-		.w = {"crypto", w1, w2}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,        \
-		.max_args = 1, .fn = h_trustpoint, .flags = flags_, .dump = dump_                  \
+		.w = {__VA_ARGS__}, .syntax = "NAME", .kind = CFG_FUNC, .min_args = 1,             \
+		.max_args = 1, .fn = fn_, .flags = flags_, .dump = dump_                           \
 	}
 
 static const struct cfg_cmd global_cmds[] = {
@@ -1771,27 +1751,9 @@ static const struct cfg_cmd global_cmds[] = {
      .max = 86400,
      .def = 0,
      .scale = 1},
-    {.w = {"aaa", "group", "server", "radius"},
-     .syntax = "NAME",
-     .kind = CFG_FUNC,
-     .min_args = 1,
-     .max_args = 1,
-     .fn = h_server_group,
-     .dump = cfg_dump_radius},
-    {.w = {"aaa", "group", "server", "ldap"},
-     .syntax = "NAME",
-     .kind = CFG_FUNC,
-     .min_args = 1,
-     .max_args = 1,
-     .fn = h_server_group,
-     .dump = cfg_dump_ldap},
-    {.w = {"aaa", "attribute", "list"},
-     .syntax = "NAME",
-     .kind = CFG_FUNC,
-     .min_args = 1,
-     .max_args = 1,
-     .fn = h_attr_list,
-     .dump = cfg_dump_attr_lists},
+    BLOCK_OPENER(h_server_group, 0, cfg_dump_radius, "aaa", "group", "server", "radius"),
+    BLOCK_OPENER(h_server_group, 0, cfg_dump_ldap, "aaa", "group", "server", "ldap"),
+    BLOCK_OPENER(h_attr_list, 0, cfg_dump_attr_lists, "aaa", "attribute", "list"),
     {.w = {"aaa", "authorization", "list"},
      .syntax = "NAME group GROUP|local ...",
      .kind = CFG_FUNC,
@@ -1806,24 +1768,12 @@ static const struct cfg_cmd global_cmds[] = {
      .max_args = 2,
      .fn = h_map,
      .dump = cfg_dump_maps},
-    TRUSTPOINT_OPENER("pki", "trustpoint", 0, cfg_dump_trustpoints),
-    TRUSTPOINT_OPENER("ca", "trustpoint", CFG_LEGACY, NULL),
-    TRUSTPOINT_OPENER("ca", "trusted-root", CFG_LEGACY, NULL),
-    TRUSTPOINT_OPENER("ca", "identity", CFG_LEGACY, NULL),
-    {.w = {"crypto", "pki", "certificate", "chain"},
-     .syntax = "NAME",
-     .kind = CFG_FUNC,
-     .min_args = 1,
-     .max_args = 1,
-     .fn = h_chain,
-     .dump = cfg_dump_chains},
-    {.w = {"crypto", "ca", "certificate", "chain"},
-     .syntax = "NAME",
-     .kind = CFG_FUNC,
-     .min_args = 1,
-     .max_args = 1,
-     .fn = h_chain,
-     .flags = CFG_LEGACY},
+    BLOCK_OPENER(h_trustpoint, 0, cfg_dump_trustpoints, "crypto", "pki", "trustpoint"),
+    BLOCK_OPENER(h_trustpoint, CFG_LEGACY, NULL, "crypto", "ca", "trustpoint"),
+    BLOCK_OPENER(h_trustpoint, CFG_LEGACY, NULL, "crypto", "ca", "trusted-root"),
+    BLOCK_OPENER(h_trustpoint, CFG_LEGACY, NULL, "crypto", "ca", "identity"),
+    BLOCK_OPENER(h_chain, 0, cfg_dump_chains, "crypto", "pki", "certificate", "chain"),
+    BLOCK_OPENER(h_chain, CFG_LEGACY, NULL, "crypto", "ca", "certificate", "chain"),
     {.w = {"crypto", "pki", "trustpool", "policy"},
      .syntax = "",
      .kind = CFG_FUNC,

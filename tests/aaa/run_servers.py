@@ -9,39 +9,20 @@ directory uses tests/aaa/ciscoavpair.schema. Exits 77 (skip) when the server is 
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+
+import slapd  # noqa: E402
+from servers import free_port, stop_process, wait_for  # noqa: E402
+
 RADIUS_DIR = os.path.join(HERE, "..", "support", "radius")
 FREERADIUS = shutil.which("freeradius") or "/usr/sbin/freeradius"
-SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
-SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
-CORE_SCHEMA = "/etc/ldap/schema/core.schema"
 SECRET = "s3cret"
-
-
-def free_port(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(pred, proc, seconds=10.0):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def log_has(path, text):
@@ -79,23 +60,14 @@ def start_radius(d):
 
 
 def start_ldap(d):
-    for need in (SLAPD, SLAPADD, CORE_SCHEMA):
-        if not os.path.exists(need):
-            print("SKIP: %s not found (apt-get install slapd ldap-utils)" % need)
-            sys.exit(77)
-    os.mkdir(os.path.join(d, "db"))
-    conf = os.path.join(d, "slapd.conf")
-    with open(conf, "w") as f:
-        f.write("include %s\n" % CORE_SCHEMA)
-        f.write("include %s\n" % os.path.join(HERE, "ciscoavpair.schema"))
-        f.write("pidfile %s/slapd.pid\n" % d)
-        f.write("modulepath /usr/lib/ldap\nmoduleload back_mdb\n")
-        f.write("database mdb\nsuffix \"dc=test\"\nrootdn \"cn=admin,dc=test\"\n")
-        f.write("rootpw secret\ndirectory %s/db\nmaxsize 16777216\n" % d)
+    need = slapd.missing()
+    if need is not None:
+        print("SKIP: %s not found (apt-get install slapd ldap-utils)" % need)
+        sys.exit(77)
+    conf = slapd.write_conf(d, [os.path.join(HERE, "ciscoavpair.schema")])
     ldif = os.path.join(d, "data.ldif")
     with open(ldif, "w") as f:
-        f.write("dn: dc=test\nobjectClass: dcObject\nobjectClass: organization\n"
-                "dc: test\no: test\n\n")
+        f.write(slapd.BASE_LDIF)
         for ou in ("users", "more"):
             f.write("dn: ou=%s,dc=test\nobjectClass: organizationalUnit\nou: %s\n\n"
                     % (ou, ou))
@@ -121,42 +93,19 @@ def start_ldap(d):
         user("EMPTY")
         user("DUP", pairs=("pki:cert-application=all",))
         user("DUP", ou="more", pairs=("pki:cert-application=all",))
-    run([SLAPADD, "-q", "-f", conf, "-l", ldif])
+    slapd.load(conf, ldif)
     port = free_port(socket.SOCK_STREAM)
     log = os.path.join(d, "slapd.log")
-    # -d 256: the "stats" log (one SRCH line per search), to count requests
-    proc = subprocess.Popen([SLAPD, "-h", "ldap://127.0.0.1:%d/" % port, "-f", conf,
-                             "-d", "256"], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-
-    def listening():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
-    if not wait_for(listening, proc):
-        sys.stderr.write(open(log, errors="replace").read())
-        stop(proc)
-        sys.exit("slapd did not start")
+    try:
+        # -d 256: the "stats" log (one SRCH line per search), to count requests
+        proc = slapd.run_slapd(conf, port, log, debug="256")
+    except RuntimeError as e:
+        sys.exit(str(e))
     return proc, port, log
 
 
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s%s" % (cmd[0], r.returncode, r.stdout, r.stderr))
-
-
 def stop(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, 5)
 
 
 def main():

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "../../validator/fetch/fetch.h"
+#include "../support/check.h"
 
 static struct event_base *base;
 
@@ -86,20 +87,40 @@ static void __attribute__((unused)) got_free(struct got *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* A port on which nothing listens. */
-static int __attribute__((unused)) dead_port(void)
+/* 127.0.0.1:port */
+static void __attribute__((unused)) loopback_addr(struct sockaddr_in *sa, int port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+/* A TCP socket bound to a free loopback port, which *port receives; -1 on error. */
+static int __attribute__((unused)) bound_socket(int *port)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	p = ntohs(sa.sin_port);
-	close(fd);
+	loopback_addr(&sa, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A port on which nothing listens. */
+static int __attribute__((unused)) dead_port(void)
+{
+	int p = 0, fd = bound_socket(&p);
+
+	if (fd >= 0)
+		close(fd);
 	return p;
 }
 
@@ -114,6 +135,34 @@ start(struct cv_fetcher *f, const char *u, const struct cv_fetch_opts *o, struct
 	else
 		fprintf(stderr, "start %s: %s\n", u, err.msg);
 	return h;
+}
+
+/* cv_fetch_start refuses each of the n URLs with a message (and never calls on_done). */
+static void __attribute__((unused))
+check_refused(struct cv_fetcher *f, const char *const *bad, size_t n, struct got *g)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cv_error err = {{0}};
+		struct cv_fetch *h = cv_fetch_start(f, bad[i], NULL, on_done, g, &err);
+
+		if (h != NULL || err.msg[0] == '\0')
+			fprintf(stderr, "URL \"%s\" was not refused with a message\n", bad[i]);
+		CHECK(h == NULL);
+		CHECK(err.msg[0] != '\0');
+	}
+}
+
+/* Frees fetcher f while its transfer is in flight, after letting it run for before_ms; the
+ * loop then runs for after_ms, in which nobody may be called (the caller checks). */
+static void __attribute__((unused))
+free_in_flight(struct cv_fetcher *f, long before_ms, long after_ms)
+{
+	pending = 1;
+	run_loop(before_ms);
+	cv_fetcher_free(f);
+	pending = 1;
+	run_loop(after_ms);
+	pending = 0;
 }
 
 #endif

@@ -42,10 +42,7 @@ server_count(const char *path)
 	int fd, count = -1;
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	loopback_addr(&sa, port);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto out;
 	snprintf(req, sizeof(req), "GET /_count?path=%s HTTP/1.0\r\n\r\n", path);
@@ -246,16 +243,10 @@ test_schemes(struct cv_fetcher *f)
 	    "not a url",
 	    "",
 	};
-	struct cv_error err;
+	struct cv_error err = {{0}};
 	struct got g = {0};
-	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&err, 0, sizeof(err));
-		CHECK(cv_fetch_start(f, bad[i], NULL, on_done, &g, &err) == NULL);
-		CHECK(err.msg[0] != '\0');
-	}
-	memset(&err, 0, sizeof(err));
+	check_refused(f, bad, sizeof(bad) / sizeof(bad[0]), &g);
 	cv_fetch_start(f, "FTP://127.0.0.1/crl", NULL, on_done, &g, &err);
 	CHECK(strstr(err.msg, "scheme not allowed") != NULL);
 	run_loop(50);
@@ -441,12 +432,7 @@ test_cancel(struct cv_fetcher *f)
 	f2 = cv_fetcher_new(base, &clk, 10);
 	hc = start(f2, url("/stall/fl"), NULL, &c);
 	CHECK(hc != NULL);
-	pending = 1;
-	run_loop(200);
-	cv_fetcher_free(f2);
-	pending = 1;
-	run_loop(200);
-	pending = 0;
+	free_in_flight(f2, 200, 200);
 	CHECK_INT_EQ(c.called, 0);
 	got_free(&a);
 	got_free(&b);

@@ -116,16 +116,10 @@ test_refused(struct cv_fetcher *f)
 {
 	static const char *bad[] = {"cn=CA1,dc=test", "ldap:///cn=CA1,dc=test", "ldap://h",
 	                            "ldap://127.0.0.1:1/notadn", "ldapx://h/cn=x"};
-	struct cv_error err;
+	struct cv_error err = {{0}};
 	struct got g = {0};
-	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&err, 0, sizeof(err));
-		CHECK(cv_fetch_start(f, bad[i], NULL, on_done, &g, &err) == NULL);
-		CHECK(err.msg[0] != '\0');
-	}
-	memset(&err, 0, sizeof(err));
+	check_refused(f, bad, sizeof(bad) / sizeof(bad[0]), &g);
 	cv_fetch_start(f, "CN=CA1,O=Example", NULL, on_done, &g, &err);
 	CHECK_STR_EQ(err.msg, "no LDAP server for directory-only CDP (configure crl query)");
 	CHECK_INT_EQ(g.called, 0);
@@ -134,13 +128,11 @@ test_refused(struct cv_fetcher *f)
 static void
 test_dead_servers(struct cv_fetcher *f)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 	struct cv_fetch_opts o;
 	struct got g = {0};
 	char u[256];
 	long t0, took;
-	int fd;
+	int fd, lport = 0;
 
 	/* Nothing listens: an error well within the deadline. */
 	cv_fetch_opts_init(&o);
@@ -154,13 +146,9 @@ test_dead_servers(struct cv_fetcher *f)
 	CHECK(took < 2500);
 
 	/* Accepts the connection and never answers: the deadline holds. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 8) == 0);
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	snprintf(u, sizeof(u), "ldap://127.0.0.1:%d/cn=CA1,dc=test", ntohs(sa.sin_port));
+	fd = bound_socket(&lport);
+	CHECK(fd >= 0 && listen(fd, 8) == 0);
+	snprintf(u, sizeof(u), "ldap://127.0.0.1:%d/cn=CA1,dc=test", lport);
 	o.timeout_ms = 700;
 	t0 = now_ms();
 	fetch1(f, u, &o, &g);
@@ -175,12 +163,7 @@ test_dead_servers(struct cv_fetcher *f)
 		struct got c = {0};
 
 		CHECK(start(f2, u, &o, &c) != NULL);
-		pending = 1;
-		run_loop(100);
-		cv_fetcher_free(f2);
-		pending = 1;
-		run_loop(1000);
-		pending = 0;
+		free_in_flight(f2, 100, 1000);
 		CHECK_INT_EQ(c.called, 0);
 	}
 	close(fd);

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 import testpki  # noqa: E402
+from servers import recv_all  # noqa: E402,F401 (for the tests)
 
 BUILD_DIR = os.environ.get("CERTVAL_BUILD_DIR",
                            os.path.join(HERE, "..", "..", "build"))
@@ -154,16 +155,6 @@ class LineReader:
 def read_responses(s, n):
     r = LineReader(s)
     return [r.read() for _ in range(n)]
-
-
-def recv_all(s):
-    """Everything until the peer closes (raises socket.timeout if it does not)."""
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def cleanup(directory):

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 import certvald_helper as helper  # noqa: E402
 import testpki  # noqa: E402
-from testpki import days  # noqa: E402
+from servers import Server, free_port, http_get, wait_for  # noqa: E402
+from testpki import days, openssl_index_line  # noqa: E402
 
 SUPPORT = os.path.join(HERE, "..", "support")
 OUTSIDER = (4321, 4321)  # no passwd entry, not in the admin group
@@ -33,42 +33,6 @@ IOS_TIME = r"\d\d:\d\d:\d\d GMT [A-Z][a-z]{2} \d{1,2} \d{4}"
 ALERT = "%SECURITY-CEPKI-1-CERT_EXPIRING_ALERT"
 WARNING = "%SECURITY-CEPKI-4-CERT_EXPIRING_WARNING"
 LEFT = r"Time Left= (\d+) days, (\d+) hours, (\d+) minutes, (\d+) seconds"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A helper server process that prints its port on its first line."""
-
-    def __init__(self, args):
-        self.proc = subprocess.Popen([sys.executable] + args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        self.port = int(self.proc.stdout.readline().split()[-1])
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-
-
-def http_get(port, path):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.split(b"\r\n\r\n", 1)[1]
 
 
 def iso(text):
@@ -81,14 +45,6 @@ def colon_serial(serial):
     if len(h) % 2:
         h = "0" + h
     return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
-
-
-def index_line(cert):
-    serial = "%X" % cert.serial
-    if len(serial) % 2:
-        serial = "0" + serial
-    return "V\t%s\t\t%s\tunknown\t/CN=%s\n" % (days(365).strftime("%y%m%d%H%M%SZ"), serial,
-                                               cert.name)
 
 
 class AdminTest(unittest.TestCase):
@@ -115,7 +71,7 @@ class AdminTest(unittest.TestCase):
         shutil.copy(pki.crl(pki.sub, name="sub"), os.path.join(www, "sub.crl"))
         cls.root_crl = pki.crl(pki.root, name="root")
         with open(os.path.join(cls.dir, "index.txt"), "w") as f:
-            f.write(index_line(pki.good))
+            f.write(openssl_index_line(pki.good))
         cls.ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", cls.dir,
                            "--index", "index.txt", "--ca", pki.sub.cert_path,
                            "--rsigner", pki.sub.cert_path, "--rkey", pki.sub.key_path,
@@ -462,9 +418,7 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(self.ctl_json("stats")["expiry_notices_sent"], 4)
         # a reload keeps what was sent
         self.daemon.signal(1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not self.log_lines("configuration reloaded"):
-            time.sleep(0.05)
+        wait_for(lambda: self.log_lines("configuration reloaded"))
         self.assertEqual(len(self.log_lines(ALERT)), 3)
         self.assertEqual(len(self.log_lines(WARNING)), 1)
         # the expiry-notice timer of MONTH is listed among the timers

@@ -10,7 +10,6 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,46 +22,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import certvald_helper as helper  # noqa: E402
 import slapd  # noqa: E402
 import testpki  # noqa: E402
-from testpki import days  # noqa: E402
+from servers import Server, free_port, http_get, wait_for  # noqa: E402
+from testpki import days, openssl_index_line  # noqa: E402
 
 SUPPORT = os.path.join(HERE, "..", "support")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A helper server process that prints its port on its first line."""
-
-    def __init__(self, args):
-        self.proc = subprocess.Popen([sys.executable] + args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        first = self.proc.stdout.readline().split()
-        self.port = int(first[-1])
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-
-
-def http_get(port, path):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.split(b"\r\n\r\n", 1)[1]
 
 
 def pem_crl_der(path):
@@ -70,17 +33,6 @@ def pem_crl_der(path):
         lines = f.read().split("-----")[2]
     import base64
     return base64.b64decode("".join(lines.split()))
-
-
-def openssl_index_line(cert, revoked_at=None):
-    expiry = testpki.days(365).strftime("%y%m%d%H%M%SZ")
-    serial = "%X" % cert.serial
-    if len(serial) % 2:
-        serial = "0" + serial
-    if revoked_at is None:
-        return "V\t%s\t\t%s\tunknown\t/CN=%s\n" % (expiry, serial, cert.name)
-    return "R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=%s\n" % (
-        expiry, revoked_at.strftime("%y%m%d%H%M%SZ"), serial, cert.name)
 
 
 class RevocationTest(unittest.TestCase):
@@ -386,14 +338,6 @@ class RevocationTest(unittest.TestCase):
             self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
             self.assertIn("crl query", " ".join(e["error"] or "" for e in v["evidence"]))
 
-    def wait_for(self, predicate, seconds=10.0):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return False
-
     def test_refresh_ahead_with_conditional_get(self):
         """A cached CRL is downloaded again shortly before it expires, with a conditional
         GET; the 304 keeps it, so no verdict waits for a download."""
@@ -401,7 +345,7 @@ class RevocationTest(unittest.TestCase):
         self.reset_counts()
         self.assert_verdict(self.verify(self.pki.good), "ACCEPT", revocation="good")
         self.assertTrue(self.daemon.call({"id": 2, "op": "clock", "offset": 70})["ok"])
-        self.assertTrue(self.wait_for(lambda: self.count("/file/sub.crl:304") == 1),
+        self.assertTrue(wait_for(lambda: self.count("/file/sub.crl:304") == 1),
                         "no conditional GET ahead of expiry")
         self.assertTrue(self.daemon.call({"id": 3, "op": "clock", "offset": 150})["ok"])
         v = self.verify(self.pki.good, rid=4)  # past the first download's 2 minutes
@@ -429,7 +373,7 @@ class RevocationTest(unittest.TestCase):
         r = self.daemon.ctl("crl-request", "ROOT")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("1 CRL downloads of trustpoint ROOT started", r.stdout)
-        self.assertTrue(self.wait_for(
+        self.assertTrue(wait_for(
             lambda: self.verify(self.pki.good, rid=3)["decision"] == "REJECT"),
             "the republished CRL did not take effect")
         self.assert_verdict(self.verify(self.pki.good, rid=4), "REJECT", reason="revoked")

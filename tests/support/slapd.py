@@ -4,36 +4,72 @@ entries under dc=test (no system-wide service is used or changed).
     with Slapd(directory, {"cn=CA1,dc=test": crl_der_bytes}) as ldap:
         url = "ldap://127.0.0.1:%d/cn=CA1,dc=test" % ldap.port
 
-Raises Unavailable (tests skip) when slapd or its schema is not installed.
+Raises Unavailable (tests skip) when slapd or its schema is not installed. The pieces
+(missing, write_conf, BASE_LDIF, load, run_slapd) also serve directories of other entries
+(tests/aaa/run_servers.py).
 """
 
 import base64
 import os
 import shutil
-import socket
 import subprocess
-import time
+
+from servers import free_port, listening, stop_process, wait_for
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
 SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
 SCHEMA = "/etc/ldap/schema/core.schema"
 MODULES = "/usr/lib/ldap"
 
+# The root entry every test directory starts with.
+BASE_LDIF = "dn: dc=test\nobjectClass: dcObject\nobjectClass: organization\ndc: test\no: test\n\n"
+
 
 class Unavailable(Exception):
     pass
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def missing():
+    """The first of slapd, slapadd and the core schema that is not installed, or None."""
+    for need in (SLAPD, SLAPADD, SCHEMA):
+        if not os.path.exists(need):
+            return need
+    return None
 
 
-def _run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
+def write_conf(directory, schemas=()):
+    """slapd.conf of an mdb database for dc=test in directory/db (made here), with the core
+    schema and the given ones; returns its path."""
+    os.makedirs(os.path.join(directory, "db"))
+    conf = os.path.join(directory, "slapd.conf")
+    with open(conf, "w") as f:
+        for schema in (SCHEMA,) + tuple(schemas):
+            f.write("include %s\n" % schema)
+        f.write("pidfile %s/slapd.pid\n" % directory)
+        f.write("modulepath %s\nmoduleload back_mdb\n" % MODULES)
+        f.write("database mdb\nsuffix \"dc=test\"\nrootdn \"cn=admin,dc=test\"\n")
+        f.write("rootpw secret\ndirectory %s/db\nmaxsize 16777216\n" % directory)
+    return conf
+
+
+def load(conf, ldif):
+    """Adds the entries of the LDIF file to the database of conf (slapadd)."""
+    r = subprocess.run([SLAPADD, "-q", "-f", conf, "-l", ldif], capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s%s" % (cmd[0], r.returncode, r.stdout, r.stderr))
+        raise RuntimeError("%s failed (%d): %s%s" % (SLAPADD, r.returncode, r.stdout, r.stderr))
+
+
+def run_slapd(conf, port, log, debug="0", seconds=10.0):
+    """slapd on the loopback port with its debug output (-d) in the file log, once it accepts
+    connections; RuntimeError with the log when it does not within seconds."""
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([SLAPD, "-h", "ldap://127.0.0.1:%d/" % port, "-f", conf,
+                                 "-d", debug], stdout=subprocess.DEVNULL, stderr=logf)
+    if not wait_for(lambda: listening(port), proc, seconds):
+        stop_process(proc, 5)
+        with open(log, errors="replace") as f:
+            raise RuntimeError("slapd did not start:\n" + f.read())
+    return proc
 
 
 def _rdn_value(dn):
@@ -44,21 +80,14 @@ class Slapd:
     """entries maps a DN under dc=test to the DER of a CRL, or to None (no CRL attribute)."""
 
     def __init__(self, directory, entries):
-        for need in (SLAPD, SLAPADD, SCHEMA):
-            if not os.path.exists(need):
-                raise Unavailable("%s not found (apt-get install slapd ldap-utils)" % need)
+        need = missing()
+        if need is not None:
+            raise Unavailable("%s not found (apt-get install slapd ldap-utils)" % need)
         self.dir = directory
-        os.makedirs(os.path.join(directory, "db"))
-        self.conf = os.path.join(directory, "slapd.conf")
-        with open(self.conf, "w") as f:
-            f.write("include %s\npidfile %s/slapd.pid\n" % (SCHEMA, directory))
-            f.write("modulepath %s\nmoduleload back_mdb\n" % MODULES)
-            f.write("database mdb\nsuffix \"dc=test\"\nrootdn \"cn=admin,dc=test\"\n")
-            f.write("rootpw secret\ndirectory %s/db\nmaxsize 16777216\n" % directory)
+        self.conf = write_conf(directory)
         ldif = os.path.join(directory, "data.ldif")
         with open(ldif, "w") as f:
-            f.write("dn: dc=test\nobjectClass: dcObject\nobjectClass: organization\n"
-                    "dc: test\no: test\n\n")
+            f.write(BASE_LDIF)
             for dn, der in entries.items():
                 f.write("dn: %s\nobjectClass: cRLDistributionPoint\ncn: %s\n" %
                         (dn, _rdn_value(dn)))
@@ -66,37 +95,17 @@ class Slapd:
                     f.write("certificateRevocationList;binary:: %s\n" %
                             base64.b64encode(der).decode())
                 f.write("\n")
-        _run([SLAPADD, "-q", "-f", self.conf, "-l", ldif])
+        load(self.conf, ldif)
         self.port = free_port()
         self.proc = None
 
     def start(self, seconds=10.0):
-        log = open(os.path.join(self.dir, "slapd.log"), "w")
-        self.proc = subprocess.Popen([SLAPD, "-h", "ldap://127.0.0.1:%d/" % self.port, "-f",
-                                      self.conf, "-d", "0"], stdout=subprocess.DEVNULL,
-                                     stderr=log)
-        log.close()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        with open(os.path.join(self.dir, "slapd.log")) as f:
-            raise RuntimeError("slapd did not start:\n" + f.read())
+        self.proc = run_slapd(self.conf, self.port, os.path.join(self.dir, "slapd.log"),
+                              seconds=seconds)
+        return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
         self.proc = None
 
     def __enter__(self):

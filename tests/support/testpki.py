@@ -50,6 +50,19 @@ def pem_to_der(pem_text):
     return out
 
 
+def openssl_index_line(cert, revoked_at=None):
+    """The line of cert in the index file of `openssl ocsp` and `openssl ca`: valid for a
+    year, or revoked for keyCompromise at revoked_at (a datetime)."""
+    expiry = days(365).strftime("%y%m%d%H%M%SZ")
+    serial = "%X" % cert.serial
+    if len(serial) % 2:
+        serial = "0" + serial
+    if revoked_at is None:
+        return "V\t%s\t\t%s\tunknown\t/CN=%s\n" % (expiry, serial, cert.name)
+    return "R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=%s\n" % (
+        expiry, revoked_at.strftime("%y%m%d%H%M%SZ"), serial, cert.name)
+
+
 class Cert:
     """One generated certificate and its key."""
 

@@ -1,28 +1,26 @@
 /*
  * fetch_ldap.c: LDAP and LDAPS CRL fetches (RFC 4516 URLs and directory CDPs, SPEC R16, R18,
- * O-15). Each fetch runs OpenLDAP's calls on a detached worker thread with its own timeouts;
- * the result comes back to the loop through a pipe, and the loop enforces the deadline with a
- * timer of its own, so the event loop never blocks and a dead server costs at most the
- * deadline. A worker whose fetch was abandoned finishes on its own and frees its job.
+ * O-15). Each fetch runs OpenLDAP's calls as a task of common/worker.h (a detached thread with
+ * its own timeouts, the result delivered to the loop), and the loop enforces the deadline with
+ * a timer of its own, so the event loop never blocks and a dead server costs at most the
+ * deadline. A fetch the loop gives up on finishes on its own and frees its job.
  */
 #include "fetch_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <lber.h>
 #include <ldap.h>
 
 #include "../../common/util.h"
+#include "../../common/worker.h"
 
 #define MAX_JOBS   64 /* LDAP fetches running at once (each holds a thread) */
 #define MAX_ATTRS  8
@@ -31,18 +29,14 @@
 
 /*
  * One LDAP fetch. Fields marked "loop" are touched only by the event loop; the worker reads
- * the inputs and writes the outputs; delivered, orphaned and wfd are shared under mu.
+ * the inputs and writes the outputs.
  */
 struct job {
-	TAILQ_ENTRY(job) entry;  /* loop */
-	struct cv_fetch_ldap *l; /* loop */
-	struct flight *fl;       /* loop; NULL once the flight no longer wants the result */
-	struct event *deadline;  /* loop */
-
-	pthread_mutex_t mu;
-	int delivered; /* the worker wrote the job's pointer to the pipe */
-	int orphaned;  /* the loop let go: the worker frees the job */
-	int wfd;
+	TAILQ_ENTRY(job) entry;      /* loop: listed while its flight waits for it */
+	struct cv_fetch_ldap *l;     /* loop */
+	struct flight *fl;           /* loop */
+	struct cv_worker_task *task; /* loop */
+	struct event *deadline;      /* loop */
 
 	char *server; /* ldap[s]://host:port */
 	char *dn;
@@ -58,18 +52,17 @@ struct job {
 
 struct cv_fetch_ldap {
 	struct event_base *base;
-	int pipefd[2];
-	struct event *rev;
-	TAILQ_HEAD(, job) jobs; /* started and not yet collected or orphaned */
-	unsigned njobs;
+	struct cv_worker_pool *pool;
+	TAILQ_HEAD(, job) jobs; /* started, their flights still waiting */
 };
 
+/* Frees the job's inputs and outputs (the loop released the rest); any thread. */
 static void
-job_free(struct job *j)
+job_free(void *arg)
 {
+	struct job *j = arg;
 	size_t i;
 
-	pthread_mutex_destroy(&j->mu);
 	free(j->server);
 	free(j->dn);
 	for (i = 0; j->attrs[i] != NULL; i++)
@@ -276,8 +269,9 @@ out:
 }
 
 static void
-run_ldap(struct job *j)
+run_ldap(void *arg)
 {
+	struct job *j = arg;
 	LDAP *ld = NULL;
 	Sockbuf *sb = NULL;
 	struct timespec deadline;
@@ -322,59 +316,16 @@ out:
 	ldap_unbind_ext_s(ld, NULL, NULL);
 }
 
-static void *
-worker(void *arg)
-{
-	struct job *j = arg;
-	ssize_t n;
-
-	run_ldap(j);
-	pthread_mutex_lock(&j->mu);
-	if (j->orphaned) {
-		pthread_mutex_unlock(&j->mu);
-		job_free(j);
-		return NULL;
-	}
-	j->delivered = 1;
-	do
-		n = write(j->wfd, &j, sizeof(j));
-	while (n < 0 && errno == EINTR);
-	pthread_mutex_unlock(&j->mu);
-	return NULL;
-}
-
 /* ---- the loop side ---- */
 
-/*
- * The loop lets go of a job. A job already delivered stays listed until its pointer is read
- * from the pipe (or the fetcher is freed); one still running is left to its worker.
- */
+/* The loop lets go of a fetch: no result, no deadline; the job is the worker's to free. */
 static void
-job_release(struct cv_fetch_ldap *l, struct job *j, int closing)
+job_release(struct job *j)
 {
-	if (j->deadline != NULL) {
-		event_free(j->deadline);
-		j->deadline = NULL;
-	}
-	if (j->fl != NULL) {
-		j->fl->backend = NULL;
-		j->fl = NULL;
-	}
-	pthread_mutex_lock(&j->mu);
-	if (!j->delivered) {
-		/* Unlisted first: once unlocked, the worker may free the job at any moment. */
-		TAILQ_REMOVE(&l->jobs, j, entry);
-		l->njobs--;
-		j->orphaned = 1;
-		pthread_mutex_unlock(&j->mu);
-		return;
-	}
-	pthread_mutex_unlock(&j->mu);
-	if (closing) {
-		TAILQ_REMOVE(&l->jobs, j, entry);
-		l->njobs--;
-		job_free(j);
-	}
+	TAILQ_REMOVE(&j->l->jobs, j, entry);
+	event_free(j->deadline);
+	j->fl->backend = NULL;
+	cv_worker_abandon(j->task);
 }
 
 static void
@@ -384,26 +335,19 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	struct flight *fl = j->fl;
 
 	snprintf(fl->res.error, sizeof(fl->res.error), "timeout after %u ms", j->timeout_ms);
-	job_release(j->l, j, 0);
+	job_release(j);
 	cv_fetch_flight_done(fl);
 }
 
+/* The worker's result reached the loop (the worker pool frees the job afterwards). */
 static void
-collect(struct cv_fetch_ldap *l, struct job *j)
+collect(void *arg)
 {
+	struct job *j = arg;
 	struct flight *fl = j->fl;
 
-	/* The worker wrote the pointer under the lock: wait until it has let go of it. */
-	pthread_mutex_lock(&j->mu);
-	pthread_mutex_unlock(&j->mu);
-	TAILQ_REMOVE(&l->jobs, j, entry);
-	l->njobs--;
-	if (j->deadline != NULL)
-		event_free(j->deadline);
-	if (fl == NULL) {
-		job_free(j);
-		return;
-	}
+	TAILQ_REMOVE(&j->l->jobs, j, entry);
+	event_free(j->deadline);
 	fl->backend = NULL;
 	if (j->data != NULL) {
 		fl->res.ok = 1;
@@ -414,23 +358,7 @@ collect(struct cv_fetch_ldap *l, struct job *j)
 		cv_strlcpy(fl->res.error, j->error[0] ? j->error : "LDAP fetch failed",
 		           sizeof(fl->res.error));
 	}
-	job_free(j);
 	cv_fetch_flight_done(fl);
-}
-
-static void
-on_pipe(evutil_socket_t fd, short what, void *arg)
-{
-	struct cv_fetch_ldap *l = arg;
-	struct job *j;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, &j, sizeof(j));
-		if (n != (ssize_t)sizeof(j))
-			return; /* EAGAIN: drained (pointer-sized writes are atomic) */
-		collect(l, j);
-	}
 }
 
 struct cv_fetch_ldap *
@@ -442,19 +370,14 @@ cv_fetch_ldap_new(struct event_base *base)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
 	l->base = base;
-	l->pipefd[0] = l->pipefd[1] = -1;
 	TAILQ_INIT(&l->jobs);
 	/* libldap's global initialisation, once, on this thread. */
 	ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &dummy);
-	if (pipe2(l->pipefd, O_CLOEXEC) < 0 || fcntl(l->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
-		goto fail;
-	if ((l->rev = event_new(base, l->pipefd[0], EV_READ | EV_PERSIST, on_pipe, l)) == NULL ||
-	    event_add(l->rev, NULL) < 0)
-		goto fail;
+	if ((l->pool = cv_worker_pool_new(base, MAX_JOBS)) == NULL) {
+		free(l);
+		return NULL;
+	}
 	return l;
-fail:
-	cv_fetch_ldap_free(l);
-	return NULL;
 }
 
 void
@@ -465,13 +388,8 @@ cv_fetch_ldap_free(struct cv_fetch_ldap *l)
 	if (l == NULL)
 		return;
 	while ((j = TAILQ_FIRST(&l->jobs)) != NULL)
-		job_release(l, j, 1);
-	if (l->rev != NULL)
-		event_free(l->rev);
-	if (l->pipefd[0] >= 0)
-		close(l->pipefd[0]);
-	if (l->pipefd[1] >= 0)
-		close(l->pipefd[1]);
+		job_release(j);
+	cv_worker_pool_free(l->pool);
 	free(l);
 }
 
@@ -479,7 +397,7 @@ void
 cv_fetch_ldap_abort(struct cv_fetch_ldap *l, struct flight *fl)
 {
 	if (fl->backend != NULL)
-		job_release(l, fl->backend, 0);
+		job_release(fl->backend);
 }
 
 static int
@@ -645,50 +563,38 @@ cv_fetch_ldap_start(struct cv_fetch_ldap *l, struct flight *fl, struct cv_error 
 {
 	struct job *j;
 	struct timeval tv;
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc;
 
-	if (l->njobs >= MAX_JOBS) {
-		cv_error_set(err, "too many LDAP fetches in flight (%u)", l->njobs);
-		return -1;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		cv_error_set(err, "out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&j->mu, NULL);
 	j->l = l;
-	j->wfd = l->pipefd[1];
 	j->timeout_ms = fl->timeout_ms;
 	j->max_bytes = fl->max_bytes;
 	if (job_target(j, fl->url, err) < 0)
 		goto fail;
-	if (fl->source != NULL && (j->source = strdup(fl->source)) == NULL) {
+	if ((fl->source != NULL && (j->source = strdup(fl->source)) == NULL) ||
+	    (j->deadline = evtimer_new(l->base, on_deadline, j)) == NULL) {
 		cv_error_set(err, "out of memory");
 		goto fail;
 	}
-	if ((j->deadline = evtimer_new(l->base, on_deadline, j)) == NULL) {
-		cv_error_set(err, "out of memory");
+	if (cv_worker_submit(l->pool, run_ldap, collect, job_free, j, &j->task) < 0) {
+		if (errno == EBUSY)
+			cv_error_set(err, "too many LDAP fetches in flight (%u)",
+			             cv_worker_pool_count(l->pool));
+		else
+			cv_error_set(err, "cannot start LDAP worker: %s", strerror(errno));
 		goto fail;
 	}
 	ms_to_tv(fl->timeout_ms, &tv);
 	evtimer_add(j->deadline, &tv);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, worker, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		cv_error_set(err, "cannot start LDAP worker: %s", strerror(rc));
-		event_free(j->deadline);
-		goto fail;
-	}
 	j->fl = fl;
 	fl->backend = j;
 	TAILQ_INSERT_TAIL(&l->jobs, j, entry);
-	l->njobs++;
 	return 0;
 fail:
+	if (j->deadline != NULL)
+		event_free(j->deadline);
 	job_free(j);
 	return -1;
 }

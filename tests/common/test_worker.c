@@ -1,0 +1,320 @@
+/*
+ * test_worker.c: unit tests of common/worker.c: many tasks and the cap, done submitting the
+ * next task, abandon before and after the result reached the pipe, and the pool freed while
+ * a task still blocks. Run under ASan to see leaks and uses after free.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../../common/worker.h"
+#include "../support/check.h"
+
+#define MANY 300
+#define CAP  16
+
+/* What the tasks of one test did, shared by the loop and the workers under mu. */
+struct tally {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int gate_open; /* gated jobs wait in run until this is set */
+	int ran, done, freed, freed_on_loop, wrong;
+	pthread_t loop;
+	struct cv_worker_pool *pool; /* for resubmitting from done */
+	int to_submit;
+};
+
+struct job {
+	struct tally *t;
+	int gated;
+	int in, out;
+};
+
+static void
+tally_init(struct tally *t)
+{
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->gate_open = t->ran = t->done = t->freed = t->freed_on_loop = t->wrong = 0;
+	t->loop = pthread_self();
+	t->pool = NULL;
+	t->to_submit = 0;
+}
+
+static void
+tally_destroy(struct tally *t)
+{
+	pthread_cond_destroy(&t->cv);
+	pthread_mutex_destroy(&t->mu);
+}
+
+static int
+tally_get(struct tally *t, const int *field)
+{
+	int v;
+
+	pthread_mutex_lock(&t->mu);
+	v = *field;
+	pthread_mutex_unlock(&t->mu);
+	return v;
+}
+
+/* Waits up to 5 s for *field to reach want. */
+static int
+tally_wait(struct tally *t, const int *field, int want)
+{
+	struct timespec until;
+	int v;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&t->mu);
+	while (*field < want && pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0)
+		;
+	v = *field;
+	pthread_mutex_unlock(&t->mu);
+	return v;
+}
+
+/* Adds one to *field and wakes the waiters; any thread. */
+static void
+tally_bump(struct tally *t, int *field)
+{
+	pthread_mutex_lock(&t->mu);
+	(*field)++;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+job_run(void *arg)
+{
+	struct job *j = arg;
+	struct tally *t = j->t;
+
+	pthread_mutex_lock(&t->mu);
+	while (j->gated && !t->gate_open)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+	j->out = j->in * 2;
+	tally_bump(t, &t->ran);
+}
+
+static void
+job_free(void *arg)
+{
+	struct job *j = arg;
+	struct tally *t = j->t;
+
+	if (pthread_equal(pthread_self(), t->loop))
+		tally_bump(t, &t->freed_on_loop);
+	tally_bump(t, &t->freed);
+	free(j);
+}
+
+static struct job *
+job_new(struct tally *t, int in, int gated)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		abort();
+	j->t = t;
+	j->in = in;
+	j->gated = gated;
+	return j;
+}
+
+static int submit(struct tally *t, struct cv_worker_pool *pool, int in, int gated,
+                  struct cv_worker_task **handle);
+
+static void
+job_done(void *arg)
+{
+	struct job *j = arg;
+	struct tally *t = j->t;
+
+	if (!pthread_equal(pthread_self(), t->loop) || j->out != j->in * 2)
+		t->wrong++;
+	tally_bump(t, &t->done);
+	/* The finished task no longer counts: the next one fits even in a full pool. */
+	if (t->to_submit > 0) {
+		t->to_submit--;
+		if (submit(t, t->pool, t->to_submit, 0, NULL) < 0)
+			t->wrong++;
+	}
+}
+
+static int
+submit(struct tally *t, struct cv_worker_pool *pool, int in, int gated,
+       struct cv_worker_task **handle)
+{
+	struct job *j = job_new(t, in, gated);
+
+	if (cv_worker_submit(pool, job_run, job_done, job_free, j, handle) < 0) {
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the loop until *field reaches want (5 s at most). */
+static void
+loop_until(struct event_base *base, struct tally *t, const int *field, int want)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (tally_get(t, field) < want) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 5)
+			break;
+	}
+}
+
+static void
+test_many(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	int i, ok = 1;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new(base, CAP)) != NULL);
+	t.pool = pool;
+	t.to_submit = MANY - CAP;
+	for (i = 0; i < CAP; i++)
+		ok &= submit(&t, pool, MANY - 1 - i, 0, NULL) == 0;
+	CHECK(ok);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), CAP);
+	errno = 0;
+	CHECK_INT_EQ(submit(&t, pool, 0, 0, NULL), -1);
+	CHECK_INT_EQ(errno, EBUSY);
+	loop_until(base, &t, &t.freed, MANY);
+	CHECK_INT_EQ(t.done, MANY);
+	CHECK_INT_EQ(t.freed, MANY);
+	CHECK_INT_EQ(t.freed_on_loop, MANY);
+	CHECK_INT_EQ(t.wrong, 0);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 0);
+	cv_worker_pool_free(pool);
+	tally_destroy(&t);
+}
+
+/* Abandoned while it blocks: the count drops at once, the worker frees the job, no done. */
+static void
+test_abandon_running(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	struct cv_worker_task *task = NULL;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new(base, 1)) != NULL);
+	CHECK_INT_EQ(submit(&t, pool, 1, 1, &task), 0);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 1);
+	cv_worker_abandon(task);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 0);
+	/* Its thread still runs, but the pool has room again. */
+	CHECK_INT_EQ(submit(&t, pool, 2, 0, NULL), 0);
+	loop_until(base, &t, &t.done, 1);
+	CHECK_INT_EQ(tally_get(&t, &t.freed), 1);
+	tally_bump(&t, &t.gate_open);
+	CHECK_INT_EQ(tally_wait(&t, &t.freed, 2), 2);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT_EQ(t.done, 1);
+	CHECK_INT_EQ(t.freed_on_loop, 1); /* the abandoned job went on its worker */
+	CHECK_INT_EQ(t.wrong, 0);
+	cv_worker_pool_free(pool);
+	tally_destroy(&t);
+}
+
+/*
+ * Abandoned after its result reached the pipe: it counts until the loop reads it, then it
+ * is freed on the loop without done. Returns 1 when that case was met (the worker had
+ * written), 0 when the worker was still before its write (then it was an orphan).
+ */
+static int
+abandon_delivered(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	struct cv_worker_task *task = NULL;
+	int delivered;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new(base, 4)) != NULL);
+	CHECK_INT_EQ(submit(&t, pool, 3, 0, &task), 0);
+	CHECK_INT_EQ(tally_wait(&t, &t.ran, 1), 1);
+	usleep(50000); /* the write follows run at once */
+	cv_worker_abandon(task);
+	delivered = cv_worker_pool_count(pool) == 1;
+	if (delivered)
+		CHECK_INT_EQ(tally_get(&t, &t.freed), 0);
+	loop_until(base, &t, &t.freed, 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT_EQ(t.freed, 1);
+	CHECK_INT_EQ(t.done, 0);
+	CHECK_INT_EQ(t.freed_on_loop, delivered);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 0);
+	cv_worker_pool_free(pool);
+	tally_destroy(&t);
+	return delivered;
+}
+
+static void
+test_abandon_delivered(struct event_base *base)
+{
+	int i, met = 0;
+
+	for (i = 0; i < 5 && !met; i++)
+		met = abandon_delivered(base);
+	CHECK(met);
+}
+
+/*
+ * The pool freed with one task blocked and one delivered but not yet read: the delivered one
+ * is freed at once, the blocked one by its worker when it returns; no done runs.
+ */
+static void
+test_pool_free_while_blocked(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new(base, 4)) != NULL);
+	CHECK_INT_EQ(submit(&t, pool, 4, 1, NULL), 0);
+	CHECK_INT_EQ(submit(&t, pool, 5, 0, NULL), 0);
+	CHECK_INT_EQ(tally_wait(&t, &t.ran, 1), 1);
+	usleep(50000);
+	cv_worker_pool_free(pool);
+	CHECK(tally_get(&t, &t.freed) <= 1);
+	tally_bump(&t, &t.gate_open);
+	CHECK_INT_EQ(tally_wait(&t, &t.freed, 2), 2);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT_EQ(t.done, 0);
+	CHECK_INT_EQ(t.ran, 2);
+	tally_destroy(&t);
+}
+
+int
+main(void)
+{
+	struct event_base *base = event_base_new();
+
+	if (base == NULL)
+		return 1;
+	test_many(base);
+	test_abandon_running(base);
+	test_abandon_delivered(base);
+	test_pool_free_while_blocked(base);
+	event_base_free(base);
+	usleep(100000); /* the last worker threads return after freeing their tasks */
+	return check_summary();
+}
