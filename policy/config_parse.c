@@ -305,7 +305,7 @@ static int
 parse_num(struct cfg_parser *p, const char *what, const char *tok, unsigned long long min,
           unsigned long long max, unsigned long long *out)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char *end;
 
 	if (!isdigit((unsigned char)tok[0]))
@@ -484,7 +484,7 @@ h_socket_mode(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char *
 static int
 parse_int(struct cfg_parser *p, const char *what, const char *tok, int min, int max, int *out)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	bool neg = tok[0] == '-';
 
 	if (tok[0] == '+' || tok[0] == '-')
@@ -848,7 +848,7 @@ h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
                    size_t argc)
 {
 	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	if (parse_num(p, "crl-cache delete-after", argv[0], 1, 43200, &v) < 0)
 		return -1;
@@ -1805,7 +1805,7 @@ run_cmd(struct cfg_parser *p, const struct cfg_mode *m, void *obj, char **argv, 
 	const struct cfg_cmd *cmd = NULL;
 	char name[96];
 	size_t nw = 0, n;
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	if (find_cmd(p, m, argv, argc, &cmd, &nw) < 0)
 		return -1;
