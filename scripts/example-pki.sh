@@ -1,6 +1,7 @@
 #!/bin/sh
 # example-pki.sh DIR: generates the quick start's example PKI with certtool: a root CA, an
-# intermediate CA, a server certificate that validates and one that has expired.
+# intermediate CA, a server certificate that validates, one that has expired and one that its
+# CA has revoked, and the two CAs' CRLs.
 set -eu
 dir=$1
 mkdir -p "$dir"
@@ -34,6 +35,25 @@ cert expired sub 'cn = "old.example.net"' 'dns_name = "old.example.net"' tls_www
 	signing_key 'activation_date = "2020-01-01 00:00:00"' \
 	'expiration_date = "2021-01-01 00:00:00"'
 
+cert revoked sub 'cn = "lost.example.net"' 'dns_name = "lost.example.net"' tls_www_server \
+	signing_key 'expiration_days = 365'
+
+# CRLs, as the CAs would publish them: the issuing CA's lists the revoked certificate.
+crl() { # crl ISSUER [REVOKED-CERT]
+	printf '%s\n' 'crl_next_update = 7' 'crl_number = 1' >crl.tmpl
+	if [ $# -gt 1 ]; then
+		certtool --generate-crl --load-ca-privkey "$1.key" --load-ca-certificate "$1.pem" \
+			--load-certificate "$2.pem" --template crl.tmpl --outfile "$1.crl" 2>/dev/null
+	else
+		certtool --generate-crl --load-ca-privkey "$1.key" --load-ca-certificate "$1.pem" \
+			--template crl.tmpl --outfile "$1.crl" 2>/dev/null
+	fi
+	rm -f crl.tmpl
+}
+crl root
+crl sub revoked
+
 # Chains as a peer sends them: its own certificate first, then the intermediate.
 cat good.pem sub.pem >good-chain.pem
 cat expired.pem sub.pem >expired-chain.pem
+cat revoked.pem sub.pem >revoked-chain.pem

@@ -1,7 +1,8 @@
 #!/bin/sh
 # quickstart.sh: installs what certval needs, builds it, generates an example PKI, starts
-# certvald on an example configuration and asks it for two verdicts (one accepted, one
-# rejected). Everything it makes lives under ./run; the daemon keeps running afterwards.
+# certvald on an example configuration and asks it for three verdicts (one accepted, one
+# rejected as expired, one rejected as revoked by a CRL). Everything it makes lives under ./run; the daemon keeps
+# running afterwards.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -27,7 +28,9 @@ cache-dir $run/cache
 
 crypto pki trustpoint EXAMPLE-ROOT
  ca-certificate $run/pki/root.pem
- revocation-check none
+ revocation-check crl
+ crl file $run/pki/root.crl
+ crl file $run/pki/sub.crl
 CONF
 
 ./build/ipc/certvald -f -c "$run/certvald.conf" </dev/null >"$run/certvald.log" 2>&1 &
@@ -45,6 +48,14 @@ echo
 echo "== certvalctl verify --trustpoint EXAMPLE-ROOT run/pki/expired-chain.pem"
 if ctl verify --trustpoint EXAMPLE-ROOT "$run/pki/expired-chain.pem"; then
 	echo "unexpected: the expired chain was accepted" >&2
+	exit 1
+else
+	echo "(exit status $?: rejected)"
+fi
+echo
+echo "== certvalctl verify --trustpoint EXAMPLE-ROOT run/pki/revoked-chain.pem"
+if ctl verify --trustpoint EXAMPLE-ROOT "$run/pki/revoked-chain.pem"; then
+	echo "unexpected: the revoked chain was accepted" >&2
 	exit 1
 else
 	echo "(exit status $?: rejected)"
