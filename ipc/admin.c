@@ -936,6 +936,15 @@ cv_admin_show(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv_
 	case CV_VIEW_OCSP:
 		o = show_ocsp(a);
 		break;
+	case CV_VIEW_PUBKEYS: {
+		struct cv_engine_stats st;
+
+		cv_engine_get_stats(a->engine, &st);
+		o = json_pack("{s:s, s:I, s:I}", "what", "pubkeys", "links",
+		              (json_int_t)st.links_remembered, "hits",
+		              (json_int_t)st.link_cache_hits);
+		break;
+	}
 	case CV_VIEW_FETCH:
 		o = show_fetch(a);
 		break;
@@ -973,6 +982,9 @@ cv_admin_clear(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv
 	if (req->what == CV_VIEW_OCSP) {
 		n = cv_ocsp_cache_clear(cv_engine_ocsp_cache(a->engine));
 		cv_log_notice("clear ocsp: %zu cached answers dropped", n);
+	} else if (req->what == CV_VIEW_PUBKEYS) {
+		n = cv_engine_clear_links(a->engine);
+		cv_log_notice("clear pubkeys: %zu remembered signatures dropped", n);
 	} else {
 		n = cv_crl_store_clear(cv_engine_crl_store(a->engine),
 		                       tp != NULL ? tp->name : NULL);

@@ -496,6 +496,14 @@ print_running_config(const json_t *v)
 	fputs(str(v, "text"), stdout);
 }
 
+static void
+print_pubkeys(const json_t *v)
+{
+	printf("Remembered peer keys (verified signatures): %" JSON_INTEGER_FORMAT
+	       ", used %" JSON_INTEGER_FORMAT " times\n",
+	       num(v, "links"), num(v, "hits"));
+}
+
 static const struct {
 	const char *word;
 	void (*print)(const json_t *);
@@ -507,6 +515,7 @@ static const struct {
     {"timers", print_timers},
     {"running-config", print_running_config},
     {"certificates", print_certificates},
+    {"pubkeys", print_pubkeys},
 };
 
 /*
@@ -552,11 +561,15 @@ cv_ctl_show(const struct cv_ctl *ctl, int argc, char **argv)
 static void
 print_cleared(const json_t *v)
 {
-	printf("%" JSON_INTEGER_FORMAT " cached %s dropped\n", num(v, "cleared"),
-	       strcmp(str(v, "what"), "ocsp") == 0 ? "OCSP answers" : "CRLs");
+	const char *what = str(v, "what");
+
+	printf("%" JSON_INTEGER_FORMAT " %s dropped\n", num(v, "cleared"),
+	       strcmp(what, "ocsp") == 0      ? "cached OCSP answers"
+	       : strcmp(what, "pubkeys") == 0 ? "remembered peer keys (verified signatures)"
+	                                      : "cached CRLs");
 }
 
-/* clear crls [TP] | clear ocsp */
+/* clear crls [TP] | clear ocsp | clear pubkeys (IOS: zeroize pubkey-chain, R49) */
 int
 cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
 {
@@ -564,7 +577,9 @@ cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
 	json_t *req;
 
 	argc = take_json_flag(argc, argv, &json);
-	if (argc < 2 || argc > 3 || (strcmp(argv[1], "crls") != 0 && strcmp(argv[1], "ocsp") != 0))
+	if (argc < 2 || argc > 3 ||
+	    (strcmp(argv[1], "crls") != 0 && strcmp(argv[1], "ocsp") != 0 &&
+	     strcmp(argv[1], "pubkeys") != 0))
 		return cv_ctl_usage();
 	req = json_pack("{s:s, s:s}", "op", "clear", "what", argv[1]);
 	if (req != NULL && argc == 3)

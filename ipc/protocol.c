@@ -25,6 +25,7 @@ static const char *const view_names[] = {
     [CV_VIEW_TIMERS] = "timers",
     [CV_VIEW_RUNNING_CONFIG] = "running-config",
     [CV_VIEW_CERTIFICATES] = "certificates",
+    [CV_VIEW_PUBKEYS] = "pubkeys",
 };
 
 static const char *const code_names[] = {
@@ -409,12 +410,13 @@ cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struc
 	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
 	    view(root, out, err) != 0 || admin_trustpoint(root, out, err) != 0)
 		return -1;
-	if (out->what != CV_VIEW_CRLS && out->what != CV_VIEW_OCSP) {
-		cv_error_set(err, "only crls and ocsp can be cleared");
+	if (out->what != CV_VIEW_CRLS && out->what != CV_VIEW_OCSP &&
+	    out->what != CV_VIEW_PUBKEYS) {
+		cv_error_set(err, "only crls, ocsp and pubkeys can be cleared");
 		return -1;
 	}
-	if (out->what == CV_VIEW_OCSP && out->trustpoint[0] != '\0') {
-		cv_error_set(err, "clear ocsp takes no trustpoint");
+	if (out->what != CV_VIEW_CRLS && out->trustpoint[0] != '\0') {
+		cv_error_set(err, "clear %s takes no trustpoint", cv_proto_view_name(out->what));
 		return -1;
 	}
 	return 0;

@@ -72,6 +72,7 @@ enum cv_proto_view {
 	CV_VIEW_TIMERS,
 	CV_VIEW_RUNNING_CONFIG,
 	CV_VIEW_CERTIFICATES,
+	CV_VIEW_PUBKEYS, /* the remembered peer keys (verified signatures), R49 */
 };
 
 /* A parsed show or clear request. */

@@ -243,6 +243,12 @@ cv_engine_persist_crls(struct cv_engine *engine, struct cv_error *err)
 	return cv_crl_store_load(engine->crls, cv_engine_now(engine), err);
 }
 
+size_t
+cv_engine_clear_links(struct cv_engine *engine)
+{
+	return cv_link_cache_clear(engine->links);
+}
+
 struct cv_fetcher *
 cv_engine_fetcher(const struct cv_engine *engine)
 {

@@ -109,6 +109,10 @@ struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);
 struct cv_ocsp_cache *cv_engine_ocsp_cache(const struct cv_engine *engine);
 struct cv_fetcher *cv_engine_fetcher(const struct cv_engine *engine); /* NULL: none */
 
+/* SPEC R49: forgets the remembered signatures (the peer key cache; IOS `crypto key zeroize
+ * pubkey-chain`); returns how many. Maps and revocation never depended on them. */
+size_t cv_engine_clear_links(struct cv_engine *engine);
+
 struct cv_crl;
 /* The `crl file` CRLs of the running configuration; crl is NULL when the file did not load,
  * and error says why. */

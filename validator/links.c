@@ -114,6 +114,19 @@ cv_link_cache_add(struct cv_link_cache *cache, const struct cv_cert *child,
 	pthread_mutex_unlock(&cache->mu);
 }
 
+size_t
+cv_link_cache_clear(struct cv_link_cache *cache)
+{
+	size_t n;
+
+	pthread_mutex_lock(&cache->mu);
+	n = cache->links;
+	memset(cache->slots, 0, (cache->mask + 1) * sizeof(*cache->slots));
+	cache->links = 0;
+	pthread_mutex_unlock(&cache->mu);
+	return n;
+}
+
 void
 cv_link_cache_get_stats(struct cv_link_cache *cache, struct cv_link_cache_stats *out)
 {

@@ -171,6 +171,28 @@ class RevocationTest(unittest.TestCase):
         self.assertEqual(engine["crl_downloads"], 1)
         self.assertGreaterEqual(engine["crl_cache_hits"], 1)
 
+    def test_pubkey_cache_never_bypasses_maps(self):
+        """R49, R36: a chain seen before (its signatures remembered) is still checked against
+        the maps: a map added later bans it; `clear pubkeys` empties the remembered keys."""
+        self.start(["revocation-check none"])
+        self.assert_verdict(self.verify(self.pki.good), "ACCEPT")
+        self.assert_verdict(self.verify(self.pki.good, rid=2), "ACCEPT")
+        st = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)
+        self.assertGreaterEqual(st["links"], 2)
+        self.assertGreaterEqual(st["hits"], 2)
+        conf = open(self.daemon.conf).read().replace(
+            " revocation-check none\n", " revocation-check none\n match certificate BAN\n")
+        self.daemon.write_config(conf + "crypto pki certificate map BAN 10\n"
+                                        " subject-name nc good.example\n")
+        self.assertEqual(self.daemon.ctl("reload").returncode, 0)
+        v = self.verify(self.pki.good, rid=3)
+        self.assert_verdict(v, "REJECT", reason="not-authorized")
+        r = self.daemon.ctl("clear", "pubkeys")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("remembered peer keys", r.stdout)
+        st = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)
+        self.assertEqual(st["links"], 0)
+
     def test_revoked_on_crl_is_final(self):
         """R14(2): revoked by CRL under `crl ocsp`: OCSP is not contacted."""
         self.start([" revocation-check crl ocsp"])
