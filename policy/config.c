@@ -72,6 +72,8 @@ cv_config_new(const char *path)
 	cfg->ocsp_max_bytes = 64u << 10;
 	cfg->fetch_timeout_ms = 10000;
 	cfg->fetch_retry_after_s = 10;
+	cfg->ocsp_skew_s = 300;
+	cfg->ocsp_no_next_update_s = 300;
 	cv_rev_policy_init(&cfg->trustpool.rev);
 	if (cfg->path == NULL || cfg->socket_path == NULL) {
 		cv_config_unref(cfg);

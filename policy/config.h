@@ -230,7 +230,9 @@ struct cv_config {
 	char *fetch_proxy;
 	int tz_offset_min; /* clock timezone NAME HOURS [MINUTES], default 0 (UTC) */
 	char *tz_name;
-	unsigned aaa_cache_s; /* default 0 */
+	unsigned aaa_cache_s;           /* default 0 */
+	unsigned ocsp_skew_s;           /* ocsp clock-skew: thisUpdate tolerance, default 300 */
+	unsigned ocsp_no_next_update_s; /* ocsp no-next-update-lifetime, default 300 */
 
 	struct cv_trustpoint *trustpoints;
 	size_t n_trustpoints;

@@ -341,6 +341,8 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	params.nonce = job->rev.nonce;
 	params.nonce_len = job->rev.nonce_len;
 	params.digest = OCSP_DIGEST;
+	params.skew = job->cfg->ocsp_skew_s;
+	params.no_next_update_ttl = job->cfg->ocsp_no_next_update_s;
 	if (job->rev.cert == 0 && job->maps.override_ocsp != NULL &&
 	    job->maps.override_ocsp->n_ocsp_trustpoints > 0) {
 		params.validate_responder = validate_responder;

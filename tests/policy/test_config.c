@@ -204,6 +204,8 @@ static const char full_config[] =
     "request-timeout 7\n"
     "fetch timeout 3\n"
     "fetch retry-after 0\n"
+    "ocsp clock-skew 60\n"
+    "ocsp no-next-update-lifetime 900\n"
     "fetch max-crl-size 1048576\n"
     "fetch max-ocsp-size 4096\n"
     "fetch proxy http://127.0.0.1:3128\n"
@@ -324,6 +326,8 @@ test_full(void)
 	CHECK_INT_EQ(cfg->request_timeout_ms, 7000);
 	CHECK_INT_EQ(cfg->fetch_timeout_ms, 3000);
 	CHECK_INT_EQ(cfg->fetch_retry_after_s, 0);
+	CHECK_INT_EQ(cfg->ocsp_skew_s, 60);
+	CHECK_INT_EQ(cfg->ocsp_no_next_update_s, 900);
 	CHECK_INT_EQ(cfg->crl_max_bytes, 1048576);
 	CHECK_INT_EQ(cfg->ocsp_max_bytes, 4096);
 	CHECK_STR_EQ(cfg->fetch_proxy, "http://127.0.0.1:3128");
@@ -495,6 +499,8 @@ test_defaults(void)
 	CHECK_INT_EQ(cfg->ocsp_max_bytes, 64 << 10);
 	CHECK_INT_EQ(cfg->fetch_timeout_ms, 10000);
 	CHECK_INT_EQ(cfg->fetch_retry_after_s, 10);
+	CHECK_INT_EQ(cfg->ocsp_skew_s, 300);
+	CHECK_INT_EQ(cfg->ocsp_no_next_update_s, 300);
 	CHECK_INT_EQ(cfg->aaa_cache_s, 0);
 	CHECK(!cfg->trustpool.present);
 	tp = cv_config_trustpoint(cfg, "T");
@@ -640,6 +646,8 @@ test_errors(void)
 	             false);
 	expect_error("fetch retry-after 3601\n",
 	             "certvald.conf:1: fetch retry-after: 3601 is out of range 0-3600", false);
+	expect_error("ocsp clock-skew 3601\n",
+	             "certvald.conf:1: ocsp clock-skew: 3601 is out of range 0-3600", false);
 	expect_error(
 	    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	    " ocsp url ftp://127.0.0.1/\n",
