@@ -204,8 +204,6 @@ static const char full_config[] =
     "request-timeout 7\n"
     "fetch timeout 3\n"
     "fetch retry-after 0\n"
-    "ocsp clock-skew 60\n"
-    "ocsp no-next-update-lifetime 900\n"
     "fetch max-crl-size 1048576\n"
     "fetch max-ocsp-size 4096\n"
     "fetch proxy http://127.0.0.1:3128\n"
@@ -286,7 +284,9 @@ static const char full_config[] =
     " ocsp disable-nonce\n"
     " match certificate other skip revocation-check\n"
     " chain-validation continue CORP-ROOT\n"
-    " allow-weak-signature md5 dsa\n";
+    " allow-weak-signature md5 dsa\n"
+    "ocsp clock-skew 60\n"
+    "ocsp no-next-update-lifetime 900\n";
 
 static void
 test_full(void)
