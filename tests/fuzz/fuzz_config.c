@@ -1,0 +1,107 @@
+/*
+ * fuzz_config.c: libFuzzer target over the configuration parser (cv_config_parse) and the
+ * dump round trip: whatever loads must dump to text that loads again and dumps the same.
+ * "@DIR@" in the input becomes the directory of the fixed test PKI (tests/fuzz/pki), so that
+ * trustpoints can name real CA files (@DIR@/ca.pem, @DIR@/sub.pem).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../policy/config.h"
+
+#ifndef FUZZ_PKI_DIR
+#error "FUZZ_PKI_DIR must name tests/fuzz/pki"
+#endif
+
+#define PLACEHOLDER "@DIR@"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The input with every placeholder replaced (binary-safe; malloc'd, *len set). */
+static char *
+expand(const uint8_t *data, size_t size, size_t *len)
+{
+	const size_t plen = strlen(PLACEHOLDER), dlen = strlen(FUZZ_PKI_DIR);
+	size_t n = 0, o = 0;
+	char *out;
+
+	for (size_t i = 0; i + plen <= size; i++)
+		if (memcmp(data + i, PLACEHOLDER, plen) == 0)
+			n++;
+	out = malloc(size + n * dlen + 1);
+	if (out == NULL)
+		abort();
+	for (size_t i = 0; i < size;) {
+		if (i + plen <= size && memcmp(data + i, PLACEHOLDER, plen) == 0) {
+			memcpy(out + o, FUZZ_PKI_DIR, dlen);
+			o += dlen;
+			i += plen;
+		} else {
+			out[o++] = (char)data[i++];
+		}
+	}
+	out[o] = '\0';
+	*len = o;
+	return out;
+}
+
+static char *
+dump(const struct cv_config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL || cv_config_dump(cfg, f) != 0)
+		abort();
+	if (fclose(f) != 0 || buf == NULL)
+		abort();
+	return buf;
+}
+
+/* The dump without its first line (which names the source file). */
+static const char *
+body(const char *d)
+{
+	const char *nl = strchr(d, '\n');
+
+	return nl != NULL ? nl : d;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cv_config *cfg = NULL, *again = NULL;
+	struct cv_error err;
+	char *text, *d1, *d2;
+	size_t len;
+
+	text = expand(data, size, &len);
+	err.msg[0] = '\0';
+	if (cv_config_parse("fuzz.conf", text, len, &cfg, &err) != 0) {
+		free(text);
+		if (cfg != NULL || err.msg[0] == '\0')
+			abort(); /* an error must come with its message and no configuration */
+		return 0;
+	}
+	free(text);
+	d1 = dump(cfg);
+	if (cv_config_parse("dump.conf", d1, strlen(d1), &again, &err) != 0) {
+		fprintf(stderr, "fuzz_config: the dump does not load: %s\n%s", err.msg, d1);
+		abort();
+	}
+	d2 = dump(again);
+	if (strcmp(body(d1), body(d2)) != 0) {
+		fprintf(stderr, "fuzz_config: the dump changes on a round trip:\n%s----\n%s", d1,
+		        d2);
+		abort();
+	}
+	free(d1);
+	free(d2);
+	cv_config_unref(again);
+	cv_config_unref(cfg);
+	return 0;
+}
