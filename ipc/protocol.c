@@ -7,6 +7,7 @@
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "../validator/path.h"
+#include "verdict_json.h"
 
 static const struct {
 	const char *name;
@@ -455,8 +456,9 @@ cv_proto_ok(const json_t *id, const char *key, json_t *value)
 json_t *
 cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 {
-	return json_pack("{s:O?, s:b, s:{s:s, s:s}}", "id", (json_t *)id, "ok", 0, "error", "code",
-	                 cv_proto_code_name(code), "message", message);
+	/* the message may quote the request's own bytes, cut short inside a character */
+	return json_pack("{s:O?, s:b, s:{s:s, s:o}}", "id", (json_t *)id, "ok", 0, "error", "code",
+	                 cv_proto_code_name(code), "message", cv_json_text(message));
 }
 
 char *

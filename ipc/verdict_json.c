@@ -1,6 +1,9 @@
 /* verdict_json.c: turns a struct cv_verdict into its JSON form (DESIGN.md "Socket protocol"). */
 #include "verdict_json.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "../common/clock.h"
 
 json_t *
@@ -13,11 +16,63 @@ cv_json_time(cv_time t)
 	return json_string(cv_time_format_iso(t, buf));
 }
 
+/* Length of the valid UTF-8 sequence (RFC 3629) at s, or 0 when it is not one. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned long c;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0; /* overlong, beyond Unicode, or a surrogate */
+	return n;
+}
+
+json_t *
+cv_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+	size_t i = 0, n;
+
+	if (j != NULL)
+		return j;
+	copy = strdup(s);
+	if (copy == NULL)
+		return NULL;
+	while (copy[i] != '\0') {
+		n = utf8_seq((const unsigned char *)copy + i);
+		if (n == 0)
+			copy[i++] = '?';
+		else
+			i += n;
+	}
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 /* A JSON string, or null for an empty C string. */
 static json_t *
 str_or_null(const char *s)
 {
-	return s[0] != '\0' ? json_string(s) : json_null();
+	return s[0] != '\0' ? cv_json_text(s) : json_null();
 }
 
 /* An array of one(v, i) for i below n; NULL when any element fails. */
@@ -45,9 +100,10 @@ path_one(const struct cv_verdict *v, size_t i)
 {
 	const struct cv_path_entry *e = &v->path[i];
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "subject", e->subject, "issuer",
-	                 e->issuer, "serial", e->serial, "not_before", cv_json_time(e->not_before),
-	                 "not_after", cv_json_time(e->not_after), "trust_anchor", e->trust_anchor);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "subject", cv_json_text(e->subject),
+	                 "issuer", cv_json_text(e->issuer), "serial", cv_json_text(e->serial),
+	                 "not_before", cv_json_time(e->not_before), "not_after",
+	                 cv_json_time(e->not_after), "trust_anchor", e->trust_anchor);
 }
 
 static json_t *
@@ -69,7 +125,8 @@ evidence_one(const struct cv_verdict *v, size_t i)
 static json_t *
 trace_one(const struct cv_verdict *v, size_t i)
 {
-	return json_pack("{s:s, s:s}", "stage", v->trace[i].stage, "text", v->trace[i].text);
+	return json_pack("{s:o, s:o}", "stage", cv_json_text(v->trace[i].stage), "text",
+	                 cv_json_text(v->trace[i].text));
 }
 
 static json_t *
@@ -77,7 +134,7 @@ map_json(const struct cv_verdict *v)
 {
 	if (v->map_seq < 0 || v->map_label[0] == '\0')
 		return json_null();
-	return json_pack("{s:s, s:i}", "label", v->map_label, "seq", v->map_seq);
+	return json_pack("{s:o, s:i}", "label", cv_json_text(v->map_label), "seq", v->map_seq);
 }
 
 json_t *

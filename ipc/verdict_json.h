@@ -18,4 +18,12 @@ json_t *cv_verdict_to_json(const struct cv_verdict *v);
 /* ISO 8601 text of t as a JSON string, or JSON null for CV_TIME_NONE (new reference). */
 json_t *cv_json_time(cv_time t);
 
+/*
+ * s as a JSON string (new reference, NULL only when out of memory). Text that is not valid
+ * UTF-8 (a name from a certificate, or one cut short inside a character by a bounded buffer)
+ * is shown with each byte of an invalid sequence replaced by '?', rather than making the
+ * whole response impossible to encode.
+ */
+json_t *cv_json_text(const char *s);
+
 #endif

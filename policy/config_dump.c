@@ -17,10 +17,8 @@ needs_quotes(const char *s)
 {
 	if (s[0] == '\0' || s[0] == '!' || s[0] == '#')
 		return true;
-	for (; *s != '\0'; s++)
-		if (*s == ' ' || *s == '\t' || *s == '"' || *s == '\\')
-			return true;
-	return false;
+	/* every character the tokenizer takes as a word separator, not only ' ' and '\t' */
+	return strpbrk(s, " \t\r\v\f\"\\") != NULL;
 }
 
 /* One argument, quoted when the tokenizer would otherwise split or drop it. */
@@ -46,9 +44,9 @@ static void
 put_text(FILE *out, const char *s)
 {
 	bool plain = s[0] != '\0' && s[0] != ' ' && s[strlen(s) - 1] != ' ' &&
-	             strchr(s, '"') == NULL && strchr(s, '\\') == NULL && strchr(s, '\t') == NULL &&
-	             strstr(s, "  ") == NULL && strstr(s, " !") == NULL &&
-	             strstr(s, " #") == NULL && s[0] != '!' && s[0] != '#';
+	             strpbrk(s, "\"\\\t\r\v\f") == NULL && strstr(s, "  ") == NULL &&
+	             strstr(s, " !") == NULL && strstr(s, " #") == NULL && s[0] != '!' &&
+	             s[0] != '#';
 
 	if (plain)
 		fputs(s, out);

@@ -1273,13 +1273,14 @@ normalise_serial(char *s)
 {
 	char *d = s, *r = s;
 
-	while (*r == '0' && r[1] != '\0')
-		r++;
 	for (; *r != '\0'; r++) {
 		if (*r == ':')
 			continue;
 		if (!isxdigit((unsigned char)*r))
 			return -1;
+		/* leading zeros after separators too: "00:01" is serial 1 */
+		if (d == s + 1 && s[0] == '0')
+			d = s;
 		*d++ = (char)toupper((unsigned char)*r);
 	}
 	*d = '\0';
@@ -1308,7 +1309,8 @@ h_attribute(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **a
 	char type[64], *value;
 	int rc = 0;
 
-	if (strncasecmp(argv[0], "aaa-", 4) == 0)
+	/* every "aaa-" prefix: a type kept as "aaa-..." would lose it on the dump's next load */
+	while (strncasecmp(argv[0], "aaa-", 4) == 0)
 		argv[0] += 4;
 	if (strlen(argv[0]) >= sizeof(type) || argv[0][0] == '\0')
 		return perr(p, "attribute type: bad type name '%s'", argv[0]);

@@ -1,0 +1,192 @@
+/*
+ * fuzz_proto.c: libFuzzer target over the socket protocol's request parsing (ipc/protocol.h):
+ * one request line, then the reader of its operation (verify into a cv_request, show, clear,
+ * crl-request, clock, stats). Every refusal must come with a message that makes a response
+ * line (the daemon closes the connection when it cannot encode one), and what a verify request
+ * yields must be exactly what it said (no name cut short at an embedded NUL).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../ipc/protocol.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The error response the daemon would send must encode. */
+static void
+check_error(const json_t *id, enum cv_proto_code code, const struct cv_error *err)
+{
+	json_t *resp;
+	char *text;
+	size_t len;
+
+	if (err->msg[0] == '\0')
+		abort(); /* a refusal without a reason */
+	resp = cv_proto_error(id, code, err->msg);
+	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+	if (text == NULL)
+		abort(); /* the daemon could not answer and would drop the connection */
+	free(text);
+	json_decref(resp);
+}
+
+/* A string member the request gave must be exactly what was stored. */
+static void
+check_str(const json_t *root, const char *field, const char *stored)
+{
+	const json_t *v = json_object_get(root, field);
+
+	if (v == NULL) {
+		if (stored[0] != '\0')
+			abort();
+		return;
+	}
+	if (json_string_length(v) != strlen(stored) ||
+	    memcmp(json_string_value(v), stored, strlen(stored)) != 0)
+		abort();
+}
+
+/* A string with an embedded NUL reads as a shorter one in C: it must have been refused. */
+static void
+check_no_nul(const json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+		abort();
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+		{
+			check_no_nul(e);
+		}
+	}
+}
+
+static void
+check_request(const json_t *root, const struct cv_request *req)
+{
+	const json_t *one = json_object_get(root, "trustpoint");
+	const json_t *many = json_object_get(root, "trustpoints");
+	const char *key;
+	json_t *value;
+
+	json_object_foreach((json_t *)root, key, value)
+	{
+		if (strcmp(key, "id") != 0) /* the id is echoed as JSON, never read in C */
+			check_no_nul(value);
+	}
+
+	if (req->chain.n < 1 || req->chain.n > CV_PROTO_CHAIN_MAX ||
+	    req->chain.n != json_array_size(json_object_get(root, "chain")) ||
+	    req->extra.n > CV_PROTO_CHAIN_MAX)
+		abort();
+	if (one != NULL) {
+		if (req->n_trustpoints != 1)
+			abort();
+		check_str(root, "trustpoint", req->trustpoints[0]);
+	} else if (many != NULL) {
+		if (req->n_trustpoints != json_array_size(many))
+			abort();
+		for (size_t i = 0; i < req->n_trustpoints; i++) {
+			const json_t *e = json_array_get(many, i);
+
+			if (json_string_length(e) != strlen(req->trustpoints[i]))
+				abort(); /* the name was cut short */
+		}
+	} else if (req->n_trustpoints != 0) {
+		abort();
+	}
+	check_str(root, "peer_name", req->peer_name);
+	check_str(root, "peer_addr", req->peer_addr);
+	check_str(root, "application", req->application);
+}
+
+static void
+check_admin(const json_t *root, const struct cv_proto_admin_req *a)
+{
+	const json_t *tp = json_object_get(root, "trustpoint");
+	const char *key;
+	json_t *value;
+
+	json_object_foreach((json_t *)root, key, value)
+	{
+		if (strcmp(key, "id") != 0)
+			check_no_nul(value);
+	}
+	if (json_is_string(tp))
+		check_str(root, "trustpoint", a->trustpoint);
+	else if (a->trustpoint[0] != '\0')
+		abort();
+	if (strcmp(cv_proto_view_name(a->what), "?") == 0)
+		abort();
+}
+
+/* Reads the operation's fields; returns 0 or -1 with err set. */
+static int
+read_op(const struct cv_proto_msg *msg, struct cv_error *err)
+{
+	struct cv_proto_admin_req admin;
+	struct cv_request req;
+	int64_t offset;
+	int rc = 0;
+
+	switch (msg->op) {
+	case CV_OP_VERIFY:
+		cv_request_init(&req);
+		rc = cv_proto_verify_request(msg->root, &req, err);
+		if (rc == 0)
+			check_request(msg->root, &req);
+		cv_request_free(&req);
+		break;
+	case CV_OP_SHOW:
+		rc = cv_proto_show_request(msg->root, &admin, err);
+		if (rc == 0)
+			check_admin(msg->root, &admin);
+		break;
+	case CV_OP_CLEAR:
+		rc = cv_proto_clear_request(msg->root, &admin, err);
+		if (rc == 0)
+			check_admin(msg->root, &admin);
+		break;
+	case CV_OP_CRL_REQUEST:
+		rc = cv_proto_crl_request(msg->root, &admin, err);
+		if (rc == 0)
+			check_admin(msg->root, &admin);
+		break;
+	case CV_OP_CLOCK:
+		rc = cv_proto_clock_offset(msg->root, &offset, err);
+		break;
+	case CV_OP_STATS:
+		rc = cv_proto_stats_request(msg->root, err);
+		break;
+	case CV_OP_PING:
+	case CV_OP_STATUS:
+	case CV_OP_RELOAD:
+		break;
+	}
+	return rc;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cv_proto_msg msg;
+	enum cv_proto_code code;
+	struct cv_error err;
+
+	err.msg[0] = '\0';
+	if (cv_proto_parse((const char *)data, size, &msg, &code, &err) != 0) {
+		check_error(msg.id, code, &err);
+		cv_proto_msg_free(&msg);
+		return 0;
+	}
+	if (msg.root == NULL || msg.id == NULL)
+		abort();
+	if (read_op(&msg, &err) != 0)
+		check_error(msg.id, CV_PROTO_BAD_REQUEST, &err);
+	cv_proto_msg_free(&msg);
+	return 0;
+}
