@@ -270,8 +270,9 @@ static void
 ocsp_answer(const struct cv_ocsp_answer *ans, void *arg)
 {
 	json_t *o = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:s, s:o, s:o}", "url", ans->url,
-	    "subject", ans->subject, "serial", ans->serial, "status",
+	    "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s?, s:o, s:o, s:o}", "url",
+	    cv_json_text(ans->url), "subject", cv_json_text(ans->subject), "serial",
+	    cv_json_text(ans->serial), "status",
 	    cv_ocsp_status_name((enum cv_ocsp_status)ans->status), "produced_at",
 	    cv_json_time(ans->produced_at), "this_update", cv_json_time(ans->this_update),
 	    "next_update", cv_json_time(ans->next_update), "valid_until",
@@ -279,8 +280,8 @@ ocsp_answer(const struct cv_ocsp_answer *ans, void *arg)
 	    "revocation_reason",
 	    ans->status == CV_OCSP_STATUS_REVOKED ? cv_ocsp_reason_name(ans->revocation_reason)
 	                                          : NULL,
-	    "signer", ans->signer, "stored_at", cv_json_time(ans->stored_at), "last_used",
-	    cv_json_time(ans->last_used));
+	    "signer", cv_json_text(ans->signer), "stored_at", cv_json_time(ans->stored_at),
+	    "last_used", cv_json_time(ans->last_used));
 
 	if (o != NULL)
 		json_array_append_new(arg, o);
@@ -318,12 +319,13 @@ fetch_stats_json(const struct cv_fetcher *f)
 static void
 fetch_url(const struct cv_fetch_url_info *info, void *arg)
 {
-	json_t *o = json_pack(
-	    "{s:s, s:s, s:s?, s:I, s:I, s:I, s:o, s:o}", "url", info->url, "state", info->state,
-	    "last_error", info->last_error[0] != '\0' ? info->last_error : NULL, "latency_ms",
-	    (json_int_t)info->last_latency_ms, "successes", (json_int_t)info->successes, "failures",
-	    (json_int_t)info->failures, "last_attempt", cv_json_time(info->last_attempt),
-	    "next_retry", cv_json_time(info->next_retry));
+	json_t *o = json_pack("{s:o, s:s, s:o?, s:I, s:I, s:I, s:o, s:o}", "url",
+	                      cv_json_text(info->url), "state", info->state, "last_error",
+	                      info->last_error[0] != '\0' ? cv_json_text(info->last_error) : NULL,
+	                      "latency_ms", (json_int_t)info->last_latency_ms, "successes",
+	                      (json_int_t)info->successes, "failures", (json_int_t)info->failures,
+	                      "last_attempt", cv_json_time(info->last_attempt), "next_retry",
+	                      cv_json_time(info->next_retry));
 
 	if (o != NULL)
 		json_array_append_new(arg, o);
@@ -509,10 +511,11 @@ static json_t *
 ca_cert_json(struct cv_admin *a, const char *tp, const struct cv_cert *cert, cv_time now)
 {
 	return json_pack(
-	    "{s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "subject",
-	    cv_cert_subject(cert), "subject_rdns", rdn_lines(cv_cert_subject(cert)), "issuer",
-	    cv_cert_issuer(cert), "issuer_rdns", rdn_lines(cv_cert_issuer(cert)), "serial",
-	    cv_cert_serial(cert), "not_before", cv_json_time(cv_cert_not_before(cert)), "not_after",
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "subject",
+	    cv_json_text(cv_cert_subject(cert)), "subject_rdns", rdn_lines(cv_cert_subject(cert)),
+	    "issuer", cv_json_text(cv_cert_issuer(cert)), "issuer_rdns",
+	    rdn_lines(cv_cert_issuer(cert)), "serial", cv_json_text(cv_cert_serial(cert)),
+	    "not_before", cv_json_time(cv_cert_not_before(cert)), "not_after",
 	    cv_json_time(cv_cert_not_after(cert)), "fingerprint_md5",
 	    fingerprint(cert, GNUTLS_DIG_MD5), "fingerprint_sha1",
 	    fingerprint(cert, GNUTLS_DIG_SHA1), "fingerprint_sha256",
@@ -592,9 +595,10 @@ crl_timer(const struct cv_crl_store_entry *e, void *arg)
 
 	if (e->expires == CV_TIME_NONE || e->expires < w->now)
 		return;
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "remaining_ms",
-	              (json_int_t)(e->expires - w->now) * 1000, "type", "CRL", "object", e->source,
-	              "trustpoint", e->trustpoint, "at", cv_json_time(e->expires));
+	o = json_pack("{s:I, s:s, s:o, s:s, s:o}", "remaining_ms",
+	              (json_int_t)(e->expires - w->now) * 1000, "type", "CRL", "object",
+	              cv_json_text(e->source), "trustpoint", e->trustpoint, "at",
+	              cv_json_time(e->expires));
 	if (o != NULL)
 		json_array_append_new(w->arr, o);
 }
