@@ -18,6 +18,7 @@
 #include "../../common/util.h"
 #include "../../policy/aaa_int.h"
 #include "../support/check.h"
+#include "harness.h"
 #include "../support/testpki.h"
 
 static struct tp_entity ca, peer, bare;
@@ -421,47 +422,6 @@ test_not_answered(void)
 
 /* ---- queries on a real loop ---- */
 
-struct got {
-	int called;
-	struct cv_aaa_answer a;
-};
-
-static void
-on_done(const struct cv_aaa_answer *a, void *arg)
-{
-	struct got *g = arg;
-
-	g->called++;
-	g->a = *a;
-}
-
-static void
-on_stop(evutil_socket_t fd, short what, void *arg)
-{
-	event_base_loopbreak(arg);
-}
-
-/* Runs the loop until g is answered or ms pass; returns the elapsed ms. */
-static long
-run_until(struct event_base *base, struct got *g, long ms)
-{
-	struct timespec t0, t1;
-	struct event *stop = evtimer_new(base, on_stop, base);
-	struct timeval tv = {0, 20000};
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		evtimer_add(stop, &tv);
-		event_base_loop(base, EVLOOP_ONCE);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (g->called ||
-		    (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > ms)
-			break;
-	}
-	event_free(stop);
-	return (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-}
-
 static struct cv_config *
 parse(const char *text)
 {
@@ -492,7 +452,7 @@ test_local(struct event_base *base, struct cv_aaa *aaa)
 	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
 	CHECK(q != NULL);
 	CHECK_INT_EQ(g.called, 0); /* never from inside start */
-	run_until(base, &g, 2000);
+	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.called, 1);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
 	CHECK_STR_EQ(g.a.method, "local");
@@ -504,14 +464,14 @@ test_local(struct event_base *base, struct cv_aaa *aaa)
 
 	memset(&g, 0, sizeof(g)); /* another user: the "default" list */
 	CHECK(cv_aaa_query_start(aaa, cfg, "CRL", "someone", on_done, &g, &err) != NULL);
-	run_until(base, &g, 2000);
+	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
 	CHECK_INT_EQ(g.a.n_attrs, 1);
 	CHECK_STR_EQ(g.a.attrs[0].value, "none");
 
 	memset(&g, 0, sizeof(g)); /* no list for the user, no default */
 	CHECK(cv_aaa_query_start(aaa, cfg2, "CRL", "PKIAAAA", on_done, &g, &err) != NULL);
-	run_until(base, &g, 2000);
+	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
 
 	/* an unknown list fails at once */
@@ -522,7 +482,7 @@ test_local(struct event_base *base, struct cv_aaa *aaa)
 	memset(&g, 0, sizeof(g));
 	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
 	cv_aaa_query_cancel(q);
-	run_until(base, &g, 100);
+	run_until(base, &g, 1, 100);
 	CHECK_INT_EQ(g.called, 0);
 	cv_config_unref(cfg);
 	cv_config_unref(cfg2);
@@ -596,7 +556,7 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 
 	/* a silent RADIUS server: unreachable after its timeout, not long after */
 	CHECK(cv_aaa_query_start(aaa, cfg, "R", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 5000);
+	ms = run_until(base, &g, 1, 5000);
 	CHECK_INT_EQ(g.called, 1);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(ms >= 900 && ms < 2500);
@@ -604,14 +564,14 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 
 	memset(&g, 0, sizeof(g));
 	CHECK(cv_aaa_query_start(aaa, cfg, "L", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 5000);
+	ms = run_until(base, &g, 1, 5000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(ms >= 900 && ms < 2500);
 
 	/* closed ports: unreachable, quickly; both methods tried */
 	memset(&g, 0, sizeof(g));
 	CHECK(cv_aaa_query_start(aaa, cfg, "DEAD", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 5000);
+	ms = run_until(base, &g, 1, 5000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(strstr(g.a.error, "group CLOSED:") != NULL);
 	CHECK(strstr(g.a.error, "group CLOSED-LDAP:") != NULL);
@@ -620,7 +580,7 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 	/* the next method only when one is unreachable: silent → closed → local answers */
 	memset(&g, 0, sizeof(g));
 	CHECK(cv_aaa_query_start(aaa, cfg, "FALLBACK", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 6000);
+	ms = run_until(base, &g, 1, 6000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
 	CHECK_STR_EQ(g.a.method, "local");
 	CHECK(ms >= 900);
@@ -629,9 +589,9 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 	memset(&g, 0, sizeof(g));
 	struct cv_aaa_query *q = cv_aaa_query_start(aaa, cfg, "R", "x", on_done, &g, &err);
 	CHECK(q != NULL);
-	run_until(base, &g, 100);
+	run_until(base, &g, 1, 100);
 	cv_aaa_query_cancel(q);
-	run_until(base, &g, 1500);
+	run_until(base, &g, 1, 1500);
 	CHECK_INT_EQ(g.called, 0);
 	cv_aaa_get_stats(aaa, &st);
 	CHECK_INT_EQ(st.in_flight, 0);

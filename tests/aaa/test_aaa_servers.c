@@ -16,60 +16,13 @@
 #include "../../policy/aaa.h"
 #include "../support/check.h"
 #include "../support/testpki.h"
+#include "harness.h"
 
 static struct event_base *base;
 static struct cv_aaa *aaa;
 static struct cv_clock clk;
 static const char *logfile;
 static struct tp_entity ca;
-
-struct got {
-	int called;
-	struct cv_aaa_answer a;
-};
-
-static void
-on_done(const struct cv_aaa_answer *a, void *arg)
-{
-	struct got *g = arg;
-
-	g->called++;
-	g->a = *a;
-}
-
-static void
-on_stop(evutil_socket_t fd, short what, void *arg)
-{
-	event_base_loopbreak(arg);
-}
-
-static long
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* Runs the loop until every one of n answers came, or ms passed. */
-static void
-run_until(struct got *g, size_t n, long ms)
-{
-	struct timespec t0;
-	struct event *stop = evtimer_new(base, on_stop, base);
-	struct timeval tv = {0, 20000};
-	size_t i, done;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		evtimer_add(stop, &tv);
-		event_base_loop(base, EVLOOP_ONCE);
-		for (done = 0, i = 0; i < n; i++)
-			done += g[i].called != 0;
-	} while (done < n && elapsed_ms(&t0) < ms);
-	event_free(stop);
-}
 
 static void
 query(const struct cv_config *cfg, const char *list, const char *user, struct got *g)
@@ -78,7 +31,7 @@ query(const struct cv_config *cfg, const char *list, const char *user, struct go
 
 	memset(g, 0, sizeof(*g));
 	CHECK(cv_aaa_query_start(aaa, cfg, list, user, on_done, g, &err) != NULL);
-	run_until(g, 1, 8000);
+	run_until(base, g, 1, 8000);
 	CHECK_INT_EQ(g->called, 1);
 }
 
@@ -249,7 +202,7 @@ test_concurrent(const struct cv_config *cfg, const char *list)
 	for (i = 0; i < CV_ARRAY_LEN(g); i++)
 		CHECK(cv_aaa_query_start(aaa, cfg, list, i % 2 ? "PKIAAAA" : "PKIAAA-L", on_done,
 		                         &g[i], &err) != NULL);
-	run_until(g, CV_ARRAY_LEN(g), 8000);
+	run_until(base, g, CV_ARRAY_LEN(g), 8000);
 	for (i = 0; i < CV_ARRAY_LEN(g); i++) {
 		CHECK_INT_EQ(g[i].called, 1);
 		CHECK_INT_EQ(g[i].a.status, CV_AAA_ANSWERED);
