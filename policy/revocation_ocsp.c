@@ -454,6 +454,7 @@ rev_ocsp_start(struct verify_job *job)
 	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
 	struct rev_state *rs = &job->rev;
 	struct cv_ocsp_certid id;
+	struct ocsp_flight *flight;
 	struct cv_ocsp_answer a;
 	struct cv_error err = {{0}};
 
@@ -481,14 +482,12 @@ rev_ocsp_start(struct verify_job *job)
 		ocsp_error(job, "", "%s", "request deadline reached before asking the responder");
 		return;
 	}
-	if (flight_find(job->engine, rs->ocsp_key) != NULL) {
-		/* Another request is asking the same question: wait for its answer. */
-		if (flight_wait(flight_find(job->engine, rs->ocsp_key), job)) {
-			cv_verdict_trace(&job->verdict, "revocation",
-			                 "waiting for the OCSP query already asking %s",
-			                 rs->ocsp_url);
-			return;
-		}
+	/* Another request is asking the same question: wait for its answer. */
+	flight = flight_find(job->engine, rs->ocsp_key);
+	if (flight != NULL && flight_wait(flight, job)) {
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "waiting for the OCSP query already asking %s", rs->ocsp_url);
+		return;
 	}
 	if (start_request(job, cert, issuer, true, &err) < 0) {
 		ocsp_error(job, "", "%s", err.msg);
