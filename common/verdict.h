@@ -115,6 +115,10 @@ struct cv_verdict {
 	enum cv_revocation revocation;
 	bool failed_open;       /* accepted although a check did not answer (`none`) */
 	bool expiry_overridden; /* `allow expired-certificate` accepted a validity defect */
+	char profile[16];       /* the validation profile applied ("rfc5280", "webpki") */
+	/* Relaxations of the profile the verdict relied on, comma-separated names
+	 * ("cn-fallback", "weak:sha1", ...); "" when none. */
+	char relaxations[CV_MESSAGE_MAX];
 	char aaa_username[CV_NAME_MAX];
 
 	struct cv_path_entry *path;

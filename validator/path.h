@@ -32,6 +32,23 @@ enum cv_weak_alg {
 	CV_WEAK_RSA_1024 = 1u << 3, /* RSA keys of 1024 up to 2047 bits */
 };
 
+/*
+ * Validation profiles: which certificate-profile rules apply on top of RFC 5280 6.1.
+ * Set per trustpoint with `validation-profile rfc5280|webpki`.
+ */
+enum cv_profile {
+	CV_PROFILE_RFC5280 = 0, /* the MUSTs of RFC 5280 a relying party can check (default) */
+	CV_PROFILE_WEBPKI,      /* plus the CA/Browser Forum Baseline Requirements, TLS servers */
+};
+
+/*
+ * Relaxations an administrator can choose per trustpoint for a legacy PKI. Each one that a
+ * validation actually relied on is reported in cv_path.relaxations_used and in the verdict.
+ */
+enum cv_relaxation {
+	CV_RELAX_CN_FALLBACK = 1u << 0, /* host name matched to the subject CN when no SAN */
+};
+
 #define CV_PATH_MAX_DEPTH      10 /* certificates in a path, anchor included */
 #define CV_PATH_MAX_CANDIDATES 16 /* candidate issuers considered per certificate */
 #define CV_PATH_MAX_SIG_CHECKS 64 /* signature verifications per build */
@@ -53,6 +70,8 @@ struct cv_path_params {
 	const char *peer_name;     /* when set, the leaf must name this host (SAN dNSName/IP) */
 	uint32_t allowed_weak;     /* bit set of enum cv_weak_alg */
 	bool leaf_validity_waived; /* `allow expired-certificate`: leaf dates are reported only */
+	enum cv_profile profile;   /* certificate-profile rules applied */
+	uint32_t relaxations;      /* bit set of enum cv_relaxation the trustpoint allows */
 
 	/* RFC 5280 6.1.1 (c), (e), (f), (g); n_policies == 0 means { anyPolicy }. */
 	const char *policies[CV_POLICY_OIDS_MAX];
@@ -76,6 +95,8 @@ struct cv_path {
 	struct cv_cert *certs[CV_PATH_MAX_DEPTH];
 	size_t n;
 	bool leaf_validity_waived_used; /* the leaf's dates were out of range but waived */
+	uint32_t relaxations_used;      /* enum cv_relaxation bits the accepted path relied on */
+	uint32_t weak_used;             /* enum cv_weak_alg bits the accepted path relied on */
 	unsigned sig_checks;            /* signature verifications spent */
 };
 
@@ -98,7 +119,9 @@ int cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v);
 
 /* Parses "sha1", "md5", "dsa", "rsa-1024" into a CV_WEAK_* bit; 0 when unknown. */
 uint32_t cv_weak_alg_from_name(const char *name);
-const char *cv_purpose_name(enum cv_purpose purpose); /* "any", "ike", "server", "client" */
+const char *cv_purpose_name(enum cv_purpose purpose);
+const char *cv_profile_name(enum cv_profile profile); /* "rfc5280", "webpki" */
+int cv_profile_from_name(const char *name, enum cv_profile *out); /* "any", "ike", "server", "client" */
 int cv_purpose_from_name(const char *name, enum cv_purpose *out);
 
 #endif

@@ -395,3 +395,24 @@ cv_purpose_from_name(const char *name, enum cv_purpose *out)
 	}
 	return -1;
 }
+
+const char *
+cv_profile_name(enum cv_profile profile)
+{
+	return profile == CV_PROFILE_WEBPKI ? "webpki" : "rfc5280";
+}
+
+int
+cv_profile_from_name(const char *name, enum cv_profile *out)
+{
+	static const enum cv_profile all[] = {CV_PROFILE_RFC5280, CV_PROFILE_WEBPKI};
+	size_t i;
+
+	for (i = 0; name != NULL && i < CV_ARRAY_LEN(all); i++) {
+		if (cv_strcasecmp(name, cv_profile_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
