@@ -250,7 +250,7 @@ static int
 try_path(struct build *b, struct cv_path *out)
 {
 	struct cv_failure f;
-	bool waived = false;
+	struct cv_path_used used;
 	size_t i;
 
 	b->attempts++;
@@ -260,7 +260,7 @@ try_path(struct build *b, struct cv_path *out)
 		cv_verdict_trace(b->trace, "path", "validation path has %zu certs",
 		                 b->n > 0 ? b->n - 1 : 0);
 	memset(&f, 0, sizeof(f));
-	if (cv_path_validate(b->chain, b->n, b->params, &b->sigs, &waived, &f) < 0) {
+	if (cv_path_validate(b->chain, b->n, b->params, &b->sigs, &used, &f) < 0) {
 		note(b, strcmp(f.detail, "work-limit") == 0 ? RANK_LIMIT : RANK_PATH, &f);
 		if (b->trace != NULL)
 			cv_verdict_trace(b->trace, "path", "path attempt failed: %s (%s)",
@@ -271,7 +271,9 @@ try_path(struct build *b, struct cv_path *out)
 	for (i = 0; i < b->n; i++)
 		out->certs[i] = cv_cert_ref(b->chain[i]);
 	out->n = b->n;
-	out->leaf_validity_waived_used = waived;
+	out->leaf_validity_waived_used = used.leaf_waived;
+	out->relaxations_used = used.relaxations;
+	out->weak_used = used.weak;
 	return 1;
 }
 

@@ -44,7 +44,7 @@ struct vstate {
 	struct cv_sig_cache *sigs;
 	struct cv_cert *const *certs; /* leaf first, anchor last */
 	size_t n;                     /* certificates, anchor included */
-	bool *leaf_waived;
+	struct cv_path_used *used;
 	struct cv_failure *failure;
 
 	/* 6.1.2 state variables */
@@ -115,7 +115,7 @@ check_validity(struct vstate *st, size_t idx)
 	if (!out)
 		return 0;
 	if (idx == 0 && st->params->leaf_validity_waived) {
-		*st->leaf_waived = true;
+		st->used->leaf_waived = true;
 		return 0;
 	}
 	if (at < cv_cert_not_before(c))
@@ -384,7 +384,7 @@ initialize(struct vstate *st)
 
 int
 cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_params *params,
-                 struct cv_sig_cache *sigs, bool *leaf_waived, struct cv_failure *failure)
+                 struct cv_sig_cache *sigs, struct cv_path_used *used, struct cv_failure *failure)
 {
 	struct vstate st;
 	size_t idx, rfc_i;
@@ -395,9 +395,9 @@ cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_pa
 	st.sigs = sigs;
 	st.certs = certs;
 	st.n = n;
-	st.leaf_waived = leaf_waived;
+	st.used = used;
 	st.failure = failure;
-	*leaf_waived = false;
+	memset(used, 0, sizeof(*used));
 	if (n == 0 || n > CV_PATH_MAX_DEPTH)
 		return -1;
 	if (check_anchor(&st) < 0)

@@ -69,10 +69,18 @@ int cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert
 
 /* --- validation (path_validate.c) --- */
 
-/* Validates certs[0..n-1] (leaf first, anchor last) per RFC 5280 6.1 at params->at. Returns 0,
- * or -1 with *failure set. */
+/* What a validation relied on beyond the profile: reported in the path and the verdict. */
+struct cv_path_used {
+	bool leaf_waived;     /* the leaf's dates were out of range but waived */
+	uint32_t relaxations; /* enum cv_relaxation bits used */
+	uint32_t weak;        /* enum cv_weak_alg bits used */
+};
+
+/* Validates certs[0..n-1] (leaf first, anchor last) per RFC 5280 6.1 at params->at. Returns 0
+ * with *used filled, or -1 with *failure set. */
 int cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_params *params,
-                     struct cv_sig_cache *sigs, bool *leaf_waived, struct cv_failure *failure);
+                     struct cv_sig_cache *sigs, struct cv_path_used *used,
+                     struct cv_failure *failure);
 
 /* --- certificate policies (policy_tree.c) --- */
 
