@@ -665,60 +665,25 @@ show_timers(struct cv_admin *a)
 /* ---- running configuration ---- */
 
 /*
- * Copies a dumped configuration to out with the RADIUS shared secrets hidden: within an `aaa
- * group server radius` block, what follows the last " key " of a `server` line (the secret is
- * the line's last argument) becomes "<hidden>". The socket's administrators need not be
- * allowed to read the configuration file itself.
+ * The running configuration as `show running-config` shows it: the secrets are left out by the
+ * dump itself (cv_config_dump_redacted), since the socket's administrators need not be allowed to
+ * read the configuration file.
  */
-static void
-hide_secrets(const char *text, FILE *out)
-{
-	bool radius = false;
-
-	for (const char *line = text; *line != '\0';) {
-		const char *end = strchr(line, '\n'), *key = NULL;
-		size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
-
-		if (line[0] != ' ')
-			radius = strncmp(line, "aaa group server radius ", 24) == 0;
-		else if (radius && strncmp(line, " server ", 8) == 0)
-			for (const char *p = line;
-			     (p = strstr(p, " key ")) != NULL && p < line + len; p++)
-				key = p;
-		if (key != NULL)
-			fprintf(out, "%.*s key <hidden>", (int)(key - line), line);
-		else
-			fwrite(line, 1, len, out);
-		if (end == NULL)
-			break;
-		fputc('\n', out);
-		line = end + 1;
-	}
-}
-
 static json_t *
 show_running_config(struct cv_admin *a)
 {
-	char *text = NULL, *shown = NULL;
-	size_t len = 0, shown_len = 0;
-	FILE *f = open_memstream(&text, &len), *g = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	json_t *o = NULL;
 	int rc;
 
 	if (f == NULL)
 		return NULL;
-	rc = cv_config_dump(cv_engine_config(a->engine), f);
-	if (fclose(f) != 0 || rc != 0 || text == NULL)
-		goto done;
-	g = open_memstream(&shown, &shown_len);
-	if (g == NULL)
-		goto done;
-	hide_secrets(text, g);
-	if (fclose(g) == 0 && shown != NULL)
-		o = json_pack("{s:s}", "text", shown);
-done:
+	rc = cv_config_dump_redacted(cv_engine_config(a->engine), f);
+	if (fclose(f) == 0 && rc == 0 && text != NULL)
+		o = json_pack("{s:s}", "text", text);
 	free(text);
-	free(shown);
 	return o;
 }
 

@@ -264,8 +264,18 @@ int cv_config_parse(const char *name, const char *text, size_t len, struct cv_co
 struct cv_config *cv_config_ref(struct cv_config *cfg);
 void cv_config_unref(struct cv_config *cfg); /* NULL is fine */
 
-/* Writes the running configuration in canonical form (crypto pki trustpoint, modern spellings). */
+/*
+ * Writes the running configuration in canonical form (crypto pki trustpoint, modern spellings),
+ * secrets included: parsing the dump gives the same dump.
+ */
 int cv_config_dump(const struct cv_config *cfg, FILE *out);
+
+/*
+ * The same for `show running-config`, whose readers need not be allowed to read the file: each
+ * secret (a RADIUS key, the userinfo of a configured URL) is written as <hidden> and never
+ * reaches out. The rows that hold secrets are marked CFG_SECRET in config_parse.c's tables.
+ */
+int cv_config_dump_redacted(const struct cv_config *cfg, FILE *out);
 
 const struct cv_trustpoint *cv_config_trustpoint(const struct cv_config *cfg, const char *name);
 const struct cv_map_entry *cv_config_map_first(const struct cv_config *cfg, const char *label,

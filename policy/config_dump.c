@@ -2,6 +2,8 @@
  * config_dump.c: the running configuration in canonical form. The command tables of
  * config_parse.c drive it: each mode is written in table order, legacy spellings never appear,
  * and values equal to their defaults are left out, so that parsing a dump gives the same dump.
+ * A redacted dump writes <hidden> for the secrets of the rows marked CFG_SECRET: the secret is
+ * left out at the source, never scrubbed from a text that holds it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "config_impl.h"
 
 #define FIELD(obj, cmd, type) ((const type *)((const char *)(obj) + (cmd)->off))
+#define HIDDEN                "<hidden>" /* what a redacted dump shows for a secret */
 
 static bool
 needs_quotes(const char *s)
@@ -23,25 +26,25 @@ needs_quotes(const char *s)
 
 /* One argument, quoted when the tokenizer would otherwise split or drop it. */
 static void
-put_arg(FILE *out, const char *s)
+put_arg(const struct cfg_out *out, const char *s)
 {
 	if (!needs_quotes(s)) {
-		fputs(s, out);
+		fputs(s, out->f);
 		return;
 	}
-	fputc('"', out);
+	fputc('"', out->f);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
+			fputc('\\', out->f);
+		fputc(*s, out->f);
 	}
-	fputc('"', out);
+	fputc('"', out->f);
 }
 
 /* Free text that the parser joins from several words: written as is unless that would not
  * read back the same. */
 static void
-put_text(FILE *out, const char *s)
+put_text(const struct cfg_out *out, const char *s)
 {
 	bool plain = s[0] != '\0' && s[0] != ' ' && s[strlen(s) - 1] != ' ' &&
 	             strpbrk(s, "\"\\\t\r\v\f") == NULL && strstr(s, "  ") == NULL &&
@@ -49,49 +52,87 @@ put_text(FILE *out, const char *s)
 	             s[0] != '#';
 
 	if (plain)
-		fputs(s, out);
+		fputs(s, out->f);
 	else
 		put_arg(out, s);
 }
 
+/* A secret value: written as is, or as <hidden> in a redacted dump. */
 static void
-put_words(FILE *out, const char *indent, const struct cfg_cmd *cmd)
+put_secret(const struct cfg_out *out, const struct cfg_cmd *cmd, const char *s)
 {
-	fputs(indent, out);
+	if (out->redact && (cmd->flags & CFG_SECRET))
+		fputs(HIDDEN, out->f);
+	else
+		put_arg(out, s);
+}
+
+/*
+ * A URL: written as is, or in a redacted dump with its userinfo (RFC 3986 3.2.1), everything
+ * between "://" and the last '@', as <hidden>. Taking the last '@' of the whole URL hides a
+ * password with unescaped '@', '/' or '?' in it too, at the price of hiding a host followed by
+ * an '@' in its path.
+ */
+static void
+put_url(const struct cfg_out *out, const struct cfg_cmd *cmd, const char *url)
+{
+	const char *start = strstr(url, "://"), *at = strrchr(url, '@');
+	size_t size = strlen(url) + sizeof(HIDDEN);
+	char *shown;
+
+	if (!out->redact || !(cmd->flags & CFG_SECRET) || at == NULL) {
+		put_arg(out, url);
+		return;
+	}
+	shown = start != NULL && at >= start + 3 ? malloc(size) : NULL;
+	if (shown == NULL) { /* no scheme, or out of memory: all of it is hidden */
+		fputs(HIDDEN, out->f);
+		return;
+	}
+	snprintf(shown, size, "%.*s%s%s", (int)(start + 3 - url), url, HIDDEN, at);
+	put_arg(out, shown);
+	free(shown);
+}
+
+static void
+put_words(const struct cfg_out *out, const char *indent, const struct cfg_cmd *cmd)
+{
+	fputs(indent, out->f);
 	for (size_t i = 0; i < CFG_WORDS_MAX && cmd->w[i] != NULL; i++)
-		fprintf(out, "%s%s", i > 0 ? " " : "", cmd->w[i]);
+		fprintf(out->f, "%s%s", i > 0 ? " " : "", cmd->w[i]);
 }
 
 /* The command's keywords and, unless NULL, its first argument; the line is left open. */
 static void
-put_cmd(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
+put_cmd(const struct cfg_out *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
 {
 	put_words(out, indent, cmd);
 	if (arg != NULL) {
-		fputc(' ', out);
+		fputc(' ', out->f);
 		put_arg(out, arg);
 	}
 }
 
 static void
-emit(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
+emit(const struct cfg_out *out, const char *indent, const struct cfg_cmd *cmd, const char *arg)
 {
 	put_cmd(out, indent, cmd, arg);
-	fputc('\n', out);
+	fputc('\n', out->f);
 }
 
 /* A block: its opening line, its mode's commands indented, and the closing "!". */
 static void
-put_block(FILE *out, const char *indent, const struct cfg_cmd *cmd, const char *name,
-          const struct cfg_mode *mode, const void *obj)
+put_block(const struct cfg_out *out, const char *indent, const struct cfg_cmd *cmd,
+          const char *name, const struct cfg_mode *mode, const void *obj)
 {
 	emit(out, indent, cmd, name);
 	cfg_dump_mode(out, mode, obj, " ");
-	fputs("!\n", out);
+	fputs("!\n", out->f);
 }
 
 void
-cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const char *indent)
+cfg_dump_mode(const struct cfg_out *out, const struct cfg_mode *mode, const void *obj,
+              const char *indent)
 {
 	for (size_t i = 0; i < mode->n_cmds; i++) {
 		const struct cfg_cmd *cmd = &mode->cmds[i];
@@ -107,12 +148,16 @@ cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const cha
 			if (s == NULL || (cmd->sdef != NULL && strcmp(s, cmd->sdef) == 0))
 				break;
 			put_words(out, indent, cmd);
-			fputc(' ', out);
-			if (cmd->kind == CFG_TEXT)
+			fputc(' ', out->f);
+			if (cmd->check >= CFG_URL_HTTP)
+				put_url(out, cmd, s);
+			else if (cmd->flags & CFG_SECRET)
+				put_secret(out, cmd, s);
+			else if (cmd->kind == CFG_TEXT)
 				put_text(out, s);
 			else
 				put_arg(out, s);
-			fputc('\n', out);
+			fputc('\n', out->f);
 			break;
 		}
 		case CFG_UINT:
@@ -121,7 +166,7 @@ cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const cha
 			                          : *FIELD(obj, cmd, size_t);
 			if (v != cmd->def) {
 				put_words(out, indent, cmd);
-				fprintf(out, " %llu\n", v);
+				fprintf(out->f, " %llu\n", v);
 			}
 			break;
 		case CFG_FLAG:
@@ -138,19 +183,34 @@ cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const cha
 	}
 }
 
+static int
+dump(const struct cv_config *cfg, FILE *f, bool redact)
+{
+	const struct cfg_out out = {f, redact};
+
+	fprintf(f, "! certval running configuration (from %s)\n", cfg->path);
+	cfg_dump_mode(&out, &cfg_mode_global, cfg, "");
+	fputs("end\n", f);
+	return ferror(f) ? -1 : 0;
+}
+
 int
 cv_config_dump(const struct cv_config *cfg, FILE *out)
 {
-	fprintf(out, "! certval running configuration (from %s)\n", cfg->path);
-	cfg_dump_mode(out, &cfg_mode_global, cfg, "");
-	fputs("end\n", out);
-	return ferror(out) ? -1 : 0;
+	return dump(cfg, out, false);
+}
+
+int
+cv_config_dump_redacted(const struct cv_config *cfg, FILE *out)
+{
+	return dump(cfg, out, true);
 }
 
 /* ---- global settings ---- */
 
 void
-cfg_dump_str_field(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_str_field(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                   const char *indent)
 {
 	const char *s = *FIELD(obj, cmd, char *);
 
@@ -159,18 +219,20 @@ cfg_dump_str_field(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 }
 
 void
-cfg_dump_socket_mode(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_socket_mode(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                     const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
 	if (cfg->socket_mode != 0660) {
 		put_words(out, indent, cmd);
-		fprintf(out, " %04o\n", cfg->socket_mode);
+		fprintf(out->f, " %04o\n", cfg->socket_mode);
 	}
 }
 
 void
-cfg_dump_timezone(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_timezone(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                  const char *indent)
 {
 	const struct cv_config *cfg = obj;
 	int off = cfg->tz_offset_min, h = off / 60, m = abs(off % 60);
@@ -178,18 +240,18 @@ cfg_dump_timezone(FILE *out, const struct cfg_cmd *cmd, const void *obj, const c
 	if (cfg->tz_name == NULL)
 		return;
 	put_cmd(out, indent, cmd, cfg->tz_name);
-	fprintf(out, " %s%d", off < 0 && h == 0 ? "-" : "", h);
+	fprintf(out->f, " %s%d", off < 0 && h == 0 ? "-" : "", h);
 	if (m != 0)
-		fprintf(out, " %d", m);
-	fputc('\n', out);
+		fprintf(out->f, " %d", m);
+	fputc('\n', out->f);
 }
 
 /* ---- blocks ---- */
 
 /* The server groups of one kind, under the command that opens them. */
 static void
-dump_servers(FILE *out, const struct cfg_cmd *cmd, const struct cv_config *cfg, const char *indent,
-             enum cv_aaa_server_kind kind, const struct cfg_mode *mode)
+dump_servers(const struct cfg_out *out, const struct cfg_cmd *cmd, const struct cv_config *cfg,
+             const char *indent, enum cv_aaa_server_kind kind, const struct cfg_mode *mode)
 {
 	for (size_t i = 0; i < cfg->n_aaa_servers; i++)
 		if (cfg->aaa_servers[i].kind == kind)
@@ -198,19 +260,22 @@ dump_servers(FILE *out, const struct cfg_cmd *cmd, const struct cv_config *cfg, 
 }
 
 void
-cfg_dump_radius(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_radius(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                const char *indent)
 {
 	dump_servers(out, cmd, obj, indent, CV_AAA_SERVER_RADIUS, &cfg_mode_radius);
 }
 
 void
-cfg_dump_ldap(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_ldap(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+              const char *indent)
 {
 	dump_servers(out, cmd, obj, indent, CV_AAA_SERVER_LDAP, &cfg_mode_ldap);
 }
 
 void
-cfg_dump_radius_server(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_radius_server(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                       const char *indent)
 {
 	const struct cv_aaa_server *s = obj;
 
@@ -218,14 +283,15 @@ cfg_dump_radius_server(FILE *out, const struct cfg_cmd *cmd, const void *obj, co
 		return;
 	put_cmd(out, indent, cmd, s->address);
 	if (s->port != 1812)
-		fprintf(out, " auth-port %u", s->port);
-	fputs(" key ", out);
-	put_arg(out, s->secret != NULL ? s->secret : "");
-	fputc('\n', out);
+		fprintf(out->f, " auth-port %u", s->port);
+	fputs(" key ", out->f);
+	put_secret(out, cmd, s->secret != NULL ? s->secret : "");
+	fputc('\n', out->f);
 }
 
 void
-cfg_dump_attr_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_attr_lists(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                    const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -235,20 +301,22 @@ cfg_dump_attr_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const
 }
 
 void
-cfg_dump_attrs(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_attrs(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+               const char *indent)
 {
 	const struct cv_aaa_attr_list *l = obj;
 
 	for (size_t i = 0; i < l->n_attrs; i++) {
 		put_cmd(out, indent, cmd, l->attrs[i].type);
-		fputc(' ', out);
+		fputc(' ', out->f);
 		put_text(out, l->attrs[i].value);
-		fputc('\n', out);
+		fputc('\n', out->f);
 	}
 }
 
 void
-cfg_dump_aaa_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_aaa_lists(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                   const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -258,18 +326,19 @@ cfg_dump_aaa_lists(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 		put_cmd(out, indent, cmd, l->name);
 		for (size_t j = 0; j < l->n_methods; j++) {
 			if (l->methods[j].kind == CV_AAA_METHOD_LOCAL) {
-				fputs(" local", out);
+				fputs(" local", out->f);
 				continue;
 			}
-			fputs(" group ", out);
+			fputs(" group ", out->f);
 			put_arg(out, l->methods[j].group);
 		}
-		fputc('\n', out);
+		fputc('\n', out->f);
 	}
 }
 
 void
-cfg_dump_maps(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_maps(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+              const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -277,19 +346,20 @@ cfg_dump_maps(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char 
 		const struct cv_map_entry *e = &cfg->maps[i];
 
 		put_cmd(out, indent, cmd, e->label);
-		fprintf(out, " %u\n", e->seq);
+		fprintf(out->f, " %u\n", e->seq);
 		for (size_t j = 0; j < e->n_lines; j++) {
-			fprintf(out, " %s %s ", cv_map_field_name(e->lines[j].field),
+			fprintf(out->f, " %s %s ", cv_map_field_name(e->lines[j].field),
 			        cv_map_op_name(e->lines[j].op));
 			put_text(out, e->lines[j].value);
-			fputc('\n', out);
+			fputc('\n', out->f);
 		}
-		fputs("!\n", out);
+		fputs("!\n", out->f);
 	}
 }
 
 void
-cfg_dump_trustpoints(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_trustpoints(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                     const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -300,7 +370,8 @@ cfg_dump_trustpoints(FILE *out, const struct cfg_cmd *cmd, const void *obj, cons
 
 /* The certificates of `crypto pki certificate chain` blocks, as IOS shows them. */
 void
-cfg_dump_chains(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_chains(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -314,22 +385,23 @@ cfg_dump_chains(FILE *out, const struct cfg_cmd *cmd, const void *obj, const cha
 			size_t len;
 			const uint8_t *der = cv_cert_der(tp->ca_certs.v[j], &len);
 
-			fprintf(out, " certificate ca %s", cv_cert_serial(tp->ca_certs.v[j]));
+			fprintf(out->f, " certificate ca %s", cv_cert_serial(tp->ca_certs.v[j]));
 			for (size_t k = 0; k < len; k++) {
 				if (k % 32 == 0)
-					fputs("\n  ", out);
+					fputs("\n  ", out->f);
 				else if (k % 4 == 0)
-					fputc(' ', out);
-				fprintf(out, "%02X", der[k]);
+					fputc(' ', out->f);
+				fprintf(out->f, "%02X", der[k]);
 			}
-			fputs("\n  quit\n", out);
+			fputs("\n  quit\n", out->f);
 		}
-		fputs("!\n", out);
+		fputs("!\n", out->f);
 	}
 }
 
 void
-cfg_dump_trustpool(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_trustpool(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                   const char *indent)
 {
 	const struct cv_config *cfg = obj;
 
@@ -340,7 +412,8 @@ cfg_dump_trustpool(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 /* ---- trustpoint and trustpool commands ---- */
 
 void
-cfg_dump_fingerprint(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_fingerprint(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                     const char *indent)
 {
 	const struct cv_trustpoint *tp = obj;
 
@@ -349,7 +422,8 @@ cfg_dump_fingerprint(FILE *out, const struct cfg_cmd *cmd, const void *obj, cons
 }
 
 void
-cfg_dump_primary(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_primary(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                 const char *indent)
 {
 	const struct cv_trustpoint *tp = obj;
 
@@ -358,7 +432,8 @@ cfg_dump_primary(FILE *out, const struct cfg_cmd *cmd, const void *obj, const ch
 }
 
 void
-cfg_dump_revcheck(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_revcheck(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                  const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -366,12 +441,13 @@ cfg_dump_revcheck(FILE *out, const struct cfg_cmd *cmd, const void *obj, const c
 		return;
 	put_words(out, indent, cmd);
 	for (size_t i = 0; i < rev->n_methods; i++)
-		fprintf(out, " %s", cv_rev_method_name(rev->methods[i]));
-	fputc('\n', out);
+		fprintf(out->f, " %s", cv_rev_method_name(rev->methods[i]));
+	fputc('\n', out->f);
 }
 
 void
-cfg_dump_crl_files(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_crl_files(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                   const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -380,18 +456,20 @@ cfg_dump_crl_files(FILE *out, const struct cfg_cmd *cmd, const void *obj, const 
 }
 
 void
-cfg_dump_crl_cache(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_crl_cache(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                   const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
 	if (rev->crl_cache == CV_CRL_CACHE_NONE)
-		fprintf(out, "%scrl-cache none\n", indent);
+		fprintf(out->f, "%scrl-cache none\n", indent);
 	else if (rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER)
-		fprintf(out, "%scrl-cache delete-after %u\n", indent, rev->crl_delete_after_min);
+		fprintf(out->f, "%scrl-cache delete-after %u\n", indent, rev->crl_delete_after_min);
 }
 
 void
-cfg_dump_disable_nonce(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_disable_nonce(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                       const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -400,7 +478,8 @@ cfg_dump_disable_nonce(FILE *out, const struct cfg_cmd *cmd, const void *obj, co
 }
 
 void
-cfg_dump_nonce_if_echoed(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_nonce_if_echoed(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                         const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -409,7 +488,8 @@ cfg_dump_nonce_if_echoed(FILE *out, const struct cfg_cmd *cmd, const void *obj, 
 }
 
 void
-cfg_dump_matches(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_matches(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                 const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
@@ -421,53 +501,58 @@ cfg_dump_matches(FILE *out, const struct cfg_cmd *cmd, const void *obj, const ch
 		case CV_MATCH_ACL:
 			break;
 		case CV_MATCH_ALLOW_EXPIRED:
-			fputs(" allow expired-certificate", out);
+			fputs(" allow expired-certificate", out->f);
 			break;
 		case CV_MATCH_SKIP_REVOCATION:
-			fputs(" skip revocation-check", out);
+			fputs(" skip revocation-check", out->f);
 			break;
 		case CV_MATCH_SKIP_AUTHORIZATION:
-			fputs(" skip authorization-check", out);
+			fputs(" skip authorization-check", out->f);
 			break;
 		case CV_MATCH_OVERRIDE_CDP:
-			fprintf(out, " override cdp %s ",
+			fprintf(out->f, " override cdp %s ",
 			        m->cdp_is_directory ? "directory" : "url");
-			put_text(out, m->cdp);
+			if (m->cdp_is_directory)
+				put_text(out, m->cdp);
+			else
+				put_url(out, cmd, m->cdp);
 			break;
 		case CV_MATCH_OVERRIDE_OCSP:
-			fputs(" override ocsp", out);
+			fputs(" override ocsp", out->f);
 			if (m->n_ocsp_trustpoints > 0)
-				fputs(" trustpoint", out);
+				fputs(" trustpoint", out->f);
 			for (size_t j = 0; j < m->n_ocsp_trustpoints; j++) {
-				fputc(' ', out);
+				fputc(' ', out->f);
 				put_arg(out, m->ocsp_trustpoints[j]);
 			}
-			fprintf(out, " %u url ", m->ocsp_seq);
-			put_arg(out, m->ocsp_url);
+			fprintf(out->f, " %u url ", m->ocsp_seq);
+			put_url(out, cmd, m->ocsp_url);
 			break;
 		}
-		fputc('\n', out);
+		fputc('\n', out->f);
 	}
 }
 
 void
-cfg_dump_chain_validation(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_chain_validation(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                          const char *indent)
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
 	if (rev->chain != CV_CHAIN_CONTINUE)
 		return;
 	put_words(out, indent, cmd);
-	fputs(" continue", out);
+	fputs(" continue", out->f);
 	if (rev->chain_parent != NULL) {
-		fputc(' ', out);
+		fputc(' ', out->f);
 		put_arg(out, rev->chain_parent);
 	}
-	fputc('\n', out);
+	fputc('\n', out->f);
 }
 
 void
-cfg_dump_authz_username(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_authz_username(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                        const char *indent)
 {
 	const struct cv_trustpoint *tp = obj;
 
@@ -476,7 +561,8 @@ cfg_dump_authz_username(FILE *out, const struct cfg_cmd *cmd, const void *obj, c
 }
 
 void
-cfg_dump_weak(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_weak(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+              const char *indent)
 {
 	uint32_t bits = *FIELD(obj, cmd, uint32_t);
 
@@ -485,12 +571,13 @@ cfg_dump_weak(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char 
 	put_words(out, indent, cmd);
 	for (size_t i = 0; i < CV_ARRAY_LEN(cfg_weak_bits); i++)
 		if (bits & cfg_weak_bits[i])
-			fprintf(out, " %s", cfg_weak_names[i]);
-	fputc('\n', out);
+			fprintf(out->f, " %s", cfg_weak_names[i]);
+	fputc('\n', out->f);
 }
 
 void
-cfg_dump_policies(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_policies(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                  const char *indent)
 {
 	const struct cv_trustpoint *tp = obj;
 
@@ -499,7 +586,8 @@ cfg_dump_policies(FILE *out, const struct cfg_cmd *cmd, const void *obj, const c
 }
 
 void
-cfg_dump_bundles(FILE *out, const struct cfg_cmd *cmd, const void *obj, const char *indent)
+cfg_dump_bundles(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                 const char *indent)
 {
 	const struct cv_trustpool *tpool = obj;
 

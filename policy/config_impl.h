@@ -33,13 +33,24 @@ enum cfg_check {
 };
 
 #define CFG_LEGACY 0x1u /* accepted but never dumped: another entry shows the value */
+/*
+ * The value holds a secret: a redacted dump writes <hidden> in its place, for a URL in place of
+ * its userinfo (RFC 3986 3.2.1, credentials libcurl would send), and parse errors do not echo it.
+ */
+#define CFG_SECRET 0x2u
+
+/* Where a dump goes and whether it may show the secrets. */
+struct cfg_out {
+	FILE *f;
+	bool redact;
+};
 
 struct cfg_parser;
 struct cfg_cmd;
 
 typedef int (*cfg_handler)(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                            size_t argc);
-typedef void (*cfg_dumper)(FILE *out, const struct cfg_cmd *cmd, const void *obj,
+typedef void (*cfg_dumper)(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                            const char *indent);
 
 struct cfg_cmd {
@@ -98,35 +109,38 @@ int cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *c
                     size_t n_chains, struct cv_error *err);
 
 /* config_dump.c */
-void cfg_dump_mode(FILE *out, const struct cfg_mode *mode, const void *obj, const char *indent);
-void cfg_dump_line(FILE *out, const char *indent, const char *const *words, size_t n_words,
-                   const char *const *args, size_t n_args);
-void cfg_dump_str_field(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_socket_mode(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_timezone(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_radius(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_ldap(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_attr_lists(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_aaa_lists(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_maps(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_trustpoints(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_chains(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_trustpool(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_fingerprint(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_primary(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_revcheck(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_crl_files(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_crl_cache(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_disable_nonce(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_nonce_if_echoed(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_matches(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_chain_validation(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_authz_username(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_weak(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_policies(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_bundles(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_radius_server(FILE *, const struct cfg_cmd *, const void *, const char *);
-void cfg_dump_attrs(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_mode(const struct cfg_out *out, const struct cfg_mode *mode, const void *obj,
+                   const char *indent);
+/* The dumpers of the CFG_FUNC rows, of type cfg_dumper. */
+#define CFG_DUMPER(name)                                                                           \
+	void name(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,           \
+	          const char *indent)
+CFG_DUMPER(cfg_dump_str_field);
+CFG_DUMPER(cfg_dump_socket_mode);
+CFG_DUMPER(cfg_dump_timezone);
+CFG_DUMPER(cfg_dump_radius);
+CFG_DUMPER(cfg_dump_ldap);
+CFG_DUMPER(cfg_dump_attr_lists);
+CFG_DUMPER(cfg_dump_aaa_lists);
+CFG_DUMPER(cfg_dump_maps);
+CFG_DUMPER(cfg_dump_trustpoints);
+CFG_DUMPER(cfg_dump_chains);
+CFG_DUMPER(cfg_dump_trustpool);
+CFG_DUMPER(cfg_dump_fingerprint);
+CFG_DUMPER(cfg_dump_primary);
+CFG_DUMPER(cfg_dump_revcheck);
+CFG_DUMPER(cfg_dump_crl_files);
+CFG_DUMPER(cfg_dump_crl_cache);
+CFG_DUMPER(cfg_dump_disable_nonce);
+CFG_DUMPER(cfg_dump_nonce_if_echoed);
+CFG_DUMPER(cfg_dump_matches);
+CFG_DUMPER(cfg_dump_chain_validation);
+CFG_DUMPER(cfg_dump_authz_username);
+CFG_DUMPER(cfg_dump_weak);
+CFG_DUMPER(cfg_dump_policies);
+CFG_DUMPER(cfg_dump_bundles);
+CFG_DUMPER(cfg_dump_radius_server);
+CFG_DUMPER(cfg_dump_attrs);
 
 /* Names of enumerations used by the parser and the dumper. */
 extern const char *const cfg_weak_names[4];

@@ -1351,9 +1351,13 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	const char *key = NULL;
 
 	for (size_t i = 1; i < argc; i += 2) {
-		int k = kw_arg(p, "server", argv[i], kw, 2);
+		int k = kw_match(argv[i], kw, 2);
 
-		if (k < 0)
+		/* the rest of an unquoted key is never echoed (CFG_SECRET) */
+		if (k < 0 && key != NULL)
+			return perr(p, "server: unexpected word after the key; a key with spaces "
+			               "must be quoted");
+		if (k < 0 && (k = kw_arg(p, "server", argv[i], kw, 2)) < 0)
 			return -1;
 		if (i + 1 >= argc)
 			return perr(p,
@@ -1401,13 +1405,14 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .syntax = "ldap://HOST[:PORT][/DN]",                                                  \
 	     .kind = CFG_STR,                                                                      \
 	     .off = offsetof(T, rev.crl_query_url),                                                \
-	     .check = CFG_URL_LDAP},                                                               \
+	     .check = CFG_URL_LDAP,                                                                \
+	     .flags = CFG_SECRET},                                                                 \
 	    {.w = {"query", "url"},                                                                \
 	     .syntax = "ldap://HOST[:PORT][/DN]",                                                  \
 	     .kind = CFG_STR,                                                                      \
 	     .off = offsetof(T, rev.crl_query_url),                                                \
 	     .check = CFG_URL_LDAP,                                                                \
-	     .flags = CFG_LEGACY},                                                                 \
+	     .flags = CFG_LEGACY | CFG_SECRET},                                                    \
 	    {.w = {"crl", "file"},                                                                 \
 	     .syntax = "PATH",                                                                     \
 	     .kind = CFG_FUNC,                                                                     \
@@ -1447,7 +1452,8 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .syntax = "URL",                                                                      \
 	     .kind = CFG_STR,                                                                      \
 	     .off = offsetof(T, rev.ocsp_url),                                                     \
-	     .check = CFG_URL_HTTP},                                                               \
+	     .check = CFG_URL_HTTP,                                                                \
+	     .flags = CFG_SECRET},                                                                 \
 	    {.w = {"ocsp", "disable-nonce"},                                                       \
 	     .syntax = "",                                                                         \
 	     .kind = CFG_FUNC,                                                                     \
@@ -1482,7 +1488,8 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .min_args = 1,                                                                        \
 	     .max_args = 64,                                                                       \
 	     .fn = h_match,                                                                        \
-	     .dump = cfg_dump_matches},                                                            \
+	     .dump = cfg_dump_matches,                                                             \
+	     .flags = CFG_SECRET},                                                                 \
 	    {.w = {"chain-validation"},                                                            \
 	     .syntax = "stop|continue [PARENT]",                                                   \
 	     .kind = CFG_FUNC,                                                                     \
@@ -1634,9 +1641,10 @@ static const struct cfg_cmd radius_cmds[] = {
      .syntax = "ADDRESS [auth-port N] key SECRET",
      .kind = CFG_FUNC,
      .min_args = 3,
-     .max_args = 5,
+     .max_args = LINE_ARGS_MAX, /* h_radius_server: its errors do not echo the key */
      .fn = h_radius_server,
-     .dump = cfg_dump_radius_server},
+     .dump = cfg_dump_radius_server,
+     .flags = CFG_SECRET},
     SERVER_TIMEOUT,
 };
 
@@ -1645,7 +1653,8 @@ static const struct cfg_cmd ldap_cmds[] = {
      .syntax = "ldap[s]://HOST[:PORT]",
      .kind = CFG_STR,
      .off = offsetof(struct cv_aaa_server, address),
-     .check = CFG_URL_LDAPS},
+     .check = CFG_URL_LDAPS,
+     .flags = CFG_SECRET},
     {.w = {"base-dn"},
      .syntax = "DN",
      .kind = CFG_TEXT,
@@ -1753,7 +1762,8 @@ static const struct cfg_cmd global_cmds[] = {
      .syntax = "URL",
      .kind = CFG_STR,
      .off = offsetof(struct cv_config, fetch_proxy),
-     .check = CFG_URL_PROXY},
+     .check = CFG_URL_PROXY,
+     .flags = CFG_SECRET},
     {.w = {"clock", "timezone"},
      .syntax = "NAME HOURS [MINUTES]",
      .kind = CFG_FUNC,

@@ -344,6 +344,47 @@ class AdminTest(unittest.TestCase):
         self.assertIn("aaa group server radius RAD\n server 127.0.0.1 key <hidden>\n", out)
         self.assertNotIn("s3cr3t", out)
 
+    def test_running_config_hides_every_secret(self):
+        """Each secret-bearing command shows `<hidden>` and no part of its secret: RADIUS
+        keys (quoted with spaces, containing or equal to the word key, after auth-port) and
+        the credentials of URLs (fetch proxy, ocsp url, crl query, the ldap server, match
+        overrides), in trustpoints and in the trustpool."""
+        sub = self.pki.sub.cert_path
+        secrets = [
+            "aaa group server radius R1\n server 127.0.0.1 key \"Zq1a key Zq1b\"",
+            "aaa group server radius R2\n server 127.0.0.2 key key",
+            "aaa group server radius R3\n server ::1 auth-port 1813 key \"Zq3 key\"",
+            "aaa group server radius R4\n server 127.0.0.4 key \"Zq4a\\\" key \\\\Zq4b !\"",
+            "aaa group server radius R5\n server 127.0.0.5 key Zq5-key",
+            "aaa group server ldap L1\n server ldap://Zq6u:Zq6p@127.0.0.1:389",
+            "fetch proxy http://Zq7u:Zq7p@127.0.0.1:3128",
+            "crypto pki certificate map M 1\n subject-name co x",
+            "crypto pki trustpoint CREDS\n ca-certificate %s\n revocation-check none\n"
+            " ocsp url http://Zq8u:Zq8p@127.0.0.1/\n crl query ldap://Zq9@127.0.0.1\n"
+            " match certificate M override ocsp 1 url https://Zq10:Zq10p@127.0.0.1/\n"
+            " match certificate M override cdp url http://Zq11:p@ss@127.0.0.1/c.crl" % sub,
+            "crypto pki trustpool policy\n ocsp url http://Zq12u:Zq12p@127.0.0.1/",
+        ]
+        self.start(["SUB"], extra_global="\n".join(secrets))
+        out = self.ctl("show", "running-config")
+        for line in (" server 127.0.0.1 key <hidden>\n", " server 127.0.0.2 key <hidden>\n",
+                     " server ::1 auth-port 1813 key <hidden>\n",
+                     " server 127.0.0.4 key <hidden>\n", " server 127.0.0.5 key <hidden>\n",
+                     " server ldap://<hidden>@127.0.0.1:389\n",
+                     "fetch proxy http://<hidden>@127.0.0.1:3128\n",
+                     " ocsp url http://<hidden>@127.0.0.1/\n",
+                     " crl query ldap://<hidden>@127.0.0.1\n",
+                     " match certificate M override ocsp 1 url https://<hidden>@127.0.0.1/\n",
+                     " match certificate M override cdp url http://<hidden>@127.0.0.1/c.crl\n"):
+            self.assertIn(line, out)
+        self.assertEqual(out.count("<hidden>"), 12, out)
+        self.assertNotIn("Zq", out)
+        self.assertNotIn("key key", out)
+        self.assertNotIn("ss@", out)
+        # the JSON view carries the same redacted text, and the daemon's log no secret
+        self.assertEqual(self.ctl_json("show", "running-config")["text"], out)
+        self.assertNotIn("Zq", self.daemon.log_text())
+
     # ---- access (SO_PEERCRED) ----
 
     def test_non_admin_refused(self):

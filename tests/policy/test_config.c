@@ -1,5 +1,5 @@
 /* test_config.c: the configuration language: every command, legacy spellings, abbreviations,
- * errors with their line numbers, warnings, and the dump round trip. */
+ * errors with their line numbers, warnings, the dump round trip and the redacted dump. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "../../common/util.h"
 #include "../../policy/config.h"
+#include "../../policy/config_impl.h"
 #include "../../validator/path.h"
 #include "../support/check.h"
 #include "../support/testpki.h"
@@ -948,6 +949,139 @@ test_quoting(void)
 	cv_config_unref(cfg);
 }
 
+/* ---- secrets: the full dump keeps them, the redacted dump never writes them ---- */
+
+static char *
+dump_redacted(const struct cv_config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK_INT_EQ(cv_config_dump_redacted(cfg, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static size_t
+count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
+
+/* Every secret holds "Zq", which no other part of the configuration does. */
+static const char secrets_conf[] =
+    "fetch proxy socks5://Zq1u:Zq1p@[::1]:1080\n"
+    "aaa group server radius R1\n server 127.0.0.1 key \"ab key Zq2\"\n"
+    "aaa group server radius R2\n server 127.0.0.2 auth-port 1645 key key\n"
+    "aaa group server radius R3\n server 127.0.0.3 key \"Zq3\\\" \\\\ !x\"\n"
+    "aaa group server radius R4\n server 127.0.0.4 key Zq4 auth-port 1813\n"
+    "aaa group server ldap L\n server ldaps://Zq5@[::1]:636\n"
+    "crypto pki certificate map M 1\n subject-name co x\n"
+    "crypto pki certificate map N 1\n subject-name co y\n"
+    "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+    " ocsp url https://Zq6u:Zq6p@ocsp.example/\n crl query ldap://Zq7:a/b@ldap.example\n"
+    " match certificate M override cdp url http://Zq8@cdp.example/x.crl\n"
+    " match certificate N override cdp directory cn=a@b\n"
+    " match certificate M override ocsp 1 url http://Zq9:p@ss@ocsp2.example/\n"
+    "crypto pki trustpool policy\n query url ldap://u:Zq10@ldap.example\n";
+
+static void
+test_secrets(void)
+{
+	struct cv_config *cfg = parse_ok(secrets_conf), *again = NULL;
+	char *full, *shown;
+	struct cv_error err;
+
+	if (cfg == NULL)
+		return;
+	full = dump(cfg);
+	shown = dump_redacted(cfg);
+	/* the full dump holds each secret and reads back the same */
+	CHECK(strstr(full, " server 127.0.0.1 key \"ab key Zq2\"\n") != NULL);
+	CHECK(strstr(full, " server 127.0.0.2 auth-port 1645 key key\n") != NULL);
+	CHECK(strstr(full, " server 127.0.0.3 key \"Zq3\\\" \\\\ !x\"\n") != NULL);
+	CHECK(strstr(full, " crl query ldap://Zq7:a/b@ldap.example\n") != NULL);
+	CHECK_INT_EQ(count(full, "Zq"), 12);
+	CHECK_INT_EQ(count(full, "<hidden>"), 0);
+	check_round_trip(cfg);
+	/* the redacted one none of them */
+	CHECK_INT_EQ(count(shown, "Zq"), 0);
+	CHECK_INT_EQ(count(shown, "<hidden>"), 11);
+	CHECK(strstr(shown, "fetch proxy socks5://<hidden>@[::1]:1080\n") != NULL);
+	CHECK(strstr(shown, " server 127.0.0.1 key <hidden>\n") != NULL);
+	CHECK(strstr(shown, " server 127.0.0.2 auth-port 1645 key <hidden>\n") != NULL);
+	CHECK(strstr(shown, " server 127.0.0.3 key <hidden>\n") != NULL);
+	CHECK(strstr(shown, " server 127.0.0.4 auth-port 1813 key <hidden>\n") != NULL);
+	CHECK(strstr(shown, " server ldaps://<hidden>@[::1]:636\n") != NULL);
+	CHECK(strstr(shown, " ocsp url https://<hidden>@ocsp.example/\n") != NULL);
+	CHECK(strstr(shown, " crl query ldap://<hidden>@ldap.example\n") != NULL);
+	CHECK(strstr(shown, " crl query ldap://<hidden>@ldap.example\n!\n") != NULL); /* pool */
+	CHECK(strstr(shown, " override cdp url http://<hidden>@cdp.example/x.crl\n") != NULL);
+	CHECK(strstr(shown, " override cdp directory cn=a@b\n") != NULL); /* a DN, not a URL */
+	CHECK(strstr(shown, " override ocsp 1 url http://<hidden>@ocsp2.example/\n") != NULL);
+	/* what is not a secret is the same in both */
+	CHECK(strstr(shown, "crypto pki certificate map M 1\n subject-name co x\n") != NULL);
+	CHECK(strstr(shown, "/root.pem\n") != NULL);
+	/* the redacted dump is still a configuration, with the secrets replaced */
+	if (cv_config_parse("shown.conf", shown, strlen(shown), &again, &err) < 0) {
+		fprintf(stderr, "redacted dump does not parse: %s\n%s", err.msg, shown);
+		CHECK(0);
+	} else {
+		CHECK_STR_EQ(cv_config_aaa_server(again, "R1")->secret, "<hidden>");
+		cv_config_unref(again);
+	}
+	free(full);
+	free(shown);
+	cv_config_unref(cfg);
+}
+
+/* Each row that may carry credentials is marked, so that a new URL row cannot forget it. */
+static void
+test_secret_rows(void)
+{
+	const struct cfg_mode *modes[] = {
+	    &cfg_mode_global,    &cfg_mode_trustpoint, &cfg_mode_trustpool, &cfg_mode_map,
+	    &cfg_mode_attr_list, &cfg_mode_radius,     &cfg_mode_ldap};
+	size_t secret = 0;
+
+	for (size_t m = 0; m < CV_ARRAY_LEN(modes); m++)
+		for (size_t i = 0; i < modes[m]->n_cmds; i++) {
+			const struct cfg_cmd *cmd = &modes[m]->cmds[i];
+			bool url = cmd->check >= CFG_URL_HTTP;
+
+			if (url && !(cmd->flags & CFG_SECRET))
+				fprintf(stderr, "%s mode: URL row '%s %s' is not CFG_SECRET\n",
+				        modes[m]->name, cmd->w[0], cmd->w[1] ? cmd->w[1] : "");
+			CHECK(!url || (cmd->flags & CFG_SECRET));
+			secret += (cmd->flags & CFG_SECRET) != 0;
+		}
+	/* fetch proxy; ocsp url, crl query, query url and match in trustpoints and the pool;
+	 * the radius and ldap servers */
+	CHECK_INT_EQ(secret, 1 + 2 * 4 + 2);
+}
+
+/* A mis-quoted RADIUS key is refused without its words in the message. */
+static void
+test_secret_errors(void)
+{
+	expect_error("aaa group server radius R\n server 127.0.0.1 key Zq1 Zq2 Zq3\n",
+	             "certvald.conf:2: server: unexpected word after the key; a key with "
+	             "spaces must be quoted",
+	             false);
+	expect_error("aaa group server radius R\n server 127.0.0.1 key Zq1 Zq2 Zq3 Zq4 Zq5\n",
+	             "certvald.conf:2: server: unexpected word after the key; a key with "
+	             "spaces must be quoted",
+	             false);
+	expect_error("aaa group server radius R\n server 127.0.0.1 colour red key k\n",
+	             "certvald.conf:2: server: unknown 'colour'; expected one of: auth-port, key",
+	             false);
+}
+
 /* ---- R27: override ocsp entries by SEQ ---- */
 
 static void
@@ -1073,6 +1207,9 @@ main(void)
 	test_fingerprints();
 	test_warnings();
 	test_quoting();
+	test_secrets();
+	test_secret_rows();
+	test_secret_errors();
 	test_override_order();
 	test_chain_block();
 	test_load_file();
