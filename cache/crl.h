@@ -23,7 +23,7 @@
 
 struct cv_crl; /* opaque */
 
-/* Hard cap on a CRL's size (SPEC D-3's default; the fetcher applies the configured one). */
+/* Hard cap on a CRL's size (D-3's default; the fetcher applies the configured one). */
 #define CV_CRL_MAX_SIZE (64u << 20)
 
 /*

@@ -275,7 +275,7 @@ cv_crl_store_foreach(const struct cv_crl_store *store, cv_crl_store_fn fn, void 
 	free(order);
 }
 
-/* ---- persistence under cache-dir (SPEC D-4) ---- */
+/* ---- persistence under cache-dir (D-4) ---- */
 
 /* dir/<SHA-256 of the source>.<ext> */
 static int

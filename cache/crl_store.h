@@ -1,5 +1,5 @@
 /*
- * crl_store.h: the CRL cache shared by every request (SPEC R21-R25, O-5, D-6): ingested CRLs
+ * crl_store.h: the CRL cache shared by every request (R21-R25, O-5, D-6): ingested CRLs
  * by the source they came from (a CDP URL, or "file:PATH"), each with the moment it was
  * fetched and its effective expiry, the earlier of the CRL's nextUpdate and the trustpoint's
  * `crl-cache delete-after` limit. Expired entries are dropped when looked at.
@@ -61,7 +61,7 @@ size_t cv_crl_store_clear(struct cv_crl_store *store, const char *trustpoint);
 size_t cv_crl_store_count(const struct cv_crl_store *store);
 
 /*
- * Persistence (SPEC D-4). With a directory set, every entry put is also written there (DER
+ * Persistence (D-4). With a directory set, every entry put is also written there (DER
  * and a small metadata file holding its source, trustpoint, times and the SHA-256 of the
  * DER), atomically (temporary file, fsync, rename); dropped entries lose their files.
  * cv_crl_store_load reads the directory back: entries whose DER does not match its digest,

@@ -15,7 +15,8 @@ enum cv_decision {
 	CV_DECISION_ACCEPT = 1,
 };
 
-/* SPEC section 0, plus internal-error for faults of the daemon itself (fail closed). */
+/* The verdict vocabulary of section 0 (docs/requirements.md), plus internal-error for faults of
+ * the daemon itself (fail closed). */
 enum cv_reason {
 	CV_REASON_NONE = 0,
 	CV_REASON_UNTRUSTED_ISSUER,

@@ -1,6 +1,6 @@
 /*
  * ctl_maptest.c: certvalctl map-test: shows, line by line, whether a certificate satisfies
- * each sequence of a certificate map (SPEC R31-R35), so a rule can be tried before it is
+ * each sequence of a certificate map (R31-R35), so a rule can be tried before it is
  * deployed. Exit 0 when some sequence matches, 1 when none does, 2 on usage or
  * configuration errors.
  */

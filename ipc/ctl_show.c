@@ -1,6 +1,6 @@
 /*
  * ctl_show.c: certvalctl show, clear and stats: the daemon's administrator views printed in
- * the spirit of the manuals' show commands (SPEC R50-R53), or as JSON with --json.
+ * the spirit of the manuals' show commands (R50-R53), or as JSON with --json.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -598,7 +598,7 @@ print_crl_request(const json_t *v)
 		       str(v, "trustpoint"));
 }
 
-/* crl-request TP (SPEC R54) */
+/* crl-request TP (R54) */
 int
 cv_ctl_crl_request(const struct cv_ctl *ctl, int argc, char **argv)
 {

@@ -93,7 +93,7 @@ const char *cv_proto_view_name(enum cv_proto_view what);
 int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
 /* Reads a clear request: "what" ("crls" or "ocsp"), optional "trustpoint" (crls). */
-/* crl-request {"trustpoint": TP}: download TP's cached CRLs again now (SPEC R54). */
+/* crl-request {"trustpoint": TP}: download TP's cached CRLs again now (R54). */
 int cv_proto_crl_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,
                            struct cv_error *err);

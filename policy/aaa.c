@@ -1,5 +1,5 @@
 /*
- * aaa.c: AAA authorization queries (SPEC R41, R47, D-2): the method list in order (the next
+ * aaa.c: AAA authorization queries (R41, R47, D-2): the method list in order (the next
  * method only when one is unreachable), the blocking RADIUS and LDAP clients run as tasks of
  * common/worker.h (a detached thread whose answer the event loop receives), and the answer
  * cache.

@@ -1,5 +1,5 @@
 /*
- * aaa.h: AAA authorization of a certificate (SPEC R41-R48, O-21, D-2): the username taken from
+ * aaa.h: AAA authorization of a certificate (R41-R48, O-21, D-2): the username taken from
  * the certificate, the query to the method list's backends (local attribute lists, LDAP
  * through OpenLDAP, RADIUS through radcli), and the evaluation of the pki: attribute-value
  * pairs of the answer (cert-application, cert-trustpoint, cert-serial, cert-serial-not,

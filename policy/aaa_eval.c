@@ -1,5 +1,5 @@
 /*
- * aaa_eval.c: the AAA username of a certificate (SPEC R42), the pki: AV pairs as text, and
+ * aaa_eval.c: the AAA username of a certificate (R42), the pki: AV pairs as text, and
  * their evaluation against the certificate with the manuals' trace wording (R43-R46, O-21).
  */
 #include <ctype.h>

@@ -23,7 +23,7 @@ struct cv_aaa_target {
 };
 
 #define CV_AAA_DEFAULT_TIMEOUT_S 5u
-#define CV_AAA_RADIUS_PASSWORD   "cisco" /* SPEC R47 */
+#define CV_AAA_RADIUS_PASSWORD   "cisco" /* R47 */
 
 /* Fills t from a configured group; -1 with err set when a value does not fit. */
 int cv_aaa_target_init(struct cv_aaa_target *t, const struct cv_aaa_server *s,

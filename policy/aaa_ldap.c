@@ -1,5 +1,5 @@
 /*
- * aaa_ldap.c: the LDAP backend of AAA authorization through OpenLDAP (SPEC D-2): an anonymous
+ * aaa_ldap.c: the LDAP backend of AAA authorization through OpenLDAP (D-2): an anonymous
  * bind, a subtree search of base-dn for (cn=USERNAME), and the values of the configured
  * attribute (default ciscoAVPair) that are pki: AV pairs. Blocking; runs on a worker.
  */

@@ -1,5 +1,5 @@
 /*
- * aaa_radius.c: the RADIUS backend of AAA authorization through radcli (SPEC R47, D-2): one
+ * aaa_radius.c: the RADIUS backend of AAA authorization through radcli (R47, D-2): one
  * Access-Request with User-Name and the password "cisco", the Cisco VSA 26/9/1 cisco-avpair
  * values "pki:NAME=VALUE" of the Access-Accept become the answer. Blocking; runs on a worker.
  */

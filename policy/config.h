@@ -34,7 +34,7 @@ enum cv_map_op { CV_MAP_EQ, CV_MAP_NE, CV_MAP_CO, CV_MAP_NC, CV_MAP_LT, CV_MAP_G
 struct cv_map_line {
 	enum cv_map_field field;
 	enum cv_map_op op;
-	char *value;   /* names: lower-cased, spaces around '=' and ',' removed (SPEC R34, O-16);
+	char *value;   /* names: lower-cased, spaces around '=' and ',' removed (R34, O-16);
 	                  serials: as written, compared case-insensitively */
 	cv_time date;  /* expires-on, valid-start: the parsed instant (UTC) */
 	unsigned line; /* line number in the file */

@@ -2,7 +2,7 @@
  * config_check.c: the checks that need the whole file: certificate chain blocks attached to
  * their trustpoints, CA fingerprints, chain-validation parents and cycles, map labels, AAA
  * references. Anything that does not hold fails the load (fail closed), except a fingerprint
- * mismatch, which loads the trustpoint as not authenticated (SPEC R2).
+ * mismatch, which loads the trustpoint as not authenticated (R2).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,7 +56,7 @@ attach_chains(struct cv_config *cfg, const char *name, struct cfg_chain *chains,
 	return 0;
 }
 
-/* A pre-entered fingerprint must match one of the CA certificates (SPEC R2, O-1). */
+/* A pre-entered fingerprint must match one of the CA certificates (R2, O-1). */
 static void
 authenticate(struct cv_config *cfg, struct cv_trustpoint *tp)
 {
@@ -91,7 +91,7 @@ authenticate(struct cv_config *cfg, struct cv_trustpoint *tp)
 	    tp->name, tp->fingerprint, fp);
 }
 
-/* chain-validation continue on a root CA is refused and reverts to stop (SPEC R11 (a)). */
+/* chain-validation continue on a root CA is refused and reverts to stop (R11 (a)). */
 static void
 revert_continue_on_root(struct cv_config *cfg, struct cv_trustpoint *tp)
 {

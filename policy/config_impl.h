@@ -19,7 +19,7 @@ enum cfg_kind {
 	CFG_SIZE,   /* size_t at off, in min..max */
 	CFG_FLAG,   /* bool at off set to true; no argument */
 	CFG_FUNC,   /* the handler does everything */
-	CFG_IGNORE, /* enrollment-only command: accepted with a warning (SPEC O-25) */
+	CFG_IGNORE, /* enrollment-only command: accepted with a warning (O-25) */
 };
 
 /* Checks applied to CFG_STR values. */

@@ -1159,7 +1159,7 @@ h_bundle(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv
 
 /* ---- certificate map mode ---- */
 
-/* Names compare lower-cased, with spaces around '=' and ',' removed (SPEC R34, O-16). */
+/* Names compare lower-cased, with spaces around '=' and ',' removed (R34, O-16). */
 static void
 normalise_name(char *s)
 {

@@ -1,4 +1,4 @@
-/* expiry.c: the schedule and the text of CA certificate expiry notices (SPEC R57, R58, O-24). */
+/* expiry.c: the schedule and the text of CA certificate expiry notices (R57, R58, O-24). */
 #include "expiry.h"
 
 #include <stdio.h>

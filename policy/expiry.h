@@ -1,5 +1,5 @@
 /*
- * expiry.h: expiry notices for trustpoint CA certificates (SPEC R57, R58, O-24): the schedule
+ * expiry.h: expiry notices for trustpoint CA certificates (R57, R58, O-24): the schedule
  * and the text of a notice, as pure functions of notAfter and "now".
  *
  * Schedule: the time before notAfter is cut into slots. From 60 days to 7 days before

@@ -1,4 +1,4 @@
-/* maps.c: evaluating certificate maps against a certificate (SPEC R31-R40, O-16, O-17). */
+/* maps.c: evaluating certificate maps against a certificate (R31-R40, O-16, O-17). */
 #include "maps.h"
 
 #include <arpa/inet.h>

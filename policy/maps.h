@@ -1,5 +1,5 @@
 /*
- * maps.h: certificate-map evaluation (SPEC R31-R40, O-16, O-17): does a certificate match a
+ * maps.h: certificate-map evaluation (R31-R40, O-16, O-17): does a certificate match a
  * map entry, a map label, and which of a trustpoint's `match certificate` rules apply to it.
  */
 #ifndef CV_MAPS_H

@@ -1,5 +1,5 @@
 /*
- * refresh.c: keeping cached CRLs fresh (issue "CRL revocation"; SPEC R21, R54). A CRL
+ * refresh.c: keeping cached CRLs fresh (issue "CRL revocation"; R21, R54). A CRL
  * downloaded from a URL is downloaded again shortly before its cache expiry, with a
  * conditional GET (If-None-Match / If-Modified-Since), so that no verdict waits for a
  * download in steady state; `crl-request TP` does the same at once for one trustpoint.

@@ -537,7 +537,7 @@ test_proxy_and_source(struct cv_fetcher *f)
 	CHECK(g.ok);
 	CHECK_INT_EQ(g.len, 6);
 
-	/* SPEC R22: the source address is the configured one. */
+	/* R22: the source address is the configured one. */
 	cv_fetch_opts_init(&o);
 	o.source_interface = "127.0.0.2";
 	fetch1(f, "/peer", &o, &g);

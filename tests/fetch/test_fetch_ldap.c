@@ -64,7 +64,7 @@ test_urls(struct cv_fetcher *f)
 	fetch1(f, lurl("cn=CA1,dc=test?certificateRevocationList"), NULL, &g);
 	CHECK(is_crl(&g));
 
-	/* SPEC R18: a directory CDP is looked up on the `crl query` server. */
+	/* R18: a directory CDP is looked up on the `crl query` server. */
 	cv_fetch_opts_init(&o);
 	o.ldap_default_host = query_host();
 	fetch1(f, "CN=CA1,DC=test", &o, &g);
@@ -103,7 +103,7 @@ test_urls(struct cv_fetcher *f)
 	CHECK_STR_EQ(g.error, "too large (> 100 bytes)");
 
 	cv_fetch_opts_init(&o);
-	o.source_interface = "127.0.0.2"; /* SPEC R22 for LDAP: a bound socket */
+	o.source_interface = "127.0.0.2"; /* R22 for LDAP: a bound socket */
 	fetch1(f, lurl("cn=CA1,dc=test"), &o, &g);
 	CHECK(is_crl(&g));
 	if (!g.ok)

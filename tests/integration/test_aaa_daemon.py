@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_aaa_daemon.py: AAA authorization through a real certvald asking a real FreeRADIUS on
-loopback (SPEC R41-R48, scenario 3: serial-number session control through AAA).
+loopback (R41-R48, scenario 3: serial-number session control through AAA).
 
 The RADIUS users come from tests/support/radius/users: PKIAAAA is answered with
 cert-application=all, cert-trustpoint=CA1 and cert-serial-not=4ACA.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_admin.py: certvalctl's administrator commands against a real certvald (SPEC R50-R58,
+"""test_admin.py: certvalctl's administrator commands against a real certvald (R50-R58,
 O-3, O-24, D-6): show crls, timers, trustpoints [status], certificates, ocsp, fetch,
 running-config; clear crls, clear ocsp; stats; refusal for non-administrators; expiry notices
 of trustpoint CA certificates in the daemon's log.

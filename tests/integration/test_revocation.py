@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_revocation.py: revocation through a real certvald, with a real HTTP CDP server and a
-real OCSP responder (openssl ocsp) on loopback (SPEC R13-R30, D-1, D-3).
+real OCSP responder (openssl ocsp) on loopback (R13-R30, D-1, D-3).
 
 Every test checks the verdict the daemon gives and what the servers saw (request counts).
 """
