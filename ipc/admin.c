@@ -887,49 +887,138 @@ show_certificates(struct cv_admin *a, const struct cv_trustpoint *only, bool ver
 	return json_pack("{s:b, s:o}", "verbose", verbose, "certificates", arr);
 }
 
-/* ---- the operations ---- */
+/* ---- the operations: one table of views for show, one for clear ---- */
+
+/* A show view: the object for the request; tp is the request's trustpoint, or NULL. */
+typedef json_t *(*show_view)(struct cv_admin *a, const struct cv_proto_admin_req *req,
+                             const struct cv_trustpoint *tp);
+
+static json_t *
+view_crls(struct cv_admin *a, const struct cv_proto_admin_req *req, const struct cv_trustpoint *tp)
+{
+	return show_crls(a, tp);
+}
+
+static json_t *
+view_ocsp(struct cv_admin *a, const struct cv_proto_admin_req *req, const struct cv_trustpoint *tp)
+{
+	return show_ocsp(a);
+}
+
+static json_t *
+view_fetch(struct cv_admin *a, const struct cv_proto_admin_req *req, const struct cv_trustpoint *tp)
+{
+	return show_fetch(a);
+}
+
+static json_t *
+view_trustpoints(struct cv_admin *a, const struct cv_proto_admin_req *req,
+                 const struct cv_trustpoint *tp)
+{
+	return show_trustpoints(a, tp, req->status);
+}
+
+static json_t *
+view_timers(struct cv_admin *a, const struct cv_proto_admin_req *req,
+            const struct cv_trustpoint *tp)
+{
+	return show_timers(a);
+}
+
+static json_t *
+view_running_config(struct cv_admin *a, const struct cv_proto_admin_req *req,
+                    const struct cv_trustpoint *tp)
+{
+	return show_running_config(a);
+}
+
+static json_t *
+view_certificates(struct cv_admin *a, const struct cv_proto_admin_req *req,
+                  const struct cv_trustpoint *tp)
+{
+	return show_certificates(a, tp, req->verbose);
+}
+
+/* The remembered peer keys (R49). */
+static json_t *
+view_pubkeys(struct cv_admin *a, const struct cv_proto_admin_req *req,
+             const struct cv_trustpoint *tp)
+{
+	struct cv_engine_stats st;
+
+	cv_engine_get_stats(a->engine, &st);
+	return json_pack("{s:I, s:I}", "links", (json_int_t)st.links_remembered, "hits",
+	                 (json_int_t)st.link_cache_hits);
+}
+
+static const show_view show_views[] = {
+    [CV_VIEW_CRLS] = view_crls,
+    [CV_VIEW_OCSP] = view_ocsp,
+    [CV_VIEW_FETCH] = view_fetch,
+    [CV_VIEW_TRUSTPOINTS] = view_trustpoints,
+    [CV_VIEW_TIMERS] = view_timers,
+    [CV_VIEW_RUNNING_CONFIG] = view_running_config,
+    [CV_VIEW_CERTIFICATES] = view_certificates,
+    [CV_VIEW_PUBKEYS] = view_pubkeys,
+};
+
+_Static_assert(CV_ARRAY_LEN(show_views) == CV_VIEW_COUNT, "a view without its show function");
+
+/* A clear action: drops what the view shows and returns how many entries. */
+typedef size_t (*clear_view)(struct cv_admin *a, const struct cv_trustpoint *tp);
+
+static size_t
+clear_crls(struct cv_admin *a, const struct cv_trustpoint *tp)
+{
+	struct cv_fetcher *f = cv_engine_fetcher(a->engine);
+	size_t n = cv_crl_store_clear(cv_engine_crl_store(a->engine), tp != NULL ? tp->name : NULL);
+
+	if (f != NULL)
+		cv_fetcher_clear_negative(f); /* the next request fetches at once */
+	cv_log_notice("clear crls%s%s: %zu cached CRLs dropped", tp != NULL ? " " : "",
+	              tp != NULL ? tp->name : "", n);
+	return n;
+}
+
+static size_t
+clear_ocsp(struct cv_admin *a, const struct cv_trustpoint *tp)
+{
+	size_t n = cv_ocsp_cache_clear(cv_engine_ocsp_cache(a->engine));
+
+	cv_log_notice("clear ocsp: %zu cached answers dropped", n);
+	return n;
+}
+
+static size_t
+clear_pubkeys(struct cv_admin *a, const struct cv_trustpoint *tp)
+{
+	size_t n = cv_engine_clear_links(a->engine);
+
+	cv_log_notice("clear pubkeys: %zu remembered signatures dropped", n);
+	return n;
+}
+
+/* NULL: the view cannot be cleared (protocol.c refuses the request before). */
+static const clear_view clear_views[CV_VIEW_COUNT] = {
+    [CV_VIEW_CRLS] = clear_crls,
+    [CV_VIEW_OCSP] = clear_ocsp,
+    [CV_VIEW_PUBKEYS] = clear_pubkeys,
+};
 
 json_t *
 cv_admin_show(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv_proto_code *code,
               struct cv_error *err)
 {
 	const struct cv_trustpoint *tp;
-	json_t *o = NULL;
+	json_t *o;
 
 	if (request_trustpoint(cv_engine_config(a->engine), req, &tp, code, err) != 0)
 		return NULL;
-	switch (req->what) {
-	case CV_VIEW_CRLS:
-		o = show_crls(a, tp);
-		break;
-	case CV_VIEW_OCSP:
-		o = show_ocsp(a);
-		break;
-	case CV_VIEW_PUBKEYS: {
-		struct cv_engine_stats st;
-
-		cv_engine_get_stats(a->engine, &st);
-		o = json_pack("{s:s, s:I, s:I}", "what", "pubkeys", "links",
-		              (json_int_t)st.links_remembered, "hits",
-		              (json_int_t)st.link_cache_hits);
-		break;
+	if ((size_t)req->what >= CV_ARRAY_LEN(show_views)) {
+		set_error(code, CV_PROTO_BAD_REQUEST, err, "no such view");
+		return NULL;
 	}
-	case CV_VIEW_FETCH:
-		o = show_fetch(a);
-		break;
-	case CV_VIEW_TRUSTPOINTS:
-		o = show_trustpoints(a, tp, req->status);
-		break;
-	case CV_VIEW_TIMERS:
-		o = show_timers(a);
-		break;
-	case CV_VIEW_RUNNING_CONFIG:
-		o = show_running_config(a);
-		break;
-	case CV_VIEW_CERTIFICATES:
-		o = show_certificates(a, tp, req->verbose);
-		break;
-	}
+	o = show_views[req->what](a, req, tp);
 	if (o != NULL)
 		json_object_set_new(o, "what", json_string(cv_proto_view_name(req->what)));
 	else
@@ -942,26 +1031,16 @@ cv_admin_clear(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv
                struct cv_error *err)
 {
 	const struct cv_trustpoint *tp;
-	struct cv_fetcher *f = cv_engine_fetcher(a->engine);
 	size_t n;
 	json_t *o;
 
 	if (request_trustpoint(cv_engine_config(a->engine), req, &tp, code, err) != 0)
 		return NULL;
-	if (req->what == CV_VIEW_OCSP) {
-		n = cv_ocsp_cache_clear(cv_engine_ocsp_cache(a->engine));
-		cv_log_notice("clear ocsp: %zu cached answers dropped", n);
-	} else if (req->what == CV_VIEW_PUBKEYS) {
-		n = cv_engine_clear_links(a->engine);
-		cv_log_notice("clear pubkeys: %zu remembered signatures dropped", n);
-	} else {
-		n = cv_crl_store_clear(cv_engine_crl_store(a->engine),
-		                       tp != NULL ? tp->name : NULL);
-		if (f != NULL)
-			cv_fetcher_clear_negative(f); /* the next request fetches at once */
-		cv_log_notice("clear crls%s%s: %zu cached CRLs dropped", tp != NULL ? " " : "",
-		              tp != NULL ? tp->name : "", n);
+	if ((size_t)req->what >= CV_ARRAY_LEN(clear_views) || clear_views[req->what] == NULL) {
+		set_error(code, CV_PROTO_BAD_REQUEST, err, "this view cannot be cleared");
+		return NULL;
 	}
+	n = clear_views[req->what](a, tp);
 	o = json_pack("{s:s, s:s?, s:I}", "what", cv_proto_view_name(req->what), "trustpoint",
 	              tp != NULL ? tp->name : NULL, "cleared", (json_int_t)n);
 	if (o == NULL)

@@ -1,4 +1,7 @@
-/* certvalctl.c: the administrator's command: global options and dispatch to the commands. */
+/*
+ * certvalctl.c: the administrator's command: global options, and the table of commands that
+ * both the dispatch and the usage text come from.
+ */
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,54 +12,111 @@
 #include "certval.h"
 #include "ctl.h"
 
-static const char usage_text[] =
-    "usage: certvalctl [--socket PATH] COMMAND [ARGS]\n"
-    "\n"
-    "  verify [--trustpoint NAME]... [--at TIME] [--purpose any|ike|server|client]\n"
-    "         [--peer-name NAME] [--peer-addr ADDR] [--application TAG]\n"
-    "         [--untrusted FILE]... [--json] [-v] CHAIN.pem\n"
-    "      ask the daemon for a verdict on CHAIN.pem (peer certificate first, then\n"
-    "      intermediates in any order; PEM or DER); TIME is ISO 8601 or Unix seconds\n"
-    "  verify --offline --config FILE [--trustpoint NAME]... [options as above] CHAIN.pem\n"
-    "      the same engine in-process with a configuration file (no daemon)\n"
-    "  verify --offline --ca TRUST.pem [--crl CRLS.pem]... [--revocation crl|ocsp|none[,..]]\n"
-    "         [--policy OID]... [--explicit-policy] [--inhibit-mapping] [--inhibit-any]\n"
-    "         [--allow-weak sha1,md5,dsa,rsa-1024] [options as above] CHAIN.pem\n"
-    "      the engine in-process with an ad-hoc trustpoint ADHOC (revocation: none\n"
-    "      without --crl, crl with --crl)\n"
-    "  ping                     check that the daemon answers\n"
-    "  status [--json]          daemon status and statistics (administrators)\n"
-    "  reload                   reload the daemon's configuration (administrators)\n"
-    "  show crls [TP]           cached CRLs and `crl file` CRLs\n"
-    "  show trustpoints [status | TP [status]]\n"
-    "                           trustpoints, CA authentication, expiry notices\n"
-    "  show certificates [TP [verbose]]\n"
-    "                           the trustpoints' CA certificates\n"
-    "  show timers              CRL expiries and expiry notices, soonest first\n"
-    "  show ocsp                cached OCSP answers\n"
-    "  show fetch               CDP and responder URLs: state, last error, latency\n"
-    "  show running-config      the running configuration in canonical form\n"
-    "  clear crls [TP]          drop cached CRLs (all, or one trustpoint's)\n"
-    "  clear ocsp               drop cached OCSP answers\n"
-    "  stats                    requests, verdicts, caches and downloads\n"
-    "      (show, clear and stats are for administrators and take --json)\n"
-    "  crl-request TRUSTPOINT      download the trustpoint's cached CRLs again now\n"
-    "  map-test --config FILE --map LABEL CERT.pem\n"
-    "      show which sequences and lines of a certificate map CERT.pem satisfies\n"
-    "  ocsp-check --response FILE --cert FILE --issuer FILE [--at TIME]\n"
-    "         [--max-age SECONDS] [--nonce-hex HEX]\n"
-    "      check a stored OCSP response offline\n"
-    "\n"
-    "  --socket PATH defaults to $CERTVAL_SOCKET, then " CV_CLIENT_DEFAULT_SOCKET ".\n"
-    "  --json prints the full verdict as JSON; -v adds the evidence and the trace.\n"
-    "\n"
-    "exit status: 0 accepted (or done), 1 rejected, 2 usage or configuration error,\n"
-    "             3 internal or connection error\n";
+static int ocsp_check(const struct cv_ctl *ctl, int argc, char **argv);
+
+/*
+ * The commands: the dispatch and the usage text both come from this table (as bgpctl prints
+ * its help from its parser table), so that a command cannot miss from the help. Adding a
+ * command is one row: name, function, arguments, help. A row without a function is a further
+ * form of the command above it; a row with usage prints its own rows (show and clear, from the
+ * table of views in ctl_show.c).
+ */
+static const struct command {
+	const char *name;
+	int (*fn)(const struct cv_ctl *, int, char **);
+	const char *args; /* lines separated by '\n' */
+	const char *help; /* lines separated by '\n' */
+	void (*usage)(FILE *out);
+} commands[] = {
+    {"verify", cv_ctl_verify,
+     "[--trustpoint NAME]... [--at TIME] [--purpose any|ike|server|client]\n"
+     "[--peer-name NAME] [--peer-addr ADDR] [--application TAG]\n"
+     "[--untrusted FILE]... [--json] [-v] CHAIN.pem",
+     "ask the daemon for a verdict on CHAIN.pem (peer certificate first, then\n"
+     "intermediates in any order; PEM or DER); TIME is ISO 8601 or Unix seconds",
+     NULL},
+    {"verify", NULL, "--offline --config FILE [--trustpoint NAME]... [options as above] CHAIN.pem",
+     "the same engine in-process with a configuration file (no daemon)", NULL},
+    {"verify", NULL,
+     "--offline --ca TRUST.pem [--crl CRLS.pem]... [--revocation crl|ocsp|none[,..]]\n"
+     "[--policy OID]... [--explicit-policy] [--inhibit-mapping] [--inhibit-any]\n"
+     "[--allow-weak sha1,md5,dsa,rsa-1024] [options as above] CHAIN.pem",
+     "the engine in-process with an ad-hoc trustpoint ADHOC (revocation: none\n"
+     "without --crl, crl with --crl)",
+     NULL},
+    {"ping", cv_ctl_ping, "", "check that the daemon answers", NULL},
+    {"status", cv_ctl_status, "[--json]", "daemon status and statistics", NULL},
+    {"reload", cv_ctl_reload, "", "reload the daemon's configuration", NULL},
+    {"show", cv_ctl_show, NULL, NULL, cv_ctl_show_usage},
+    {"clear", cv_ctl_clear, NULL, NULL, cv_ctl_clear_usage},
+    {"stats", cv_ctl_stats, "", "requests, verdicts, caches and downloads", NULL},
+    {"crl-request", cv_ctl_crl_request, "TP", "download the trustpoint's cached CRLs again now",
+     NULL},
+    {"map-test", cv_ctl_map_test, "--config FILE --map LABEL CERT.pem",
+     "show which sequences and lines of a certificate map CERT.pem satisfies", NULL},
+    {"ocsp-check", ocsp_check,
+     "--response FILE --cert FILE --issuer FILE [--at TIME]\n[--max-age SECONDS] [--nonce-hex HEX]",
+     "check a stored OCSP response offline", NULL},
+};
+
+#define USAGE_COLUMN 25 /* where help starts when the words fit before it */
+
+/* Writes the lines of text, the first after what is on the line already, the others indented. */
+static void
+put_lines(FILE *out, const char *text, int indent)
+{
+	for (const char *p = text;; p++) {
+		const char *nl = strchr(p, '\n');
+
+		fprintf(out, "%.*s\n", nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+		if (nl == NULL)
+			return;
+		p = nl;
+		fprintf(out, "%*s", indent, "");
+	}
+}
+
+void
+cv_ctl_usage_row(FILE *out, const char *command, const char *words, const char *help)
+{
+	int len = (int)strlen(command) + (words[0] != '\0' ? 1 + (int)strlen(words) : 0);
+
+	fprintf(out, "  %s%s", command, words[0] != '\0' ? " " : "");
+	if (strchr(words, '\n') == NULL && len < USAGE_COLUMN) {
+		fprintf(out, "%s%*s", words, USAGE_COLUMN - len, "");
+		put_lines(out, help, 2 + USAGE_COLUMN);
+		return;
+	}
+	put_lines(out, words, 3 + (int)strlen(command));
+	fprintf(out, "      ");
+	put_lines(out, help, 6);
+}
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: certvalctl [--socket PATH] COMMAND [ARGS]\n\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (commands[i].usage != NULL)
+			commands[i].usage(out);
+		else
+			cv_ctl_usage_row(out, commands[i].name, commands[i].args, commands[i].help);
+	}
+	fputs("\n"
+	      "  status, reload, show, clear, stats and crl-request are for administrators;\n"
+	      "  status, show, clear, stats and crl-request take --json.\n"
+	      "  --socket PATH defaults to $CERTVAL_SOCKET, then " CV_CLIENT_DEFAULT_SOCKET ".\n"
+	      "  --json prints the full verdict as JSON; -v adds the evidence and the trace.\n"
+	      "\n"
+	      "exit status: 0 accepted (or done), 1 rejected, 2 usage or configuration error,\n"
+	      "             3 internal or connection error\n",
+	      out);
+}
 
 int
 cv_ctl_usage(void)
 {
-	fputs(usage_text, stderr);
+	usage(stderr);
 	return CV_CTL_USAGE;
 }
 
@@ -79,17 +139,6 @@ ocsp_check(const struct cv_ctl *ctl, int argc, char **argv)
 	return cv_ctl_ocsp_check(argc, argv);
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(const struct cv_ctl *, int, char **);
-} commands[] = {
-    {"verify", cv_ctl_verify},     {"ping", cv_ctl_ping},
-    {"status", cv_ctl_status},     {"reload", cv_ctl_reload},
-    {"ocsp-check", ocsp_check},    {"show", cv_ctl_show},
-    {"clear", cv_ctl_clear},       {"stats", cv_ctl_stats},
-    {"map-test", cv_ctl_map_test}, {"crl-request", cv_ctl_crl_request},
-};
-
 int
 main(int argc, char **argv)
 {
@@ -111,7 +160,7 @@ main(int argc, char **argv)
 			ctl.socket_path = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return 0;
 		default:
 			return cv_ctl_usage();
@@ -124,7 +173,7 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		return cv_ctl_usage();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
+		if (commands[i].fn != NULL && strcmp(argv[optind], commands[i].name) == 0) {
 			char **sub = argv + optind;
 			int subc = argc - optind;
 

@@ -3,6 +3,7 @@
 #define CV_CTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -29,6 +30,9 @@ int cv_ctl_reload(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_show(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv);
 int cv_ctl_stats(const struct cv_ctl *ctl, int argc, char **argv);
+/* The usage rows of show and clear, one per view, from ctl_show.c's table of views. */
+void cv_ctl_show_usage(FILE *out);
+void cv_ctl_clear_usage(FILE *out);
 
 /*
  * Sends one request object to the daemon; on success (CV_CTL_ACCEPT) *result is the reply's
@@ -51,5 +55,12 @@ int cv_ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 
 
 /* Prints the usage text to stderr and returns CV_CTL_USAGE. */
 int cv_ctl_usage(void);
+
+/*
+ * One row of the usage text: "  COMMAND WORDS" and help in a column, or below when the words
+ * are long. Lines of words after a '\n' are indented under the first word after COMMAND; help
+ * may have several lines too.
+ */
+void cv_ctl_usage_row(FILE *out, const char *command, const char *words, const char *help);
 
 #endif

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "../common/clock.h"
+#include "../common/util.h"
 #include "ctl.h"
 
 /* ---- reading the daemon's JSON ---- */
@@ -504,84 +505,126 @@ print_pubkeys(const json_t *v)
 	       num(v, "links"), num(v, "hits"));
 }
 
-static const struct {
+/*
+ * The views of show and clear: the one table of certvalctl for their words, their usage lines
+ * and their printing. The daemon's list is protocol.c's; the test integration-ctl checks that
+ * every view the daemon knows is here.
+ */
+static const struct view {
 	const char *word;
+	const char *args;   /* what `show WORD` takes */
+	const char *option; /* a word after it that sets the request member of that name */
+	const char *help;   /* for `show WORD` */
 	void (*print)(const json_t *);
+	const char *cleared; /* what `clear WORD` drops; NULL: the view cannot be cleared */
+	bool clear_tp;       /* clear WORD [TP] */
 } views[] = {
-    {"crls", print_crls},
-    {"ocsp", print_ocsp},
-    {"fetch", print_fetch},
-    {"trustpoints", print_trustpoints},
-    {"timers", print_timers},
-    {"running-config", print_running_config},
-    {"certificates", print_certificates},
-    {"pubkeys", print_pubkeys},
+    {"crls", "[TP]", NULL, "cached CRLs and `crl file` CRLs", print_crls, "cached CRLs", true},
+    {"trustpoints", "[status | TP [status]]", "status",
+     "trustpoints, CA authentication, expiry notices", print_trustpoints, NULL, false},
+    {"certificates", "[TP [verbose]]", "verbose", "the trustpoints' CA certificates",
+     print_certificates, NULL, false},
+    {"timers", "", NULL, "CRL expiries and expiry notices, soonest first", print_timers, NULL,
+     false},
+    {"ocsp", "", NULL, "cached OCSP answers", print_ocsp, "cached OCSP answers", false},
+    {"fetch", "", NULL, "CDP and responder URLs: state, last error, latency", print_fetch, NULL,
+     false},
+    {"running-config", "", NULL, "the running configuration, secrets as <hidden>",
+     print_running_config, NULL, false},
+    {"pubkeys", "", NULL, "remembered peer keys: signatures verified before (R49)", print_pubkeys,
+     "remembered peer keys (verified signatures)", false},
 };
 
-/*
- * show crls [TP] | ocsp | fetch | trustpoints [status | TP [status]] | timers |
- * running-config | certificates [TP [verbose]]
- */
+static const struct view *
+find_view(const char *word)
+{
+	for (size_t i = 0; word != NULL && i < CV_ARRAY_LEN(views); i++)
+		if (strcmp(word, views[i].word) == 0)
+			return &views[i];
+	return NULL;
+}
+
+void
+cv_ctl_show_usage(FILE *out)
+{
+	char words[96];
+
+	for (size_t i = 0; i < CV_ARRAY_LEN(views); i++) {
+		snprintf(words, sizeof(words), "%s%s%s", views[i].word, views[i].args[0] ? " " : "",
+		         views[i].args);
+		cv_ctl_usage_row(out, "show", words, views[i].help);
+	}
+}
+
+void
+cv_ctl_clear_usage(FILE *out)
+{
+	char words[96], help[128];
+
+	for (size_t i = 0; i < CV_ARRAY_LEN(views); i++) {
+		if (views[i].cleared == NULL)
+			continue;
+		snprintf(words, sizeof(words), "%s%s", views[i].word,
+		         views[i].clear_tp ? " [TP]" : "");
+		snprintf(help, sizeof(help), "drop the %s%s", views[i].cleared,
+		         views[i].clear_tp ? " (all, or one trustpoint's)" : "");
+		cv_ctl_usage_row(out, "clear", words, help);
+	}
+}
+
+/* show VIEW [TP] [OPTION], as the table says (the daemon refuses what a view does not take) */
 int
 cv_ctl_show(const struct cv_ctl *ctl, int argc, char **argv)
 {
 	const char *tp = NULL;
-	bool json, status = false, verbose = false;
-	size_t v;
+	const struct view *v;
+	bool json, option = false;
 	json_t *req;
 
 	argc = take_json_flag(argc, argv, &json);
 	if (argc < 2)
 		return cv_ctl_usage();
-	for (v = 0; v < sizeof(views) / sizeof(views[0]); v++)
-		if (strcmp(argv[1], views[v].word) == 0)
-			break;
-	if (v == sizeof(views) / sizeof(views[0]))
+	v = find_view(argv[1]);
+	if (v == NULL)
 		return cv_ctl_fail(CV_CTL_USAGE, "unknown view \"%s\"", argv[1]);
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[1], "trustpoints") == 0 && strcmp(argv[i], "status") == 0)
-			status = true;
-		else if (strcmp(argv[1], "certificates") == 0 && strcmp(argv[i], "verbose") == 0)
-			verbose = true;
-		else if (tp == NULL && !status && !verbose)
+		if (v->option != NULL && strcmp(argv[i], v->option) == 0 && !option)
+			option = true;
+		else if (tp == NULL && !option)
 			tp = argv[i];
 		else
 			return cv_ctl_usage();
 	}
-	req = json_pack("{s:s, s:s}", "op", "show", "what", views[v].word);
+	req = json_pack("{s:s, s:s}", "op", "show", "what", v->word);
 	if (req != NULL && tp != NULL)
 		json_object_set_new(req, "trustpoint", json_string(tp));
-	if (req != NULL && status)
-		json_object_set_new(req, "status", json_true());
-	if (req != NULL && verbose)
-		json_object_set_new(req, "verbose", json_true());
-	return run(ctl, req, "show", json, views[v].print);
+	if (req != NULL && option)
+		json_object_set_new(req, v->option, json_true());
+	return run(ctl, req, "show", json, v->print);
 }
 
 static void
 print_cleared(const json_t *v)
 {
-	const char *what = str(v, "what");
+	const struct view *view = find_view(str(v, "what"));
 
 	printf("%" JSON_INTEGER_FORMAT " %s dropped\n", num(v, "cleared"),
-	       strcmp(what, "ocsp") == 0      ? "cached OCSP answers"
-	       : strcmp(what, "pubkeys") == 0 ? "remembered peer keys (verified signatures)"
-	                                      : "cached CRLs");
+	       view != NULL && view->cleared != NULL ? view->cleared : "entries");
 }
 
-/* clear crls [TP] | clear ocsp | clear pubkeys (IOS: zeroize pubkey-chain, R49) */
+/* clear VIEW [TP] for the views with something to drop (pubkeys: IOS zeroize pubkey-chain) */
 int
 cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
 {
+	const struct view *v;
 	bool json;
 	json_t *req;
 
 	argc = take_json_flag(argc, argv, &json);
-	if (argc < 2 || argc > 3 ||
-	    (strcmp(argv[1], "crls") != 0 && strcmp(argv[1], "ocsp") != 0 &&
-	     strcmp(argv[1], "pubkeys") != 0))
+	v = argc >= 2 ? find_view(argv[1]) : NULL;
+	if (v == NULL || v->cleared == NULL || argc > (v->clear_tp ? 3 : 2))
 		return cv_ctl_usage();
-	req = json_pack("{s:s, s:s}", "op", "clear", "what", argv[1]);
+	req = json_pack("{s:s, s:s}", "op", "clear", "what", v->word);
 	if (req != NULL && argc == 3)
 		json_object_set_new(req, "trustpoint", json_string(argv[2]));
 	return run(ctl, req, "clear", json, print_cleared);

@@ -9,25 +9,42 @@
 #include "../validator/path.h"
 #include "verdict_json.h"
 
+/* The operations: the one list the parser, its messages and docs/protocol.md follow. */
 static const struct {
 	const char *name;
 	enum cv_proto_op op;
+	bool test_only; /* dispatched only by certvald --test-clock: no certvalctl command */
 } ops[] = {
-    {"verify", CV_OP_VERIFY}, {"ping", CV_OP_PING},   {"status", CV_OP_STATUS},
-    {"reload", CV_OP_RELOAD}, {"clock", CV_OP_CLOCK}, {"show", CV_OP_SHOW},
-    {"clear", CV_OP_CLEAR},   {"stats", CV_OP_STATS}, {"crl-request", CV_OP_CRL_REQUEST},
+    {"verify", CV_OP_VERIFY, false}, {"ping", CV_OP_PING, false},
+    {"status", CV_OP_STATUS, false}, {"reload", CV_OP_RELOAD, false},
+    {"show", CV_OP_SHOW, false},     {"clear", CV_OP_CLEAR, false},
+    {"stats", CV_OP_STATS, false},   {"crl-request", CV_OP_CRL_REQUEST, false},
+    {"clock", CV_OP_CLOCK, true},
 };
 
-static const char *const view_names[] = {
-    [CV_VIEW_CRLS] = "crls",
-    [CV_VIEW_OCSP] = "ocsp",
-    [CV_VIEW_FETCH] = "fetch",
-    [CV_VIEW_TRUSTPOINTS] = "trustpoints",
-    [CV_VIEW_TIMERS] = "timers",
-    [CV_VIEW_RUNNING_CONFIG] = "running-config",
-    [CV_VIEW_CERTIFICATES] = "certificates",
-    [CV_VIEW_PUBKEYS] = "pubkeys",
+/* What a view accepts beyond "what". */
+#define TAKES_TRUSTPOINT 0x1u  /* show VIEW with "trustpoint" */
+#define TAKES_STATUS     0x2u  /* show VIEW with "status" */
+#define TAKES_VERBOSE    0x4u  /* show VIEW with "verbose", only with a trustpoint (R53) */
+#define CLEARABLE        0x8u  /* clear VIEW */
+#define CLEAR_TRUSTPOINT 0x10u /* clear VIEW with "trustpoint" */
+
+/* The views of show and clear: the one list the parser and its messages follow. */
+static const struct {
+	const char *name;
+	unsigned flags;
+} views[] = {
+    [CV_VIEW_CRLS] = {"crls", TAKES_TRUSTPOINT | CLEARABLE | CLEAR_TRUSTPOINT},
+    [CV_VIEW_OCSP] = {"ocsp", CLEARABLE},
+    [CV_VIEW_FETCH] = {"fetch", 0},
+    [CV_VIEW_TRUSTPOINTS] = {"trustpoints", TAKES_TRUSTPOINT | TAKES_STATUS},
+    [CV_VIEW_TIMERS] = {"timers", 0},
+    [CV_VIEW_RUNNING_CONFIG] = {"running-config", 0},
+    [CV_VIEW_CERTIFICATES] = {"certificates", TAKES_TRUSTPOINT | TAKES_VERBOSE},
+    [CV_VIEW_PUBKEYS] = {"pubkeys", CLEARABLE},
 };
+
+_Static_assert(CV_ARRAY_LEN(views) == CV_VIEW_COUNT, "a view without its row in views[]");
 
 static const char *const code_names[] = {
     [CV_PROTO_BAD_REQUEST] = "bad-request",   [CV_PROTO_UNKNOWN_OP] = "unknown-op",
@@ -56,12 +73,45 @@ usable_id(json_t *root)
 	return NULL;
 }
 
+/* Appends ", word" (or word alone) to the list in buf; a full buffer stays terminated. */
+static void
+list_add(char *buf, size_t size, const char *word, const char *note)
+{
+	size_t len = strlen(buf);
+
+	if (len < size)
+		snprintf(buf + len, size - len, "%s%s%s", len > 0 ? ", " : "", word, note);
+}
+
+/* The operations, from ops[]: "verify, ping, ..., clock (certvald --test-clock only)". */
+static const char *
+op_list(char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < CV_ARRAY_LEN(ops); i++)
+		list_add(buf, size, ops[i].name,
+		         ops[i].test_only ? " (certvald --test-clock only)" : "");
+	return buf;
+}
+
+/* The views with all the flags of mask (0: every view), from views[]. */
+static const char *
+view_list(char *buf, size_t size, unsigned mask)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < CV_ARRAY_LEN(views); i++)
+		if ((views[i].flags & mask) == mask)
+			list_add(buf, size, views[i].name, "");
+	return buf;
+}
+
 int
 cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_proto_code *code,
                struct cv_error *err)
 {
 	json_error_t jerr;
 	const char *opname;
+	char list[256];
 	json_t *op;
 
 	memset(msg, 0, sizeof(*msg));
@@ -94,7 +144,8 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
 		}
 	}
 	*code = CV_PROTO_UNKNOWN_OP;
-	cv_error_set(err, "unknown operation \"%.64s\"", opname);
+	cv_error_set(err, "unknown operation \"%.64s\"; expected one of: %s", opname,
+	             op_list(list, sizeof(list)));
 	return -1;
 }
 
@@ -315,25 +366,28 @@ cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err)
 const char *
 cv_proto_view_name(enum cv_proto_view what)
 {
-	if ((size_t)what >= CV_ARRAY_LEN(view_names) || view_names[what] == NULL)
+	if ((size_t)what >= CV_ARRAY_LEN(views) || views[what].name == NULL)
 		return "?";
-	return view_names[what];
+	return views[what].name;
 }
 
-/* Reads "what" into out->what. */
+/* Reads "what" into out->what: one of the views with all the flags of mask. */
 static int
-view(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
+view(const json_t *root, unsigned mask, const char *verb, struct cv_proto_admin_req *out,
+     struct cv_error *err)
 {
 	const char *name = json_string_value(json_object_get(root, "what"));
+	char list[256];
 
-	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(view_names); i++) {
-		if (strcmp(name, view_names[i]) == 0) {
+	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(views); i++) {
+		if (views[i].name != NULL && strcmp(name, views[i].name) == 0 &&
+		    (views[i].flags & mask) == mask) {
 			out->what = (enum cv_proto_view)i;
 			return 0;
 		}
 	}
-	cv_error_set(err, "\"what\" must be one of crls, ocsp, fetch, trustpoints, timers, "
-	                  "running-config, certificates");
+	cv_error_set(err, "\"what\" of %s must be one of: %s", verb,
+	             view_list(list, sizeof(list), mask));
 	return -1;
 }
 
@@ -377,25 +431,24 @@ int
 cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
 {
 	static const char *const fields[] = {"id", "op", "what", "trustpoint", "status", "verbose"};
-	enum cv_proto_view w;
+	unsigned flags;
 
 	memset(out, 0, sizeof(*out));
 	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
-	    view(root, out, err) != 0 || admin_trustpoint(root, out, err) != 0 ||
+	    view(root, 0, "show", out, err) != 0 || admin_trustpoint(root, out, err) != 0 ||
 	    flag(root, "status", &out->status, err) != 0 ||
 	    flag(root, "verbose", &out->verbose, err) != 0)
 		return -1;
-	w = out->what;
-	if (out->trustpoint[0] != '\0' && w != CV_VIEW_TRUSTPOINTS && w != CV_VIEW_CERTIFICATES &&
-	    w != CV_VIEW_CRLS) {
-		cv_error_set(err, "show %s takes no trustpoint", cv_proto_view_name(w));
+	flags = views[out->what].flags;
+	if (out->trustpoint[0] != '\0' && !(flags & TAKES_TRUSTPOINT)) {
+		cv_error_set(err, "show %s takes no trustpoint", cv_proto_view_name(out->what));
 		return -1;
 	}
-	if (out->status && w != CV_VIEW_TRUSTPOINTS) {
-		cv_error_set(err, "\"status\" belongs to show trustpoints");
+	if (out->status && !(flags & TAKES_STATUS)) {
+		cv_error_set(err, "show %s takes no \"status\"", cv_proto_view_name(out->what));
 		return -1;
 	}
-	if (out->verbose && (w != CV_VIEW_CERTIFICATES || out->trustpoint[0] == '\0')) {
+	if (out->verbose && (!(flags & TAKES_VERBOSE) || out->trustpoint[0] == '\0')) {
 		cv_error_set(err, "\"verbose\" needs show certificates with a trustpoint");
 		return -1;
 	}
@@ -409,14 +462,9 @@ cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struc
 
 	memset(out, 0, sizeof(*out));
 	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
-	    view(root, out, err) != 0 || admin_trustpoint(root, out, err) != 0)
+	    view(root, CLEARABLE, "clear", out, err) != 0 || admin_trustpoint(root, out, err) != 0)
 		return -1;
-	if (out->what != CV_VIEW_CRLS && out->what != CV_VIEW_OCSP &&
-	    out->what != CV_VIEW_PUBKEYS) {
-		cv_error_set(err, "only crls, ocsp and pubkeys can be cleared");
-		return -1;
-	}
-	if (out->what != CV_VIEW_CRLS && out->trustpoint[0] != '\0') {
+	if (out->trustpoint[0] != '\0' && !(views[out->what].flags & CLEAR_TRUSTPOINT)) {
 		cv_error_set(err, "clear %s takes no trustpoint", cv_proto_view_name(out->what));
 		return -1;
 	}

@@ -17,6 +17,7 @@
 #define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
 #define CV_PROTO_ID_MAX    256 /* characters of a string id */
 
+/* The operations ("op"); their names are the table ops[] in protocol.c. */
 enum cv_proto_op {
 	CV_OP_VERIFY,
 	CV_OP_PING,
@@ -63,7 +64,11 @@ int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct c
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);
 
-/* What `show` and `clear` look at ("what"). */
+/*
+ * What `show` and `clear` look at ("what"). The names, and what each view accepts (trustpoint,
+ * status, verbose, clear), are the table views[] in protocol.c: the one list, which error
+ * messages quote.
+ */
 enum cv_proto_view {
 	CV_VIEW_CRLS,
 	CV_VIEW_OCSP,
@@ -73,6 +78,7 @@ enum cv_proto_view {
 	CV_VIEW_RUNNING_CONFIG,
 	CV_VIEW_CERTIFICATES,
 	CV_VIEW_PUBKEYS, /* the remembered peer keys (verified signatures), R49 */
+	CV_VIEW_COUNT    /* not a view: their number */
 };
 
 /* A parsed show or clear request. */
@@ -83,20 +89,21 @@ struct cv_proto_admin_req {
 	bool verbose;                  /* show certificates TP verbose */
 };
 
-/* "crls", "ocsp", "fetch", "trustpoints", "timers", "running-config", "certificates". */
+/* The view's name in requests ("crls", ...), "?" for a value that is not a view. */
 const char *cv_proto_view_name(enum cv_proto_view what);
 
 /*
- * Reads a show request: "what" (any view), optional "trustpoint" (trustpoints, certificates,
- * crls), "status" (trustpoints) and "verbose" (certificates, only with a trustpoint, R53).
+ * Reads a show request: "what" (any view) and the optional members the view takes:
+ * "trustpoint", "status", "verbose" (only with a trustpoint, R53).
  */
 int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
-/* Reads a clear request: "what" ("crls" or "ocsp"), optional "trustpoint" (crls). */
-/* crl-request {"trustpoint": TP}: download TP's cached CRLs again now (R54). */
-int cv_proto_crl_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
+/* Reads a clear request: "what" (a view that can be cleared), "trustpoint" where it takes one. */
 int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,
                            struct cv_error *err);
+
+/* crl-request {"trustpoint": TP}: download TP's cached CRLs again now (R54). */
+int cv_proto_crl_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
 /* Reads a stats request (no fields beyond id and op). */
 int cv_proto_stats_request(const json_t *root, struct cv_error *err);

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import unittest
 
@@ -192,6 +193,48 @@ class CtlTest(unittest.TestCase):
         self.assert_rc(h.run_ctl(["map-test", "--config", conf, "--map", "NOPE",
                                   self.pki.good.cert_path]), 2)
         self.assert_rc(h.run_ctl(["map-test", "--map", "HUB", self.pki.good.cert_path]), 2)
+
+    # ---- the usage comes from the tables: every operation and view the daemon has ----
+
+    def daemon_names(self, request):
+        """The names the daemon lists when it refuses request: its table, not a copy.
+        Returns (names, test_only): the operations marked "(certvald --test-clock only)"
+        have no certvalctl command."""
+        resp = self.d.call(dict(request, id=1))
+        self.assertFalse(resp["ok"], resp)
+        message = resp["error"]["message"]
+        self.assertIn("one of: ", message)
+        listed = message.rsplit("one of: ", 1)[1].split(", ")
+        names = [n for n in listed if " (" not in n]
+        test_only = [n.split(" (")[0] for n in listed if " (" in n]
+        return names, test_only
+
+    def test_usage_lists_every_operation_and_view(self):
+        r = self.ctl("--help")
+        self.assert_rc(r, 0)
+        usage = r.stdout
+        ops, test_only = self.daemon_names({"op": "no-such-op"})
+        self.assertIn("crl-request", ops)
+        self.assertEqual(test_only, ["clock"])
+        for op in ops:
+            with self.subTest(op=op):
+                self.assertRegex(usage, r"(?m)^  %s( |$)" % re.escape(op))
+        for verb in ("show", "clear"):
+            views, _ = self.daemon_names({"op": verb, "what": "no-such-view"})
+            self.assertIn("crls", views)
+            # the usage lists exactly the daemon's views, and each one runs
+            self.assertEqual(sorted(re.findall(r"(?m)^  %s (\S+)" % verb, usage)),
+                             sorted(views))
+            for view in views:
+                with self.subTest(verb=verb, view=view):
+                    self.assert_rc(self.ctl(verb, view), 0)
+                    self.assert_rc(self.ctl(verb, view, "--json"), 0)
+        self.assertIn("pubkeys", self.daemon_names({"op": "clear", "what": "x"})[0])
+        # a view that cannot be cleared is refused by both sides, with the daemon's list
+        self.assert_rc(self.ctl("clear", "timers"), 2)
+        resp = self.d.call({"id": 2, "op": "clear", "what": "timers"})
+        self.assertEqual(resp["error"]["message"],
+                         '"what" of clear must be one of: crls, ocsp, pubkeys')
 
     # ---- exit codes ----
 
