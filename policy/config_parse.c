@@ -355,6 +355,24 @@ url_host_ok(const char *url)
 	return *h != '\0' && *h != '/' && *h != ':' && strchr(h, ' ') == NULL;
 }
 
+/*
+ * Credentials in the userinfo of a URL (RFC 3986 3.2.1) are sent by libcurl, hidden by `show
+ * running-config`, but the URL itself also travels into verdicts, views and logs: a warning
+ * says so. Only the proxy's URL stays inside the fetcher.
+ */
+static void
+warn_credentials(struct cfg_parser *p, const char *what, const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	if (h != NULL && strcspn(h + 3, "@") < strcspn(h + 3, "/?#"))
+		cv_config_warn(
+		    p->cfg, p->line,
+		    "%s: the URL has credentials; verdicts, logs and the administrator's "
+		    "views other than running-config show them",
+		    what);
+}
+
 static int
 check_url(struct cfg_parser *p, const char *what, const char *url, enum cfg_check check)
 {
@@ -384,6 +402,8 @@ check_url(struct cfg_parser *p, const char *what, const char *url, enum cfg_chec
 	}
 	if (!ok || !url_host_ok(url))
 		return perr(p, "%s: '%s' is not %s", what, url, want);
+	if (check != CFG_URL_PROXY)
+		warn_credentials(p, what, url);
 	return 0;
 }
 
@@ -985,6 +1005,7 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 		if (!url_host_ok(argv[4]))
 			return perr(p, "match certificate override cdp url: '%s' has no host",
 			            argv[4]);
+		warn_credentials(p, "match certificate override cdp url", argv[4]);
 	}
 	if ((m->cdp = join(argv + 4, argc - 4)) == NULL)
 		return oom(p);

@@ -1,6 +1,7 @@
 /*
  * fuzz_config.c: libFuzzer target over the configuration parser (cv_config_parse) and the
- * dump round trip: whatever loads must dump to text that loads again and dumps the same.
+ * dump round trip: whatever loads must dump to text that loads again and dumps the same, and
+ * the redacted dump hides nothing when there is no secret.
  * "@DIR@" in the input becomes the directory of the fixed test PKI (tests/fuzz/pki), so that
  * trustpoints can name real CA files (@DIR@/ca.pem, @DIR@/sub.pem).
  */
@@ -49,13 +50,13 @@ expand(const uint8_t *data, size_t size, size_t *len)
 }
 
 static char *
-dump(const struct cv_config *cfg)
+dump(const struct cv_config *cfg, bool redacted)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (f == NULL || cv_config_dump(cfg, f) != 0)
+	if (f == NULL || (redacted ? cv_config_dump_redacted(cfg, f) : cv_config_dump(cfg, f)) != 0)
 		abort();
 	if (fclose(f) != 0 || buf == NULL)
 		abort();
@@ -69,6 +70,23 @@ body(const char *d)
 	const char *nl = strchr(d, '\n');
 
 	return nl != NULL ? nl : d;
+}
+
+/* Without a secret (no RADIUS key, no '@' for a URL's userinfo) the redacted dump is the dump. */
+static void
+check_redacted(const struct cv_config *cfg, const char *text, const char *full)
+{
+	char *shown = dump(cfg, true);
+	bool secrets = strchr(text, '@') != NULL;
+
+	for (size_t i = 0; i < cfg->n_aaa_servers; i++)
+		secrets |= cfg->aaa_servers[i].kind == CV_AAA_SERVER_RADIUS;
+	if (!secrets && strcmp(shown, full) != 0) {
+		fprintf(stderr, "fuzz_config: the redacted dump differs without secrets:\n%s",
+		        shown);
+		abort();
+	}
+	free(shown);
 }
 
 int
@@ -87,13 +105,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* an error must come with its message and no configuration */
 		return 0;
 	}
+	d1 = dump(cfg, false);
+	check_redacted(cfg, text, d1);
 	free(text);
-	d1 = dump(cfg);
 	if (cv_config_parse("dump.conf", d1, strlen(d1), &again, &err) != 0) {
 		fprintf(stderr, "fuzz_config: the dump does not load: %s\n%s", err.msg, d1);
 		abort();
 	}
-	d2 = dump(again);
+	d2 = dump(again, false);
 	if (strcmp(body(d1), body(d2)) != 0) {
 		fprintf(stderr, "fuzz_config: the dump changes on a round trip:\n%s----\n%s", d1,
 		        d2);

@@ -999,6 +999,19 @@ test_secrets(void)
 
 	if (cfg == NULL)
 		return;
+	/* a URL with credentials other than the proxy's is accepted with a warning */
+	for (unsigned line = 1; line <= 24; line++) {
+		bool want = line == 11 || line == 18 || line == 20 || line == 22 || line == 24;
+		bool got = false;
+
+		for (size_t i = 0; i < cfg->n_warnings; i++)
+			got |= cfg->warnings[i].line == line &&
+			       strstr(cfg->warnings[i].text, "the URL has credentials") != NULL;
+		if (got != want)
+			fprintf(stderr, "line %u: credentials warning %s\n", line,
+			        want ? "missing" : "unexpected");
+		CHECK(got == want);
+	}
 	full = dump(cfg);
 	shown = dump_redacted(cfg);
 	/* the full dump holds each secret and reads back the same */
