@@ -35,7 +35,8 @@ enum cfg_check {
 #define CFG_LEGACY 0x1u /* accepted but never dumped: another entry shows the value */
 /*
  * The value holds a secret: a redacted dump writes <hidden> in its place, for a URL in place of
- * its userinfo (RFC 3986 3.2.1, credentials libcurl would send), and parse errors do not echo it.
+ * its userinfo (RFC 3986 3.2.1, credentials libcurl would send). Every row that takes a URL or
+ * a key has it (the unit test `config` checks the URL rows).
  */
 #define CFG_SECRET 0x2u
 
