@@ -4,7 +4,7 @@
  * and of the subject's host-like commonNames that the check and the dNSName constraints
  * (nameconstraints.c) share. Validator-internal.
  *
- * The rules of the peer-name check, per purpose and profile (docs/validation.md, "Host names"):
+ * The rules of the peer-name check, per purpose and profile (docs/names.md):
  *  - the peer name is a DNS host name (one trailing dot ignored) or an IPv4/IPv6 literal
  *    ("[...]" accepted around IPv6); anything else is refused;
  *  - an IP literal matches only a subjectAltName iPAddress of the same family and value, never

@@ -1,6 +1,6 @@
 /*
  * nameconstraints.c: RFC 5280 4.2.1.10 name constraints of one CA applied to a certificate
- * below it (6.1.3 (b), (c)). The rules certval adds, all failing closed (docs/validation.md):
+ * below it (6.1.3 (b), (c)). The rules certval adds, all failing closed (docs/names.md):
  *  - the constraints themselves must be well formed, else "malformed-name-constraints":
  *    permitted or excluded present, neither empty; minimum 0 and no maximum; a dNSName base a
  *    host name (no wildcard, no leading period: RFC 5280 defines dNSName constraints as host
