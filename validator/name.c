@@ -206,10 +206,9 @@ cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t
 }
 
 int
-cv_name_foreach_email(const uint8_t *name, size_t len,
-                      void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg)
+cv_name_foreach_attr(const uint8_t *name, size_t len, const uint8_t *oid, size_t oid_len,
+                     void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg)
 {
-	static const uint8_t email_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
 	struct cv_asn1 rdns, d;
 	struct cv_asn1_elem rdn;
 	struct atav x;
@@ -223,11 +222,20 @@ cv_name_foreach_email(const uint8_t *name, size_t len,
 		while (!cv_asn1_empty(&d)) {
 			if (read_atav(&d, &x) < 0)
 				return -1;
-			if (cv_asn1_oid_eq(&x.type, email_oid, sizeof(email_oid)))
+			if (cv_asn1_oid_eq(&x.type, oid, oid_len))
 				fn(&x.value, arg);
 		}
 	}
 	return 0;
+}
+
+int
+cv_name_foreach_email(const uint8_t *name, size_t len,
+                      void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg)
+{
+	static const uint8_t email_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
+
+	return cv_name_foreach_attr(name, len, email_oid, sizeof(email_oid), fn, arg);
 }
 
 /*

@@ -34,6 +34,14 @@ bool cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 bool cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len);
 
 /*
+ * Calls fn for the value element of every attribute of type oid (OID contents, e.g.
+ * "\x55\x04\x03" for commonName) of a Name, in order. Returns 0, or -1 when the Name is
+ * malformed (fn may have been called).
+ */
+int cv_name_foreach_attr(const uint8_t *name, size_t len, const uint8_t *oid, size_t oid_len,
+                         void (*fn)(const struct cv_asn1_elem *value, void *arg), void *arg);
+
+/*
  * Calls fn for the value element of every emailAddress attribute (1.2.840.113549.1.9.1) of a
  * Name, in order. Returns 0, or -1 when the Name is malformed (fn may have been called).
  */

@@ -1,34 +1,54 @@
-/* nameconstraints.c: RFC 5280 4.2.1.10 name constraints of one CA applied to a certificate. */
+/*
+ * nameconstraints.c: RFC 5280 4.2.1.10 name constraints of one CA applied to a certificate
+ * below it (6.1.3 (b), (c)). The rules certval adds, all failing closed (docs/names.md):
+ *  - the constraints themselves must be well formed, else "malformed-name-constraints":
+ *    permitted or excluded present, neither empty; minimum 0 and no maximum; a dNSName base a
+ *    host name (no wildcard, no leading period: RFC 5280 defines dNSName constraints as host
+ *    names, ".example.com" is the rfc822Name/URI form); an rfc822Name base a mailbox, a host
+ *    or ".domain"; a URI base a host or ".domain"; an iPAddress base address and mask of 8
+ *    (IPv4) or 32 (IPv6) octets whose mask is a contiguous prefix; an empty base of the
+ *    dNSName, rfc822Name or URI form covers the whole form;
+ *  - a name of a constrained form must be well formed, else "malformed-san": dNSName in host
+ *    syntax (a leaf's "*." wildcard allowed), rfc822Name a mailbox local@host, a URI with a
+ *    DNS host in its authority (RFC 5280 4.2.1.10), an iPAddress of 4 or 16 octets;
+ *  - a wildcard dNSName "*.rest" stands for every name one label below rest: it is within a
+ *    permitted subtree when rest is, and inside an excluded one when rest is or when the
+ *    excluded base is one label below rest (CVE-2025-61727);
+ *  - the subject's emailAddress attributes are rfc822Names; in a leaf without a dNSName, its
+ *    host-like commonNames (hostname.h) are dNSNames, as OpenSSL and Chromium apply them;
+ *  - a constraint of a form certval does not process (otherName, x400Address, ediPartyName,
+ *    registeredID) fails every certificate that carries a name of that form (4.2.1.10: process
+ *    or reject).
+ */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
 
+#include "hostname.h"
 #include "x509int.h"
 
-#define GN_RFC822 0x81
-#define GN_DNS    0x82
-#define GN_DIR    0xa4
-#define GN_URI    0x86
-#define GN_IP     0x87
+#define NAMES_MAX 256
+#define SHOW_MAX  80
 
-#define NAMES_MAX 64
-
-/* One GeneralName: its tag and contents (for GN_DIR the whole inner Name encoding). */
+/* One name of the certificate: its GeneralName tag and contents (GN_DIR: the whole Name). */
 struct name {
 	uint8_t type;
 	const uint8_t *p;
 	size_t len;
+	const char *origin; /* "subjectAltName", "subject emailAddress", "subject commonName" */
 };
 
 struct names {
 	struct name v[NAMES_MAX];
 	size_t n;
 	bool overflow;
+	bool have_dns_san;
 };
 
 static void
-names_add(struct names *ns, uint8_t type, const uint8_t *p, size_t len)
+names_add(struct names *ns, uint8_t type, const uint8_t *p, size_t len, const char *origin)
 {
 	if (ns->n == NAMES_MAX) {
 		ns->overflow = true;
@@ -37,48 +57,179 @@ names_add(struct names *ns, uint8_t type, const uint8_t *p, size_t len)
 	ns->v[ns->n].type = type;
 	ns->v[ns->n].p = p;
 	ns->v[ns->n].len = len;
+	ns->v[ns->n].origin = origin;
 	ns->n++;
 }
 
 static void
 add_email(const struct cv_asn1_elem *value, void *arg)
 {
-	names_add(arg, GN_RFC822, value->val, value->len);
+	names_add(arg, CV_GN_RFC822, value->val, value->len, "subject emailAddress");
 }
 
-/* One GeneralName (context-specific tags only); a directoryName must hold one valid Name. */
-static int
-general_name(struct cv_asn1 *in, struct name *out)
+static void
+add_san(const struct cv_asn1_elem *gn, void *arg)
 {
-	struct cv_asn1_elem e;
+	struct names *ns = arg;
 
-	if (cv_asn1_next(in, &e) < 0 || (e.tag & 0xc0) != CV_ASN1_CONTEXT)
-		return -1;
-	out->type = e.tag;
-	out->p = e.val;
-	out->len = e.len;
-	if (e.tag == GN_DIR && cv_name_rdn_count(e.val, e.len) < 0)
-		return -1;
-	return 0;
+	if (gn->tag == CV_GN_DNS)
+		ns->have_dns_san = true;
+	names_add(ns, gn->tag, gn->val, gn->len, "subjectAltName");
 }
 
-/*
- * GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] BaseDistance DEFAULT 0,
- *      maximum [1] BaseDistance OPTIONAL } (minimum and maximum are read, not used)
- */
-static int
-read_subtree(struct cv_asn1 *trees, struct name *base)
+static void
+add_cn(const uint8_t *name, size_t len, void *arg)
 {
-	struct cv_asn1 sub;
-	struct cv_asn1_elem e;
-	bool present;
-
-	if (cv_asn1_enter(trees, CV_ASN1_SEQUENCE, &sub) < 0 || general_name(&sub, base) < 0 ||
-	    cv_asn1_optional(&sub, CV_ASN1_CTX(0), &e, &present) < 0 ||
-	    cv_asn1_optional(&sub, CV_ASN1_CTX(1), &e, &present) < 0)
-		return -1;
-	return cv_asn1_finish(&sub);
+	names_add(arg, CV_GN_DNS, name, len, "subject commonName");
 }
+
+/* Fills ns with cert's names; they point into the subject and into san (caller frees). */
+static int
+collect_names(const struct cv_cert *cert, bool leaf, gnutls_datum_t *san, struct names *ns)
+{
+	const uint8_t *subj;
+	size_t sl, i;
+	bool crit;
+	int ret;
+
+	subj = cv_cert_subject_der(cert, &sl);
+	ret = cv_name_rdn_count(subj, sl);
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		names_add(ns, CV_GN_DIR, subj, sl, "subject");
+	if (cv_name_foreach_email(subj, sl, add_email, ns) < 0)
+		return -1;
+	ret = cv_cert_extension(cert, "2.5.29.17", san, &crit);
+	if (ret < 0 ||
+	    (ret == 0 && cv_general_names_foreach(san->data, san->size, add_san, ns) < 0))
+		return -1;
+	for (i = 0; i < ns->n; i++)
+		if (ns->v[i].type == CV_GN_DIR && ns->v[i].p != subj &&
+		    cv_name_rdn_count(ns->v[i].p, ns->v[i].len) < 0)
+			return -1;
+	if (leaf && !ns->have_dns_san && cv_cert_foreach_cn_dns(cert, add_cn, ns) < 0)
+		return -1;
+	return ns->overflow ? -1 : 0;
+}
+
+/* --- syntax of names and of constraint bases --- */
+
+static bool
+is_host(const uint8_t *p, size_t len)
+{
+	return cv_dns_classify(p, len) == CV_DNS_HOST;
+}
+
+/* A mailbox local@host: the host after the last '@' (a quoted local part may hold one). */
+static const uint8_t *
+mailbox_host(const uint8_t *p, size_t len)
+{
+	const uint8_t *at = NULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '@')
+			at = p + i;
+	if (at == NULL || at == p || !is_host(at + 1, len - (size_t)(at + 1 - p)))
+		return NULL;
+	return at + 1;
+}
+
+/* The host of a URI's authority (RFC 3986 3.2.2), without userinfo and port; -1 without one. */
+static int
+uri_host(const uint8_t *p, size_t len, const uint8_t **host, size_t *host_len)
+{
+	const uint8_t *end = p + len, *s, *h, *e;
+
+	s = memchr(p, ':', len);
+	if (s == NULL || s == p || end - s < 3 || s[1] != '/' || s[2] != '/')
+		return -1;
+	h = s + 3;
+	for (e = h; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
+		if (*e == '@')
+			h = e + 1;
+	for (s = h; s < e && *s != ':'; s++)
+		;
+	*host = h;
+	*host_len = (size_t)(s - h);
+	return is_host(h, *host_len) ? 0 : -1; /* IP literals and empty hosts are not DNS hosts */
+}
+
+static bool
+name_well_formed(const struct name *n)
+{
+	const uint8_t *h;
+	size_t hl;
+
+	switch (n->type) {
+	case CV_GN_DNS:
+		return cv_dns_classify(n->p, n->len) != CV_DNS_INVALID;
+	case CV_GN_RFC822:
+		return mailbox_host(n->p, n->len) != NULL;
+	case CV_GN_URI:
+		return uri_host(n->p, n->len, &h, &hl) == 0;
+	case CV_GN_IP:
+		return n->len == 4 || n->len == 16;
+	default:
+		return true; /* directoryName checked when read; other forms not processed */
+	}
+}
+
+/* A host, or ".domain" when leading_dot (rfc822Name and URI bases), or empty. */
+static bool
+domain_base_ok(const uint8_t *p, size_t len, bool leading_dot)
+{
+	if (len == 0)
+		return true;
+	if (leading_dot && p[0] == '.')
+		return is_host(p + 1, len - 1);
+	return is_host(p, len);
+}
+
+/* Address and mask, 4+4 or 16+16 octets, the mask a contiguous prefix (4.2.1.10). */
+static bool
+ip_base_ok(const uint8_t *p, size_t len)
+{
+	size_t half = len / 2, i;
+	bool ended = false;
+
+	if (len != 8 && len != 32)
+		return false;
+	for (i = 0; i < half; i++) {
+		uint8_t inv = (uint8_t)~p[half + i];
+
+		if ((ended && inv != 0xff) || (inv & (uint8_t)(inv + 1)) != 0)
+			return false; /* a one after a zero, or a mask octet not of the
+			                 form 1..10..0 */
+		if (inv != 0)
+			ended = true;
+	}
+	return true;
+}
+
+static bool
+base_well_formed(const struct name *b)
+{
+	switch (b->type) {
+	case CV_GN_DNS:
+		return domain_base_ok(b->p, b->len, false);
+	case CV_GN_RFC822:
+		if (memchr(b->p, '@', b->len) != NULL)
+			return mailbox_host(b->p, b->len) != NULL;
+		return domain_base_ok(b->p, b->len, true);
+	case CV_GN_URI:
+		return domain_base_ok(b->p, b->len, true);
+	case CV_GN_IP:
+		return ip_base_ok(b->p, b->len);
+	case CV_GN_DIR:
+		return cv_name_rdn_count(b->p, b->len) >= 0;
+	default:
+		return true;
+	}
+}
+
+/* --- matching --- */
 
 static bool
 ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
@@ -87,6 +238,7 @@ ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
 
 	for (i = 0; i < n; i++) {
 		uint8_t x = a[i], y = b[i];
+
 		if (x >= 'A' && x <= 'Z')
 			x += 32;
 		if (y >= 'A' && y <= 'Z')
@@ -97,57 +249,80 @@ ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
 	return true;
 }
 
-/* host is within the DNS subtree base ("example.com" covers "a.example.com"; ".x" suffix only). */
+/* host is base or below it ("example.com" covers "a.example.com", not "badexample.com"). */
 static bool
-host_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl, bool dot_means_subdomain)
+host_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl)
 {
 	if (bl == 0)
 		return true;
-	if (b[0] == '.' && dot_means_subdomain)
-		return hl > bl && ascii_ieq(h + hl - bl, b, bl);
 	if (hl == bl)
 		return ascii_ieq(h, b, bl);
 	return hl > bl && h[hl - bl - 1] == '.' && ascii_ieq(h + hl - bl, b, bl);
 }
 
+/* host strictly below ".domain", or (no leading period) equal to base; "" covers all. */
 static bool
-rfc822_within(const struct name *n, const struct name *b)
+domain_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl)
 {
-	const uint8_t *at = memchr(n->p, '@', n->len);
-	const uint8_t *host;
-	size_t hl;
+	if (bl == 0)
+		return true;
+	if (b[0] == '.')
+		return hl > bl && ascii_ieq(h + hl - bl, b, bl);
+	return hl == bl && ascii_ieq(h, b, bl);
+}
 
-	if (memchr(b->p, '@', b->len) != NULL)
-		return n->len == b->len && ascii_ieq(n->p, b->p, n->len);
-	if (at == NULL)
+/*
+ * A dNSName against a base. For "*.rest" the name is the set of one-label-below-rest names:
+ * for a permitted subtree all of them must be within (rest within base), for an excluded one
+ * any of them (also base exactly one label below rest).
+ */
+static bool
+dns_within(const struct name *n, const struct name *b, bool excluded)
+{
+	const uint8_t *rest, *dot;
+	size_t rl;
+
+	if (cv_dns_classify(n->p, n->len) != CV_DNS_WILDCARD)
+		return host_within(n->p, n->len, b->p, b->len);
+	rest = n->p + 2;
+	rl = n->len - 2;
+	if (host_within(rest, rl, b->p, b->len))
+		return true;
+	if (!excluded || b->len == 0)
 		return false;
-	host = at + 1;
-	hl = n->len - (size_t)(host - n->p);
-	if (b->len > 0 && b->p[0] == '.')
-		return hl > b->len && ascii_ieq(host + hl - b->len, b->p, b->len);
-	return hl == b->len && ascii_ieq(host, b->p, hl);
+	dot = memchr(b->p, '.', b->len);
+	return dot != NULL && (size_t)(b->p + b->len - (dot + 1)) == rl &&
+	       ascii_ieq(dot + 1, rest, rl);
+}
+
+/*
+ * rfc822Name: a base with '@' is one mailbox (local part exact for permitted, case-folded for
+ * excluded, so both fail closed; RFC 5280 7.5), a host all mailboxes there, ".domain" all
+ * mailboxes at hosts below it.
+ */
+static bool
+rfc822_within(const struct name *n, const struct name *b, bool excluded)
+{
+	const uint8_t *host = mailbox_host(n->p, n->len), *bhost;
+	size_t hl = n->len - (size_t)(host - n->p), local = (size_t)(host - n->p);
+
+	if (memchr(b->p, '@', b->len) == NULL)
+		return domain_within(host, hl, b->p, b->len);
+	bhost = mailbox_host(b->p, b->len);
+	if ((size_t)(bhost - b->p) != local)
+		return false;
+	if (excluded ? !ascii_ieq(n->p, b->p, local) : memcmp(n->p, b->p, local) != 0)
+		return false;
+	return hl == b->len - local && ascii_ieq(host, bhost, hl);
 }
 
 static bool
 uri_within(const struct name *n, const struct name *b)
 {
-	const uint8_t *p = n->p, *end = n->p + n->len, *s, *h, *e;
+	const uint8_t *h;
+	size_t hl;
 
-	s = memchr(p, ':', n->len);
-	if (s == NULL || end - s < 3 || s[1] != '/' || s[2] != '/')
-		return false;
-	h = s + 3;
-	for (e = h; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
-		if (*e == '@')
-			h = e + 1;
-	for (s = h; s < e && *s != ':'; s++)
-		;
-	e = s;
-	if (e == h)
-		return false;
-	if (b->len > 0 && b->p[0] == '.')
-		return (size_t)(e - h) > b->len && ascii_ieq(e - b->len, b->p, b->len);
-	return (size_t)(e - h) == b->len && ascii_ieq(h, b->p, b->len);
+	return uri_host(n->p, n->len, &h, &hl) == 0 && domain_within(h, hl, b->p, b->len);
 }
 
 static bool
@@ -155,7 +330,7 @@ ip_within(const struct name *n, const struct name *b)
 {
 	size_t i;
 
-	if (b->len != 2 * n->len || (n->len != 4 && n->len != 16))
+	if (b->len != 2 * n->len)
 		return false;
 	for (i = 0; i < n->len; i++)
 		if ((n->p[i] & b->p[n->len + i]) != (b->p[i] & b->p[n->len + i]))
@@ -163,149 +338,270 @@ ip_within(const struct name *n, const struct name *b)
 	return true;
 }
 
+/* Whether nm is within base (of the same form); only called on well-formed names. */
 static bool
-name_within(const struct name *nm, const struct name *base)
+name_within(const struct name *nm, const struct name *base, bool excluded)
 {
 	switch (nm->type) {
-	case GN_DNS:
-		return host_within(nm->p, nm->len, base->p, base->len, false);
-	case GN_RFC822:
-		return rfc822_within(nm, base);
-	case GN_URI:
+	case CV_GN_DNS:
+		return dns_within(nm, base, excluded);
+	case CV_GN_RFC822:
+		return rfc822_within(nm, base, excluded);
+	case CV_GN_URI:
 		return uri_within(nm, base);
-	case GN_IP:
+	case CV_GN_IP:
 		return ip_within(nm, base);
-	case GN_DIR:
+	case CV_GN_DIR:
 		return cv_name_within(nm->p, nm->len, base->p, base->len);
 	default:
 		return false;
 	}
 }
 
-static int
-collect_names(const struct cv_cert *cert, bool check_dn, gnutls_datum_t *san, struct names *ns)
+static bool
+processed_form(uint8_t type)
 {
-	const uint8_t *subj;
-	size_t sl;
-	bool crit;
-	struct cv_asn1 top, seq;
-	struct name v;
-	int ret;
-
-	subj = cv_cert_subject_der(cert, &sl);
-	if (check_dn) {
-		ret = cv_name_rdn_count(subj, sl);
-		if (ret < 0)
-			return -1;
-		if (ret > 0)
-			names_add(ns, GN_DIR, subj, sl);
-		if (cv_name_foreach_email(subj, sl, add_email, ns) < 0)
-			return -1;
-	}
-	ret = cv_cert_extension(cert, "2.5.29.17", san, &crit);
-	if (ret < 0)
-		return -1;
-	if (ret == 0) {
-		cv_asn1_init(&top, san->data, san->size);
-		if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &seq) < 0 || cv_asn1_finish(&top) < 0)
-			return -1;
-		while (!cv_asn1_empty(&seq)) {
-			if (general_name(&seq, &v) < 0)
-				return -1;
-			names_add(ns, v.type, v.p, v.len);
-		}
-	}
-	return ns->overflow ? -1 : 0;
+	return type == CV_GN_DNS || type == CV_GN_RFC822 || type == CV_GN_URI || type == CV_GN_IP ||
+	       type == CV_GN_DIR;
 }
 
-/* GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree: every subtree readable. */
+/* --- messages --- */
+
+static const char *
+form_name(uint8_t type)
+{
+	switch (type) {
+	case CV_GN_DNS:
+		return "dNSName";
+	case CV_GN_RFC822:
+		return "rfc822Name";
+	case CV_GN_URI:
+		return "URI";
+	case CV_GN_IP:
+		return "iPAddress";
+	case CV_GN_DIR:
+		return "directoryName";
+	case CV_GN_OTHER:
+		return "otherName";
+	case CV_GN_X400:
+		return "x400Address";
+	case CV_GN_EDI:
+		return "ediPartyName";
+	default:
+		return "registeredID";
+	}
+}
+
+/* Text of a name or base: strings as printable ASCII, addresses, Names as RFC 4514. */
+static void
+show(const struct name *n, char *out, size_t out_len)
+{
+	char a[INET6_ADDRSTRLEN];
+	gnutls_datum_t in, txt = {NULL, 0};
+	size_t half = n->len / 2, i;
+	unsigned bits = 0;
+
+	switch (n->type) {
+	case CV_GN_IP:
+		if ((n->len == 4 || n->len == 16) &&
+		    inet_ntop(n->len == 4 ? AF_INET : AF_INET6, n->p, a, sizeof(a)) != NULL) {
+			snprintf(out, out_len, "%s", a);
+			return;
+		}
+		if ((n->len == 8 || n->len == 32) &&
+		    inet_ntop(n->len == 8 ? AF_INET : AF_INET6, n->p, a, sizeof(a)) != NULL) {
+			for (i = 0; i < half; i++)
+				bits += (unsigned)__builtin_popcount(n->p[half + i]);
+			snprintf(out, out_len, "%s/%u", a, bits);
+			return;
+		}
+		snprintf(out, out_len, "(%zu octets)", n->len);
+		return;
+	case CV_GN_DIR:
+		in.data = (unsigned char *)(uintptr_t)n->p;
+		in.size = (unsigned)n->len;
+		if (gnutls_x509_rdn_get2(&in, &txt, 0) >= 0) {
+			cv_name_printable(txt.data, txt.size, out, out_len);
+			gnutls_free(txt.data);
+			return;
+		}
+		snprintf(out, out_len, "(unreadable Name)");
+		return;
+	case CV_GN_DNS:
+	case CV_GN_RFC822:
+	case CV_GN_URI:
+		if (n->len == 0) {
+			snprintf(out, out_len, "\"\"");
+			return;
+		}
+		cv_name_printable(n->p, n->len, out, out_len);
+		return;
+	default:
+		snprintf(out, out_len, "(%s)", form_name(n->type));
+	}
+}
+
+/* --- the constraints --- */
+
+/*
+ * GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] BaseDistance DEFAULT 0,
+ *      maximum [1] BaseDistance OPTIONAL }; RFC 5280: minimum MUST be 0, maximum absent.
+ */
 static int
-subtrees_readable(const struct cv_asn1_elem *trees)
+read_subtree(struct cv_asn1 *trees, struct name *base)
+{
+	struct cv_asn1 sub;
+	struct cv_asn1_elem e;
+	bool present;
+	int32_t min = 0;
+
+	if (cv_asn1_enter(trees, CV_ASN1_SEQUENCE, &sub) < 0 || cv_asn1_next(&sub, &e) < 0 ||
+	    !cv_general_name_tag_ok(e.tag))
+		return -1;
+	base->type = e.tag;
+	base->p = e.val;
+	base->len = e.len;
+	base->origin = NULL;
+	if (cv_asn1_optional(&sub, CV_ASN1_CTX(0), &e, &present) < 0 ||
+	    (present && (cv_asn1_small_int(&e, &min) < 0 || min != 0)) ||
+	    cv_asn1_optional(&sub, CV_ASN1_CTX(1), &e, &present) < 0 || present)
+		return -1;
+	return cv_asn1_finish(&sub);
+}
+
+/* GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree, each base well formed. */
+static int
+subtrees_ok(const struct cv_asn1_elem *trees, char *why, size_t why_len)
 {
 	struct cv_asn1 it;
 	struct name base;
+	char b[SHOW_MAX];
 
 	cv_asn1_open(trees, &it);
-	while (!cv_asn1_empty(&it))
-		if (read_subtree(&it, &base) < 0)
+	if (cv_asn1_empty(&it)) {
+		snprintf(why, why_len, "empty subtrees");
+		return -1;
+	}
+	while (!cv_asn1_empty(&it)) {
+		if (read_subtree(&it, &base) < 0) {
+			snprintf(why, why_len, "unreadable subtree (or minimum/maximum set)");
 			return -1;
-	return 0;
-}
-
-/* Checks every name against one (readable) GeneralSubtrees list, permitted or excluded. */
-static int
-check_subtrees(const struct cv_asn1_elem *trees, const struct names *ns, bool permitted, char *why,
-               size_t why_len)
-{
-	static const uint8_t types[] = {GN_RFC822, GN_DNS, GN_DIR, GN_URI, GN_IP};
-	size_t t, i;
-
-	for (t = 0; t < sizeof(types); t++) {
-		for (i = 0; i < ns->n; i++) {
-			struct cv_asn1 it;
-			struct name base;
-			bool have = false, hit = false;
-
-			if (ns->v[i].type != types[t])
-				continue;
-			cv_asn1_open(trees, &it);
-			while (!cv_asn1_empty(&it) && read_subtree(&it, &base) == 0) {
-				if (base.type != types[t])
-					continue;
-				have = true;
-				if (name_within(&ns->v[i], &base))
-					hit = true;
-			}
-			if (permitted ? (have && !hit) : hit) {
-				snprintf(why, why_len, "%s name %s the %s subtrees",
-				         types[t] == GN_DIR      ? "directory"
-				         : types[t] == GN_DNS    ? "DNS"
-				         : types[t] == GN_RFC822 ? "email"
-				         : types[t] == GN_URI    ? "URI"
-				                                 : "IP address",
-				         permitted ? "outside" : "inside",
-				         permitted ? "permitted" : "excluded");
-				return -1;
-			}
+		}
+		if (!base_well_formed(&base)) {
+			show(&base, b, sizeof(b));
+			snprintf(why, why_len, "malformed %s constraint %s", form_name(base.type),
+			         b);
+			return -1;
 		}
 	}
 	return 0;
+}
+
+/* One name against one GeneralSubtrees list (permitted or excluded, already validated). */
+static int
+check_name(const struct cv_asn1_elem *trees, const struct name *nm, bool permitted,
+           enum cv_nc_status *status, char *why, size_t why_len)
+{
+	struct cv_asn1 it;
+	struct name base, hit_base;
+	bool have = false, hit = false;
+	char n[SHOW_MAX], b[SHOW_MAX];
+
+	cv_asn1_open(trees, &it);
+	while (!cv_asn1_empty(&it) && read_subtree(&it, &base) == 0) {
+		if (base.type != nm->type)
+			continue;
+		have = true;
+		if (!processed_form(nm->type) || !name_well_formed(nm))
+			break;
+		if (!hit && name_within(nm, &base, !permitted)) {
+			hit = true;
+			hit_base = base;
+		}
+	}
+	if (!have)
+		return 0;
+	show(nm, n, sizeof(n));
+	if (!processed_form(nm->type)) {
+		*status = CV_NC_VIOLATED;
+		snprintf(why, why_len,
+		         "%s %s under %s constraints, a form certval does not process", nm->origin,
+		         form_name(nm->type), form_name(nm->type));
+		return -1;
+	}
+	if (!name_well_formed(nm)) {
+		*status = CV_NC_BAD_NAME;
+		snprintf(why, why_len, "malformed %s %s %s under %s constraints", nm->origin,
+		         form_name(nm->type), n, form_name(nm->type));
+		return -1;
+	}
+	if (permitted == hit)
+		return 0;
+	*status = CV_NC_VIOLATED;
+	if (permitted)
+		snprintf(why, why_len, "%s %s %s is outside the permitted %s subtrees", nm->origin,
+		         form_name(nm->type), n, form_name(nm->type));
+	else {
+		show(&hit_base, b, sizeof(b));
+		snprintf(why, why_len, "%s %s %s is inside the excluded subtree %s", nm->origin,
+		         form_name(nm->type), n, b);
+	}
+	return -1;
 }
 
 /*
  * NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
- *      excludedSubtrees [1] GeneralSubtrees OPTIONAL }
+ *      excludedSubtrees [1] GeneralSubtrees OPTIONAL }; one of them present (4.2.1.10).
  */
-int
-cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool check_dn,
-            char *why, size_t why_len)
+static int
+read_constraints(const uint8_t *der, size_t len, struct cv_asn1_elem *permitted, bool *have_p,
+                 struct cv_asn1_elem *excluded, bool *have_x, char *why, size_t why_len)
 {
-	gnutls_datum_t san = {NULL, 0};
 	struct cv_asn1 top, nc;
+
+	cv_asn1_init(&top, der, len);
+	if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &nc) < 0 || cv_asn1_finish(&top) < 0 ||
+	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(0), permitted, have_p) < 0 ||
+	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(1), excluded, have_x) < 0 ||
+	    cv_asn1_finish(&nc) < 0) {
+		snprintf(why, why_len, "unreadable name constraints");
+		return -1;
+	}
+	if (!*have_p && !*have_x) {
+		snprintf(why, why_len, "neither permitted nor excluded subtrees");
+		return -1;
+	}
+	if ((*have_p && subtrees_ok(permitted, why, why_len) < 0) ||
+	    (*have_x && subtrees_ok(excluded, why, why_len) < 0))
+		return -1;
+	return 0;
+}
+
+enum cv_nc_status
+cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool leaf, char *why,
+            size_t why_len)
+{
 	struct cv_asn1_elem permitted, excluded;
 	bool have_p, have_x;
+	enum cv_nc_status status = CV_NC_OK;
+	gnutls_datum_t san = {NULL, 0};
 	struct names ns;
-	int ret = -1;
+	size_t i;
 
+	if (read_constraints(nc_der, nc_len, &permitted, &have_p, &excluded, &have_x, why,
+	                     why_len) < 0)
+		return CV_NC_MALFORMED;
 	memset(&ns, 0, sizeof(ns));
-	if (collect_names(cert, check_dn, &san, &ns) < 0) {
-		snprintf(why, why_len, "unreadable or too many names");
+	if (collect_names(cert, leaf, &san, &ns) < 0) {
+		snprintf(why, why_len, "unreadable subject or subjectAltName, or too many names");
+		status = CV_NC_BAD_NAME;
 		goto out;
 	}
-	cv_asn1_init(&top, nc_der, nc_len);
-	if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &nc) < 0 || cv_asn1_finish(&top) < 0 ||
-	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(0), &permitted, &have_p) < 0 ||
-	    cv_asn1_optional(&nc, CV_ASN1_CTX_CONS(1), &excluded, &have_x) < 0 ||
-	    cv_asn1_finish(&nc) < 0 || (have_p && subtrees_readable(&permitted) < 0) ||
-	    (have_x && subtrees_readable(&excluded) < 0)) {
-		snprintf(why, why_len, "unreadable name constraints");
-		goto out;
-	}
-	if ((have_p && check_subtrees(&permitted, &ns, true, why, why_len) < 0) ||
-	    (have_x && check_subtrees(&excluded, &ns, false, why, why_len) < 0))
-		goto out;
-	ret = 0;
+	for (i = 0; i < ns.n; i++)
+		if ((have_p && check_name(&permitted, &ns.v[i], true, &status, why, why_len) < 0) ||
+		    (have_x && check_name(&excluded, &ns.v[i], false, &status, why, why_len) < 0))
+			break;
 out:
 	gnutls_free(san.data);
-	return ret;
+	return status;
 }

@@ -1,7 +1,7 @@
 /*
  * path_validate.c: RFC 5280 section 6.1 validation of one candidate path (leaf first, trust
  * anchor last), step by step as the RFC names them, plus certval's own rules on top: extended
- * key usage for the purpose, the peer's host name and the weak-algorithm policy.
+ * key usage for the purpose, the peer's host name (hostname.c) and the weak-algorithm policy.
  *
  * The trust anchor is a name and a key: its own signature, extensions, constraints and (when it
  * is a subordinate CA configured as trustpoint, "chain-validation stop") its validity are not
@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "../common/util.h"
+#include "hostname.h"
 #include "x509int.h"
 
 #define OID_ANY_EKU  "2.5.29.37.0"
@@ -193,26 +194,64 @@ check_critical_extensions(struct vstate *st, size_t idx)
 	}
 }
 
+/* An end entity (not a CA) must not carry nameConstraints (RFC 5280 4.2.1.10). */
+static int
+check_ee_name_constraints(struct vstate *st, size_t idx)
+{
+	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[idx]);
+	unsigned crit = 0, ca = 0;
+	gnutls_datum_t nc;
+	bool nccrit;
+	int ret;
+
+	ret = cv_cert_extension(st->certs[idx], "2.5.29.30", &nc, &nccrit);
+	if (ret == 1)
+		return 0;
+	if (ret < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
+		            "unreadable name constraints");
+	gnutls_free(nc.data);
+	if (gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, NULL) >= 0 && ca)
+		return 0;
+	return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
+	            "nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10)");
+}
+
+static const char *
+nc_detail(enum cv_nc_status status)
+{
+	switch (status) {
+	case CV_NC_MALFORMED:
+		return "malformed-name-constraints";
+	case CV_NC_BAD_NAME:
+		return "malformed-san";
+	default:
+		return "name-constraints";
+	}
+}
+
 static int
 check_name_constraints(struct vstate *st, size_t idx)
 {
 	const struct cv_cert *c = st->certs[idx];
+	enum cv_nc_status status;
 	gnutls_datum_t nc;
-	char why[128];
+	char why[256];
 	bool crit;
 	size_t k;
-	int ret;
 
+	if (idx == 0 && check_ee_name_constraints(st, idx) < 0)
+		return -1;
 	/* 6.1.3 (b), (c): a self-issued intermediate is exempt. */
 	if (idx != 0 && cv_cert_is_self_issued(c))
 		return 0;
 	for (k = 0; k < st->n_nc; k++) {
 		if (cv_cert_extension(st->nc_cas[k], "2.5.29.30", &nc, &crit) != 0)
 			continue;
-		ret = cv_nc_check(nc.data, nc.size, c, true, why, sizeof(why));
+		status = cv_nc_check(nc.data, nc.size, c, idx == 0, why, sizeof(why));
 		gnutls_free(nc.data);
-		if (ret < 0)
-			return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
+		if (status != CV_NC_OK)
+			return fail(st, CV_REASON_CHAIN_INVALID, nc_detail(status), idx,
 			            "name constraints of %s: %s", cv_cert_subject(st->nc_cas[k]),
 			            why);
 	}
@@ -327,6 +366,27 @@ eku_fits(gnutls_x509_crt_t crt, enum cv_purpose purpose, bool *readable)
 	}
 }
 
+/* The peer's host name (hostname.h: RFC 9525, no commonName fallback but for ike or when
+ * the trustpoint allows it, which is then reported). */
+static int
+check_peer_name(struct vstate *st)
+{
+	const struct cv_path_params *p = st->params;
+	struct cv_host_rules rules = {p->purpose, p->profile,
+	                              (p->relaxations & CV_RELAX_CN_FALLBACK) != 0};
+	enum cv_host_status status;
+	char why[256];
+
+	if (p->peer_name == NULL || p->peer_name[0] == '\0')
+		return 0;
+	status = cv_host_check(st->certs[0], p->peer_name, &rules, why, sizeof(why));
+	if (status == CV_HOST_MATCH_CN_RELAX)
+		st->used->relaxations |= CV_RELAX_CN_FALLBACK;
+	if (cv_host_status_detail(status) == NULL)
+		return 0;
+	return fail(st, CV_REASON_CHAIN_INVALID, cv_host_status_detail(status), 0, "%s", why);
+}
+
 static int
 check_leaf(struct vstate *st)
 {
@@ -338,11 +398,7 @@ check_leaf(struct vstate *st)
 		            readable ? "extended key usage does not allow %s"
 		                     : "unreadable extended key usage (%s)",
 		            cv_purpose_name(st->params->purpose));
-	if (st->params->peer_name != NULL && st->params->peer_name[0] != '\0' &&
-	    !gnutls_x509_crt_check_hostname2(crt, st->params->peer_name, 0))
-		return fail(st, CV_REASON_CHAIN_INVALID, "hostname", 0,
-		            "certificate does not name %s", st->params->peer_name);
-	return 0;
+	return check_peer_name(st);
 }
 
 static int

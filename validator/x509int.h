@@ -62,10 +62,21 @@ int cv_sig_weak_check(const struct cv_cert *cert, const struct cv_cert *signer, 
 
 /* --- name constraints (nameconstraints.c) --- */
 
-/* Checks cert's names against the NameConstraints extension value of one CA (DER). Returns 0
- * when allowed, -1 when violated or unreadable (why says which name). */
-int cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool check_dn,
-                char *why, size_t why_len);
+enum cv_nc_status {
+	CV_NC_OK = 0,
+	CV_NC_VIOLATED,  /* a name is outside a permitted or inside an excluded subtree */
+	CV_NC_MALFORMED, /* the constraints themselves are malformed */
+	CV_NC_BAD_NAME,  /* a name of the certificate is malformed under a constraint of its form */
+};
+
+/*
+ * Checks cert's names (subject, its emailAddress attributes, subjectAltName; for a leaf
+ * without a dNSName also its host-like commonNames) against the NameConstraints extension
+ * value of one CA (DER). The rules are listed in nameconstraints.c; why names the name and
+ * the constraint.
+ */
+enum cv_nc_status cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert,
+                              bool leaf, char *why, size_t why_len);
 
 /* --- validation (path_validate.c) --- */
 

@@ -273,5 +273,64 @@ class CtlTest(unittest.TestCase):
                 os.environ["CERTVAL_SOCKET"] = env_before
 
 
+class NamesCtlTest(unittest.TestCase):
+    """Host names and name constraints through `certvalctl verify --offline` (issue 11)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.make_tmpdir("certvalctl-names-")
+        pki = cls.pki = testpki.TestPKI(os.path.join(cls.dir, "pki"))
+        cls.root = pki.ca("Names Root")
+        cls.no_localhost = pki.ca("No Localhost CA", issuer=cls.root,
+                                  extra=['nc_exclude_dns = "localhost"'])
+        cls.no_org = pki.ca("No Org CA", issuer=cls.root,
+                            extra=['nc_exclude_dns = "example.org"'])
+        cls.no_bar = pki.ca("No Bar CA", issuer=cls.root,
+                            extra=['nc_exclude_dns = "bar.example.com"'])
+        cls.cn_only = {ca: pki.leaf("test.localhost", ca) for ca in (cls.no_localhost, cls.no_org)}
+        cls.wild = {ca: pki.leaf("wild %s" % ca.name, ca, dns=["*.example.com"])
+                    for ca in (cls.no_bar, cls.no_org)}
+
+    @classmethod
+    def tearDownClass(cls):
+        h.cleanup(cls.dir)
+
+    def verify(self, leaf, ca, purpose, peer):
+        chain = self.pki.chain_file("chain-%d" % leaf.serial, [leaf, ca])
+        return h.run_ctl(["verify", "--offline", "--ca", self.root.cert_path,
+                          "--purpose", purpose, "--peer-name", peer, chain])
+
+    def assert_verdict(self, r, rc, start):
+        self.assertEqual(r.returncode, rc, r.stdout + r.stderr)
+        self.assertTrue(r.stdout.startswith(start), r.stdout)
+
+    def test_no_cn_fallback_for_server(self):
+        """RFC 9525 6.3: a leaf without subjectAltName does not name a TLS server."""
+        leaf = self.cn_only[self.no_org]
+        self.assert_verdict(self.verify(leaf, self.no_org, "server", "test.localhost"), 1,
+                            "REJECT chain-invalid (san-missing)")
+        self.assert_verdict(self.verify(self.wild[self.no_org], self.no_org, "server",
+                                        "foo.example.com"), 0, "ACCEPT")
+        self.assert_verdict(self.verify(self.wild[self.no_org], self.no_org, "server",
+                                        "foo.example.org"), 1, "REJECT chain-invalid (hostname)")
+
+    def test_cn_under_dns_constraints(self):
+        """The CN an ike peer name may match is held to the dNSName constraints."""
+        self.assert_verdict(self.verify(self.cn_only[self.no_org], self.no_org, "ike",
+                                        "test.localhost"), 0, "ACCEPT")
+        r = self.verify(self.cn_only[self.no_localhost], self.no_localhost, "ike",
+                        "test.localhost")
+        self.assert_verdict(r, 1, "REJECT chain-invalid (name-constraints)")
+        self.assertIn("test.localhost", r.stdout)
+        self.assertIn("localhost", r.stdout)
+
+    def test_wildcard_under_excluded_subtree(self):
+        """CVE-2025-61727: *.example.com covers the excluded bar.example.com."""
+        r = self.verify(self.wild[self.no_bar], self.no_bar, "server", "foo.example.com")
+        self.assert_verdict(r, 1, "REJECT chain-invalid (name-constraints)")
+        self.assertIn("*.example.com", r.stdout)
+        self.assertIn("bar.example.com", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

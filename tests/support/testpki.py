@@ -149,11 +149,12 @@ class TestPKI:
         return lines
 
     def ca(self, cn, issuer=None, pathlen=None, not_before=None, not_after=None,
-           crl_url=None, ocsp_url=None, org="certval tests"):
-        """A CA certificate: self-signed when issuer is None, else issued by issuer."""
+           crl_url=None, ocsp_url=None, org="certval tests", extra=()):
+        """A CA certificate: self-signed when issuer is None, else issued by issuer; extra
+        holds more certtool template lines (e.g. nc_exclude_dns = "localhost")."""
         key = self._key(cn)
         lines = self._common(cn, not_before, not_after or days(3650), crl_url, ocsp_url, org)
-        lines += ["ca", "cert_signing_key", "crl_signing_key"]
+        lines += list(extra) + ["ca", "cert_signing_key", "crl_signing_key"]
         if pathlen is not None:
             lines.append("path_len = %d" % pathlen)
         out, serial = self._issue(cn, lines, issuer, key)

@@ -453,7 +453,7 @@ test_strict_extensions(void)
 	ca.ext_value_len = sizeof(nc_long);
 	cv_path_params_init(&p);
 	CHECK_INT_EQ(ca_case(&ca, &leaf, &p, &f), -1);
-	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "name-constraints", 0);
+	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", 0);
 	ca.ext_oid = "2.5.29.36";
 	ca.ext_value = pc_ok;
 	ca.ext_value_len = sizeof(pc_ok);
