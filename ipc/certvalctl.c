@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  ocsp-check --response FILE --cert FILE --issuer FILE [--at TIME]\n"
     "         [--max-age SECONDS] [--nonce-hex HEX]\n"
     "      check a stored OCSP response offline\n"
+    "  crl-check --crl FILE --cert FILE --issuer FILE [--at TIME] [--max-age SECONDS]\n"
+    "      check one certificate against one CRL offline (RFC 5280 6.3, as the daemon)\n"
     "\n"
     "  --socket PATH defaults to $CERTVAL_SOCKET, then " CV_CLIENT_DEFAULT_SOCKET ".\n"
     "  --json prints the full verdict as JSON; -v adds the evidence and the trace.\n"
@@ -83,11 +85,12 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct cv_ctl *, int, char **);
 } commands[] = {
-    {"verify", cv_ctl_verify},     {"ping", cv_ctl_ping},
-    {"status", cv_ctl_status},     {"reload", cv_ctl_reload},
-    {"ocsp-check", ocsp_check},    {"show", cv_ctl_show},
-    {"clear", cv_ctl_clear},       {"stats", cv_ctl_stats},
-    {"map-test", cv_ctl_map_test}, {"crl-request", cv_ctl_crl_request},
+    {"verify", cv_ctl_verify},       {"ping", cv_ctl_ping},
+    {"status", cv_ctl_status},       {"reload", cv_ctl_reload},
+    {"ocsp-check", ocsp_check},      {"show", cv_ctl_show},
+    {"clear", cv_ctl_clear},         {"stats", cv_ctl_stats},
+    {"map-test", cv_ctl_map_test},   {"crl-request", cv_ctl_crl_request},
+    {"crl-check", cv_ctl_crl_check},
 };
 
 int
