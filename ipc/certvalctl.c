@@ -57,6 +57,9 @@ static const struct command {
     {"ocsp-check", ocsp_check,
      "--response FILE --cert FILE --issuer FILE [--at TIME]\n[--max-age SECONDS] [--nonce-hex HEX]",
      "check a stored OCSP response offline", NULL},
+    {"crl-check", cv_ctl_crl_check,
+     "--crl FILE --cert FILE --issuer FILE [--at TIME]\n[--max-age SECONDS]",
+     "check a certificate against one CRL offline (RFC 5280 6.3)", NULL},
 };
 
 #define USAGE_COLUMN 25 /* where help starts when the words fit before it */

@@ -50,6 +50,9 @@ int cv_ctl_map_test(const struct cv_ctl *ctl, int argc, char **argv);
 /* certvalctl ocsp-check (ctl_ocsp_check.c): checks a stored OCSP response offline. */
 int cv_ctl_ocsp_check(int argc, char **argv);
 
+/* certvalctl crl-check (ctl_crl_check.c): one certificate against one CRL offline (6.3). */
+int cv_ctl_crl_check(const struct cv_ctl *ctl, int argc, char **argv);
+
 /* Prints a message to stderr prefixed with "certvalctl: " and returns status. */
 int cv_ctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -537,12 +537,14 @@ test_trustpoints(void)
 static int
 write_crl(const struct tp_entity *issuer, const struct tp_entity *revoked, const char *path)
 {
+	static const uint8_t number[] = {1}; /* CRLNumber: required (RFC 5280 5.2.3) */
 	gnutls_x509_crl_t crl = NULL;
 	gnutls_datum_t pem = {NULL, 0};
 	FILE *f = NULL;
 	int rc = -1;
 
 	if (gnutls_x509_crl_init(&crl) < 0 || gnutls_x509_crl_set_version(crl, 2) < 0 ||
+	    gnutls_x509_crl_set_number(crl, number, sizeof(number)) < 0 ||
 	    gnutls_x509_crl_set_this_update(crl, (time_t)(now - 3600)) < 0 ||
 	    gnutls_x509_crl_set_next_update(crl, (time_t)(now + 86400)) < 0 ||
 	    (revoked != NULL &&

@@ -403,20 +403,60 @@ class RevocationTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
 
     def openssl_crl(self, d, name, index_lines, number, extensions):
-        """A CRL of the sub CA made by `openssl ca -gencrl` with the given CRL extensions."""
+        """A CRL of the sub CA made by `openssl ca -gencrl` with the given CRL extensions;
+        number None: no CRLNumber (no crlnumber file)."""
         with open(os.path.join(d, "index.txt"), "w") as f:
             f.write("".join(index_lines))
-        with open(os.path.join(d, "crlnumber"), "w") as f:
-            f.write("%02X\n" % number)
+        numbering = ""
+        if number is not None:
+            with open(os.path.join(d, "crlnumber"), "w") as f:
+                f.write("%02X\n" % number)
+            numbering = "crlnumber = %s/crlnumber\n" % d
         with open(os.path.join(d, "ca.cnf"), "w") as f:
             f.write("[ca]\ndefault_ca = CA\n[CA]\ndatabase = %s/index.txt\n"
-                    "certificate = %s\nprivate_key = %s\ncrlnumber = %s/crlnumber\n"
+                    "certificate = %s\nprivate_key = %s\n%s"
                     "default_md = sha256\ndefault_crl_days = 1\n[ext]\n%s\n" %
-                    (d, self.pki.sub.cert_path, self.pki.sub.key_path, d, extensions))
+                    (d, self.pki.sub.cert_path, self.pki.sub.key_path, numbering, extensions))
         pem = os.path.join(d, name + ".pem")
         subprocess.run(["openssl", "ca", "-config", os.path.join(d, "ca.cnf"), "-gencrl",
                         "-crlexts", "ext", "-out", pem], check=True, capture_output=True)
         return pem
+
+    def test_crl_without_number_fails_to_next_method(self):
+        """RFC 5280 5.2.3: a CRL without CRLNumber, or with a critical one, is unusable: the
+        crl method fails with the reason in its evidence and `crl ocsp` asks the responder
+        (good). The same CRL with a number answers: the certificate is revoked."""
+        d = os.path.join(self.dir, "crlnumber-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        h = "http://127.0.0.1:%d" % self.httpd.port
+        listed = [openssl_index_line(self.pki.good, days(-1))]
+        aki = "authorityKeyIdentifier = keyid:always"
+        cases = (("numbered", 0x30, aki, None),
+                 ("nonumber", None, aki, "no CRLNumber extension"),
+                 ("critnumber", None, "2.5.29.20 = critical, DER:02:01:31",
+                  "CRLNumber extension marked critical"))
+        glob = ("fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                " subject-name co example")
+        for name, number, extensions, why in cases:
+            os.makedirs(os.path.join(d, name))
+            crl = self.openssl_crl(os.path.join(d, name), name, listed, number, extensions)
+            shutil.copy(crl, os.path.join(self.www, "num-%s.crl" % name))
+            self.start(["revocation-check crl ocsp", "ocsp url %s" % self.ocsp_url,
+                        "match certificate ALL override cdp url %s/file/num-%s.crl" % (h, name)],
+                       extra_global=glob, anchor="sub")
+            v = self.verify(self.pki.good)
+            evidence = [e for e in v["evidence"] if e["cert_index"] == 0]
+            crl_ev = [e for e in evidence if e["method"] == "crl"]
+            if why is None:
+                self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
+                self.assertEqual(crl_ev[-1]["outcome"], "revoked")
+            else:
+                self.assert_verdict(v, "ACCEPT", revocation="good")
+                self.assertEqual(crl_ev[-1]["outcome"], "error", name)
+                self.assertIn(why, crl_ev[-1]["error"], name)
+                self.assertIn(("ocsp", "good"), [(e["method"], e["outcome"]) for e in evidence])
+            self.assertEqual(self.daemon.stop(), 0)
+            self.daemon = None
 
     def test_delta_crl_fetched_from_freshest_crl(self):
         """RFC 5280 5.2.6, 6.3: a complete CRL naming a freshestCRL makes the daemon fetch the

@@ -34,6 +34,7 @@ struct state {
 	uint32_t reasons_mask;
 	enum cv_crl_status cert_status; /* GOOD means UNREVOKED so far */
 	struct cv_crl_check_result *r;
+	const char *unusable; /* why the last complete CRL was refused as a whole, or NULL */
 };
 
 const char *
@@ -212,12 +213,21 @@ load_subject(const struct cv_crl_check_params *p, struct subject *s, struct cv_e
 	return 0;
 }
 
-/* Unusable whatever the certificate: unknown critical extensions, dates (O-9). */
+/*
+ * Unusable whatever the certificate: no CRLNumber or a critical one (RFC 5280 5.2.3: conforming
+ * issuers MUST include it, non-critical; a v1 CRL has none), unknown critical extensions, dates
+ * (O-9), and a thisUpdate older than max_age when set.
+ */
 static const char *
-crl_unusable(const struct cv_crl *crl, cv_time at)
+crl_unusable(const struct cv_crl *crl, const struct cv_crl_check_params *p)
 {
 	const struct cv_crl_info *i = cv_crl_get_info(crl);
+	const cv_time at = p->at;
 
+	if (i->crl_number == NULL)
+		return "unusable: no CRLNumber extension (RFC 5280 5.2.3)";
+	if (i->crl_number_critical)
+		return "unusable: CRLNumber extension marked critical (RFC 5280 5.2.3)";
 	if (i->unknown_critical)
 		return "unusable: unknown critical CRL extension";
 	if (i->entry_unknown_critical)
@@ -226,6 +236,8 @@ crl_unusable(const struct cv_crl *crl, cv_time at)
 		return "unusable: thisUpdate is after the validation time";
 	if (i->next_update != CV_TIME_NONE && i->next_update < at)
 		return "unusable: nextUpdate has passed (stale)";
+	if (p->max_age > 0 && i->this_update < at - p->max_age)
+		return "unusable: thisUpdate is older than the maximum age";
 	return NULL;
 }
 
@@ -438,7 +450,7 @@ find_delta(const struct subject *s, const struct cv_crl *complete, const struct 
 		if (!cv_crl_is_delta(d) || !delta_matches(ci, di))
 			continue;
 		*in_scope = true;
-		why = crl_unusable(d, p->at);
+		why = crl_unusable(d, p);
 		if (why != NULL) {
 			note(r, d, "%s", why);
 			continue;
@@ -507,8 +519,12 @@ process_crl(const struct subject *s, const struct cv_dist_point *dp, struct cv_c
 	const char *why;
 	uint32_t interim;
 
-	if ((why = crl_unusable(crl, s->p->at)) != NULL ||
-	    (why = check_scope(s, dp, crl)) != NULL) {
+	if ((why = crl_unusable(crl, s->p)) != NULL) {
+		note(st->r, crl, "%s", why);
+		st->unusable = why;
+		return;
+	}
+	if ((why = check_scope(s, dp, crl)) != NULL) {
 		note(st->r, crl, "%s", why);
 		return;
 	}
@@ -550,7 +566,7 @@ int
 cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
 {
 	struct subject s;
-	struct state st = {0, CV_CRL_STATUS_GOOD, r};
+	struct state st = {0, CV_CRL_STATUS_GOOD, r, NULL};
 	struct cv_error err;
 	int rc = 0;
 
@@ -579,6 +595,11 @@ cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
 	} else if (st.reasons_mask == CV_REASONS_ALL) {
 		r->status = CV_CRL_STATUS_GOOD;
 		snprintf(r->message, sizeof(r->message), "certificate not revoked");
+	} else if (st.reasons_mask == 0 && st.unusable != NULL) {
+		/* name the defect: the administrator sees why the method failed */
+		r->crl = NULL;
+		snprintf(r->message, sizeof(r->message), "no usable CRL for the certificate (%s)",
+		         st.unusable);
 	} else {
 		r->crl = NULL;
 		snprintf(r->message, sizeof(r->message), "%s",

@@ -7,7 +7,11 @@
  *
  * Decisions beyond the RFC text, all fail-closed:
  *  - A CRL whose thisUpdate is after the validation time, or whose nextUpdate is before it, is
- *    not used (SPEC O-9). A CRL without nextUpdate is used.
+ *    not used (SPEC O-9). A CRL without nextUpdate is used (unless max_age says it is too old).
+ *  - A CRL without the CRLNumber extension, or with CRLNumber marked critical, is not
+ *    conformant (RFC 5280 5.2.3: "conforming CRL issuers MUST include this extension", and it
+ *    is non-critical) and is not used: a v1 CRL is therefore never used. When no CRL is usable
+ *    the result's message names the defect, and the method fails (the next one decides).
  *  - An unknown critical CRL extension or CRL entry extension makes the whole CRL unusable.
  *  - An entry with reason certificateHold counts as revoked; removeFromCRL (in a delta CRL, or
  *    wrongly in a complete CRL) counts as not listed (6.3.3 (i)).
@@ -24,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../../cache/crl.h"
 #include "../../common/clock.h"
@@ -64,6 +69,9 @@ struct cv_crl_check_params {
 	 * 6.1.4 (f)); NULL when the issuer is the trust anchor or unknown. */
 	const struct cv_cert *issuer_params;
 	bool use_deltas;
+	/* Seconds; 0: no limit. A CRL whose thisUpdate lies more than max_age before the
+	 * validation time is not used (certvalctl crl-check --max-age). */
+	int64_t max_age;
 };
 
 #define CV_CRL_NOTES_MAX 16

@@ -240,6 +240,7 @@ read_crl_extension(struct cv_asn1 *exts, struct cv_crl_info *info, unsigned *see
 	if (OID_IS(&oid, oid_crl_number)) {
 		bit = 1;
 		rc = read_crl_number(&value, &info->crl_number, &info->crl_number_len);
+		info->crl_number_critical = critical;
 	} else if (OID_IS(&oid, oid_delta_crl_indicator)) {
 		bit = 2;
 		rc = read_crl_number(&value, &info->base_crl_number, &info->base_crl_number_len);

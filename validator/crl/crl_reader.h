@@ -85,6 +85,7 @@ struct cv_crl_info {
 
 	const uint8_t *crl_number; /* normalised INTEGER contents, NULL when absent */
 	size_t crl_number_len;
+	bool crl_number_critical; /* CRLNumber marked critical (non-conformant, RFC 5280 5.2.3) */
 	const uint8_t *base_crl_number; /* deltaCRLIndicator: set means a delta CRL */
 	size_t base_crl_number_len;
 	struct cv_crl_idp idp;

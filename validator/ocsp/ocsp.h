@@ -30,8 +30,15 @@
  *    missing nonce; any different nonce is an error under both; `disabled` sends none and
  *    checks none.
  *  - The CertID hash is SHA-1 by default (RFC 5019 responders expect it); the response's
- *    CertID must match the one asked for exactly: hash algorithm, issuer name hash, issuer key
- *    hash and serial.
+ *    CertID must match the one asked for: hash algorithm, issuer name hash and issuer key hash
+ *    exactly, the serial by value. A non-minimally encoded serial in a response is malformed
+ *    (not another certificate), and the whole response is refused.
+ *  - Every SingleResponse is examined (at most CV_OCSP_SINGLE_RESPONSES_MAX, else refused):
+ *    two for the certificate asked for that disagree (good and revoked, in either order; or
+ *    either and unknown) make the response unusable ("malformed"), never good; the next
+ *    method decides. A critical singleExtension anywhere (none is processed) and a critical
+ *    responseExtension other than the nonce make it unusable too, as does a producedAt earlier
+ *    than the thisUpdate of the answer (RFC 6960 4.2.2.1: signed before it was known).
  */
 #ifndef CV_OCSP_H
 #define CV_OCSP_H

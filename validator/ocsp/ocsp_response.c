@@ -7,7 +7,9 @@
 #include <gnutls/ocsp.h>
 
 #include "../../common/util.h"
+#include "../der.h"
 #include "ocsp.h"
+#include "ocsp_singles.h"
 
 #define OID_PKIX_OCSP_BASIC   "1.3.6.1.5.5.7.48.1.1"
 #define OID_PKIX_OCSP_NONCE   "1.3.6.1.5.5.7.48.1.2"
@@ -371,25 +373,84 @@ bytes_equal(const uint8_t *a, size_t alen, const gnutls_datum_t *b)
 	return alen == b->size && (alen == 0 || memcmp(a, b->data, alen) == 0);
 }
 
+/* The SingleResponses' serial encodings and singleExtensions, which GnuTLS does not show. */
+static int
+check_singles(gnutls_ocsp_resp_t resp, struct cv_ocsp_result *r)
+{
+	gnutls_datum_t basic = {NULL, 0};
+	char why[CV_ERROR_MAX];
+	int ret;
+
+	ret = gnutls_ocsp_resp_get_response(resp, NULL, &basic);
+	if (ret < 0)
+		return refuse(r, CV_OCSP_ERR_MALFORMED,
+		              "OCSP response carries no responseBytes: %s", gnutls_strerror(ret));
+	ret = cv_ocsp_singles_check(basic.data, basic.size, why, sizeof(why));
+	gnutls_free(basic.data);
+	return ret < 0 ? refuse(r, CV_OCSP_ERR_MALFORMED, "%s", why) : 0;
+}
+
+/* A serial number by value: both sides' redundant leading octets skipped (the response's are
+ * refused before, by check_singles; a certificate's own may be non-minimal). */
+static bool
+serial_equal(const uint8_t *want, size_t want_len, const gnutls_datum_t *got)
+{
+	const uint8_t *p = got->data;
+	size_t n = got->size;
+
+	if (n == 0)
+		return false;
+	cv_asn1_int_normalise(&p, &n);
+	return n == want_len && memcmp(p, want, n) == 0;
+}
+
 static cv_time
 time_or_none(time_t t)
 {
 	return t == (time_t)-1 ? CV_TIME_NONE : (cv_time)t;
 }
 
-/* Finds the SingleResponse for id and copies its status and times into r. */
+/* certStatus as a result status (times and reason into r when revoked); -1 when undefined. */
+static int
+single_status(unsigned status, time_t rt, unsigned reason, struct cv_ocsp_result *r)
+{
+	switch (status) {
+	case GNUTLS_OCSP_CERT_GOOD:
+		return CV_OCSP_STATUS_GOOD;
+	case GNUTLS_OCSP_CERT_REVOKED:
+		r->revoked_at = time_or_none(rt);
+		r->revocation_reason = (int)reason;
+		return CV_OCSP_STATUS_REVOKED;
+	case GNUTLS_OCSP_CERT_UNKNOWN:
+		return CV_OCSP_STATUS_UNKNOWN;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Finds the SingleResponse for id and copies its status and times into r. Every SingleResponse
+ * is examined (check_singles bounds their count): two for the certificate that disagree (one
+ * good, one revoked, in either order) make the response unusable, never good: a responder
+ * that contradicts itself is not believed either way, and the next method decides.
+ */
 static int
 match_single(gnutls_ocsp_resp_t resp, const struct cv_ocsp_certid *id, struct cv_ocsp_result *r)
 {
-	unsigned i;
+	const uint8_t *want = id->serial;
+	size_t want_len = id->serial_len;
+	unsigned i, first = 0;
+	bool found = false;
 
-	for (i = 0; i < CV_OCSP_SINGLE_RESPONSES_MAX; i++) {
+	cv_asn1_int_normalise(&want, &want_len);
+	for (i = 0;; i++) {
 		gnutls_datum_t nh = {NULL, 0}, kh = {NULL, 0}, sn = {NULL, 0};
 		gnutls_digest_algorithm_t digest = GNUTLS_DIG_UNKNOWN;
 		unsigned status = 0, reason = 0;
 		time_t tu = -1, nu = -1, rt = -1;
+		struct cv_ocsp_result other;
 		bool match;
-		int ret;
+		int ret, st;
 
 		ret = gnutls_ocsp_resp_get_single(resp, i, &digest, &nh, &kh, &sn, &status, &tu,
 		                                  &nu, &rt, &reason);
@@ -402,37 +463,37 @@ match_single(gnutls_ocsp_resp_t resp, const struct cv_ocsp_certid *id, struct cv
 		match = digest == id->digest &&
 		        bytes_equal(id->name_hash, id->name_hash_len, &nh) &&
 		        bytes_equal(id->key_hash, id->key_hash_len, &kh) &&
-		        bytes_equal(id->serial, id->serial_len, &sn);
+		        serial_equal(want, want_len, &sn);
 		gnutls_free(nh.data);
 		gnutls_free(kh.data);
 		gnutls_free(sn.data);
 		if (!match)
 			continue;
+		st = single_status(status, rt, reason, found ? &other : r);
+		if (st < 0)
+			return refuse(r, CV_OCSP_ERR_MALFORMED, "OCSP certStatus %u undefined",
+			              status);
+		if (found) {
+			if ((enum cv_ocsp_status)st != r->status)
+				return refuse(r, CV_OCSP_ERR_MALFORMED,
+				              "OCSP response contradicts itself: SingleResponse %u "
+				              "says %s and SingleResponse %u says %s for the "
+				              "certificate asked for",
+				              first, cv_ocsp_status_name(r->status), i,
+				              cv_ocsp_status_name((enum cv_ocsp_status)st));
+			continue;
+		}
+		found = true;
+		first = i;
+		r->status = (enum cv_ocsp_status)st;
 		r->this_update = time_or_none(tu);
 		r->next_update = time_or_none(nu);
 		if (r->this_update == CV_TIME_NONE)
 			return refuse(r, CV_OCSP_ERR_MALFORMED,
 			              "OCSP SingleResponse has no "
 			              "readable thisUpdate");
-		switch (status) {
-		case GNUTLS_OCSP_CERT_GOOD:
-			r->status = CV_OCSP_STATUS_GOOD;
-			break;
-		case GNUTLS_OCSP_CERT_REVOKED:
-			r->status = CV_OCSP_STATUS_REVOKED;
-			r->revoked_at = time_or_none(rt);
-			r->revocation_reason = (int)reason;
-			break;
-		case GNUTLS_OCSP_CERT_UNKNOWN:
-			r->status = CV_OCSP_STATUS_UNKNOWN;
-			break;
-		default:
-			return refuse(r, CV_OCSP_ERR_MALFORMED, "OCSP certStatus %u undefined",
-			              status);
-		}
-		return 0;
 	}
-	{
+	if (!found) {
 		char serial[2 * CV_OCSP_SERIAL_MAX + 1];
 
 		cv_hex_encode(id->serial, id->serial_len, serial);
@@ -441,6 +502,7 @@ match_single(gnutls_ocsp_resp_t resp, const struct cv_ocsp_certid *id, struct cv
 		              "%s, %s CertID)",
 		              serial, gnutls_digest_get_name(id->digest));
 	}
+	return 0;
 }
 
 /* producedAt, thisUpdate, nextUpdate against the validation time (see ocsp.h). */
@@ -450,6 +512,13 @@ check_times(const struct cv_ocsp_params *p, struct cv_ocsp_result *r)
 	char t1[CV_TIME_TEXT_MAX], t2[CV_TIME_TEXT_MAX];
 	cv_time limit = p->at + p->skew;
 
+	/* RFC 6960 4.2.2.1: producedAt is when the response was signed, thisUpdate when the status
+	 * was known to be correct: a status signed before it was known is not believed. */
+	if (r->produced_at != CV_TIME_NONE && r->produced_at < r->this_update)
+		return refuse(r, CV_OCSP_ERR_MALFORMED,
+		              "OCSP response producedAt %s is earlier than its thisUpdate %s",
+		              cv_time_format_iso(r->produced_at, t1),
+		              cv_time_format_iso(r->this_update, t2));
 	if (r->produced_at != CV_TIME_NONE && r->produced_at > limit)
 		return refuse(r, CV_OCSP_ERR_FUTURE,
 		              "OCSP response producedAt %s is later than the validation time %s "
@@ -593,8 +662,8 @@ cv_ocsp_response_check(const uint8_t *der, size_t der_len, gnutls_x509_crt_t cer
 		goto fail;
 	}
 	if (choose_signer(resp, issuer, certs, n, p, r, &signer) < 0 ||
-	    check_signature(resp, signer, r) < 0 || match_single(resp, &id, r) < 0 ||
-	    check_times(p, r) < 0 || check_nonce(resp, p, r) < 0)
+	    check_signature(resp, signer, r) < 0 || check_singles(resp, r) < 0 ||
+	    match_single(resp, &id, r) < 0 || check_times(p, r) < 0 || check_nonce(resp, p, r) < 0)
 		goto fail;
 	rc = 0;
 fail:
