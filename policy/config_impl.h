@@ -123,13 +123,11 @@ void cfg_dump_matches(FILE *, const struct cfg_cmd *, const void *, const char *
 void cfg_dump_chain_validation(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_authz_username(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_weak(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_profile(FILE *, const struct cfg_cmd *, const void *, const char *);
+void cfg_dump_relaxation(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_policies(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_bundles(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_radius_server(FILE *, const struct cfg_cmd *, const void *, const char *);
 void cfg_dump_attrs(FILE *, const struct cfg_cmd *, const void *, const char *);
-
-/* Names of enumerations used by the parser and the dumper. */
-extern const char *const cfg_weak_names[4];
-extern const uint32_t cfg_weak_bits[4];
 
 #endif
