@@ -41,6 +41,9 @@ struct verify_opts {
 	const char *ca;
 	const char *revocation;
 	const char *allow_weak;
+	const char *profile; /* --profile: validation-profile of the ad-hoc trustpoint */
+	unsigned max_depth;  /* --max-depth: chain-depth of the ad-hoc trustpoint, 0 none */
+	bool allow_cn_fallback;
 	bool explicit_policy, inhibit_mapping, inhibit_any;
 	bool offline, json, verbose;
 	const char *chain;
@@ -75,7 +78,36 @@ enum {
 	OPT_INHIBIT_MAPPING,
 	OPT_INHIBIT_ANY,
 	OPT_ALLOW_WEAK,
+	OPT_PROFILE,
+	OPT_MAX_DEPTH,
+	OPT_ALLOW_CN_FALLBACK,
 };
+
+/* --max-depth N: certificates in a path, anchor included, 1..CV_PATH_MAX_DEPTH. */
+static int
+parse_depth(const char *arg, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || n < 1 || n > CV_PATH_MAX_DEPTH)
+		return cv_ctl_fail(-1, "--max-depth must be a number of certificates from 1 to %d",
+		                   CV_PATH_MAX_DEPTH);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* --profile: the names exactly as cv_profile_name spells them. */
+static int
+parse_profile(const char *arg, const char **out)
+{
+	enum cv_profile p;
+
+	if (cv_profile_from_name(arg, &p) != 0 || strcmp(arg, cv_profile_name(p)) != 0)
+		return cv_ctl_fail(-1, "--profile must be rfc5280 or webpki");
+	*out = arg;
+	return 0;
+}
 
 static int
 parse_one(struct verify_opts *o, int ch)
@@ -144,6 +176,13 @@ parse_one(struct verify_opts *o, int ch)
 	case OPT_ALLOW_WEAK:
 		o->allow_weak = optarg;
 		return 0;
+	case OPT_PROFILE:
+		return parse_profile(optarg, &o->profile);
+	case OPT_MAX_DEPTH:
+		return parse_depth(optarg, &o->max_depth);
+	case OPT_ALLOW_CN_FALLBACK:
+		o->allow_cn_fallback = true;
+		return 0;
 	default:
 		return -1;
 	}
@@ -172,6 +211,9 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	    {"inhibit-mapping", no_argument, NULL, OPT_INHIBIT_MAPPING},
 	    {"inhibit-any", no_argument, NULL, OPT_INHIBIT_ANY},
 	    {"allow-weak", required_argument, NULL, OPT_ALLOW_WEAK},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+	    {"allow-cn-fallback", no_argument, NULL, OPT_ALLOW_CN_FALLBACK},
 	    {NULL, 0, NULL, 0},
 	};
 	bool adhoc_opts;
@@ -187,7 +229,8 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	o->chain = argv[optind];
 	adhoc_opts = o->n_crls > 0 || o->revocation != NULL || o->n_policies > 0 ||
 	             o->explicit_policy || o->inhibit_mapping || o->inhibit_any ||
-	             o->allow_weak != NULL;
+	             o->allow_weak != NULL || o->profile != NULL || o->max_depth != 0 ||
+	             o->allow_cn_fallback;
 	if (!o->offline && (o->config != NULL || o->ca != NULL || adhoc_opts))
 		return cv_ctl_fail(-1, "--config, --ca and the ad-hoc trustpoint options need "
 		                       "--offline");
@@ -372,6 +415,13 @@ adhoc_text(const struct verify_opts *o)
 	if (o->allow_weak != NULL &&
 	    append_words(buf, size, "allow-weak-signature", o->allow_weak, "--allow-weak") != 0)
 		goto fail;
+	if (o->profile != NULL &&
+	    append_words(buf, size, "validation-profile", o->profile, "--profile") != 0)
+		goto fail;
+	if (o->max_depth != 0)
+		snprintf(buf + strlen(buf), size - strlen(buf), " chain-depth %u\n", o->max_depth);
+	if (o->allow_cn_fallback)
+		cv_strlcpy(buf + strlen(buf), " allow-cn-fallback\n", size - strlen(buf));
 	return buf;
 fail:
 	free(buf);
