@@ -18,6 +18,7 @@
 #include "../validator/fetch/fetch.h"
 #include "certval.h"
 #include "ctl.h"
+#include "ctl_chain.h"
 #include "verdict_json.h"
 #include "verdict_text.h"
 
@@ -277,10 +278,32 @@ to_client_certs(const struct cv_cert_list *list, struct cv_client_cert *out)
 	return 0;
 }
 
+/* The chain file's certificates as read, malformed ones included: the daemon judges them. */
+static void
+chain_to_client_certs(const struct ctl_chain *chain, struct cv_client_cert *out)
+{
+	for (size_t i = 0; i < chain->n; i++) {
+		out[i].der = chain->v[i].der;
+		out[i].len = chain->v[i].len;
+	}
+}
+
+/* Reads the chain file; a file that cannot be read is a usage error. */
+static int
+read_chain(const char *path, struct ctl_chain *chain)
+{
+	struct cv_error err = {""};
+
+	if (ctl_chain_read(path, chain, &err) != 0)
+		return cv_ctl_fail(-1, "%s", err.msg);
+	return 0;
+}
+
 static int
 verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 {
-	struct cv_cert_list chain = {NULL, 0, 0}, extra = {NULL, 0, 0};
+	struct cv_cert_list extra = {NULL, 0, 0};
+	struct ctl_chain chain = {NULL, 0};
 	struct cv_client_cert *cc = NULL, *ce = NULL;
 	struct cv_client_verdict verdict;
 	struct cv_client_request req;
@@ -289,7 +312,7 @@ verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 	int rc, status = CV_CTL_USAGE;
 
 	memset(&verdict, 0, sizeof(verdict));
-	if (load_certs(&chain, o->chain) != 0)
+	if (read_chain(o->chain, &chain) != 0)
 		goto done;
 	for (size_t i = 0; i < o->n_untrusted; i++)
 		if (load_certs(&extra, o->untrusted[i]) != 0)
@@ -299,7 +322,7 @@ verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 	ce = calloc(extra.n + 1, sizeof(*ce));
 	if (cc == NULL || ce == NULL)
 		goto done;
-	to_client_certs(&chain, cc);
+	chain_to_client_certs(&chain, cc);
 	to_client_certs(&extra, ce);
 	memset(&req, 0, sizeof(req));
 	req.chain = cc;
@@ -335,7 +358,7 @@ done:
 	cv_client_close(cl);
 	free(cc);
 	free(ce);
-	cv_cert_list_free(&chain);
+	ctl_chain_free(&chain);
 	cv_cert_list_free(&extra);
 	return status;
 }
@@ -455,8 +478,15 @@ load_config(const struct verify_opts *o, struct cv_config **cfg)
 static int
 build_request(const struct verify_opts *o, struct cv_request *req)
 {
-	if (load_certs(&req->chain, o->chain) != 0)
+	struct ctl_chain chain;
+	int rc;
+
+	if (read_chain(o->chain, &chain) != 0)
 		return -1;
+	rc = ctl_chain_to_request(&chain, o->chain, req);
+	ctl_chain_free(&chain);
+	if (rc != 0)
+		return cv_ctl_fail(-1, "out of memory");
 	for (size_t i = 0; i < o->n_untrusted; i++)
 		if (load_certs(&req->extra, o->untrusted[i]) != 0)
 			return -1;

@@ -58,9 +58,12 @@ print_decision(FILE *out, const json_t *v)
 		fprintf(out, " (%s)", str(v, "detail", ""));
 	fputc(':', out);
 	idx = json_integer_value(json_object_get(v, "cert_index"));
-	if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0)
+	if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0 &&
+	    str(v, "cert_subject", NULL) != NULL)
 		fprintf(out, " certificate %" JSON_INTEGER_FORMAT " (%s):", idx,
-		        str(v, "cert_subject", "?"));
+		        str(v, "cert_subject", ""));
+	else if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0)
+		fprintf(out, " certificate %" JSON_INTEGER_FORMAT ":", idx);
 	fprintf(out, " %s\n", str(v, "message", "no message"));
 	if (str(v, "trustpoint", NULL) != NULL) {
 		fprintf(out, "  trustpoint=%s revocation=%s", str(v, "trustpoint", ""),

@@ -26,6 +26,7 @@ cv_request_init(struct cv_request *req)
 	memset(req, 0, sizeof(*req));
 	req->at = CV_TIME_NONE;
 	req->purpose = CV_PURPOSE_ANY;
+	req->malformed.cert_index = -1;
 }
 
 void
@@ -324,6 +325,7 @@ request_copy(struct cv_request *dst, const struct cv_request *src)
 	cv_strlcpy(dst->peer_name, src->peer_name, sizeof(dst->peer_name));
 	cv_strlcpy(dst->peer_addr, src->peer_addr, sizeof(dst->peer_addr));
 	cv_strlcpy(dst->application, src->application, sizeof(dst->application));
+	dst->malformed = src->malformed;
 	for (size_t i = 0; i < src->chain.n; i++)
 		if (cv_cert_list_push(&dst->chain, src->chain.v[i]) < 0)
 			goto fail;
@@ -910,6 +912,23 @@ job_run(struct verify_job *job)
 	rev_start(job);
 }
 
+/* A certificate of the request does not parse: rejected before any validation, never a usage
+ * error (issue 11: never a wrong accept; the peer sent it). */
+static void
+reject_malformed(struct verify_job *job)
+{
+	const char *msg = job->req.malformed.message;
+	struct cv_failure f;
+
+	cv_failure_set(&f, CV_REASON_CHAIN_INVALID, "malformed-certificate",
+	               job->req.malformed.cert_index, "", "%s",
+	               msg[0] != '\0' ? msg : "malformed certificate");
+	cv_verdict_trace(&job->verdict, "request", "the peer sent a malformed certificate: %s",
+	                 f.message);
+	cv_verdict_reject(&job->verdict, &f);
+	job_finish(job);
+}
+
 int
 cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
                  void *arg)
@@ -933,6 +952,10 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->done_arg = arg;
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
 	engine->stats.requests++;
+	if (job->req.malformed.present) {
+		reject_malformed(job);
+		return 0;
+	}
 	if (job->req.chain.n == 0) {
 		job_reject(job, CV_REASON_CHAIN_INVALID, "empty-chain", -1,
 		           "the request carries no certificate");
