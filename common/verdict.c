@@ -87,10 +87,13 @@ cv_verdict_reject(struct cv_verdict *v, const struct cv_failure *f)
 	cv_strlcpy(v->message, f->message, sizeof(v->message));
 	v->cert_index = f->cert_index;
 	cv_strlcpy(v->cert_subject, f->subject, sizeof(v->cert_subject));
-	if (f->cert_index >= 0)
+	if (f->cert_index >= 0 && f->subject[0] != '\0')
 		cv_verdict_trace(v, "verdict", "rejected: %s (%s) at certificate %d (%s): %s",
 		                 cv_reason_name(f->reason), f->detail, f->cert_index, f->subject,
 		                 f->message);
+	else if (f->cert_index >= 0) /* e.g. a certificate that does not parse: no subject */
+		cv_verdict_trace(v, "verdict", "rejected: %s (%s) at certificate %d: %s",
+		                 cv_reason_name(f->reason), f->detail, f->cert_index, f->message);
 	else
 		cv_verdict_trace(v, "verdict", "rejected: %s (%s): %s", cv_reason_name(f->reason),
 		                 f->detail, f->message);

@@ -18,6 +18,7 @@
 #include "../validator/fetch/fetch.h"
 #include "certval.h"
 #include "ctl.h"
+#include "ctl_chain.h"
 #include "verdict_json.h"
 #include "verdict_text.h"
 
@@ -41,6 +42,9 @@ struct verify_opts {
 	const char *ca;
 	const char *revocation;
 	const char *allow_weak;
+	const char *profile; /* --profile: validation-profile of the ad-hoc trustpoint */
+	unsigned max_depth;  /* --max-depth: chain-depth of the ad-hoc trustpoint, 0 none */
+	bool allow_cn_fallback;
 	bool explicit_policy, inhibit_mapping, inhibit_any;
 	bool offline, json, verbose;
 	const char *chain;
@@ -75,7 +79,36 @@ enum {
 	OPT_INHIBIT_MAPPING,
 	OPT_INHIBIT_ANY,
 	OPT_ALLOW_WEAK,
+	OPT_PROFILE,
+	OPT_MAX_DEPTH,
+	OPT_ALLOW_CN_FALLBACK,
 };
+
+/* --max-depth N: certificates in a path, anchor included, 1..CV_PATH_MAX_DEPTH. */
+static int
+parse_depth(const char *arg, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || n < 1 || n > CV_PATH_MAX_DEPTH)
+		return cv_ctl_fail(-1, "--max-depth must be a number of certificates from 1 to %d",
+		                   CV_PATH_MAX_DEPTH);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* --profile: the names exactly as cv_profile_name spells them. */
+static int
+parse_profile(const char *arg, const char **out)
+{
+	enum cv_profile p;
+
+	if (cv_profile_from_name(arg, &p) != 0 || strcmp(arg, cv_profile_name(p)) != 0)
+		return cv_ctl_fail(-1, "--profile must be rfc5280 or webpki");
+	*out = arg;
+	return 0;
+}
 
 static int
 parse_one(struct verify_opts *o, int ch)
@@ -144,6 +177,13 @@ parse_one(struct verify_opts *o, int ch)
 	case OPT_ALLOW_WEAK:
 		o->allow_weak = optarg;
 		return 0;
+	case OPT_PROFILE:
+		return parse_profile(optarg, &o->profile);
+	case OPT_MAX_DEPTH:
+		return parse_depth(optarg, &o->max_depth);
+	case OPT_ALLOW_CN_FALLBACK:
+		o->allow_cn_fallback = true;
+		return 0;
 	default:
 		return -1;
 	}
@@ -172,6 +212,9 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	    {"inhibit-mapping", no_argument, NULL, OPT_INHIBIT_MAPPING},
 	    {"inhibit-any", no_argument, NULL, OPT_INHIBIT_ANY},
 	    {"allow-weak", required_argument, NULL, OPT_ALLOW_WEAK},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+	    {"allow-cn-fallback", no_argument, NULL, OPT_ALLOW_CN_FALLBACK},
 	    {NULL, 0, NULL, 0},
 	};
 	bool adhoc_opts;
@@ -187,7 +230,8 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	o->chain = argv[optind];
 	adhoc_opts = o->n_crls > 0 || o->revocation != NULL || o->n_policies > 0 ||
 	             o->explicit_policy || o->inhibit_mapping || o->inhibit_any ||
-	             o->allow_weak != NULL;
+	             o->allow_weak != NULL || o->profile != NULL || o->max_depth != 0 ||
+	             o->allow_cn_fallback;
 	if (!o->offline && (o->config != NULL || o->ca != NULL || adhoc_opts))
 		return cv_ctl_fail(-1, "--config, --ca and the ad-hoc trustpoint options need "
 		                       "--offline");
@@ -234,10 +278,32 @@ to_client_certs(const struct cv_cert_list *list, struct cv_client_cert *out)
 	return 0;
 }
 
+/* The chain file's certificates as read, malformed ones included: the daemon judges them. */
+static void
+chain_to_client_certs(const struct ctl_chain *chain, struct cv_client_cert *out)
+{
+	for (size_t i = 0; i < chain->n; i++) {
+		out[i].der = chain->v[i].der;
+		out[i].len = chain->v[i].len;
+	}
+}
+
+/* Reads the chain file; a file that cannot be read is a usage error. */
+static int
+read_chain(const char *path, struct ctl_chain *chain)
+{
+	struct cv_error err = {""};
+
+	if (ctl_chain_read(path, chain, &err) != 0)
+		return cv_ctl_fail(-1, "%s", err.msg);
+	return 0;
+}
+
 static int
 verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 {
-	struct cv_cert_list chain = {NULL, 0, 0}, extra = {NULL, 0, 0};
+	struct cv_cert_list extra = {NULL, 0, 0};
+	struct ctl_chain chain = {NULL, 0};
 	struct cv_client_cert *cc = NULL, *ce = NULL;
 	struct cv_client_verdict verdict;
 	struct cv_client_request req;
@@ -246,7 +312,7 @@ verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 	int rc, status = CV_CTL_USAGE;
 
 	memset(&verdict, 0, sizeof(verdict));
-	if (load_certs(&chain, o->chain) != 0)
+	if (read_chain(o->chain, &chain) != 0)
 		goto done;
 	for (size_t i = 0; i < o->n_untrusted; i++)
 		if (load_certs(&extra, o->untrusted[i]) != 0)
@@ -256,7 +322,7 @@ verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 	ce = calloc(extra.n + 1, sizeof(*ce));
 	if (cc == NULL || ce == NULL)
 		goto done;
-	to_client_certs(&chain, cc);
+	chain_to_client_certs(&chain, cc);
 	to_client_certs(&extra, ce);
 	memset(&req, 0, sizeof(req));
 	req.chain = cc;
@@ -292,7 +358,7 @@ done:
 	cv_client_close(cl);
 	free(cc);
 	free(ce);
-	cv_cert_list_free(&chain);
+	ctl_chain_free(&chain);
 	cv_cert_list_free(&extra);
 	return status;
 }
@@ -372,6 +438,13 @@ adhoc_text(const struct verify_opts *o)
 	if (o->allow_weak != NULL &&
 	    append_words(buf, size, "allow-weak-signature", o->allow_weak, "--allow-weak") != 0)
 		goto fail;
+	if (o->profile != NULL &&
+	    append_words(buf, size, "validation-profile", o->profile, "--profile") != 0)
+		goto fail;
+	if (o->max_depth != 0)
+		snprintf(buf + strlen(buf), size - strlen(buf), " chain-depth %u\n", o->max_depth);
+	if (o->allow_cn_fallback)
+		cv_strlcpy(buf + strlen(buf), " allow-cn-fallback\n", size - strlen(buf));
 	return buf;
 fail:
 	free(buf);
@@ -405,8 +478,15 @@ load_config(const struct verify_opts *o, struct cv_config **cfg)
 static int
 build_request(const struct verify_opts *o, struct cv_request *req)
 {
-	if (load_certs(&req->chain, o->chain) != 0)
+	struct ctl_chain chain;
+	int rc;
+
+	if (read_chain(o->chain, &chain) != 0)
 		return -1;
+	rc = ctl_chain_to_request(&chain, o->chain, req);
+	ctl_chain_free(&chain);
+	if (rc != 0)
+		return cv_ctl_fail(-1, "out of memory");
 	for (size_t i = 0; i < o->n_untrusted; i++)
 		if (load_certs(&req->extra, o->untrusted[i]) != 0)
 			return -1;

@@ -1,6 +1,7 @@
 /* protocol.c: parsing request lines and building response lines of the socket protocol. */
 #include "protocol.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,11 +158,33 @@ cv_proto_msg_free(struct cv_proto_msg *msg)
 	msg->id = NULL;
 }
 
-/* Decodes an array of base64 DER certificates into list. */
+/*
+ * Notes the first certificate of the request that does not parse. Base64 and JSON framing are
+ * the client's business (a protocol error); what the bytes hold is the peer's: a certificate
+ * that does not parse gets a REJECT verdict from the engine (chain-invalid,
+ * malformed-certificate), with its position when it is in "chain".
+ */
+static void
+note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chain,
+               const struct cv_error *why)
+{
+	if (req->malformed.present)
+		return;
+	req->malformed.present = true;
+	req->malformed.cert_index = in_chain ? (int)i : -1;
+	snprintf(req->malformed.message, sizeof(req->malformed.message),
+	         "\"%s\"[%zu] does not parse as an X.509 certificate (%s)", field, i, why->msg);
+}
+
+/*
+ * Decodes an array of base64 DER certificates into list. Every element must be base64; the
+ * certificates are parsed until the first one that does not parse (noted in req->malformed).
+ */
 static int
 cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list *list,
-           struct cv_error *err)
+           struct cv_request *req, struct cv_error *err)
 {
+	const bool in_chain = list == &req->chain;
 	size_t i;
 	json_t *e;
 
@@ -174,6 +197,7 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list
 	json_array_foreach(arr, i, e)
 	{
 		struct cv_cert *cert = NULL;
+		struct cv_error why = {""};
 		uint8_t *der = NULL;
 		size_t der_len = 0;
 		int rc;
@@ -184,12 +208,12 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
 		}
-		rc = cv_cert_from_der(der, der_len, &cert, err);
+		rc = req->malformed.present ? 0 : cv_cert_from_der(der, der_len, &cert, &why);
 		free(der);
-		if (rc != 0) {
-			cv_error_prefix(err, "\"%s\"[%zu]", field, i);
-			return -1;
-		}
+		if (rc != 0)
+			note_malformed(req, field, i, in_chain, &why);
+		if (cert == NULL)
+			continue;
 		rc = cv_cert_list_push(list, cert);
 		cv_cert_unref(cert);
 		if (rc != 0) {
@@ -333,9 +357,9 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 		cv_error_set(err, "\"chain\" is required");
 		return -1;
 	}
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, err) != 0)
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
 		return -1;
 	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
 	    purpose(root, req, err) != 0)

@@ -58,7 +58,11 @@ int cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum 
                    struct cv_error *err);
 void cv_proto_msg_free(struct cv_proto_msg *msg);
 
-/* Reads the fields of a verify request into req (cv_request_init'ed by the caller). */
+/*
+ * Reads the fields of a verify request into req (cv_request_init'ed by the caller). A
+ * certificate that is valid base64 but does not parse is no protocol error: it is noted in
+ * req->malformed, and the engine answers with a REJECT verdict.
+ */
 int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
 
 /* Reads the offset of a clock request. */

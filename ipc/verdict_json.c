@@ -129,6 +129,27 @@ trace_one(const struct cv_verdict *v, size_t i)
 	                 cv_json_text(v->trace[i].text));
 }
 
+/* The comma-separated relaxation names of the verdict as an array of strings ([] when none). */
+static json_t *
+relaxations_json(const char *names)
+{
+	json_t *arr = json_array();
+	const char *p = names;
+
+	while (arr != NULL && *p != '\0') {
+		size_t len = strcspn(p, ",");
+		json_t *one = json_stringn(p, len);
+
+		if (one == NULL || json_array_append_new(arr, one) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+		p += len;
+		p += *p == ',';
+	}
+	return arr;
+}
+
 static json_t *
 map_json(const struct cv_verdict *v)
 {
@@ -148,13 +169,14 @@ cv_verdict_to_json(const struct cv_verdict *v)
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
 	return json_pack(
 	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, "
-	    "s:o, s:o, s:I}",
+	    "s:o, s:o, s:o, s:o, s:I}",
 	    "decision", cv_decision_name(v->decision), "reason", reason, "detail",
 	    str_or_null(v->detail), "message", str_or_null(v->message), "cert_index", v->cert_index,
 	    "cert_subject", str_or_null(v->cert_subject), "at", cv_json_time(v->at), "trustpoint",
 	    str_or_null(v->trustpoint), "map", map_json(v), "revocation",
 	    cv_revocation_name(v->revocation), "failed_open", v->failed_open, "expiry_overridden",
-	    v->expiry_overridden, "aaa_username", str_or_null(v->aaa_username), "path",
+	    v->expiry_overridden, "profile", str_or_null(v->profile), "relaxations",
+	    relaxations_json(v->relaxations), "aaa_username", str_or_null(v->aaa_username), "path",
 	    array_json(v, v->n_path, path_one), "evidence",
 	    array_json(v, v->n_evidence, evidence_one), "trace",
 	    array_json(v, v->n_trace, trace_one), "trace_dropped", (json_int_t)v->trace_dropped);

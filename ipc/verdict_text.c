@@ -12,6 +12,23 @@ str(const json_t *o, const char *key, const char *def)
 	return s != NULL ? s : def;
 }
 
+/* " relaxations=a,b" when the verdict relied on relaxations of its profile. */
+static void
+print_relaxations(FILE *out, const json_t *v)
+{
+	const json_t *arr = json_object_get(v, "relaxations");
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return;
+	json_array_foreach(arr, i, e)
+	{
+		fprintf(out, "%s%s", i == 0 ? " relaxations=" : ",",
+		        json_string_value(e) != NULL ? json_string_value(e) : "?");
+	}
+}
+
 static void
 print_decision(FILE *out, const json_t *v)
 {
@@ -31,6 +48,7 @@ print_decision(FILE *out, const json_t *v)
 			fputs(" expiry-overridden", out);
 		if (str(v, "aaa_username", NULL) != NULL)
 			fprintf(out, " aaa-username=\"%s\"", str(v, "aaa_username", ""));
+		print_relaxations(out, v);
 		fputc('\n', out);
 		return;
 	}
@@ -40,13 +58,19 @@ print_decision(FILE *out, const json_t *v)
 		fprintf(out, " (%s)", str(v, "detail", ""));
 	fputc(':', out);
 	idx = json_integer_value(json_object_get(v, "cert_index"));
-	if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0)
+	if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0 &&
+	    str(v, "cert_subject", NULL) != NULL)
 		fprintf(out, " certificate %" JSON_INTEGER_FORMAT " (%s):", idx,
-		        str(v, "cert_subject", "?"));
+		        str(v, "cert_subject", ""));
+	else if (json_is_integer(json_object_get(v, "cert_index")) && idx >= 0)
+		fprintf(out, " certificate %" JSON_INTEGER_FORMAT ":", idx);
 	fprintf(out, " %s\n", str(v, "message", "no message"));
-	if (str(v, "trustpoint", NULL) != NULL)
-		fprintf(out, "  trustpoint=%s revocation=%s\n", str(v, "trustpoint", ""),
+	if (str(v, "trustpoint", NULL) != NULL) {
+		fprintf(out, "  trustpoint=%s revocation=%s", str(v, "trustpoint", ""),
 		        str(v, "revocation", "?"));
+		print_relaxations(out, v);
+		fputc('\n', out);
+	}
 }
 
 static void

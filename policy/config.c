@@ -9,10 +9,6 @@
 
 #define CONFIG_FILE_MAX (8u << 20) /* a configuration file larger than 8 MiB is refused */
 
-const char *const cfg_weak_names[4] = {"sha1", "md5", "dsa", "rsa-1024"};
-/* The bits of enum cv_weak_alg (validator/path.h), in the order of cfg_weak_names. */
-const uint32_t cfg_weak_bits[4] = {1u << 0, 1u << 1, 1u << 2, 1u << 3};
-
 void *
 cv_config_grow(void *array, size_t *n, size_t elsize)
 {
@@ -42,6 +38,8 @@ cv_trustpoint_init(struct cv_trustpoint *tp)
 {
 	cv_rev_policy_init(&tp->rev);
 	tp->authz_username = CV_SUBJ_ALL;
+	tp->profile = CV_PROFILE_RFC5280;
+	tp->chain_depth = CV_PATH_MAX_DEPTH;
 }
 
 void *
@@ -75,6 +73,8 @@ cv_config_new(const char *path)
 	cfg->ocsp_skew_s = 300;
 	cfg->ocsp_no_next_update_s = 300;
 	cv_rev_policy_init(&cfg->trustpool.rev);
+	cfg->trustpool.profile = CV_PROFILE_RFC5280;
+	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;
 	if (cfg->path == NULL || cfg->socket_path == NULL) {
 		cv_config_unref(cfg);
 		return NULL;
@@ -342,14 +342,5 @@ cv_nonce_policy_name(enum cv_nonce_policy n)
 	case CV_NONCE_DISABLED:
 		return "disabled";
 	}
-	return "?";
-}
-
-const char *
-cv_weak_alg_name(uint32_t bit)
-{
-	for (size_t i = 0; i < CV_ARRAY_LEN(cfg_weak_bits); i++)
-		if (cfg_weak_bits[i] == bit)
-			return cfg_weak_names[i];
 	return "?";
 }

@@ -15,6 +15,7 @@
 #include "../common/clock.h"
 #include "../common/error.h"
 #include "../validator/cert.h"
+#include "../validator/path.h"
 
 /* ---- certificate maps: crypto pki certificate map LABEL SEQ ---- */
 
@@ -140,6 +141,10 @@ struct cv_trustpoint {
 	char *source_interface;
 	char *vrf;
 	uint32_t allowed_weak; /* allow-weak-signature sha1|md5|dsa|rsa-1024 (enum cv_weak_alg) */
+	/* Validation settings (product), shared with the trustpool policy block. */
+	enum cv_profile profile; /* validation-profile rfc5280|webpki (default rfc5280) */
+	unsigned chain_depth;    /* chain-depth N: certificates in a path, anchor included */
+	uint32_t relaxations;    /* allow-cn-fallback, ...: enum cv_relaxation bits */
 	/* RFC 5280 initial inputs (product): policy OID, explicit-policy, inhibit-* */
 	char **policies;
 	size_t n_policies;
@@ -158,6 +163,9 @@ struct cv_trustpool {
 	struct cv_cert_list ca_certs;
 	struct cv_rev_policy rev;
 	uint32_t allowed_weak;
+	enum cv_profile profile; /* as in struct cv_trustpoint */
+	unsigned chain_depth;
+	uint32_t relaxations;
 	unsigned line; /* line of `crypto pki trustpool policy` */
 };
 
@@ -288,7 +296,6 @@ const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ...
 const char *cv_map_field_name(enum cv_map_field f);     /* "subject-name", ... */
 const char *cv_map_op_name(enum cv_map_op op);          /* "eq", "ne", "co", "nc", "lt", "ge" */
 const char *cv_nonce_policy_name(enum cv_nonce_policy); /* "require", "if-echoed", "disabled" */
-const char *cv_weak_alg_name(uint32_t bit);             /* "sha1", "md5", "dsa", "rsa-1024" */
 
 /* The aaa authorization list / server group / attribute list of that name, or NULL. */
 const struct cv_aaa_list *cv_config_aaa_list(const struct cv_config *cfg, const char *name);

@@ -569,10 +569,30 @@ cfg_dump_weak(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *
 	if (bits == 0)
 		return;
 	put_words(out, indent, cmd);
-	for (size_t i = 0; i < CV_ARRAY_LEN(cfg_weak_bits); i++)
-		if (bits & cfg_weak_bits[i])
-			fprintf(out->f, " %s", cfg_weak_names[i]);
+	for (unsigned i = 0; i < CV_WEAK_ALG_COUNT; i++)
+		if (bits & (1u << i))
+			fprintf(out->f, " %s", cv_weak_alg_name(1u << i));
 	fputc('\n', out->f);
+}
+
+/* validation-profile NAME, omitted for the default (rfc5280). */
+void
+cfg_dump_profile(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                 const char *indent)
+{
+	const enum cv_profile profile = *FIELD(obj, cmd, enum cv_profile);
+
+	if (profile != CV_PROFILE_RFC5280)
+		emit(out, indent, cmd, cv_profile_name(profile));
+}
+
+/* A relaxation command (allow-cn-fallback): the bit cmd->def of the relaxations at off. */
+void
+cfg_dump_relaxation(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                    const char *indent)
+{
+	if (*FIELD(obj, cmd, uint32_t) & (uint32_t)cmd->def)
+		emit(out, indent, cmd, NULL);
 }
 
 void

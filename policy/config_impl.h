@@ -138,13 +138,11 @@ CFG_DUMPER(cfg_dump_matches);
 CFG_DUMPER(cfg_dump_chain_validation);
 CFG_DUMPER(cfg_dump_authz_username);
 CFG_DUMPER(cfg_dump_weak);
+CFG_DUMPER(cfg_dump_profile);
+CFG_DUMPER(cfg_dump_relaxation);
 CFG_DUMPER(cfg_dump_policies);
 CFG_DUMPER(cfg_dump_bundles);
 CFG_DUMPER(cfg_dump_radius_server);
 CFG_DUMPER(cfg_dump_attrs);
-
-/* Names of enumerations used by the parser and the dumper. */
-extern const char *const cfg_weak_names[4];
-extern const uint32_t cfg_weak_bits[4];
 
 #endif

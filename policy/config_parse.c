@@ -1124,18 +1124,45 @@ h_authz_username(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, cha
 static int
 h_weak(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
+	const char *names[CV_WEAK_ALG_COUNT];
 	uint32_t *bits = FIELD(obj, cmd, uint32_t);
 	uint32_t add = 0;
 
+	for (unsigned i = 0; i < CV_WEAK_ALG_COUNT; i++)
+		names[i] = cv_weak_alg_name(1u << i);
 	for (size_t i = 0; i < argc; i++) {
-		int k = kw_arg(p, "allow-weak-signature", argv[i], cfg_weak_names,
-		               CV_ARRAY_LEN(cfg_weak_names));
+		int k = kw_arg(p, "allow-weak-signature", argv[i], names, CV_ARRAY_LEN(names));
 
 		if (k < 0)
 			return -1;
-		add |= cfg_weak_bits[k];
+		add |= 1u << k;
 	}
 	*bits |= add;
+	return 0;
+}
+
+/* validation-profile rfc5280|webpki (validator/path.h enum cv_profile). */
+static int
+h_profile(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	static const enum cv_profile all[] = {CV_PROFILE_RFC5280, CV_PROFILE_WEBPKI};
+	const char *names[CV_ARRAY_LEN(all)];
+	int k;
+
+	for (size_t i = 0; i < CV_ARRAY_LEN(all); i++)
+		names[i] = cv_profile_name(all[i]);
+	k = kw_arg(p, "validation-profile", argv[0], names, CV_ARRAY_LEN(names));
+	if (k < 0)
+		return -1;
+	*FIELD(obj, cmd, enum cv_profile) = all[k];
+	return 0;
+}
+
+/* A relaxation command (allow-cn-fallback): sets the bit cmd->def of the relaxations at off. */
+static int
+h_relaxation(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	*FIELD(obj, cmd, uint32_t) |= (uint32_t)cmd->def;
 	return 0;
 }
 
@@ -1519,10 +1546,34 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .max_args = 2,                                                                        \
 	     .fn = h_chain_validation,                                                             \
 	     .dump = cfg_dump_chain_validation},                                                   \
+	    {.w = {"allow-weak-signature"},                                                        \
+	     .syntax = "sha1|md5|dsa|rsa-1024 ...",                                                \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, allowed_weak),                                                     \
+	     .min_args = 1,                                                                        \
+	     .max_args = 4,                                                                        \
+	     .fn = h_weak,                                                                         \
+	     .dump = cfg_dump_weak},                                                               \
+	    {.w = {"validation-profile"},                                                          \
+	     .syntax = "rfc5280|webpki",                                                           \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, profile),                                                          \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .fn = h_profile,                                                                      \
+	     .dump = cfg_dump_profile},                                                            \
+	    {.w = {"chain-depth"},                                                                 \
+	     .syntax = "CERTIFICATES",                                                             \
+	     .kind = CFG_UINT,                                                                     \
+	     .off = offsetof(T, chain_depth),                                                      \
+	     .min = 1,                                                                             \
+	     .max = CV_PATH_MAX_DEPTH,                                                             \
+	     .def = CV_PATH_MAX_DEPTH,                                                             \
+	     .scale = 1},                                                                          \
 	{                                                                                          \
-		.w = {"allow-weak-signature"}, .syntax = "sha1|md5|dsa|rsa-1024 ...",              \
-		.kind = CFG_FUNC, .off = offsetof(T, allowed_weak), .min_args = 1, .max_args = 4,  \
-		.fn = h_weak, .dump = cfg_dump_weak                                                \
+		.w = {"allow-cn-fallback"}, .syntax = "", .kind = CFG_FUNC,                        \
+		.off = offsetof(T, relaxations), .def = CV_RELAX_CN_FALLBACK, .fn = h_relaxation,  \
+		.dump = cfg_dump_relaxation                                                        \
 	}
 
 #define IGNORED(word)                                                                              \

@@ -26,6 +26,7 @@ cv_request_init(struct cv_request *req)
 	memset(req, 0, sizeof(*req));
 	req->at = CV_TIME_NONE;
 	req->purpose = CV_PURPOSE_ANY;
+	req->malformed.cert_index = -1;
 }
 
 void
@@ -324,6 +325,7 @@ request_copy(struct cv_request *dst, const struct cv_request *src)
 	cv_strlcpy(dst->peer_name, src->peer_name, sizeof(dst->peer_name));
 	cv_strlcpy(dst->peer_addr, src->peer_addr, sizeof(dst->peer_addr));
 	cv_strlcpy(dst->application, src->application, sizeof(dst->application));
+	dst->malformed = src->malformed;
 	for (size_t i = 0; i < src->chain.n; i++)
 		if (cv_cert_list_push(&dst->chain, src->chain.v[i]) < 0)
 			goto fail;
@@ -480,6 +482,9 @@ fill_path_params(const struct verify_job *job, const struct anchor_ctx *ctx,
 	params->purpose = job->req.purpose;
 	params->peer_name = job->req.peer_name[0] != '\0' ? job->req.peer_name : NULL;
 	params->allowed_weak = ctx->allowed_weak;
+	params->profile = ctx->profile;
+	params->max_depth = ctx->chain_depth;
+	params->relaxations = ctx->relaxations;
 	params->links = job->engine->links;
 	if (ctx->tp != NULL) {
 		const struct cv_trustpoint *tp = ctx->tp;
@@ -571,6 +576,9 @@ anchor_from_trustpoint(struct anchor_ctx *ctx, const struct cv_trustpoint *tp)
 	ctx->tp = tp;
 	ctx->rev = &tp->rev;
 	ctx->allowed_weak = tp->allowed_weak;
+	ctx->profile = tp->profile;
+	ctx->chain_depth = tp->chain_depth;
+	ctx->relaxations = tp->relaxations;
 }
 
 /* The candidate order of O-20: the request's list, else primary first, then file order. */
@@ -620,7 +628,12 @@ candidate_contexts(const struct verify_job *job, struct anchor_ctx *out, size_t 
 	if (job->req.n_trustpoints == 0 && job->cfg->trustpool.present) {
 		const struct cv_trustpool *pool = &job->cfg->trustpool;
 
-		out[n++] = (struct anchor_ctx){"trustpool", NULL, &pool->rev, pool->allowed_weak};
+		out[n++] = (struct anchor_ctx){.name = "trustpool",
+		                               .rev = &pool->rev,
+		                               .allowed_weak = pool->allowed_weak,
+		                               .profile = pool->profile,
+		                               .chain_depth = pool->chain_depth,
+		                               .relaxations = pool->relaxations};
 	}
 	return n;
 }
@@ -630,6 +643,7 @@ stage_select_and_validate(struct verify_job *job)
 {
 	struct anchor_ctx ctxs[CANDIDATE_CONTEXTS_MAX];
 	struct cv_failure best, f;
+	enum cv_profile best_profile = CV_PROFILE_RFC5280;
 	bool have_best = false;
 	const size_t n = candidate_contexts(job, ctxs, CV_ARRAY_LEN(ctxs), &f);
 
@@ -649,12 +663,16 @@ stage_select_and_validate(struct verify_job *job)
 		}
 		if (failure_better(&f, &best, have_best)) {
 			best = f;
+			best_profile = ctxs[i].profile;
 			have_best = true;
 		}
 	}
 	if (!have_best)
 		cv_failure_set(&best, CV_REASON_UNTRUSTED_ISSUER, "no-trustpoint", 0,
 		               cv_cert_subject(job->req.chain.v[0]), "no trustpoint is configured");
+	else /* the profile under which the reported failure happened */
+		cv_strlcpy(job->verdict.profile, cv_profile_name(best_profile),
+		           sizeof(job->verdict.profile));
 	cv_verdict_reject(&job->verdict, &best);
 	return -1;
 }
@@ -853,6 +871,25 @@ job_remaining_ms(const struct verify_job *job)
 	return job->deadline > now ? (unsigned)(job->deadline - now) * 1000u : 0;
 }
 
+/*
+ * The verdict names what the validated path relied on: the trust context's profile, and the
+ * relaxations and weak algorithms (cv_path.relaxations_used, .weak_used) without which it
+ * would have failed; each one used is traced.
+ */
+static void
+verdict_relied_on(struct verify_job *job)
+{
+	struct cv_verdict *v = &job->verdict;
+
+	cv_strlcpy(v->profile, cv_profile_name(job->anchor.profile), sizeof(v->profile));
+	if (cv_path_relied_on_names(job->path.relaxations_used, job->path.weak_used, v->relaxations,
+	                            sizeof(v->relaxations)) < 0)
+		cv_log_warning("verdict: relaxation names truncated");
+	if (v->relaxations[0] != '\0')
+		cv_verdict_trace(v, "path", "validation under profile %s relied on: %s", v->profile,
+		                 v->relaxations);
+}
+
 static void
 job_run(struct verify_job *job)
 {
@@ -867,11 +904,29 @@ job_run(struct verify_job *job)
 		job_reject(job, CV_REASON_INTERNAL_ERROR, "out-of-memory", -1, "out of memory");
 		return;
 	}
+	verdict_relied_on(job);
 	if (job->path.leaf_validity_waived_used && stage_leaf_validity(job) < 0)
 		return;
 	if (stage_maps(job) < 0)
 		return;
 	rev_start(job);
+}
+
+/* A certificate of the request does not parse: rejected before any validation, never a usage
+ * error (issue 11: never a wrong accept; the peer sent it). */
+static void
+reject_malformed(struct verify_job *job)
+{
+	const char *msg = job->req.malformed.message;
+	struct cv_failure f;
+
+	cv_failure_set(&f, CV_REASON_CHAIN_INVALID, "malformed-certificate",
+	               job->req.malformed.cert_index, "", "%s",
+	               msg[0] != '\0' ? msg : "malformed certificate");
+	cv_verdict_trace(&job->verdict, "request", "the peer sent a malformed certificate: %s",
+	                 f.message);
+	cv_verdict_reject(&job->verdict, &f);
+	job_finish(job);
 }
 
 int
@@ -897,6 +952,10 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->done_arg = arg;
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
 	engine->stats.requests++;
+	if (job->req.malformed.present) {
+		reject_malformed(job);
+		return 0;
+	}
 	if (job->req.chain.n == 0) {
 		job_reject(job, CV_REASON_CHAIN_INVALID, "empty-chain", -1,
 		           "the request carries no certificate");

@@ -36,6 +36,17 @@ struct cv_request {
 	char peer_name[256];  /* host name the leaf must carry, or "" */
 	char peer_addr[64];   /* for the log line of SPEC R56, or "" */
 	char application[32]; /* AAA application tag, or "" */
+	/*
+	 * A certificate the client passed on that does not parse. It is the peer's fault, not a
+	 * usage error: the verdict is REJECT chain-invalid, detail malformed-certificate, with
+	 * this position (SPEC 0 has no reason of its own for it). chain then holds only the
+	 * certificates before it.
+	 */
+	struct {
+		bool present;
+		int cert_index; /* position in the chain (0 = the peer's), -1 for one in extra */
+		char message[CV_MESSAGE_MAX];
+	} malformed;
 };
 
 void cv_request_init(struct cv_request *req);

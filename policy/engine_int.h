@@ -80,6 +80,9 @@ struct anchor_ctx {
 	const struct cv_trustpoint *tp; /* NULL for the trustpool */
 	const struct cv_rev_policy *rev;
 	uint32_t allowed_weak;
+	enum cv_profile profile; /* validation-profile */
+	unsigned chain_depth;    /* chain-depth */
+	uint32_t relaxations;    /* allow-cn-fallback, ...: enum cv_relaxation bits */
 };
 
 /* Where the revocation stage is: which certificate, which method, which source. */

@@ -31,6 +31,7 @@ enum cv_weak_alg {
 	CV_WEAK_DSA = 1u << 2,      /* DSA signatures of any digest */
 	CV_WEAK_RSA_1024 = 1u << 3, /* RSA keys of 1024 up to 2047 bits */
 };
+#define CV_WEAK_ALG_COUNT 4 /* the bits above are 1u << 0 .. 1u << (CV_WEAK_ALG_COUNT - 1) */
 
 /*
  * Validation profiles: which certificate-profile rules apply on top of RFC 5280 6.1.
@@ -119,9 +120,19 @@ int cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v);
 
 /* Parses "sha1", "md5", "dsa", "rsa-1024" into a CV_WEAK_* bit; 0 when unknown. */
 uint32_t cv_weak_alg_from_name(const char *name);
+/* The name of one CV_WEAK_* bit as `allow-weak-signature` spells it, or NULL. */
+const char *cv_weak_alg_name(uint32_t bit);
+/*
+ * Renders what a path relied on beyond its profile (cv_path.relaxations_used, .weak_used) as
+ * comma-separated names: relaxations first ("cn-fallback"), then weak algorithms with the
+ * prefix "weak:" ("weak:sha1", "weak:rsa-1024"); "" when nothing. Returns 0, or -1 when buf
+ * was too small (the names that fit are kept whole).
+ */
+int cv_path_relied_on_names(uint32_t relaxations, uint32_t weak, char *buf, size_t size);
 const char *cv_purpose_name(enum cv_purpose purpose);
 const char *cv_profile_name(enum cv_profile profile); /* "rfc5280", "webpki" */
-int cv_profile_from_name(const char *name, enum cv_profile *out); /* "any", "ike", "server", "client" */
+int cv_profile_from_name(const char *name,
+                         enum cv_profile *out); /* "any", "ike", "server", "client" */
 int cv_purpose_from_name(const char *name, enum cv_purpose *out);
 
 #endif

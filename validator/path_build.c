@@ -5,6 +5,7 @@
  * that reaches an anchor is validated (path_validate.c) until one passes. Bounded by depth,
  * candidates per certificate and signature checks; a certificate never appears twice.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,8 +223,15 @@ extend(struct build *b, struct cv_path *out)
 	if (is_anchor(b, top))
 		return try_path(b, out);
 	if (b->n >= b->max_depth) {
+		/* chain-depth (max_depth) counts every certificate of the path, anchor included:
+		 * a path of max_depth certificates passes, one more does not. */
+		char msg[CV_MESSAGE_MAX];
+
+		snprintf(msg, sizeof(msg),
+		         "no trust anchor within %u certificates (the chain-depth limit)",
+		         b->max_depth);
 		note_simple(b, RANK_LIMIT, CV_REASON_CHAIN_INVALID, "depth-exceeded", b->n - 1,
-		            "no trust anchor within the maximum path length");
+		            msg);
 		return 0;
 	}
 	for (i = 0; i < b->params->n_anchors; i++)
@@ -351,20 +359,78 @@ cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v)
 	return cv_verdict_set_path(v, e, i);
 }
 
+/* The names of enum cv_weak_alg and enum cv_relaxation, defined here only: the configuration
+ * (`allow-weak-signature`) and the verdict ("weak:sha1", "cn-fallback") use them. */
+struct bit_name {
+	uint32_t bit;
+	const char *name;
+};
+
+static const struct bit_name weak_names[CV_WEAK_ALG_COUNT] = {
+    {CV_WEAK_SHA1, "sha1"},
+    {CV_WEAK_MD5, "md5"},
+    {CV_WEAK_DSA, "dsa"},
+    {CV_WEAK_RSA_1024, "rsa-1024"},
+};
+
+static const struct bit_name relaxation_names[] = {
+    {CV_RELAX_CN_FALLBACK, "cn-fallback"},
+};
+
 uint32_t
 cv_weak_alg_from_name(const char *name)
 {
-	if (name == NULL)
-		return 0;
-	if (cv_strcasecmp(name, "sha1") == 0)
-		return CV_WEAK_SHA1;
-	if (cv_strcasecmp(name, "md5") == 0)
-		return CV_WEAK_MD5;
-	if (cv_strcasecmp(name, "dsa") == 0)
-		return CV_WEAK_DSA;
-	if (cv_strcasecmp(name, "rsa-1024") == 0)
-		return CV_WEAK_RSA_1024;
+	for (size_t i = 0; name != NULL && i < CV_ARRAY_LEN(weak_names); i++)
+		if (cv_strcasecmp(name, weak_names[i].name) == 0)
+			return weak_names[i].bit;
 	return 0;
+}
+
+const char *
+cv_weak_alg_name(uint32_t bit)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(weak_names); i++)
+		if (weak_names[i].bit == bit)
+			return weak_names[i].name;
+	return NULL;
+}
+
+/* Appends ",PREFIXNAME" (no comma first) for every entry of table whose bit is in bits. */
+static bool
+append_names(char *buf, size_t size, const struct bit_name *table, size_t n, uint32_t bits,
+             const char *prefix)
+{
+	bool whole = true;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+		int w;
+
+		if (!(bits & table[i].bit))
+			continue;
+		w = snprintf(buf + used, size - used, "%s%s%s", used > 0 ? "," : "", prefix,
+		             table[i].name);
+		if (w < 0 || (size_t)w >= size - used) {
+			buf[used] = '\0'; /* never half a name */
+			whole = false;
+		}
+	}
+	return whole;
+}
+
+int
+cv_path_relied_on_names(uint32_t relaxations, uint32_t weak, char *buf, size_t size)
+{
+	bool whole;
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	whole = append_names(buf, size, relaxation_names, CV_ARRAY_LEN(relaxation_names),
+	                     relaxations, "");
+	whole =
+	    append_names(buf, size, weak_names, CV_ARRAY_LEN(weak_names), weak, "weak:") && whole;
+	return whole ? 0 : -1;
 }
 
 const char *

@@ -127,6 +127,24 @@ check_validity(struct vstate *st, size_t idx)
 	            cv_time_format_iso(cv_cert_not_after(c), t));
 }
 
+/* The weak algorithms a signature relies on: each allowed bit without which the weak-algorithm
+ * rule would refuse it (reported in the path, and in the verdict as "weak:NAME"). */
+static uint32_t
+weak_relied_on(const struct cv_cert *c, const struct cv_cert *issuer, uint32_t allowed)
+{
+	uint32_t used = 0;
+	char why[128];
+
+	for (unsigned i = 0; i < CV_WEAK_ALG_COUNT; i++) {
+		const uint32_t bit = 1u << i;
+
+		if ((allowed & bit) &&
+		    cv_sig_weak_check(c, issuer, allowed & ~bit, why, sizeof(why)) < 0)
+			used |= bit;
+	}
+	return used;
+}
+
 static int
 check_signature(struct vstate *st, size_t idx)
 {
@@ -148,6 +166,8 @@ check_signature(struct vstate *st, size_t idx)
 	    0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
 		            "weak algorithm not allowed: %s", why);
+	if (st->params->allowed_weak != 0)
+		st->used->weak |= weak_relied_on(c, st->working_issuer, st->params->allowed_weak);
 	return 0;
 }
 

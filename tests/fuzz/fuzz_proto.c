@@ -70,6 +70,8 @@ check_request(const json_t *root, const struct cv_request *req)
 {
 	const json_t *one = json_object_get(root, "trustpoint");
 	const json_t *many = json_object_get(root, "trustpoints");
+	const size_t sent = json_array_size(json_object_get(root, "chain"));
+	size_t parsed = sent;
 	const char *key;
 	json_t *value;
 
@@ -79,9 +81,14 @@ check_request(const json_t *root, const struct cv_request *req)
 			check_no_nul(value);
 	}
 
-	if (req->chain.n < 1 || req->chain.n > CV_PROTO_CHAIN_MAX ||
-	    req->chain.n != json_array_size(json_object_get(root, "chain")) ||
+	/* every certificate sent, or those before the first one that does not parse */
+	if (req->malformed.present && req->malformed.cert_index >= 0)
+		parsed = (size_t)req->malformed.cert_index;
+	if (sent < 1 || sent > CV_PROTO_CHAIN_MAX || parsed > sent || req->chain.n != parsed ||
 	    req->extra.n > CV_PROTO_CHAIN_MAX)
+		abort();
+	if (req->malformed.present &&
+	    (req->malformed.cert_index < -1 || strlen(req->malformed.message) == 0))
 		abort();
 	if (one != NULL) {
 		if (req->n_trustpoints != 1)

@@ -152,10 +152,10 @@ request_for(struct cv_client_request *req, const struct cv_client_cert *chain, s
 }
 
 static int
-submit(struct cv_client_async *ac, const struct cv_client_cert *chain, size_t n, int timeout_ms,
-       struct seen *s, uint64_t *id)
+submit_tp(struct cv_client_async *ac, const struct cv_client_cert *chain, size_t n, const char *tp,
+          int timeout_ms, struct seen *s, uint64_t *id)
 {
-	static const char *const tps[1] = {"TP"};
+	const char *const tps[1] = {tp};
 	struct cv_client_request req;
 
 	request_for(&req, chain, n, tps, 1);
@@ -163,11 +163,21 @@ submit(struct cv_client_async *ac, const struct cv_client_cert *chain, size_t n,
 	return cv_client_async_verify(ac, &req, timeout_ms, on_result, s, id);
 }
 
+static int
+submit(struct cv_client_async *ac, const struct cv_client_cert *chain, size_t n, int timeout_ms,
+       struct seen *s, uint64_t *id)
+{
+	return submit_tp(ac, chain, n, "TP", timeout_ms, s, id);
+}
+
+/* A trustpoint name longer than the protocol allows: the daemon answers bad-request. */
+#define TOO_LONG_TP "T234567890123456789012345678901234567890123456789012345678901234567890"
+
 #define N_MANY 40
 
 static int
 async_mode(const char *sock, const struct cv_client_cert *good,
-           const struct cv_client_cert *expired, const struct cv_client_cert *junk)
+           const struct cv_client_cert *expired)
 {
 	struct cv_client_async *ac = NULL, *gone = NULL;
 	struct seen a, b, c, d, many[N_MANY], stalled[3], after;
@@ -181,7 +191,7 @@ async_mode(const char *sock, const struct cv_client_cert *good,
 	/* Four in flight at once: accept, reject, error response, cancelled. */
 	EXPECT(submit(ac, good, 2, 10000, &a, &ida) == CV_CLIENT_OK);
 	EXPECT(submit(ac, expired, 2, 10000, &b, &idb) == CV_CLIENT_OK);
-	EXPECT(submit(ac, junk, 1, 10000, &c, &idc) == CV_CLIENT_OK);
+	EXPECT(submit_tp(ac, good, 2, TOO_LONG_TP, 10000, &c, &idc) == CV_CLIENT_OK);
 	EXPECT(submit(ac, good, 2, 10000, &d, &idd) == CV_CLIENT_OK);
 	EXPECT(ida != idb && idb != idc && idc != idd);
 	EXPECT(cv_client_async_fd(ac) >= 0);
@@ -354,7 +364,7 @@ sync_mode(int argc, char **argv)
 	junk[0].len = 17;
 
 	if (strcmp(argv[1], "async") == 0) {
-		int rc = async_mode(argv[2], good, expired, junk);
+		int rc = async_mode(argv[2], good, expired);
 
 		for (int i = 0; i < 3; i++)
 			free(bufs[i]);
@@ -369,7 +379,12 @@ sync_mode(int argc, char **argv)
 	EXPECT(verify(cl, expired, 2, NULL, &v) == CV_CLIENT_OK);
 	EXPECT(v.decision == CV_CLIENT_REJECT && strcmp(v.reason, "expired") == 0);
 	cv_client_verdict_free(&v);
-	EXPECT(verify(cl, junk, 1, "TP", &v) == CV_CLIENT_ERR_SERVER);
+	/* bytes that are no certificate: the peer's fault, a verdict (issue 11 class 10) */
+	EXPECT(verify(cl, junk, 1, "TP", &v) == CV_CLIENT_OK);
+	EXPECT(v.decision == CV_CLIENT_REJECT && strcmp(v.reason, "chain-invalid") == 0 &&
+	       strcmp(v.detail, "malformed-certificate") == 0);
+	cv_client_verdict_free(&v);
+	EXPECT(verify(cl, good, 2, TOO_LONG_TP, &v) == CV_CLIENT_ERR_SERVER);
 	EXPECT(strcmp(cv_client_error_code(cl), "bad-request") == 0);
 	EXPECT(v.json == NULL);
 	EXPECT(verify(cl, good, 0, "TP", &v) == CV_CLIENT_ERR_ARGUMENT);

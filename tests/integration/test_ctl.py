@@ -29,9 +29,28 @@ class CtlTest(unittest.TestCase):
             for path in (cls.crl, cls.root_crl):
                 with open(path) as f:
                     out.write(f.read())
+        # issue 11 class 10: certificates that do not parse, at positions 0 and 1
+        cls.bad_at_0 = cls.text_file("bad0.pem", testpki.der_to_pem(
+            testpki.truncated_der(pki.good)) + pki.sub.pem)
+        cls.bad_at_1 = cls.text_file("bad1.pem", pki.good.pem + testpki.der_to_pem(
+            testpki.truncated_der(pki.sub)))
+        cls.bad_der = os.path.join(cls.dir, "bad0.der")
+        with open(cls.bad_der, "wb") as f:
+            f.write(testpki.truncated_der(pki.good))
+        # a leaf its CA signed over SHA-1 (allow-weak-signature sha1)
+        cls.sha1_leaf = pki.leaf("sha1.example", pki.sub, dns=["sha1.example"],
+                                 hash_alg="SHA1")
+        cls.sha1 = pki.chain_file("sha1", [cls.sha1_leaf, pki.sub])
         cls.conf_text = h.config_text(os.path.join(cls.dir, "unused.sock"),
                                       [("TP", pki.root.cert_path, ["revocation-check none"])])
         cls.d = h.Daemon(cls.dir, cls.conf_text).start()
+
+    @classmethod
+    def text_file(cls, name, text):
+        path = os.path.join(cls.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     @classmethod
     def tearDownClass(cls):
@@ -171,6 +190,111 @@ class CtlTest(unittest.TestCase):
                        "--inhibit-mapping", "--inhibit-any", "--allow-weak", "sha1",
                        "--revocation", "none", self.good])
         self.assert_rc(r, 0)
+
+    # ---- issue 11 class 10: malformed input, profile, depth, relaxations ----
+
+    def assert_malformed(self, r, index):
+        self.assert_rc(r, 1)
+        v = json.loads(r.stdout)
+        self.assertEqual(v["decision"], "REJECT")
+        self.assertEqual(v["reason"], "chain-invalid")
+        self.assertEqual(v["detail"], "malformed-certificate")
+        self.assertEqual(v["cert_index"], index)
+        self.assertEqual(v["path"], [])
+
+    def test_malformed_certificate_offline_is_a_rejection(self):
+        """A certificate that does not parse is the peer's: REJECT with its position, exit 1
+        (it was a usage error, exit 2)."""
+        adhoc = ["verify", "--offline", "--ca", self.pki.root.cert_path, "--json"]
+        self.assert_malformed(h.run_ctl(adhoc + [self.bad_at_0]), 0)
+        self.assert_malformed(h.run_ctl(adhoc + [self.bad_at_1]), 1)
+        self.assert_malformed(h.run_ctl(adhoc + [self.bad_der]), 0)
+        self.assert_malformed(h.run_ctl(["verify", "--offline", "--config", self.d.conf,
+                                         "--json", self.bad_at_1]), 1)
+        r = h.run_ctl(adhoc[:-1] + [self.bad_at_1])
+        self.assert_rc(r, 1)
+        self.assertTrue(r.stdout.startswith(
+            "REJECT chain-invalid (malformed-certificate): certificate 1: "), r.stdout)
+        # near miss: the same chain intact is accepted; a file that is not there stays a
+        # usage error
+        self.assert_rc(h.run_ctl(adhoc + [self.good]), 0)
+        self.assert_rc(h.run_ctl(adhoc + [os.path.join(self.dir, "missing.pem")]), 2)
+
+    def test_malformed_certificate_through_daemon_is_a_rejection(self):
+        self.assert_malformed(self.ctl("verify", "--trustpoint", "TP", "--json",
+                                       self.bad_at_0), 0)
+        self.assert_malformed(self.ctl("verify", "--trustpoint", "TP", "--json",
+                                       self.bad_at_1), 1)
+        self.assert_rc(self.ctl("verify", "--trustpoint", "TP", self.good), 0)
+
+    def test_offline_max_depth(self):
+        """--max-depth / chain-depth count the certificates of the path, anchor included:
+        leaf, sub and root pass at 3 and fail at 2."""
+        adhoc = ["verify", "--offline", "--ca", self.pki.root.cert_path, "--json"]
+        self.assert_rc(h.run_ctl(adhoc + ["--max-depth", "3", self.good]), 0)
+        r = h.run_ctl(adhoc + ["--max-depth", "2", self.good])
+        self.assert_rc(r, 1)
+        v = json.loads(r.stdout)
+        self.assertEqual((v["reason"], v["detail"]), ("chain-invalid", "depth-exceeded"))
+        self.assertIn("2 certificates", v["message"])
+        for bad in ("0", "11", "three", "-1", ""):
+            with self.subTest(max_depth=bad):
+                self.assert_rc(h.run_ctl(adhoc + ["--max-depth", bad, self.good]), 2)
+        # the same limit from a configuration file
+        for depth, rc in ((3, 0), (2, 1)):
+            with self.subTest(chain_depth=depth):
+                conf = self.text_file("depth%d.conf" % depth, h.config_text(
+                    "unused.sock", [("TP", self.pki.root.cert_path,
+                                     ["revocation-check none", "chain-depth %d" % depth])]))
+                r = h.run_ctl(["verify", "--offline", "--config", conf, "--json", self.good])
+                self.assert_rc(r, rc)
+                self.assertEqual(json.loads(r.stdout)["detail"],
+                                 None if rc == 0 else "depth-exceeded")
+
+    def test_offline_profile(self):
+        adhoc = ["verify", "--offline", "--ca", self.pki.root.cert_path, "--json"]
+        r = h.run_ctl(adhoc + [self.good])
+        self.assert_rc(r, 0)
+        self.assertEqual(json.loads(r.stdout)["profile"], "rfc5280")  # the default
+        r = h.run_ctl(adhoc + ["--profile", "rfc5280", self.good])
+        self.assert_rc(r, 0)
+        self.assertEqual(json.loads(r.stdout)["profile"], "rfc5280")
+        r = h.run_ctl(adhoc + ["--profile", "webpki", self.good])
+        self.assertEqual(json.loads(r.stdout)["profile"], "webpki", r.stdout)
+        for bad in ("strict", "WebPKI", "web", ""):
+            with self.subTest(profile=bad):
+                r = h.run_ctl(adhoc + ["--profile", bad, self.good])
+                self.assert_rc(r, 2)
+                self.assertIn("--profile must be rfc5280 or webpki", r.stderr)
+        # ad-hoc trustpoint options only
+        self.assert_rc(h.run_ctl(["verify", "--offline", "--config", self.d.conf,
+                                  "--profile", "webpki", self.good]), 2)
+
+    def test_verdict_names_weak_algorithm_relied_on(self):
+        """A SHA-1 signature accepted under allow-weak-signature sha1 is named in the verdict
+        ("weak:sha1"); without it the chain is refused; a clean chain names nothing."""
+        adhoc = ["verify", "--offline", "--ca", self.pki.root.cert_path]
+        r = h.run_ctl(adhoc + ["--json", self.sha1])
+        self.assert_rc(r, 1)
+        self.assertEqual(json.loads(r.stdout)["detail"], "weak-algorithm")
+        r = h.run_ctl(adhoc + ["--json", "--allow-weak", "sha1", "-v", self.sha1])
+        self.assert_rc(r, 0)
+        v = json.loads(r.stdout)
+        self.assertEqual(v["relaxations"], ["weak:sha1"])
+        self.assertEqual(v["profile"], "rfc5280")
+        self.assertTrue(any("relied on: weak:sha1" in e["text"] for e in v["trace"]), v)
+        r = h.run_ctl(adhoc + ["--allow-weak", "sha1,md5", self.sha1])
+        self.assert_rc(r, 0)
+        self.assertIn(" relaxations=weak:sha1\n", r.stdout.splitlines(True)[0])
+        # allowed but not relied on: not named
+        r = h.run_ctl(adhoc + ["--json", "--allow-weak", "sha1", "--allow-cn-fallback",
+                               self.good])
+        self.assert_rc(r, 0)
+        v = json.loads(r.stdout)
+        self.assertEqual(v["relaxations"], [])
+        self.assertFalse(any("relied on" in e["text"] for e in v["trace"]), v)
+        r = h.run_ctl(adhoc + [self.good])
+        self.assertNotIn("relaxations=", r.stdout)
 
     def test_map_test(self):
         """Issue "Policy": map-test shows the sequences and lines a certificate satisfies."""

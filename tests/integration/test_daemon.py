@@ -1,5 +1,6 @@
 """test_daemon.py: certvald over its socket: verdicts, framing, errors, peers, reload, shutdown."""
 
+import base64
 import json
 import os
 import signal
@@ -69,8 +70,8 @@ class DaemonTest(unittest.TestCase):
         self.assertTrue(v["path"][2]["trust_anchor"])
         self.assertRegex(v["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         for key in ("detail", "message", "cert_index", "cert_subject", "map", "failed_open",
-                    "expiry_overridden", "aaa_username", "evidence", "trace",
-                    "trace_dropped"):
+                    "expiry_overridden", "profile", "relaxations", "aaa_username",
+                    "evidence", "trace", "trace_dropped"):
             self.assertIn(key, v)
         self.assertTrue(any("TP" in e["text"] for e in v["trace"]))
 
@@ -196,8 +197,9 @@ class DaemonTest(unittest.TestCase):
             {"id": 1, "op": "verify", "chain": [cert] * 17},
             {"id": 1, "op": "verify", "chain": [42]},
             {"id": 1, "op": "verify", "chain": ["!!!not base64!!!"]},
-            {"id": 1, "op": "verify", "chain": [cert[:-8]]},
-            {"id": 1, "op": "verify", "chain": ["aGVsbG8gd29ybGQ="]},
+            {"id": 1, "op": "verify", "chain": [cert[:-3]]},
+            {"id": 1, "op": "verify", "chain": [cert, "!!!"]},
+            {"id": 1, "op": "verify", "chain": ["aGVsbG8gd29ybGQ=", 42]},
             {"id": 1, "op": "verify", "chain": [cert], "extra": "x"},
             {"id": 1, "op": "verify", "chain": [cert], "at": "yesterday"},
             {"id": 1, "op": "verify", "chain": [cert], "at": True},
@@ -212,6 +214,47 @@ class DaemonTest(unittest.TestCase):
         for req in cases:
             with self.subTest(req=str(req)[:120]):
                 self.assert_error(self.d.call(req), "bad-request", 1)
+
+    def test_malformed_certificate_is_a_verdict(self):
+        """Issue 11 class 10: valid base64 that is no certificate is the peer's fault, not a
+        protocol error: a REJECT verdict with the position (it was bad-request)."""
+        bad_leaf = base64.b64encode(testpki.truncated_der(self.pki.good)).decode()
+        bad_sub = base64.b64encode(testpki.truncated_der(self.pki.sub)).decode()
+        hello = base64.b64encode(b"hello world").decode()
+        cases = [
+            ({"chain": [bad_leaf, self.pki.sub.b64]}, 0),
+            ({"chain": [hello]}, 0),
+            ({"chain": [self.pki.good.b64, bad_sub]}, 1),
+            ({"chain": [self.pki.good.b64, hello, self.pki.sub.b64]}, 1),
+            ({"chain": [self.pki.good.b64], "extra": [self.pki.sub.b64, bad_sub]}, -1),
+        ]
+        for fields, index in cases:
+            with self.subTest(index=index, fields=str(fields)[:80]):
+                req = {"id": "m", "op": "verify", "trustpoint": "TP"}
+                req.update(fields)
+                resp = self.d.call(req)
+                self.assertTrue(resp["ok"], resp)
+                v = resp["verdict"]
+                self.assertEqual(v["decision"], "REJECT")
+                self.assertEqual(v["reason"], "chain-invalid")
+                self.assertEqual(v["detail"], "malformed-certificate")
+                self.assertEqual(v["cert_index"], index)
+                self.assertIsNone(v["trustpoint"])
+        # near miss: the same chains intact are accepted
+        resp = self.d.call(verify_req("ok", self.good(), extra=[self.pki.sub.b64]))
+        self.assertEqual(resp["verdict"]["decision"], "ACCEPT", resp)
+        status = self.d.call({"id": "s", "op": "status"})["status"]
+        self.assertGreaterEqual(status["stats"]["by_reason"].get("chain-invalid", 0), 5)
+
+    def test_verdict_profile_and_relaxations(self):
+        v = self.d.call(verify_req("p", self.good()))["verdict"]
+        self.assertEqual(v["decision"], "ACCEPT")
+        self.assertEqual(v["profile"], "rfc5280")
+        self.assertEqual(v["relaxations"], [])
+        v = self.d.call(verify_req("q", [self.pki.foreign]))["verdict"]
+        self.assertEqual(v["decision"], "REJECT")
+        self.assertEqual(v["profile"], "rfc5280")  # the profile the failure happened under
+        self.assertEqual(v["relaxations"], [])
 
     def test_oversized_line(self):
         big = json.dumps({"id": 1, "op": "ping", "pad": "x" * 20000}).encode() + b"\n"

@@ -576,6 +576,88 @@ out:
 
 /* ---- abbreviations (unique prefixes) and case ---- */
 
+/* ---- validation-profile, chain-depth, allow-cn-fallback (trustpoints and the trustpool) ---- */
+
+static void
+test_validation_settings(void)
+{
+	struct cv_config *cfg = parse_ok("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	                                 " validation-profile webpki\n chain-depth 4\n"
+	                                 " allow-cn-fallback\n"
+	                                 "crypto pki trustpoint U\n ca-certificate @DIR@/sub.pem\n"
+	                                 " validation-profile RFC5280\n chain-depth 10\n"
+	                                 "crypto pki trustpool policy\n ca-bundle @DIR@/root.pem\n"
+	                                 " validation-prof web\n chain-depth 1\n");
+	const struct cv_trustpoint *tp, *up;
+	char *d;
+
+	if (cfg == NULL)
+		return;
+	tp = cv_config_trustpoint(cfg, "T");
+	up = cv_config_trustpoint(cfg, "U");
+	CHECK(tp != NULL && up != NULL);
+	if (tp == NULL || up == NULL)
+		goto out;
+	CHECK_INT_EQ(tp->profile, CV_PROFILE_WEBPKI);
+	CHECK_INT_EQ(tp->chain_depth, 4);
+	CHECK_INT_EQ(tp->relaxations, CV_RELAX_CN_FALLBACK);
+	CHECK_INT_EQ(up->profile, CV_PROFILE_RFC5280);
+	CHECK_INT_EQ(up->chain_depth, CV_PATH_MAX_DEPTH);
+	CHECK_INT_EQ(up->relaxations, 0);
+	CHECK_INT_EQ(cfg->trustpool.profile, CV_PROFILE_WEBPKI);
+	CHECK_INT_EQ(cfg->trustpool.chain_depth, 1);
+	CHECK_INT_EQ(cfg->trustpool.relaxations, 0);
+	check_round_trip(cfg);
+	d = dump(cfg);
+	CHECK(contains(d, "\n validation-profile webpki\n chain-depth 4\n allow-cn-fallback\n"));
+	CHECK(contains(d, "crypto pki trustpool policy\n"));
+	CHECK(contains(d, "\n validation-profile webpki\n chain-depth 1\n"));
+	/* the defaults of U are not dumped: only T and the trustpool carry these commands */
+	CHECK(strstr(strstr(d, "trustpoint U"), "rfc5280") == NULL);
+	CHECK(strstr(d, "chain-depth 10") == NULL);
+	CHECK(strstr(strstr(d, "trustpool policy"), "allow-cn-fallback") == NULL);
+	free(d);
+out:
+	cv_config_unref(cfg);
+
+	/* defaults when absent */
+	cfg = parse_ok("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n");
+	if (cfg != NULL) {
+		tp = cv_config_trustpoint(cfg, "T");
+		CHECK(tp != NULL && tp->profile == CV_PROFILE_RFC5280 &&
+		      tp->chain_depth == CV_PATH_MAX_DEPTH && tp->relaxations == 0);
+		CHECK(cfg->trustpool.profile == CV_PROFILE_RFC5280 &&
+		      cfg->trustpool.chain_depth == CV_PATH_MAX_DEPTH);
+		d = dump(cfg);
+		CHECK(strstr(d, "validation-profile") == NULL && strstr(d, "chain-depth") == NULL &&
+		      strstr(d, "allow-cn-fallback") == NULL);
+		free(d);
+		cv_config_unref(cfg);
+	}
+
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	             " validation-profile strict\n",
+	             "certvald.conf:3: validation-profile: unknown 'strict'; expected one of: "
+	             "rfc5280, webpki",
+	             false);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	             " validation-profile\n",
+	             "certvald.conf:3: validation-profile: missing argument; expected "
+	             "validation-profile rfc5280|webpki",
+	             false);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n chain-depth 0\n",
+	             "certvald.conf:3: chain-depth: 0 is out of range 1-10", false);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n chain-depth 11\n",
+	             "certvald.conf:3: chain-depth: 11 is out of range 1-10", false);
+	expect_error("crypto pki trustpool policy\n chain-depth many\n",
+	             "certvald.conf:2: chain-depth: 'many' is not a number; expected 1-10", false);
+	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
+	             " allow-cn-fallback yes\n",
+	             "certvald.conf:3: allow-cn-fallback: unexpected 'yes'; expected "
+	             "allow-cn-fallback",
+	             false);
+}
+
 static void
 test_abbreviations(void)
 {
@@ -615,7 +697,7 @@ test_abbreviations(void)
 	/* "c" is a prefix of several trustpoint commands */
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n c x\n",
 	             "certvald.conf:3: ambiguous command 'c' in trustpoint mode; expected one of: "
-	             "ca-certificate, crl, crl-cache, chain-validation",
+	             "ca-certificate, crl, crl-cache, chain-validation, chain-depth",
 	             false);
 }
 
@@ -629,9 +711,9 @@ test_errors(void)
 	    " revocation-chek crl\n",
 	    "certvald.conf:3: unknown command 'revocation-chek' in trustpoint mode; "
 	    "expected one of: ca-certificate, fingerprint, primary, revocation-check, crl, "
-	    "crl-cache, ocsp, match, chain-validation, allow-weak-signature, authorization, "
-	    "source, vrf, policy, explicit-policy, inhibit-policy-mapping, "
-	    "inhibit-any-policy",
+	    "crl-cache, ocsp, match, chain-validation, allow-weak-signature, "
+	    "validation-profile, chain-depth, allow-cn-fallback, authorization, source, vrf, "
+	    "policy, explicit-policy, inhibit-policy-mapping, inhibit-any-policy",
 	    false);
 	expect_error("socket\n", "certvald.conf:1: socket: missing argument; expected socket PATH",
 	             false);
@@ -1216,6 +1298,7 @@ main(void)
 	test_defaults();
 	test_legacy();
 	test_abbreviations();
+	test_validation_settings();
 	test_errors();
 	test_fingerprints();
 	test_warnings();

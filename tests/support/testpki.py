@@ -50,6 +50,19 @@ def pem_to_der(pem_text):
     return out
 
 
+def der_to_pem(der):
+    """One CERTIFICATE block holding der (which need not be a certificate)."""
+    text = base64.b64encode(der).decode()
+    return ("-----BEGIN CERTIFICATE-----\n"
+            + "".join(text[i:i + 64] + "\n" for i in range(0, len(text), 64))
+            + "-----END CERTIFICATE-----\n")
+
+
+def truncated_der(cert, drop=10):
+    """cert's DER without its last drop bytes: valid base64 and PEM, but no certificate."""
+    return cert.der[:-drop]
+
+
 def openssl_index_line(cert, revoked_at=None):
     """The line of cert in the index file of `openssl ocsp` and `openssl ca`: valid for a
     year, or revoked for keyCompromise at revoked_at (a datetime)."""
@@ -118,7 +131,7 @@ class TestPKI:
             f.write("\n".join(lines) + "\n")
         return path
 
-    def _issue(self, name, lines, issuer, key_path, serial=None):
+    def _issue(self, name, lines, issuer, key_path, serial=None, hash_alg=None):
         if serial is None:
             self._serial += 1
             serial = self._serial
@@ -132,7 +145,8 @@ class TestPKI:
             self._run(["--generate-certificate", "--load-privkey", key_path,
                        "--load-ca-privkey", issuer.key_path,
                        "--load-ca-certificate", issuer.cert_path,
-                       "--template", tmpl, "--no-text", "--outfile", out])
+                       "--template", tmpl, "--no-text", "--outfile", out]
+                      + (["--hash", hash_alg] if hash_alg else []))
         return out, serial
 
     @staticmethod
@@ -162,9 +176,10 @@ class TestPKI:
 
     def leaf(self, cn, issuer, dns=(), ips=(), eku=("server", "client", "ike"),
              not_before=None, not_after=None, crl_url=None, ocsp_url=None,
-             org="certval tests", extra=(), serial=None):
+             org="certval tests", extra=(), serial=None, hash_alg=None):
         """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU);
-        extra holds more certtool template lines (e.g. an add_extension)."""
+        extra holds more certtool template lines (e.g. an add_extension); hash_alg names the
+        digest the issuer signs with (e.g. "SHA1" for a weak signature), default certtool's."""
         key = self._key(cn)
         lines = self._common(cn, not_before, not_after, crl_url, ocsp_url, org) + list(extra)
         lines += ["signing_key", "encryption_key"]
@@ -176,7 +191,7 @@ class TestPKI:
                      "ike": "ipsec_ike_key", "ocsp": "ocsp_signing_key"}
         for purpose in eku or ():
             lines.append(eku_lines[purpose])
-        out, serial = self._issue(cn, lines, issuer, key, serial)
+        out, serial = self._issue(cn, lines, issuer, key, serial, hash_alg)
         return Cert(cn, out, key, serial, _subject(cn, org), False)
 
     def chain_file(self, name, certs, der=False):

@@ -600,6 +600,30 @@ test_names(void)
 	CHECK_STR_EQ(cv_purpose_name(CV_PURPOSE_TLS_CLIENT), "client");
 }
 
+/* What a path relied on, as the verdict names it (one table for config and verdict). */
+static void
+test_relied_on_names(void)
+{
+	char buf[64], tiny[12];
+
+	for (unsigned i = 0; i < CV_WEAK_ALG_COUNT; i++)
+		CHECK_INT_EQ(cv_weak_alg_from_name(cv_weak_alg_name(1u << i)), 1u << i);
+	CHECK(cv_weak_alg_name(1u << CV_WEAK_ALG_COUNT) == NULL);
+	CHECK_STR_EQ(cv_weak_alg_name(CV_WEAK_RSA_1024), "rsa-1024");
+	CHECK_INT_EQ(cv_path_relied_on_names(0, 0, buf, sizeof(buf)), 0);
+	CHECK_STR_EQ(buf, "");
+	CHECK_INT_EQ(cv_path_relied_on_names(0, CV_WEAK_SHA1, buf, sizeof(buf)), 0);
+	CHECK_STR_EQ(buf, "weak:sha1");
+	CHECK_INT_EQ(cv_path_relied_on_names(CV_RELAX_CN_FALLBACK, CV_WEAK_MD5 | CV_WEAK_RSA_1024,
+	                                     buf, sizeof(buf)),
+	             0);
+	CHECK_STR_EQ(buf, "cn-fallback,weak:md5,weak:rsa-1024");
+	/* too small: whole names only, and the caller is told */
+	CHECK_INT_EQ(
+	    cv_path_relied_on_names(CV_RELAX_CN_FALLBACK, CV_WEAK_SHA1, tiny, sizeof(tiny)), -1);
+	CHECK_STR_EQ(tiny, "cn-fallback");
+}
+
 int
 main(void)
 {
@@ -616,5 +640,6 @@ main(void)
 	test_cross_signed();
 	test_loop_and_bounds();
 	test_names();
+	test_relied_on_names();
 	return check_summary();
 }
