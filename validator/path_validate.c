@@ -76,30 +76,22 @@ fail(struct vstate *st, enum cv_reason reason, const char *detail, size_t idx, c
 int
 cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out, bool *critical)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
-	char buf[128];
-	size_t len;
-	unsigned crit;
-	unsigned i;
-	int ret;
+	const struct cv_cert_ext *x;
 
 	out->data = NULL;
 	out->size = 0;
 	*critical = false;
-	for (i = 0;; i++) {
-		len = sizeof(buf);
-		ret = gnutls_x509_crt_get_extension_info(crt, i, buf, &len, &crit);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return 1;
-		if (ret < 0)
-			return -1;
-		if (strcmp(buf, oid) != 0)
+	for (size_t i = 0; (x = cv_cert_ext_at(cert, i)) != NULL; i++) {
+		if (strcmp(x->oid, oid) != 0)
 			continue;
-		if (gnutls_x509_crt_get_extension_data2(crt, i, out) < 0)
+		if ((out->data = gnutls_malloc(x->len ? x->len : 1)) == NULL)
 			return -1;
-		*critical = crit != 0;
+		memcpy(out->data, x->value, x->len);
+		out->size = (unsigned)x->len;
+		*critical = x->critical;
 		return 0;
 	}
+	return 1;
 }
 
 /* --- 6.1.3 basic certificate processing --- */
@@ -168,50 +160,36 @@ check_name_chaining(struct vstate *st, size_t idx)
 static int
 check_critical_extensions(struct vstate *st, size_t idx)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[idx]);
-	char oid[128];
-	size_t len, k;
-	unsigned crit, i;
-	int ret;
+	const struct cv_cert_ext *x;
+	size_t i, k;
 
-	for (i = 0;; i++) {
+	for (i = 0; (x = cv_cert_ext_at(st->certs[idx], i)) != NULL; i++) {
 		bool known = false;
 
-		len = sizeof(oid);
-		ret = gnutls_x509_crt_get_extension_info(crt, i, oid, &len, &crit);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return 0;
-		if (ret < 0)
-			return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
-			            "unreadable extension");
 		for (k = 0; k < CV_ARRAY_LEN(known_extensions); k++)
-			if (strcmp(oid, known_extensions[k]) == 0)
+			if (strcmp(x->oid, known_extensions[k]) == 0)
 				known = true;
-		if (crit && !known)
+		if (x->critical && !known)
 			return fail(st, CV_REASON_CHAIN_INVALID, "unknown-critical-extension", idx,
-			            "unknown critical extension %s", oid);
+			            "unknown critical extension %s", x->oid);
 	}
+	return 0;
 }
 
 static int
 check_name_constraints(struct vstate *st, size_t idx)
 {
 	const struct cv_cert *c = st->certs[idx];
-	gnutls_datum_t nc;
 	char why[128];
-	bool crit;
 	size_t k;
-	int ret;
 
 	/* 6.1.3 (b), (c): a self-issued intermediate is exempt. */
 	if (idx != 0 && cv_cert_is_self_issued(c))
 		return 0;
 	for (k = 0; k < st->n_nc; k++) {
-		if (cv_cert_extension(st->nc_cas[k], "2.5.29.30", &nc, &crit) != 0)
-			continue;
-		ret = cv_nc_check(nc.data, nc.size, c, true, why, sizeof(why));
-		gnutls_free(nc.data);
-		if (ret < 0)
+		const struct cv_cert_nc *nc = cv_cert_name_constraints(st->nc_cas[k]);
+
+		if (cv_nc_check(nc->raw, nc->raw_len, c, true, why, sizeof(why)) < 0)
 			return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
 			            "name constraints of %s: %s", cv_cert_subject(st->nc_cas[k]),
 			            why);
@@ -239,11 +217,8 @@ static int
 prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 {
 	const struct cv_cert *c = st->certs[idx];
-	gnutls_x509_crt_t crt = cv_cert_gnutls(c);
-	unsigned crit = 0, ca = 0, ku = 0;
-	int pathlen = -1, ret;
-	gnutls_datum_t nc;
-	bool nccrit;
+	const struct cv_cert_bc *bc = cv_cert_basic_constraints(c);
+	const struct cv_cert_ku *ku = cv_cert_key_usage(c);
 	char why[128];
 
 	/* (a), (b), (h), (i), (j): policy mappings and counters */
@@ -254,17 +229,10 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 	if (!cv_sig_key_inherits_params(c))
 		st->working_params = c;
 	/* (g): name constraints */
-	ret = cv_cert_extension(c, "2.5.29.30", &nc, &nccrit);
-	if (ret < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
-		            "unreadable name constraints");
-	if (ret == 0) {
-		gnutls_free(nc.data);
+	if (cv_cert_name_constraints(c)->present)
 		st->nc_cas[st->n_nc++] = c;
-	}
 	/* (k): a CA certificate */
-	ret = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen);
-	if (gnutls_x509_crt_get_version(crt) < 3 || ret < 0 || !ca)
+	if (cv_cert_version(c) < 3 || !bc->present || !bc->ca)
 		return fail(st, CV_REASON_CHAIN_INVALID, "not-a-ca", idx,
 		            "issuer certificate is not a CA (basicConstraints cA)");
 	/* (l), (m): path length */
@@ -274,46 +242,29 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 			            "path length constraint exceeded");
 		st->max_path_length--;
 	}
-	if (pathlen >= 0 && pathlen < st->max_path_length)
-		st->max_path_length = pathlen;
+	if (bc->path_len >= 0 && bc->path_len < st->max_path_length)
+		st->max_path_length = bc->path_len;
 	/* (n): keyCertSign */
-	ret = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
-	if (ret >= 0 && !(ku & GNUTLS_KEY_KEY_CERT_SIGN))
+	if (ku->present && !(ku->bits & CV_KU_KEY_CERT_SIGN))
 		return fail(st, CV_REASON_CHAIN_INVALID, "key-cert-sign-missing", idx,
 		            "key usage lacks keyCertSign");
-	if (ret < 0 && ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
-		            "unreadable key usage");
 	return 0;
 }
 
 /* --- 6.1.5 wrap-up, then certval's leaf rules --- */
 
 static bool
-eku_fits(gnutls_x509_crt_t crt, enum cv_purpose purpose, bool *readable)
+eku_fits(const struct cv_cert_eku *eku, enum cv_purpose purpose)
 {
-	char oid[128];
-	size_t len;
-	unsigned i;
-	int ret;
 	bool any = false, server = false, client = false, ike = false;
 
-	*readable = true;
-	for (i = 0;; i++) {
-		len = sizeof(oid);
-		ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len, NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0) {
-			*readable = false;
-			return false;
-		}
-		any |= strcmp(oid, OID_ANY_EKU) == 0;
-		server |= strcmp(oid, OID_SERVER) == 0;
-		client |= strcmp(oid, OID_CLIENT) == 0;
-		ike |= strcmp(oid, OID_IPSECIKE) == 0;
+	for (size_t i = 0; i < eku->n; i++) {
+		any |= strcmp(eku->oid[i], OID_ANY_EKU) == 0;
+		server |= strcmp(eku->oid[i], OID_SERVER) == 0;
+		client |= strcmp(eku->oid[i], OID_CLIENT) == 0;
+		ike |= strcmp(eku->oid[i], OID_IPSECIKE) == 0;
 	}
-	if (i == 0 || any)
+	if (!eku->present || any)
 		return true; /* no EKU at all, or anyExtendedKeyUsage */
 	switch (purpose) {
 	case CV_PURPOSE_IKE:
@@ -330,13 +281,11 @@ eku_fits(gnutls_x509_crt_t crt, enum cv_purpose purpose, bool *readable)
 static int
 check_leaf(struct vstate *st)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[0]);
-	bool readable;
+	gnutls_x509_crt_t crt = cv_cert_crt(st->certs[0]);
 
-	if (!eku_fits(crt, st->params->purpose, &readable))
+	if (!eku_fits(cv_cert_ext_key_usage(st->certs[0]), st->params->purpose))
 		return fail(st, CV_REASON_CHAIN_INVALID, "eku", 0,
-		            readable ? "extended key usage does not allow %s"
-		                     : "unreadable extended key usage (%s)",
+		            "extended key usage does not allow %s",
 		            cv_purpose_name(st->params->purpose));
 	if (st->params->peer_name != NULL && st->params->peer_name[0] != '\0' &&
 	    !gnutls_x509_crt_check_hostname2(crt, st->params->peer_name, 0))

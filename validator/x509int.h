@@ -18,6 +18,10 @@
 #include "name.h"
 #include "path.h"
 
+/* The GnuTLS object of a certificate (cert.c): for signatures, CRL and OCSP work inside
+ * validator/ only. Everything else reads the parsed fields of cert.h. */
+gnutls_x509_crt_t cv_cert_crt(const struct cv_cert *cert);
+
 /* --- signatures (sig.c) --- */
 
 enum cv_sig_result {
@@ -97,8 +101,9 @@ int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, si
 int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
                       size_t why_len);
 
-/* Raw value of the extension oid of cert; *critical set. Returns 0, 1 when absent, -1 error.
- * The caller frees out->data with gnutls_free. */
+/* Raw value of the extension oid of cert (a copy from the parsed list, for nameconstraints.c);
+ * *critical set. Returns 0, 1 when absent, -1 error. The caller frees out->data with
+ * gnutls_free. New code reads the decoded fields of cert.h instead. */
 int cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out,
                       bool *critical);
 

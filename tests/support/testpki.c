@@ -270,8 +270,9 @@ set_aki(gnutls_x509_crt_t crt, const struct tp_entity *issuer)
 	return check(gnutls_x509_crt_set_authority_key_id(crt, id, len), "aki");
 }
 
-int
-tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
+/* Makes the key and the signed GnuTLS certificate of out (no struct cv_cert yet). */
+static int
+issue_crt(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
 {
 	unsigned long serial = s->serial;
 	unsigned char sbuf[8], kid[64];
@@ -307,12 +308,43 @@ tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity 
 	else
 		i = gnutls_x509_crt_sign2(out->crt, issuer->crt, issuer->key,
 		                          s->hash ? s->hash : GNUTLS_DIG_SHA256, 0);
-	if (check(i, "sign") < 0 || to_cert(out) < 0)
+	if (check(i, "sign") < 0)
 		goto fail;
 	return 0;
 fail:
 	tp_entity_free(out);
 	return -1;
+}
+
+int
+tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
+{
+	if (issue_crt(out, s, issuer) < 0)
+		return -1;
+	if (to_cert(out) < 0) {
+		tp_entity_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tp_issue_load(const struct tp_spec *s, const struct tp_entity *issuer, struct cv_error *err)
+{
+	struct tp_entity e;
+	gnutls_datum_t der = {NULL, 0};
+	struct cv_cert *cert = NULL;
+	int ret = -2;
+
+	cv_error_set(err, "not issued");
+	if (issue_crt(&e, s, issuer) < 0)
+		return -2;
+	if (gnutls_x509_crt_export2(e.crt, GNUTLS_X509_FMT_DER, &der) == 0)
+		ret = cv_cert_from_der(der.data, der.size, &cert, err);
+	gnutls_free(der.data);
+	cv_cert_unref(cert);
+	tp_entity_free(&e);
+	return ret;
 }
 
 void

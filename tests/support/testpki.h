@@ -89,6 +89,11 @@ void tp_spec_leaf(struct tp_spec *s, const char *subject, cv_time now);
 int tp_issue(struct tp_entity *out, const struct tp_spec *spec, const struct tp_entity *issuer);
 void tp_entity_free(struct tp_entity *e); /* safe on a zeroed entity */
 
+/* Issues per spec and reads the result back with cv_cert_from_der: its result (0 or -1 with
+ * err set), or -2 when the certificate could not be made. For certificates certval must
+ * refuse to read (malformed extensions). */
+int tp_issue_load(const struct tp_spec *s, const struct tp_entity *issuer, struct cv_error *err);
+
 /* A copy of cert whose signature has one byte flipped (*out holds one reference). */
 int tp_corrupt_signature(const struct cv_cert *cert, struct cv_cert **out);
 
