@@ -21,7 +21,7 @@ static const char usage_text[] =
     "      the same engine in-process with a configuration file (no daemon)\n"
     "  verify --offline --ca TRUST.pem [--crl CRLS.pem]... [--revocation crl|ocsp|none[,..]]\n"
     "         [--policy OID]... [--explicit-policy] [--inhibit-mapping] [--inhibit-any]\n"
-    "         [--allow-weak sha1,md5,dsa,rsa-1024] [options as above] CHAIN.pem\n"
+    "         [--allow-weak sha1,md5,dsa,rsa-1024,p192,rsa-odd-size] [options as above] CHAIN.pem\n"
     "      the engine in-process with an ad-hoc trustpoint ADHOC (revocation: none\n"
     "      without --crl, crl with --crl)\n"
     "  ping                     check that the daemon answers\n"

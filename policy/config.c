@@ -9,9 +9,9 @@
 
 #define CONFIG_FILE_MAX (8u << 20) /* a configuration file larger than 8 MiB is refused */
 
-const char *const cfg_weak_names[4] = {"sha1", "md5", "dsa", "rsa-1024"};
+const char *const cfg_weak_names[6] = {"sha1", "md5", "dsa", "rsa-1024", "p192", "rsa-odd-size"};
 /* The bits of enum cv_weak_alg (validator/path.h), in the order of cfg_weak_names. */
-const uint32_t cfg_weak_bits[4] = {1u << 0, 1u << 1, 1u << 2, 1u << 3};
+const uint32_t cfg_weak_bits[6] = {1u << 0, 1u << 1, 1u << 2, 1u << 3, 1u << 4, 1u << 5};
 
 void *
 cv_config_grow(void *array, size_t *n, size_t elsize)

@@ -278,7 +278,7 @@ const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ...
 const char *cv_map_field_name(enum cv_map_field f);     /* "subject-name", ... */
 const char *cv_map_op_name(enum cv_map_op op);          /* "eq", "ne", "co", "nc", "lt", "ge" */
 const char *cv_nonce_policy_name(enum cv_nonce_policy); /* "require", "if-echoed", "disabled" */
-const char *cv_weak_alg_name(uint32_t bit);             /* "sha1", "md5", "dsa", "rsa-1024" */
+const char *cv_weak_alg_name(uint32_t bit); /* "sha1", "md5", "dsa", "rsa-1024", "p192", ... */
 
 /* The aaa authorization list / server group / attribute list of that name, or NULL. */
 const struct cv_aaa_list *cv_config_aaa_list(const struct cv_config *cfg, const char *name);

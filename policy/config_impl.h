@@ -129,7 +129,7 @@ void cfg_dump_radius_server(FILE *, const struct cfg_cmd *, const void *, const 
 void cfg_dump_attrs(FILE *, const struct cfg_cmd *, const void *, const char *);
 
 /* Names of enumerations used by the parser and the dumper. */
-extern const char *const cfg_weak_names[4];
-extern const uint32_t cfg_weak_bits[4];
+extern const char *const cfg_weak_names[6];
+extern const uint32_t cfg_weak_bits[6];
 
 #endif

@@ -1492,8 +1492,8 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .fn = h_chain_validation,                                                             \
 	     .dump = cfg_dump_chain_validation},                                                   \
 	{                                                                                          \
-		.w = {"allow-weak-signature"}, .syntax = "sha1|md5|dsa|rsa-1024 ...",              \
-		.kind = CFG_FUNC, .off = offsetof(T, allowed_weak), .min_args = 1, .max_args = 4,  \
+		.w = {"allow-weak-signature"}, .syntax = "sha1|md5|dsa|rsa-1024|p192|rsa-odd-size ...", \
+		.kind = CFG_FUNC, .off = offsetof(T, allowed_weak), .min_args = 1, .max_args = 6,  \
 		.fn = h_weak, .dump = cfg_dump_weak                                                \
 	}
 

@@ -650,7 +650,14 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 		cv_error_set(err, "certificate: malformed TBSCertificate");
 		return -1;
 	}
-	return present ? read_extensions(&e, p, err) : 0;
+	if (!present)
+		return 0;
+	if (p->version < 3) {
+		cv_error_set(err, "certificate: version %d with extensions (RFC 5280 4.1.2.9)",
+		             p->version);
+		return -1;
+	}
+	return read_extensions(&e, p, err);
 }
 
 /* Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,

@@ -363,6 +363,10 @@ cv_weak_alg_from_name(const char *name)
 		return CV_WEAK_DSA;
 	if (cv_strcasecmp(name, "rsa-1024") == 0)
 		return CV_WEAK_RSA_1024;
+	if (cv_strcasecmp(name, "p192") == 0)
+		return CV_WEAK_P192;
+	if (cv_strcasecmp(name, "rsa-odd-size") == 0)
+		return CV_WEAK_RSA_ODD;
 	return 0;
 }
 

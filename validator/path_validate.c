@@ -1,7 +1,8 @@
 /*
  * path_validate.c: RFC 5280 section 6.1 validation of one candidate path (leaf first, trust
  * anchor last), step by step as the RFC names them, plus certval's own rules on top: extended
- * key usage for the purpose, the peer's host name and the weak-algorithm policy.
+ * key usage for the purpose, the peer's host name, the weak-algorithm and key policy and the
+ * certificate-profile rules (profile.c).
  *
  * The trust anchor is a name and a key: its own signature, extensions, constraints and (when it
  * is a subordinate CA configured as trustpoint, "chain-validation stop") its validity are not
@@ -96,6 +97,23 @@ cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *o
 
 /* --- 6.1.3 basic certificate processing --- */
 
+/*
+ * The key policy (profile.c) for key, reported at idx: each issuer's key (the anchor's
+ * included) where it verifies the signature of the certificate at idx, and the leaf's own
+ * key at 0, so that every key of the path passes it.
+ */
+static int
+check_key(struct vstate *st, const struct cv_cert *key, size_t idx)
+{
+	char why[128];
+
+	if (cv_key_check(key, st->params->allowed_weak, &st->used->weak, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
+		            "weak algorithm not allowed: %s%s",
+		            key == st->certs[idx] ? "" : "issuer's ", why);
+	return 0;
+}
+
 static int
 check_validity(struct vstate *st, size_t idx)
 {
@@ -135,10 +153,22 @@ check_signature(struct vstate *st, size_t idx)
 		            "signature does not verify with the key of %s",
 		            cv_cert_subject(st->working_issuer));
 	}
-	if (cv_sig_weak_check(c, st->working_issuer, st->params->allowed_weak, why, sizeof(why)) <
-	    0)
+	if (cv_sig_weak_check(c, st->params->allowed_weak, &st->used->weak, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
 		            "weak algorithm not allowed: %s", why);
+	return check_key(st, st->working_issuer, idx);
+}
+
+/* The certificate-profile rules of params->profile (profile.c); not for the anchor. */
+static int
+check_profile(struct vstate *st, size_t idx)
+{
+	const struct cv_profile_pos pos = {idx, st->params->purpose, st->params->profile};
+	const char *detail = "profile";
+	char why[CV_MESSAGE_MAX];
+
+	if (cv_profile_check(st->certs[idx], &pos, &detail, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, detail, idx, "%s", why);
 	return 0;
 }
 
@@ -204,7 +234,7 @@ basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 
 	if (check_signature(st, idx) < 0 || check_validity(st, idx) < 0 ||
 	    check_name_chaining(st, idx) < 0 || check_critical_extensions(st, idx) < 0 ||
-	    check_name_constraints(st, idx) < 0)
+	    check_profile(st, idx) < 0 || check_name_constraints(st, idx) < 0)
 		return -1;
 	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
@@ -283,6 +313,8 @@ check_leaf(struct vstate *st)
 {
 	gnutls_x509_crt_t crt = cv_cert_crt(st->certs[0]);
 
+	if (check_key(st, st->certs[0], 0) < 0)
+		return -1;
 	if (!eku_fits(cv_cert_ext_key_usage(st->certs[0]), st->params->purpose))
 		return fail(st, CV_REASON_CHAIN_INVALID, "eku", 0,
 		            "extended key usage does not allow %s",

@@ -192,39 +192,33 @@ remember:
 }
 
 int
-cv_sig_weak_check(const struct cv_cert *cert, const struct cv_cert *signer, uint32_t allowed,
-                  char *why, size_t why_len)
+cv_sig_weak_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char *why,
+                  size_t why_len)
 {
-	int algo = gnutls_x509_crt_get_signature_algorithm(cv_cert_crt(cert));
+	const int algo = cv_cert_signature_algorithm(cert);
 	gnutls_digest_algorithm_t dig;
-	unsigned bits = 0;
-	int pk;
+	uint32_t need = 0;
 
 	if (algo <= 0) {
 		snprintf(why, why_len, "unknown signature algorithm");
 		return -1;
 	}
 	dig = gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)algo);
-	pk = gnutls_sign_get_pk_algorithm((gnutls_sign_algorithm_t)algo);
-	if ((dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2) && !(allowed & CV_WEAK_MD5)) {
-		snprintf(why, why_len, "signature algorithm %s",
-		         gnutls_sign_get_name((gnutls_sign_algorithm_t)algo));
-		return -1;
-	}
-	if (dig == GNUTLS_DIG_SHA1 && !(allowed & CV_WEAK_SHA1)) {
-		snprintf(why, why_len, "signature algorithm %s",
-		         gnutls_sign_get_name((gnutls_sign_algorithm_t)algo));
-		return -1;
-	}
-	if (pk == GNUTLS_PK_DSA && !(allowed & CV_WEAK_DSA)) {
+	if (dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2)
+		need |= CV_WEAK_MD5;
+	if (dig == GNUTLS_DIG_SHA1)
+		need |= CV_WEAK_SHA1;
+	if (gnutls_sign_get_pk_algorithm((gnutls_sign_algorithm_t)algo) == GNUTLS_PK_DSA)
+		need |= CV_WEAK_DSA;
+	if ((need & ~allowed) == CV_WEAK_DSA) {
 		snprintf(why, why_len, "DSA signature");
 		return -1;
 	}
-	if (gnutls_x509_crt_get_pk_algorithm(cv_cert_crt(signer), &bits) == GNUTLS_PK_RSA) {
-		if (bits < 1024 || (bits < 2048 && !(allowed & CV_WEAK_RSA_1024))) {
-			snprintf(why, why_len, "RSA key of %u bits", bits);
-			return -1;
-		}
+	if (need & ~allowed) {
+		snprintf(why, why_len, "signature algorithm %s",
+		         cv_cert_signature_algorithm_name(cert));
+		return -1;
 	}
+	*used |= need;
 	return 0;
 }
