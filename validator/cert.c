@@ -102,11 +102,13 @@ key_info(gnutls_x509_crt_t crt, struct cv_cert_key *k)
 	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
 	gnutls_ecc_curve_t curve;
 	unsigned bits = 0;
-	int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+	/* without bits first: a DSA key that inherits its parameters has no size of its own */
+	int pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
 
 	memset(k, 0, sizeof(*k));
 	k->algorithm = pk;
-	k->bits = bits;
+	if (gnutls_x509_crt_get_pk_algorithm(crt, &bits) >= 0)
+		k->bits = bits;
 	switch (pk) {
 	case GNUTLS_PK_RSA:
 	case GNUTLS_PK_RSA_PSS:

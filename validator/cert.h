@@ -250,7 +250,6 @@ struct cv_cert_key {
 	unsigned bits; /* RSA modulus or DSA p size, EC field size */
 	int curve;     /* gnutls_ecc_curve_t for EC and EdDSA keys, else 0 */
 	int algorithm; /* gnutls_pk_algorithm_t */
-	bool inherits; /* DSA key without domain parameters (RFC 5280 6.1.4 (f)) */
 };
 
 int cv_cert_version(const struct cv_cert *cert); /* 1, 2 or 3 */

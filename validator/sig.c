@@ -73,8 +73,7 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 	struct cv_asn1 alg;
 	struct cv_asn1_elem oid, params;
 
-	if (gnutls_x509_crt_get_pk_algorithm(cv_cert_crt(cert), NULL) != GNUTLS_PK_DSA ||
-	    cert_split(cert, &parts) < 0)
+	if (cv_cert_public_key(cert)->kind != CV_KEY_DSA || cert_split(cert, &parts) < 0)
 		return false;
 	cv_asn1_open(&parts.spki_alg, &alg);
 	if (cv_asn1_expect(&alg, CV_ASN1_OID, &oid) < 0)
@@ -142,7 +141,7 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 	} else if (gnutls_pubkey_import_x509(pub, cv_cert_crt(issuer), 0) < 0) {
 		goto out;
 	}
-	algo = gnutls_x509_crt_get_signature_algorithm(cv_cert_crt(child));
+	algo = cv_cert_signature_algorithm(child);
 	if (algo <= 0)
 		goto out;
 	tbs.data = (unsigned char *)(uintptr_t)parts.tbs.raw;
