@@ -20,7 +20,7 @@ struct ext_kind {
 	const char *oid;  /* dotted text */
 	const char *name; /* for errors */
 	ext_decode_fn decode;
-	size_t present_off; /* offset of the decoded struct's leading `bool present, critical` */
+	size_t present_off, critical_off; /* of the decoded struct's present and critical */
 };
 
 /* Reads one element of tag that must fill [v, v+len) exactly. */
@@ -501,9 +501,11 @@ dec_freshest_crl(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	return read_dist_points(v, len, &p->freshest);
 }
 
+/* The table entry of one extension: decoded into member of struct cv_cert_parsed. */
 #define EXT(oid, name, fn, member)                                                                 \
 	{                                                                                          \
-		oid, name, fn, offsetof(struct cv_cert_parsed, member)                             \
+		oid, name, fn, offsetof(struct cv_cert_parsed, member.present),                    \
+		    offsetof(struct cv_cert_parsed, member.critical)                               \
 	}
 
 static const struct ext_kind ext_kinds[] = {
@@ -528,11 +530,8 @@ static int
 decode_known(const struct ext_kind *k, const struct cv_cert_ext *x, struct cv_cert_parsed *p,
              struct cv_error *err)
 {
-	/* every decoded struct starts with `bool present, critical` */
-	bool *flags = (bool *)(void *)((uint8_t *)p + k->present_off);
-
-	flags[0] = true;
-	flags[1] = x->critical;
+	*(bool *)(void *)((uint8_t *)p + k->present_off) = true;
+	*(bool *)(void *)((uint8_t *)p + k->critical_off) = x->critical;
 	if (k->decode(x->value, x->len, p) < 0) {
 		cv_error_set(err, "certificate extension %s (%s): malformed value", k->name,
 		             x->oid);
