@@ -282,7 +282,6 @@ key_case(enum tp_key_type kind, uint32_t allow, bool on_root)
 	struct tp_spec s, r;
 	struct cv_path_params p;
 	struct cv_failure f;
-	struct cv_path path;
 
 	leaf_spec(&s);
 	tp_spec_ca(&r, "CN=Key Root,O=certval", now);
@@ -299,7 +298,6 @@ key_case(enum tp_key_type kind, uint32_t allow, bool on_root)
 	params(&p, CV_PROFILE_RFC5280);
 	p.allowed_weak = allow;
 	CHECK_INT_EQ(run_case(NULL, &s, &r, &p, &f), 0);
-	(void)path;
 }
 
 static void
@@ -338,6 +336,27 @@ test_keys(void)
 		CHECK_INT_EQ(path.weak_used, CV_WEAK_RSA_1024);
 		cv_path_release(&path);
 		tp_entity_free(&leaf);
+	}
+	/* the peer's certificate is itself the anchor: its key is still held to the policy */
+	{
+		struct tp_entity self;
+		struct cv_path path;
+
+		tp_spec_ca(&s, "CN=Weak Anchor,O=certval", now);
+		s.key_type = TP_KEY_RSA1024;
+		CHECK_INT_EQ(tp_issue(&self, &s, NULL), 0);
+		params(&p, CV_PROFILE_RFC5280);
+		p.purpose = CV_PURPOSE_ANY;
+		p.anchors = &self.cert;
+		p.n_anchors = 1;
+		p.at = now;
+		CHECK_INT_EQ(cv_path_build(self.cert, &p, &path, &f, NULL), -1);
+		CHECK_STR_EQ(f.detail, "weak-algorithm");
+		p.allowed_weak = CV_WEAK_RSA_1024;
+		CHECK_INT_EQ(cv_path_build(self.cert, &p, &path, &f, NULL), 0);
+		CHECK_INT_EQ(path.weak_used, CV_WEAK_RSA_1024);
+		cv_path_release(&path);
+		tp_entity_free(&self);
 	}
 	CHECK_INT_EQ(cv_weak_alg_from_name("p192"), CV_WEAK_P192);
 	CHECK_INT_EQ(cv_weak_alg_from_name("rsa-odd-size"), CV_WEAK_RSA_ODD);
