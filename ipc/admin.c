@@ -18,6 +18,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../policy/expiry.h"
+#include "../validator/der.h"
 #include "../validator/fetch/fetch.h"
 #include "../validator/ocsp/ocsp.h"
 #include "verdict_json.h"
@@ -690,126 +691,118 @@ show_running_config(struct cv_admin *a)
 /* ---- certificates (R53) ---- */
 
 static json_t *
-key_usage_json(gnutls_x509_crt_t crt)
+key_usage_json(const struct cv_cert *cert)
 {
 	static const struct {
-		unsigned bit;
+		uint32_t bit;
 		const char *name;
 	} bits[] = {
-	    {GNUTLS_KEY_DIGITAL_SIGNATURE, "Digital Signature"},
-	    {GNUTLS_KEY_NON_REPUDIATION, "Non Repudiation"},
-	    {GNUTLS_KEY_KEY_ENCIPHERMENT, "Key Encipherment"},
-	    {GNUTLS_KEY_DATA_ENCIPHERMENT, "Data Encipherment"},
-	    {GNUTLS_KEY_KEY_AGREEMENT, "Key Agreement"},
-	    {GNUTLS_KEY_KEY_CERT_SIGN, "Key Cert Sign"},
-	    {GNUTLS_KEY_CRL_SIGN, "CRL Signature"},
-	    {GNUTLS_KEY_ENCIPHER_ONLY, "Encipher Only"},
-	    {GNUTLS_KEY_DECIPHER_ONLY, "Decipher Only"},
+	    {CV_KU_DIGITAL_SIGNATURE, "Digital Signature"},
+	    {CV_KU_NON_REPUDIATION, "Non Repudiation"},
+	    {CV_KU_KEY_ENCIPHERMENT, "Key Encipherment"},
+	    {CV_KU_DATA_ENCIPHERMENT, "Data Encipherment"},
+	    {CV_KU_KEY_AGREEMENT, "Key Agreement"},
+	    {CV_KU_KEY_CERT_SIGN, "Key Cert Sign"},
+	    {CV_KU_CRL_SIGN, "CRL Signature"},
+	    {CV_KU_ENCIPHER_ONLY, "Encipher Only"},
+	    {CV_KU_DECIPHER_ONLY, "Decipher Only"},
 	};
-	unsigned int usage = 0, critical = 0;
+	const struct cv_cert_ku *ku = cv_cert_key_usage(cert);
+	uint32_t octets = 0;
 	char hex[16];
 	json_t *arr;
 
-	if (gnutls_x509_crt_get_key_usage(crt, &usage, &critical) < 0)
+	if (!ku->present)
 		return json_null();
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < CV_ARRAY_LEN(bits); i++)
-		if (usage & bits[i].bit)
+		if (ku->bits & bits[i].bit)
 			json_array_append_new(arr, json_string(bits[i].name));
-	/* the BIT STRING as the manuals print it: bits 0-7, then decipherOnly (bit 8) */
-	snprintf(hex, sizeof(hex), "%08X",
-	         ((usage & 0xffu) << 24) | ((usage & GNUTLS_KEY_DECIPHER_ONLY) ? 0x800000u : 0));
+	/* the BIT STRING as the manuals print it: named bit n is bit 31-n of the word */
+	for (unsigned n = 0; n < 9; n++)
+		if (ku->bits & (1u << n))
+			octets |= 0x80000000u >> n;
+	snprintf(hex, sizeof(hex), "%08X", octets);
 	return json_pack("{s:s, s:o, s:b}", "hex", hex, "names", arr != NULL ? arr : json_array(),
-	                 "critical", critical != 0);
+	                 "critical", ku->critical);
 }
 
+/* The URIs among the fullNames of the certificate's distribution points. */
 static json_t *
-crl_dps_json(gnutls_x509_crt_t crt)
+crl_dps_json(const struct cv_cert *cert)
 {
+	const struct cv_cert_dps *dps = cv_cert_crl_dps(cert);
 	json_t *arr = json_array();
 
-	for (unsigned i = 0; arr != NULL && i < 16; i++) {
-		char buf[1024];
-		size_t size = sizeof(buf) - 1;
-		unsigned int reasons = 0;
-		int type = gnutls_x509_crt_get_crl_dist_points(crt, i, buf, &size, &reasons, NULL);
+	for (size_t i = 0; arr != NULL && i < dps->n; i++) {
+		struct cv_asn1 names;
+		struct cv_asn1_elem name;
 
-		if (type < 0)
-			break;
-		buf[size < sizeof(buf) ? size : sizeof(buf) - 1] = '\0';
-		if (type == GNUTLS_SAN_URI)
-			json_array_append_new(arr, json_string(buf));
+		if (dps->v[i].kind != CV_CERT_DP_FULL_NAME)
+			continue;
+		cv_asn1_init(&names, dps->v[i].names, dps->v[i].names_len);
+		while (!cv_asn1_empty(&names) && cv_asn1_next(&names, &name) == 0)
+			if (name.tag == CV_ASN1_CTX(6))
+				json_array_append_new(
+				    arr, json_stringn((const char *)name.val, name.len));
 	}
 	return arr;
 }
 
 static json_t *
-key_id_json(gnutls_x509_crt_t crt, bool authority)
+key_id_json(const uint8_t *id, size_t len)
 {
-	unsigned char id[64];
-	size_t len = sizeof(id);
-	unsigned int critical = 0;
-	char hex[2 * sizeof(id) + 1];
-	int rc = authority ? gnutls_x509_crt_get_authority_key_id(crt, id, &len, &critical)
-	                   : gnutls_x509_crt_get_subject_key_id(crt, id, &len, &critical);
+	char hex[2 * 64 + 1];
 
-	if (rc < 0)
+	if (id == NULL || len > 64)
 		return json_null();
 	cv_hex_encode(id, len, hex);
 	return jstr(hex);
 }
 
-static json_t *
-aia_json(gnutls_x509_crt_t crt)
+static void
+aia_add(json_t *arr, const char *method, const struct cv_cert_uri *uri)
 {
+	json_t *o = json_pack("{s:s, s:s%}", "method", method, "uri", uri->p, uri->len);
+
+	if (o != NULL)
+		json_array_append_new(arr, o);
+}
+
+/* OCSP locations first, then CA Issuers, each in certificate order. */
+static json_t *
+aia_json(const struct cv_cert *cert)
+{
+	const struct cv_cert_aia *aia = cv_cert_aia(cert);
 	json_t *arr = json_array();
 
-	for (unsigned seq = 0; arr != NULL && seq < 16; seq++) {
-		gnutls_datum_t method = {NULL, 0}, uri = {NULL, 0};
-
-		if (gnutls_x509_crt_get_authority_info_access(crt, seq, GNUTLS_IA_ACCESSMETHOD_OID,
-		                                              &method, NULL) < 0)
-			break;
-		if (gnutls_x509_crt_get_authority_info_access(crt, seq, GNUTLS_IA_URI, &uri,
-		                                              NULL) >= 0) {
-			json_t *o =
-			    json_pack("{s:s, s:s%}", "method",
-			              strcmp((const char *)method.data, GNUTLS_OID_AD_OCSP) == 0
-			                  ? "OCSP"
-			                  : "CA Issuers",
-			              "uri", (const char *)uri.data, (size_t)uri.size);
-
-			if (o != NULL)
-				json_array_append_new(arr, o);
-		}
-		gnutls_free(method.data);
-		gnutls_free(uri.data);
-	}
+	for (size_t i = 0; arr != NULL && i < aia->n_ocsp; i++)
+		aia_add(arr, "OCSP", &aia->ocsp[i]);
+	for (size_t i = 0; arr != NULL && i < aia->n_ca_issuers; i++)
+		aia_add(arr, "CA Issuers", &aia->ca_issuers[i]);
 	return arr;
 }
 
 /* The verbose fields of R53. */
 static void
-cert_verbose(json_t *o, gnutls_x509_crt_t crt)
+cert_verbose(json_t *o, const struct cv_cert *cert)
 {
-	unsigned int bits = 0, critical = 0, ca = 0;
-	int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
-	int sig = gnutls_x509_crt_get_signature_algorithm(crt);
-	int pathlen = -1;
-	int bc = gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca, &pathlen);
+	const struct cv_cert_bc *bc = cv_cert_basic_constraints(cert);
+	const struct cv_cert_ski *ski = cv_cert_ski(cert);
+	const struct cv_cert_aki *aki = cv_cert_aki(cert);
 
-	json_object_set_new(o, "version", json_integer(gnutls_x509_crt_get_version(crt)));
-	json_object_set_new(o, "public_key_algorithm",
-	                    jstr(gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)pk)));
-	json_object_set_new(o, "public_key_bits", json_integer(bits));
-	json_object_set_new(o, "signature_algorithm",
-	                    jstr(gnutls_sign_get_name((gnutls_sign_algorithm_t)sig)));
-	json_object_set_new(o, "subject_key_id", key_id_json(crt, false));
-	json_object_set_new(o, "authority_key_id", key_id_json(crt, true));
+	json_object_set_new(o, "version", json_integer(cv_cert_version(cert)));
+	json_object_set_new(o, "public_key_algorithm", jstr(cv_cert_key_algorithm_name(cert)));
+	json_object_set_new(o, "public_key_bits", json_integer(cv_cert_public_key(cert)->bits));
+	json_object_set_new(o, "signature_algorithm", jstr(cv_cert_signature_algorithm_name(cert)));
+	json_object_set_new(o, "subject_key_id",
+	                    ski->present ? key_id_json(ski->key_id, ski->key_id_len) : json_null());
+	json_object_set_new(o, "authority_key_id", key_id_json(aki->key_id, aki->key_id_len));
 	json_object_set_new(o, "basic_constraints",
-	                    bc < 0 ? json_null()
-	                           : json_pack("{s:b, s:i}", "ca", ca != 0, "path_len", pathlen));
-	json_object_set_new(o, "authority_info_access", aia_json(crt));
+	                    !bc->present
+	                        ? json_null()
+	                        : json_pack("{s:b, s:i}", "ca", bc->ca, "path_len", bc->path_len));
+	json_object_set_new(o, "authority_info_access", aia_json(cert));
 }
 
 static json_t *
@@ -830,17 +823,16 @@ static json_t *
 certificate_json(struct cv_admin *a, const struct cv_config *cfg, const char *tp,
                  const struct cv_cert *cert, bool verbose, cv_time now)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
 	json_t *o = ca_cert_json(a, tp, cert, now);
 
 	if (o == NULL)
 		return NULL;
 	json_object_set_new(o, "status", json_string("Available"));
-	json_object_set_new(o, "key_usage", key_usage_json(crt));
-	json_object_set_new(o, "crl_distribution_points", crl_dps_json(crt));
+	json_object_set_new(o, "key_usage", key_usage_json(cert));
+	json_object_set_new(o, "crl_distribution_points", crl_dps_json(cert));
 	json_object_set_new(o, "associated_trustpoints", associated(cfg, cert));
 	if (verbose)
-		cert_verbose(o, crt);
+		cert_verbose(o, cert);
 	return o;
 }
 

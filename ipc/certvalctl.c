@@ -40,7 +40,7 @@ static const struct command {
     {"verify", NULL,
      "--offline --ca TRUST.pem [--crl CRLS.pem]... [--revocation crl|ocsp|none[,..]]\n"
      "[--policy OID]... [--explicit-policy] [--inhibit-mapping] [--inhibit-any]\n"
-     "[--allow-weak sha1,md5,dsa,rsa-1024] [--profile rfc5280|webpki]\n"
+     "[--allow-weak sha1,md5,dsa,rsa-1024,p192,rsa-odd-size] [--profile rfc5280|webpki]\n"
      "[--max-depth N] [--allow-cn-fallback] [options as above] CHAIN.pem",
      "the engine in-process with an ad-hoc trustpoint ADHOC (revocation: none\n"
      "without --crl, crl with --crl)",

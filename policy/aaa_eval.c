@@ -52,48 +52,10 @@ field_oid(enum cv_subject_field field)
 	return NULL;
 }
 
-/*
- * The first attribute of type oid in the subject (DER order) whose value is a plain string
- * type, copied as is; GnuTLS prints unknown OIDs (unstructuredName, unstructuredAddress)
- * only as hex, so the AVAs are read directly. 1 found, 0 not there, -1 too long or not text.
- */
-static int
-find_ava(gnutls_x509_crt_t crt, const char *oid, char *out, size_t out_len)
-{
-	gnutls_x509_dn_t dn;
-	gnutls_x509_ava_st ava;
-	int irdn, iava, rc;
-
-	if (gnutls_x509_crt_get_subject(crt, &dn) < 0)
-		return -1;
-	for (irdn = 0;; irdn++) {
-		for (iava = 0; (rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava)) == 0;
-		     iava++) {
-			/* the OID text, with or without its NUL in the size */
-			if (ava.oid.size < strlen(oid) || ava.oid.size > strlen(oid) + 1 ||
-			    memcmp(ava.oid.data, oid, strlen(oid)) != 0 ||
-			    (ava.oid.size > strlen(oid) && ava.oid.data[strlen(oid)] != '\0'))
-				continue;
-			/* UTF8String, PrintableString, T61String, IA5String */
-			if ((ava.value_tag != 12 && ava.value_tag != 19 && ava.value_tag != 20 &&
-			     ava.value_tag != 22) ||
-			    ava.value.size >= out_len ||
-			    memchr(ava.value.data, '\0', ava.value.size) != NULL)
-				return -1;
-			memcpy(out, ava.value.data, ava.value.size);
-			out[ava.value.size] = '\0';
-			return 1;
-		}
-		if (iava == 0) /* no such RDN: the end */
-			return 0;
-	}
-}
-
 int
 cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, char *out, size_t out_len)
 {
 	const char *oid;
-	size_t size = out_len;
 	int rc;
 
 	if (out_len == 0)
@@ -106,11 +68,9 @@ cv_aaa_username(const struct cv_cert *cert, enum cv_subject_field field, char *o
 	}
 	if ((oid = field_oid(field)) == NULL)
 		return -1;
-	rc = find_ava(cv_cert_gnutls(cert), oid, out, out_len);
-	/* other string types (BMPString, UniversalString): GnuTLS converts them for known OIDs */
-	if (rc < 0 &&
-	    (gnutls_x509_crt_get_dn_by_oid(cv_cert_gnutls(cert), oid, 0, 0, out, &size) < 0 ||
-	     out[0] == '#'))
+	rc = cv_cert_subject_attr_string(cert, oid, out, out_len);
+	/* other string types (BMPString, UniversalString): converted for known OIDs */
+	if (rc < 0 && (cv_cert_subject_attr_text(cert, oid, out, out_len) < 0 || out[0] == '#'))
 		goto fail;
 	if (rc == 0 || out[0] == '\0')
 		goto fail;

@@ -1547,11 +1547,11 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .fn = h_chain_validation,                                                             \
 	     .dump = cfg_dump_chain_validation},                                                   \
 	    {.w = {"allow-weak-signature"},                                                        \
-	     .syntax = "sha1|md5|dsa|rsa-1024 ...",                                                \
+	     .syntax = "sha1|md5|dsa|rsa-1024|p192|rsa-odd-size ...",                              \
 	     .kind = CFG_FUNC,                                                                     \
 	     .off = offsetof(T, allowed_weak),                                                     \
 	     .min_args = 1,                                                                        \
-	     .max_args = 4,                                                                        \
+	     .max_args = CV_WEAK_ALG_COUNT,                                                        \
 	     .fn = h_weak,                                                                         \
 	     .dump = cfg_dump_weak},                                                               \
 	    {.w = {"validation-profile"},                                                          \

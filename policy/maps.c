@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/x509.h>
-
 #include "../common/util.h"
 
 #define FIELD_TEXT_MAX 1024
@@ -80,26 +78,24 @@ date_test(enum cv_map_op op, cv_time have, cv_time want)
 static size_t
 san_entries(const struct cv_cert *cert, char out[][FIELD_TEXT_MAX], size_t max)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
+	const struct cv_cert_san *san = cv_cert_san(cert);
 	size_t n = 0;
 
-	for (unsigned seq = 0; n < max && seq < SAN_MAX; seq++) {
+	for (size_t i = 0; n < max && i < san->n && i < SAN_MAX; i++) {
+		const struct cv_cert_gn *gn = &san->v[i];
 		char buf[FIELD_TEXT_MAX];
-		size_t len = sizeof(buf) - 1;
-		int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf, &len, NULL);
 
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type < 0)
-			continue;
-		if (type == GNUTLS_SAN_IPADDRESS) {
-			const int af = len == 4 ? AF_INET : len == 16 ? AF_INET6 : -1;
+		if (gn->type == CV_GN_IP) {
+			const int af = gn->len == 4 ? AF_INET : AF_INET6; /* 4 or 16 (cert.h) */
 
-			if (af < 0 || inet_ntop(af, buf, out[n], FIELD_TEXT_MAX) == NULL)
+			if (inet_ntop(af, gn->val, out[n], FIELD_TEXT_MAX) == NULL)
 				continue;
-		} else if (type == GNUTLS_SAN_DNSNAME || type == GNUTLS_SAN_RFC822NAME ||
-		           type == GNUTLS_SAN_URI) {
-			buf[len] = '\0';
+		} else if (gn->type == CV_GN_DNS || gn->type == CV_GN_RFC822 ||
+		           gn->type == CV_GN_URI) {
+			if (gn->len >= sizeof(buf) - 1)
+				continue; /* longer than any name a map can test */
+			memcpy(buf, gn->val, gn->len);
+			buf[gn->len] = '\0';
 			cv_map_normalize_name(buf, out[n], FIELD_TEXT_MAX);
 		} else {
 			continue;
@@ -113,11 +109,9 @@ static void
 unstructured_name(const struct cv_cert *cert, char *out, size_t out_len)
 {
 	char buf[FIELD_TEXT_MAX];
-	size_t len = sizeof(buf);
 
 	out[0] = '\0';
-	if (gnutls_x509_crt_get_dn_by_oid(cv_cert_gnutls(cert), OID_UNSTRUCTURED_NAME, 0, 0, buf,
-	                                  &len) == 0)
+	if (cv_cert_subject_attr_text(cert, OID_UNSTRUCTURED_NAME, buf, sizeof(buf)) == 0)
 		cv_map_normalize_name(buf, out, out_len);
 }
 

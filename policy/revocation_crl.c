@@ -147,38 +147,71 @@ add_source(struct rev_state *rs, const char *source)
 		cv_strlcpy(rs->sources[rs->n_sources++], source, sizeof(rs->sources[0]));
 }
 
+/* Calls fn for each fullName GeneralName of a certificate's distribution points, in order. */
+static void
+foreach_full_name(const struct cv_cert_dps *dps,
+                  void (*fn)(struct verify_job *job, const struct cv_asn1_elem *name),
+                  struct verify_job *job)
+{
+	for (size_t i = 0; i < dps->n; i++) {
+		struct cv_asn1 names;
+		struct cv_asn1_elem name;
+
+		if (dps->v[i].kind != CV_CERT_DP_FULL_NAME)
+			continue;
+		cv_asn1_init(&names, dps->v[i].names, dps->v[i].names_len);
+		while (!cv_asn1_empty(&names) && cv_asn1_next(&names, &name) == 0)
+			fn(job, &name);
+	}
+}
+
+/* One CDP name: a URL (O-13), or a directory name (R18) that the LDAP fetcher resolves. */
+static void
+cdp_source(struct verify_job *job, const struct cv_asn1_elem *name)
+{
+	struct rev_state *rs = &job->rev;
+	char buf[CV_URL_MAX];
+
+	if (rs->n_sources >= REV_SOURCES_MAX)
+		return;
+	if (name->tag == CV_ASN1_CTX(6) && name->len < sizeof(buf)) {
+		memcpy(buf, name->val, name->len);
+		buf[name->len] = '\0';
+		if (fetchable_url(buf))
+			add_source(rs, buf);
+		else
+			cv_verdict_trace(&job->verdict, "revocation",
+			                 "CDP %s: scheme not supported, skipped", buf);
+	} else if (name->tag == CV_ASN1_CTX_CONS(4)) {
+		const gnutls_datum_t dn = {(unsigned char *)(uintptr_t)name->val,
+		                           (unsigned)name->len};
+		gnutls_datum_t text = {NULL, 0};
+
+		if (gnutls_x509_rdn_get2(&dn, &text, 0) == 0 && text.size < CV_URL_MAX)
+			add_source(rs, (const char *)text.data);
+		gnutls_free(text.data);
+	}
+}
+
 /* The certificate's CDPs in certificate order (O-13): URLs, and directory names (R18). */
 static void
 cdp_sources(struct verify_job *job, const struct cv_cert *cert)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
-	struct rev_state *rs = &job->rev;
+	foreach_full_name(cv_cert_crl_dps(cert), cdp_source, job);
+}
 
-	for (unsigned seq = 0; seq < 64 && rs->n_sources < REV_SOURCES_MAX; seq++) {
-		char buf[CV_URL_MAX];
-		size_t len = sizeof(buf) - 1;
-		unsigned reasons = 0;
-		const int type =
-		    gnutls_x509_crt_get_crl_dist_points(crt, seq, buf, &len, &reasons, NULL);
+/* A freshestCRL name of the certificate: fetched when it is a URL. */
+static void
+delta_source(struct verify_job *job, const struct cv_asn1_elem *name)
+{
+	char uri[CV_URL_MAX];
 
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type == GNUTLS_SAN_URI) {
-			buf[len] = '\0';
-			if (fetchable_url(buf))
-				add_source(rs, buf);
-			else
-				cv_verdict_trace(&job->verdict, "revocation",
-				                 "CDP %s: scheme not supported, skipped", buf);
-		} else if (type == GNUTLS_SAN_DN) {
-			const gnutls_datum_t dn = {(unsigned char *)buf, (unsigned)len};
-			gnutls_datum_t text = {NULL, 0};
-
-			if (gnutls_x509_rdn_get2(&dn, &text, 0) == 0 && text.size < CV_URL_MAX)
-				add_source(rs, (const char *)text.data);
-			gnutls_free(text.data);
-		}
-	}
+	if (name->tag != CV_ASN1_CTX(6) || name->len == 0 || name->len >= sizeof(uri))
+		return;
+	memcpy(uri, name->val, name->len);
+	uri[name->len] = '\0';
+	if (fetchable_url(uri))
+		add_source(&job->rev, uri);
 }
 
 /* The URIs of a cRLDistributionPoints or freshestCRL extension value (fullName only). */
@@ -215,12 +248,7 @@ add_dp_uris(struct rev_state *rs, const uint8_t *ext, size_t len)
 static void
 delta_sources(struct verify_job *job, const struct cv_cert *cert, const struct candidates *c)
 {
-	gnutls_datum_t ext = {NULL, 0};
-
-	if (gnutls_x509_crt_get_extension_by_oid2(cv_cert_gnutls(cert), "2.5.29.46", 0, &ext,
-	                                          NULL) == 0)
-		add_dp_uris(&job->rev, ext.data, ext.size);
-	gnutls_free(ext.data);
+	foreach_full_name(cv_cert_freshest_crl(cert), delta_source, job);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct cv_crl_info *info = cv_crl_get_info(c->crl[i]);
 

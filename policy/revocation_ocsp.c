@@ -38,7 +38,7 @@ nonce_mode(const struct cv_rev_policy *rev)
 static bool
 responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, size_t len)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
+	const struct cv_cert_aia *aia = cv_cert_aia(cert);
 
 	if (job->rev.cert == 0 && job->maps.override_ocsp != NULL) {
 		cv_strlcpy(out, job->maps.override_ocsp->ocsp_url, len);
@@ -48,21 +48,9 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 		cv_strlcpy(out, job->rev.policy->ocsp_url, len);
 		return true;
 	}
-	for (unsigned seq = 0; seq < 16; seq++) {
-		gnutls_datum_t uri = {NULL, 0};
-		const int rc = gnutls_x509_crt_get_authority_info_access(
-		    crt, seq, GNUTLS_IA_OCSP_URI, &uri, NULL);
-
-		if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (rc == 0 && uri.size > 0 && uri.size < len) {
-			memcpy(out, uri.data, uri.size);
-			out[uri.size] = '\0';
-			gnutls_free(uri.data);
+	for (size_t i = 0; i < aia->n_ocsp; i++)
+		if (aia->ocsp[i].len > 0 && cv_cert_uri_copy(&aia->ocsp[i], out, len) == 0)
 			return true;
-		}
-		gnutls_free(uri.data);
-	}
 	return false;
 }
 
@@ -216,34 +204,21 @@ rev_ocsp_flights_free(struct cv_engine *engine)
 
 /* ---- the responder's certificate (R27 trustpoint override, O-10) ---- */
 
-static int
-cert_from_crt(gnutls_x509_crt_t crt, struct cv_cert **out)
-{
-	gnutls_datum_t der = {NULL, 0};
-	int rc = -1;
-
-	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) == 0)
-		rc = cv_cert_from_der(der.data, der.size, out, NULL);
-	gnutls_free(der.data);
-	return rc;
-}
-
 /* `override ocsp trustpoint TP...`: the responder must validate under one of those (R30). */
 static int
-validate_responder(void *arg, gnutls_x509_crt_t responder, const gnutls_x509_crt_t *extra, size_t n)
+validate_responder(void *arg, const struct cv_cert *responder, struct cv_cert *const *extra,
+                   size_t n)
 {
 	struct verify_job *job = arg;
 	const struct cv_match_rule *rule = job->maps.override_ocsp;
 	struct cert_set *anchors = calloc(1, sizeof(*anchors));
 	struct cert_set *untrusted = calloc(1, sizeof(*untrusted));
-	struct cv_cert *resp = NULL;
 	struct cv_path_params params;
 	struct cv_failure f;
 	struct cv_path path;
 	int rc = -1;
 
-	if (anchors == NULL || untrusted == NULL || rule == NULL ||
-	    cert_from_crt(responder, &resp) < 0)
+	if (anchors == NULL || untrusted == NULL || rule == NULL)
 		goto out;
 	for (size_t t = 0; t < rule->n_ocsp_trustpoints; t++) {
 		const struct cv_trustpoint *tp =
@@ -255,8 +230,7 @@ validate_responder(void *arg, gnutls_x509_crt_t responder, const gnutls_x509_crt
 			anchors->v[anchors->n++] = tp->ca_certs.v[i];
 	}
 	for (size_t i = 0; i < n && untrusted->n < CANDIDATE_CERTS_MAX; i++)
-		if (cert_from_crt(extra[i], &untrusted->v[untrusted->n]) == 0)
-			untrusted->n++;
+		untrusted->v[untrusted->n++] = cv_cert_ref(extra[i]);
 	cv_path_params_init(&params);
 	params.at = job->verdict.at;
 	params.allowed_weak = job->anchor.allowed_weak;
@@ -265,19 +239,18 @@ validate_responder(void *arg, gnutls_x509_crt_t responder, const gnutls_x509_crt
 	params.n_anchors = anchors->n;
 	params.untrusted = untrusted->v;
 	params.n_untrusted = untrusted->n;
-	if (cv_path_build(resp, &params, &path, &f, NULL) == 0) {
+	if (cv_path_build(responder, &params, &path, &f, NULL) == 0) {
 		cv_path_release(&path);
 		rc = 0;
 	} else {
 		cv_verdict_trace(&job->verdict, "revocation",
 		                 "ocsp responder %s refused by override trustpoints: %s",
-		                 cv_cert_subject(resp), f.message);
+		                 cv_cert_subject(responder), f.message);
 	}
 out:
 	if (untrusted != NULL)
 		for (size_t i = 0; i < untrusted->n; i++)
 			cv_cert_unref(untrusted->v[i]);
-	cv_cert_unref(resp);
 	free(anchors);
 	free(untrusted);
 	return rc;
@@ -334,6 +307,8 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	struct cv_ocsp_params params;
 	struct cv_ocsp_result res;
 	struct cv_error err = {{0}};
+	const bool override = job->rev.cert == 0 && job->maps.override_ocsp != NULL &&
+	                      job->maps.override_ocsp->n_ocsp_trustpoints > 0;
 	int rc = -1;
 
 	cv_ocsp_params_init(&params, job->verdict.at);
@@ -343,14 +318,9 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	params.digest = OCSP_DIGEST;
 	params.skew = job->cfg->ocsp_skew_s;
 	params.no_next_update_ttl = job->cfg->ocsp_no_next_update_s;
-	if (job->rev.cert == 0 && job->maps.override_ocsp != NULL &&
-	    job->maps.override_ocsp->n_ocsp_trustpoints > 0) {
-		params.validate_responder = validate_responder;
-		params.validate_responder_arg = job;
-	}
 	memset(&res, 0, sizeof(res));
-	cv_ocsp_response_check(der, len, cv_cert_gnutls(cert), cv_cert_gnutls(issuer), &params,
-	                       &res);
+	cv_ocsp_response_check_cert(der, len, cert, issuer, &params,
+	                            override ? validate_responder : NULL, job, &res);
 	*nonce = cv_ocsp_nonce_outcome_name(res.nonce);
 	if (res.status == CV_OCSP_STATUS_ERROR) {
 		snprintf(error, error_len, "invalid response: %s", res.error);
@@ -420,8 +390,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 		if (cv_ocsp_nonce_generate(rs->nonce, rs->nonce_len, err) < 0)
 			return -1;
 	}
-	if (cv_ocsp_request_build(cv_cert_gnutls(cert), cv_cert_gnutls(issuer), OCSP_DIGEST,
-	                          rs->nonce, rs->nonce_len, &req, err) < 0)
+	if (cv_ocsp_request_build_cert(cert, issuer, OCSP_DIGEST, rs->nonce, rs->nonce_len, &req,
+	                               err) < 0)
 		return -1;
 	cv_fetch_opts_init(&opts);
 	opts.max_bytes = job->cfg->ocsp_max_bytes;
@@ -463,8 +433,7 @@ rev_ocsp_start(struct verify_job *job)
 		ocsp_error(job, "", "%s", "no OCSP responder (no AIA, no ocsp url, no override)");
 		return;
 	}
-	if (cv_ocsp_certid_compute(cv_cert_gnutls(cert), cv_cert_gnutls(issuer), OCSP_DIGEST, &id,
-	                           &err) < 0 ||
+	if (cv_ocsp_certid_compute_cert(cert, issuer, OCSP_DIGEST, &id, &err) < 0 ||
 	    cv_ocsp_cache_key(&id, rs->ocsp_url, rs->ocsp_key) < 0) {
 		ocsp_error(job, "", "%s",
 		           err.msg[0] != '\0' ? err.msg : "cannot compute the CertID");

@@ -1,4 +1,8 @@
-/* cert.c: X.509 certificates loaded through GnuTLS, reference counted, text forms cached. */
+/*
+ * cert.c: X.509 certificates loaded through GnuTLS and cert_ext.c (the parsed extensions),
+ * reference counted, text forms and key facts cached. The GnuTLS object stays in here and
+ * validator/ (x509int.h cv_cert_crt).
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +11,9 @@
 
 #include "../common/util.h"
 #include "cert.h"
+#include "cert_ext.h"
 #include "name.h"
+#include "x509int.h"
 
 struct cv_cert {
 	unsigned refs; /* atomic: certificates may be shared between threads */
@@ -21,6 +27,9 @@ struct cv_cert {
 	cv_time not_before;
 	cv_time not_after;
 	uint8_t sha256[32]; /* of der: the certificate's identity for caches */
+	struct cv_cert_key key;
+	int sig_algo; /* gnutls_sign_algorithm_t */
+	struct cv_cert_parsed parsed;
 };
 
 #define PEM_CERT_BEGIN "-----BEGIN CERTIFICATE-----"
@@ -33,6 +42,7 @@ cert_free(struct cv_cert *c)
 		return;
 	if (c->crt != NULL)
 		gnutls_x509_crt_deinit(c->crt);
+	cv_cert_parsed_clear(&c->parsed);
 	gnutls_free(c->subject_der.data);
 	gnutls_free(c->issuer_der.data);
 	gnutls_free(c->subject);
@@ -85,6 +95,43 @@ serial_text(gnutls_x509_crt_t crt, char *out, size_t out_len)
 	cv_strlcpy(out, hex[0] == '0' ? hex + 1 : hex, out_len);
 }
 
+/* The subject public key's kind, size and curve. */
+static void
+key_info(gnutls_x509_crt_t crt, struct cv_cert_key *k)
+{
+	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
+	gnutls_ecc_curve_t curve;
+	unsigned bits = 0;
+	/* without bits first: a DSA key that inherits its parameters has no size of its own */
+	int pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
+
+	memset(k, 0, sizeof(*k));
+	k->algorithm = pk;
+	if (gnutls_x509_crt_get_pk_algorithm(crt, &bits) >= 0)
+		k->bits = bits;
+	switch (pk) {
+	case GNUTLS_PK_RSA:
+	case GNUTLS_PK_RSA_PSS:
+		k->kind = CV_KEY_RSA;
+		break;
+	case GNUTLS_PK_DSA:
+		k->kind = CV_KEY_DSA;
+		break;
+	case GNUTLS_PK_ECDSA:
+	case GNUTLS_PK_EDDSA_ED25519:
+	case GNUTLS_PK_EDDSA_ED448:
+		k->kind = pk == GNUTLS_PK_ECDSA ? CV_KEY_EC : CV_KEY_EDDSA;
+		if (gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0)
+			k->curve = (int)curve;
+		gnutls_free(x.data);
+		gnutls_free(y.data);
+		break;
+	default:
+		k->kind = CV_KEY_OTHER;
+		break;
+	}
+}
+
 /* Takes the text of a get_dn3 call; an empty Name (ret "not available") becomes "". */
 static int
 name_text(int ret, gnutls_datum_t *d, char **out)
@@ -122,6 +169,9 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 	c->refs = 1;
 	memcpy(c->der.data, der, len);
 	c->der.size = (unsigned)len;
+	/* ours first: its errors name the extension at fault */
+	if (cv_cert_parse(c->der.data, c->der.size, &c->parsed, err) < 0)
+		goto fail;
 	if ((ret = gnutls_x509_crt_init(&c->crt)) < 0) {
 		cv_error_set(err, "certificate: %s", gnutls_strerror(ret));
 		goto fail;
@@ -130,6 +180,8 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 		cv_error_set(err, "certificate: %s", gnutls_strerror(ret));
 		goto fail;
 	}
+	key_info(c->crt, &c->key);
+	c->sig_algo = gnutls_x509_crt_get_signature_algorithm(c->crt);
 	if (name_text(gnutls_x509_crt_get_dn3(c->crt, &d, 0), &d, &c->subject) < 0) {
 		cv_error_set(err, "certificate subject: unreadable name");
 		goto fail;
@@ -300,9 +352,92 @@ cv_cert_unref(struct cv_cert *cert)
 }
 
 gnutls_x509_crt_t
-cv_cert_gnutls(const struct cv_cert *cert)
+cv_cert_crt(const struct cv_cert *cert)
 {
 	return cert->crt;
+}
+
+const struct cv_cert_parsed *
+cv_cert_parsed(const struct cv_cert *cert)
+{
+	return &cert->parsed;
+}
+
+const struct cv_cert_key *
+cv_cert_public_key(const struct cv_cert *cert)
+{
+	return &cert->key;
+}
+
+int
+cv_cert_signature_algorithm(const struct cv_cert *cert)
+{
+	return cert->sig_algo;
+}
+
+const char *
+cv_cert_signature_algorithm_name(const struct cv_cert *cert)
+{
+	const char *name = cert->sig_algo > 0
+	                       ? gnutls_sign_get_name((gnutls_sign_algorithm_t)cert->sig_algo)
+	                       : NULL;
+
+	return name != NULL ? name : "?";
+}
+
+const char *
+cv_cert_key_algorithm_name(const struct cv_cert *cert)
+{
+	const char *name = gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)cert->key.algorithm);
+
+	return name != NULL ? name : "?";
+}
+
+/*
+ * GnuTLS prints unknown OIDs (unstructuredName, unstructuredAddress) only as hex, so the AVAs
+ * are read directly here.
+ */
+int
+cv_cert_subject_attr_string(const struct cv_cert *cert, const char *oid, char *out, size_t out_len)
+{
+	const size_t olen = strlen(oid);
+	gnutls_x509_dn_t dn;
+	gnutls_x509_ava_st ava;
+	int irdn, iava, rc;
+
+	if (out_len == 0 || gnutls_x509_crt_get_subject(cert->crt, &dn) < 0)
+		return -1;
+	for (irdn = 0;; irdn++) {
+		for (iava = 0; (rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava)) == 0;
+		     iava++) {
+			/* the OID text, with or without its NUL in the size */
+			if (ava.oid.size < olen || ava.oid.size > olen + 1 ||
+			    memcmp(ava.oid.data, oid, olen) != 0 ||
+			    (ava.oid.size > olen && ava.oid.data[olen] != '\0'))
+				continue;
+			/* UTF8String, PrintableString, T61String, IA5String */
+			if ((ava.value_tag != 12 && ava.value_tag != 19 && ava.value_tag != 20 &&
+			     ava.value_tag != 22) ||
+			    ava.value.size >= out_len ||
+			    memchr(ava.value.data, '\0', ava.value.size) != NULL)
+				return -1;
+			memcpy(out, ava.value.data, ava.value.size);
+			out[ava.value.size] = '\0';
+			return 1;
+		}
+		if (iava == 0) /* no such RDN: the end */
+			return 0;
+	}
+}
+
+int
+cv_cert_subject_attr_text(const struct cv_cert *cert, const char *oid, char *out, size_t out_len)
+{
+	size_t size = out_len;
+
+	if (out_len == 0 || gnutls_x509_crt_get_dn_by_oid(cert->crt, oid, 0, 0, out, &size) < 0)
+		return -1;
+	return 0;
 }
 
 const uint8_t *

@@ -30,8 +30,10 @@ enum cv_weak_alg {
 	CV_WEAK_MD5 = 1u << 1,      /* md5WithRSA, md2WithRSA */
 	CV_WEAK_DSA = 1u << 2,      /* DSA signatures of any digest */
 	CV_WEAK_RSA_1024 = 1u << 3, /* RSA keys of 1024 up to 2047 bits */
+	CV_WEAK_P192 = 1u << 4,     /* ECDSA keys on P-192 (secp192r1) */
+	CV_WEAK_RSA_ODD = 1u << 5,  /* RSA moduli whose size is not a multiple of 8 bits */
 };
-#define CV_WEAK_ALG_COUNT 4 /* the bits above are 1u << 0 .. 1u << (CV_WEAK_ALG_COUNT - 1) */
+#define CV_WEAK_ALG_COUNT 6 /* the bits above are 1u << 0 .. 1u << (CV_WEAK_ALG_COUNT - 1) */
 
 /*
  * Validation profiles: which certificate-profile rules apply on top of RFC 5280 6.1.
@@ -118,7 +120,8 @@ void cv_path_release(struct cv_path *path);
 /* Fills path entries of a verdict from a path (leaf first); returns 0 or -1. */
 int cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v);
 
-/* Parses "sha1", "md5", "dsa", "rsa-1024" into a CV_WEAK_* bit; 0 when unknown. */
+/* Parses "sha1", "md5", "dsa", "rsa-1024", "p192", "rsa-odd-size" into a CV_WEAK_* bit; 0
+ * when unknown. */
 uint32_t cv_weak_alg_from_name(const char *name);
 /* The name of one CV_WEAK_* bit as `allow-weak-signature` spells it, or NULL. */
 const char *cv_weak_alg_name(uint32_t bit);

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 #include "../common/util.h"
 #include "x509int.h"
 
@@ -114,14 +112,15 @@ names_chain(const struct cv_cert *child, const struct cv_cert *issuer)
 static int
 key_id_hint(const struct cv_cert *child, const struct cv_cert *issuer)
 {
-	uint8_t aki[64], ski[64];
-	size_t al = sizeof(aki), sl = sizeof(ski);
-	unsigned crit;
+	const struct cv_cert_aki *aki = cv_cert_aki(child);
+	const struct cv_cert_ski *ski = cv_cert_ski(issuer);
 
-	if (gnutls_x509_crt_get_authority_key_id(cv_cert_gnutls(child), aki, &al, &crit) < 0 ||
-	    gnutls_x509_crt_get_subject_key_id(cv_cert_gnutls(issuer), ski, &sl, &crit) < 0)
+	if (aki->key_id == NULL || !ski->present)
 		return 0;
-	return (al == sl && memcmp(aki, ski, al) == 0) ? 2 : -2;
+	return (aki->key_id_len == ski->key_id_len &&
+	        memcmp(aki->key_id, ski->key_id, aki->key_id_len) == 0)
+	           ? 2
+	           : -2;
 }
 
 static int
@@ -371,6 +370,8 @@ static const struct bit_name weak_names[CV_WEAK_ALG_COUNT] = {
     {CV_WEAK_MD5, "md5"},
     {CV_WEAK_DSA, "dsa"},
     {CV_WEAK_RSA_1024, "rsa-1024"},
+    {CV_WEAK_P192, "p192"},
+    {CV_WEAK_RSA_ODD, "rsa-odd-size"},
 };
 
 static const struct bit_name relaxation_names[] = {

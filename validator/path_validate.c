@@ -1,7 +1,8 @@
 /*
  * path_validate.c: RFC 5280 section 6.1 validation of one candidate path (leaf first, trust
  * anchor last), step by step as the RFC names them, plus certval's own rules on top: extended
- * key usage for the purpose, the peer's host name (hostname.c) and the weak-algorithm policy.
+ * key usage for the purpose, the peer's host name (hostname.c), the weak-algorithm and key
+ * policy and the certificate-profile rules (profile.c).
  *
  * The trust anchor is a name and a key: its own signature, extensions, constraints and (when it
  * is a subordinate CA configured as trustpoint, "chain-validation stop") its validity are not
@@ -77,33 +78,42 @@ fail(struct vstate *st, enum cv_reason reason, const char *detail, size_t idx, c
 int
 cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out, bool *critical)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(cert);
-	char buf[128];
-	size_t len;
-	unsigned crit;
-	unsigned i;
-	int ret;
+	const struct cv_cert_ext *x;
 
 	out->data = NULL;
 	out->size = 0;
 	*critical = false;
-	for (i = 0;; i++) {
-		len = sizeof(buf);
-		ret = gnutls_x509_crt_get_extension_info(crt, i, buf, &len, &crit);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return 1;
-		if (ret < 0)
-			return -1;
-		if (strcmp(buf, oid) != 0)
+	for (size_t i = 0; (x = cv_cert_ext_at(cert, i)) != NULL; i++) {
+		if (strcmp(x->oid, oid) != 0)
 			continue;
-		if (gnutls_x509_crt_get_extension_data2(crt, i, out) < 0)
+		if ((out->data = gnutls_malloc(x->len ? x->len : 1)) == NULL)
 			return -1;
-		*critical = crit != 0;
+		memcpy(out->data, x->value, x->len);
+		out->size = (unsigned)x->len;
+		*critical = x->critical;
 		return 0;
 	}
+	return 1;
 }
 
 /* --- 6.1.3 basic certificate processing --- */
+
+/*
+ * The key policy (profile.c) for key, reported at idx: each issuer's key (the anchor's
+ * included) where it verifies the signature of the certificate at idx, and the leaf's own
+ * key at 0, so that every key of the path passes it.
+ */
+static int
+check_key(struct vstate *st, const struct cv_cert *key, size_t idx)
+{
+	char why[128];
+
+	if (cv_key_check(key, st->params->allowed_weak, &st->used->weak, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
+		            "weak algorithm not allowed: %s%s",
+		            key == st->certs[idx] ? "" : "issuer's ", why);
+	return 0;
+}
 
 static int
 check_validity(struct vstate *st, size_t idx)
@@ -127,24 +137,6 @@ check_validity(struct vstate *st, size_t idx)
 	            cv_time_format_iso(cv_cert_not_after(c), t));
 }
 
-/* The weak algorithms a signature relies on: each allowed bit without which the weak-algorithm
- * rule would refuse it (reported in the path, and in the verdict as "weak:NAME"). */
-static uint32_t
-weak_relied_on(const struct cv_cert *c, const struct cv_cert *issuer, uint32_t allowed)
-{
-	uint32_t used = 0;
-	char why[128];
-
-	for (unsigned i = 0; i < CV_WEAK_ALG_COUNT; i++) {
-		const uint32_t bit = 1u << i;
-
-		if ((allowed & bit) &&
-		    cv_sig_weak_check(c, issuer, allowed & ~bit, why, sizeof(why)) < 0)
-			used |= bit;
-	}
-	return used;
-}
-
 static int
 check_signature(struct vstate *st, size_t idx)
 {
@@ -162,12 +154,22 @@ check_signature(struct vstate *st, size_t idx)
 		            "signature does not verify with the key of %s",
 		            cv_cert_subject(st->working_issuer));
 	}
-	if (cv_sig_weak_check(c, st->working_issuer, st->params->allowed_weak, why, sizeof(why)) <
-	    0)
+	if (cv_sig_weak_check(c, st->params->allowed_weak, &st->used->weak, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "weak-algorithm", idx,
 		            "weak algorithm not allowed: %s", why);
-	if (st->params->allowed_weak != 0)
-		st->used->weak |= weak_relied_on(c, st->working_issuer, st->params->allowed_weak);
+	return check_key(st, st->working_issuer, idx);
+}
+
+/* The certificate-profile rules of params->profile (profile.c); not for the anchor. */
+static int
+check_profile(struct vstate *st, size_t idx)
+{
+	const struct cv_profile_pos pos = {idx, st->params->purpose, st->params->profile};
+	const char *detail = "profile";
+	char why[CV_MESSAGE_MAX];
+
+	if (cv_profile_check(st->certs[idx], &pos, &detail, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, detail, idx, "%s", why);
 	return 0;
 }
 
@@ -189,49 +191,29 @@ check_name_chaining(struct vstate *st, size_t idx)
 static int
 check_critical_extensions(struct vstate *st, size_t idx)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[idx]);
-	char oid[128];
-	size_t len, k;
-	unsigned crit, i;
-	int ret;
+	const struct cv_cert_ext *x;
+	size_t i, k;
 
-	for (i = 0;; i++) {
+	for (i = 0; (x = cv_cert_ext_at(st->certs[idx], i)) != NULL; i++) {
 		bool known = false;
 
-		len = sizeof(oid);
-		ret = gnutls_x509_crt_get_extension_info(crt, i, oid, &len, &crit);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return 0;
-		if (ret < 0)
-			return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
-			            "unreadable extension");
 		for (k = 0; k < CV_ARRAY_LEN(known_extensions); k++)
-			if (strcmp(oid, known_extensions[k]) == 0)
+			if (strcmp(x->oid, known_extensions[k]) == 0)
 				known = true;
-		if (crit && !known)
+		if (x->critical && !known)
 			return fail(st, CV_REASON_CHAIN_INVALID, "unknown-critical-extension", idx,
-			            "unknown critical extension %s", oid);
+			            "unknown critical extension %s", x->oid);
 	}
+	return 0;
 }
 
 /* An end entity (not a CA) must not carry nameConstraints (RFC 5280 4.2.1.10). */
 static int
 check_ee_name_constraints(struct vstate *st, size_t idx)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[idx]);
-	unsigned crit = 0, ca = 0;
-	gnutls_datum_t nc;
-	bool nccrit;
-	int ret;
+	const struct cv_cert *c = st->certs[idx];
 
-	ret = cv_cert_extension(st->certs[idx], "2.5.29.30", &nc, &nccrit);
-	if (ret == 1)
-		return 0;
-	if (ret < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
-		            "unreadable name constraints");
-	gnutls_free(nc.data);
-	if (gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, NULL) >= 0 && ca)
+	if (!cv_cert_name_constraints(c)->present || cv_cert_basic_constraints(c)->ca)
 		return 0;
 	return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
 	            "nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10)");
@@ -255,9 +237,7 @@ check_name_constraints(struct vstate *st, size_t idx)
 {
 	const struct cv_cert *c = st->certs[idx];
 	enum cv_nc_status status;
-	gnutls_datum_t nc;
 	char why[256];
-	bool crit;
 	size_t k;
 
 	if (idx == 0 && check_ee_name_constraints(st, idx) < 0)
@@ -266,10 +246,9 @@ check_name_constraints(struct vstate *st, size_t idx)
 	if (idx != 0 && cv_cert_is_self_issued(c))
 		return 0;
 	for (k = 0; k < st->n_nc; k++) {
-		if (cv_cert_extension(st->nc_cas[k], "2.5.29.30", &nc, &crit) != 0)
-			continue;
-		status = cv_nc_check(nc.data, nc.size, c, idx == 0, why, sizeof(why));
-		gnutls_free(nc.data);
+		const struct cv_cert_nc *nc = cv_cert_name_constraints(st->nc_cas[k]);
+
+		status = cv_nc_check(nc->raw, nc->raw_len, c, idx == 0, why, sizeof(why));
 		if (status != CV_NC_OK)
 			return fail(st, CV_REASON_CHAIN_INVALID, nc_detail(status), idx,
 			            "name constraints of %s: %s", cv_cert_subject(st->nc_cas[k]),
@@ -285,7 +264,7 @@ basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 
 	if (check_signature(st, idx) < 0 || check_validity(st, idx) < 0 ||
 	    check_name_chaining(st, idx) < 0 || check_critical_extensions(st, idx) < 0 ||
-	    check_name_constraints(st, idx) < 0)
+	    check_profile(st, idx) < 0 || check_name_constraints(st, idx) < 0)
 		return -1;
 	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
@@ -298,11 +277,8 @@ static int
 prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 {
 	const struct cv_cert *c = st->certs[idx];
-	gnutls_x509_crt_t crt = cv_cert_gnutls(c);
-	unsigned crit = 0, ca = 0, ku = 0;
-	int pathlen = -1, ret;
-	gnutls_datum_t nc;
-	bool nccrit;
+	const struct cv_cert_bc *bc = cv_cert_basic_constraints(c);
+	const struct cv_cert_ku *ku = cv_cert_key_usage(c);
 	char why[128];
 
 	/* (a), (b), (h), (i), (j): policy mappings and counters */
@@ -313,17 +289,10 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 	if (!cv_sig_key_inherits_params(c))
 		st->working_params = c;
 	/* (g): name constraints */
-	ret = cv_cert_extension(c, "2.5.29.30", &nc, &nccrit);
-	if (ret < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "name-constraints", idx,
-		            "unreadable name constraints");
-	if (ret == 0) {
-		gnutls_free(nc.data);
+	if (cv_cert_name_constraints(c)->present)
 		st->nc_cas[st->n_nc++] = c;
-	}
 	/* (k): a CA certificate */
-	ret = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen);
-	if (gnutls_x509_crt_get_version(crt) < 3 || ret < 0 || !ca)
+	if (cv_cert_version(c) < 3 || !bc->present || !bc->ca)
 		return fail(st, CV_REASON_CHAIN_INVALID, "not-a-ca", idx,
 		            "issuer certificate is not a CA (basicConstraints cA)");
 	/* (l), (m): path length */
@@ -333,46 +302,29 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 			            "path length constraint exceeded");
 		st->max_path_length--;
 	}
-	if (pathlen >= 0 && pathlen < st->max_path_length)
-		st->max_path_length = pathlen;
+	if (bc->path_len >= 0 && bc->path_len < st->max_path_length)
+		st->max_path_length = bc->path_len;
 	/* (n): keyCertSign */
-	ret = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
-	if (ret >= 0 && !(ku & GNUTLS_KEY_KEY_CERT_SIGN))
+	if (ku->present && !(ku->bits & CV_KU_KEY_CERT_SIGN))
 		return fail(st, CV_REASON_CHAIN_INVALID, "key-cert-sign-missing", idx,
 		            "key usage lacks keyCertSign");
-	if (ret < 0 && ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		return fail(st, CV_REASON_CHAIN_INVALID, "bad-extension", idx,
-		            "unreadable key usage");
 	return 0;
 }
 
 /* --- 6.1.5 wrap-up, then certval's leaf rules --- */
 
 static bool
-eku_fits(gnutls_x509_crt_t crt, enum cv_purpose purpose, bool *readable)
+eku_fits(const struct cv_cert_eku *eku, enum cv_purpose purpose)
 {
-	char oid[128];
-	size_t len;
-	unsigned i;
-	int ret;
 	bool any = false, server = false, client = false, ike = false;
 
-	*readable = true;
-	for (i = 0;; i++) {
-		len = sizeof(oid);
-		ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len, NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0) {
-			*readable = false;
-			return false;
-		}
-		any |= strcmp(oid, OID_ANY_EKU) == 0;
-		server |= strcmp(oid, OID_SERVER) == 0;
-		client |= strcmp(oid, OID_CLIENT) == 0;
-		ike |= strcmp(oid, OID_IPSECIKE) == 0;
+	for (size_t i = 0; i < eku->n; i++) {
+		any |= strcmp(eku->oid[i], OID_ANY_EKU) == 0;
+		server |= strcmp(eku->oid[i], OID_SERVER) == 0;
+		client |= strcmp(eku->oid[i], OID_CLIENT) == 0;
+		ike |= strcmp(eku->oid[i], OID_IPSECIKE) == 0;
 	}
-	if (i == 0 || any)
+	if (!eku->present || any)
 		return true; /* no EKU at all, or anyExtendedKeyUsage */
 	switch (purpose) {
 	case CV_PURPOSE_IKE:
@@ -410,13 +362,11 @@ check_peer_name(struct vstate *st)
 static int
 check_leaf(struct vstate *st)
 {
-	gnutls_x509_crt_t crt = cv_cert_gnutls(st->certs[0]);
-	bool readable;
-
-	if (!eku_fits(crt, st->params->purpose, &readable))
+	if (check_key(st, st->certs[0], 0) < 0)
+		return -1;
+	if (!eku_fits(cv_cert_ext_key_usage(st->certs[0]), st->params->purpose))
 		return fail(st, CV_REASON_CHAIN_INVALID, "eku", 0,
-		            readable ? "extended key usage does not allow %s"
-		                     : "unreadable extended key usage (%s)",
+		            "extended key usage does not allow %s",
 		            cv_purpose_name(st->params->purpose));
 	return check_peer_name(st);
 }

@@ -1,19 +1,16 @@
-/* policy_tree.c: RFC 5280 certificate policy processing (the valid_policy_tree of 6.1). */
+/* policy_tree.c: RFC 5280 certificate policy processing (the valid_policy_tree of 6.1), over
+ * the policy extensions decoded when the certificate was read (cert.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 #include "../common/util.h"
 #include "x509int.h"
 
-#define ANY_POLICY        "2.5.29.32.0"
-#define OID_TEXT_MAX      64
-#define NODES_MAX         256
-#define EXPECTED_MAX      8
-#define CERT_POLICIES_MAX 16
-#define MAPPINGS_MAX      16
+#define ANY_POLICY   "2.5.29.32.0"
+#define OID_TEXT_MAX 64
+#define NODES_MAX    256
+#define EXPECTED_MAX 8
 
 struct node {
 	char policy[OID_TEXT_MAX];
@@ -31,15 +28,6 @@ struct cv_policy_state {
 	size_t n; /* certificates in the path, anchor excluded */
 	size_t explicit_policy, policy_mapping, inhibit_any;
 	const struct cv_path_params *params;
-};
-
-struct oid_list {
-	char v[CERT_POLICIES_MAX][OID_TEXT_MAX];
-	size_t n;
-};
-
-struct mapping {
-	char issuer[OID_TEXT_MAX], subject[OID_TEXT_MAX];
 };
 
 static int
@@ -106,158 +94,6 @@ expects(const struct node *nd, const char *p)
 		if (strcmp(nd->expected[k], p) == 0)
 			return true;
 	return false;
-}
-
-/*
- * The value of the extension oid of cert, which must be one element with tag: 0 with *e set,
- * 1 when the extension is absent, -1 when unreadable. The caller frees d->data (gnutls_free).
- */
-static int
-extension_value(const struct cv_cert *cert, const char *oid, uint8_t tag, gnutls_datum_t *d,
-                struct cv_asn1_elem *e)
-{
-	struct cv_asn1 top;
-	bool crit;
-	int ret;
-
-	ret = cv_cert_extension(cert, oid, d, &crit);
-	if (ret != 0)
-		return ret;
-	cv_asn1_init(&top, d->data, d->size);
-	if (cv_asn1_expect(&top, tag, e) < 0)
-		return -1;
-	return cv_asn1_finish(&top);
-}
-
-/*
- * certificatePolicies ::= SEQUENCE SIZE (1..MAX) OF PolicyInformation
- * PolicyInformation ::= SEQUENCE { policyIdentifier OBJECT IDENTIFIER,
- *      policyQualifiers SEQUENCE SIZE (1..MAX) OF PolicyQualifierInfo OPTIONAL }
- */
-static int
-read_policies(const struct cv_cert *cert, struct oid_list *out, bool *present)
-{
-	gnutls_datum_t d;
-	struct cv_asn1 list, info;
-	struct cv_asn1_elem seq, oid, qualifiers;
-	bool have_q;
-	int ret;
-
-	out->n = 0;
-	*present = false;
-	ret = extension_value(cert, "2.5.29.32", CV_ASN1_SEQUENCE, &d, &seq);
-	if (ret != 0)
-		goto out;
-	*present = true;
-	ret = -1;
-	cv_asn1_open(&seq, &list);
-	while (!cv_asn1_empty(&list)) {
-		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &info) < 0 ||
-		    cv_asn1_expect(&info, CV_ASN1_OID, &oid) < 0 ||
-		    cv_asn1_optional(&info, CV_ASN1_SEQUENCE, &qualifiers, &have_q) < 0 ||
-		    cv_asn1_finish(&info) < 0 || out->n == CERT_POLICIES_MAX ||
-		    cv_asn1_oid_text(oid.val, oid.len, out->v[out->n], OID_TEXT_MAX) < 0)
-			goto out;
-		out->n++;
-	}
-	ret = 0;
-out:
-	gnutls_free(d.data);
-	return ret < 0 ? -1 : 0;
-}
-
-/*
- * PolicyMappings ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE {
- *      issuerDomainPolicy CertPolicyId, subjectDomainPolicy CertPolicyId }
- */
-static int
-read_mappings(const struct cv_cert *cert, struct mapping *m, size_t *n)
-{
-	gnutls_datum_t d;
-	struct cv_asn1 list, pair;
-	struct cv_asn1_elem seq, a, b;
-	int ret;
-
-	*n = 0;
-	ret = extension_value(cert, "2.5.29.33", CV_ASN1_SEQUENCE, &d, &seq);
-	if (ret != 0)
-		goto out;
-	ret = -1;
-	cv_asn1_open(&seq, &list);
-	while (!cv_asn1_empty(&list)) {
-		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &pair) < 0 ||
-		    cv_asn1_expect(&pair, CV_ASN1_OID, &a) < 0 ||
-		    cv_asn1_expect(&pair, CV_ASN1_OID, &b) < 0 || cv_asn1_finish(&pair) < 0 ||
-		    *n == MAPPINGS_MAX ||
-		    cv_asn1_oid_text(a.val, a.len, m[*n].issuer, OID_TEXT_MAX) < 0 ||
-		    cv_asn1_oid_text(b.val, b.len, m[*n].subject, OID_TEXT_MAX) < 0)
-			goto out;
-		(*n)++;
-	}
-	ret = 0;
-out:
-	gnutls_free(d.data);
-	return ret < 0 ? -1 : 0;
-}
-
-/* An OPTIONAL SkipCerts ::= INTEGER (0..MAX) under tag; *out is left alone when absent. */
-static int
-optional_skip_certs(struct cv_asn1 *d, uint8_t tag, int *out)
-{
-	struct cv_asn1_elem e;
-	bool present;
-	int32_t v;
-
-	if (cv_asn1_optional(d, tag, &e, &present) < 0 ||
-	    (present && cv_asn1_small_int(&e, &v) < 0))
-		return -1;
-	if (present)
-		*out = (int)v;
-	return 0;
-}
-
-/*
- * PolicyConstraints ::= SEQUENCE { requireExplicitPolicy [0] SkipCerts OPTIONAL,
- *      inhibitPolicyMapping [1] SkipCerts OPTIONAL }; each -1 when absent.
- */
-static int
-read_policy_constraints(const struct cv_cert *cert, int *require, int *inhibit_mapping)
-{
-	gnutls_datum_t d;
-	struct cv_asn1 pc;
-	struct cv_asn1_elem seq;
-	int ret;
-
-	*require = *inhibit_mapping = -1;
-	ret = extension_value(cert, "2.5.29.36", CV_ASN1_SEQUENCE, &d, &seq);
-	if (ret == 0) {
-		cv_asn1_open(&seq, &pc);
-		if (optional_skip_certs(&pc, CV_ASN1_CTX(0), require) < 0 ||
-		    optional_skip_certs(&pc, CV_ASN1_CTX(1), inhibit_mapping) < 0 ||
-		    cv_asn1_finish(&pc) < 0)
-			ret = -1;
-	}
-	gnutls_free(d.data);
-	return ret < 0 ? -1 : 0;
-}
-
-/* InhibitAnyPolicy ::= SkipCerts; -1 when absent. */
-static int
-read_inhibit_any(const struct cv_cert *cert, int *skip)
-{
-	gnutls_datum_t d;
-	struct cv_asn1_elem v;
-	int32_t n;
-	int ret;
-
-	*skip = -1;
-	ret = extension_value(cert, "2.5.29.54", CV_ASN1_INTEGER, &d, &v);
-	if (ret == 0) {
-		ret = cv_asn1_small_int(&v, &n);
-		*skip = (int)n;
-	}
-	gnutls_free(d.data);
-	return ret < 0 ? -1 : 0;
 }
 
 struct cv_policy_state *
@@ -334,21 +170,17 @@ int
 cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, bool is_last,
                   char *why, size_t why_len)
 {
-	struct oid_list pol;
-	bool present, any = false;
+	const struct cv_cert_policies *pol = cv_cert_policies(cert);
+	bool any = false;
 	size_t k;
 
-	if (read_policies(cert, &pol, &present) < 0) {
-		snprintf(why, why_len, "unreadable certificate policies");
-		return -1;
-	}
-	if (present && !st->null_tree) {
-		for (k = 0; k < pol.n; k++) {
-			if (strcmp(pol.v[k], ANY_POLICY) == 0) {
+	if (pol->present && !st->null_tree) {
+		for (k = 0; k < pol->n; k++) {
+			if (strcmp(pol->oid[k], ANY_POLICY) == 0) {
 				any = true;
 				continue;
 			}
-			if (process_policy(st, pol.v[k], i) < 0)
+			if (process_policy(st, pol->oid[k], i) < 0)
 				goto toobig;
 		}
 		if (any && (st->inhibit_any > 0 || (!is_last && cv_cert_is_self_issued(cert))) &&
@@ -371,8 +203,10 @@ toobig:
 
 /* 6.1.4 (b): apply or delete the mapped policies at depth i. */
 static int
-apply_mappings(struct cv_policy_state *st, const struct mapping *m, size_t nm, size_t i)
+apply_mappings(struct cv_policy_state *st, const struct cv_cert_mappings *pm, size_t i)
 {
+	const size_t nm = pm->n;
+	const struct cv_cert_mapping *m = pm->v;
 	size_t a, j, k, count;
 
 	for (a = 0; a < nm; a++) {
@@ -436,21 +270,20 @@ int
 cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, char *why,
                   size_t why_len)
 {
-	struct mapping m[MAPPINGS_MAX];
-	size_t nm, k;
-	int require, inhibit_map, inhibit_any;
+	const struct cv_cert_mappings *m = cv_cert_policy_mappings(cert);
+	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(cert);
+	const int require = pc->require_explicit, inhibit_map = pc->inhibit_mapping;
+	const int inhibit_any = cv_cert_inhibit_any_policy(cert)->skip;
+	size_t k;
 
-	if (read_mappings(cert, m, &nm) < 0) {
-		snprintf(why, why_len, "unreadable policy mappings");
-		return -1;
-	}
-	for (k = 0; k < nm; k++) { /* (a) */
-		if (strcmp(m[k].issuer, ANY_POLICY) == 0 || strcmp(m[k].subject, ANY_POLICY) == 0) {
+	for (k = 0; k < m->n; k++) { /* (a) */
+		if (strcmp(m->v[k].issuer, ANY_POLICY) == 0 ||
+		    strcmp(m->v[k].subject, ANY_POLICY) == 0) {
 			snprintf(why, why_len, "policy mapping to or from anyPolicy");
 			return -1;
 		}
 	}
-	if (!st->null_tree && nm > 0 && apply_mappings(st, m, nm, i) < 0) { /* (b) */
+	if (!st->null_tree && m->n > 0 && apply_mappings(st, m, i) < 0) { /* (b) */
 		snprintf(why, why_len, "policy tree too large");
 		return -1;
 	}
@@ -461,11 +294,6 @@ cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t
 			st->policy_mapping--;
 		if (st->inhibit_any > 0)
 			st->inhibit_any--;
-	}
-	if (read_policy_constraints(cert, &require, &inhibit_map) < 0 ||
-	    read_inhibit_any(cert, &inhibit_any) < 0) {
-		snprintf(why, why_len, "unreadable policy constraints");
-		return -1;
 	}
 	if (require >= 0 && (size_t)require < st->explicit_policy) /* (i) */
 		st->explicit_policy = (size_t)require;
@@ -548,14 +376,10 @@ intersect(struct cv_policy_state *st)
 int
 cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why, size_t why_len)
 {
-	int require, inhibit_map;
+	const int require = cv_cert_policy_constraints(cert)->require_explicit;
 
 	if (st->explicit_policy > 0) /* (a) */
 		st->explicit_policy--;
-	if (read_policy_constraints(cert, &require, &inhibit_map) < 0) {
-		snprintf(why, why_len, "unreadable policy constraints");
-		return -1;
-	}
 	if (require == 0) /* (b) */
 		st->explicit_policy = 0;
 	if (!st->null_tree && !user_set_is_any(st->params) && intersect(st) < 0) { /* (g) */

@@ -73,8 +73,7 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 	struct cv_asn1 alg;
 	struct cv_asn1_elem oid, params;
 
-	if (gnutls_x509_crt_get_pk_algorithm(cv_cert_gnutls(cert), NULL) != GNUTLS_PK_DSA ||
-	    cert_split(cert, &parts) < 0)
+	if (cv_cert_public_key(cert)->kind != CV_KEY_DSA || cert_split(cert, &parts) < 0)
 		return false;
 	cv_asn1_open(&parts.spki_alg, &alg);
 	if (cv_asn1_expect(&alg, CV_ASN1_OID, &oid) < 0)
@@ -103,7 +102,7 @@ cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
 	if (cv_asn1_expect(&key, CV_ASN1_INTEGER, &yint) < 0 || cv_asn1_finish(&key) < 0)
 		return -1;
 	if (gnutls_pubkey_init(&pp) < 0 ||
-	    gnutls_pubkey_import_x509(pp, cv_cert_gnutls(params), 0) < 0 ||
+	    gnutls_pubkey_import_x509(pp, cv_cert_crt(params), 0) < 0 ||
 	    gnutls_pubkey_export_dsa_raw2(pp, &p, &q, &g, &py, 0) < 0)
 		goto out;
 	y.data = (unsigned char *)(uintptr_t)yint.val;
@@ -139,10 +138,10 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 		}
 		if (cv_sig_import_inherited(pub, issuer, params) < 0)
 			goto out;
-	} else if (gnutls_pubkey_import_x509(pub, cv_cert_gnutls(issuer), 0) < 0) {
+	} else if (gnutls_pubkey_import_x509(pub, cv_cert_crt(issuer), 0) < 0) {
 		goto out;
 	}
-	algo = gnutls_x509_crt_get_signature_algorithm(cv_cert_gnutls(child));
+	algo = cv_cert_signature_algorithm(child);
 	if (algo <= 0)
 		goto out;
 	tbs.data = (unsigned char *)(uintptr_t)parts.tbs.raw;
@@ -192,39 +191,33 @@ remember:
 }
 
 int
-cv_sig_weak_check(const struct cv_cert *cert, const struct cv_cert *signer, uint32_t allowed,
-                  char *why, size_t why_len)
+cv_sig_weak_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char *why,
+                  size_t why_len)
 {
-	int algo = gnutls_x509_crt_get_signature_algorithm(cv_cert_gnutls(cert));
+	const int algo = cv_cert_signature_algorithm(cert);
 	gnutls_digest_algorithm_t dig;
-	unsigned bits = 0;
-	int pk;
+	uint32_t need = 0;
 
 	if (algo <= 0) {
 		snprintf(why, why_len, "unknown signature algorithm");
 		return -1;
 	}
 	dig = gnutls_sign_get_hash_algorithm((gnutls_sign_algorithm_t)algo);
-	pk = gnutls_sign_get_pk_algorithm((gnutls_sign_algorithm_t)algo);
-	if ((dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2) && !(allowed & CV_WEAK_MD5)) {
-		snprintf(why, why_len, "signature algorithm %s",
-		         gnutls_sign_get_name((gnutls_sign_algorithm_t)algo));
-		return -1;
-	}
-	if (dig == GNUTLS_DIG_SHA1 && !(allowed & CV_WEAK_SHA1)) {
-		snprintf(why, why_len, "signature algorithm %s",
-		         gnutls_sign_get_name((gnutls_sign_algorithm_t)algo));
-		return -1;
-	}
-	if (pk == GNUTLS_PK_DSA && !(allowed & CV_WEAK_DSA)) {
+	if (dig == GNUTLS_DIG_MD5 || dig == GNUTLS_DIG_MD2)
+		need |= CV_WEAK_MD5;
+	if (dig == GNUTLS_DIG_SHA1)
+		need |= CV_WEAK_SHA1;
+	if (gnutls_sign_get_pk_algorithm((gnutls_sign_algorithm_t)algo) == GNUTLS_PK_DSA)
+		need |= CV_WEAK_DSA;
+	if ((need & ~allowed) == CV_WEAK_DSA) {
 		snprintf(why, why_len, "DSA signature");
 		return -1;
 	}
-	if (gnutls_x509_crt_get_pk_algorithm(cv_cert_gnutls(signer), &bits) == GNUTLS_PK_RSA) {
-		if (bits < 1024 || (bits < 2048 && !(allowed & CV_WEAK_RSA_1024))) {
-			snprintf(why, why_len, "RSA key of %u bits", bits);
-			return -1;
-		}
+	if (need & ~allowed) {
+		snprintf(why, why_len, "signature algorithm %s",
+		         cv_cert_signature_algorithm_name(cert));
+		return -1;
 	}
+	*used |= need;
 	return 0;
 }

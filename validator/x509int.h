@@ -18,6 +18,10 @@
 #include "name.h"
 #include "path.h"
 
+/* The GnuTLS object of a certificate (cert.c): for signatures, CRL and OCSP work inside
+ * validator/ only. Everything else reads the parsed fields of cert.h. */
+gnutls_x509_crt_t cv_cert_crt(const struct cv_cert *cert);
+
 /* --- signatures (sig.c) --- */
 
 enum cv_sig_result {
@@ -54,11 +58,31 @@ int cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
                             const struct cv_cert *params);
 
 /*
- * The weak-algorithm policy for a certificate's signature made with signer's key; returns 0
- * when allowed, else -1 with a short description in why.
+ * The weak-algorithm policy for a certificate's signature algorithm (digest, DSA): returns 0
+ * when allowed (the CV_WEAK_* bits relied on are added to *used), else -1 with a short
+ * description in why. Keys are cv_key_check's.
  */
-int cv_sig_weak_check(const struct cv_cert *cert, const struct cv_cert *signer, uint32_t allowed,
-                      char *why, size_t why_len);
+int cv_sig_weak_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char *why,
+                      size_t why_len);
+
+/* --- certificate profile and key policy (profile.c) --- */
+
+/* Where a certificate stands: idx 0 is the leaf (the anchor is not profile-checked). */
+struct cv_profile_pos {
+	size_t idx;
+	enum cv_purpose purpose;
+	enum cv_profile profile;
+};
+
+/* The profile rules for cert at pos: 0, or -1 with *detail ("profile-serial", ...) and why
+ * (the rule and its RFC 5280 / CA/B BR section). */
+int cv_profile_check(const struct cv_cert *cert, const struct cv_profile_pos *pos,
+                     const char **detail, char *why, size_t why_len);
+
+/* The key policy for cert's public key: 0 when allowed (CV_WEAK_* bits relied on added to
+ * *used), -1 with why. */
+int cv_key_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char *why,
+                 size_t why_len);
 
 /* --- name constraints (nameconstraints.c) --- */
 
@@ -108,8 +132,9 @@ int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, si
 int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
                       size_t why_len);
 
-/* Raw value of the extension oid of cert; *critical set. Returns 0, 1 when absent, -1 error.
- * The caller frees out->data with gnutls_free. */
+/* Raw value of the extension oid of cert (a copy from the parsed list, for nameconstraints.c);
+ * *critical set. Returns 0, 1 when absent, -1 error. The caller frees out->data with
+ * gnutls_free. New code reads the decoded fields of cert.h instead. */
 int cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out,
                       bool *critical);
 

@@ -17,6 +17,7 @@
 #include "../../validator/cert.h"
 #include "../../validator/crl/crl_check.h"
 #include "../../validator/name.h"
+#include "../../validator/x509int.h"
 #include "../support/check.h"
 #include "pkits_files.h"
 
@@ -70,7 +71,7 @@ issued_by(const struct cv_cert *cert, const struct cv_cert *issuer)
 {
 	size_t a, b;
 	const uint8_t *in = cv_cert_issuer_der(cert, &a), *sn = cv_cert_subject_der(issuer, &b);
-	gnutls_x509_crt_t c = cv_cert_gnutls(cert), i = cv_cert_gnutls(issuer);
+	gnutls_x509_crt_t c = cv_cert_crt(cert), i = cv_cert_crt(issuer);
 	unsigned status = 0;
 
 	if (cv_cert_equal(cert, issuer) || !cv_name_equal(in, a, sn, b))

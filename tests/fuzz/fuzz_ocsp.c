@@ -142,8 +142,7 @@ check(const uint8_t *data, size_t size, const struct cv_cert *cert, gnutls_diges
 	p.nonce_mode = mode;
 	p.nonce = nonce;
 	p.nonce_len = sizeof(nonce);
-	rc = cv_ocsp_response_check(data, size, cv_cert_gnutls(cert), cv_cert_gnutls(pki.ca.v[0]),
-	                            &p, &r);
+	rc = cv_ocsp_response_check_cert(data, size, cert, pki.ca.v[0], &p, NULL, NULL, &r);
 	if ((rc == 0) != (r.status != CV_OCSP_STATUS_ERROR))
 		abort(); /* the return value and the status disagree */
 	if (rc < 0 && (r.err == CV_OCSP_OK || r.error[0] == '\0'))

@@ -161,6 +161,54 @@ class CtlTest(unittest.TestCase):
         self.assert_rc(h.run_ctl(["verify", "--offline", "--ca", self.pki.root.cert_path,
                                   "--untrusted", self.pki.sub.cert_path, self.leaf_der]), 0)
 
+    def offline_json(self, chain, *options):
+        r = h.run_ctl(["verify", "--offline", "--ca", self.pki.root.cert_path, "--json",
+                       "--purpose", "server"] + list(options) + [chain])
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return json.loads(r.stdout)
+
+    def test_offline_key_policy(self):
+        """Weak keys are refused by default and accepted with their allow-weak value."""
+        for kind, allow in (("rsa1024", "rsa-1024"), ("p192", "p192")):
+            leaf = self.pki.leaf("weak-%s.example" % kind, self.pki.sub,
+                                 dns=["weak-%s.example" % kind], key=kind)
+            chain = self.pki.chain_file("weak-" + kind, [leaf, self.pki.sub])
+            v = self.offline_json(chain)
+            self.assertEqual(v["decision"], "REJECT", v)
+            self.assertEqual(v["detail"], "weak-algorithm")
+            self.assertIn("allow-weak-signature " + allow, v["message"])
+            self.assertEqual(self.offline_json(chain, "--allow-weak", allow)["decision"],
+                             "ACCEPT")
+            self.assertEqual(self.offline_json(chain, "--allow-weak", "sha1")["decision"],
+                             "REJECT")
+        strong = self.pki.leaf("rsa2048.example", self.pki.sub, dns=["rsa2048.example"],
+                               key="rsa2048")
+        chain = self.pki.chain_file("rsa2048", [strong, self.pki.sub])
+        self.assertEqual(self.offline_json(chain)["decision"], "ACCEPT")
+
+    def test_offline_profile_rules(self):
+        """A CA certificate as a TLS leaf, and a critical AIA, are refused."""
+        ca_leaf = self.pki.ca("CA as leaf", issuer=self.pki.sub)
+        chain = self.pki.chain_file("ca-leaf", [ca_leaf, self.pki.sub])
+        v = self.offline_json(chain)
+        self.assertEqual(v["decision"], "REJECT", v)
+        self.assertEqual(v["detail"], "profile-leaf-ca")
+        self.assertIn("RFC 5280 4.2.1.9", v["message"])
+        r = h.run_ctl(["verify", "--offline", "--ca", self.pki.root.cert_path, "--json",
+                       "--purpose", "ike", chain])
+        self.assert_rc(r, 0)
+        # id-ad-ocsp http://o, as a non-critical extension (fine) and a critical one
+        aia = "0x3016301406082b06010505073001860868747470 3a2f2f6f".replace(" ", "")
+        ok = self.pki.leaf("aia.example", self.pki.sub, dns=["aia.example"],
+                           extra=['add_extension = "1.3.6.1.5.5.7.1.1 %s"' % aia])
+        bad = self.pki.leaf("aia-crit.example", self.pki.sub, dns=["aia-crit.example"],
+                            extra=['add_critical_extension = "1.3.6.1.5.5.7.1.1 %s"' % aia])
+        v = self.offline_json(self.pki.chain_file("aia", [ok, self.pki.sub]))
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        v = self.offline_json(self.pki.chain_file("aia-crit", [bad, self.pki.sub]))
+        self.assertEqual(v["decision"], "REJECT", v)
+        self.assertEqual(v["detail"], "profile-aia")
+
     def test_offline_adhoc_path_with_spaces(self):
         spaced = os.path.join(self.dir, "dir with spaces")
         os.makedirs(spaced, exist_ok=True)

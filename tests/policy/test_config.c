@@ -867,7 +867,7 @@ test_errors(void)
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n"
 	             " allow-weak-signature sha256\n",
 	             "certvald.conf:3: allow-weak-signature: unknown 'sha256'; expected one of: "
-	             "sha1, md5, dsa, rsa-1024",
+	             "sha1, md5, dsa, rsa-1024, p192, rsa-odd-size",
 	             false);
 	expect_error("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n policy 1..2\n",
 	             "certvald.conf:3: policy: '1..2' is not an OID", true);

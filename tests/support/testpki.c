@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 
 #include "testpki.h"
@@ -67,6 +68,23 @@ make_key(gnutls_x509_privkey_t *key, const struct tp_spec *s)
 		break;
 	case TP_KEY_RSA1024:
 		ret = gnutls_x509_privkey_generate(*key, GNUTLS_PK_RSA, 1024, 0);
+		break;
+	case TP_KEY_RSA2056:
+		ret = gnutls_x509_privkey_generate(*key, GNUTLS_PK_RSA, 2056, 0);
+		break;
+	case TP_KEY_RSA2052:
+		ret = gnutls_x509_privkey_generate(*key, GNUTLS_PK_RSA, 2052, 0);
+		break;
+	case TP_KEY_DSA2048:
+		ret = gnutls_x509_privkey_generate(*key, GNUTLS_PK_DSA, 2048, 0);
+		break;
+	case TP_KEY_P192:
+		ret = gnutls_x509_privkey_generate(
+		    *key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP192R1), 0);
+		break;
+	case TP_KEY_P384:
+		ret = gnutls_x509_privkey_generate(
+		    *key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1), 0);
 		break;
 	default:
 		ret = gnutls_x509_privkey_generate(
@@ -270,8 +288,9 @@ set_aki(gnutls_x509_crt_t crt, const struct tp_entity *issuer)
 	return check(gnutls_x509_crt_set_authority_key_id(crt, id, len), "aki");
 }
 
-int
-tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
+/* Makes the key and the signed GnuTLS certificate of out (no struct cv_cert yet). */
+static int
+issue_crt(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
 {
 	unsigned long serial = s->serial;
 	unsigned char sbuf[8], kid[64];
@@ -286,20 +305,24 @@ tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity 
 		return -1;
 	sbuf[0] = (unsigned char)((sbuf[0] & 0x7f) | (serial == 0 ? 0x10 : 0));
 	if (make_key(&out->key, s) < 0 || check(gnutls_x509_crt_init(&out->crt), "crt init") < 0 ||
-	    check(gnutls_x509_crt_set_version(out->crt, 3), "version") < 0 ||
-	    check(gnutls_x509_crt_set_serial(out->crt, sbuf, sizeof(sbuf)), "serial") < 0 ||
+	    check(gnutls_x509_crt_set_version(out->crt, s->version ? (unsigned)s->version : 3),
+	          "version") < 0 ||
+	    check(s->serial_der != NULL
+	              ? gnutls_x509_crt_set_serial(out->crt, s->serial_der, s->serial_der_len)
+	              : gnutls_x509_crt_set_serial(out->crt, sbuf, sizeof(sbuf)),
+	          "serial") < 0 ||
 	    check(gnutls_x509_crt_set_key(out->crt, out->key), "key") < 0 ||
 	    check(gnutls_x509_crt_set_activation_time(out->crt, (time_t)s->not_before), "nb") < 0 ||
 	    check(gnutls_x509_crt_set_expiration_time(out->crt, (time_t)s->not_after), "na") < 0)
 		goto fail;
-	if (gnutls_x509_crt_set_dn(out->crt, s->subject, &err) < 0) {
+	if (s->subject[0] != '\0' && gnutls_x509_crt_set_dn(out->crt, s->subject, &err) < 0) {
 		fprintf(stderr, "testpki: bad subject %s\n", s->subject);
 		goto fail;
 	}
-	if (gnutls_x509_crt_get_key_id(out->crt, 0, kid, &kid_len) >= 0 &&
+	if (!s->no_ski && gnutls_x509_crt_get_key_id(out->crt, 0, kid, &kid_len) >= 0 &&
 	    check(gnutls_x509_crt_set_subject_key_id(out->crt, kid, kid_len), "ski") < 0)
 		goto fail;
-	if (set_extensions(out->crt, s) < 0 || set_aki(out->crt, issuer) < 0)
+	if (set_extensions(out->crt, s) < 0 || (!s->no_aki && set_aki(out->crt, issuer) < 0))
 		goto fail;
 	if (issuer == NULL)
 		i = gnutls_x509_crt_sign2(out->crt, out->crt, out->key,
@@ -307,12 +330,43 @@ tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity 
 	else
 		i = gnutls_x509_crt_sign2(out->crt, issuer->crt, issuer->key,
 		                          s->hash ? s->hash : GNUTLS_DIG_SHA256, 0);
-	if (check(i, "sign") < 0 || to_cert(out) < 0)
+	if (check(i, "sign") < 0)
 		goto fail;
 	return 0;
 fail:
 	tp_entity_free(out);
 	return -1;
+}
+
+int
+tp_issue(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity *issuer)
+{
+	if (issue_crt(out, s, issuer) < 0)
+		return -1;
+	if (to_cert(out) < 0) {
+		tp_entity_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tp_issue_load(const struct tp_spec *s, const struct tp_entity *issuer, struct cv_error *err)
+{
+	struct tp_entity e;
+	gnutls_datum_t der = {NULL, 0};
+	struct cv_cert *cert = NULL;
+	int ret = -2;
+
+	cv_error_set(err, "not issued");
+	if (issue_crt(&e, s, issuer) < 0)
+		return -2;
+	if (gnutls_x509_crt_export2(e.crt, GNUTLS_X509_FMT_DER, &der) == 0)
+		ret = cv_cert_from_der(der.data, der.size, &cert, err);
+	gnutls_free(der.data);
+	cv_cert_unref(cert);
+	tp_entity_free(&e);
+	return ret;
 }
 
 void
@@ -384,5 +438,94 @@ tp_write_key_pem(const struct tp_entity *e, const char *path)
 		return -1;
 	ret = write_datum(path, &d);
 	gnutls_free(d.data);
+	return ret;
+}
+
+/* Offset and length of the first element (tag, length, contents) of der, or -1. */
+static int
+tlv(const unsigned char *der, size_t len, size_t *hdr, size_t *total)
+{
+	size_t body = 0, n;
+
+	if (len < 2)
+		return -1;
+	if (der[1] < 0x80) {
+		*hdr = 2;
+		body = der[1];
+	} else {
+		n = der[1] & 0x7f;
+		if (n == 0 || n > 3 || len < 2 + n)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			body = (body << 8) | der[2 + i];
+		*hdr = 2 + n;
+	}
+	*total = *hdr + body;
+	return *total <= len ? 0 : -1;
+}
+
+int
+tp_patch(struct tp_entity *e, const struct tp_entity *issuer, const unsigned char *from,
+         const unsigned char *to, size_t n, struct cv_error *err)
+{
+	gnutls_datum_t der = {NULL, 0}, tbs, sig = {NULL, 0}, out;
+	gnutls_privkey_t key = NULL;
+	struct der_buf body = {.n = 0}, bits = {.n = 0}, cert = {.n = 0};
+	unsigned char sigbits[1024];
+	size_t hdr, total, thdr, ttotal;
+	unsigned char *at;
+	int ret = -1;
+
+	cv_error_set(err, "not patched");
+	if (gnutls_x509_crt_export2(e->crt, GNUTLS_X509_FMT_DER, &der) < 0 ||
+	    tlv(der.data, der.size, &hdr, &total) < 0 ||
+	    tlv(der.data + hdr, total - hdr, &thdr, &ttotal) < 0)
+		goto out;
+	tbs.data = der.data + hdr;
+	tbs.size = (unsigned)ttotal;
+	if ((at = memmem(tbs.data, tbs.size, from, n)) == NULL)
+		goto out;
+	memcpy(at, to, n);
+	if (gnutls_privkey_init(&key) < 0 ||
+	    gnutls_privkey_import_x509(key, issuer->key, GNUTLS_PRIVKEY_IMPORT_COPY) < 0 ||
+	    gnutls_privkey_sign_data(key, GNUTLS_DIG_SHA256, 0, &tbs, &sig) < 0 ||
+	    sig.size + 1 > sizeof(sigbits) || total > sizeof(body.b) - 8)
+		goto out;
+	/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } */
+	memcpy(body.b, tbs.data, tbs.size);
+	body.n = tbs.size;
+	{
+		size_t ahdr, atotal;
+		const unsigned char *alg = tbs.data + tbs.size;
+
+		if (tlv(alg, total - hdr - ttotal, &ahdr, &atotal) < 0)
+			goto out;
+		memcpy(body.b + body.n, alg, atotal);
+		body.n += atotal;
+	}
+	sigbits[0] = 0;
+	memcpy(sigbits + 1, sig.data, sig.size);
+	der_put(&bits, 0x03, sigbits, sig.size + 1);
+	memcpy(body.b + body.n, bits.b, bits.n);
+	body.n += bits.n;
+	der_put(&cert, 0x30, body.b, body.n);
+	if (body.overflow || bits.overflow || cert.overflow)
+		goto out;
+	out.data = cert.b;
+	out.size = (unsigned)cert.n;
+	cv_cert_unref(e->cert);
+	e->cert = NULL;
+	if (cv_cert_from_der(cert.b, cert.n, &e->cert, err) < 0)
+		goto out;
+	gnutls_x509_crt_deinit(e->crt);
+	e->crt = NULL;
+	if (gnutls_x509_crt_init(&e->crt) < 0 ||
+	    gnutls_x509_crt_import(e->crt, &out, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	ret = 0;
+out:
+	gnutls_free(der.data);
+	gnutls_free(sig.data);
+	gnutls_privkey_deinit(key);
 	return ret;
 }

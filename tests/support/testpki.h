@@ -31,14 +31,24 @@ enum tp_key_type {
 	TP_KEY_EC256 = 0, /* ECDSA P-256 (fast; the default) */
 	TP_KEY_RSA2048,
 	TP_KEY_RSA1024,
+	TP_KEY_RSA2056, /* a multiple of 8 above 2048: the near miss of RSA2052 */
+	TP_KEY_RSA2052, /* a modulus size that is not a multiple of 8 */
+	TP_KEY_DSA2048,
+	TP_KEY_P192,
+	TP_KEY_P384,
 };
 
 #define TP_NAMES_MAX 4
 
 /* What to put into one certificate. Zero/NULL fields are left out. */
 struct tp_spec {
-	const char *subject;  /* RFC 4514 text, e.g. "CN=Sub CA,O=Test,C=US" */
+	const char *subject;  /* RFC 4514 text, e.g. "CN=Sub CA,O=Test,C=US"; "" an empty Name */
 	unsigned long serial; /* 0 picks a fresh serial */
+	const unsigned char *serial_der; /* when set: the serialNumber INTEGER contents as is */
+	size_t serial_der_len;
+	int version; /* 0: 3 */
+	bool no_ski; /* leave subjectKeyIdentifier out */
+	bool no_aki; /* leave authorityKeyIdentifier out */
 	cv_time not_before, not_after;
 
 	bool basic_constraints; /* emit basicConstraints (with ca and path_len) */
@@ -88,6 +98,20 @@ void tp_spec_leaf(struct tp_spec *s, const char *subject, cv_time now);
 /* Makes a key and a certificate per spec, signed by issuer (NULL: self-signed). */
 int tp_issue(struct tp_entity *out, const struct tp_spec *spec, const struct tp_entity *issuer);
 void tp_entity_free(struct tp_entity *e); /* safe on a zeroed entity */
+
+/* Issues per spec and reads the result back with cv_cert_from_der: its result (0 or -1 with
+ * err set), or -2 when the certificate could not be made. For certificates certval must
+ * refuse to read (malformed extensions). */
+int tp_issue_load(const struct tp_spec *s, const struct tp_entity *issuer, struct cv_error *err);
+
+/*
+ * Replaces the first occurrence of from[0..n) in e's TBSCertificate with to[0..n) and signs
+ * it again with issuer's key (SHA-256): certificates GnuTLS will not make (a zero serial, a
+ * version 2 certificate with extensions). e->crt and e->cert are replaced. 0, or -1 with err
+ * set (err may be NULL): the cv_cert_from_der error when certval refuses to read the result.
+ */
+int tp_patch(struct tp_entity *e, const struct tp_entity *issuer, const unsigned char *from,
+             const unsigned char *to, size_t n, struct cv_error *err);
 
 /* A copy of cert whose signature has one byte flipped (*out holds one reference). */
 int tp_corrupt_signature(const struct cv_cert *cert, struct cv_cert **out);

@@ -119,10 +119,17 @@ class TestPKI:
         if res.returncode != 0:
             raise RuntimeError("certtool %s failed: %s" % (" ".join(args), res.stderr))
 
-    def _key(self, name):
+    # Key kinds: ECDSA P-256 by default; the others for the key-policy tests.
+    KEYS = {
+        "p256": ["--key-type", "ecdsa", "--curve", "secp256r1"],
+        "p192": ["--key-type", "ecdsa", "--curve", "secp192r1"],
+        "rsa1024": ["--key-type", "rsa", "--bits", "1024"],
+        "rsa2048": ["--key-type", "rsa", "--bits", "2048"],
+    }
+
+    def _key(self, name, kind="p256"):
         path = self._path(name, ".key")
-        self._run(["--generate-privkey", "--key-type", "ecdsa", "--curve", "secp256r1",
-                   "--no-text", "--outfile", path])
+        self._run(["--generate-privkey"] + self.KEYS[kind] + ["--no-text", "--outfile", path])
         return path
 
     def _template(self, name, lines):
@@ -176,11 +183,12 @@ class TestPKI:
 
     def leaf(self, cn, issuer, dns=(), ips=(), eku=("server", "client", "ike"),
              not_before=None, not_after=None, crl_url=None, ocsp_url=None,
-             org="certval tests", extra=(), serial=None, hash_alg=None):
+             org="certval tests", extra=(), serial=None, hash_alg=None, key="p256"):
         """An end-entity certificate with SAN dNSName/iPAddress and EKU (None: no EKU);
         extra holds more certtool template lines (e.g. an add_extension); hash_alg names the
-        digest the issuer signs with (e.g. "SHA1" for a weak signature), default certtool's."""
-        key = self._key(cn)
+        digest the issuer signs with (e.g. "SHA1" for a weak signature), default certtool's;
+        key is a KEYS kind."""
+        key = self._key(cn, key)
         lines = self._common(cn, not_before, not_after, crl_url, ocsp_url, org) + list(extra)
         lines += ["signing_key", "encryption_key"]
         for name in dns:

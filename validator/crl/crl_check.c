@@ -17,13 +17,11 @@
 /* Everything 6.3 needs about the certificate, read once. */
 struct subject {
 	const struct cv_crl_check_params *p;
-	gnutls_x509_crt_t crt;
 	const uint8_t *issuer_dn;
 	size_t issuer_dn_len;
-	uint8_t serial[64];
+	const uint8_t *serial; /* INTEGER contents as the certificate encodes them */
 	size_t serial_len;
 	bool is_ca;
-	gnutls_datum_t cdp_ext; /* raw cRLDistributionPoints value (GnuTLS-allocated) */
 	struct cv_dist_point dps[CV_DIST_POINTS_MAX];
 	size_t n_dps;
 	bool has_cdp;
@@ -174,43 +172,37 @@ names_intersect(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return false;
 }
 
-static int
-load_subject(const struct cv_crl_check_params *p, struct subject *s, struct cv_error *err)
+/* The certificate's facts, from its parsed form (cert.h): decoded once when it was read. */
+static void
+load_subject(const struct cv_crl_check_params *p, struct subject *s)
 {
-	unsigned critical = 0, ca = 0;
-	int pathlen, rc;
-	size_t len = sizeof(s->serial);
+	const struct cv_cert_dps *cdp = cv_cert_crl_dps(p->cert);
 
 	memset(s, 0, sizeof(*s));
 	s->p = p;
-	s->crt = cv_cert_gnutls(p->cert);
 	s->issuer_dn = cv_cert_issuer_der(p->cert, &s->issuer_dn_len);
-	if (s->crt == NULL || s->issuer_dn == NULL ||
-	    gnutls_x509_crt_get_serial(s->crt, s->serial, &len) < 0) {
-		cv_error_set(err, "certificate cannot be read");
-		return -1;
-	}
-	s->serial_len = len;
-	s->is_ca =
-	    gnutls_x509_crt_get_basic_constraints(s->crt, &critical, &ca, &pathlen) >= 0 && ca != 0;
-	rc = gnutls_x509_crt_get_extension_by_oid2(s->crt, "2.5.29.31", 0, &s->cdp_ext, &critical);
-	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+	s->serial = cv_cert_serial_der(p->cert, &s->serial_len);
+	s->is_ca = cv_cert_basic_constraints(p->cert)->ca;
+	if (!cdp->present) {
 		/* one implicit distribution point: no name, the issuer as CRL issuer (6.3.3) */
 		s->n_dps = 1;
-		return 0;
-	}
-	if (rc < 0) {
-		cv_error_set(err, "cRLDistributionPoints cannot be read");
-		return -1;
+		return;
 	}
 	s->has_cdp = true;
-	rc = cv_crl_read_dist_points(s->cdp_ext.data, s->cdp_ext.size, s->dps, CV_DIST_POINTS_MAX);
-	if (rc < 0) {
-		cv_error_set(err, "cRLDistributionPoints malformed");
-		return -1;
+	for (size_t i = 0; i < cdp->n && i < CV_DIST_POINTS_MAX; i++) {
+		const struct cv_cert_dp *from = &cdp->v[i];
+		struct cv_dist_point *to = &s->dps[s->n_dps++];
+
+		to->dp.kind = from->kind == CV_CERT_DP_FULL_NAME       ? CV_DP_FULL_NAME
+		              : from->kind == CV_CERT_DP_RELATIVE_NAME ? CV_DP_RELATIVE_NAME
+		                                                       : CV_DP_NONE;
+		to->dp.names = from->names;
+		to->dp.len = from->names_len;
+		to->has_reasons = from->has_reasons;
+		to->reasons = from->reasons;
+		to->crl_issuer = from->crl_issuer;
+		to->crl_issuer_len = from->crl_issuer_len;
 	}
-	s->n_dps = (size_t)rc;
-	return 0;
 }
 
 /*
@@ -345,11 +337,11 @@ verify_by(struct cv_crl *crl, const struct cv_cert *signer, const struct cv_cert
 	int rc = -1;
 
 	if (params_from == NULL || !cv_sig_key_inherits_params(signer))
-		return cv_crl_verify(crl, cv_cert_gnutls(signer), flags, err);
+		return cv_crl_verify(crl, cv_cert_crt(signer), flags, err);
 	if (gnutls_pubkey_init(&key) < 0 || cv_sig_import_inherited(key, signer, params_from) < 0)
 		cv_error_set(err, "CRL signer's key: cannot inherit its DSA parameters");
 	else
-		rc = cv_crl_verify_signature_key(cv_crl_get_info(crl), key, cv_cert_gnutls(signer),
+		rc = cv_crl_verify_signature_key(cv_crl_get_info(crl), key, cv_cert_crt(signer),
 		                                 flags, err);
 	if (key != NULL)
 		gnutls_pubkey_deinit(key);
@@ -455,7 +447,7 @@ find_delta(const struct subject *s, const struct cv_crl *complete, const struct 
 			note(r, d, "%s", why);
 			continue;
 		}
-		if (cv_crl_verify(d, cv_cert_gnutls(signer), p->verify_flags, &err) < 0) {
+		if (cv_crl_verify(d, cv_cert_crt(signer), p->verify_flags, &err) < 0) {
 			note(r, d, "unusable: %s", err.msg);
 			continue;
 		}
@@ -500,12 +492,7 @@ lookup_status(const struct subject *s, const struct cv_crl *complete, const stru
 static bool
 cert_names_delta(const struct cv_cert *cert)
 {
-	gnutls_datum_t ext = {NULL, 0};
-	const bool named = gnutls_x509_crt_get_extension_by_oid2(cv_cert_gnutls(cert), "2.5.29.46",
-	                                                         0, &ext, NULL) == 0;
-
-	gnutls_free(ext.data);
-	return named;
+	return cv_cert_freshest_crl(cert)->present;
 }
 
 /* 6.3.3 for one complete CRL and one distribution point. */
@@ -567,18 +554,12 @@ cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
 {
 	struct subject s;
 	struct state st = {0, CV_CRL_STATUS_GOOD, r, NULL};
-	struct cv_error err;
-	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->status = CV_CRL_STATUS_UNDETERMINED;
 	r->revocation_date = CV_TIME_NONE;
 	r->reason = CV_CRL_REASON_NONE;
-	if (load_subject(p, &s, &err) < 0) {
-		snprintf(r->message, sizeof(r->message), "%s", err.msg);
-		rc = -1;
-		goto out;
-	}
+	load_subject(p, &s);
 	for (size_t d = 0; d < s.n_dps && st.cert_status == CV_CRL_STATUS_GOOD &&
 	                   st.reasons_mask != CV_REASONS_ALL;
 	     d++)
@@ -606,7 +587,5 @@ cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
 		         st.reasons_mask == 0 ? "no usable CRL for the certificate"
 		                              : "the usable CRLs do not cover every reason");
 	}
-out:
-	gnutls_free(s.cdp_ext.data);
-	return rc;
+	return 0;
 }

@@ -89,7 +89,8 @@ struct cv_crl_check_result {
 	size_t n_notes;
 };
 
-/* Runs 6.3 and fills *r. Returns 0, or -1 on an internal error (r says UNDETERMINED). */
+/* Runs 6.3 and fills *r. Returns 0 (the certificate was decoded when it was read; r says
+ * UNDETERMINED when no CRL settles it). */
 int cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r);
 
 #endif

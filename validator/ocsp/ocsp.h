@@ -52,6 +52,7 @@
 
 #include "../../common/clock.h"
 #include "../../common/error.h"
+#include "../cert.h"
 
 #define CV_OCSP_NONCE_MIN            1  /* RFC 8954 */
 #define CV_OCSP_NONCE_MAX            32 /* RFC 8954 */
@@ -216,6 +217,26 @@ int cv_ocsp_response_check(const uint8_t *der, size_t der_len, gnutls_x509_crt_t
                            gnutls_x509_crt_t issuer, const struct cv_ocsp_params *params,
                            struct cv_ocsp_result *result);
 void cv_ocsp_result_clear(struct cv_ocsp_result *result); /* frees responder_der; re-usable */
+
+/*
+ * The same three operations on certval's certificates (ocsp_cert.c): what the rest of certval
+ * calls; no GnuTLS certificate object crosses this interface. The responder callback gets
+ * the responder and the certificates the response carried as certval certificates.
+ */
+typedef int (*cv_ocsp_responder_cert_fn)(void *arg, const struct cv_cert *responder,
+                                         struct cv_cert *const *extra_certs, size_t n);
+
+int cv_ocsp_request_build_cert(const struct cv_cert *cert, const struct cv_cert *issuer,
+                               gnutls_digest_algorithm_t digest, const uint8_t *nonce,
+                               size_t nonce_len, struct cv_ocsp_request *req, struct cv_error *err);
+int cv_ocsp_certid_compute_cert(const struct cv_cert *cert, const struct cv_cert *issuer,
+                                gnutls_digest_algorithm_t digest, struct cv_ocsp_certid *out,
+                                struct cv_error *err);
+/* cv_ocsp_response_check; validate (may be NULL) replaces params->validate_responder. */
+int cv_ocsp_response_check_cert(const uint8_t *der, size_t der_len, const struct cv_cert *cert,
+                                const struct cv_cert *issuer, const struct cv_ocsp_params *params,
+                                cv_ocsp_responder_cert_fn validate, void *validate_arg,
+                                struct cv_ocsp_result *result);
 
 /* Names: "good", "revoked", "unknown", "error"; evidence nonce strings; "issuer",
  * "delegated", "trusted"; RFC 5280 reason names ("keyCompromise"); error codes. */

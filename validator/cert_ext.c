@@ -1,0 +1,816 @@
+/*
+ * cert_ext.c: the parsed certificate. Reads the TBSCertificate once, with the project's DER
+ * reader, when a certificate is loaded, and decodes every extension the engine uses
+ * (RFC 5280 4.2) strictly: a duplicate extension, a malformed or empty value, trailing bytes
+ * or an element out of its bounds make the whole certificate unreadable, with an error naming
+ * the extension. Modelled on rpki-client's x509.c (each extension decoded once) and
+ * BoringSSL's pki/parsed_certificate.h. The accessors at the end are declared in cert.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "cert_ext.h"
+#include "der.h"
+
+/* One extension decoder: the extnValue contents in, 0 or -1 (malformed) out. */
+typedef int (*ext_decode_fn)(const uint8_t *v, size_t len, struct cv_cert_parsed *p);
+
+struct ext_kind {
+	const char *oid;  /* dotted text */
+	const char *name; /* for errors */
+	ext_decode_fn decode;
+	size_t present_off, critical_off; /* of the decoded struct's present and critical */
+};
+
+/* Reads one element of tag that must fill [v, v+len) exactly. */
+static int
+whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
+{
+	struct cv_asn1 d;
+
+	cv_asn1_init(&d, v, len);
+	if (cv_asn1_expect(&d, tag, e) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+static bool
+ia5(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == 0 || p[i] > 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * GeneralName ::= CHOICE {
+ *      otherName                 [0]  AnotherName,
+ *      rfc822Name                [1]  IA5String,
+ *      dNSName                   [2]  IA5String,
+ *      x400Address               [3]  ORAddress,
+ *      directoryName             [4]  Name,
+ *      ediPartyName              [5]  EDIPartyName,
+ *      uniformResourceIdentifier [6]  IA5String,
+ *      iPAddress                 [7]  OCTET STRING,
+ *      registeredID              [8]  OBJECT IDENTIFIER }
+ * (implicit tags; [4] is explicit since Name is a CHOICE). out may be NULL.
+ */
+static int
+read_general_name(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
+{
+	struct cv_cert_gn gn = {.val = e->val, .len = e->len, .raw = e->raw, .raw_len = e->raw_len};
+	struct cv_asn1_elem name;
+
+	switch (e->tag) {
+	case CV_ASN1_CTX_CONS(0): /* AnotherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT } */
+	case CV_ASN1_CTX_CONS(3):
+	case CV_ASN1_CTX_CONS(5):
+		gn.type = (enum cv_gn_type)(e->tag & 0x1f);
+		if (e->len == 0)
+			return -1;
+		break;
+	case CV_ASN1_CTX(1):
+	case CV_ASN1_CTX(2):
+	case CV_ASN1_CTX(6):
+		gn.type = (enum cv_gn_type)(e->tag & 0x1f);
+		if (!ia5(e->val, e->len))
+			return -1;
+		break;
+	case CV_ASN1_CTX_CONS(4):
+		gn.type = CV_GN_DIRECTORY;
+		if (whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0)
+			return -1;
+		gn.val = name.raw;
+		gn.len = name.raw_len;
+		break;
+	case CV_ASN1_CTX(7):
+		gn.type = CV_GN_IP;
+		if (e->len != 4 && e->len != 16)
+			return -1;
+		break;
+	case CV_ASN1_CTX(8):
+		gn.type = CV_GN_REGISTERED_ID;
+		if (e->len == 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (out != NULL)
+		*out = gn;
+	return 0;
+}
+
+/* GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName, given its contents. */
+static int
+check_general_names(const uint8_t *p, size_t len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem e;
+
+	if (len == 0)
+		return -1;
+	cv_asn1_init(&d, p, len);
+	while (!cv_asn1_empty(&d))
+		if (cv_asn1_next(&d, &e) < 0 || read_general_name(&e, NULL) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads an OID element into dotted text. */
+static int
+oid_text(struct cv_asn1 *d, char out[CV_OID_TEXT_MAX])
+{
+	struct cv_asn1_elem e;
+
+	if (cv_asn1_expect(d, CV_ASN1_OID, &e) < 0 || e.len == 0)
+		return -1;
+	return cv_asn1_oid_text(e.val, e.len, out, CV_OID_TEXT_MAX);
+}
+
+/* BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+ *      pathLenConstraint INTEGER (0..MAX) OPTIONAL } */
+static int
+dec_basic_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq, e;
+	struct cv_asn1 d;
+	bool present;
+	int32_t n;
+
+	p->bc.path_len = -1;
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	if (cv_asn1_optional(&d, CV_ASN1_BOOLEAN, &e, &present) < 0 ||
+	    (present && cv_asn1_bool(&e, &p->bc.ca) < 0))
+		return -1;
+	if (cv_asn1_optional(&d, CV_ASN1_INTEGER, &e, &present) < 0 ||
+	    (present && cv_asn1_small_int(&e, &n) < 0))
+		return -1;
+	if (present)
+		p->bc.path_len = (int)n;
+	return cv_asn1_finish(&d);
+}
+
+/* KeyUsage ::= BIT STRING { digitalSignature (0), ..., decipherOnly (8) } */
+static int
+dec_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem e;
+
+	if (whole(v, len, CV_ASN1_BIT_STRING, &e) < 0)
+		return -1;
+	return cv_asn1_bit_flags(&e, &p->ku.bits);
+}
+
+/* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId (OBJECT IDENTIFIER) */
+static int
+dec_ext_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq;
+	struct cv_asn1 d;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	while (!cv_asn1_empty(&d)) {
+		if (p->eku.n == CV_CERT_EKU_MAX || oid_text(&d, p->eku.oid[p->eku.n]) < 0)
+			return -1;
+		p->eku.n++;
+	}
+	return 0;
+}
+
+/* SubjectAltName ::= GeneralNames; GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName */
+static int
+dec_subject_alt_name(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq, e;
+	struct cv_asn1 d;
+	size_t n = 0;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	while (!cv_asn1_empty(&d)) {
+		if (cv_asn1_next(&d, &e) < 0 || ++n > CV_CERT_SAN_MAX)
+			return -1;
+	}
+	if ((p->san_names = calloc(n, sizeof(*p->san_names))) == NULL)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	for (size_t i = 0; i < n; i++)
+		if (cv_asn1_next(&d, &e) < 0 || read_general_name(&e, &p->san_names[i]) < 0)
+			return -1;
+	p->san.v = p->san_names;
+	p->san.n = n;
+	p->san.raw = v;
+	p->san.raw_len = len;
+	return 0;
+}
+
+/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
+ *      excludedSubtrees [1] GeneralSubtrees OPTIONAL }: kept raw, read by nameconstraints.c. */
+static int
+dec_name_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+		return -1;
+	p->nc.raw = v;
+	p->nc.raw_len = len;
+	return 0;
+}
+
+/*
+ * certificatePolicies ::= SEQUENCE SIZE (1..MAX) OF PolicyInformation
+ * PolicyInformation ::= SEQUENCE { policyIdentifier CertPolicyId,
+ *      policyQualifiers SEQUENCE SIZE (1..MAX) OF PolicyQualifierInfo OPTIONAL }
+ */
+static int
+dec_policies(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq, q;
+	struct cv_asn1 list, info;
+	bool have_q;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		if (p->policies.n == CV_CERT_POLICIES_MAX ||
+		    cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &info) < 0 ||
+		    oid_text(&info, p->policies.oid[p->policies.n]) < 0 ||
+		    cv_asn1_optional(&info, CV_ASN1_SEQUENCE, &q, &have_q) < 0 ||
+		    cv_asn1_finish(&info) < 0)
+			return -1;
+		p->policies.n++;
+	}
+	return 0;
+}
+
+/* PolicyMappings ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE {
+ *      issuerDomainPolicy CertPolicyId, subjectDomainPolicy CertPolicyId } */
+static int
+dec_policy_mappings(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_cert_mappings *m = &p->mappings;
+	struct cv_asn1_elem seq;
+	struct cv_asn1 list, pair;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		if (m->n == CV_CERT_MAPPINGS_MAX ||
+		    cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &pair) < 0 ||
+		    oid_text(&pair, m->v[m->n].issuer) < 0 ||
+		    oid_text(&pair, m->v[m->n].subject) < 0 || cv_asn1_finish(&pair) < 0)
+			return -1;
+		m->n++;
+	}
+	return 0;
+}
+
+/* An OPTIONAL SkipCerts ::= INTEGER (0..MAX) under tag; *out is left alone when absent. */
+static int
+optional_skip_certs(struct cv_asn1 *d, uint8_t tag, int *out)
+{
+	struct cv_asn1_elem e;
+	bool present;
+	int32_t v;
+
+	if (cv_asn1_optional(d, tag, &e, &present) < 0 ||
+	    (present && cv_asn1_small_int(&e, &v) < 0))
+		return -1;
+	if (present)
+		*out = (int)v;
+	return 0;
+}
+
+/* PolicyConstraints ::= SEQUENCE { requireExplicitPolicy [0] SkipCerts OPTIONAL,
+ *      inhibitPolicyMapping [1] SkipCerts OPTIONAL } */
+static int
+dec_policy_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq;
+	struct cv_asn1 d;
+
+	p->pc.require_explicit = p->pc.inhibit_mapping = -1;
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	if (optional_skip_certs(&d, CV_ASN1_CTX(0), &p->pc.require_explicit) < 0 ||
+	    optional_skip_certs(&d, CV_ASN1_CTX(1), &p->pc.inhibit_mapping) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+/* InhibitAnyPolicy ::= SkipCerts */
+static int
+dec_inhibit_any(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem e;
+	int32_t n;
+
+	if (whole(v, len, CV_ASN1_INTEGER, &e) < 0 || cv_asn1_small_int(&e, &n) < 0)
+		return -1;
+	p->iap.skip = (int)n;
+	return 0;
+}
+
+/*
+ * AuthorityKeyIdentifier ::= SEQUENCE {
+ *      keyIdentifier             [0] KeyIdentifier           OPTIONAL,
+ *      authorityCertIssuer       [1] GeneralNames            OPTIONAL,
+ *      authorityCertSerialNumber [2] CertificateSerialNumber OPTIONAL }
+ */
+static int
+dec_aki(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem seq, e;
+	struct cv_asn1 d;
+	bool present;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+		return -1;
+	cv_asn1_open(&seq, &d);
+	if (cv_asn1_optional(&d, CV_ASN1_CTX(0), &e, &present) < 0)
+		return -1;
+	if (present) {
+		p->aki.key_id = e.val;
+		p->aki.key_id_len = e.len;
+	}
+	if (cv_asn1_optional(&d, CV_ASN1_CTX_CONS(1), &e, &present) < 0 ||
+	    (present && check_general_names(e.val, e.len) < 0))
+		return -1;
+	if (present) {
+		p->aki.issuer = e.val;
+		p->aki.issuer_len = e.len;
+	}
+	if (cv_asn1_optional(&d, CV_ASN1_CTX(2), &e, &present) < 0 || (present && e.len == 0))
+		return -1;
+	if (present) {
+		p->aki.serial = e.val;
+		p->aki.serial_len = e.len;
+	}
+	/* RFC 5280 4.2.1.1: the issuer and serial come together or not at all */
+	if ((p->aki.issuer == NULL) != (p->aki.serial == NULL))
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+/* SubjectKeyIdentifier ::= KeyIdentifier; KeyIdentifier ::= OCTET STRING */
+static int
+dec_ski(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem e;
+
+	if (whole(v, len, CV_ASN1_OCTET_STRING, &e) < 0)
+		return -1;
+	p->ski.key_id = e.val;
+	p->ski.key_id_len = e.len;
+	return 0;
+}
+
+/*
+ * AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
+ * AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER,
+ *      accessLocation GeneralName }
+ */
+static int
+dec_aia(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	static const uint8_t ad_ocsp[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+	static const uint8_t ad_ca_issuers[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02};
+	struct cv_cert_aia *a = &p->aia;
+	struct cv_asn1_elem seq, method, loc;
+	struct cv_asn1 list, ad;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		struct cv_cert_uri *slot = NULL;
+
+		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &ad) < 0 ||
+		    cv_asn1_expect(&ad, CV_ASN1_OID, &method) < 0 || method.len == 0 ||
+		    cv_asn1_next(&ad, &loc) < 0 || cv_asn1_finish(&ad) < 0 ||
+		    read_general_name(&loc, NULL) < 0)
+			return -1;
+		if (loc.tag != CV_ASN1_CTX(6))
+			continue;
+		if (cv_asn1_oid_eq(&method, ad_ocsp, sizeof(ad_ocsp)) &&
+		    a->n_ocsp < CV_CERT_URIS_MAX)
+			slot = &a->ocsp[a->n_ocsp++];
+		else if (cv_asn1_oid_eq(&method, ad_ca_issuers, sizeof(ad_ca_issuers)) &&
+		         a->n_ca_issuers < CV_CERT_URIS_MAX)
+			slot = &a->ca_issuers[a->n_ca_issuers++];
+		if (slot != NULL) {
+			slot->p = (const char *)loc.val;
+			slot->len = loc.len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * DistributionPointName ::= CHOICE {
+ *      fullName                [0]     GeneralNames,
+ *      nameRelativeToCRLIssuer [1]     RelativeDistinguishedName }
+ * e is the [0] element that wraps the CHOICE (explicit, since a CHOICE cannot be implicit).
+ */
+static int
+read_dp_name(const struct cv_asn1_elem *e, struct cv_cert_dp *out)
+{
+	struct cv_asn1_elem c;
+	struct cv_asn1 d;
+
+	cv_asn1_open(e, &d);
+	if (cv_asn1_next(&d, &c) < 0 || cv_asn1_finish(&d) < 0)
+		return -1;
+	if (c.tag == CV_ASN1_CTX_CONS(0) && check_general_names(c.val, c.len) == 0) {
+		out->kind = CV_CERT_DP_FULL_NAME;
+	} else if (c.tag == CV_ASN1_CTX_CONS(1) && c.len > 0) {
+		out->kind = CV_CERT_DP_RELATIVE_NAME;
+	} else {
+		return -1;
+	}
+	out->names = c.val;
+	out->names_len = c.len;
+	return 0;
+}
+
+/*
+ * CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
+ * DistributionPoint ::= SEQUENCE {
+ *      distributionPoint       [0]     DistributionPointName OPTIONAL,
+ *      reasons                 [1]     ReasonFlags OPTIONAL,
+ *      cRLIssuer               [2]     GeneralNames OPTIONAL }
+ * FreshestCRL ::= CRLDistributionPoints
+ */
+static int
+read_dist_points(const uint8_t *v, size_t len, struct cv_cert_dps *out)
+{
+	struct cv_asn1_elem seq, e;
+	struct cv_asn1 list, dp;
+	bool present;
+
+	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		return -1;
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		struct cv_cert_dp *p;
+
+		if (out->n == CV_CERT_DPS_MAX || cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &dp) < 0)
+			return -1;
+		p = &out->v[out->n++];
+		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
+		    (present && read_dp_name(&e, p) < 0))
+			return -1;
+		if (cv_asn1_optional(&dp, CV_ASN1_CTX(1), &e, &p->has_reasons) < 0 ||
+		    (p->has_reasons && cv_asn1_bit_flags(&e, &p->reasons) < 0))
+			return -1;
+		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(2), &e, &present) < 0 ||
+		    (present && check_general_names(e.val, e.len) < 0) || cv_asn1_finish(&dp) < 0)
+			return -1;
+		if (present) {
+			p->crl_issuer = e.val;
+			p->crl_issuer_len = e.len;
+		}
+		/* RFC 5280 4.2.1.13: a point names its CRL, its CRL issuer, or both */
+		if (p->kind == CV_CERT_DP_NONE && p->crl_issuer == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+dec_crl_dps(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	return read_dist_points(v, len, &p->cdp);
+}
+
+static int
+dec_freshest_crl(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
+{
+	return read_dist_points(v, len, &p->freshest);
+}
+
+/* The table entry of one extension: decoded into member of struct cv_cert_parsed. */
+#define EXT(oid, name, fn, member)                                                                 \
+	{                                                                                          \
+		oid, name, fn, offsetof(struct cv_cert_parsed, member.present),                    \
+		    offsetof(struct cv_cert_parsed, member.critical)                               \
+	}
+
+static const struct ext_kind ext_kinds[] = {
+    EXT("2.5.29.19", "basicConstraints", dec_basic_constraints, bc),
+    EXT("2.5.29.15", "keyUsage", dec_key_usage, ku),
+    EXT("2.5.29.37", "extKeyUsage", dec_ext_key_usage, eku),
+    EXT("2.5.29.17", "subjectAltName", dec_subject_alt_name, san),
+    EXT("2.5.29.30", "nameConstraints", dec_name_constraints, nc),
+    EXT("2.5.29.32", "certificatePolicies", dec_policies, policies),
+    EXT("2.5.29.33", "policyMappings", dec_policy_mappings, mappings),
+    EXT("2.5.29.36", "policyConstraints", dec_policy_constraints, pc),
+    EXT("2.5.29.54", "inhibitAnyPolicy", dec_inhibit_any, iap),
+    EXT("2.5.29.35", "authorityKeyIdentifier", dec_aki, aki),
+    EXT("2.5.29.14", "subjectKeyIdentifier", dec_ski, ski),
+    EXT("1.3.6.1.5.5.7.1.1", "authorityInfoAccess", dec_aia, aia),
+    EXT("2.5.29.31", "cRLDistributionPoints", dec_crl_dps, cdp),
+    EXT("2.5.29.46", "freshestCRL", dec_freshest_crl, freshest),
+};
+
+/* Decodes one extension of a known kind into its slot of p. */
+static int
+decode_known(const struct ext_kind *k, const struct cv_cert_ext *x, struct cv_cert_parsed *p,
+             struct cv_error *err)
+{
+	*(bool *)(void *)((uint8_t *)p + k->present_off) = true;
+	*(bool *)(void *)((uint8_t *)p + k->critical_off) = x->critical;
+	if (k->decode(x->value, x->len, p) < 0) {
+		cv_error_set(err, "certificate extension %s (%s): malformed value", k->name,
+		             x->oid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE,
+ *      extnValue OCTET STRING } */
+static int
+read_extension(struct cv_asn1 *list, struct cv_cert_ext *x, struct cv_error *err)
+{
+	struct cv_asn1_elem e;
+	struct cv_asn1 d;
+	bool present;
+
+	memset(x, 0, sizeof(*x));
+	if (cv_asn1_enter(list, CV_ASN1_SEQUENCE, &d) < 0 || oid_text(&d, x->oid) < 0) {
+		cv_error_set(err, "certificate extension: malformed Extension");
+		return -1;
+	}
+	/* An explicit critical FALSE is not DER, but common in older CAs' certificates: read. */
+	if (cv_asn1_optional(&d, CV_ASN1_BOOLEAN, &e, &present) < 0 ||
+	    (present && cv_asn1_bool(&e, &x->critical) < 0) ||
+	    cv_asn1_expect(&d, CV_ASN1_OCTET_STRING, &e) < 0 || cv_asn1_finish(&d) < 0) {
+		cv_error_set(err, "certificate extension %s: malformed Extension", x->oid);
+		return -1;
+	}
+	x->value = e.val;
+	x->len = e.len;
+	return 0;
+}
+
+/* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension; each extnID at most once (4.2). */
+static int
+read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struct cv_error *err)
+{
+	struct cv_asn1_elem seq;
+	struct cv_asn1 list;
+
+	if (whole(wrap->val, wrap->len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0) {
+		cv_error_set(err, "certificate extensions: malformed or empty");
+		return -1;
+	}
+	cv_asn1_open(&seq, &list);
+	while (!cv_asn1_empty(&list)) {
+		struct cv_cert_ext *x = &p->ext[p->n_ext];
+
+		if (p->n_ext == CV_CERT_EXT_MAX) {
+			cv_error_set(err, "certificate: more than %d extensions", CV_CERT_EXT_MAX);
+			return -1;
+		}
+		if (read_extension(&list, x, err) < 0)
+			return -1;
+		for (size_t i = 0; i < p->n_ext; i++)
+			if (strcmp(p->ext[i].oid, x->oid) == 0) {
+				cv_error_set(err, "certificate extension %s appears twice", x->oid);
+				return -1;
+			}
+		p->n_ext++;
+		for (size_t k = 0; k < CV_ARRAY_LEN(ext_kinds); k++)
+			if (strcmp(ext_kinds[k].oid, x->oid) == 0) {
+				x->known = true;
+				if (decode_known(&ext_kinds[k], x, p, err) < 0)
+					return -1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * TBSCertificate ::= SEQUENCE {
+ *      version         [0]  EXPLICIT Version DEFAULT v1,
+ *      serialNumber         CertificateSerialNumber,
+ *      signature            AlgorithmIdentifier,
+ *      issuer               Name,
+ *      validity             Validity,
+ *      subject              Name,
+ *      subjectPublicKeyInfo SubjectPublicKeyInfo,
+ *      issuerUniqueID  [1]  IMPLICIT UniqueIdentifier OPTIONAL,
+ *      subjectUniqueID [2]  IMPLICIT UniqueIdentifier OPTIONAL,
+ *      extensions      [3]  EXPLICIT Extensions OPTIONAL }
+ * The fields GnuTLS reads (names, times, key) are only stepped over here.
+ */
+static int
+read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
+{
+	struct cv_asn1_elem e, v;
+	bool present;
+	int32_t version = 0;
+
+	if (cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
+	    (present && (whole(e.val, e.len, CV_ASN1_INTEGER, &v) < 0 ||
+	                 cv_asn1_small_int(&v, &version) < 0 || version > 2))) {
+		cv_error_set(err, "certificate: malformed or unknown version");
+		return -1;
+	}
+	p->version = (int)version + 1;
+	if (cv_asn1_expect(tbs, CV_ASN1_INTEGER, &e) < 0 || e.len == 0) {
+		cv_error_set(err, "certificate: malformed serialNumber");
+		return -1;
+	}
+	p->serial = e.val;
+	p->serial_len = e.len;
+	if (cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_optional(tbs, CV_ASN1_CTX(1), &e, &present) < 0 ||
+	    cv_asn1_optional(tbs, CV_ASN1_CTX(2), &e, &present) < 0 ||
+	    cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(3), &e, &present) < 0 ||
+	    cv_asn1_finish(tbs) < 0) {
+		cv_error_set(err, "certificate: malformed TBSCertificate");
+		return -1;
+	}
+	if (!present)
+		return 0;
+	if (p->version < 3) {
+		cv_error_set(err, "certificate: version %d with extensions (RFC 5280 4.1.2.9)",
+		             p->version);
+		return -1;
+	}
+	return read_extensions(&e, p, err);
+}
+
+/* Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
+ *      signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING } */
+int
+cv_cert_parse(const uint8_t *der, size_t len, struct cv_cert_parsed *out, struct cv_error *err)
+{
+	struct cv_asn1 top, cert, tbs;
+
+	memset(out, 0, sizeof(*out));
+	out->bc.path_len = -1;
+	out->pc.require_explicit = out->pc.inhibit_mapping = -1;
+	out->iap.skip = -1;
+	cv_asn1_init(&top, der, len);
+	if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &cert) < 0 || cv_asn1_finish(&top) < 0 ||
+	    cv_asn1_enter(&cert, CV_ASN1_SEQUENCE, &tbs) < 0) {
+		cv_error_set(err, "certificate: malformed Certificate");
+		return -1;
+	}
+	if (read_tbs(&tbs, out, err) < 0) {
+		cv_cert_parsed_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cv_cert_parsed_clear(struct cv_cert_parsed *p)
+{
+	free(p->san_names);
+	p->san_names = NULL;
+	p->san.v = NULL;
+	p->san.n = 0;
+}
+
+/* --- accessors (cert.h) --- */
+
+int
+cv_cert_version(const struct cv_cert *cert)
+{
+	return cv_cert_parsed(cert)->version;
+}
+
+const uint8_t *
+cv_cert_serial_der(const struct cv_cert *cert, size_t *len)
+{
+	*len = cv_cert_parsed(cert)->serial_len;
+	return cv_cert_parsed(cert)->serial;
+}
+
+size_t
+cv_cert_ext_count(const struct cv_cert *cert)
+{
+	return cv_cert_parsed(cert)->n_ext;
+}
+
+const struct cv_cert_ext *
+cv_cert_ext_at(const struct cv_cert *cert, size_t i)
+{
+	const struct cv_cert_parsed *p = cv_cert_parsed(cert);
+
+	return i < p->n_ext ? &p->ext[i] : NULL;
+}
+
+const struct cv_cert_bc *
+cv_cert_basic_constraints(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->bc;
+}
+
+const struct cv_cert_ku *
+cv_cert_key_usage(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->ku;
+}
+
+const struct cv_cert_eku *
+cv_cert_ext_key_usage(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->eku;
+}
+
+const struct cv_cert_san *
+cv_cert_san(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->san;
+}
+
+const struct cv_cert_nc *
+cv_cert_name_constraints(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->nc;
+}
+
+const struct cv_cert_policies *
+cv_cert_policies(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->policies;
+}
+
+const struct cv_cert_mappings *
+cv_cert_policy_mappings(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->mappings;
+}
+
+const struct cv_cert_policy_constraints *
+cv_cert_policy_constraints(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->pc;
+}
+
+const struct cv_cert_inhibit_any *
+cv_cert_inhibit_any_policy(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->iap;
+}
+
+const struct cv_cert_aki *
+cv_cert_aki(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->aki;
+}
+
+const struct cv_cert_ski *
+cv_cert_ski(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->ski;
+}
+
+const struct cv_cert_aia *
+cv_cert_aia(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->aia;
+}
+
+const struct cv_cert_dps *
+cv_cert_crl_dps(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->cdp;
+}
+
+const struct cv_cert_dps *
+cv_cert_freshest_crl(const struct cv_cert *cert)
+{
+	return &cv_cert_parsed(cert)->freshest;
+}
+
+int
+cv_cert_uri_copy(const struct cv_cert_uri *uri, char *out, size_t out_len)
+{
+	if (out_len == 0 || uri->len >= out_len || memchr(uri->p, '\0', uri->len) != NULL)
+		return -1;
+	memcpy(out, uri->p, uri->len);
+	out[uri->len] = '\0';
+	return 0;
+}
