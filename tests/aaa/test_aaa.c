@@ -447,10 +447,11 @@ test_local(struct event_base *base, struct cv_aaa *aaa)
 	struct cv_config *cfg2 = parse("aaa authorization list CRL local\n");
 	struct cv_error err = {{0}};
 	struct got g = {0};
-	struct cv_aaa_query *q;
+	struct got g2 = {0};
+	cv_aaa_query_id q, q2;
 
 	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
-	CHECK(q != NULL);
+	CHECK(q != 0);
 	CHECK_INT_EQ(g.called, 0); /* never from inside start */
 	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.called, 1);
@@ -463,27 +464,47 @@ test_local(struct event_base *base, struct cv_aaa *aaa)
 	CHECK_STR_EQ(g.a.attrs[2].value, "4ACB");
 
 	memset(&g, 0, sizeof(g)); /* another user: the "default" list */
-	CHECK(cv_aaa_query_start(aaa, cfg, "CRL", "someone", on_done, &g, &err) != NULL);
+	CHECK(cv_aaa_query_start(aaa, cfg, "CRL", "someone", on_done, &g, &err) != 0);
 	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
 	CHECK_INT_EQ(g.a.n_attrs, 1);
 	CHECK_STR_EQ(g.a.attrs[0].value, "none");
 
 	memset(&g, 0, sizeof(g)); /* no list for the user, no default */
-	CHECK(cv_aaa_query_start(aaa, cfg2, "CRL", "PKIAAAA", on_done, &g, &err) != NULL);
+	CHECK(cv_aaa_query_start(aaa, cfg2, "CRL", "PKIAAAA", on_done, &g, &err) != 0);
 	run_until(base, &g, 1, 2000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
 
 	/* an unknown list fails at once */
-	CHECK(cv_aaa_query_start(aaa, cfg, "NOPE", "PKIAAAA", on_done, &g, &err) == NULL);
+	CHECK(cv_aaa_query_start(aaa, cfg, "NOPE", "PKIAAAA", on_done, &g, &err) == 0);
 	CHECK(strstr(err.msg, "NOPE") != NULL);
 
 	/* cancel: done never runs */
 	memset(&g, 0, sizeof(g));
 	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
-	cv_aaa_query_cancel(q);
+	CHECK(q != 0);
+	cv_aaa_query_cancel(aaa, q);
 	run_until(base, &g, 1, 100);
 	CHECK_INT_EQ(g.called, 0);
+
+	/*
+	 * Cancelling a query whose done has run, or one already cancelled, is a no-op: it neither
+	 * crashes nor cancels a newer query (ids are not reused, unlike the memory of a query).
+	 */
+	cv_aaa_query_cancel(aaa, q);
+	memset(&g, 0, sizeof(g));
+	q = cv_aaa_query_start(aaa, cfg, "CRL", "PKIAAAA", on_done, &g, &err);
+	run_until(base, &g, 1, 2000);
+	CHECK_INT_EQ(g.called, 1);
+	q2 = cv_aaa_query_start(aaa, cfg, "CRL", "someone", on_done, &g2, &err);
+	CHECK(q2 != 0 && q2 != q);
+	cv_aaa_query_cancel(aaa, q);
+	cv_aaa_query_cancel(aaa, 0);
+	run_until(base, &g2, 1, 2000);
+	CHECK_INT_EQ(g2.called, 1);
+	CHECK_INT_EQ(g2.a.status, CV_AAA_ANSWERED);
+	cv_aaa_query_cancel(aaa, q2);
+	CHECK_INT_EQ(g.called, 1);
 	cv_config_unref(cfg);
 	cv_config_unref(cfg2);
 }
@@ -520,6 +541,18 @@ silent_tcp(int *port)
 	return fd;
 }
 
+/* Whether an unreachable answer's error says that nothing answered in time. */
+static bool
+said_timeout(const char *error)
+{
+	bool yes = strstr(error, "no answer from") != NULL || strstr(error, "Timed out") != NULL ||
+	           strstr(error, "timeout after") != NULL;
+
+	if (!yes)
+		fprintf(stderr, "not a timeout: %s\n", error);
+	return yes;
+}
+
 static void
 test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 {
@@ -529,7 +562,7 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 	struct cv_error err = {{0}};
 	struct got g = {0};
 	struct cv_aaa_stats st;
-	long ms;
+	struct timespec t0;
 
 	snprintf(text, sizeof(text),
 	         "aaa group server radius SILENT\n"
@@ -554,47 +587,58 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 	         uport, tport);
 	cfg = parse(text);
 
-	/* a silent RADIUS server: unreachable after its timeout, not long after */
-	CHECK(cv_aaa_query_start(aaa, cfg, "R", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 1, 5000);
+	/*
+	 * A silent RADIUS server: unreachable because nothing answered in time, which the error
+	 * says (radcli's own timeout, or the loop's deadline), not because the request could not
+	 * be sent. The limits passed to run_until are bounds, never expectations.
+	 */
+	CHECK(cv_aaa_query_start(aaa, cfg, "R", "PKIAAAA", on_done, &g, &err) != 0);
+	run_until(base, &g, 1, 30000);
 	CHECK_INT_EQ(g.called, 1);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
-	CHECK(ms >= 900 && ms < 2500);
-	CHECK(strstr(g.a.error, "group SILENT") != NULL);
+	CHECK(strstr(g.a.error, "group SILENT: ") != NULL);
+	CHECK(said_timeout(g.a.error));
 
+	/* the same for a silent LDAP server */
 	memset(&g, 0, sizeof(g));
-	CHECK(cv_aaa_query_start(aaa, cfg, "L", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 1, 5000);
+	CHECK(cv_aaa_query_start(aaa, cfg, "L", "PKIAAAA", on_done, &g, &err) != 0);
+	run_until(base, &g, 1, 30000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
-	CHECK(ms >= 900 && ms < 2500);
+	CHECK(said_timeout(g.a.error));
 
-	/* closed ports: unreachable, quickly; both methods tried */
+	/* closed ports: unreachable; both methods tried */
 	memset(&g, 0, sizeof(g));
-	CHECK(cv_aaa_query_start(aaa, cfg, "DEAD", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 1, 5000);
+	CHECK(cv_aaa_query_start(aaa, cfg, "DEAD", "PKIAAAA", on_done, &g, &err) != 0);
+	run_until(base, &g, 1, 30000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(strstr(g.a.error, "group CLOSED:") != NULL);
 	CHECK(strstr(g.a.error, "group CLOSED-LDAP:") != NULL);
-	CHECK(ms < 2600);
 
 	/* the next method only when one is unreachable: silent → closed → local answers */
 	memset(&g, 0, sizeof(g));
-	CHECK(cv_aaa_query_start(aaa, cfg, "FALLBACK", "PKIAAAA", on_done, &g, &err) != NULL);
-	ms = run_until(base, &g, 1, 6000);
+	CHECK(cv_aaa_query_start(aaa, cfg, "FALLBACK", "PKIAAAA", on_done, &g, &err) != 0);
+	run_until(base, &g, 1, 30000);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
 	CHECK_STR_EQ(g.a.method, "local");
-	CHECK(ms >= 900);
 
-	/* cancel while a worker runs: no callback; the worker ends on its own */
+	/*
+	 * Cancel while a worker waits for the silent server: no callback; the worker ends on its
+	 * own. The loop has not run between start and cancel, so the query is in flight.
+	 */
 	memset(&g, 0, sizeof(g));
-	struct cv_aaa_query *q = cv_aaa_query_start(aaa, cfg, "R", "x", on_done, &g, &err);
-	CHECK(q != NULL);
-	run_until(base, &g, 1, 100);
-	cv_aaa_query_cancel(q);
-	run_until(base, &g, 1, 1500);
-	CHECK_INT_EQ(g.called, 0);
+	cv_aaa_query_id q = cv_aaa_query_start(aaa, cfg, "R", "x", on_done, &g, &err);
+	CHECK(q != 0);
 	cv_aaa_get_stats(aaa, &st);
+	CHECK_INT_EQ(st.in_flight, 1);
+	cv_aaa_query_cancel(aaa, q);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		run_until(base, &g, 1, 50);
+		cv_aaa_get_stats(aaa, &st);
+	} while (st.in_flight > 0 && g.called == 0 && elapsed_ms(&t0) < 30000);
+	CHECK_INT_EQ(g.called, 0);
 	CHECK_INT_EQ(st.in_flight, 0);
+	cv_aaa_query_cancel(aaa, q); /* already cancelled: a no-op */
 	close(ufd);
 	close(tfd);
 	cv_config_unref(cfg);

@@ -30,7 +30,7 @@ query(const struct cv_config *cfg, const char *list, const char *user, struct go
 	struct cv_error err = {{0}};
 
 	memset(g, 0, sizeof(*g));
-	CHECK(cv_aaa_query_start(aaa, cfg, list, user, on_done, g, &err) != NULL);
+	CHECK(cv_aaa_query_start(aaa, cfg, list, user, on_done, g, &err) != 0);
 	run_until(base, g, 1, 8000);
 	CHECK_INT_EQ(g->called, 1);
 }
@@ -201,7 +201,7 @@ test_concurrent(const struct cv_config *cfg, const char *list)
 	memset(g, 0, sizeof(g));
 	for (i = 0; i < CV_ARRAY_LEN(g); i++)
 		CHECK(cv_aaa_query_start(aaa, cfg, list, i % 2 ? "PKIAAAA" : "PKIAAA-L", on_done,
-		                         &g[i], &err) != NULL);
+		                         &g[i], &err) != 0);
 	run_until(base, g, CV_ARRAY_LEN(g), 8000);
 	for (i = 0; i < CV_ARRAY_LEN(g); i++) {
 		CHECK_INT_EQ(g[i].called, 1);
