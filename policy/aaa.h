@@ -1,9 +1,9 @@
 /*
  * aaa.h: AAA authorization of a certificate (SPEC R41-R48, O-21, D-2): the username taken from
  * the certificate, the query to the method list's backends (local attribute lists, LDAP
- * through OpenLDAP, RADIUS through radcli), and the evaluation of the pki: attribute-value
- * pairs of the answer (cert-application, cert-trustpoint, cert-serial, cert-serial-not,
- * cert-lifetime-end).
+ * through OpenLDAP, RADIUS with its own RFC 2865 client), and the evaluation of the pki:
+ * attribute-value pairs of the answer (cert-application, cert-trustpoint, cert-serial,
+ * cert-serial-not, cert-lifetime-end).
  *
  * Queries are asynchronous: the done callback runs once, always from the event loop.
  * A done callback must not call cv_aaa_free (it may start or cancel other queries).

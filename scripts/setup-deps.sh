@@ -12,7 +12,7 @@ PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase
-libradcli-dev freeradius
+freeradius
 "
 
 missing=""

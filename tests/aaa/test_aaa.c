@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 
 #include "../../common/util.h"
 #include "../../policy/aaa_int.h"
@@ -541,6 +543,105 @@ silent_tcp(int *port)
 	return fd;
 }
 
+/*
+ * A RADIUS server on loopback, served by the test's event loop, that answers every request with
+ * an Access-Accept carrying "pki:cert-application=all" in a Cisco VSA, authenticated with the
+ * key s3cret as RFC 2865 section 3 says (FAKE_GOOD), or with one flaw: the request's own
+ * authenticator copied back, as one who saw the request but lacks the key would (FAKE_FORGED),
+ * or an attribute whose length runs past the packet (FAKE_OVERRUN).
+ */
+enum fake_mode { FAKE_GOOD, FAKE_FORGED, FAKE_OVERRUN };
+
+struct fake_radius {
+	int fd;
+	enum fake_mode mode;
+};
+
+static void
+fake_radius_read(evutil_socket_t fd, short what, void *arg)
+{
+	static const char pair[] = "pki:cert-application=all";
+	static const char secret[] = "s3cret";
+	const struct fake_radius *f = arg;
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof(from);
+	uint8_t req[4096], resp[128];
+	ssize_t n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&from, &from_len);
+	size_t plen = sizeof(pair) - 1, vsa = 8 + plen, len = 20 + vsa;
+	gnutls_hash_hd_t h;
+
+	if (n < 20)
+		return;
+	resp[0] = 2; /* Access-Accept */
+	resp[1] = req[1];
+	resp[20] = 26; /* Vendor-Specific: Cisco (9), cisco-avpair (1) */
+	resp[21] = (uint8_t)(f->mode == FAKE_OVERRUN ? vsa + 1 : vsa);
+	memcpy(resp + 22, "\0\0\0\x09", 4);
+	resp[26] = 1;
+	resp[27] = (uint8_t)(2 + plen);
+	memcpy(resp + 28, pair, plen);
+	resp[2] = 0;
+	resp[3] = (uint8_t)len;
+	memcpy(resp + 4, req + 4, 16); /* the request authenticator, then the response's */
+	if (f->mode != FAKE_FORGED) {
+		if (gnutls_hash_init(&h, GNUTLS_DIG_MD5) < 0)
+			abort();
+		gnutls_hash(h, resp, len);
+		gnutls_hash(h, secret, strlen(secret));
+		gnutls_hash_deinit(h, resp + 4);
+	}
+	sendto(fd, resp, len, 0, (struct sockaddr *)&from, from_len);
+}
+
+/* The client takes an answer only when it is authenticated and well formed. */
+static void
+test_radius_answers(struct event_base *base, struct cv_aaa *aaa)
+{
+	static const struct {
+		enum fake_mode mode;
+		const char *user;
+	} cases[] = {{FAKE_FORGED, "forged"}, {FAKE_OVERRUN, "overrun"}, {FAKE_GOOD, "good"}};
+	struct fake_radius f;
+	int port;
+	char text[512];
+	struct cv_config *cfg;
+	struct cv_error err = {{0}};
+	struct event *ev;
+	size_t i;
+
+	f.fd = silent_udp(&port);
+	ev = event_new(base, f.fd, EV_READ | EV_PERSIST, fake_radius_read, &f);
+	event_add(ev, NULL);
+	snprintf(text, sizeof(text),
+	         "aaa group server radius FAKE\n"
+	         " server 127.0.0.1 auth-port %d key s3cret\n"
+	         " timeout 1\n"
+	         "aaa authorization list F group FAKE\n",
+	         port);
+	cfg = parse(text);
+	for (i = 0; i < CV_ARRAY_LEN(cases); i++) {
+		struct got g = {0};
+
+		f.mode = cases[i].mode;
+		CHECK(cv_aaa_query_start(aaa, cfg, "F", cases[i].user, on_done, &g, &err) != 0);
+		run_until(base, &g, 1, 30000);
+		CHECK_INT_EQ(g.called, 1);
+		if (cases[i].mode == FAKE_GOOD) {
+			CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+			CHECK_INT_EQ(g.a.n_attrs, 1);
+			CHECK_STR_EQ(g.a.attrs[0].name, "cert-application");
+			CHECK_STR_EQ(g.a.attrs[0].value, "all");
+		} else {
+			CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
+			CHECK_INT_EQ(g.a.n_attrs, 0);
+			CHECK(strstr(g.a.error, "bad answer from 127.0.0.1") != NULL);
+		}
+	}
+	event_free(ev);
+	close(f.fd);
+	cv_config_unref(cfg);
+}
+
 /* Whether an unreachable answer's error says that nothing answered in time. */
 static bool
 said_timeout(const char *error)
@@ -589,8 +690,8 @@ test_unreachable(struct event_base *base, struct cv_aaa *aaa)
 
 	/*
 	 * A silent RADIUS server: unreachable because nothing answered in time, which the error
-	 * says (radcli's own timeout, or the loop's deadline), not because the request could not
-	 * be sent. The limits passed to run_until are bounds, never expectations.
+	 * says (the client's own timeout, or the loop's deadline), not because the request could
+	 * not be sent. The limits passed to run_until are bounds, never expectations.
 	 */
 	CHECK(cv_aaa_query_start(aaa, cfg, "R", "PKIAAAA", on_done, &g, &err) != 0);
 	run_until(base, &g, 1, 30000);
@@ -678,6 +779,7 @@ main(void)
 	CHECK(aaa != NULL);
 	test_local(base, aaa);
 	test_unreachable(base, aaa);
+	test_radius_answers(base, aaa);
 	cv_aaa_free(aaa);
 	event_base_free(base);
 	tp_entity_free(&peer);
