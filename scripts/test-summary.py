@@ -12,6 +12,7 @@ import re
 import sys
 
 SKIPPED_CASE = re.compile(r"\.\.\. skipped '(.*)'$")
+SKIPPED_COUNT = re.compile(r"^OK \(.*skipped=(\d+)")
 CASE_NAME = re.compile(r"^(test\w*) \(")
 
 
@@ -34,7 +35,7 @@ def skip_reason(test):
 
 
 def skipped_cases(test):
-    """(case, reason) of the unittest cases reported as skipped in a suite's output."""
+    """(what, reason) of the unittest cases reported as skipped in a suite's output."""
     found, name = [], "?"
     for line in output(test).splitlines():
         m = CASE_NAME.match(line)
@@ -42,7 +43,10 @@ def skipped_cases(test):
             name = m.group(1)
         m = SKIPPED_CASE.search(line)
         if m:
-            found.append((name, m.group(1)))
+            found.append(("case " + name, m.group(1)))
+        m = SKIPPED_COUNT.match(line)
+        if m and not found:  # a runner that does not name its cases
+            found.append(("%s case(s)" % m.group(1), "reason not printed"))
     return found
 
 
@@ -58,7 +62,7 @@ def main(paths):
                 if result in ("OK", "EXPECTEDFAIL"):
                     passed += 1
                     for case, reason in skipped_cases(test):
-                        notes.append("%s: %s: case %s skipped: %s" % (build, name, case, reason))
+                        notes.append("%s: %s: %s skipped: %s" % (build, name, case, reason))
                 elif result == "SKIP":
                     skipped += 1
                     notes.append("%s: %s: skipped: %s" % (build, name, skip_reason(test)))
