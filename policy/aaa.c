@@ -39,6 +39,7 @@ struct job {
 
 struct cv_aaa_query {
 	TAILQ_ENTRY(cv_aaa_query) entry;
+	cv_aaa_query_id id;
 	struct cv_aaa *aaa;
 	const struct cv_aaa_list *list;
 	const struct cv_config *cfg;
@@ -66,6 +67,7 @@ struct cv_aaa {
 	const struct cv_clock *clock;
 	struct cv_worker_pool *pool; /* the backend requests */
 	TAILQ_HEAD(, cv_aaa_query) queries;
+	cv_aaa_query_id last_id;                   /* ids are handed out in order, never reused */
 	TAILQ_HEAD(cache_head, cache_entry) cache; /* most recently stored first */
 	size_t ncache;
 	const struct cv_config *cache_cfg; /* the configuration the cache was filled under */
@@ -382,7 +384,7 @@ cv_aaa_free(struct cv_aaa *aaa)
 	free(aaa);
 }
 
-struct cv_aaa_query *
+cv_aaa_query_id
 cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list_name,
                    const char *username, cv_aaa_done_fn done, void *arg, struct cv_error *err)
 {
@@ -392,24 +394,25 @@ cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *
 
 	if (list == NULL) {
 		cv_error_set(err, "no aaa authorization list %.63s", list_name);
-		return NULL;
+		return 0;
 	}
 	if (username == NULL || username[0] == '\0') {
 		cv_error_set(err, "empty AAA username");
-		return NULL;
+		return 0;
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL ||
 	    (q->timer = evtimer_new(aaa->base, on_timer, q)) == NULL) {
 		free(q);
 		cv_error_set(err, "out of memory");
-		return NULL;
+		return 0;
 	}
 	if (cv_strlcpy(q->username, username, sizeof(q->username)) >= sizeof(q->username)) {
 		event_free(q->timer);
 		free(q);
 		cv_error_set(err, "AAA username longer than %d bytes", CV_NAME_MAX - 1);
-		return NULL;
+		return 0;
 	}
+	q->id = ++aaa->last_id;
 	q->aaa = aaa;
 	q->cfg = cfg;
 	q->list = list;
@@ -423,17 +426,26 @@ cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *
 		q->answer = hit->answer;
 		q->answer.from_cache = true;
 		defer_finish(q);
-		return q;
+		return q->id;
 	}
 	next_method(q);
-	return q;
+	return q->id;
 }
 
 void
-cv_aaa_query_cancel(struct cv_aaa_query *query)
+cv_aaa_query_cancel(struct cv_aaa *aaa, cv_aaa_query_id id)
 {
-	if (query != NULL)
-		query_free(query);
+	struct cv_aaa_query *q;
+
+	if (id == 0)
+		return;
+	TAILQ_FOREACH(q, &aaa->queries, entry)
+	{
+		if (q->id == id) {
+			query_free(q);
+			return;
+		}
+	}
 }
 
 void

@@ -1,12 +1,14 @@
 /*
  * aaa.h: AAA authorization of a certificate (R41-R48, O-21, D-2): the username taken from
  * the certificate, the query to the method list's backends (local attribute lists, LDAP
- * through OpenLDAP, RADIUS through radcli), and the evaluation of the pki: attribute-value
- * pairs of the answer (cert-application, cert-trustpoint, cert-serial, cert-serial-not,
- * cert-lifetime-end).
+ * through OpenLDAP, RADIUS with its own RFC 2865 client), and the evaluation of the pki:
+ * attribute-value pairs of the answer (cert-application, cert-trustpoint, cert-serial,
+ * cert-serial-not, cert-lifetime-end).
  *
  * Queries are asynchronous: the done callback runs once, always from the event loop.
  * A done callback must not call cv_aaa_free (it may start or cancel other queries).
+ * A query is named by an id, never by a pointer: ids are not reused, so cancelling a query
+ * that has already finished (its done has run) or was already cancelled is a harmless no-op.
  */
 #ifndef CV_AAA_H
 #define CV_AAA_H
@@ -22,8 +24,10 @@
 #include "config.h"
 
 struct event_base;
-struct cv_aaa;       /* one per daemon: backends, worker threads, the answer cache */
-struct cv_aaa_query; /* one query in flight */
+struct cv_aaa; /* one per daemon: backends, worker threads, the answer cache */
+
+/* A query in flight; 0 names none. Unique for the lifetime of its struct cv_aaa. */
+typedef uint64_t cv_aaa_query_id;
 
 #define CV_AAA_ATTRS_MAX 32
 #define CV_AAA_VALUE_MAX 256
@@ -56,13 +60,18 @@ void cv_aaa_clear_cache(struct cv_aaa *aaa);
 
 /*
  * Asks the methods of list_name (in cfg) about username, in order: the next method is tried
- * only when one is unreachable (IOS method-list semantics). Returns a handle, or NULL with
+ * only when one is unreachable (IOS method-list semantics). Returns the query's id, or 0 with
  * err set on an immediate failure (unknown list). cfg must stay alive until done has run.
  */
-struct cv_aaa_query *cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg,
-                                        const char *list_name, const char *username,
-                                        cv_aaa_done_fn done, void *arg, struct cv_error *err);
-void cv_aaa_query_cancel(struct cv_aaa_query *query); /* done will not run */
+cv_aaa_query_id cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg,
+                                   const char *list_name, const char *username, cv_aaa_done_fn done,
+                                   void *arg, struct cv_error *err);
+
+/*
+ * Cancels the query id: its done will not run. A no-op when id names no query in flight (0,
+ * a query whose done has run, one already cancelled).
+ */
+void cv_aaa_query_cancel(struct cv_aaa *aaa, cv_aaa_query_id id);
 
 /*
  * The AAA username of a certificate for `authorization username subjectname FIELD` (R42):
@@ -87,7 +96,7 @@ int cv_aaa_evaluate(const struct cv_aaa_answer *answer, const struct cv_cert *ce
 
 /* Counters for displays and tests (added by the AAA helper). */
 struct cv_aaa_stats {
-	uint64_t queries;          /* cv_aaa_query_start calls that returned a handle */
+	uint64_t queries;          /* cv_aaa_query_start calls that returned an id */
 	uint64_t cache_hits;       /* of those, answered from the cache */
 	uint64_t backend_requests; /* RADIUS and LDAP requests sent to worker threads */
 	size_t cached;             /* answers in the cache now (expired ones included) */

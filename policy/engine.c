@@ -180,10 +180,9 @@ cv_engine_free(struct cv_engine *engine)
 
 		if (job->fetch != NULL)
 			cv_fetch_cancel(job->fetch);
-		if (job->aaa_query != NULL)
-			cv_aaa_query_cancel(job->aaa_query);
+		cv_aaa_query_cancel(engine->aaa, job->aaa_query);
 		job->fetch = NULL;
-		job->aaa_query = NULL;
+		job->aaa_query = 0;
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
 	rev_ocsp_flights_free(engine);
@@ -765,7 +764,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 	struct cv_failure f;
 	int rc;
 
-	job->aaa_query = NULL;
+	job->aaa_query = 0;
 	rc = cv_aaa_evaluate(answer, job->req.chain.v[0], job->anchor.name, job->req.application,
 	                     v->at, job->cfg->tz_offset_min, &lifetime_end, v, &f);
 	if (rc == 0)
@@ -821,7 +820,7 @@ stage_authorization(struct verify_job *job)
 	cv_verdict_trace(v, "aaa", "pre-authorization chain validation status (0x4)");
 	job->aaa_query = cv_aaa_query_start(job->engine->aaa, job->cfg, tp->authz_list,
 	                                    v->aaa_username, aaa_done, job, &err);
-	if (job->aaa_query == NULL) {
+	if (job->aaa_query == 0) {
 		cv_verdict_trace(v, "aaa",
 		                 "authorization declined by AAA, or AAA server not found.");
 		job_reject(job, CV_REASON_AAA_DENIED, "aaa-unavailable", 0, err.msg);

@@ -128,9 +128,9 @@ struct verify_job {
 	struct cv_path path;
 	bool have_path;
 	cv_time deadline;
-	struct cv_fetch *fetch;         /* the fetch this job waits for, or NULL */
-	struct cv_aaa_query *aaa_query; /* the AAA query this job waits for, or NULL */
-	bool expired_pending_aaa; /* O-21: only notAfter is wrong; cert-lifetime-end decides */
+	struct cv_fetch *fetch;    /* the fetch this job waits for, or NULL */
+	cv_aaa_query_id aaa_query; /* the AAA query this job waits for, or 0 */
+	bool expired_pending_aaa;  /* O-21: only notAfter is wrong; cert-lifetime-end decides */
 	struct rev_state rev;
 	cv_verify_done_fn done;
 	void *done_arg;

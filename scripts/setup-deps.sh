@@ -3,11 +3,16 @@
 # Installs only what is missing, so a second run costs a few dpkg queries.
 set -eu
 
+# What each is for, beyond the compilers and libraries: gnutls-bin (certtool, gnutls-cli),
+# openssl (test PKIs, OCSP responder), slapd and ldap-utils (LDAP servers of the tests),
+# freeradius (the RADIUS server of the tests), faketime (expiry tests), util-linux (setpriv:
+# tests that switch users), netbase (/etc/services and /etc/protocols, which a minimal system
+# lacks and libraries such as libldap and FreeRADIUS consult).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
-gnutls-bin openssl python3 slapd ldap-utils util-linux faketime
-libradcli-dev freeradius
+gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase
+freeradius
 "
 
 missing=""

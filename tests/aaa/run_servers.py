@@ -5,6 +5,10 @@ runs test_aaa_servers against it, and always stops the server.
 usage: run_servers.py radius|ldap TEST_BINARY
 The RADIUS configuration comes from tests/support/radius/ (radiusd.conf.in, users); the LDAP
 directory uses tests/aaa/ciscoavpair.schema. Exits 77 (skip) when the server is not installed.
+
+Where it runs as root with unshare (util-linux), the RADIUS client runs a second time in a
+mount namespace where /etc/services is empty, as on a minimal system without netbase: the
+client must use the configured port and never look up a service name.
 """
 
 import os
@@ -108,6 +112,25 @@ def stop(proc):
     stop_process(proc, 5)
 
 
+def without_services(d, cmd):
+    """cmd with an empty /etc/services (its own mount namespace); 0 where that cannot be made."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        print("note: not run again without /etc/services (needs root and unshare)")
+        return 0
+    empty = os.path.join(d, "services.empty")
+    open(empty, "w").close()
+    # private propagation, so that the bind mount never reaches the machine's own namespace
+    unshare = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               'mount --bind "$0" /etc/services && exec "$@"', empty]
+    probe = subprocess.run(unshare + ["true"], capture_output=True, text=True)
+    if probe.returncode != 0:  # e.g. in a chroot, whose / is no mount point
+        print("note: not run again without /etc/services (no private mount namespace here: "
+              "%s)" % probe.stderr.strip())
+        return 0
+    print("again, with an empty /etc/services:", flush=True)
+    return subprocess.call(unshare + cmd)
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[1] not in ("radius", "ldap"):
         sys.exit(__doc__)
@@ -119,6 +142,8 @@ def main():
         else:
             proc, port, log = start_ldap(d)
         rc = subprocess.call([sys.argv[2], sys.argv[1], str(port), log])
+        if rc == 0 and sys.argv[1] == "radius":
+            rc = without_services(d, [sys.argv[2], sys.argv[1], str(port), log])
         if rc not in (0, 77):
             sys.stderr.write("---- server log ----\n")
             sys.stderr.write(open(log, errors="replace").read()[-4000:])

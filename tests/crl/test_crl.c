@@ -1,7 +1,7 @@
 /*
  * test_crl.c: unit tests of the CRL reader, the serial index and CRL signature checks, on CRLs
- * made at run time with GnuTLS's CRL writer (the code behind `certtool --generate-crl`) and,
- * when present, PKITS CRLs.
+ * made at run time with GnuTLS's CRL writer (the code behind `certtool --generate-crl`). The
+ * reads of PKITS CRLs are in test_pkits_crl.c, which is skipped where PKITS is absent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 #include "../../validator/crl/crl_reader.h"
 #include "../../validator/crl/crl_verify.h"
 #include "../support/check.h"
-#include "pkits_files.h"
 
 struct ca {
 	gnutls_x509_privkey_t key;
@@ -182,64 +181,12 @@ test_generated_crl(void)
 	free_ca(&no_crlsign);
 }
 
-static struct cv_crl *
-load_crl(const char *dir, const char *name)
-{
-	struct cv_error err;
-	struct cv_crl *c = pkits_crl(dir, name, &err);
-
-	if (c == NULL)
-		fprintf(stderr, "%s: %s\n", name, err.msg);
-	return c;
-}
-
-static void
-test_pkits_crls(void)
-{
-	char dir[1024];
-	struct cv_crl *c;
-	const struct cv_crl_info *i;
-
-	pkits_dir(dir, sizeof(dir));
-	c = load_crl(dir, "GoodCACRL");
-	if (c == NULL) {
-		printf("PKITS not found: PKITS CRL reads skipped\n");
-		return;
-	}
-	CHECK(cv_crl_entries(c) == 2);
-	cv_crl_free(c);
-	c = load_crl(dir, "onlyContainsUserCertsCACRL");
-	CHECK(c != NULL);
-	if (c != NULL) {
-		i = cv_crl_get_info(c);
-		CHECK(i->idp.present && i->idp.only_user_certs && !i->idp.only_ca_certs);
-		cv_crl_free(c);
-	}
-	c = load_crl(dir, "deltaCRLCA1deltaCRL");
-	CHECK(c != NULL && cv_crl_is_delta(c));
-	cv_crl_free(c);
-	c = load_crl(dir, "UnknownCRLEntryExtensionCACRL");
-	CHECK(c != NULL && cv_crl_get_info(c)->entry_unknown_critical);
-	cv_crl_free(c);
-	c = load_crl(dir, "UnknownCRLExtensionCACRL");
-	CHECK(c != NULL && cv_crl_get_info(c)->unknown_critical);
-	cv_crl_free(c);
-	c = load_crl(dir, "onlySomeReasonsCA1compromiseCRL");
-	CHECK(c != NULL && cv_crl_get_info(c)->idp.has_reasons);
-	cv_crl_free(c);
-	c = load_crl(dir, "indirectCRLCA5CRL");
-	CHECK(c != NULL && cv_crl_get_info(c)->idp.indirect_crl &&
-	      cv_crl_get_info(c)->has_certificate_issuer);
-	cv_crl_free(c);
-}
-
 int
 main(void)
 {
 	if (gnutls_global_init() < 0)
 		return 1;
 	test_generated_crl();
-	test_pkits_crls();
 	gnutls_global_deinit();
 	return check_summary();
 }

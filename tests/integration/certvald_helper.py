@@ -2,8 +2,13 @@
 
 Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (ipc/certvald,
 ipc/certvalctl); test PKIs from tests/support/testpki.py.
+
+Commands run as another user (as_user) run from copies in a temporary directory that every
+user can read: the checkout, and so the build directory, may be where other users cannot go
+(a clone under /root, mode 0700).
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -13,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
@@ -127,12 +133,48 @@ class Daemon:
         return run_ctl(["--socket", self.sock] + list(args), user=user)
 
 
+_shared_ctl = []  # the copy of certvalctl that other users can run, once made
+
+
+def shared_ctl():
+    """certvalctl and the libcertval it loads (RUNPATH $ORIGIN) copied to a temporary
+    directory every user can read and traverse; removed when the test program exits."""
+    if not _shared_ctl:
+        d = make_tmpdir("certval-ctl-")
+        atexit.register(shutil.rmtree, d, True)
+        ipc = os.path.dirname(CERTVALCTL)
+        for name in os.listdir(ipc):
+            src = os.path.join(ipc, name)
+            if os.path.isfile(src) and (name == "certvalctl" or name.startswith("libcertval.so")):
+                dst = os.path.join(d, name)
+                shutil.copyfile(src, dst)  # follows symbolic links
+                os.chmod(dst, 0o755)
+        _shared_ctl.append(os.path.join(d, "certvalctl"))
+    return _shared_ctl[0]
+
+
+# A Python that other users can run: the system's, not one installed under a home directory.
+SYSTEM_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+def as_user(cmd, user):
+    """cmd run as user=(uid, gid) with no supplementary group, through setpriv (util-linux).
+    Raises unittest.SkipTest, with the reason, where users cannot be switched."""
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("running a command as another user needs root")
+    if shutil.which("setpriv") is None:
+        raise unittest.SkipTest("setpriv is not installed (Debian package util-linux)")
+    uid, gid = user
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + list(cmd)
+
+
 def run_ctl(args, user=None):
-    cmd = [CERTVALCTL] + list(args)
-    if user is not None:
-        uid, gid = user
-        cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + cmd
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if user is None:
+        return subprocess.run([CERTVALCTL] + list(args), capture_output=True, text=True,
+                              timeout=120)
+    # cwd "/": the test's own directory may be out of the other user's reach
+    return subprocess.run(as_user([shared_ctl()] + list(args), user), capture_output=True,
+                          text=True, timeout=120, cwd="/")
 
 
 class LineReader:

@@ -403,9 +403,8 @@ class AdminTest(unittest.TestCase):
             code = ("import json, socket; s = socket.socket(socket.AF_UNIX); s.connect(%r); "
                     "s.sendall((json.dumps(%r) + '\\n').encode()); print(s.recv(4096).decode())"
                     % (self.daemon.sock, dict(op, id=1)))
-            r = subprocess.run(["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups",
-                                sys.executable, "-c", code], capture_output=True, text=True,
-                               timeout=60)
+            r = subprocess.run(helper.as_user([helper.SYSTEM_PYTHON, "-c", code], OUTSIDER),
+                               capture_output=True, text=True, timeout=60, cwd="/")
             self.assertEqual(json.loads(r.stdout)["error"]["code"], "forbidden", r)
 
     def test_bad_requests(self):

@@ -505,4 +505,4 @@ class NamesCtlTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    unittest.main(verbosity=2)

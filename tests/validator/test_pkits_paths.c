@@ -144,7 +144,7 @@ main(void)
 		snprintf(dir, sizeof(dir), "%s/../shared/pkits", src != NULL ? src : ".");
 	snprintf(tsv, sizeof(tsv), "%s/pkits-expected.tsv", dir);
 	if ((fp = fopen(tsv, "r")) == NULL) {
-		printf("PKITS data not found at %s: skipped\n", dir);
+		printf("SKIP: PKITS data not found at %s (set CERTVAL_PKITS_DIR)\n", dir);
 		return 77;
 	}
 	while (getline(&line, &cap, fp) > 0) {
