@@ -254,6 +254,27 @@ check_name_constraints(struct vstate *st, size_t idx)
 	return 0;
 }
 
+/*
+ * A certificate-policy failure. When the anchor carries policyConstraints or inhibitAnyPolicy
+ * (which initialised the counters, RFC 5937 3), the message names them and the anchor: they
+ * may be what left no acceptable policy.
+ */
+static int
+policy_fail(struct vstate *st, size_t idx, const char *why)
+{
+	const struct cv_cert *anchor = st->certs[st->n - 1];
+	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(anchor);
+	const struct cv_cert_inhibit_any *ia = cv_cert_inhibit_any_policy(anchor);
+
+	if (!pc->present && !ia->present)
+		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
+	return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx,
+	            "%s, under the %s%s%s of trust anchor %s (RFC 5937)", why,
+	            pc->present ? "policyConstraints" : "",
+	            pc->present && ia->present ? " and " : "",
+	            ia->present ? "inhibitAnyPolicy" : "", cv_cert_subject(anchor));
+}
+
 static int
 basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 {
@@ -264,7 +285,7 @@ basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 	    check_profile(st, idx) < 0 || check_name_constraints(st, idx) < 0)
 		return -1;
 	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
+		return policy_fail(st, idx, why);
 	return 0;
 }
 
@@ -356,7 +377,7 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 
 	/* (a), (b), (h), (i), (j): policy mappings and counters */
 	if (cv_policy_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
+		return policy_fail(st, idx, why);
 	/* (c)-(f): working issuer name, key and parameters */
 	st->working_issuer = c;
 	if (!cv_sig_key_inherits_params(c))
@@ -429,7 +450,7 @@ wrap_up(struct vstate *st)
 	char why[128];
 
 	if (cv_policy_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
-		return fail(st, CV_REASON_CHAIN_INVALID, "policy", 0, "%s", why);
+		return policy_fail(st, 0, why);
 	return check_leaf(st);
 }
 

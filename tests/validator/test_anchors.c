@@ -512,6 +512,7 @@ test_anchor_policy(void)
 	                                        0x03, 0x01, 0x06, 0x03, 0x2a, 0x03, 0x02};
 	struct der d, m;
 	struct chain c;
+	struct outcome o;
 
 	/* requireExplicitPolicy 0: every certificate below needs an acceptable policy */
 	chain_init(&c);
@@ -519,6 +520,8 @@ test_anchor_policy(void)
 	d.n = sizeof(require0);
 	raw_ext(&c.root, "2.5.29.36", &d, true);
 	REJECT(c, "policy", 1);
+	run(&c, &o); /* the message names the anchor's constraint */
+	CHECK(strstr(o.f.message, "policyConstraints of trust anchor CN=Anchor Root") != NULL);
 	c.ca.policies[0] = "1.2.3.1";
 	c.leaf.policies[0] = "1.2.3.1";
 	ACCEPT(c);
