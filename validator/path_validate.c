@@ -242,7 +242,6 @@ check_name_constraints(struct vstate *st, size_t idx)
 		return 0;
 	for (k = 0; k < st->n_nc; k++) {
 		const struct cv_cert_nc *nc = cv_cert_name_constraints(st->nc_cas[k]);
-
 		const bool anchor = st->nc_cas[k] == st->certs[st->n - 1];
 
 		status = cv_nc_check(nc->raw, nc->raw_len, c, idx == 0, why, sizeof(why));
