@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
 #include <libpsl.h>
 
 #include "hostname.h"
@@ -171,15 +170,11 @@ int
 cv_san_foreach(const struct cv_cert *cert, void (*fn)(const struct cv_asn1_elem *gn, void *arg),
                void *arg)
 {
-	gnutls_datum_t san = {NULL, 0};
-	bool crit;
-	int ret;
+	const struct cv_cert_san *san = cv_cert_san(cert);
 
-	ret = cv_cert_extension(cert, "2.5.29.17", &san, &crit);
-	if (ret == 0)
-		ret = cv_general_names_foreach(san.data, san.size, fn, arg);
-	gnutls_free(san.data);
-	return ret;
+	if (!san->present)
+		return 1;
+	return cv_general_names_foreach(san->raw, san->raw_len, fn, arg);
 }
 
 struct cn_walk {

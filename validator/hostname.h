@@ -74,8 +74,8 @@ int cv_general_names_foreach(const uint8_t *der, size_t len,
                              void (*fn)(const struct cv_asn1_elem *gn, void *arg), void *arg);
 
 /*
- * cv_general_names_foreach over cert's subjectAltName, whose value lives only during the call:
- * fn must not keep the elements. Returns 1 when cert has none, else as above.
+ * cv_general_names_foreach over cert's parsed subjectAltName (cert.h); the elements point into
+ * the certificate's DER and live as long as cert. Returns 1 when cert has none, else as above.
  */
 int cv_san_foreach(const struct cv_cert *cert, void (*fn)(const struct cv_asn1_elem *gn, void *arg),
                    void *arg);

@@ -83,13 +83,14 @@ add_cn(const uint8_t *name, size_t len, void *arg)
 	names_add(arg, CV_GN_DNS, name, len, "subject commonName");
 }
 
-/* Fills ns with cert's names; they point into the subject and into san (caller frees). */
+/* Fills ns with cert's names; they point into the certificate's DER (its subject and its
+ * parsed subjectAltName, cert.h). */
 static int
-collect_names(const struct cv_cert *cert, bool leaf, gnutls_datum_t *san, struct names *ns)
+collect_names(const struct cv_cert *cert, bool leaf, struct names *ns)
 {
+	const struct cv_cert_san *san = cv_cert_san(cert);
 	const uint8_t *subj;
 	size_t sl, i;
-	bool crit;
 	int ret;
 
 	subj = cv_cert_subject_der(cert, &sl);
@@ -100,9 +101,7 @@ collect_names(const struct cv_cert *cert, bool leaf, gnutls_datum_t *san, struct
 		names_add(ns, CV_GN_DIR, subj, sl, "subject");
 	if (cv_name_foreach_email(subj, sl, add_email, ns) < 0)
 		return -1;
-	ret = cv_cert_extension(cert, "2.5.29.17", san, &crit);
-	if (ret < 0 ||
-	    (ret == 0 && cv_general_names_foreach(san->data, san->size, add_san, ns) < 0))
+	if (san->present && cv_general_names_foreach(san->raw, san->raw_len, add_san, ns) < 0)
 		return -1;
 	for (i = 0; i < ns->n; i++)
 		if (ns->v[i].type == CV_GN_DIR && ns->v[i].p != subj &&
@@ -584,7 +583,6 @@ cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bo
 	struct cv_asn1_elem permitted, excluded;
 	bool have_p, have_x;
 	enum cv_nc_status status = CV_NC_OK;
-	gnutls_datum_t san = {NULL, 0};
 	struct names ns;
 	size_t i;
 
@@ -592,16 +590,13 @@ cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bo
 	                     why_len) < 0)
 		return CV_NC_MALFORMED;
 	memset(&ns, 0, sizeof(ns));
-	if (collect_names(cert, leaf, &san, &ns) < 0) {
+	if (collect_names(cert, leaf, &ns) < 0) {
 		snprintf(why, why_len, "unreadable subject or subjectAltName, or too many names");
-		status = CV_NC_BAD_NAME;
-		goto out;
+		return CV_NC_BAD_NAME;
 	}
 	for (i = 0; i < ns.n; i++)
 		if ((have_p && check_name(&permitted, &ns.v[i], true, &status, why, why_len) < 0) ||
 		    (have_x && check_name(&excluded, &ns.v[i], false, &status, why, why_len) < 0))
 			break;
-out:
-	gnutls_free(san.data);
 	return status;
 }

@@ -96,9 +96,24 @@ expects(const struct node *nd, const char *p)
 	return false;
 }
 
-struct cv_policy_state *
-cv_policy_init(const struct cv_path_params *params, size_t n)
+/* A SkipCerts of the anchor narrows a 6.1.2 counter as 6.1.4 (i), (j) would for a CA. */
+static void
+narrow(size_t *counter, int skip)
 {
+	if (skip >= 0 && (size_t)skip < *counter)
+		*counter = (size_t)skip;
+}
+
+/*
+ * 6.1.2 (d)-(f). RFC 5937 3: the constraints of a trust anchor's certificate initialise the
+ * state as the initial inputs do: requireExplicitPolicy, inhibitPolicyMapping and
+ * inhibitAnyPolicy count the certificates below the anchor, 0 meaning the initial input TRUE.
+ */
+struct cv_policy_state *
+cv_policy_init(const struct cv_path_params *params, const struct cv_cert *anchor, size_t n)
+{
+	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(anchor);
+	const struct cv_cert_inhibit_any *ia = cv_cert_inhibit_any_policy(anchor);
 	struct cv_policy_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
@@ -108,6 +123,12 @@ cv_policy_init(const struct cv_path_params *params, size_t n)
 	st->explicit_policy = params->explicit_policy ? 0 : n + 1;
 	st->policy_mapping = params->inhibit_policy_mapping ? 0 : n + 1;
 	st->inhibit_any = params->inhibit_any_policy ? 0 : n + 1;
+	if (pc->present) {
+		narrow(&st->explicit_policy, pc->require_explicit);
+		narrow(&st->policy_mapping, pc->inhibit_mapping);
+	}
+	if (ia->present)
+		narrow(&st->inhibit_any, ia->skip);
 	add_node(st, -1, ANY_POLICY, 0);
 	return st;
 }

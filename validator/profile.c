@@ -10,12 +10,14 @@
  *    asks relying parties to handle them gracefully; NIST PKITS 4.4.14 is a valid path with
  *    one) and a critical subjectAltName beside a non-empty subject (a SHOULD in 4.2.1.6).
  *  - webpki: all of the above plus the CA/Browser Forum Baseline Requirements rules: a
- *    positive serial number, and a non-critical subjectAltName when the subject is not empty.
- * The trust anchor is a name and a key (RFC 5280 6.1.1 (d)): only the key policy applies to
- * it. Each rule names itself in the failure detail ("profile-serial", ...). Rules on the
- * encoding itself are enforced when a certificate is read (cert_ext.c): malformed extensions
- * (a malformed AIA included), duplicates, and extensions in a version 1 or 2 certificate
- * (RFC 5280 4.1.2.9) make it unreadable in every profile.
+ *    positive serial number, a non-critical subjectAltName when the subject is not empty, and
+ *    for a server leaf a non-critical extendedKeyUsage with serverAuth and without
+ *    anyExtendedKeyUsage.
+ * The trust anchor is not profile-checked: only the key policy applies to it here; the form
+ * its certificate must have to anchor a path is anchor.c's. Each rule names itself in the failure
+ * detail ("profile-serial", ...). Rules on the encoding itself are enforced when a certificate is
+ * read (cert_ext.c): malformed extensions (a malformed AIA included), duplicates, and extensions in
+ * a version 1 or 2 certificate (RFC 5280 4.1.2.9) make it unreadable in every profile.
  *
  * Key policy (every certificate, anchor included), relaxed per trustpoint with
  * `allow-weak-signature`: RSA below 2048 bits (rsa-1024; below 1024 never), RSA moduli whose
@@ -32,6 +34,9 @@
 #define IN_RFC5280 (1u << CV_PROFILE_RFC5280)
 #define IN_WEBPKI  (1u << CV_PROFILE_WEBPKI)
 #define IN_ALL     (IN_RFC5280 | IN_WEBPKI)
+
+#define OID_ANY_EKU     "2.5.29.37.0"
+#define OID_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
 
 /* A rule: NULL when cert conforms, else the message (static text or written to buf). */
 typedef const char *(*profile_rule_fn)(const struct cv_cert *cert, const struct cv_profile_pos *pos,
@@ -195,6 +200,33 @@ rule_san_critical(const struct cv_cert *cert, const struct cv_profile_pos *pos, 
 	return NULL;
 }
 
+/*
+ * The leaf's extendedKeyUsage. rfc5280 (4.2.1.12): a missing EKU and anyExtendedKeyUsage allow
+ * any purpose and a critical EKU is fine, so no rule here (the purpose itself is checked
+ * against every EKU of the path in path_validate.c, detail "eku"). webpki (CA/B BR 7.1.2.7.10,
+ * subscriber certificates): the leaf of a server path has an EKU, non-critical, that lists
+ * serverAuth and not anyExtendedKeyUsage. An empty EKU is refused when the certificate is read.
+ */
+static const char *
+rule_leaf_eku(const struct cv_cert *cert, const struct cv_profile_pos *pos, char *buf, size_t len)
+{
+	const struct cv_cert_eku *eku = cv_cert_ext_key_usage(cert);
+	bool server = false;
+
+	if (pos->idx != 0 || pos->purpose != CV_PURPOSE_TLS_SERVER)
+		return NULL;
+	if (!eku->present)
+		return "server certificate without extendedKeyUsage (CA/B BR 7.1.2.7.10)";
+	if (eku->critical)
+		return "critical extendedKeyUsage (CA/B BR 7.1.2.7.10)";
+	for (size_t i = 0; i < eku->n; i++) {
+		if (strcmp(eku->oid[i], OID_ANY_EKU) == 0)
+			return "anyExtendedKeyUsage in a server certificate (CA/B BR 7.1.2.7.10)";
+		server |= strcmp(eku->oid[i], OID_SERVER_AUTH) == 0;
+	}
+	return server ? NULL : "extendedKeyUsage without serverAuth (CA/B BR 7.1.2.7.10)";
+}
+
 static const struct profile_rule rules[] = {
     {"profile-serial", IN_ALL, rule_serial},
     {"profile-serial", IN_WEBPKI, rule_serial_negative},
@@ -206,6 +238,7 @@ static const struct profile_rule rules[] = {
     {"profile-policy-constraints", IN_WEBPKI, rule_policy_constraints},
     {"profile-san", IN_ALL, rule_san_empty_subject},
     {"profile-san", IN_WEBPKI, rule_san_critical},
+    {"profile-eku", IN_WEBPKI, rule_leaf_eku},
 };
 
 int

@@ -84,6 +84,22 @@ int cv_profile_check(const struct cv_cert *cert, const struct cv_profile_pos *po
 int cv_key_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char *why,
                  size_t why_len);
 
+/* --- trust anchors (anchor.c) --- */
+
+/*
+ * The form rules for a trust anchor's certificate (RFC 5937, RFC 5280 4.2): 0 when it may
+ * anchor a path, else -1 with *detail ("anchor-malformed", "anchor-not-ca") and why (naming
+ * the anchor's subject, the rule and its section). issues: the anchor signs a certificate of
+ * the path (false when the anchor is the peer's own certificate: then only the rules on
+ * critical extensions and keyCertSign apply).
+ */
+int cv_anchor_check(const struct cv_cert *cert, bool issues, const char **detail, char *why,
+                    size_t why_len);
+
+/* True when oid names an extension path validation (or revocation after it) processes: a
+ * critical extension not in this set makes a certificate unusable (path_validate.c). */
+bool cv_ext_processed(const char *oid);
+
 /* --- name constraints (nameconstraints.c) --- */
 
 enum cv_nc_status {
@@ -120,7 +136,10 @@ int cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_pat
 /* --- certificate policies (policy_tree.c) --- */
 
 struct cv_policy_state;
-struct cv_policy_state *cv_policy_init(const struct cv_path_params *params, size_t n);
+/* 6.1.2 (d)-(f) for a path of n certificates below anchor: the user's initial inputs,
+ * narrowed by the anchor's own policyConstraints and inhibitAnyPolicy (RFC 5937 3). */
+struct cv_policy_state *cv_policy_init(const struct cv_path_params *params,
+                                       const struct cv_cert *anchor, size_t n);
 void cv_policy_free(struct cv_policy_state *st);
 /* 6.1.3 (d)-(f) for the certificate at RFC position i (1 = next to the anchor). */
 int cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i,
@@ -131,11 +150,5 @@ int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, si
 /* 6.1.5 (a)-(b), (g) for the last certificate; -1 when no acceptable policy remains. */
 int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
                       size_t why_len);
-
-/* Raw value of the extension oid of cert (a copy from the parsed list, for nameconstraints.c);
- * *critical set. Returns 0, 1 when absent, -1 error. The caller frees out->data with
- * gnutls_free. New code reads the decoded fields of cert.h instead. */
-int cv_cert_extension(const struct cv_cert *cert, const char *oid, gnutls_datum_t *out,
-                      bool *critical);
 
 #endif

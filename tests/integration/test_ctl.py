@@ -504,5 +504,97 @@ class NamesCtlTest(unittest.TestCase):
         self.assertIn("bar.example.com", r.stdout)
 
 
+class AnchorsCtlTest(unittest.TestCase):
+    """Issue 11 classes 1 and 4 through `certvalctl verify --offline --ca ANCHOR.pem`: the
+    constraints of the trust anchor's certificate and the extended key usage of every CA hold
+    for the path; and the allow-cn-fallback relaxation, named in the verdict when relied on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.make_tmpdir("certvalctl-anchors-")
+        pki = cls.pki = testpki.TestPKI(os.path.join(cls.dir, "pki"))
+        cls.nc_root = pki.ca("NC Root", extra=['nc_permit_dns = "example.com"'])
+        cls.nc_in = pki.leaf("in", cls.nc_root, dns=["www.example.com"])
+        cls.nc_out = pki.leaf("out", cls.nc_root, dns=["www.example.org"])
+        cls.email_root = pki.ca("Email Root", extra=["email_protection_key"])
+        cls.server_root = pki.ca("Server Root", extra=["tls_www_server"])
+        cls.len0_root = pki.ca("Len0 Root", pathlen=0)
+        cls.odd_root = pki.ca("Odd Root",
+                              extra=['add_critical_extension = "1.3.6.1.4.1.55555.1 0x0500"'])
+        cls.plain_root = pki.ca("Plain Root")
+        cls.email_ca = pki.ca("Email CA", issuer=cls.plain_root, extra=["email_protection_key"])
+        cls.server_ca = pki.ca("Server CA", issuer=cls.plain_root, extra=["tls_www_server"])
+        cls.no_san = pki.leaf("host.example.com", cls.plain_root)
+
+    @classmethod
+    def tearDownClass(cls):
+        h.cleanup(cls.dir)
+
+    def verify(self, anchor, certs, *options, purpose="server"):
+        chain = self.pki.chain_file("c-%s" % "-".join(str(c.serial) for c in certs), certs)
+        r = h.run_ctl(["verify", "--offline", "--ca", anchor.cert_path, "--json",
+                       "--purpose", purpose] + list(options) + [chain])
+        self.assertIn(r.returncode, (0, 1), r.stdout + r.stderr)
+        return r.returncode, json.loads(r.stdout)
+
+    def issued(self, root, ca=None):
+        """A server leaf under root (and ca): [leaf, ca] or [leaf]."""
+        issuer = ca or root
+        leaf = self.pki.leaf("leaf %s" % issuer.name, issuer, dns=["peer.example"])
+        return [leaf] + ([ca] if ca else [])
+
+    def test_anchor_name_constraints(self):
+        rc, v = self.verify(self.nc_root, [self.nc_in])
+        self.assertEqual(rc, 0, v)
+        rc, v = self.verify(self.nc_root, [self.nc_out])
+        self.assertEqual((rc, v["detail"]), (1, "anchor-name-constraints"), v)
+        self.assertIn("NC Root", v["message"])
+        self.assertIn("www.example.org", v["message"])
+
+    def test_anchor_eku(self):
+        rc, v = self.verify(self.server_root, self.issued(self.server_root))
+        self.assertEqual(rc, 0, v)
+        chain = self.issued(self.email_root)
+        rc, v = self.verify(self.email_root, chain)
+        self.assertEqual((rc, v["detail"], v["cert_index"]), (1, "anchor-eku", 1), v)
+        self.assertIn("Email Root", v["message"])
+        rc, v = self.verify(self.email_root, chain, purpose="any")  # no purpose asked
+        self.assertEqual(rc, 0, v)
+
+    def test_ca_eku(self):
+        rc, v = self.verify(self.plain_root, self.issued(self.plain_root, self.server_ca))
+        self.assertEqual(rc, 0, v)
+        rc, v = self.verify(self.plain_root, self.issued(self.plain_root, self.email_ca))
+        self.assertEqual((rc, v["detail"], v["cert_index"]), (1, "eku", 1), v)
+        self.assertIn("Email CA", v["message"])
+
+    def test_anchor_path_len(self):
+        rc, v = self.verify(self.len0_root, self.issued(self.len0_root))
+        self.assertEqual(rc, 0, v)
+        sub = self.pki.ca("Len0 Sub", issuer=self.len0_root)
+        rc, v = self.verify(self.len0_root, self.issued(self.len0_root, sub))
+        self.assertEqual((rc, v["detail"]), (1, "anchor-path-len"), v)
+        self.assertIn("Len0 Root", v["message"])
+
+    def test_anchor_malformed(self):
+        rc, v = self.verify(self.odd_root, self.issued(self.odd_root))
+        self.assertEqual((rc, v["detail"]), (1, "anchor-malformed"), v)
+        self.assertIn("1.3.6.1.4.1.55555.1", v["message"])
+        self.assertIn("Odd Root", v["message"])
+
+    def test_allow_cn_fallback(self):
+        """A leaf without subjectAltName for --purpose server --peer-name: san-missing unless
+        --allow-cn-fallback, and then the verdict names cn-fallback."""
+        peer = ["--peer-name", "host.example.com"]
+        rc, v = self.verify(self.plain_root, [self.no_san], *peer)
+        self.assertEqual((rc, v["detail"]), (1, "san-missing"), v)
+        rc, v = self.verify(self.plain_root, [self.no_san], "--allow-cn-fallback", *peer)
+        self.assertEqual(rc, 0, v)
+        self.assertEqual(v["relaxations"], ["cn-fallback"])
+        rc, v = self.verify(self.plain_root, [self.no_san], "--allow-cn-fallback",
+                            "--peer-name", "other.example.com")
+        self.assertEqual((rc, v["detail"]), (1, "hostname"), v)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

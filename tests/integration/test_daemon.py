@@ -331,6 +331,70 @@ class DaemonTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r)
 
 
+class AnchorsDaemonTest(unittest.TestCase):
+    """Issue 11 classes 1 and 4 through the daemon: the trust anchor's constraints (a root, and
+    a subordinate CA configured as trustpoint with chain-validation stop) and the relaxation
+    allow-cn-fallback of a trustpoint, named in the verdict when relied on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.make_tmpdir("certvald-anchors-")
+        pki = cls.pki = testpki.TestPKI(os.path.join(cls.dir, "pki"))
+        cls.nc_root = pki.ca("NC Root", extra=['nc_permit_dns = "example.com"'])
+        cls.nc_in = pki.leaf("in", cls.nc_root, dns=["www.example.com"])
+        cls.nc_out = pki.leaf("out", cls.nc_root, dns=["www.example.org"])
+        cls.root = pki.ca("Plain Root")
+        cls.client_sub = pki.ca("Client Sub", issuer=cls.root, extra=["tls_www_client"])
+        cls.sub_leaf = pki.leaf("peer.example", cls.client_sub, dns=["peer.example"])
+        cls.no_san = pki.leaf("host.example.com", cls.root)
+        none = "revocation-check none"
+        cfg = h.config_text(os.path.join(cls.dir, "unused.sock"), [
+            ("NC", cls.nc_root.cert_path, [none]),
+            ("SUB", cls.client_sub.cert_path, [none, "chain-validation stop"]),
+            ("PLAIN", cls.root.cert_path, [none]),
+            ("CNFB", cls.root.cert_path, [none, "allow-cn-fallback"])])
+        cls.d = h.Daemon(cls.dir, cfg).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        log = cls.d.log_text()
+        h.cleanup(cls.dir)
+        if rc != 0:
+            raise AssertionError("certvald exit status %r:\n%s" % (rc, log))
+
+    def verify(self, tp, certs, **fields):
+        resp = self.d.call(verify_req(1, certs, trustpoint=tp, **fields))
+        self.assertTrue(resp["ok"], resp)
+        return resp["verdict"]
+
+    def test_anchor_name_constraints(self):
+        v = self.verify("NC", [self.nc_in], purpose="server", peer_name="www.example.com")
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        v = self.verify("NC", [self.nc_out], purpose="server", peer_name="www.example.org")
+        self.assertEqual((v["decision"], v["detail"]), ("REJECT", "anchor-name-constraints"), v)
+        self.assertIn("NC Root", v["message"])
+
+    def test_subordinate_anchor_eku(self):
+        v = self.verify("SUB", [self.sub_leaf], purpose="client")
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        self.assertTrue(v["path"][-1]["trust_anchor"])
+        v = self.verify("SUB", [self.sub_leaf], purpose="server", peer_name="peer.example")
+        self.assertEqual((v["decision"], v["detail"], v["cert_index"]),
+                         ("REJECT", "anchor-eku", 1), v)
+        self.assertIn("Client Sub", v["message"])
+
+    def test_cn_fallback_trustpoint(self):
+        fields = {"purpose": "server", "peer_name": "host.example.com"}
+        v = self.verify("PLAIN", [self.no_san], **fields)
+        self.assertEqual((v["decision"], v["detail"]), ("REJECT", "san-missing"), v)
+        v = self.verify("CNFB", [self.no_san], **fields)
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        self.assertEqual(v["relaxations"], ["cn-fallback"])
+        v = self.verify("CNFB", [self.no_san], purpose="server", peer_name="other.example.com")
+        self.assertEqual((v["decision"], v["detail"]), ("REJECT", "hostname"), v)
+
+
 class LifecycleTest(unittest.TestCase):
     """Start-up, reload and shutdown, each with its own daemon."""
 

@@ -159,6 +159,8 @@ run_case(const struct leaf_case *c, struct outcome *o)
 		cs.ext_critical = true;
 	}
 	tp_spec_leaf(&ls, c->subject != NULL ? c->subject : "CN=leaf", now);
+	ls.eku[0] = "1.3.6.1.5.5.7.3.1"; /* serverAuth, as webpki's BR 7.1.2.7.10 asks */
+	ls.eku[1] = "1.3.6.1.5.5.7.3.2"; /* clientAuth */
 	if (c->san != NULL || c->ee_nc != NULL) {
 		ls.ext_oid = c->san != NULL ? "2.5.29.17" : "2.5.29.30";
 		ls.ext_value = c->san != NULL ? c->san->b : c->ee_nc->b;
