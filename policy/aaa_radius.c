@@ -177,13 +177,15 @@ on_answer(krb5_error_code code, const krad_packet *request, const krad_packet *r
 		report_error(c, code);
 }
 
-/* "ADDRESS:PORT", or "[ADDRESS]:PORT" for an IPv6 address: the port is always a number. */
+/*
+ * "ADDRESS:PORT", the port always a number. libkrad splits at the last colon, so an IPv6
+ * address needs no brackets; its "[ADDRESS]:PORT" form is broken in 1.20 (the brackets reach
+ * getaddrinfo, which then asks the resolver for the name "[::1]").
+ */
 static void
 remote_name(const struct cv_aaa_target *t, char *remote, size_t size)
 {
-	bool v6 = strchr(t->address, ':') != NULL;
-
-	snprintf(remote, size, "%s%s%s:%u", v6 ? "[" : "", t->address, v6 ? "]" : "", t->port);
+	snprintf(remote, size, "%s:%u", t->address, t->port);
 }
 
 /* The Access-Request's attributes: User-Name, User-Password (R47), NAS-Identifier. */

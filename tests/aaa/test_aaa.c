@@ -2,7 +2,8 @@
  * test_aaa.c: AAA without outside servers: the username of every subject field (R42), the
  * pki: AV-pair text forms, cv_aaa_evaluate with the manuals' traces (R43-R46, O-21), and
  * queries through cv_aaa_query_start on a real event_base: the local backend, unknown lists,
- * unreachable RADIUS and LDAP servers (closed port, silent server) with method fallback.
+ * unreachable RADIUS and LDAP servers (closed port, silent server) with method fallback, and
+ * a fake RADIUS server on loopback (IPv4 and IPv6) whose answers are good, forged or malformed.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -527,6 +528,25 @@ silent_udp(int *port)
 	return fd;
 }
 
+/* The same on ::1; -1 where the machine has no IPv6 loopback. */
+static int
+silent_udp6(int *port)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin6_port);
+	return fd;
+}
+
 /* A TCP socket that listens and never accepts (the backlog completes connections). */
 static int
 silent_tcp(int *port)
@@ -682,6 +702,45 @@ test_radius_answers(struct event_base *base, struct cv_aaa *aaa)
 	cv_config_unref(cfg);
 }
 
+/* An IPv6 server address: given to libkrad as "ADDRESS:PORT", without brackets. */
+static void
+test_radius_ipv6(struct event_base *base, struct cv_aaa *aaa)
+{
+	struct fake_radius f = {.mode = FAKE_GOOD};
+	struct cv_error err = {{0}};
+	struct got g = {0};
+	struct cv_config *cfg;
+	struct event *ev;
+	char text[512];
+	int port;
+
+	f.fd = silent_udp6(&port);
+	if (f.fd < 0) {
+		printf("note: no IPv6 loopback: the RADIUS server on ::1 is not tried\n");
+		return;
+	}
+	ev = event_new(base, f.fd, EV_READ | EV_PERSIST, fake_radius_read, &f);
+	event_add(ev, NULL);
+	snprintf(text, sizeof(text),
+	         "aaa group server radius FAKE6\n"
+	         " server ::1 auth-port %d key " FAKE_SECRET "\n"
+	         " timeout 1\n"
+	         "aaa authorization list F6 group FAKE6\n",
+	         port);
+	cfg = parse(text);
+	CHECK(cv_aaa_query_start(aaa, cfg, "F6", "good", on_done, &g, &err) != 0);
+	run_until(base, &g, 1, 30000);
+	CHECK_INT_EQ(g.called, 1);
+	CHECK_INT_EQ(f.requests, 1);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	if (g.a.status != CV_AAA_ANSWERED)
+		fprintf(stderr, "::1: %s\n", g.a.error);
+	CHECK_INT_EQ(g.a.n_attrs, 1);
+	event_free(ev);
+	close(f.fd);
+	cv_config_unref(cfg);
+}
+
 /* Whether an unreachable answer's error says that nothing answered in time. */
 static bool
 said_timeout(const char *error)
@@ -820,6 +879,7 @@ main(void)
 	test_local(base, aaa);
 	test_unreachable(base, aaa);
 	test_radius_answers(base, aaa);
+	test_radius_ipv6(base, aaa);
 	cv_aaa_free(aaa);
 	event_base_free(base);
 	tp_entity_free(&peer);
