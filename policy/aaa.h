@@ -1,7 +1,7 @@
 /*
  * aaa.h: AAA authorization of a certificate (R41-R48, O-21, D-2): the username taken from
  * the certificate, the query to the method list's backends (local attribute lists, LDAP
- * through OpenLDAP, RADIUS with its own RFC 2865 client), and the evaluation of the pki:
+ * through OpenLDAP, RADIUS through libkrad), and the evaluation of the pki:
  * attribute-value pairs of the answer (cert-application, cert-trustpoint, cert-serial,
  * cert-serial-not, cert-lifetime-end).
  *

@@ -247,13 +247,13 @@ test_radius(int port)
 	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
 	CHECK_STR_EQ(g.a.method, "group R1");
 	/*
-	 * A wrong key: the server drops the request (its Message-Authenticator does not verify),
-	 * or answers with an authenticator that does not verify here. Either way no answer is
-	 * taken from it: unreachable, never an accept.
+	 * A wrong key: the server rejects the password it cannot decrypt, with a Response
+	 * Authenticator that does not verify here, so libkrad drops the answer (or the server
+	 * drops the request). Either way no answer is taken from it: unreachable, never an accept.
 	 */
 	query(cfg, "BAD", "PKIAAAA", &g);
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
-	CHECK(strstr(g.a.error, "wrong key") != NULL || strstr(g.a.error, "no answer") != NULL);
+	CHECK(strstr(g.a.error, "no answer from 127.0.0.1") != NULL);
 	CHECK_INT_EQ(g.a.n_attrs, 0);
 	/* an unreachable method falls through to the next */
 	query(cfg, "FALLBACK", "PKIAAAA", &g);
