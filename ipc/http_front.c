@@ -6,6 +6,9 @@
  *   GET  /v1/auth    an auth subrequest: the client certificate from the proxy's header, 200 on
  *                    ACCEPT, 403 on REJECT (or no certificate), 503 when no verdict can be
  *                    given (fail closed), and on 200 the X-Certval-* headers for the upstream
+ *   GET  /v1/auth/…  the same for proxies that append the client's path (Envoy's ext_authz
+ *                    path_prefix): the query is the client's then, so only the configuration
+ *                    decides format, header and trustpoint
  *   GET  /metrics    the Prometheus text exposition (metrics.c)
  *   GET  /healthz    200 "ok" while the loop runs
  *
@@ -71,21 +74,26 @@ struct cv_http_front {
 typedef void (*route_fn)(struct cv_http_front *front, struct evhttp_request *req);
 
 static void route_auth(struct cv_http_front *front, struct evhttp_request *req);
+static void route_auth_prefix(struct cv_http_front *front, struct evhttp_request *req);
 static void route_verify(struct cv_http_front *front, struct evhttp_request *req);
 static void route_metrics(struct cv_http_front *front, struct evhttp_request *req);
 static void route_healthz(struct cv_http_front *front, struct evhttp_request *req);
 
 static const struct {
 	const char *path;
+	bool prefix; /* path is a prefix of the request's path, not all of it */
 	enum cv_metrics_route id;
 	unsigned methods; /* EVHTTP_REQ_* */
 	route_fn fn;
 } routes[] = {
     /* nginx's auth_request keeps the method of the request it guards */
-    {"/v1/auth", CV_ROUTE_AUTH, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST, route_auth},
-    {"/v1/verify", CV_ROUTE_VERIFY, EVHTTP_REQ_POST, route_verify},
-    {"/metrics", CV_ROUTE_METRICS, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_metrics},
-    {"/healthz", CV_ROUTE_HEALTHZ, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_healthz},
+    {"/v1/auth", false, CV_ROUTE_AUTH, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+     route_auth},
+    {"/v1/auth/", true, CV_ROUTE_AUTH, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+     route_auth_prefix},
+    {"/v1/verify", false, CV_ROUTE_VERIFY, EVHTTP_REQ_POST, route_verify},
+    {"/metrics", false, CV_ROUTE_METRICS, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_metrics},
+    {"/healthz", false, CV_ROUTE_HEALTHZ, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_healthz},
 };
 
 /* ---- replies ---- */
@@ -362,11 +370,11 @@ auth_refuse(struct cv_http_front *front, struct evhttp_request *req, const char 
 	reply_text(req, 403, "Forbidden", why);
 }
 
+/* query: the administrator's parameters, or NULL when the configuration alone decides. */
 static void
-route_auth(struct cv_http_front *front, struct evhttp_request *req)
+auth(struct cv_http_front *front, struct evhttp_request *req, const char *query)
 {
 	const struct cv_config *cfg = cv_engine_config(front->engine);
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq q = {0};
 	struct cv_error err = {""};
 	struct auth_params ap;
@@ -393,6 +401,19 @@ route_auth(struct cv_http_front *front, struct evhttp_request *req)
 		waiting_start(w);
 	}
 	evhttp_clear_headers(&q);
+}
+
+static void
+route_auth(struct cv_http_front *front, struct evhttp_request *req)
+{
+	auth(front, req, evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)));
+}
+
+/* The path and query after /v1/auth/ are the client's, never the administrator's. */
+static void
+route_auth_prefix(struct cv_http_front *front, struct evhttp_request *req)
+{
+	auth(front, req, NULL);
 }
 
 /* ---- /v1/verify ---- */
@@ -479,7 +500,8 @@ dispatch_cb(struct evhttp_request *req, void *arg)
 	unsigned method = (unsigned)evhttp_request_get_command(req);
 
 	for (size_t i = 0; path != NULL && i < CV_ARRAY_LEN(routes); i++) {
-		if (strcmp(path, routes[i].path) != 0)
+		if (routes[i].prefix ? strncmp(path, routes[i].path, strlen(routes[i].path)) != 0
+		                     : strcmp(path, routes[i].path) != 0)
 			continue;
 		front->counters.requests[routes[i].id]++;
 		if (!(routes[i].methods & method)) {

@@ -1234,7 +1234,8 @@ h_http_listen(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char *
 	port = strtoul(colon + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
 		return perr(p, "http listen: '%s': the port must be 1 to 65535", a);
-	if ((a[0] == '[') != (colon[-1] == ']'))
+	if ((a[0] == '[') != (colon[-1] == ']') ||
+	    (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)) != NULL))
 		return perr(p, "http listen: '%s': an IPv6 address goes in brackets", a);
 	if (strncmp(a, "127.", 4) != 0 && strncmp(a, "[::1]:", 6) != 0 &&
 	    strncmp(a, "localhost:", 10) != 0)

@@ -8,6 +8,7 @@ build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime
 libradcli-dev freeradius
+nginx curl python3-prometheus-client
 "
 
 missing=""

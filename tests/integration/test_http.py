@@ -283,6 +283,18 @@ class HttpFrontTest(unittest.TestCase):
         self.assertEqual(code, 403, body)
         self.assertNotIn("upstream says hello", body)
 
+    def test_nginx_client_cannot_send_its_own_certificate_header(self):
+        """A client without a TLS certificate sends X-Client-Cert itself, and query parameters:
+        nginx's proxy_set_header replaces the header and the subrequest has no client args."""
+        args = [CURL, "-sS", "-k", "-o", "-", "-w", "\n%{http_code}", "--max-time", "30",
+                "-H", "X-Client-Cert: " + nginx_escape(self.pki.good.pem),
+                "-H", "X-Evil: " + self.pki.good.b64,
+                "https://127.0.0.1:%d/app?format=caddy&header=X-Evil" % self.tls_port]
+        res = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        body, _, code = res.stdout.rpartition("\n")
+        self.assertEqual(int(code), 403, body)
+        self.assertNotIn("upstream says hello", body)
+
     def test_nginx_daemon_down_refuses(self):
         """With certvald stopped the request is refused, never passed to the upstream."""
         self.daemon.stop()
@@ -336,6 +348,17 @@ class HttpFrontTest(unittest.TestCase):
     def test_auth_unknown_trustpoint_is_no_accept(self):
         r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)}, "?trustpoint=NOPE")
         self.assertNotEqual(r.status, 200)
+
+    def test_auth_prefix_path_ignores_the_query(self):
+        """Under /v1/auth/ (Envoy's path_prefix appends the client's path and query) only the
+        configuration decides; on /v1/auth itself the administrator's query is honoured."""
+        headers = {"X-Evil": self.pki.good.b64}
+        r = self.auth(headers, "?format=caddy&header=X-Evil")
+        self.assertEqual(r.status, 200)
+        r = self.auth(headers, "/app?format=caddy&header=X-Evil")  # /v1/auth/app?...
+        self.assertEqual(r.status, 403)
+        r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)}, "/app?x=1")
+        self.assertEqual(r.status, 200)
 
     # -- other proxies' formats, from captured examples --
 
