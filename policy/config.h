@@ -140,6 +140,7 @@ struct cv_trustpoint {
 	enum cv_subject_field authz_username;
 	char *source_interface;
 	char *vrf;
+	bool aia_fetch;        /* aia-fetch: missing issuers from the AIA caIssuers URL (product) */
 	uint32_t allowed_weak; /* allow-weak-signature sha1|md5|dsa|rsa-1024 (enum cv_weak_alg) */
 	/* Validation settings (product), shared with the trustpool policy block. */
 	enum cv_profile profile; /* validation-profile rfc5280|webpki (default rfc5280) */

@@ -191,6 +191,7 @@ cv_engine_free(struct cv_engine *engine)
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_link_cache_free(engine->links);
+	aia_cache_free(engine);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -890,12 +891,19 @@ verdict_relied_on(struct verify_job *job)
 		                 v->relaxations);
 }
 
-static void
+void
 job_run(struct verify_job *job)
 {
-	if (stage_select_and_validate(job) < 0) {
-		job_finish(job);
-		return;
+	int aia;
+
+	while (stage_select_and_validate(job) < 0) {
+		aia = aia_try(job); /* leaf-only peers: the issuer named by AIA caIssuers */
+		if (aia == 0)
+			return;
+		if (aia < 0) {
+			job_finish(job);
+			return;
+		}
 	}
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",

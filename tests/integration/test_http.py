@@ -129,6 +129,19 @@ class HttpFrontTest(unittest.TestCase):
         pki.foreign = pki.leaf("eve", pki.other, eku=("client",))
         pki.server = pki.leaf("localhost", pki.sub, dns=["localhost"], eku=("server",))
         cls.crl = pki.crl(pki.sub, revoked=[pki.revoked])
+        # a second PKI whose leaves name their issuer in AIA caIssuers only
+        cls.www = os.path.join(cls.dir, "www")
+        os.makedirs(cls.www)
+        cls.cdp = Server([os.path.join(SUPPORT, "httpd_fault.py"), "--root", cls.www])
+        aia = "http://127.0.0.1:%d/file/" % cls.cdp.port
+        pki.aroot = pki.ca("AIA Root CA", pathlen=1)
+        pki.asub = pki.ca("AIA Issuing CA", issuer=pki.aroot, pathlen=0)
+        with open(os.path.join(cls.www, "asub.der"), "wb") as f:
+            f.write(pki.asub.der)
+        pki.aleaf = pki.leaf("dave", pki.asub, eku=("client",),
+                             extra=['ca_issuers_uri = "%sasub.der"' % aia])
+        pki.abroken = pki.leaf("erin", pki.asub, eku=("client",),
+                               extra=['ca_issuers_uri = "%smissing.der"' % aia])
         cls.pool = pki.chain_file("pool", [pki.sub])
         cls.http_sock = os.path.join(cls.dir, "http.sock")
         cls.http_port = free_port()
@@ -160,7 +173,14 @@ class HttpFrontTest(unittest.TestCase):
               ["revocation-check crl", "crl file %s" % cls.crl, "crl file %s" % cls.root_crl(),
                "match certificate STAFF", "authorization list L",
                "authorization username subjectname commonname"])],
-            glob)
+            glob) + "\n".join([
+                "crypto pki trustpoint AIA",
+                " ca-certificate %s" % cls.pki.aroot.cert_path,
+                " revocation-check none",
+                " aia-fetch",
+                "crypto pki trustpoint NOAIA",
+                " ca-certificate %s" % cls.pki.aroot.cert_path,
+                " revocation-check none", ""])
 
     @classmethod
     def root_crl(cls):
@@ -205,6 +225,7 @@ class HttpFrontTest(unittest.TestCase):
         stop_process(cls.nginx)
         rc = cls.daemon.stop()
         cls.upstream.stop()
+        cls.cdp.stop()
         helper.cleanup(cls.dir)
         if rc not in (0, None):
             raise AssertionError("certvald exited with %r" % rc)
@@ -359,6 +380,45 @@ class HttpFrontTest(unittest.TestCase):
         self.assertEqual(r.status, 403)
         r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)}, "/app?x=1")
         self.assertEqual(r.status, 200)
+
+    # -- AIA caIssuers for leaf-only peers (aia-fetch) --
+
+    def downloads(self, name):
+        conn = http.client.HTTPConnection("127.0.0.1", self.cdp.port, timeout=30)
+        conn.request("GET", "/_count?path=/file/" + name)
+        n = int(conn.getresponse().read())
+        conn.close()
+        return n
+
+    def test_aia_fetch_finds_the_missing_issuer(self):
+        before = self.downloads("asub.der")
+        # near miss first: the trustpoint without aia-fetch downloads nothing
+        v = self.socket_verdict([self.pki.aleaf], trustpoint="NOAIA")
+        self.assertEqual(v["reason"], "untrusted-issuer")
+        self.assertEqual([e for e in v["evidence"] if e["method"] == "aia"], [])
+        self.assertEqual(self.downloads("asub.der"), before)
+        # leaf only, through /v1/auth
+        r = self.auth({"X-Client-Cert": nginx_escape(self.pki.aleaf.pem)}, "?trustpoint=AIA")
+        self.assertEqual(r.status, 200, r.getheader("X-Certval-Reason"))
+        self.assertEqual(self.downloads("asub.der"), before + 1)
+        # the verdict names the fetch; the second time it comes from the cache
+        v = self.socket_verdict([self.pki.aleaf], trustpoint="AIA")
+        self.assertEqual(v["decision"], "ACCEPT")
+        aia = [e for e in v["evidence"] if e["method"] == "aia"]
+        self.assertEqual(len(aia), 1)
+        self.assertTrue(aia[0]["url"].endswith("/file/asub.der"))
+        self.assertEqual((aia[0]["outcome"], aia[0]["source"]), ("fetched", "cache"))
+        self.assertEqual(self.downloads("asub.der"), before + 1)
+
+    def test_aia_fetch_failure_is_named_and_refused(self):
+        v = self.socket_verdict([self.pki.abroken], trustpoint="AIA")
+        self.assertEqual(v["reason"], "untrusted-issuer")
+        aia = [e for e in v["evidence"] if e["method"] == "aia"]
+        self.assertEqual(len(aia), 1)
+        self.assertEqual((aia[0]["outcome"], aia[0]["source"]), ("error", "download"))
+        self.assertIn("404", aia[0]["error"])
+        r = self.auth({"X-Client-Cert": nginx_escape(self.pki.abroken.pem)}, "?trustpoint=AIA")
+        self.assertEqual(r.status, 403)
 
     # -- other proxies' formats, from captured examples --
 

@@ -713,6 +713,7 @@ test_errors(void)
 	    "expected one of: ca-certificate, fingerprint, primary, revocation-check, crl, "
 	    "crl-cache, ocsp, match, chain-validation, allow-weak-signature, "
 	    "validation-profile, chain-depth, allow-cn-fallback, authorization, source, vrf, "
+	    "aia-fetch, "
 	    "policy, explicit-policy, inhibit-policy-mapping, inhibit-any-policy",
 	    false);
 	expect_error("socket\n", "certvald.conf:1: socket: missing argument; expected socket PATH",
@@ -1322,7 +1323,7 @@ test_http_front(void)
 	               "http client-cert-header envoy X-Peer-Cert\n"
 	               "http trustpoint T\n"
 	               "intermediate-pool @DIR@/sub.pem\n"
-	               "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n");
+	               "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n aia-fetch\n");
 	if (cfg != NULL) {
 		CHECK_INT_EQ(cfg->n_http_listen, 4);
 		CHECK_STR_EQ(cfg->http_listen[0], "unix:/run/certval/http.sock");
@@ -1342,6 +1343,8 @@ test_http_front(void)
 		CHECK(contains(d, "\nhttp listen [::1]:8181\n"));
 		CHECK(contains(d, "\nhttp client-cert-header envoy X-Peer-Cert\n"));
 		CHECK(contains(d, "\nintermediate-pool "));
+		CHECK(contains(d, "\n aia-fetch\n"));
+		CHECK(cfg->n_trustpoints == 1 && cfg->trustpoints[0].aia_fetch);
 		free(d);
 		cv_config_unref(cfg);
 	}
