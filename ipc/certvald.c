@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -101,6 +102,23 @@ log_warnings(const struct cv_config *cfg)
 	for (size_t i = 0; i < cfg->n_warnings; i++)
 		cv_log_warning("%s:%u: %s", cfg->path, cfg->warnings[i].line,
 		               cfg->warnings[i].text);
+}
+
+/*
+ * Raises the soft limit on open files to the hard one: a thousand idle clients on the HTTP
+ * front must not use up the descriptors that the Unix socket's clients and the fetches need
+ * (systemd's default soft limit is 1024, its hard limit far higher).
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		cv_log_warning("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
 }
 
 static void
@@ -228,6 +246,7 @@ main(int argc, char **argv)
 	sopts.socket_group = cfg->admin_group;
 	sopts.test_clock = o.test_clock;
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	fd = cv_server_bind(&sopts, &err);
 	if (fd < 0) {
 		cv_log_err("%s", err.msg);

@@ -12,6 +12,7 @@ socket.
 """
 
 import base64
+import resource
 import http.client
 import json
 import os
@@ -153,10 +154,10 @@ class HttpFrontTest(unittest.TestCase):
         cls.start_nginx()
 
     @classmethod
-    def config(cls):
+    def config(cls, http_sock=None, http_port=None):
         glob = "\n".join([
-            "http listen unix:%s" % cls.http_sock,
-            "http listen 127.0.0.1:%d" % cls.http_port,
+            "http listen unix:%s" % (http_sock or cls.http_sock),
+            "http listen 127.0.0.1:%d" % (http_port or cls.http_port),
             "http timeout 3",
             "http max-header 8192",
             "http max-body 16384",
@@ -558,33 +559,52 @@ class HttpFrontTest(unittest.TestCase):
     # -- hostile clients on the HTTP port --
 
     def test_hostile_clients_do_not_stop_socket_verdicts(self):
+        """Huge headers, an endless body and a thousand idle connections on the HTTP port of a
+        certvald started with a soft limit of 256 open files (the hard one higher, as under
+        systemd): the Unix socket still takes new clients and gives verdicts."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 2048:
+            self.skipTest("hard limit on open files too low: %d" % hard)
+        d = os.path.join(self.dir, "hostile")
+        os.makedirs(d)
+        port = free_port()
+        # idle clients are not timed out during the test: they hold their descriptors
+        conf = self.config(os.path.join(d, "http.sock"), port).replace(
+            "http timeout 3\n", "http timeout 600\n")
+        self.assertIn("http timeout 600", conf)
+        daemon = helper.Daemon(d, conf)
+        daemon.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        daemon.start()
         idle = []
         try:
             for _ in range(1000):
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.connect(("127.0.0.1", self.http_port))
+                s.connect(("127.0.0.1", port))
                 idle.append(s)
             # an endless body: Content-Length beyond the cap, bytes trickling
-            endless = socket.create_connection(("127.0.0.1", self.http_port))
+            endless = socket.create_connection(("127.0.0.1", port))
             endless.sendall(b"POST /v1/verify HTTP/1.1\r\nHost: x\r\n"
                             b"Content-Length: 100000000\r\n\r\n" + b"x" * 1000)
             idle.append(endless)
             # huge headers: answered with an error, never a verdict
-            huge = socket.create_connection(("127.0.0.1", self.http_port), timeout=30)
+            huge = socket.create_connection(("127.0.0.1", port), timeout=30)
             huge.sendall(b"GET /v1/auth HTTP/1.1\r\nHost: x\r\nX-Client-Cert: "
                          + b"A" * 20000 + b"\r\n\r\n")
             reply = huge.recv(4096)
             huge.close()
             self.assertFalse(reply.startswith(b"HTTP/1.1 200"), reply[:80])
-            # the Unix socket still answers, and so does the HTTP front
-            v = self.socket_verdict([self.pki.good, self.pki.sub])
-            self.assertEqual(v["decision"], "ACCEPT")
-            r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)})
+            # a new client on the Unix socket gets its verdict, and so does the HTTP front
+            req = {"id": 1, "op": "verify",
+                   "chain": [self.pki.good.b64, self.pki.sub.b64]}
+            self.assertEqual(daemon.call(req, timeout=20)["verdict"]["decision"], "ACCEPT")
+            r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)},
+                          sock=os.path.join(d, "http.sock"))
             self.assertEqual(r.status, 200)
         finally:
             for s in idle:
                 s.close()
-
+            rc = daemon.stop()
+        self.assertEqual(rc, 0, daemon.log_text()[-2000:])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
