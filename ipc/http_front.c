@@ -279,6 +279,7 @@ auth_done(const struct cv_verdict *v, void *arg)
 		add_header(req, "X-Certval-Map", v->map_label);
 		add_header(req, "X-Certval-Revocation", cv_revocation_name(v->revocation));
 		add_header(req, "X-Certval-User", v->aaa_username);
+		add_header(req, "X-Certval-Aaa-Attributes", v->aaa_attributes);
 		if (v->failed_open)
 			add_header(req, "X-Certval-Failed-Open", "true");
 	} else {

@@ -734,6 +734,27 @@ aaa_evidence(struct verify_job *job, const struct cv_aaa_answer *answer, bool pa
 	cv_strlcpy(ev->error, answer->error, sizeof(ev->error));
 }
 
+/* What the upstream of an auth subrequest may want to see: "NAME=VALUE; NAME=VALUE". */
+static void
+aaa_attributes(struct cv_verdict *v, const struct cv_aaa_answer *answer)
+{
+	size_t len = 0;
+
+	v->aaa_attributes[0] = '\0';
+	for (size_t i = 0; i < answer->n_attrs && len < sizeof(v->aaa_attributes); i++) {
+		int n =
+		    snprintf(v->aaa_attributes + len, sizeof(v->aaa_attributes) - len, "%s%s=%s",
+		             i > 0 ? "; " : "", answer->attrs[i].name, answer->attrs[i].value);
+
+		if (n < 0 || (size_t)n >= sizeof(v->aaa_attributes) - len) {
+			v->aaa_attributes[len] =
+			    '\0'; /* a pair that does not fit is left out whole */
+			break;
+		}
+		len += (size_t)n;
+	}
+}
+
 /* O-21: an expired leaf passes only when AAA's cert-lifetime-end is still ahead. */
 static int
 lifetime_extension(struct verify_job *job, cv_time lifetime_end, struct cv_failure *f)
@@ -783,6 +804,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 		return;
 	}
 	cv_verdict_trace(v, "aaa", "authorization passed");
+	aaa_attributes(v, answer);
 	cv_verdict_accept(v);
 	job_finish(job);
 }

@@ -93,8 +93,10 @@ http {{
             auth_request /certval-auth;
             auth_request_set $certval_user $upstream_http_x_certval_user;
             auth_request_set $certval_tp $upstream_http_x_certval_trustpoint;
+            auth_request_set $certval_attrs $upstream_http_x_certval_aaa_attributes;
             proxy_set_header X-Certval-User $certval_user;
             proxy_set_header X-Certval-Trustpoint $certval_tp;
+            proxy_set_header X-Certval-Aaa-Attributes $certval_attrs;
             proxy_pass http://127.0.0.1:{upstream_port}/headers/;
         }}
 
@@ -273,6 +275,7 @@ class HttpFrontTest(unittest.TestCase):
         self.assertIn("upstream says hello", body)
         self.assertIn("X-Certval-User: alice", body)
         self.assertIn("X-Certval-Trustpoint: CORP", body)
+        self.assertIn("X-Certval-Aaa-Attributes: cert-application=all", body)
 
     def test_nginx_refusals(self):
         cases = {"revoked (CRL)": self.pki.revoked,
@@ -346,6 +349,7 @@ class HttpFrontTest(unittest.TestCase):
         self.assertEqual(r.getheader("X-Certval-Map"), "STAFF")
         self.assertEqual(r.getheader("X-Certval-Revocation"), "good")
         self.assertEqual(r.getheader("X-Certval-User"), "alice")
+        self.assertEqual(r.getheader("X-Certval-Aaa-Attributes"), "cert-application=all")
 
     def test_auth_leaf_only_needs_the_intermediate_pool(self):
         """nginx passes the leaf only: the issuing CA comes from intermediate-pool. Near miss:
@@ -478,7 +482,8 @@ class HttpFrontTest(unittest.TestCase):
         self.assertEqual(resp.status, 200)
         over_socket = self.daemon.call(req)
         self.assertEqual(over_http["id"], "h1")
-        for key in ("decision", "reason", "trustpoint", "map", "revocation", "aaa_username"):
+        for key in ("decision", "reason", "trustpoint", "map", "revocation", "aaa_username",
+                    "aaa_attributes"):
             self.assertEqual(over_http["verdict"][key], over_socket["verdict"][key], key)
         self.assertEqual(over_http["verdict"]["decision"], "ACCEPT")
 
