@@ -267,6 +267,7 @@ struct cv_config {
 	enum cv_http_cert_format http_cert_format; /* default nginx */
 	char *http_cert_header;                    /* NULL: the format's usual header */
 	char *http_trustpoint;                     /* default trustpoint of /v1/auth, or NULL */
+	unsigned http_trustpoint_line;             /* its line, for the reference check */
 	/* intermediate-pool FILE: CA certificates that are not trust anchors, offered to path
 	 * building for peers (such as nginx's) that send their leaf only */
 	char *intermediate_pool_path;

@@ -1268,6 +1268,20 @@ h_http_cert_header(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 	return argc == 2 ? set_str(p, &cfg->http_cert_header, argv[1]) : 0;
 }
 
+/* http trustpoint NAME: checked against the trustpoints once the file is read. */
+static int
+h_http_trustpoint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                  size_t argc)
+{
+	struct cv_config *cfg = obj;
+
+	if (check_name(p, "http trustpoint", argv[0]) < 0 ||
+	    set_str(p, &cfg->http_trustpoint, argv[0]) < 0)
+		return -1;
+	cfg->http_trustpoint_line = p->line;
+	return 0;
+}
+
 /* intermediate-pool PATH: CA certificates offered to path building, never trust anchors. */
 static int
 h_intermediate_pool(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
@@ -1975,8 +1989,12 @@ static const struct cfg_cmd global_cmds[] = {
      .dump = cfg_dump_http_cert_header},
     {.w = {"http", "trustpoint"},
      .syntax = "NAME",
-     .kind = CFG_STR,
-     .off = offsetof(struct cv_config, http_trustpoint)},
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .off = offsetof(struct cv_config, http_trustpoint),
+     .fn = h_http_trustpoint,
+     .dump = cfg_dump_str_field},
     {.w = {"intermediate-pool"},
      .syntax = "PATH",
      .kind = CFG_FUNC,

@@ -1374,7 +1374,7 @@ test_http_front(void)
 	             true);
 	expect_error("http trustpoint NOPE\ncrypto pki trustpoint T\n ca-certificate "
 	             "@DIR@/root.pem\n",
-	             "certvald.conf:0: http trustpoint NOPE is not configured", false);
+	             "certvald.conf:1: http trustpoint NOPE is not configured", false);
 }
 
 int
