@@ -79,6 +79,11 @@ static void route_verify(struct cv_http_front *front, struct evhttp_request *req
 static void route_metrics(struct cv_http_front *front, struct evhttp_request *req);
 static void route_healthz(struct cv_http_front *front, struct evhttp_request *req);
 
+/* a proxy may keep the method of the request it guards: /v1/auth reads headers only */
+#define ANY_METHOD                                                                                 \
+	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | \
+	 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS)
+
 static const struct {
 	const char *path;
 	bool prefix; /* path is a prefix of the request's path, not all of it */
@@ -86,11 +91,8 @@ static const struct {
 	unsigned methods; /* EVHTTP_REQ_* */
 	route_fn fn;
 } routes[] = {
-    /* nginx's auth_request keeps the method of the request it guards */
-    {"/v1/auth", false, CV_ROUTE_AUTH, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
-     route_auth},
-    {"/v1/auth/", true, CV_ROUTE_AUTH, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
-     route_auth_prefix},
+    {"/v1/auth", false, CV_ROUTE_AUTH, ANY_METHOD, route_auth},
+    {"/v1/auth/", true, CV_ROUTE_AUTH, ANY_METHOD, route_auth_prefix},
     {"/v1/verify", false, CV_ROUTE_VERIFY, EVHTTP_REQ_POST, route_verify},
     {"/metrics", false, CV_ROUTE_METRICS, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_metrics},
     {"/healthz", false, CV_ROUTE_HEALTHZ, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, route_healthz},
@@ -623,7 +625,7 @@ cv_http_front_new(struct event_base *base, struct cv_engine *engine, struct cv_c
 	evhttp_set_max_headers_size(front->http, (ev_ssize_t)cfg->http_max_header);
 	evhttp_set_max_body_size(front->http, (ev_ssize_t)cfg->http_max_body);
 	evhttp_set_timeout(front->http, (int)cfg->http_timeout_s);
-	evhttp_set_allowed_methods(front->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(front->http, ANY_METHOD);
 	evhttp_set_gencb(front->http, dispatch_cb, front);
 	for (size_t i = 0; i < l->n; i++) {
 		if (evhttp_accept_socket_with_handle(front->http, l->fd[i]) == NULL) {

@@ -371,6 +371,22 @@ class HttpFrontTest(unittest.TestCase):
         r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)}, "?format=gopher")
         self.assertEqual(r.status, 403)
 
+    def test_auth_any_method(self):
+        """A proxy may keep the guarded request's method: /v1/auth reads headers only."""
+        for method in ("PUT", "DELETE", "OPTIONS", "HEAD", "POST"):
+            with self.subTest(method):
+                conn = UnixHTTPConnection(self.http_sock)
+                conn.request(method, "/v1/auth",
+                             headers={"X-Client-Cert": nginx_escape(self.pki.good.pem)})
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                self.assertEqual(resp.status, 200)
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        conn.request("PUT", "/metrics")
+        self.assertEqual(conn.getresponse().status, 405)
+        conn.close()
+
     def test_auth_unknown_trustpoint_is_no_accept(self):
         r = self.auth({"X-Client-Cert": nginx_escape(self.pki.good.pem)}, "?trustpoint=NOPE")
         self.assertNotEqual(r.status, 200)
