@@ -121,6 +121,9 @@ struct cv_verdict {
 	 * ("cn-fallback", "weak:sha1", ...); "" when none. */
 	char relaxations[CV_MESSAGE_MAX];
 	char aaa_username[CV_NAME_MAX];
+	/* The attributes of the AAA answer that authorized the peer, "NAME=VALUE" joined by
+	 * "; " ("cert-application=all; ..."); "" when authorization did not run or refused. */
+	char aaa_attributes[CV_MESSAGE_MAX];
 
 	struct cv_path_entry *path;
 	size_t n_path;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include "../policy/config.h"
 #include "../policy/engine.h"
 #include "../validator/fetch/fetch.h"
+#include "http_front.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/certval/certvald.conf"
@@ -102,6 +104,23 @@ log_warnings(const struct cv_config *cfg)
 		               cfg->warnings[i].text);
 }
 
+/*
+ * Raises the soft limit on open files to the hard one: a thousand idle clients on the HTTP
+ * front must not use up the descriptors that the Unix socket's clients and the fetches need
+ * (systemd's default soft limit is 1024, its hard limit far higher).
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		cv_log_warning("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+}
+
 static void
 hup_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -120,8 +139,10 @@ term_cb(evutil_socket_t sig, short what, void *arg)
 
 /* Runs the loop until SIGTERM or SIGINT; returns the exit status. */
 static int
-serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
+serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
+      struct cv_http_listeners *http_fds)
 {
+	struct cv_http_front *front = NULL;
 	struct event *sig_hup = NULL, *sig_term = NULL, *sig_int = NULL;
 	struct event_base *base = event_base_new();
 	struct cv_engine *engine = NULL;
@@ -150,6 +171,11 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 		cv_log_err("%s", err.msg);
 		goto done;
 	}
+	if (http_fds->n > 0 && (front = cv_http_front_new(base, engine, cv_server_calls(srv),
+	                                                  http_fds, &err)) == NULL) {
+		cv_log_err("%s", err.msg);
+		goto done;
+	}
 	sig_hup = evsignal_new(base, SIGHUP, hup_cb, srv);
 	sig_term = evsignal_new(base, SIGTERM, term_cb, base);
 	sig_int = evsignal_new(base, SIGINT, term_cb, base);
@@ -165,6 +191,8 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 	}
 	status = 0;
 done:
+	cv_http_front_free(front); /* before the engine: it answers what still waits */
+	cv_http_listeners_close(http_fds);
 	if (srv != NULL)
 		cv_server_close(srv);
 	else
@@ -187,6 +215,7 @@ done:
 int
 main(int argc, char **argv)
 {
+	struct cv_http_listeners http_fds = {0};
 	struct cv_server_opts sopts;
 	struct cv_config *cfg = NULL;
 	struct cv_error err = {""};
@@ -217,9 +246,16 @@ main(int argc, char **argv)
 	sopts.socket_group = cfg->admin_group;
 	sopts.test_clock = o.test_clock;
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	fd = cv_server_bind(&sopts, &err);
 	if (fd < 0) {
 		cv_log_err("%s", err.msg);
+		goto done;
+	}
+	if (cv_http_bind(cfg, &http_fds, &err) != 0) {
+		cv_log_err("%s", err.msg);
+		close(fd);
+		unlink(socket_path);
 		goto done;
 	}
 	if (!o.foreground) {
@@ -227,11 +263,12 @@ main(int argc, char **argv)
 			cv_log_err("daemon: %s", strerror(errno));
 			close(fd);
 			unlink(socket_path);
+			cv_http_listeners_close(&http_fds);
 			goto done;
 		}
 		cv_log_open("certvald", true, o.debug ? CV_LOG_DEBUG : CV_LOG_INFO);
 	}
-	status = serve(cfg, &sopts, fd);
+	status = serve(cfg, &sopts, fd, &http_fds);
 done:
 	cv_config_unref(cfg);
 	free(socket_path);

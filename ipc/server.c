@@ -3,8 +3,8 @@
  * answered in any order, deadlines, bounded output, and the dispatch of each operation.
  *
  * Lifetimes: a connection owns the requests it has not been answered yet (its pending list);
- * the server owns every request until the engine has called back. When a connection goes
- * away its requests are detached (conn = NULL) and their late verdicts are dropped. Code that
+ * each holds a verify call (verify_call.c: engine, deadline, counters), which the connection
+ * cancels when it goes away, so that late verdicts are dropped. Code that
  * may close a connection from inside a callback holds conn->busy so that the memory stays
  * valid until the outermost caller lets go.
  */
@@ -28,6 +28,7 @@
 #include "admin.h"
 #include "protocol.h"
 #include "verdict_json.h"
+#include "verify_call.h"
 
 #ifndef CV_VERSION
 #define CV_VERSION "unknown"
@@ -54,23 +55,19 @@ struct conn {
 	LIST_ENTRY(conn) link;
 };
 
+/* A verify request of a connection, until its reply is queued. */
 struct pending {
-	struct cv_server *srv;
-	struct conn *conn; /* NULL once answered or once the connection is gone */
+	struct conn *conn;
 	json_t *id;
-	struct cv_request req;
-	struct event *deadline;
-	unsigned timeout_ms;
-	bool answered;
-	bool in_engine; /* the engine has not called back yet */
+	struct cv_call *call;
 	LIST_ENTRY(pending) conn_link;
-	LIST_ENTRY(pending) srv_link;
 };
 
 struct cv_server {
 	struct event_base *base;
 	struct cv_engine *engine;
 	struct cv_admin *admin; /* views, clear actions, expiry notices */
+	struct cv_calls *calls; /* verify requests of every transport */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -78,7 +75,6 @@ struct cv_server {
 	struct timespec started;
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
-	LIST_HEAD(, pending) pending;
 };
 
 static void process_input(struct conn *c);
@@ -95,10 +91,9 @@ conn_close(struct conn *c)
 	c->dead = true;
 	while ((p = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(p, conn_link);
-		p->conn = NULL;
-		p->answered = true; /* nobody left to answer */
-		event_del(p->deadline);
-		/* still in the engine: freed by its callback (or by cv_server_free) */
+		cv_call_cancel(p->call); /* nobody left to answer */
+		json_decref(p->id);
+		free(p);
 	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -182,33 +177,16 @@ conn_resume(struct conn *c)
 
 /* ---- requests in flight ---- */
 
-static void
-pending_maybe_free(struct pending *p)
-{
-	if (p->in_engine || !p->answered || p->conn != NULL)
-		return;
-	LIST_REMOVE(p, srv_link);
-	cv_request_free(&p->req);
-	json_decref(p->id);
-	event_free(p->deadline);
-	free(p);
-}
-
-/* Sends the one reply of a request (resp may be NULL: out of memory) and detaches it. */
+/* Sends the one reply of a request (resp may be NULL: out of memory) and frees it. */
 static void
 pending_answer(struct pending *p, const json_t *resp)
 {
 	struct conn *c = p->conn;
 
-	if (p->answered)
-		return;
-	p->answered = true;
-	event_del(p->deadline);
-	if (c == NULL)
-		return;
 	LIST_REMOVE(p, conn_link);
-	p->conn = NULL;
 	c->n_inflight--;
+	json_decref(p->id);
+	free(p);
 	conn_hold(c);
 	send_json(c, resp);
 	conn_resume(c);
@@ -220,85 +198,43 @@ static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
+	json_t *v = cv_verdict_to_json(verdict);
+	json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 
-	p->in_engine = false;
-	if (!p->answered) {
-		json_t *v = cv_verdict_to_json(verdict);
-		json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
-
-		pending_answer(p, resp);
-		json_decref(resp);
-	}
-	pending_maybe_free(p);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pending *p = arg;
-	struct cv_verdict v;
-	struct cv_failure f;
-	json_t *vj, *resp;
-
-	cv_verdict_init(&v, p->req.at != CV_TIME_NONE ? p->req.at : cv_engine_now(p->srv->engine));
-	cv_failure_set(&f, CV_REASON_INTERNAL_ERROR, "deadline-exceeded", -1, NULL,
-	               "deadline exceeded: no verdict within %u ms", p->timeout_ms);
-	cv_verdict_reject(&v, &f);
-	vj = cv_verdict_to_json(&v);
-	cv_verdict_free(&v);
-	resp = vj != NULL ? cv_proto_ok(p->id, "verdict", vj) : NULL;
-	cv_log_warning("request from pid %ld: deadline of %u ms exceeded",
-	               p->conn != NULL ? (long)p->conn->pid : -1L, p->timeout_ms);
 	pending_answer(p, resp);
 	json_decref(resp);
-	pending_maybe_free(p);
 }
 
 static void
 start_verify(struct conn *c, const struct cv_proto_msg *msg)
 {
-	struct cv_server *srv = c->srv;
 	struct cv_error err = {""};
-	struct pending *p;
-	struct timeval tv;
+	struct pending *p = calloc(1, sizeof(*p));
+	struct cv_call *call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
 
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
+	if (call == NULL) {
+		free(p);
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	cv_request_init(&p->req);
-	p->srv = srv;
-	p->deadline = evtimer_new(srv->base, deadline_cb, p);
-	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0) {
-		send_error(c, msg->id,
-		           p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
-		           p->deadline == NULL ? "out of memory" : err.msg);
-		if (p->deadline != NULL)
-			event_free(p->deadline);
-		cv_request_free(&p->req);
+	if (cv_proto_verify_request(msg->root, cv_call_request(call), &err) != 0) {
+		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
+		cv_call_discard(call);
 		free(p);
 		return;
 	}
 	p->id = json_incref(msg->id);
 	p->conn = c;
+	p->call = call;
 	LIST_INSERT_HEAD(&c->pending, p, conn_link);
-	LIST_INSERT_HEAD(&srv->pending, p, srv_link);
 	c->n_inflight++;
-	p->timeout_ms = cv_engine_config(srv->engine)->request_timeout_ms;
-	tv.tv_sec = p->timeout_ms / 1000;
-	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
-	evtimer_add(p->deadline, &tv);
-	p->in_engine = true;
-	/* The callback may run before cv_engine_verify returns and free p: do not touch it. */
-	if (cv_engine_verify(srv->engine, &p->req, verify_done, p) != 0) {
-		json_t *resp = cv_proto_error(p->id, CV_PROTO_INTERNAL,
-		                              "the engine could not start the verification");
+	/* verify_done may run before cv_call_start returns and free p: do not touch it. */
+	if (cv_call_start(call, &err) != 0) {
+		json_t *resp = cv_proto_error(p->id, CV_PROTO_INTERNAL, err.msg);
 
-		p->in_engine = false;
+		cv_call_discard(call);
 		pending_answer(p, resp);
 		json_decref(resp);
-		pending_maybe_free(p);
 	}
 }
 
@@ -668,11 +604,11 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->engine = engine;
 	srv->test_clock = opts->test_clock;
 	LIST_INIT(&srv->conns);
-	LIST_INIT(&srv->pending);
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	srv->config_path = strdup(opts->config_path);
 	srv->socket_path = strdup(opts->socket_path);
-	if (srv->config_path == NULL || srv->socket_path == NULL) {
+	srv->calls = cv_calls_new(base, engine);
+	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -717,19 +653,23 @@ cv_server_close(struct cv_server *srv)
 void
 cv_server_free(struct cv_server *srv)
 {
-	struct pending *p;
-
 	if (srv == NULL)
 		return;
 	cv_server_close(srv);
-	while ((p = LIST_FIRST(&srv->pending)) != NULL) {
-		/* the engine is gone: it will never call back */
-		p->in_engine = false;
-		p->answered = true;
-		p->conn = NULL;
-		pending_maybe_free(p);
-	}
+	cv_calls_free(srv->calls); /* the engine is gone: it will never call back */
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);
+}
+
+struct cv_calls *
+cv_server_calls(const struct cv_server *srv)
+{
+	return srv->calls;
+}
+
+struct cv_admin *
+cv_server_admin(const struct cv_server *srv)
+{
+	return srv->admin;
 }

@@ -48,6 +48,13 @@ void cv_server_close(struct cv_server *srv);
 void cv_server_free(struct cv_server *srv);
 
 /*
+ * The server's verify calls (verify_call.h), which the HTTP front shares so that both
+ * transports run one implementation and one set of counters; and its administrative views.
+ */
+struct cv_calls *cv_server_calls(const struct cv_server *srv);
+struct cv_admin *cv_server_admin(const struct cv_server *srv);
+
+/*
  * May the peer (credentials from SO_PEERCRED) run administrative operations? Yes for uid 0,
  * the daemon's own uid, and members of group (primary or supplementary through the peer's
  * passwd entry). group may be NULL.

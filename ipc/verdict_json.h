@@ -11,7 +11,8 @@
  * Returns a new JSON object (one reference, the caller owns it) holding every field of the
  * verdict: decision, reason, detail, message, cert_index, cert_subject, at, trustpoint, map,
  * revocation, failed_open, expiry_overridden, profile, relaxations (an array of names),
- * aaa_username, path, evidence, trace, trace_dropped. Times are ISO 8601 UTC strings or null. NULL
+ * aaa_username, aaa_attributes, path, evidence, trace, trace_dropped. Times are ISO 8601 UTC
+ * strings or null. NULL
  * when out of memory.
  */
 json_t *cv_verdict_to_json(const struct cv_verdict *v);

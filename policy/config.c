@@ -72,6 +72,9 @@ cv_config_new(const char *path)
 	cfg->fetch_retry_after_s = 10;
 	cfg->ocsp_skew_s = 300;
 	cfg->ocsp_no_next_update_s = 300;
+	cfg->http_max_body = 64u << 10;
+	cfg->http_max_header = 32u << 10;
+	cfg->http_timeout_s = 10;
 	cv_rev_policy_init(&cfg->trustpool.rev);
 	cfg->trustpool.profile = CV_PROFILE_RFC5280;
 	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;
@@ -162,6 +165,11 @@ config_free(struct cv_config *cfg)
 	free(cfg->cache_dir);
 	free(cfg->fetch_proxy);
 	free(cfg->tz_name);
+	free_strings(cfg->http_listen, cfg->n_http_listen);
+	free(cfg->http_cert_header);
+	free(cfg->http_trustpoint);
+	free(cfg->intermediate_pool_path);
+	cv_cert_list_free(&cfg->intermediate_pool);
 	for (size_t i = 0; i < cfg->n_trustpoints; i++)
 		trustpoint_free(&cfg->trustpoints[i]);
 	free(cfg->trustpoints);
@@ -343,4 +351,32 @@ cv_nonce_policy_name(enum cv_nonce_policy n)
 		return "disabled";
 	}
 	return "?";
+}
+
+static const char *const http_cert_format_names[] = {
+    [CV_HTTP_CERT_NGINX] = "nginx",
+    [CV_HTTP_CERT_ENVOY] = "envoy",
+    [CV_HTTP_CERT_TRAEFIK] = "traefik",
+    [CV_HTTP_CERT_CADDY] = "caddy",
+};
+
+_Static_assert(CV_ARRAY_LEN(http_cert_format_names) == CV_HTTP_CERT_FORMATS,
+               "a client-certificate format without its name");
+
+const char *
+cv_http_cert_format_name(enum cv_http_cert_format f)
+{
+	return (size_t)f < CV_HTTP_CERT_FORMATS ? http_cert_format_names[f] : "?";
+}
+
+int
+cv_http_cert_format_from_name(const char *name, enum cv_http_cert_format *out)
+{
+	for (size_t i = 0; name != NULL && i < CV_HTTP_CERT_FORMATS; i++) {
+		if (cv_strcasecmp(name, http_cert_format_names[i]) == 0) {
+			*out = (enum cv_http_cert_format)i;
+			return 0;
+		}
+	}
+	return -1;
 }

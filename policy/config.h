@@ -140,6 +140,7 @@ struct cv_trustpoint {
 	enum cv_subject_field authz_username;
 	char *source_interface;
 	char *vrf;
+	bool aia_fetch;        /* aia-fetch: missing issuers from the AIA caIssuers URL (product) */
 	uint32_t allowed_weak; /* allow-weak-signature sha1|md5|dsa|rsa-1024 (enum cv_weak_alg) */
 	/* Validation settings (product), shared with the trustpool policy block. */
 	enum cv_profile profile; /* validation-profile rfc5280|webpki (default rfc5280) */
@@ -213,6 +214,22 @@ struct cv_aaa_attr_list {
 	unsigned line;
 };
 
+/* ---- the HTTP front (certvald's auth-subrequest and metrics listener) ---- */
+
+/*
+ * How a reverse proxy passes the client certificate to `GET /v1/auth` (http client-cert-header
+ * FORMAT [HEADER]); ipc/http_certs.c has one row per format, in this order.
+ */
+enum cv_http_cert_format {
+	CV_HTTP_CERT_NGINX,   /* $ssl_client_escaped_cert: URL-encoded PEM, the leaf only */
+	CV_HTTP_CERT_ENVOY,   /* x-forwarded-client-cert: Cert="..." and Chain="..." */
+	CV_HTTP_CERT_TRAEFIK, /* X-Forwarded-Tls-Client-Cert: base64 DER, comma-separated */
+	CV_HTTP_CERT_CADDY,   /* a placeholder: base64 DER or PEM */
+	CV_HTTP_CERT_FORMATS  /* not a format: their number */
+};
+
+#define CV_HTTP_LISTEN_MAX 4 /* http listen lines */
+
 /* ---- the whole configuration ---- */
 
 struct cv_config_warning {
@@ -241,6 +258,20 @@ struct cv_config {
 	unsigned aaa_cache_s;           /* default 0 */
 	unsigned ocsp_skew_s;           /* ocsp clock-skew: thisUpdate tolerance, default 300 */
 	unsigned ocsp_no_next_update_s; /* ocsp no-next-update-lifetime, default 300 */
+	/* HTTP front (off without http listen): unix:PATH, IPv4:PORT or [IPv6]:PORT */
+	char **http_listen; /* at most CV_HTTP_LISTEN_MAX */
+	size_t n_http_listen;
+	size_t http_max_body;    /* http max-body, default 64 KiB */
+	size_t http_max_header;  /* http max-header, default 32 KiB (all headers together) */
+	unsigned http_timeout_s; /* http timeout: read/write of one connection, default 10 */
+	enum cv_http_cert_format http_cert_format; /* default nginx */
+	char *http_cert_header;                    /* NULL: the format's usual header */
+	char *http_trustpoint;                     /* default trustpoint of /v1/auth, or NULL */
+	unsigned http_trustpoint_line;             /* its line, for the reference check */
+	/* intermediate-pool FILE: CA certificates that are not trust anchors, offered to path
+	 * building for peers (such as nginx's) that send their leaf only */
+	char *intermediate_pool_path;
+	struct cv_cert_list intermediate_pool;
 
 	struct cv_trustpoint *trustpoints;
 	size_t n_trustpoints;
@@ -296,6 +327,9 @@ const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ...
 const char *cv_map_field_name(enum cv_map_field f);     /* "subject-name", ... */
 const char *cv_map_op_name(enum cv_map_op op);          /* "eq", "ne", "co", "nc", "lt", "ge" */
 const char *cv_nonce_policy_name(enum cv_nonce_policy); /* "require", "if-echoed", "disabled" */
+/* "nginx", "envoy", "traefik", "caddy"; cv_http_cert_format_from_name returns 0 or -1. */
+const char *cv_http_cert_format_name(enum cv_http_cert_format f);
+int cv_http_cert_format_from_name(const char *name, enum cv_http_cert_format *out);
 
 /* The aaa authorization list / server group / attribute list of that name, or NULL. */
 const struct cv_aaa_list *cv_config_aaa_list(const struct cv_config *cfg, const char *name);

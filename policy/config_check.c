@@ -228,5 +228,8 @@ cv_config_check(struct cv_config *cfg, const char *name, struct cfg_chain *chain
 			    cfg, cfg->trustpool.line,
 			    "crypto pki trustpool policy has no ca-bundle; the trustpool is empty");
 	}
+	if (cfg->http_trustpoint != NULL && cv_config_trustpoint(cfg, cfg->http_trustpoint) == NULL)
+		return cerr(err, name, cfg->http_trustpoint_line,
+		            "http trustpoint %s is not configured", cfg->http_trustpoint);
 	return check_aaa(cfg, name, err);
 }

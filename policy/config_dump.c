@@ -246,6 +246,32 @@ cfg_dump_timezone(const struct cfg_out *out, const struct cfg_cmd *cmd, const vo
 	fputc('\n', out->f);
 }
 
+void
+cfg_dump_http_listen(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                     const char *indent)
+{
+	const struct cv_config *cfg = obj;
+
+	for (size_t i = 0; i < cfg->n_http_listen; i++)
+		emit(out, indent, cmd, cfg->http_listen[i]);
+}
+
+void
+cfg_dump_http_cert_header(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                          const char *indent)
+{
+	const struct cv_config *cfg = obj;
+
+	if (cfg->http_cert_format == CV_HTTP_CERT_NGINX && cfg->http_cert_header == NULL)
+		return;
+	put_cmd(out, indent, cmd, cv_http_cert_format_name(cfg->http_cert_format));
+	if (cfg->http_cert_header != NULL) {
+		fputc(' ', out->f);
+		put_arg(out, cfg->http_cert_header);
+	}
+	fputc('\n', out->f);
+}
+
 /* ---- blocks ---- */
 
 /* The server groups of one kind, under the command that opens them. */

@@ -119,6 +119,8 @@ void cfg_dump_mode(const struct cfg_out *out, const struct cfg_mode *mode, const
 CFG_DUMPER(cfg_dump_str_field);
 CFG_DUMPER(cfg_dump_socket_mode);
 CFG_DUMPER(cfg_dump_timezone);
+CFG_DUMPER(cfg_dump_http_listen);
+CFG_DUMPER(cfg_dump_http_cert_header);
 CFG_DUMPER(cfg_dump_radius);
 CFG_DUMPER(cfg_dump_ldap);
 CFG_DUMPER(cfg_dump_attr_lists);

@@ -1205,6 +1205,102 @@ h_bundle(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv
 	return push_str(p, &tpool->bundle_paths, &tpool->n_bundle_paths, path);
 }
 
+/*
+ * http listen unix:PATH | IPv4:PORT | [IPv6]:PORT. The front is meant for loopback and Unix
+ * sockets; another address is the administrator's explicit choice, and gets a warning.
+ */
+static int
+h_http_listen(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	struct cv_config *cfg = obj;
+	const char *a = argv[0], *colon = strrchr(a, ':');
+	char *end = NULL;
+	unsigned long port;
+
+	if (cfg->n_http_listen == CV_HTTP_LISTEN_MAX)
+		return perr(p, "http listen: at most %d addresses", CV_HTTP_LISTEN_MAX);
+	if (strncmp(a, "unix:", 5) == 0) {
+		if (a[5] != '/' || strlen(a + 5) > 107)
+			return perr(p,
+			            "http listen: '%s': expected unix:/ABSOLUTE/PATH (at most 107 "
+			            "bytes)",
+			            a);
+		return push_str(p, &cfg->http_listen, &cfg->n_http_listen, a);
+	}
+	if (colon == NULL || colon == a || colon[1] == '\0')
+		return perr(
+		    p, "http listen: '%s': expected unix:PATH, ADDRESS:PORT or [ADDRESS]:PORT", a);
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
+		return perr(p, "http listen: '%s': the port must be 1 to 65535", a);
+	if ((a[0] == '[') != (colon[-1] == ']') ||
+	    (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)) != NULL))
+		return perr(p, "http listen: '%s': an IPv6 address goes in brackets", a);
+	if (strncmp(a, "127.", 4) != 0 && strncmp(a, "[::1]:", 6) != 0 &&
+	    strncmp(a, "localhost:", 10) != 0)
+		cv_config_warn(
+		    p->cfg, p->line,
+		    "http listen %s is not a loopback address: whoever reaches it can ask "
+		    "for verdicts and read the metrics",
+		    a);
+	return push_str(p, &cfg->http_listen, &cfg->n_http_listen, a);
+}
+
+/* http client-cert-header nginx|envoy|traefik|caddy [HEADER] */
+static int
+h_http_cert_header(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                   size_t argc)
+{
+	struct cv_config *cfg = obj;
+	enum cv_http_cert_format f;
+
+	if (cv_http_cert_format_from_name(argv[0], &f) != 0)
+		return perr(p,
+		            "http client-cert-header: unknown format '%s'; expected one of: nginx, "
+		            "envoy, traefik, caddy",
+		            argv[0]);
+	if (argc == 2 && (strlen(argv[1]) > 64 || strpbrk(argv[1], ":\r\n") != NULL))
+		return perr(p, "http client-cert-header: '%s' is not a header name", argv[1]);
+	cfg->http_cert_format = f;
+	free(cfg->http_cert_header);
+	cfg->http_cert_header = NULL;
+	return argc == 2 ? set_str(p, &cfg->http_cert_header, argv[1]) : 0;
+}
+
+/* http trustpoint NAME: checked against the trustpoints once the file is read. */
+static int
+h_http_trustpoint(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                  size_t argc)
+{
+	struct cv_config *cfg = obj;
+
+	if (check_name(p, "http trustpoint", argv[0]) < 0 ||
+	    set_str(p, &cfg->http_trustpoint, argv[0]) < 0)
+		return -1;
+	cfg->http_trustpoint_line = p->line;
+	return 0;
+}
+
+/* intermediate-pool PATH: CA certificates offered to path building, never trust anchors. */
+static int
+h_intermediate_pool(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                    size_t argc)
+{
+	struct cv_config *cfg = obj;
+	struct cv_cert_list list = {0};
+	char path[1200];
+
+	if (load_certs(p, "intermediate-pool", argv[0], &list, path, sizeof(path)) < 0 ||
+	    set_str(p, &cfg->intermediate_pool_path, path) < 0) {
+		cv_cert_list_free(&list);
+		return -1;
+	}
+	cv_cert_list_free(&cfg->intermediate_pool);
+	cfg->intermediate_pool = list;
+	return 0;
+}
+
 /* ---- certificate map mode ---- */
 
 /* Names compare lower-cased, with spaces around '=' and ',' removed (R34, O-16). */
@@ -1621,6 +1717,10 @@ static const struct cfg_cmd trustpoint_cmds[] = {
      .kind = CFG_STR,
      .off = offsetof(struct cv_trustpoint, source_interface)},
     {.w = {"vrf"}, .syntax = "NAME", .kind = CFG_STR, .off = offsetof(struct cv_trustpoint, vrf)},
+    {.w = {"aia-fetch"},
+     .syntax = "",
+     .kind = CFG_FLAG,
+     .off = offsetof(struct cv_trustpoint, aia_fetch)},
     {.w = {"policy"},
      .syntax = "OID",
      .kind = CFG_FUNC,
@@ -1851,6 +1951,58 @@ static const struct cfg_cmd global_cmds[] = {
      .max = 86400,
      .def = 0,
      .scale = 1},
+    {.w = {"http", "listen"},
+     .syntax = "unix:PATH|ADDRESS:PORT",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .fn = h_http_listen,
+     .dump = cfg_dump_http_listen},
+    {.w = {"http", "max-body"},
+     .syntax = "BYTES",
+     .kind = CFG_SIZE,
+     .off = offsetof(struct cv_config, http_max_body),
+     .min = 1024,
+     .max = 16u << 20,
+     .def = 64u << 10},
+    {.w = {"http", "max-header"},
+     .syntax = "BYTES",
+     .kind = CFG_SIZE,
+     .off = offsetof(struct cv_config, http_max_header),
+     .min = 1024,
+     .max = 1u << 20,
+     .def = 32u << 10},
+    {.w = {"http", "timeout"},
+     .syntax = "SECONDS",
+     .kind = CFG_UINT,
+     .off = offsetof(struct cv_config, http_timeout_s),
+     .min = 1,
+     .max = 3600,
+     .def = 10,
+     .scale = 1},
+    {.w = {"http", "client-cert-header"},
+     .syntax = "nginx|envoy|traefik|caddy [HEADER]",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 2,
+     .fn = h_http_cert_header,
+     .dump = cfg_dump_http_cert_header},
+    {.w = {"http", "trustpoint"},
+     .syntax = "NAME",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .off = offsetof(struct cv_config, http_trustpoint),
+     .fn = h_http_trustpoint,
+     .dump = cfg_dump_str_field},
+    {.w = {"intermediate-pool"},
+     .syntax = "PATH",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = 1,
+     .off = offsetof(struct cv_config, intermediate_pool_path),
+     .fn = h_intermediate_pool,
+     .dump = cfg_dump_str_field},
     BLOCK_OPENER(h_server_group, 0, cfg_dump_radius, "aaa", "group", "server", "radius"),
     BLOCK_OPENER(h_server_group, 0, cfg_dump_ldap, "aaa", "group", "server", "ldap"),
     BLOCK_OPENER(h_attr_list, 0, cfg_dump_attr_lists, "aaa", "attribute", "list"),

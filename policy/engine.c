@@ -190,6 +190,7 @@ cv_engine_free(struct cv_engine *engine)
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_link_cache_free(engine->links);
+	aia_cache_free(engine);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -732,6 +733,27 @@ aaa_evidence(struct verify_job *job, const struct cv_aaa_answer *answer, bool pa
 	cv_strlcpy(ev->error, answer->error, sizeof(ev->error));
 }
 
+/* What the upstream of an auth subrequest may want to see: "NAME=VALUE; NAME=VALUE". */
+static void
+aaa_attributes(struct cv_verdict *v, const struct cv_aaa_answer *answer)
+{
+	size_t len = 0;
+
+	v->aaa_attributes[0] = '\0';
+	for (size_t i = 0; i < answer->n_attrs && len < sizeof(v->aaa_attributes); i++) {
+		int n =
+		    snprintf(v->aaa_attributes + len, sizeof(v->aaa_attributes) - len, "%s%s=%s",
+		             i > 0 ? "; " : "", answer->attrs[i].name, answer->attrs[i].value);
+
+		if (n < 0 || (size_t)n >= sizeof(v->aaa_attributes) - len) {
+			v->aaa_attributes[len] =
+			    '\0'; /* a pair that does not fit is left out whole */
+			break;
+		}
+		len += (size_t)n;
+	}
+}
+
 /* O-21: an expired leaf passes only when AAA's cert-lifetime-end is still ahead. */
 static int
 lifetime_extension(struct verify_job *job, cv_time lifetime_end, struct cv_failure *f)
@@ -781,6 +803,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 		return;
 	}
 	cv_verdict_trace(v, "aaa", "authorization passed");
+	aaa_attributes(v, answer);
 	cv_verdict_accept(v);
 	job_finish(job);
 }
@@ -889,12 +912,19 @@ verdict_relied_on(struct verify_job *job)
 		                 v->relaxations);
 }
 
-static void
+void
 job_run(struct verify_job *job)
 {
-	if (stage_select_and_validate(job) < 0) {
-		job_finish(job);
-		return;
+	int aia;
+
+	while (stage_select_and_validate(job) < 0) {
+		aia = aia_try(job); /* leaf-only peers: the issuer named by AIA caIssuers */
+		if (aia == 0)
+			return;
+		if (aia < 0) {
+			job_finish(job);
+			return;
+		}
 	}
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",

@@ -50,6 +50,26 @@ struct crl_refresh {
 	struct crl_refresh *next;
 };
 
+/* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
+#define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
+#define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
+#define AIA_CACHE_S     3600
+#define AIA_MAX_BYTES   (64u << 10)
+
+struct aia_note {
+	int cert_index; /* the certificate whose issuer was sought (0 = the peer's) */
+	char url[CV_URL_MAX];
+	char outcome[24]; /* "fetched", "error" */
+	char source[16];  /* "download", "cache" */
+	char error[CV_MESSAGE_MAX];
+};
+
+struct aia_entry {
+	char url[CV_URL_MAX]; /* "" when the slot is free */
+	struct cv_cert_list certs;
+	cv_time fetched;
+};
+
 struct cv_engine {
 	struct event_base *base;
 	struct cv_config *cfg;
@@ -66,6 +86,8 @@ struct cv_engine {
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
 	struct verify_job *jobs;       /* in flight, for cv_engine_free */
+	struct aia_entry aia[AIA_CACHE_MAX];
+	size_t aia_next; /* the slot the next AIA download replaces */
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */
@@ -132,12 +154,15 @@ struct verify_job {
 	cv_aaa_query_id aaa_query; /* the AAA query this job waits for, or 0 */
 	bool expired_pending_aaa;  /* O-21: only notAfter is wrong; cert-lifetime-end decides */
 	struct rev_state rev;
+	struct aia_note aia[AIA_FETCHES_MAX];
+	size_t n_aia;
 	cv_verify_done_fn done;
 	void *done_arg;
 	struct verify_job *next, *prev;
 };
 
 /* engine.c */
+void job_run(struct verify_job *job); /* stages 1 to 5 */
 void job_reject(struct verify_job *job, enum cv_reason reason, const char *detail, int index,
                 const char *msg);
 void job_after_revocation(struct verify_job *job);
@@ -160,6 +185,12 @@ int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
 /* revocation_ocsp.c */
 void rev_ocsp_start(struct verify_job *job);
 void rev_ocsp_flights_free(struct cv_engine *engine); /* at shutdown, with the jobs */
+
+/* aia.c: the path has no issuer for a certificate; its AIA caIssuers may name one. Returns 1
+ * when certificates were added from the cache (build again now), 0 when a download started
+ * (job_run runs again when it ends), -1 when there is nothing to fetch. */
+int aia_try(struct verify_job *job);
+void aia_cache_free(struct cv_engine *engine);
 
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);

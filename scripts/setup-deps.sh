@@ -10,13 +10,16 @@ set -eu
 # lacks and libraries such as libldap and FreeRADIUS consult), libkrad-dev (RADIUS) with
 # libkrb5-dev (krad.h includes krb5.h, which Debian's libkrad-dev does not pull in) and
 # libverto-dev (libkrad's event loop; it brings the libev and glib modules, and libverto1
-# alone pulls libverto-libev1 on a system that only runs certvald).
+# alone pulls libverto-libev1 on a system that only runs certvald); nginx, curl and
+# python3-prometheus-client (the HTTP front tests: a real nginx, its client, a real
+# Prometheus text parser).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase
 freeradius
+nginx curl python3-prometheus-client
 "
 
 missing=""

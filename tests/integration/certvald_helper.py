@@ -61,6 +61,7 @@ class Daemon:
         self.conf = os.path.join(directory, "certvald.conf")
         self.log = os.path.join(directory, "certvald.log")
         self.args = list(args)
+        self.preexec = None  # run in the child before certvald (e.g. to lower a limit)
         self.proc = None
         self.write_config(config)
 
@@ -73,7 +74,8 @@ class Daemon:
     def start(self, timeout=20):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen([CERTVALD, "-f", "-d", "-c", self.conf, "-s", self.sock]
-                                     + self.args, stdout=logf, stderr=logf)
+                                     + self.args, stdout=logf, stderr=logf,
+                                     preexec_fn=self.preexec)
         logf.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

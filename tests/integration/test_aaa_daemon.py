@@ -86,10 +86,13 @@ class AAADaemonTest(unittest.TestCase):
         self.assertEqual(positions, sorted(positions))
         aaa = [e for e in v["evidence"] if e["method"] == "aaa"]
         self.assertEqual(aaa[0]["url"], "group RAD")
+        # the answer's attributes, for the upstream of an auth subrequest
+        self.assertIn("cert-application=all", v["aaa_attributes"].split("; "))
 
     def test_unknown_user_is_refused(self):
         v, _ = self.verify(self.pki.stranger)
         self.assertEqual(v["decision"], "REJECT")
+        self.assertIsNone(v["aaa_attributes"])
         self.assertEqual(v["reason"], "aaa-denied")
 
     def test_z_server_down(self):

@@ -713,6 +713,7 @@ test_errors(void)
 	    "expected one of: ca-certificate, fingerprint, primary, revocation-check, crl, "
 	    "crl-cache, ocsp, match, chain-validation, allow-weak-signature, "
 	    "validation-profile, chain-depth, allow-cn-fallback, authorization, source, vrf, "
+	    "aia-fetch, "
 	    "policy, explicit-policy, inhibit-policy-mapping, inhibit-any-policy",
 	    false);
 	expect_error("socket\n", "certvald.conf:1: socket: missing argument; expected socket PATH",
@@ -1290,6 +1291,92 @@ test_load_file(void)
 	CHECK_INT_EQ(cv_config_load(conf, &cfg, &err), -1);
 }
 
+/* ---- the HTTP front and the intermediate pool (issue 14) ---- */
+
+static void
+test_http_front(void)
+{
+	struct cv_config *cfg;
+	char *d;
+
+	cfg = parse_ok("crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n");
+	if (cfg != NULL) { /* defaults: no listener, nginx's format */
+		CHECK_INT_EQ(cfg->n_http_listen, 0);
+		CHECK_INT_EQ(cfg->http_max_body, 64u << 10);
+		CHECK_INT_EQ(cfg->http_max_header, 32u << 10);
+		CHECK_INT_EQ(cfg->http_timeout_s, 10);
+		CHECK_INT_EQ(cfg->http_cert_format, CV_HTTP_CERT_NGINX);
+		CHECK(cfg->http_cert_header == NULL && cfg->http_trustpoint == NULL);
+		CHECK_INT_EQ(cfg->intermediate_pool.n, 0);
+		d = dump(cfg);
+		CHECK(strstr(d, "http") == NULL && strstr(d, "intermediate-pool") == NULL);
+		free(d);
+		cv_config_unref(cfg);
+	}
+	cfg = parse_ok("http listen unix:/run/certval/http.sock\n"
+	               "http listen 127.0.0.1:8181\n"
+	               "http listen [::1]:8181\n"
+	               "http listen 192.0.2.1:80\n"
+	               "http max-body 2048\n"
+	               "http max-header 4096\n"
+	               "http timeout 3\n"
+	               "http client-cert-header envoy X-Peer-Cert\n"
+	               "http trustpoint T\n"
+	               "intermediate-pool @DIR@/sub.pem\n"
+	               "crypto pki trustpoint T\n ca-certificate @DIR@/root.pem\n aia-fetch\n");
+	if (cfg != NULL) {
+		CHECK_INT_EQ(cfg->n_http_listen, 4);
+		CHECK_STR_EQ(cfg->http_listen[0], "unix:/run/certval/http.sock");
+		CHECK_STR_EQ(cfg->http_listen[2], "[::1]:8181");
+		CHECK_INT_EQ(cfg->http_max_body, 2048);
+		CHECK_INT_EQ(cfg->http_max_header, 4096);
+		CHECK_INT_EQ(cfg->http_timeout_s, 3);
+		CHECK_INT_EQ(cfg->http_cert_format, CV_HTTP_CERT_ENVOY);
+		CHECK_STR_EQ(cfg->http_cert_header, "X-Peer-Cert");
+		CHECK_STR_EQ(cfg->http_trustpoint, "T");
+		CHECK_INT_EQ(cfg->intermediate_pool.n, 1);
+		/* only the non-loopback address is warned about */
+		CHECK(has_warning(cfg, 4, "not a loopback address"));
+		CHECK_INT_EQ(cfg->n_warnings, 1);
+		check_round_trip(cfg);
+		d = dump(cfg);
+		CHECK(contains(d, "\nhttp listen [::1]:8181\n"));
+		CHECK(contains(d, "\nhttp client-cert-header envoy X-Peer-Cert\n"));
+		CHECK(contains(d, "\nintermediate-pool "));
+		CHECK(contains(d, "\n aia-fetch\n"));
+		CHECK(cfg->n_trustpoints == 1 && cfg->trustpoints[0].aia_fetch);
+		free(d);
+		cv_config_unref(cfg);
+	}
+	expect_error("http listen 127.0.0.1\n",
+	             "certvald.conf:1: http listen: '127.0.0.1': expected unix:PATH, ADDRESS:PORT "
+	             "or [ADDRESS]:PORT",
+	             false);
+	expect_error("http listen 127.0.0.1:0\n",
+	             "certvald.conf:1: http listen: '127.0.0.1:0': the port must be 1 to 65535",
+	             false);
+	expect_error("http listen unix:relative.sock\n",
+	             "certvald.conf:1: http listen: 'unix:relative.sock': expected "
+	             "unix:/ABSOLUTE/PATH (at most 107 bytes)",
+	             false);
+	expect_error("http listen ::1:80\n",
+	             "certvald.conf:1: http listen: '::1:80': an IPv6 address goes in brackets",
+	             false);
+	expect_error("http listen unix:/a\nhttp listen unix:/b\nhttp listen unix:/c\n"
+	             "http listen unix:/d\nhttp listen unix:/e\n",
+	             "certvald.conf:5: http listen: at most 4 addresses", false);
+	expect_error("http client-cert-header apache\n",
+	             "certvald.conf:1: http client-cert-header: unknown format 'apache'; expected "
+	             "one of: nginx, envoy, traefik, caddy",
+	             false);
+	expect_error("http max-body 100\n", "certvald.conf:1: http max-body", true);
+	expect_error("intermediate-pool @DIR@/missing.pem\n", "certvald.conf:1: intermediate-pool",
+	             true);
+	expect_error("http trustpoint NOPE\ncrypto pki trustpoint T\n ca-certificate "
+	             "@DIR@/root.pem\n",
+	             "certvald.conf:1: http trustpoint NOPE is not configured", false);
+}
+
 int
 main(void)
 {
@@ -1309,6 +1396,7 @@ main(void)
 	test_override_order();
 	test_chain_block();
 	test_load_file();
+	test_http_front();
 	teardown();
 	return check_summary();
 }

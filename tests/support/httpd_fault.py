@@ -20,6 +20,7 @@ Prints "PORT" as its first stdout line, then serves until killed (or stdin close
                           matching If-None-Match or a later If-Modified-Since
   /peer                   the client's address
   /echo (POST)            "Content-Type: <type>\\n" followed by the request body
+  /headers                "upstream says hello\\n" and the request's headers, one per line
   /_count?path=P          how many requests reached path P (not counting /_count itself)
   /_peer_of?path=P        the client address of the last request for path P
   /_reset                 zeroes every count
@@ -230,6 +231,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def h_peer(self, args, body):
         self.reply(200, self.client_address[0].encode())
+
+    def h_headers(self, args, body):
+        """The request's headers, one "Name: value" line each (an upstream behind a proxy)."""
+        text = "".join("%s: %s\n" % (k, v) for k, v in self.headers.items())
+        self.reply(200, ("upstream says hello\n" + text).encode(), {"Content-Type": "text/plain"})
 
     def h_echo(self, args, body):
         ctype = self.headers.get("Content-Type", "")

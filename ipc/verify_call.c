@@ -1,0 +1,224 @@
+/*
+ * verify_call.c: one verify request between its transport and the engine: the deadline (a
+ * request-timeout REJECT internal-error verdict when the engine is late), the cancellation by
+ * a transport that went away, and the latency and in-flight counters of the metrics.
+ */
+#include "verify_call.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+
+/* Seconds; chosen around the verdict latencies of the README's benchmarks and fetch timeouts. */
+static const double bucket_bounds[CV_CALL_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   1.0,   5.0,  30.0};
+
+struct cv_call {
+	struct cv_calls *calls;
+	struct cv_request req;
+	struct event *deadline;
+	cv_call_done_fn done; /* NULL once answered or cancelled */
+	void *arg;
+	unsigned timeout_ms;
+	struct timespec started;
+	bool in_engine; /* the engine has not called back yet */
+	LIST_ENTRY(cv_call) link;
+};
+
+struct cv_calls {
+	struct event_base *base;
+	struct cv_engine *engine;
+	struct cv_call_stats stats;
+	LIST_HEAD(, cv_call) started; /* every started call not yet freed */
+};
+
+double
+cv_call_bucket_bound(size_t i)
+{
+	return i < CV_CALL_BUCKETS ? bucket_bounds[i] : 0.0;
+}
+
+struct cv_calls *
+cv_calls_new(struct event_base *base, struct cv_engine *engine)
+{
+	struct cv_calls *calls = calloc(1, sizeof(*calls));
+
+	if (calls == NULL)
+		return NULL;
+	calls->base = base;
+	calls->engine = engine;
+	LIST_INIT(&calls->started);
+	return calls;
+}
+
+void
+cv_calls_get_stats(const struct cv_calls *calls, struct cv_call_stats *out)
+{
+	*out = calls->stats;
+}
+
+struct cv_call *
+cv_call_new(struct cv_calls *calls, cv_call_done_fn done, void *arg)
+{
+	struct cv_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return NULL;
+	call->deadline = evtimer_new(calls->base, NULL, NULL);
+	if (call->deadline == NULL) {
+		free(call);
+		return NULL;
+	}
+	cv_request_init(&call->req);
+	call->calls = calls;
+	call->done = done;
+	call->arg = arg;
+	return call;
+}
+
+struct cv_request *
+cv_call_request(struct cv_call *call)
+{
+	return &call->req;
+}
+
+void
+cv_call_discard(struct cv_call *call)
+{
+	if (call == NULL)
+		return;
+	cv_request_free(&call->req);
+	event_free(call->deadline);
+	free(call);
+}
+
+static void
+call_maybe_free(struct cv_call *call)
+{
+	if (call->in_engine || call->done != NULL)
+		return;
+	LIST_REMOVE(call, link);
+	cv_call_discard(call);
+}
+
+static void
+record_latency(struct cv_calls *calls, const struct timespec *started)
+{
+	struct cv_call_stats *st = &calls->stats;
+	struct timespec now;
+	double s;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s = (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
+	for (i = 0; i < CV_CALL_BUCKETS && s > bucket_bounds[i]; i++)
+		;
+	if (i < CV_CALL_BUCKETS)
+		st->buckets[i]++;
+	st->count++;
+	st->sum_s += s;
+}
+
+/* Gives the call's one verdict to its transport. */
+static void
+call_answer(struct cv_call *call, const struct cv_verdict *v)
+{
+	cv_call_done_fn done = call->done;
+
+	if (done == NULL)
+		return;
+	call->done = NULL;
+	event_del(call->deadline);
+	call->calls->stats.in_flight--;
+	record_latency(call->calls, &call->started);
+	done(v, call->arg);
+}
+
+static void
+engine_done(const struct cv_verdict *verdict, void *arg)
+{
+	struct cv_call *call = arg;
+
+	call->in_engine = false;
+	call_answer(call, verdict);
+	call_maybe_free(call);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cv_call *call = arg;
+	struct cv_verdict v;
+	struct cv_failure f;
+
+	cv_verdict_init(&v, call->req.at != CV_TIME_NONE ? call->req.at
+	                                                 : cv_engine_now(call->calls->engine));
+	cv_failure_set(&f, CV_REASON_INTERNAL_ERROR, "deadline-exceeded", -1, NULL,
+	               "deadline exceeded: no verdict within %u ms", call->timeout_ms);
+	cv_verdict_reject(&v, &f);
+	cv_log_warning("verify: deadline of %u ms exceeded", call->timeout_ms);
+	call->calls->stats.deadline_exceeded++;
+	call_answer(call, &v);
+	cv_verdict_free(&v);
+	call_maybe_free(call);
+}
+
+int
+cv_call_start(struct cv_call *call, struct cv_error *err)
+{
+	struct cv_calls *calls = call->calls;
+	struct timeval tv;
+
+	call->timeout_ms = cv_engine_config(calls->engine)->request_timeout_ms;
+	tv.tv_sec = call->timeout_ms / 1000;
+	tv.tv_usec = (call->timeout_ms % 1000) * 1000;
+	event_assign(call->deadline, calls->base, -1, 0, deadline_cb, call);
+	clock_gettime(CLOCK_MONOTONIC, &call->started);
+	LIST_INSERT_HEAD(&calls->started, call, link);
+	calls->stats.in_flight++;
+	evtimer_add(call->deadline, &tv);
+	call->in_engine = true;
+	/* The engine may call back before it returns, and the call may then be gone. */
+	if (cv_engine_verify(calls->engine, &call->req, engine_done, call) != 0) {
+		call->in_engine = false;
+		event_del(call->deadline);
+		calls->stats.in_flight--;
+		LIST_REMOVE(call, link);
+		cv_error_set(err, "the engine could not start the verification");
+		return -1;
+	}
+	return 0;
+}
+
+void
+cv_call_cancel(struct cv_call *call)
+{
+	if (call->done == NULL)
+		return;
+	call->done = NULL;
+	event_del(call->deadline);
+	call->calls->stats.in_flight--;
+	call_maybe_free(call);
+}
+
+void
+cv_calls_free(struct cv_calls *calls)
+{
+	struct cv_call *call;
+
+	if (calls == NULL)
+		return;
+	while ((call = LIST_FIRST(&calls->started)) != NULL) {
+		/* the engine is gone: it will never call back */
+		call->in_engine = false;
+		call->done = NULL;
+		call_maybe_free(call);
+	}
+	free(calls);
+}
