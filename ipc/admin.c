@@ -12,7 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../cache/crl_store.h"
 #include "../cache/ocsp_cache.h"
 #include "../common/log.h"

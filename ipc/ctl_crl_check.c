@@ -13,7 +13,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "../validator/cert.h"

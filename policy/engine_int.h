@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../cache/crl_store.h"
 #include "../cache/ocsp_cache.h"
 #include "../validator/crl/crl_check.h"

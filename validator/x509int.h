@@ -1,7 +1,8 @@
 /*
  * x509int.h: internals shared by the validator's files (not for other modules): signature
  * checks with a per-build cache, name constraints, the policy tree and the 6.1 validation of
- * one candidate path. DER reading and name comparison are der.h and name.h.
+ * one candidate path. DER reading and name comparison are der.h and name.h; the GnuTLS object
+ * of a certificate (also for validator/crl and validator/ocsp) is cert_crt.h.
  */
 #ifndef CV_X509INT_H
 #define CV_X509INT_H
@@ -14,13 +15,10 @@
 
 #include "../common/verdict.h"
 #include "cert.h"
+#include "cert_crt.h"
 #include "der.h"
 #include "name.h"
 #include "path.h"
-
-/* The GnuTLS object of a certificate (cert.c): for signatures, CRL and OCSP work inside
- * validator/ only. Everything else reads the parsed fields of cert.h. */
-gnutls_x509_crt_t cv_cert_crt(const struct cv_cert *cert);
 
 /* --- signatures (sig.c) --- */
 
@@ -49,13 +47,6 @@ struct cv_sig_cache {
  */
 enum cv_sig_result cv_sig_check(struct cv_sig_cache *cache, const struct cv_cert *child,
                                 const struct cv_cert *issuer, const struct cv_cert *params);
-
-/* True when the key of cert is DSA with absent domain parameters. */
-bool cv_sig_key_inherits_params(const struct cv_cert *cert);
-
-/* Imports into pub the DSA key of cert with the domain parameters of params' key. 0 or -1. */
-int cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
-                            const struct cv_cert *params);
 
 /*
  * The weak-algorithm policy for a certificate's signature algorithm (digest, DSA): returns 0
