@@ -18,6 +18,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../policy/expiry.h"
+#include "../policy/revocation.h"
 #include "../validator/der.h"
 #include "../validator/fetch/fetch.h"
 #include "../validator/ocsp/ocsp.h"
@@ -529,7 +530,7 @@ methods_json(const struct cv_rev_policy *rev)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < rev->n_methods; i++)
-		json_array_append_new(arr, json_string(cv_rev_method_name(rev->methods[i])));
+		json_array_append_new(arr, json_string(rev->methods[i]->name));
 	return arr;
 }
 

@@ -6,6 +6,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "config_impl.h"
+#include "revocation.h"
 
 #define CONFIG_FILE_MAX (8u << 20) /* a configuration file larger than 8 MiB is refused */
 
@@ -25,7 +26,7 @@ void
 cv_rev_policy_init(struct cv_rev_policy *rev)
 {
 	memset(rev, 0, sizeof(*rev));
-	rev->methods[0] = CV_METHOD_CRL;
+	rev->methods[0] = cv_rev_method_find("crl"); /* R13: the default */
 	rev->n_methods = 1;
 	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
 	rev->nonce = CV_NONCE_REQUIRE;
@@ -271,20 +272,6 @@ const struct cv_aaa_attr_list *
 cv_config_aaa_attr_list(const struct cv_config *cfg, const char *name)
 {
 	return CFG_FIND(struct cv_aaa_attr_list, cfg->aaa_attr_lists, cfg->n_aaa_attr_lists, name);
-}
-
-const char *
-cv_rev_method_name(enum cv_rev_method m)
-{
-	switch (m) {
-	case CV_METHOD_CRL:
-		return "crl";
-	case CV_METHOD_OCSP:
-		return "ocsp";
-	case CV_METHOD_NONE:
-		return "none";
-	}
-	return "?";
 }
 
 static const char *const subject_field_names[] = {

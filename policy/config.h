@@ -51,8 +51,11 @@ struct cv_map_entry {
 
 /* ---- trustpoints ---- */
 
-enum cv_rev_method { CV_METHOD_CRL, CV_METHOD_OCSP, CV_METHOD_NONE };
-#define CV_REV_METHODS_MAX 3
+/* A revocation method: a row of the method table (revocation.h). */
+struct cv_rev_method;
+/* Room for one revocation-check list; each method appears once (revocation.c asserts that
+ * the table fits). */
+#define CV_REV_METHODS_MAX 8
 
 enum cv_crl_cache_mode {
 	CV_CRL_CACHE_DEFAULT,      /* until nextUpdate */
@@ -109,8 +112,8 @@ enum cv_subject_field {
  * Revocation and map policy shared by trustpoints and the trustpool policy block.
  */
 struct cv_rev_policy {
-	enum cv_rev_method methods[CV_REV_METHODS_MAX];
-	size_t n_methods;    /* default: { crl } */
+	const struct cv_rev_method *methods[CV_REV_METHODS_MAX]; /* rows of the method table */
+	size_t n_methods;                                        /* default: { crl } */
 	char *crl_query_url; /* crl query / query url: ldap://host[:port][/DN] */
 	char **crl_files;    /* crl file PATH: CRLs loaded from disk (product) */
 	size_t n_crl_files;
@@ -289,7 +292,6 @@ const struct cv_trustpoint *cv_config_trustpoint(const struct cv_config *cfg, co
 const struct cv_map_entry *cv_config_map_first(const struct cv_config *cfg, const char *label,
                                                size_t *count); /* all SEQs of label, in order */
 
-const char *cv_rev_method_name(enum cv_rev_method m);       /* "crl", "ocsp", "none" */
 const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ... */
 
 /* Added for the parser and the displays. */

@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "config_impl.h"
+#include "revocation.h"
 
 #define FIELD(obj, cmd, type) ((const type *)((const char *)(obj) + (cmd)->off))
 #define HIDDEN                "<hidden>" /* what a redacted dump shows for a secret */
@@ -437,11 +438,11 @@ cfg_dump_revcheck(const struct cfg_out *out, const struct cfg_cmd *cmd, const vo
 {
 	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
 
-	if (rev->n_methods == 1 && rev->methods[0] == CV_METHOD_CRL)
-		return;
+	if (rev->n_methods == 1 && rev->methods[0] == cv_rev_method_find("crl"))
+		return; /* R13: the default */
 	put_words(out, indent, cmd);
 	for (size_t i = 0; i < rev->n_methods; i++)
-		fprintf(out->f, " %s", cv_rev_method_name(rev->methods[i]));
+		fprintf(out->f, " %s", rev->methods[i]->name);
 	fputc('\n', out->f);
 }
 

@@ -186,7 +186,7 @@ cv_engine_free(struct cv_engine *engine)
 		job->aaa_query = NULL;
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
-	rev_ocsp_flights_free(engine);
+	rev_engine_shutdown(engine);
 	refresh_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
@@ -349,8 +349,7 @@ job_free(struct verify_job *job)
 		engine->jobs = job->next;
 	if (job->next != NULL)
 		job->next->prev = job->prev;
-	for (size_t i = 0; i < job->rev.n_local; i++)
-		cv_crl_free(job->rev.local[i]);
+	rev_job_cancel(job);
 	free(job->anchors);
 	free(job->untrusted);
 	if (job->have_path)

@@ -17,6 +17,7 @@
 #include "aaa.h"
 #include "engine.h"
 #include "maps.h"
+#include "revocation.h"
 
 #define CANDIDATE_CERTS_MAX 256
 #define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
@@ -145,6 +146,9 @@ unsigned job_remaining_ms(const struct verify_job *job);
 
 /* revocation.c: stage 3, ends with job_after_revocation or a rejection */
 void rev_start(struct verify_job *job);
+/* Every method drops what it holds for the job (its cancel), and at shutdown what it shares. */
+void rev_job_cancel(struct verify_job *job);
+void rev_engine_shutdown(struct cv_engine *engine);
 enum rev_result { REV_GOOD, REV_REVOKED, REV_ERROR };
 void rev_method_done(struct verify_job *job, enum rev_result result);
 unsigned rev_verify_flags(const struct verify_job *job);
@@ -152,14 +156,15 @@ unsigned rev_verify_flags(const struct verify_job *job);
 bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
                           const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
 
+/* The rows of the method table (revocation.h), one file each. */
+extern const struct cv_rev_method cv_rev_method_crl;  /* revocation_crl.c */
+extern const struct cv_rev_method cv_rev_method_ocsp; /* revocation_ocsp.c */
+extern const struct cv_rev_method cv_rev_method_none; /* revocation_none.c */
+
 /* revocation_crl.c */
-void rev_crl_start(struct verify_job *job);
 /* The RFC 5280 6.3 status of cert from the CRLs at hand (files, caches), without fetching. */
 int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
                        const struct cv_cert *issuer, struct cv_crl_check_result *r);
-/* revocation_ocsp.c */
-void rev_ocsp_start(struct verify_job *job);
-void rev_ocsp_flights_free(struct cv_engine *engine); /* at shutdown, with the jobs */
 
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);

@@ -262,7 +262,8 @@ static void
 evidence_from_check(struct verify_job *job, const struct cv_crl_check_result *r,
                     const struct candidates *c)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "crl");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_crl.name);
 
 	if (ev == NULL)
 		return;
@@ -300,7 +301,8 @@ static void evidence_error(struct verify_job *job, const char *url, const char *
 static void
 evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "crl");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_crl.name);
 	va_list ap;
 
 	if (ev == NULL)
@@ -483,8 +485,8 @@ crl_try(struct verify_job *job)
 	rev_method_done(job, REV_ERROR);
 }
 
-void
-rev_crl_start(struct verify_job *job)
+static void
+crl_start(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	struct rev_state *rs = &job->rev;
@@ -501,3 +503,23 @@ rev_crl_start(struct verify_job *job)
 	}
 	crl_try(job);
 }
+
+/* The CRLs fetched for the current certificate and not cached (crl-cache none). */
+static void
+crl_cancel(struct verify_job *job)
+{
+	struct rev_state *rs = &job->rev;
+
+	for (size_t i = 0; i < rs->n_local; i++)
+		cv_crl_free(rs->local[i]);
+	rs->n_local = 0;
+	rs->n_sources = 0;
+	rs->next_source = 0;
+}
+
+const struct cv_rev_method cv_rev_method_crl = {
+    .name = "crl",
+    .revoked = "the certificate is listed on its issuer's CRL",
+    .start = crl_start,
+    .cancel = crl_cancel,
+};

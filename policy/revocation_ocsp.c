@@ -57,7 +57,8 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 static struct cv_evidence *
 evidence_new(struct verify_job *job, const char *outcome)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "ocsp");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_ocsp.name);
 
 	if (ev != NULL) {
 		cv_strlcpy(ev->outcome, outcome, sizeof(ev->outcome));
@@ -190,8 +191,9 @@ flight_finish(struct ocsp_flight *f, const char *error)
 	free(f);
 }
 
-void
-rev_ocsp_flights_free(struct cv_engine *engine)
+/* At shutdown, after the jobs: the queries still in flight. */
+static void
+ocsp_shutdown(struct cv_engine *engine)
 {
 	while (engine->flights != NULL) {
 		struct ocsp_flight *f = engine->flights;
@@ -417,8 +419,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	return job->fetch != NULL ? 0 : -1;
 }
 
-void
-rev_ocsp_start(struct verify_job *job)
+static void
+ocsp_start(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
@@ -468,3 +470,17 @@ rev_ocsp_start(struct verify_job *job)
 	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
 	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.policy)) : "disabled");
 }
+
+static void
+ocsp_cancel(struct verify_job *job)
+{
+	job->rev.ocsp_url[0] = '\0';
+}
+
+const struct cv_rev_method cv_rev_method_ocsp = {
+    .name = "ocsp",
+    .revoked = "the OCSP responder says the certificate is revoked",
+    .start = ocsp_start,
+    .cancel = ocsp_cancel,
+    .shutdown = ocsp_shutdown,
+};
