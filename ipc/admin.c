@@ -122,7 +122,7 @@ cache_policy(const struct cv_config *cfg, const char *tp_name, char *buf, size_t
 {
 	const struct cv_trustpoint *tp =
 	    tp_name != NULL ? cv_config_trustpoint(cfg, tp_name) : NULL;
-	const struct cv_rev_policy *rev = tp != NULL ? &tp->rev : &cfg->trustpool.rev;
+	const struct cv_rev_settings *rev = tp != NULL ? &tp->rev : &cfg->trustpool.rev;
 
 	switch (rev->crl_cache) {
 	case CV_CRL_CACHE_NONE:
@@ -201,7 +201,7 @@ file_crl_users(const struct cv_config *cfg, const char *path, const char *only, 
 
 	*match = only == NULL;
 	for (size_t i = 0; arr != NULL && i <= cfg->n_trustpoints; i++) {
-		const struct cv_rev_policy *rev =
+		const struct cv_rev_settings *rev =
 		    i < cfg->n_trustpoints ? &cfg->trustpoints[i].rev : &cfg->trustpool.rev;
 		const char *name = i < cfg->n_trustpoints ? cfg->trustpoints[i].name : "trustpool";
 
@@ -525,7 +525,7 @@ ca_cert_json(struct cv_admin *a, const char *tp, const struct cv_cert *cert, cv_
 }
 
 static json_t *
-methods_json(const struct cv_rev_policy *rev)
+methods_json(const struct cv_rev_settings *rev)
 {
 	json_t *arr = json_array();
 

@@ -23,7 +23,7 @@ cv_config_grow(void *array, size_t *n, size_t elsize)
 }
 
 void
-cv_rev_policy_init(struct cv_rev_policy *rev)
+cv_rev_settings_init(struct cv_rev_settings *rev)
 {
 	memset(rev, 0, sizeof(*rev));
 	rev->methods[0] = cv_rev_method_find("crl"); /* R13: the default */
@@ -37,7 +37,7 @@ cv_rev_policy_init(struct cv_rev_policy *rev)
 void
 cv_trustpoint_init(struct cv_trustpoint *tp)
 {
-	cv_rev_policy_init(&tp->rev);
+	cv_rev_settings_init(&tp->rev);
 	tp->authz_username = CV_SUBJ_ALL;
 	tp->profile = CV_PROFILE_RFC5280;
 	tp->chain_depth = CV_PATH_MAX_DEPTH;
@@ -73,7 +73,7 @@ cv_config_new(const char *path)
 	cfg->fetch_retry_after_s = 10;
 	cfg->ocsp_skew_s = 300;
 	cfg->ocsp_no_next_update_s = 300;
-	cv_rev_policy_init(&cfg->trustpool.rev);
+	cv_rev_settings_init(&cfg->trustpool.rev);
 	cfg->trustpool.profile = CV_PROFILE_RFC5280;
 	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;
 	if (cfg->path == NULL || cfg->socket_path == NULL) {
@@ -129,7 +129,7 @@ cv_aaa_list_clear(struct cv_aaa_list *l)
 }
 
 static void
-rev_policy_free(struct cv_rev_policy *rev)
+rev_policy_free(struct cv_rev_settings *rev)
 {
 	free(rev->crl_query_url);
 	free_strings(rev->crl_files, rev->n_crl_files);

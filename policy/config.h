@@ -109,9 +109,10 @@ enum cv_subject_field {
 };
 
 /*
- * Revocation and map policy shared by trustpoints and the trustpool policy block.
+ * Revocation and map settings shared by trustpoints and the trustpool policy block (the IOS
+ * command `crypto pki trustpool policy`).
  */
-struct cv_rev_policy {
+struct cv_rev_settings {
 	const struct cv_rev_method *methods[CV_REV_METHODS_MAX]; /* rows of the method table */
 	size_t n_methods;                                        /* default: { crl } */
 	char *crl_query_url; /* crl query / query url: ldap://host[:port][/DN] */
@@ -138,7 +139,7 @@ struct cv_trustpoint {
 	bool authenticated;           /* CA loaded and fingerprint (if any) matched */
 	char auth_error[160];         /* why not authenticated */
 	bool primary;
-	struct cv_rev_policy rev;
+	struct cv_rev_settings rev;
 	char *authz_list;
 	enum cv_subject_field authz_username;
 	char *source_interface;
@@ -164,7 +165,7 @@ struct cv_trustpool {
 	char **bundle_paths;
 	size_t n_bundle_paths;
 	struct cv_cert_list ca_certs;
-	struct cv_rev_policy rev;
+	struct cv_rev_settings rev;
 	uint32_t allowed_weak;
 	enum cv_profile profile; /* as in struct cv_trustpoint */
 	unsigned chain_depth;

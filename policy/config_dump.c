@@ -436,7 +436,7 @@ void
 cfg_dump_revcheck(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                   const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->n_methods == 1 && rev->methods[0] == cv_rev_method_find("crl"))
 		return; /* R13: the default */
@@ -450,7 +450,7 @@ void
 cfg_dump_crl_files(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                    const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	for (size_t i = 0; i < rev->n_crl_files; i++)
 		emit(out, indent, cmd, rev->crl_files[i]);
@@ -460,7 +460,7 @@ void
 cfg_dump_crl_cache(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                    const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->crl_cache == CV_CRL_CACHE_NONE)
 		fprintf(out->f, "%scrl-cache none\n", indent);
@@ -472,7 +472,7 @@ void
 cfg_dump_disable_nonce(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                        const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->nonce == CV_NONCE_DISABLED)
 		emit(out, indent, cmd, NULL);
@@ -482,7 +482,7 @@ void
 cfg_dump_nonce_if_echoed(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                          const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->nonce == CV_NONCE_IF_ECHOED)
 		emit(out, indent, cmd, NULL);
@@ -492,7 +492,7 @@ void
 cfg_dump_matches(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                  const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	for (size_t i = 0; i < rev->n_matches; i++) {
 		const struct cv_match_rule *m = &rev->matches[i];
@@ -538,7 +538,7 @@ void
 cfg_dump_chain_validation(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                           const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->chain != CV_CHAIN_CONTINUE)
 		return;

@@ -834,7 +834,7 @@ revcheck_method(struct cfg_parser *p, const char *tok)
 static int
 h_revcheck(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	const struct cv_rev_method *m[CV_REV_METHODS_MAX];
 	char syntax[CV_REV_METHODS_MAX * 64];
 
@@ -867,7 +867,7 @@ h_revcheck(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 static int
 h_crl_optional(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	rev->methods[0] = cv_rev_method_find("none");
 	rev->n_methods = 1;
@@ -878,7 +878,7 @@ static int
 h_crl_best_effort(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                   size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	rev->methods[0] = cv_rev_method_find("crl");
 	rev->methods[1] = cv_rev_method_find("none");
@@ -889,7 +889,7 @@ h_crl_best_effort(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, ch
 static int
 h_crl_file(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	char path[1200];
 
 	if (resolve_path(p, "crl file", argv[0], path, sizeof(path)) < 0)
@@ -901,7 +901,7 @@ static int
 h_crl_cache_none(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                  size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER)
 		cv_config_warn(
@@ -917,7 +917,7 @@ static int
 h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                    size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	unsigned long long v = 0;
 
 	if (parse_num(p, "crl-cache delete-after", argv[0], 1, 43200, &v) < 0)
@@ -934,7 +934,7 @@ h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 static int
 h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (cv_strcasecmp(cmd->w[1], "disable-nonce") == 0)
 		rev->nonce = CV_NONCE_DISABLED;
@@ -1064,7 +1064,7 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 
 /* Adds a rule: plain rules in order, then OCSP overrides sorted by SEQ (R27). */
 static int
-add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule *m)
+add_match(struct cfg_parser *p, struct cv_rev_settings *rev, struct cv_match_rule *m)
 {
 	struct cv_match_rule *v;
 	size_t first_ocsp = 0, at;
@@ -1106,7 +1106,7 @@ add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule 
 static int
 h_match(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	struct cv_match_rule m = {.line = p->line};
 
 	if (parse_match(p, &m, argv, argc) < 0 || add_match(p, rev, &m) < 0) {
@@ -1121,7 +1121,7 @@ h_chain_validation(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
                    size_t argc)
 {
 	static const char *const kw[] = {"stop", "continue"};
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	int k = kw_arg(p, "chain-validation", argv[0], kw, 2);
 
 	if (k < 0)

@@ -114,7 +114,8 @@ file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
 }
 
 static void
-file_crls_load_policy(struct cv_engine *engine, const struct cv_rev_policy *rev, size_t max_bytes)
+file_crls_load_settings(struct cv_engine *engine, const struct cv_rev_settings *rev,
+                        size_t max_bytes)
 {
 	for (size_t i = 0; i < rev->n_crl_files; i++)
 		if (engine_file_crl(engine, rev->crl_files[i]) == NULL)
@@ -128,8 +129,8 @@ file_crls_load(struct cv_engine *engine)
 
 	file_crls_free(engine);
 	for (size_t i = 0; i < cfg->n_trustpoints; i++)
-		file_crls_load_policy(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
-	file_crls_load_policy(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
+		file_crls_load_settings(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
+	file_crls_load_settings(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
 }
 
 const struct file_crl *

@@ -79,7 +79,7 @@ struct cert_set {
 struct anchor_ctx {
 	const char *name;
 	const struct cv_trustpoint *tp; /* NULL for the trustpool */
-	const struct cv_rev_policy *rev;
+	const struct cv_rev_settings *rev;
 	uint32_t allowed_weak;
 	enum cv_profile profile; /* validation-profile */
 	unsigned chain_depth;    /* chain-depth */
@@ -91,11 +91,11 @@ struct rev_state {
 	size_t cert; /* index in the path of the certificate being checked */
 	/* whose settings check it: the anchoring trust context, or under `chain-validation
 	 * continue P` the parent P for a trustpoint's own CA certificate (O-11) */
-	const struct cv_rev_policy *policy;
-	const char *policy_name;
-	const struct cv_trustpoint *policy_tp; /* NULL for the trustpool */
-	size_t method;                         /* index in the trust context's method list */
-	bool any_none;                         /* some certificate passed through `none` */
+	const struct cv_rev_settings *settings;
+	const char *settings_name;
+	const struct cv_trustpoint *settings_tp; /* NULL for the trustpool */
+	size_t method;                           /* index in the trust context's method list */
+	bool any_none;                           /* some certificate passed through `none` */
 	/* CRL method */
 	char sources[REV_SOURCES_MAX][CV_URL_MAX];
 	size_t n_sources;
@@ -169,8 +169,9 @@ int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);
 /* The revocation settings a cached CRL was stored under (by trustpoint name), or NULL. */
-const struct cv_rev_policy *refresh_policy_of(const struct cv_config *cfg, const char *trustpoint,
-                                              const struct cv_trustpoint **tp);
+const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
+                                                  const char *trustpoint,
+                                                  const struct cv_trustpoint **tp);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

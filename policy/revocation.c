@@ -96,7 +96,7 @@ rev_engine_shutdown(struct cv_engine *engine)
 static void
 rev_no_answer(struct verify_job *job)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	char msg[CV_MESSAGE_MAX];
 	size_t len;
 
@@ -114,7 +114,7 @@ rev_no_answer(struct verify_job *job)
 static void
 rev_method_run(struct verify_job *job)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 
 	if (job->rev.method >= rev->n_methods) {
 		rev_no_answer(job);
@@ -126,7 +126,7 @@ rev_method_run(struct verify_job *job)
 void
 rev_method_done(struct verify_job *job, enum rev_result result)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 
 	switch (result) {
 	case REV_GOOD:
@@ -165,15 +165,15 @@ cert_in_list(const struct cv_cert *cert, const struct cv_cert_list *list)
 /* O-11: a certificate is checked with the anchoring context's settings, except a trustpoint's
  * own CA certificate under `chain-validation continue P`, which P's settings check. */
 static void
-rev_select_policy(struct verify_job *job)
+rev_select_settings(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	const struct cv_config *cfg = job->cfg;
 	struct rev_state *rs = &job->rev;
 
-	rs->policy = job->anchor.rev;
-	rs->policy_name = job->anchor.name;
-	rs->policy_tp = job->anchor.tp;
+	rs->settings = job->anchor.rev;
+	rs->settings_name = job->anchor.name;
+	rs->settings_tp = job->anchor.tp;
 	for (size_t i = 0; i < cfg->n_trustpoints; i++) {
 		const struct cv_trustpoint *tp = &cfg->trustpoints[i];
 		const struct cv_trustpoint *parent;
@@ -184,9 +184,9 @@ rev_select_policy(struct verify_job *job)
 		parent = cv_config_trustpoint(cfg, tp->rev.chain_parent);
 		if (parent == NULL)
 			continue;
-		rs->policy = &parent->rev;
-		rs->policy_name = parent->name;
-		rs->policy_tp = parent;
+		rs->settings = &parent->rev;
+		rs->settings_name = parent->name;
+		rs->settings_tp = parent;
 		cv_verdict_trace(
 		    &job->verdict, "revocation",
 		    "trustpoint %s's CA certificate is checked with the settings of %s", tp->name,
@@ -203,7 +203,7 @@ rev_cert_begin(struct verify_job *job)
 		return;
 	}
 	rev_reset_cert(job);
-	rev_select_policy(job);
+	rev_select_settings(job);
 	cv_verdict_trace(&job->verdict, "revocation", "checking revocation of certificate %zu (%s)",
 	                 job->rev.cert, cv_cert_subject(job->path.certs[job->rev.cert]));
 	rev_method_run(job);

@@ -55,7 +55,7 @@ candidates_free(struct candidates *c)
 static void
 candidates_gather(struct verify_job *job, struct candidates *c)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	const cv_time now = cv_engine_now(job->engine);
 	struct rev_state *rs = &job->rev;
 
@@ -322,7 +322,7 @@ static void crl_try(struct verify_job *job);
 static void
 keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
 	const cv_time now = cv_engine_now(job->engine);
 	bool by_delete_after;
@@ -339,7 +339,7 @@ keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
 	expires = cv_crl_store_expiry(
 	    crl, now, rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER ? rev->crl_delete_after_min : 0,
 	    &by_delete_after);
-	if (cv_crl_store_put(job->engine->crls, source, job->rev.policy_name, crl, now, expires,
+	if (cv_crl_store_put(job->engine->crls, source, job->rev.settings_name, crl, now, expires,
 	                     by_delete_after) < 0)
 		cv_log_warning("CRL cache: out of memory storing %s", source);
 }
@@ -415,9 +415,9 @@ fetch_next_source(struct verify_job *job)
 		    cfg->fetch_timeout_ms < remaining ? cfg->fetch_timeout_ms : remaining;
 		opts.proxy = cfg->fetch_proxy;
 		opts.source_interface =
-		    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
-		opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
-		opts.ldap_default_host = job->rev.policy->crl_query_url;
+		    job->rev.settings_tp != NULL ? job->rev.settings_tp->source_interface : NULL;
+		opts.bind_device = job->rev.settings_tp != NULL ? job->rev.settings_tp->vrf : NULL;
+		opts.ldap_default_host = job->rev.settings->crl_query_url;
 		if (rs->fetch_started == 0)
 			rs->fetch_started = now;
 		job->fetch =

@@ -22,7 +22,7 @@
 #define OCSP_DIGEST GNUTLS_DIG_SHA1 /* CertID hash: what responders universally support */
 
 static enum cv_ocsp_nonce_mode
-nonce_mode(const struct cv_rev_policy *rev)
+nonce_mode(const struct cv_rev_settings *rev)
 {
 	switch (rev->nonce) {
 	case CV_NONCE_IF_ECHOED:
@@ -44,8 +44,8 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 		cv_strlcpy(out, job->maps.override_ocsp->ocsp_url, len);
 		return true;
 	}
-	if (job->rev.policy->ocsp_url != NULL) {
-		cv_strlcpy(out, job->rev.policy->ocsp_url, len);
+	if (job->rev.settings->ocsp_url != NULL) {
+		cv_strlcpy(out, job->rev.settings->ocsp_url, len);
 		return true;
 	}
 	for (size_t i = 0; i < aia->n_ocsp; i++)
@@ -314,7 +314,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	int rc = -1;
 
 	cv_ocsp_params_init(&params, job->verdict.at);
-	params.nonce_mode = nonce_mode(job->rev.policy);
+	params.nonce_mode = nonce_mode(job->rev.settings);
 	params.nonce = job->rev.nonce;
 	params.nonce_len = job->rev.nonce_len;
 	params.digest = OCSP_DIGEST;
@@ -378,7 +378,7 @@ static int
 start_request(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
               bool use_get, struct cv_error *err)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
 	struct cv_ocsp_request req;
 	struct cv_fetch_opts opts;
@@ -401,8 +401,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	    job->cfg->fetch_timeout_ms < remaining ? job->cfg->fetch_timeout_ms : remaining;
 	opts.proxy = job->cfg->fetch_proxy;
 	opts.source_interface =
-	    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
-	opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
+	    job->rev.settings_tp != NULL ? job->rev.settings_tp->source_interface : NULL;
+	opts.bind_device = job->rev.settings_tp != NULL ? job->rev.settings_tp->vrf : NULL;
 	/* RFC 5019: without a nonce the request is the same every time: GET when it is small
 	 * enough, so that HTTP caches in front of the responder can serve it. */
 	rs->ocsp_get = use_get && rs->nonce_len == 0 &&
@@ -466,9 +466,10 @@ ocsp_start(struct verify_job *job)
 	}
 	if (flight_open(job) == NULL)
 		cv_verdict_trace(&job->verdict, "revocation", "out of memory: query not shared");
-	cv_verdict_trace(
-	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
-	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.policy)) : "disabled");
+	cv_verdict_trace(&job->verdict, "revocation", "asking OCSP responder %s (nonce %s)",
+	                 rs->ocsp_url,
+	                 rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.settings))
+	                                   : "disabled");
 }
 
 static void

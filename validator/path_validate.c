@@ -55,7 +55,7 @@ struct vstate {
 	int max_path_length;
 	const struct cv_cert *nc_cas[CV_PATH_MAX_DEPTH]; /* permitted/excluded subtrees */
 	size_t n_nc;
-	struct cv_policy_state *policy;
+	struct cv_certpol_state *policy;
 };
 
 static int fail(struct vstate *st, enum cv_reason reason, const char *detail, size_t idx,
@@ -266,7 +266,7 @@ basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 	    check_name_chaining(st, idx) < 0 || check_critical_extensions(st, idx) < 0 ||
 	    check_profile(st, idx) < 0 || check_name_constraints(st, idx) < 0)
 		return -1;
-	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
+	if (cv_certpol_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
 	return 0;
 }
@@ -282,7 +282,7 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 	char why[128];
 
 	/* (a), (b), (h), (i), (j): policy mappings and counters */
-	if (cv_policy_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
+	if (cv_certpol_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "policy", idx, "%s", why);
 	/* (c)-(f): working issuer name, key and parameters */
 	st->working_issuer = c;
@@ -376,7 +376,7 @@ wrap_up(struct vstate *st)
 {
 	char why[128];
 
-	if (cv_policy_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
+	if (cv_certpol_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
 		return fail(st, CV_REASON_CHAIN_INVALID, "policy", 0, "%s", why);
 	return check_leaf(st);
 }
@@ -402,7 +402,7 @@ initialize(struct vstate *st)
 	st->working_params = st->certs[a];
 	st->max_path_length = (int)(st->n - 1);
 	st->n_nc = 0;
-	st->policy = cv_policy_init(st->params, st->n - 1);
+	st->policy = cv_certpol_init(st->params, st->n - 1);
 	if (st->policy == NULL)
 		return fail(st, CV_REASON_INTERNAL_ERROR, "out-of-memory", a, "out of memory");
 	return 0;
@@ -441,6 +441,6 @@ cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_pa
 	}
 	ret = wrap_up(&st);
 out:
-	cv_policy_free(st.policy);
+	cv_certpol_free(st.policy);
 	return ret;
 }

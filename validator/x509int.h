@@ -108,20 +108,20 @@ int cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_pat
                      struct cv_sig_cache *sigs, struct cv_path_used *used,
                      struct cv_failure *failure);
 
-/* --- certificate policies (policy_tree.c) --- */
+/* --- RFC 5280 certificate policies (cert_policies.c) --- */
 
-struct cv_policy_state;
-struct cv_policy_state *cv_policy_init(const struct cv_path_params *params, size_t n);
-void cv_policy_free(struct cv_policy_state *st);
+struct cv_certpol_state;
+struct cv_certpol_state *cv_certpol_init(const struct cv_path_params *params, size_t n);
+void cv_certpol_free(struct cv_certpol_state *st);
 /* 6.1.3 (d)-(f) for the certificate at RFC position i (1 = next to the anchor). */
-int cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i,
-                      bool is_last, char *why, size_t why_len);
+int cv_certpol_process(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i,
+                       bool is_last, char *why, size_t why_len);
 /* 6.1.4 (a)-(b), (h)-(j) for an intermediate certificate. */
-int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, char *why,
-                      size_t why_len);
+int cv_certpol_prepare(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i, char *why,
+                       size_t why_len);
 /* 6.1.5 (a)-(b), (g) for the last certificate; -1 when no acceptable policy remains. */
-int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
-                      size_t why_len);
+int cv_certpol_wrap_up(struct cv_certpol_state *st, const struct cv_cert *cert, char *why,
+                       size_t why_len);
 
 /* Raw value of the extension oid of cert (a copy from the parsed list, for nameconstraints.c);
  * *critical set. Returns 0, 1 when absent, -1 error. The caller frees out->data with
