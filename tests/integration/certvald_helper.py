@@ -1,7 +1,7 @@
 """certvald_helper.py: start a real certvald on a temporary socket and talk to it.
 
-Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (ipc/certvald,
-ipc/certvalctl); test PKIs from tests/support/testpki.py.
+Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (daemon/certvald,
+ctl/certvalctl); test PKIs from tests/support/testpki.py.
 """
 
 import json
@@ -22,8 +22,8 @@ from servers import recv_all  # noqa: E402,F401 (for the tests)
 
 BUILD_DIR = os.environ.get("CERTVAL_BUILD_DIR",
                            os.path.join(HERE, "..", "..", "build"))
-CERTVALD = os.path.join(BUILD_DIR, "ipc", "certvald")
-CERTVALCTL = os.path.join(BUILD_DIR, "ipc", "certvalctl")
+CERTVALD = os.path.join(BUILD_DIR, "daemon", "certvald")
+CERTVALCTL = os.path.join(BUILD_DIR, "ctl", "certvalctl")
 
 
 def make_tmpdir(prefix):

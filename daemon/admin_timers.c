@@ -9,7 +9,7 @@
 #include "../common/util.h"
 #include "../policy/expiry.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 static int
 timer_cmp(const void *x, const void *y)

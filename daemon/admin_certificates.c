@@ -10,7 +10,7 @@
 #include "../common/util.h"
 #include "../validator/name.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 static json_t *
 key_usage_json(const struct cv_cert *cert)

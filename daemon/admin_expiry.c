@@ -13,7 +13,7 @@
 #include "../common/util.h"
 #include "../policy/expiry.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 #define NOTICE_RECHECK_MAX 3600 /* seconds between expiry checks at the most */
 #define FINGERPRINT_MAX    (2 * 64 + 1)

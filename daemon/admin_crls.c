@@ -12,7 +12,7 @@
 #include "../validator/fetch/fetch.h"
 #include "../validator/name.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 #define ISSUER_TEXT_MAX 1024
 

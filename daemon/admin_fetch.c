@@ -4,7 +4,7 @@
  */
 #include "../validator/fetch/fetch.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 json_t *
 admin_fetch_stats_json(const struct cv_fetcher *f)

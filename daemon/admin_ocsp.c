@@ -6,7 +6,7 @@
 #include "../common/log.h"
 #include "../validator/ocsp/ocsp.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 static void
 ocsp_answer(const struct cv_ocsp_answer *ans, void *arg)

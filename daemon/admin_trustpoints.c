@@ -6,7 +6,7 @@
 
 #include "../policy/revocation.h"
 #include "admin_int.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 #define FINGERPRINT_MAX (2 * 64 + 1)
 

@@ -14,7 +14,7 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
-#include "protocol.h"
+#include "../ipc/protocol.h"
 
 struct event_base;
 struct cv_admin;
