@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-
 #include "../validator/crl/crl.h"
 #include "../common/clock.h"
 #include "../common/util.h"

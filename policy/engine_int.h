@@ -156,11 +156,6 @@ unsigned rev_verify_flags(const struct verify_job *job);
 bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
                           const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
 
-/* The rows of the method table (revocation.h), one file each. */
-extern const struct cv_rev_method cv_rev_method_crl;  /* revocation_crl.c */
-extern const struct cv_rev_method cv_rev_method_ocsp; /* revocation_ocsp.c */
-extern const struct cv_rev_method cv_rev_method_none; /* revocation_none.c */
-
 /* revocation_crl.c */
 /* The RFC 5280 6.3 status of cert from the CRLs at hand (files, caches), without fetching. */
 int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,

@@ -43,13 +43,22 @@ rev_finish(struct verify_job *job)
 	job_after_revocation(job);
 }
 
-/* The revocation methods (R12): one row each, defined in its own file. A new method (a pushed
- * or stapled source, say) is one file defining its struct cv_rev_method and one row here. */
-static const struct cv_rev_method *const rev_methods[] = {
-    &cv_rev_method_crl,
-    &cv_rev_method_ocsp,
-    &cv_rev_method_none,
-};
+/*
+ * The revocation methods (R12), one row each: ROW(x) names the struct cv_rev_method
+ * cv_rev_method_x that x's own file defines. A new method (a pushed or stapled source, say)
+ * is that file and one row here; the order does not matter.
+ */
+#define REV_METHODS(ROW)                                                                           \
+	ROW(crl)  /* revocation_crl.c */                                                           \
+	ROW(ocsp) /* revocation_ocsp.c */                                                          \
+	ROW(none) /* revocation_none.c */
+
+#define REV_DECLARE(x) extern const struct cv_rev_method cv_rev_method_##x;
+#define REV_ROW(x)     &cv_rev_method_##x,
+
+REV_METHODS(REV_DECLARE)
+
+static const struct cv_rev_method *const rev_methods[] = {REV_METHODS(REV_ROW)};
 
 /* Duplicates are refused, so a revocation-check list is never longer than the table. */
 _Static_assert(CV_ARRAY_LEN(rev_methods) <= CV_REV_METHODS_MAX,

@@ -20,6 +20,9 @@
 #include "../validator/der.h"
 #include "engine_int.h"
 
+/* The method's name in `revocation-check` and in the evidence (its row, below). */
+static const char method_name[] = "crl";
+
 #define CANDIDATES_MAX 64
 
 /* The CRLs one check considers, each with where it came from. */
@@ -263,7 +266,7 @@ evidence_from_check(struct verify_job *job, const struct cv_crl_check_result *r,
                     const struct candidates *c)
 {
 	struct cv_evidence *ev =
-	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_crl.name);
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 
 	if (ev == NULL)
 		return;
@@ -302,7 +305,7 @@ static void
 evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 {
 	struct cv_evidence *ev =
-	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_crl.name);
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 	va_list ap;
 
 	if (ev == NULL)
@@ -518,7 +521,7 @@ crl_cancel(struct verify_job *job)
 }
 
 const struct cv_rev_method cv_rev_method_crl = {
-    .name = "crl",
+    .name = method_name,
     .revoked = "the certificate is listed on its issuer's CRL",
     .start = crl_start,
     .cancel = crl_cancel,

@@ -19,6 +19,9 @@
 #include "../validator/ocsp/ocsp.h"
 #include "engine_int.h"
 
+/* The method's name in `revocation-check` and in the evidence (its row, below). */
+static const char method_name[] = "ocsp";
+
 #define OCSP_DIGEST GNUTLS_DIG_SHA1 /* CertID hash: what responders universally support */
 
 static enum cv_ocsp_nonce_mode
@@ -58,7 +61,7 @@ static struct cv_evidence *
 evidence_new(struct verify_job *job, const char *outcome)
 {
 	struct cv_evidence *ev =
-	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, cv_rev_method_ocsp.name);
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 
 	if (ev != NULL) {
 		cv_strlcpy(ev->outcome, outcome, sizeof(ev->outcome));
@@ -479,7 +482,7 @@ ocsp_cancel(struct verify_job *job)
 }
 
 const struct cv_rev_method cv_rev_method_ocsp = {
-    .name = "ocsp",
+    .name = method_name,
     .revoked = "the OCSP responder says the certificate is revoked",
     .start = ocsp_start,
     .cancel = ocsp_cancel,
