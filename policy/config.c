@@ -129,7 +129,7 @@ cv_aaa_list_clear(struct cv_aaa_list *l)
 }
 
 static void
-rev_policy_free(struct cv_rev_settings *rev)
+rev_settings_free(struct cv_rev_settings *rev)
 {
 	free(rev->crl_query_url);
 	free_strings(rev->crl_files, rev->n_crl_files);
@@ -147,7 +147,7 @@ trustpoint_free(struct cv_trustpoint *tp)
 	free(tp->ca_cert_path);
 	cv_cert_list_free(&tp->ca_certs);
 	free(tp->fingerprint);
-	rev_policy_free(&tp->rev);
+	rev_settings_free(&tp->rev);
 	free(tp->authz_list);
 	free(tp->source_interface);
 	free(tp->vrf);
@@ -175,7 +175,7 @@ config_free(struct cv_config *cfg)
 	free(cfg->maps);
 	free_strings(cfg->trustpool.bundle_paths, cfg->trustpool.n_bundle_paths);
 	cv_cert_list_free(&cfg->trustpool.ca_certs);
-	rev_policy_free(&cfg->trustpool.rev);
+	rev_settings_free(&cfg->trustpool.rev);
 	for (size_t i = 0; i < cfg->n_aaa_lists; i++)
 		cv_aaa_list_clear(&cfg->aaa_lists[i]);
 	free(cfg->aaa_lists);
