@@ -82,7 +82,7 @@ bench_certvald_path(const char *opt, char *buf, size_t size)
 		return opt;
 	if (build == NULL || *build == '\0')
 		return NULL;
-	snprintf(buf, size, "%s/ipc/certvald", build);
+	snprintf(buf, size, "%s/daemon/certvald", build);
 	return buf;
 }
 

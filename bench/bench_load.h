@@ -22,7 +22,7 @@ char *bench_tempdir(const char *prefix);
 /* Removes dir and everything under it. */
 void bench_rmtree(const char *dir);
 
-/* The certvald to run: opt when set, else $CERTVAL_BUILD_DIR/ipc/certvald, else NULL. */
+/* The certvald to run: opt when set, else $CERTVAL_BUILD_DIR/daemon/certvald, else NULL. */
 const char *bench_certvald_path(const char *opt, char *buf, size_t size);
 
 /* A certvald in the foreground; its output goes to DIR/certvald.log. */

@@ -23,7 +23,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 
 struct buf {
 	uint8_t *p;

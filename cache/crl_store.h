@@ -12,7 +12,7 @@
 
 #include "../common/clock.h"
 #include "../common/error.h"
-#include "crl.h"
+#include "../validator/crl/crl.h"
 
 struct cv_crl_store;
 

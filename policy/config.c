@@ -6,6 +6,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "config_impl.h"
+#include "revocation.h"
 
 #define CONFIG_FILE_MAX (8u << 20) /* a configuration file larger than 8 MiB is refused */
 
@@ -22,10 +23,10 @@ cv_config_grow(void *array, size_t *n, size_t elsize)
 }
 
 void
-cv_rev_policy_init(struct cv_rev_policy *rev)
+cv_rev_settings_init(struct cv_rev_settings *rev)
 {
 	memset(rev, 0, sizeof(*rev));
-	rev->methods[0] = CV_METHOD_CRL;
+	rev->methods[0] = cv_rev_method_find("crl"); /* R13: the default */
 	rev->n_methods = 1;
 	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
 	rev->nonce = CV_NONCE_REQUIRE;
@@ -36,7 +37,7 @@ cv_rev_policy_init(struct cv_rev_policy *rev)
 void
 cv_trustpoint_init(struct cv_trustpoint *tp)
 {
-	cv_rev_policy_init(&tp->rev);
+	cv_rev_settings_init(&tp->rev);
 	tp->authz_username = CV_SUBJ_ALL;
 	tp->profile = CV_PROFILE_RFC5280;
 	tp->chain_depth = CV_PATH_MAX_DEPTH;
@@ -75,7 +76,7 @@ cv_config_new(const char *path)
 	cfg->http_max_body = 64u << 10;
 	cfg->http_max_header = 32u << 10;
 	cfg->http_timeout_s = 10;
-	cv_rev_policy_init(&cfg->trustpool.rev);
+	cv_rev_settings_init(&cfg->trustpool.rev);
 	cfg->trustpool.profile = CV_PROFILE_RFC5280;
 	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;
 	if (cfg->path == NULL || cfg->socket_path == NULL) {
@@ -131,7 +132,7 @@ cv_aaa_list_clear(struct cv_aaa_list *l)
 }
 
 static void
-rev_policy_free(struct cv_rev_policy *rev)
+rev_settings_free(struct cv_rev_settings *rev)
 {
 	free(rev->crl_query_url);
 	free_strings(rev->crl_files, rev->n_crl_files);
@@ -149,7 +150,7 @@ trustpoint_free(struct cv_trustpoint *tp)
 	free(tp->ca_cert_path);
 	cv_cert_list_free(&tp->ca_certs);
 	free(tp->fingerprint);
-	rev_policy_free(&tp->rev);
+	rev_settings_free(&tp->rev);
 	free(tp->authz_list);
 	free(tp->source_interface);
 	free(tp->vrf);
@@ -182,7 +183,7 @@ config_free(struct cv_config *cfg)
 	free(cfg->maps);
 	free_strings(cfg->trustpool.bundle_paths, cfg->trustpool.n_bundle_paths);
 	cv_cert_list_free(&cfg->trustpool.ca_certs);
-	rev_policy_free(&cfg->trustpool.rev);
+	rev_settings_free(&cfg->trustpool.rev);
 	for (size_t i = 0; i < cfg->n_aaa_lists; i++)
 		cv_aaa_list_clear(&cfg->aaa_lists[i]);
 	free(cfg->aaa_lists);
@@ -279,20 +280,6 @@ const struct cv_aaa_attr_list *
 cv_config_aaa_attr_list(const struct cv_config *cfg, const char *name)
 {
 	return CFG_FIND(struct cv_aaa_attr_list, cfg->aaa_attr_lists, cfg->n_aaa_attr_lists, name);
-}
-
-const char *
-cv_rev_method_name(enum cv_rev_method m)
-{
-	switch (m) {
-	case CV_METHOD_CRL:
-		return "crl";
-	case CV_METHOD_OCSP:
-		return "ocsp";
-	case CV_METHOD_NONE:
-		return "none";
-	}
-	return "?";
 }
 
 static const char *const subject_field_names[] = {

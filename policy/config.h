@@ -51,8 +51,11 @@ struct cv_map_entry {
 
 /* ---- trustpoints ---- */
 
-enum cv_rev_method { CV_METHOD_CRL, CV_METHOD_OCSP, CV_METHOD_NONE };
-#define CV_REV_METHODS_MAX 3
+/* A revocation method: a row of the method table (revocation.h). */
+struct cv_rev_method;
+/* Room for one revocation-check list; each method appears once (revocation.c asserts that
+ * the table fits). */
+#define CV_REV_METHODS_MAX 8
 
 enum cv_crl_cache_mode {
 	CV_CRL_CACHE_DEFAULT,      /* until nextUpdate */
@@ -106,11 +109,12 @@ enum cv_subject_field {
 };
 
 /*
- * Revocation and map policy shared by trustpoints and the trustpool policy block.
+ * Revocation and map settings shared by trustpoints and the trustpool policy block (the IOS
+ * command `crypto pki trustpool policy`).
  */
-struct cv_rev_policy {
-	enum cv_rev_method methods[CV_REV_METHODS_MAX];
-	size_t n_methods;    /* default: { crl } */
+struct cv_rev_settings {
+	const struct cv_rev_method *methods[CV_REV_METHODS_MAX]; /* rows of the method table */
+	size_t n_methods;                                        /* default: { crl } */
 	char *crl_query_url; /* crl query / query url: ldap://host[:port][/DN] */
 	char **crl_files;    /* crl file PATH: CRLs loaded from disk (product) */
 	size_t n_crl_files;
@@ -135,7 +139,7 @@ struct cv_trustpoint {
 	bool authenticated;           /* CA loaded and fingerprint (if any) matched */
 	char auth_error[160];         /* why not authenticated */
 	bool primary;
-	struct cv_rev_policy rev;
+	struct cv_rev_settings rev;
 	char *authz_list;
 	enum cv_subject_field authz_username;
 	char *source_interface;
@@ -162,7 +166,7 @@ struct cv_trustpool {
 	char **bundle_paths;
 	size_t n_bundle_paths;
 	struct cv_cert_list ca_certs;
-	struct cv_rev_policy rev;
+	struct cv_rev_settings rev;
 	uint32_t allowed_weak;
 	enum cv_profile profile; /* as in struct cv_trustpoint */
 	unsigned chain_depth;
@@ -320,7 +324,6 @@ const struct cv_trustpoint *cv_config_trustpoint(const struct cv_config *cfg, co
 const struct cv_map_entry *cv_config_map_first(const struct cv_config *cfg, const char *label,
                                                size_t *count); /* all SEQs of label, in order */
 
-const char *cv_rev_method_name(enum cv_rev_method m);       /* "crl", "ocsp", "none" */
 const char *cv_subject_field_name(enum cv_subject_field f); /* "commonname", ... */
 
 /* Added for the parser and the displays. */

@@ -108,7 +108,7 @@ revert_continue_on_root(struct cv_config *cfg, struct cv_trustpoint *tp)
 }
 
 static int
-check_parent(struct cv_config *cfg, const char *name, const struct cv_rev_policy *rev,
+check_parent(struct cv_config *cfg, const char *name, const struct cv_rev_settings *rev,
              struct cv_error *err)
 {
 	if (rev->chain != CV_CHAIN_CONTINUE || rev->chain_parent == NULL)
@@ -147,7 +147,7 @@ check_cycle(struct cv_config *cfg, const char *name, const struct cv_trustpoint 
 }
 
 static int
-check_matches(struct cv_config *cfg, const char *name, const struct cv_rev_policy *rev,
+check_matches(struct cv_config *cfg, const char *name, const struct cv_rev_settings *rev,
               struct cv_error *err)
 {
 	for (size_t i = 0; i < rev->n_matches; i++) {

@@ -11,6 +11,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "config_impl.h"
+#include "revocation.h"
 
 #define FIELD(obj, cmd, type) ((const type *)((const char *)(obj) + (cmd)->off))
 #define HIDDEN                "<hidden>" /* what a redacted dump shows for a secret */
@@ -461,13 +462,13 @@ void
 cfg_dump_revcheck(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                   const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
-	if (rev->n_methods == 1 && rev->methods[0] == CV_METHOD_CRL)
-		return;
+	if (rev->n_methods == 1 && rev->methods[0] == cv_rev_method_find("crl"))
+		return; /* R13: the default */
 	put_words(out, indent, cmd);
 	for (size_t i = 0; i < rev->n_methods; i++)
-		fprintf(out->f, " %s", cv_rev_method_name(rev->methods[i]));
+		fprintf(out->f, " %s", rev->methods[i]->name);
 	fputc('\n', out->f);
 }
 
@@ -475,7 +476,7 @@ void
 cfg_dump_crl_files(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                    const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	for (size_t i = 0; i < rev->n_crl_files; i++)
 		emit(out, indent, cmd, rev->crl_files[i]);
@@ -485,7 +486,7 @@ void
 cfg_dump_crl_cache(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                    const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->crl_cache == CV_CRL_CACHE_NONE)
 		fprintf(out->f, "%scrl-cache none\n", indent);
@@ -497,7 +498,7 @@ void
 cfg_dump_disable_nonce(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                        const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->nonce == CV_NONCE_DISABLED)
 		emit(out, indent, cmd, NULL);
@@ -507,7 +508,7 @@ void
 cfg_dump_nonce_if_echoed(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                          const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->nonce == CV_NONCE_IF_ECHOED)
 		emit(out, indent, cmd, NULL);
@@ -517,7 +518,7 @@ void
 cfg_dump_matches(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                  const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	for (size_t i = 0; i < rev->n_matches; i++) {
 		const struct cv_match_rule *m = &rev->matches[i];
@@ -563,7 +564,7 @@ void
 cfg_dump_chain_validation(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                           const char *indent)
 {
-	const struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->chain != CV_CHAIN_CONTINUE)
 		return;

@@ -91,7 +91,7 @@ struct cv_config *cv_config_new(const char *path);
 void cv_config_warn(struct cv_config *cfg, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void *cv_config_grow(void *array, size_t *n, size_t elsize); /* appends one zeroed element */
-void cv_rev_policy_init(struct cv_rev_policy *rev);
+void cv_rev_settings_init(struct cv_rev_settings *rev);
 void cv_trustpoint_init(struct cv_trustpoint *tp); /* the defaults of a new, zeroed trustpoint */
 void cv_match_rule_clear(struct cv_match_rule *m); /* frees the members, zeroes the rule */
 void cv_aaa_list_clear(struct cv_aaa_list *l);     /* frees the members, zeroes the list */

@@ -18,6 +18,7 @@
 
 #include "../common/util.h"
 #include "../validator/path.h"
+#include "revocation.h"
 #include "config.h"
 #include "config_impl.h"
 
@@ -788,26 +789,75 @@ h_primary(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **arg
 	return 0;
 }
 
-static const char *const method_names[] = {"crl", "ocsp", "none"};
+/* The alternatives of one position, "crl|ocsp|none", from the method table. */
+static void
+revcheck_alternatives(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cv_rev_method_count() && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i > 0 ? "|" : "",
+		                        cv_rev_method_at(i)->name);
+}
+
+/* "crl|ocsp|none [crl|ocsp|none [crl|ocsp|none]]": each method of the table at most once. */
+static void
+revcheck_syntax(char *buf, size_t size)
+{
+	const size_t n = cv_rev_method_count();
+	char alt[CV_REV_METHODS_MAX * 16];
+	size_t len = 0;
+
+	revcheck_alternatives(alt, sizeof(alt));
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i > 0 ? " [" : "", alt);
+	for (size_t i = 1; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "]");
+}
+
+/* The method named by tok (a unique prefix, as keywords), or NULL with the error given. */
+static const struct cv_rev_method *
+revcheck_method(struct cfg_parser *p, const char *tok)
+{
+	const char *names[CV_REV_METHODS_MAX];
+	const size_t n = cv_rev_method_count();
+	int k;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = cv_rev_method_at(i)->name;
+	k = kw_arg(p, "revocation-check", tok, names, n);
+	return k < 0 ? NULL : cv_rev_method_at((size_t)k);
+}
 
 static int
 h_revcheck(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
-	enum cv_rev_method m[CV_REV_METHODS_MAX];
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+	const struct cv_rev_method *m[CV_REV_METHODS_MAX];
+	char syntax[CV_REV_METHODS_MAX * 64];
 
+	if (argc == 0 || argc > cv_rev_method_count()) {
+		revcheck_syntax(syntax, sizeof(syntax));
+		if (argc == 0)
+			return perr(
+			    p, "revocation-check: missing argument; expected revocation-check %s",
+			    syntax);
+		return perr(p, "revocation-check: unexpected '%s'; expected revocation-check %s",
+		            argv[cv_rev_method_count()], syntax);
+	}
 	for (size_t i = 0; i < argc; i++) {
-		int k = kw_arg(p, "revocation-check", argv[i], method_names, 3);
-
-		if (k < 0)
+		m[i] = revcheck_method(p, argv[i]);
+		if (m[i] == NULL)
 			return -1;
-		m[i] = (enum cv_rev_method)k;
 		for (size_t j = 0; j < i; j++)
 			if (m[j] == m[i])
 				return perr(p, "revocation-check: '%s' is listed twice",
-				            cv_rev_method_name(m[i]));
-		if (i > 0 && m[i - 1] == CV_METHOD_NONE)
-			return perr(p, "revocation-check: 'none' must be the last method");
+				            m[i]->name);
+		if (i > 0 && m[i - 1]->must_be_last)
+			return perr(p, "revocation-check: '%s' must be the last method",
+			            m[i - 1]->name);
 	}
 	memcpy(rev->methods, m, argc * sizeof(m[0]));
 	rev->n_methods = argc;
@@ -817,9 +867,9 @@ h_revcheck(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **ar
 static int
 h_crl_optional(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
-	rev->methods[0] = CV_METHOD_NONE;
+	rev->methods[0] = cv_rev_method_find("none");
 	rev->n_methods = 1;
 	return 0;
 }
@@ -828,10 +878,10 @@ static int
 h_crl_best_effort(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                   size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
-	rev->methods[0] = CV_METHOD_CRL;
-	rev->methods[1] = CV_METHOD_NONE;
+	rev->methods[0] = cv_rev_method_find("crl");
+	rev->methods[1] = cv_rev_method_find("none");
 	rev->n_methods = 2;
 	return 0;
 }
@@ -839,7 +889,7 @@ h_crl_best_effort(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, ch
 static int
 h_crl_file(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	char path[1200];
 
 	if (resolve_path(p, "crl file", argv[0], path, sizeof(path)) < 0)
@@ -851,7 +901,7 @@ static int
 h_crl_cache_none(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                  size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER)
 		cv_config_warn(
@@ -867,7 +917,7 @@ static int
 h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
                    size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	unsigned long long v = 0;
 
 	if (parse_num(p, "crl-cache delete-after", argv[0], 1, 43200, &v) < 0)
@@ -884,7 +934,7 @@ h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 static int
 h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 
 	if (cv_strcasecmp(cmd->w[1], "disable-nonce") == 0)
 		rev->nonce = CV_NONCE_DISABLED;
@@ -1014,7 +1064,7 @@ parse_match(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t a
 
 /* Adds a rule: plain rules in order, then OCSP overrides sorted by SEQ (R27). */
 static int
-add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule *m)
+add_match(struct cfg_parser *p, struct cv_rev_settings *rev, struct cv_match_rule *m)
 {
 	struct cv_match_rule *v;
 	size_t first_ocsp = 0, at;
@@ -1056,7 +1106,7 @@ add_match(struct cfg_parser *p, struct cv_rev_policy *rev, struct cv_match_rule 
 static int
 h_match(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	struct cv_match_rule m = {.line = p->line};
 
 	if (parse_match(p, &m, argv, argc) < 0 || add_match(p, rev, &m) < 0) {
@@ -1071,7 +1121,7 @@ h_chain_validation(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
                    size_t argc)
 {
 	static const char *const kw[] = {"stop", "continue"};
-	struct cv_rev_policy *rev = FIELD(obj, cmd, struct cv_rev_policy);
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
 	int k = kw_arg(p, "chain-validation", argv[0], kw, 2);
 
 	if (k < 0)
@@ -1526,11 +1576,10 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 
 #define REV_CMDS(T)                                                                                \
 	{.w = {"revocation-check"},                                                                \
-	 .syntax = "crl|ocsp|none [crl|ocsp|none [crl|ocsp|none]]",                                \
+	 .syntax = "METHOD...", /* h_revcheck checks the count against the method table */         \
 	 .kind = CFG_FUNC,                                                                         \
 	 .off = offsetof(T, rev),                                                                  \
-	 .min_args = 1,                                                                            \
-	 .max_args = 3,                                                                            \
+	 .max_args = LINE_ARGS_MAX,                                                                \
 	 .fn = h_revcheck,                                                                         \
 	 .dump = cfg_dump_revcheck},                                                               \
 	    {.w = {"crl", "optional"},                                                             \

@@ -114,7 +114,8 @@ file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
 }
 
 static void
-file_crls_load_policy(struct cv_engine *engine, const struct cv_rev_policy *rev, size_t max_bytes)
+file_crls_load_settings(struct cv_engine *engine, const struct cv_rev_settings *rev,
+                        size_t max_bytes)
 {
 	for (size_t i = 0; i < rev->n_crl_files; i++)
 		if (engine_file_crl(engine, rev->crl_files[i]) == NULL)
@@ -128,8 +129,8 @@ file_crls_load(struct cv_engine *engine)
 
 	file_crls_free(engine);
 	for (size_t i = 0; i < cfg->n_trustpoints; i++)
-		file_crls_load_policy(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
-	file_crls_load_policy(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
+		file_crls_load_settings(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
+	file_crls_load_settings(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
 }
 
 const struct file_crl *
@@ -185,7 +186,7 @@ cv_engine_free(struct cv_engine *engine)
 		job->aaa_query = 0;
 		job_free(job); /* in flight at shutdown: done is not called */
 	}
-	rev_ocsp_flights_free(engine);
+	rev_engine_shutdown(engine);
 	refresh_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
@@ -349,8 +350,7 @@ job_free(struct verify_job *job)
 		engine->jobs = job->next;
 	if (job->next != NULL)
 		job->next->prev = job->prev;
-	for (size_t i = 0; i < job->rev.n_local; i++)
-		cv_crl_free(job->rev.local[i]);
+	rev_job_cancel(job);
 	free(job->anchors);
 	free(job->untrusted);
 	if (job->have_path)

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../cache/crl_store.h"
 #include "../cache/ocsp_cache.h"
 #include "../validator/crl/crl_check.h"
@@ -17,6 +17,7 @@
 #include "aaa.h"
 #include "engine.h"
 #include "maps.h"
+#include "revocation.h"
 
 #define CANDIDATE_CERTS_MAX 256
 #define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
@@ -100,7 +101,7 @@ struct cert_set {
 struct anchor_ctx {
 	const char *name;
 	const struct cv_trustpoint *tp; /* NULL for the trustpool */
-	const struct cv_rev_policy *rev;
+	const struct cv_rev_settings *rev;
 	uint32_t allowed_weak;
 	enum cv_profile profile; /* validation-profile */
 	unsigned chain_depth;    /* chain-depth */
@@ -112,11 +113,11 @@ struct rev_state {
 	size_t cert; /* index in the path of the certificate being checked */
 	/* whose settings check it: the anchoring trust context, or under `chain-validation
 	 * continue P` the parent P for a trustpoint's own CA certificate (O-11) */
-	const struct cv_rev_policy *policy;
-	const char *policy_name;
-	const struct cv_trustpoint *policy_tp; /* NULL for the trustpool */
-	size_t method;                         /* index in the trust context's method list */
-	bool any_none;                         /* some certificate passed through `none` */
+	const struct cv_rev_settings *settings;
+	const char *settings_name;
+	const struct cv_trustpoint *settings_tp; /* NULL for the trustpool */
+	size_t method;                           /* index in the trust context's method list */
+	bool any_none;                           /* some certificate passed through `none` */
 	/* CRL method */
 	char sources[REV_SOURCES_MAX][CV_URL_MAX];
 	size_t n_sources;
@@ -170,6 +171,9 @@ unsigned job_remaining_ms(const struct verify_job *job);
 
 /* revocation.c: stage 3, ends with job_after_revocation or a rejection */
 void rev_start(struct verify_job *job);
+/* Every method drops what it holds for the job (its cancel), and at shutdown what it shares. */
+void rev_job_cancel(struct verify_job *job);
+void rev_engine_shutdown(struct cv_engine *engine);
 enum rev_result { REV_GOOD, REV_REVOKED, REV_ERROR };
 void rev_method_done(struct verify_job *job, enum rev_result result);
 unsigned rev_verify_flags(const struct verify_job *job);
@@ -178,13 +182,9 @@ bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
                           const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
 
 /* revocation_crl.c */
-void rev_crl_start(struct verify_job *job);
 /* The RFC 5280 6.3 status of cert from the CRLs at hand (files, caches), without fetching. */
 int rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert,
                        const struct cv_cert *issuer, struct cv_crl_check_result *r);
-/* revocation_ocsp.c */
-void rev_ocsp_start(struct verify_job *job);
-void rev_ocsp_flights_free(struct cv_engine *engine); /* at shutdown, with the jobs */
 
 /* aia.c: the path has no issuer for a certificate; its AIA caIssuers may name one. Returns 1
  * when certificates were added from the cache (build again now), 0 when a download started
@@ -195,8 +195,9 @@ void aia_cache_free(struct cv_engine *engine);
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);
 /* The revocation settings a cached CRL was stored under (by trustpoint name), or NULL. */
-const struct cv_rev_policy *refresh_policy_of(const struct cv_config *cfg, const char *trustpoint,
-                                              const struct cv_trustpoint **tp);
+const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
+                                                  const char *trustpoint,
+                                                  const struct cv_trustpoint **tp);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

@@ -239,7 +239,7 @@ apply_rule(const struct cv_match_rule *rule, const struct cv_map_entry *entry,
 }
 
 void
-cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_policy *rev,
+cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_settings *rev,
                 const struct cv_cert *cert, struct cv_map_outcome *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -41,7 +41,7 @@ struct cv_map_outcome {
 	char why[CV_MAP_WHY_MAX];                     /* why the ACL did not match */
 };
 
-void cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_policy *rev,
+void cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_settings *rev,
                      const struct cv_cert *cert, struct cv_map_outcome *out);
 
 /* Normalises a distinguished name as map values are (lower case, no spaces around = and ,). */

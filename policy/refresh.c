@@ -18,9 +18,9 @@
 #define REFRESH_MARGIN_MIN 60   /* refresh at least this long before expiry, */
 #define REFRESH_MARGIN_MAX 3600 /* at most this long, else a tenth of the CRL's cache life */
 
-const struct cv_rev_policy *
-refresh_policy_of(const struct cv_config *cfg, const char *trustpoint,
-                  const struct cv_trustpoint **tp)
+const struct cv_rev_settings *
+refresh_settings_of(const struct cv_config *cfg, const char *trustpoint,
+                    const struct cv_trustpoint **tp)
 {
 	*tp = cv_config_trustpoint(cfg, trustpoint);
 	if (*tp != NULL)
@@ -73,7 +73,7 @@ refresh_store(struct crl_refresh *r, const struct cv_fetch_result *res)
 	struct cv_engine *engine = r->engine;
 	const cv_time now = cv_engine_now(engine);
 	const struct cv_trustpoint *tp;
-	const struct cv_rev_policy *rev = refresh_policy_of(engine->cfg, r->trustpoint, &tp);
+	const struct cv_rev_settings *rev = refresh_settings_of(engine->cfg, r->trustpoint, &tp);
 	struct cv_error err = {{0}};
 	struct cv_crl *crl = NULL;
 	bool by_delete_after;
@@ -123,7 +123,7 @@ refresh_start(struct cv_engine *engine, const struct cv_crl_store_entry *e, bool
 {
 	const struct cv_config *cfg = engine->cfg;
 	const struct cv_trustpoint *tp;
-	const struct cv_rev_policy *rev = refresh_policy_of(cfg, e->trustpoint, &tp);
+	const struct cv_rev_settings *rev = refresh_settings_of(cfg, e->trustpoint, &tp);
 	struct cv_error err = {{0}};
 	struct cv_fetch_opts opts;
 	struct crl_refresh *r;

@@ -2,8 +2,8 @@
  * revocation.c: stage 3 of the engine (SPEC R12-R14, O-11): every certificate of the path
  * below the trust anchor is checked with the trust context's methods in the order written.
  * The next method is tried only when one gives no answer; `revoked` is final; `none` accepts
- * without an answer and marks the verdict as failed open. The methods themselves live in
- * revocation_crl.c and revocation_ocsp.c and report through rev_method_done.
+ * without an answer and marks the verdict as failed open. The methods are the rows of
+ * rev_methods below (revocation.h), each in its own file, and report through rev_method_done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,51 +43,99 @@ rev_finish(struct verify_job *job)
 	job_after_revocation(job);
 }
 
+/*
+ * The revocation methods (R12), one row each: ROW(x) names the struct cv_rev_method
+ * cv_rev_method_x that x's own file defines. A new method (a pushed or stapled source, say)
+ * is that file and one row here; the order does not matter.
+ */
+#define REV_METHODS(ROW)                                                                           \
+	ROW(crl)  /* revocation_crl.c */                                                           \
+	ROW(ocsp) /* revocation_ocsp.c */                                                          \
+	ROW(none) /* revocation_none.c */
+
+#define REV_DECLARE(x) extern const struct cv_rev_method cv_rev_method_##x;
+#define REV_ROW(x)     &cv_rev_method_##x,
+
+REV_METHODS(REV_DECLARE)
+
+static const struct cv_rev_method *const rev_methods[] = {REV_METHODS(REV_ROW)};
+
+/* Duplicates are refused, so a revocation-check list is never longer than the table. */
+_Static_assert(CV_ARRAY_LEN(rev_methods) <= CV_REV_METHODS_MAX,
+               "CV_REV_METHODS_MAX (config.h) must hold every method once");
+
+size_t
+cv_rev_method_count(void)
+{
+	return CV_ARRAY_LEN(rev_methods);
+}
+
+const struct cv_rev_method *
+cv_rev_method_at(size_t i)
+{
+	return i < CV_ARRAY_LEN(rev_methods) ? rev_methods[i] : NULL;
+}
+
+const struct cv_rev_method *
+cv_rev_method_find(const char *name)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(rev_methods); i++)
+		if (strcmp(rev_methods[i]->name, name) == 0)
+			return rev_methods[i];
+	return NULL;
+}
+
+void
+rev_job_cancel(struct verify_job *job)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(rev_methods); i++)
+		if (rev_methods[i]->cancel != NULL)
+			rev_methods[i]->cancel(job);
+}
+
+void
+rev_engine_shutdown(struct cv_engine *engine)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(rev_methods); i++)
+		if (rev_methods[i]->shutdown != NULL)
+			rev_methods[i]->shutdown(engine);
+}
+
+/* Every method of the list tried gave no answer: R12's "revocation-check crl ocsp" text. */
+static void
+rev_no_answer(struct verify_job *job)
+{
+	const struct cv_rev_settings *rev = job->rev.settings;
+	char msg[CV_MESSAGE_MAX];
+	size_t len;
+
+	len = (size_t)snprintf(msg, sizeof(msg),
+	                       "no revocation method gave an answer (revocation-check");
+	for (size_t i = 0; i < rev->n_methods && len < sizeof(msg); i++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s", rev->methods[i]->name);
+	if (len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, ")");
+	job->verdict.revocation = CV_REVOCATION_ERROR;
+	job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered", (int)job->rev.cert,
+	           msg);
+}
+
 static void
 rev_method_run(struct verify_job *job)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
-	struct cv_evidence *ev;
+	const struct cv_rev_settings *rev = job->rev.settings;
 
 	if (job->rev.method >= rev->n_methods) {
-		char msg[CV_MESSAGE_MAX];
-
-		snprintf(msg, sizeof(msg),
-		         "no revocation method gave an answer (revocation-check%s%s%s%s%s%s)",
-		         rev->n_methods > 0 ? " " : "",
-		         rev->n_methods > 0 ? cv_rev_method_name(rev->methods[0]) : "",
-		         rev->n_methods > 1 ? " " : "",
-		         rev->n_methods > 1 ? cv_rev_method_name(rev->methods[1]) : "",
-		         rev->n_methods > 2 ? " " : "",
-		         rev->n_methods > 2 ? cv_rev_method_name(rev->methods[2]) : "");
-		job->verdict.revocation = CV_REVOCATION_ERROR;
-		job_reject(job, CV_REASON_REVOCATION_UNAVAILABLE, "no-method-answered",
-		           (int)job->rev.cert, msg);
+		rev_no_answer(job);
 		return;
 	}
-	switch (rev->methods[job->rev.method]) {
-	case CV_METHOD_NONE:
-		ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "none");
-		if (ev != NULL)
-			cv_strlcpy(ev->outcome, "unchecked-none", sizeof(ev->outcome));
-		cv_verdict_trace(&job->verdict, "revocation", "cert revocation status unknown.");
-		job->rev.any_none = true;
-		job->rev.cert++;
-		rev_cert_begin(job);
-		return;
-	case CV_METHOD_CRL:
-		rev_crl_start(job);
-		return;
-	case CV_METHOD_OCSP:
-		rev_ocsp_start(job);
-		return;
-	}
+	rev->methods[job->rev.method]->start(job);
 }
 
 void
 rev_method_done(struct verify_job *job, enum rev_result result)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 
 	switch (result) {
 	case REV_GOOD:
@@ -97,9 +145,7 @@ rev_method_done(struct verify_job *job, enum rev_result result)
 	case REV_REVOKED:
 		job->verdict.revocation = CV_REVOCATION_REVOKED;
 		job_reject(job, CV_REASON_REVOKED, "revoked", (int)job->rev.cert,
-		           rev->methods[job->rev.method] == CV_METHOD_OCSP
-		               ? "the OCSP responder says the certificate is revoked"
-		               : "the certificate is listed on its issuer's CRL");
+		           rev->methods[job->rev.method]->revoked);
 		return;
 	case REV_ERROR:
 		job->rev.method++;
@@ -112,15 +158,8 @@ rev_method_done(struct verify_job *job, enum rev_result result)
 static void
 rev_reset_cert(struct verify_job *job)
 {
-	struct rev_state *rs = &job->rev;
-
-	for (size_t i = 0; i < rs->n_local; i++)
-		cv_crl_free(rs->local[i]);
-	rs->n_local = 0;
-	rs->n_sources = 0;
-	rs->next_source = 0;
-	rs->method = 0;
-	rs->ocsp_url[0] = '\0';
+	rev_job_cancel(job);
+	job->rev.method = 0;
 }
 
 static bool
@@ -135,15 +174,15 @@ cert_in_list(const struct cv_cert *cert, const struct cv_cert_list *list)
 /* O-11: a certificate is checked with the anchoring context's settings, except a trustpoint's
  * own CA certificate under `chain-validation continue P`, which P's settings check. */
 static void
-rev_select_policy(struct verify_job *job)
+rev_select_settings(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	const struct cv_config *cfg = job->cfg;
 	struct rev_state *rs = &job->rev;
 
-	rs->policy = job->anchor.rev;
-	rs->policy_name = job->anchor.name;
-	rs->policy_tp = job->anchor.tp;
+	rs->settings = job->anchor.rev;
+	rs->settings_name = job->anchor.name;
+	rs->settings_tp = job->anchor.tp;
 	for (size_t i = 0; i < cfg->n_trustpoints; i++) {
 		const struct cv_trustpoint *tp = &cfg->trustpoints[i];
 		const struct cv_trustpoint *parent;
@@ -154,9 +193,9 @@ rev_select_policy(struct verify_job *job)
 		parent = cv_config_trustpoint(cfg, tp->rev.chain_parent);
 		if (parent == NULL)
 			continue;
-		rs->policy = &parent->rev;
-		rs->policy_name = parent->name;
-		rs->policy_tp = parent;
+		rs->settings = &parent->rev;
+		rs->settings_name = parent->name;
+		rs->settings_tp = parent;
 		cv_verdict_trace(
 		    &job->verdict, "revocation",
 		    "trustpoint %s's CA certificate is checked with the settings of %s", tp->name,
@@ -173,7 +212,7 @@ rev_cert_begin(struct verify_job *job)
 		return;
 	}
 	rev_reset_cert(job);
-	rev_select_policy(job);
+	rev_select_settings(job);
 	cv_verdict_trace(&job->verdict, "revocation", "checking revocation of certificate %zu (%s)",
 	                 job->rev.cert, cv_cert_subject(job->path.certs[job->rev.cert]));
 	rev_method_run(job);
@@ -185,7 +224,7 @@ rev_start(struct verify_job *job)
 	struct cv_verdict *v = &job->verdict;
 
 	if (job->maps.skip_revocation) {
-		struct cv_evidence *ev = cv_verdict_add_evidence(v, 0, "none");
+		struct cv_evidence *ev = cv_verdict_add_evidence(v, 0, cv_rev_method_none.name);
 
 		if (ev != NULL)
 			cv_strlcpy(ev->outcome, "skipped-by-map", sizeof(ev->outcome));

@@ -20,6 +20,9 @@
 #include "../validator/der.h"
 #include "engine_int.h"
 
+/* The method's name in `revocation-check` and in the evidence (its row, below). */
+static const char method_name[] = "crl";
+
 #define CANDIDATES_MAX 64
 
 /* The CRLs one check considers, each with where it came from. */
@@ -55,7 +58,7 @@ candidates_free(struct candidates *c)
 static void
 candidates_gather(struct verify_job *job, struct candidates *c)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	const cv_time now = cv_engine_now(job->engine);
 	struct rev_state *rs = &job->rev;
 
@@ -262,7 +265,8 @@ static void
 evidence_from_check(struct verify_job *job, const struct cv_crl_check_result *r,
                     const struct candidates *c)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "crl");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 
 	if (ev == NULL)
 		return;
@@ -300,7 +304,8 @@ static void evidence_error(struct verify_job *job, const char *url, const char *
 static void
 evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "crl");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 	va_list ap;
 
 	if (ev == NULL)
@@ -320,7 +325,7 @@ static void crl_try(struct verify_job *job);
 static void
 keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
 	const cv_time now = cv_engine_now(job->engine);
 	bool by_delete_after;
@@ -337,7 +342,7 @@ keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
 	expires = cv_crl_store_expiry(
 	    crl, now, rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER ? rev->crl_delete_after_min : 0,
 	    &by_delete_after);
-	if (cv_crl_store_put(job->engine->crls, source, job->rev.policy_name, crl, now, expires,
+	if (cv_crl_store_put(job->engine->crls, source, job->rev.settings_name, crl, now, expires,
 	                     by_delete_after) < 0)
 		cv_log_warning("CRL cache: out of memory storing %s", source);
 }
@@ -413,9 +418,9 @@ fetch_next_source(struct verify_job *job)
 		    cfg->fetch_timeout_ms < remaining ? cfg->fetch_timeout_ms : remaining;
 		opts.proxy = cfg->fetch_proxy;
 		opts.source_interface =
-		    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
-		opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
-		opts.ldap_default_host = job->rev.policy->crl_query_url;
+		    job->rev.settings_tp != NULL ? job->rev.settings_tp->source_interface : NULL;
+		opts.bind_device = job->rev.settings_tp != NULL ? job->rev.settings_tp->vrf : NULL;
+		opts.ldap_default_host = job->rev.settings->crl_query_url;
 		if (rs->fetch_started == 0)
 			rs->fetch_started = now;
 		job->fetch =
@@ -483,8 +488,8 @@ crl_try(struct verify_job *job)
 	rev_method_done(job, REV_ERROR);
 }
 
-void
-rev_crl_start(struct verify_job *job)
+static void
+crl_start(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	struct rev_state *rs = &job->rev;
@@ -501,3 +506,23 @@ rev_crl_start(struct verify_job *job)
 	}
 	crl_try(job);
 }
+
+/* The CRLs fetched for the current certificate and not cached (crl-cache none). */
+static void
+crl_cancel(struct verify_job *job)
+{
+	struct rev_state *rs = &job->rev;
+
+	for (size_t i = 0; i < rs->n_local; i++)
+		cv_crl_free(rs->local[i]);
+	rs->n_local = 0;
+	rs->n_sources = 0;
+	rs->next_source = 0;
+}
+
+const struct cv_rev_method cv_rev_method_crl = {
+    .name = method_name,
+    .revoked = "the certificate is listed on its issuer's CRL",
+    .start = crl_start,
+    .cancel = crl_cancel,
+};

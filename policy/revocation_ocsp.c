@@ -19,10 +19,13 @@
 #include "../validator/ocsp/ocsp.h"
 #include "engine_int.h"
 
+/* The method's name in `revocation-check` and in the evidence (its row, below). */
+static const char method_name[] = "ocsp";
+
 #define OCSP_DIGEST GNUTLS_DIG_SHA1 /* CertID hash: what responders universally support */
 
 static enum cv_ocsp_nonce_mode
-nonce_mode(const struct cv_rev_policy *rev)
+nonce_mode(const struct cv_rev_settings *rev)
 {
 	switch (rev->nonce) {
 	case CV_NONCE_IF_ECHOED:
@@ -44,8 +47,8 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 		cv_strlcpy(out, job->maps.override_ocsp->ocsp_url, len);
 		return true;
 	}
-	if (job->rev.policy->ocsp_url != NULL) {
-		cv_strlcpy(out, job->rev.policy->ocsp_url, len);
+	if (job->rev.settings->ocsp_url != NULL) {
+		cv_strlcpy(out, job->rev.settings->ocsp_url, len);
 		return true;
 	}
 	for (size_t i = 0; i < aia->n_ocsp; i++)
@@ -57,7 +60,8 @@ responder_url(struct verify_job *job, const struct cv_cert *cert, char *out, siz
 static struct cv_evidence *
 evidence_new(struct verify_job *job, const char *outcome)
 {
-	struct cv_evidence *ev = cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, "ocsp");
+	struct cv_evidence *ev =
+	    cv_verdict_add_evidence(&job->verdict, (int)job->rev.cert, method_name);
 
 	if (ev != NULL) {
 		cv_strlcpy(ev->outcome, outcome, sizeof(ev->outcome));
@@ -190,8 +194,9 @@ flight_finish(struct ocsp_flight *f, const char *error)
 	free(f);
 }
 
-void
-rev_ocsp_flights_free(struct cv_engine *engine)
+/* At shutdown, after the jobs: the queries still in flight. */
+static void
+ocsp_shutdown(struct cv_engine *engine)
 {
 	while (engine->flights != NULL) {
 		struct ocsp_flight *f = engine->flights;
@@ -312,7 +317,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	int rc = -1;
 
 	cv_ocsp_params_init(&params, job->verdict.at);
-	params.nonce_mode = nonce_mode(job->rev.policy);
+	params.nonce_mode = nonce_mode(job->rev.settings);
 	params.nonce = job->rev.nonce;
 	params.nonce_len = job->rev.nonce_len;
 	params.digest = OCSP_DIGEST;
@@ -376,7 +381,7 @@ static int
 start_request(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
               bool use_get, struct cv_error *err)
 {
-	const struct cv_rev_policy *rev = job->rev.policy;
+	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
 	struct cv_ocsp_request req;
 	struct cv_fetch_opts opts;
@@ -399,8 +404,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	    job->cfg->fetch_timeout_ms < remaining ? job->cfg->fetch_timeout_ms : remaining;
 	opts.proxy = job->cfg->fetch_proxy;
 	opts.source_interface =
-	    job->rev.policy_tp != NULL ? job->rev.policy_tp->source_interface : NULL;
-	opts.bind_device = job->rev.policy_tp != NULL ? job->rev.policy_tp->vrf : NULL;
+	    job->rev.settings_tp != NULL ? job->rev.settings_tp->source_interface : NULL;
+	opts.bind_device = job->rev.settings_tp != NULL ? job->rev.settings_tp->vrf : NULL;
 	/* RFC 5019: without a nonce the request is the same every time: GET when it is small
 	 * enough, so that HTTP caches in front of the responder can serve it. */
 	rs->ocsp_get = use_get && rs->nonce_len == 0 &&
@@ -417,8 +422,8 @@ start_request(struct verify_job *job, const struct cv_cert *cert, const struct c
 	return job->fetch != NULL ? 0 : -1;
 }
 
-void
-rev_ocsp_start(struct verify_job *job)
+static void
+ocsp_start(struct verify_job *job)
 {
 	const struct cv_cert *cert = job->path.certs[job->rev.cert];
 	const struct cv_cert *issuer = job->path.certs[job->rev.cert + 1];
@@ -464,7 +469,22 @@ rev_ocsp_start(struct verify_job *job)
 	}
 	if (flight_open(job) == NULL)
 		cv_verdict_trace(&job->verdict, "revocation", "out of memory: query not shared");
-	cv_verdict_trace(
-	    &job->verdict, "revocation", "asking OCSP responder %s (nonce %s)", rs->ocsp_url,
-	    rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.policy)) : "disabled");
+	cv_verdict_trace(&job->verdict, "revocation", "asking OCSP responder %s (nonce %s)",
+	                 rs->ocsp_url,
+	                 rs->nonce_len > 0 ? cv_ocsp_nonce_mode_name(nonce_mode(job->rev.settings))
+	                                   : "disabled");
 }
+
+static void
+ocsp_cancel(struct verify_job *job)
+{
+	job->rev.ocsp_url[0] = '\0';
+}
+
+const struct cv_rev_method cv_rev_method_ocsp = {
+    .name = method_name,
+    .revoked = "the OCSP responder says the certificate is revoked",
+    .start = ocsp_start,
+    .cancel = ocsp_cancel,
+    .shutdown = ocsp_shutdown,
+};

@@ -33,7 +33,7 @@ crypto pki trustpoint EXAMPLE-ROOT
  crl file $run/pki/sub.crl
 CONF
 
-./build/ipc/certvald -f -c "$run/certvald.conf" </dev/null >"$run/certvald.log" 2>&1 &
+./build/daemon/certvald -f -c "$run/certvald.conf" </dev/null >"$run/certvald.log" 2>&1 &
 echo $! >"$run/certvald.pid"
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 	[ -S "$run/certvald.sock" ] && break
@@ -41,7 +41,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 done
 [ -S "$run/certvald.sock" ] || { cat "$run/certvald.log"; exit 3; }
 
-ctl() { ./build/ipc/certvalctl --socket "$run/certvald.sock" "$@"; }
+ctl() { ./build/ctl/certvalctl --socket "$run/certvald.sock" "$@"; }
 echo "== certvalctl verify --trustpoint EXAMPLE-ROOT run/pki/good-chain.pem"
 ctl verify --trustpoint EXAMPLE-ROOT "$run/pki/good-chain.pem" && echo "(exit status 0: accepted)"
 echo
@@ -62,5 +62,5 @@ else
 fi
 echo
 echo "certvald is running (pid $(cat "$run/certvald.pid"), log $run/certvald.log)."
-echo "Try: ./build/ipc/certvalctl --socket $run/certvald.sock verify --json --trustpoint EXAMPLE-ROOT run/pki/good-chain.pem"
+echo "Try: ./build/ctl/certvalctl --socket $run/certvald.sock verify --json --trustpoint EXAMPLE-ROOT run/pki/good-chain.pem"
 echo "Stop it with: kill \$(cat run/certvald.pid)"

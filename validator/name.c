@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 /* AttributeTypeAndValue ::= SEQUENCE { type AttributeType, value AttributeValue } */
 struct atav {
 	struct cv_asn1_elem type, value;
@@ -266,4 +269,37 @@ cv_name_in_general_names(const uint8_t *names, size_t len, const uint8_t *name, 
 		if (gn.tag == CV_ASN1_CTX_CONS(4) && cv_name_equal(gn.val, gn.len, name, name_len))
 			return true;
 	return false;
+}
+
+int
+cv_name_text(const uint8_t *name, size_t len, char *buf, size_t size)
+{
+	const gnutls_datum_t in = {(unsigned char *)(uintptr_t)name, (unsigned)len};
+	gnutls_datum_t out = {NULL, 0};
+	int rc = -1;
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	if (name != NULL && len <= UINT32_MAX && gnutls_x509_rdn_get2(&in, &out, 0) >= 0 &&
+	    out.size < size) {
+		memcpy(buf, out.data, out.size);
+		buf[out.size] = '\0';
+		rc = 0;
+	}
+	gnutls_free(out.data);
+	return rc;
+}
+
+void
+cv_name_foreach_uri(const uint8_t *names, size_t len,
+                    void (*fn)(const char *uri, size_t uri_len, void *arg), void *arg)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem gn;
+
+	cv_asn1_init(&d, names, len);
+	while (!cv_asn1_empty(&d) && cv_asn1_next(&d, &gn) == 0)
+		if (gn.tag == CV_ASN1_CTX(6))
+			fn((const char *)gn.val, gn.len, arg);
 }

@@ -14,6 +14,7 @@
  * mix) after ASCII case folding and whitespace compression (RFC 4518 reduced to ASCII: leading
  * and trailing whitespace dropped, internal runs compared as one space); for other types as
  * identical encodings. Arguments are whole encodings (tag included); nothing allocates.
+ * For the displays, cv_name_text renders a Name as RFC 4514 text.
  */
 #ifndef CV_NAME_H
 #define CV_NAME_H
@@ -57,5 +58,16 @@ bool cv_name_general_equal(const struct cv_asn1_elem *a, const struct cv_asn1_el
 /* Whether a run of GeneralName encodings (GeneralNames contents) holds name as a directoryName. */
 bool cv_name_in_general_names(const uint8_t *names, size_t len, const uint8_t *name,
                               size_t name_len);
+
+/*
+ * The RFC 4514 text of a DER Name (GnuTLS's rendering) into buf. Returns 0, or -1 with buf
+ * empty when the Name cannot be rendered or the text does not fit in size.
+ */
+int cv_name_text(const uint8_t *name, size_t len, char *buf, size_t size);
+
+/* Calls fn for the contents of every uniformResourceIdentifier [6] of a run of GeneralName
+ * encodings (GeneralNames contents), in order; stops at the first malformed element. */
+void cv_name_foreach_uri(const uint8_t *names, size_t len,
+                         void (*fn)(const char *uri, size_t uri_len, void *arg), void *arg);
 
 #endif

@@ -63,7 +63,7 @@ struct vstate {
 	size_t max_path_length_from; /* the certificate whose pathLen set it, SIZE_MAX: none */
 	const struct cv_cert *nc_cas[CV_PATH_MAX_DEPTH]; /* permitted/excluded subtrees */
 	size_t n_nc;
-	struct cv_policy_state *policy;
+	struct cv_certpol_state *policy;
 
 	/* certval: the key purposes (EKU_*) every CA so far allows of those the purpose needs */
 	unsigned eku_left;
@@ -283,7 +283,7 @@ basic_certificate_processing(struct vstate *st, size_t idx, size_t rfc_i)
 	    check_name_chaining(st, idx) < 0 || check_critical_extensions(st, idx) < 0 ||
 	    check_profile(st, idx) < 0 || check_name_constraints(st, idx) < 0)
 		return -1;
-	if (cv_policy_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
+	if (cv_certpol_process(st->policy, st->certs[idx], rfc_i, idx == 0, why, sizeof(why)) < 0)
 		return policy_fail(st, idx, why);
 	return 0;
 }
@@ -375,7 +375,7 @@ prepare_for_next(struct vstate *st, size_t idx, size_t rfc_i)
 	char why[128];
 
 	/* (a), (b), (h), (i), (j): policy mappings and counters */
-	if (cv_policy_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
+	if (cv_certpol_prepare(st->policy, c, rfc_i, why, sizeof(why)) < 0)
 		return policy_fail(st, idx, why);
 	/* (c)-(f): working issuer name, key and parameters */
 	st->working_issuer = c;
@@ -448,7 +448,7 @@ wrap_up(struct vstate *st)
 {
 	char why[128];
 
-	if (cv_policy_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
+	if (cv_certpol_wrap_up(st->policy, st->certs[0], why, sizeof(why)) < 0)
 		return policy_fail(st, 0, why);
 	return check_leaf(st);
 }
@@ -492,7 +492,7 @@ initialize(struct vstate *st)
 	st->n_nc = 0;
 	if (cv_cert_name_constraints(anchor)->present)
 		st->nc_cas[st->n_nc++] = anchor;
-	st->policy = cv_policy_init(st->params, anchor, st->n - 1);
+	st->policy = cv_certpol_init(st->params, anchor, st->n - 1);
 	if (st->policy == NULL)
 		return fail(st, CV_REASON_INTERNAL_ERROR, "out-of-memory", a, "out of memory");
 	return 0;
@@ -532,6 +532,6 @@ cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_path_pa
 	}
 	ret = wrap_up(&st);
 out:
-	cv_policy_free(st.policy);
+	cv_certpol_free(st.policy);
 	return ret;
 }

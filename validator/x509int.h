@@ -1,7 +1,8 @@
 /*
  * x509int.h: internals shared by the validator's files (not for other modules): signature
  * checks with a per-build cache, name constraints, the policy tree and the 6.1 validation of
- * one candidate path. DER reading and name comparison are der.h and name.h.
+ * one candidate path. DER reading and name comparison are der.h and name.h; the GnuTLS object
+ * of a certificate (also for validator/crl and validator/ocsp) is cert_crt.h.
  */
 #ifndef CV_X509INT_H
 #define CV_X509INT_H
@@ -14,13 +15,10 @@
 
 #include "../common/verdict.h"
 #include "cert.h"
+#include "cert_crt.h"
 #include "der.h"
 #include "name.h"
 #include "path.h"
-
-/* The GnuTLS object of a certificate (cert.c): for signatures, CRL and OCSP work inside
- * validator/ only. Everything else reads the parsed fields of cert.h. */
-gnutls_x509_crt_t cv_cert_crt(const struct cv_cert *cert);
 
 /* --- signatures (sig.c) --- */
 
@@ -49,13 +47,6 @@ struct cv_sig_cache {
  */
 enum cv_sig_result cv_sig_check(struct cv_sig_cache *cache, const struct cv_cert *child,
                                 const struct cv_cert *issuer, const struct cv_cert *params);
-
-/* True when the key of cert is DSA with absent domain parameters. */
-bool cv_sig_key_inherits_params(const struct cv_cert *cert);
-
-/* Imports into pub the DSA key of cert with the domain parameters of params' key. 0 or -1. */
-int cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
-                            const struct cv_cert *params);
 
 /*
  * The weak-algorithm policy for a certificate's signature algorithm (digest, DSA): returns 0
@@ -133,22 +124,22 @@ int cv_path_validate(struct cv_cert *const *certs, size_t n, const struct cv_pat
                      struct cv_sig_cache *sigs, struct cv_path_used *used,
                      struct cv_failure *failure);
 
-/* --- certificate policies (policy_tree.c) --- */
+/* --- RFC 5280 certificate policies (cert_policies.c) --- */
 
-struct cv_policy_state;
+struct cv_certpol_state;
 /* 6.1.2 (d)-(f) for a path of n certificates below anchor: the user's initial inputs,
  * narrowed by the anchor's own policyConstraints and inhibitAnyPolicy (RFC 5937 3). */
-struct cv_policy_state *cv_policy_init(const struct cv_path_params *params,
-                                       const struct cv_cert *anchor, size_t n);
-void cv_policy_free(struct cv_policy_state *st);
+struct cv_certpol_state *cv_certpol_init(const struct cv_path_params *params,
+                                         const struct cv_cert *anchor, size_t n);
+void cv_certpol_free(struct cv_certpol_state *st);
 /* 6.1.3 (d)-(f) for the certificate at RFC position i (1 = next to the anchor). */
-int cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i,
-                      bool is_last, char *why, size_t why_len);
+int cv_certpol_process(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i,
+                       bool is_last, char *why, size_t why_len);
 /* 6.1.4 (a)-(b), (h)-(j) for an intermediate certificate. */
-int cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, char *why,
-                      size_t why_len);
+int cv_certpol_prepare(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i, char *why,
+                       size_t why_len);
 /* 6.1.5 (a)-(b), (g) for the last certificate; -1 when no acceptable policy remains. */
-int cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why,
-                      size_t why_len);
+int cv_certpol_wrap_up(struct cv_certpol_state *st, const struct cv_cert *cert, char *why,
+                       size_t why_len);
 
 #endif

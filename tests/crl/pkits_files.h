@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../../cache/crl.h"
+#include "../../validator/crl/crl.h"
 #include "../../common/error.h"
 #include "../../validator/cert.h"
 

@@ -12,7 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../../cache/crl.h"
+#include "../../validator/crl/crl.h"
 #include "../../common/util.h"
 #include "../../validator/crl/crl_reader.h"
 #include "../../validator/crl/crl_verify.h"

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../cache/crl.h"
+#include "../../validator/crl/crl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 """certvald_helper.py: start a real certvald on a temporary socket and talk to it.
 
-Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (ipc/certvald,
-ipc/certvalctl); test PKIs from tests/support/testpki.py.
+Used by the integration tests. Binaries come from $CERTVAL_BUILD_DIR (daemon/certvald,
+ctl/certvalctl); test PKIs from tests/support/testpki.py.
 
 Commands run as another user (as_user) run from copies in a temporary directory that every
 user can read: the checkout, and so the build directory, may be where other users cannot go
@@ -28,8 +28,8 @@ from servers import recv_all  # noqa: E402,F401 (for the tests)
 
 BUILD_DIR = os.environ.get("CERTVAL_BUILD_DIR",
                            os.path.join(HERE, "..", "..", "build"))
-CERTVALD = os.path.join(BUILD_DIR, "ipc", "certvald")
-CERTVALCTL = os.path.join(BUILD_DIR, "ipc", "certvalctl")
+CERTVALD = os.path.join(BUILD_DIR, "daemon", "certvald")
+CERTVALCTL = os.path.join(BUILD_DIR, "ctl", "certvalctl")
 
 
 def make_tmpdir(prefix):

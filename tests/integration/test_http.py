@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_http.py: certvald's HTTP front (ipc/http_front.c) with real servers on loopback,
+"""test_http.py: certvald's HTTP front (daemon/http_front.c) with real servers on loopback,
 started by the tests: a real nginx from Debian with TLS client authentication
 (`ssl_verify_client optional_no_ca`) and `auth_request` to certvald's HTTP Unix socket, in
 front of a trivial upstream (httpd_fault.py /headers), and curl --cert as the client.

@@ -19,7 +19,7 @@
 #include "../../validator/ocsp/ocsp.h"
 #include "../support/check.h"
 
-int cv_ctl_ocsp_check(int argc, char **argv); /* ipc/ctl_ocsp_check.c */
+int cv_ctl_ocsp_check(int argc, char **argv); /* ctl/ctl_ocsp_check.c */
 
 static char dir[64];
 

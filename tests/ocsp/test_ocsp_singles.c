@@ -384,7 +384,7 @@ test_ctl(void)
 			fclose(f);
 		free(d);
 		snprintf(cmd, sizeof(cmd),
-		         "'%s/ipc/certvalctl' ocsp-check --response %s --cert %s/leaf.pem "
+		         "'%s/ctl/certvalctl' ocsp-check --response %s --cert %s/leaf.pem "
 		         "--issuer %s/ca.pem > %s/ctl%d.out",
 		         build != NULL ? build : "build", path, dir, dir, dir, k);
 		rc = system(cmd);

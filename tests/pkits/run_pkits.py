@@ -48,7 +48,7 @@ def pkits_dir():
 
 def certvalctl():
     build = os.environ.get("CERTVAL_BUILD_DIR", "build")
-    return os.path.join(build, "ipc", "certvalctl")
+    return os.path.join(build, "ctl", "certvalctl")
 
 
 def command_for(row, base, revocation):

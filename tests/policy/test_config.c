@@ -11,9 +11,23 @@
 #include "../../common/util.h"
 #include "../../policy/config.h"
 #include "../../policy/config_impl.h"
+#include "../../policy/revocation.h"
 #include "../../validator/path.h"
 #include "../support/check.h"
 #include "../support/testpki.h"
+
+/* The row of the revocation method table of that name; a missing row ends the test. */
+static const struct cv_rev_method *
+method(const char *name)
+{
+	const struct cv_rev_method *m = cv_rev_method_find(name);
+
+	if (m == NULL) {
+		fprintf(stderr, "no revocation method '%s' in the table\n", name);
+		abort();
+	}
+	return m;
+}
 
 static char dir[256];
 static char root_pem[320], sub_pem[320], bad_pem[320];
@@ -401,8 +415,8 @@ test_full(void)
 	CHECK(tp->authenticated);
 	CHECK(tp->primary);
 	CHECK_INT_EQ(tp->rev.n_methods, 3);
-	CHECK(tp->rev.methods[0] == CV_METHOD_OCSP && tp->rev.methods[1] == CV_METHOD_CRL &&
-	      tp->rev.methods[2] == CV_METHOD_NONE);
+	CHECK(tp->rev.methods[0] == method("ocsp") && tp->rev.methods[1] == method("crl") &&
+	      tp->rev.methods[2] == method("none"));
 	CHECK_STR_EQ(tp->rev.crl_query_url, "ldap://127.0.0.1:3389/cn=CA,o=Corp");
 	CHECK_INT_EQ(tp->rev.n_crl_files, 2);
 	CHECK(tp->rev.crl_cache == CV_CRL_CACHE_DELETE_AFTER && tp->rev.crl_delete_after_min == 30);
@@ -447,7 +461,7 @@ test_full(void)
 	CHECK(cfg->trustpool.present);
 	CHECK_INT_EQ(cfg->trustpool.n_bundle_paths, 2);
 	CHECK_INT_EQ(cfg->trustpool.ca_certs.n, 2);
-	CHECK(cfg->trustpool.rev.n_methods == 1 && cfg->trustpool.rev.methods[0] == CV_METHOD_OCSP);
+	CHECK(cfg->trustpool.rev.n_methods == 1 && cfg->trustpool.rev.methods[0] == method("ocsp"));
 	CHECK_INT_EQ(cfg->trustpool.rev.crl_delete_after_min, 5);
 	CHECK_INT_EQ(cfg->trustpool.rev.nonce, CV_NONCE_DISABLED);
 	CHECK_INT_EQ(cfg->trustpool.rev.n_matches, 1);
@@ -505,7 +519,7 @@ test_defaults(void)
 	CHECK_INT_EQ(cfg->aaa_cache_s, 0);
 	CHECK(!cfg->trustpool.present);
 	tp = cv_config_trustpoint(cfg, "T");
-	CHECK(tp != NULL && tp->rev.n_methods == 1 && tp->rev.methods[0] == CV_METHOD_CRL &&
+	CHECK(tp != NULL && tp->rev.n_methods == 1 && tp->rev.methods[0] == method("crl") &&
 	      tp->rev.nonce == CV_NONCE_REQUIRE && tp->rev.nonce_length == 16 &&
 	      tp->rev.chain == CV_CHAIN_STOP && tp->rev.crl_cache == CV_CRL_CACHE_DEFAULT &&
 	      tp->authz_username == CV_SUBJ_ALL && tp->authenticated && !tp->primary &&
@@ -551,11 +565,11 @@ test_legacy(void)
 	CHECK(a != NULL && b != NULL && c != NULL);
 	if (a == NULL || b == NULL || c == NULL)
 		goto out;
-	CHECK(a->rev.n_methods == 1 && a->rev.methods[0] == CV_METHOD_NONE);
+	CHECK(a->rev.n_methods == 1 && a->rev.methods[0] == method("none"));
 	CHECK_STR_EQ(a->rev.crl_query_url, "ldap://127.0.0.1");
 	CHECK_INT_EQ(a->rev.crl_delete_after_min, 7);
-	CHECK(b->rev.n_methods == 2 && b->rev.methods[0] == CV_METHOD_CRL &&
-	      b->rev.methods[1] == CV_METHOD_NONE);
+	CHECK(b->rev.n_methods == 2 && b->rev.methods[0] == method("crl") &&
+	      b->rev.methods[1] == method("none"));
 	CHECK_INT_EQ(c->rev.crl_cache, CV_CRL_CACHE_NONE);
 	d = dump(cfg);
 	CHECK(contains(d, "crypto pki trustpoint A\n"));
@@ -682,8 +696,8 @@ test_abbreviations(void)
 	if (tp != NULL) {
 		CHECK_STR_EQ(tp->authz_list, "L");
 		CHECK_INT_EQ(tp->authz_username, CV_SUBJ_COMMONNAME);
-		CHECK(tp->rev.n_methods == 2 && tp->rev.methods[0] == CV_METHOD_OCSP &&
-		      tp->rev.methods[1] == CV_METHOD_NONE);
+		CHECK(tp->rev.n_methods == 2 && tp->rev.methods[0] == method("ocsp") &&
+		      tp->rev.methods[1] == method("none"));
 		/* continue on a self-signed root: refused with a warning */
 		CHECK_INT_EQ(tp->rev.chain, CV_CHAIN_STOP);
 		CHECK(has_warning(cfg, 9, "self-signed"));

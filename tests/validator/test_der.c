@@ -363,6 +363,43 @@ test_name_email_and_general(void)
 	CHECK(!cv_name_in_general_names(names.p, names.n - 1, m.p, m.n));
 }
 
+static void
+append_uri(const char *uri, size_t len, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	if (n + len + 2 < 128) {
+		memcpy(seen + n, uri, len);
+		memcpy(seen + n + len, ";", 2);
+	}
+}
+
+/* The displays' helpers: RFC 4514 text of a Name, the URIs of a GeneralNames. */
+static void
+test_name_text_and_uris(void)
+{
+	struct der n = make_name("C=US/O=Example/CN=Test CA");
+	struct der names = {{0}, 0};
+	char text[64], small[8], seen[128] = "";
+
+	CHECK(cv_name_text(n.p, n.n, text, sizeof(text)) == 0);
+	CHECK_STR_EQ(text, "CN=Test CA,O=Example,C=US");
+	CHECK(cv_name_text(n.p, n.n, small, sizeof(small)) < 0); /* does not fit: no truncation */
+	CHECK_STR_EQ(small, "");
+	CHECK(cv_name_text(n.p, n.n - 1, text, sizeof(text)) < 0); /* malformed */
+	CHECK_STR_EQ(text, "");
+
+	put_tlv(&names, CV_ASN1_CTX(6), "http://a.example/1.crl", 22);
+	put_tlv(&names, CV_ASN1_CTX_CONS(4), n.p, n.n); /* a directoryName is not a URI */
+	put_tlv(&names, CV_ASN1_CTX(6), "ldap://b.example/", 17);
+	cv_name_foreach_uri(names.p, names.n, append_uri, seen);
+	CHECK_STR_EQ(seen, "http://a.example/1.crl;ldap://b.example/;");
+	seen[0] = '\0';
+	cv_name_foreach_uri(names.p, names.n - 1, append_uri, seen); /* stops at the bad element */
+	CHECK_STR_EQ(seen, "http://a.example/1.crl;");
+}
+
 int
 main(void)
 {
@@ -372,5 +409,6 @@ main(void)
 	test_name_malformed();
 	test_name_within();
 	test_name_email_and_general();
+	test_name_text_and_uris();
 	return check_summary();
 }

@@ -10,7 +10,7 @@
 
 #include "crl_verify.h"
 #include "../name.h"
-#include "../x509int.h"
+#include "../cert_crt.h"
 
 #define NAME_BUF 2048
 

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../cache/crl.h"
+#include "crl.h"
 #include "../../common/clock.h"
 #include "../../common/error.h"
 #include "../../common/verdict.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../x509int.h"
+#include "../cert_crt.h"
 #include "ocsp.h"
 
 #define EXTRA_CERTS_MAX 16

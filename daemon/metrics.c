@@ -16,7 +16,7 @@
 
 #include <event2/buffer.h>
 
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../cache/crl_store.h"
 #include "../cache/ocsp_cache.h"
 #include "../common/util.h"

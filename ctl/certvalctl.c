@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certval.h"
+#include "../client/certval.h"
 #include "ctl.h"
 
 static int ocsp_check(const struct cv_ctl *ctl, int argc, char **argv);

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "certval.h"
+#include "../client/certval.h"
 #include "ctl.h"
 
 /* Exit status for an error response of the daemon. */

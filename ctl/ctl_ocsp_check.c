@@ -1,14 +1,15 @@
-/* ctl_ocsp_check.c: `certvalctl ocsp-check`, offline validation of a stored (stapled) response. */
+/* ctl_ocsp_check.c: `certvalctl ocsp-check`, offline validation of a stored (stapled) response,
+ * on certval certificates (validator/cert.h) through validator/ocsp's cv_ocsp_*_cert API. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
 #include "../common/clock.h"
 #include "../common/util.h"
+#include "../validator/cert.h"
 #include "../validator/ocsp/ocsp.h"
 
 #include "ctl.h"
@@ -89,35 +90,21 @@ is_pem(const uint8_t *data, size_t len)
 	return len >= 10 && memmem(data, len, "-----BEGIN", 10) != NULL;
 }
 
-/* Loads the first certificate of a PEM or DER file; returns 0 or -1 (message printed). */
+/* Loads the first certificate of a PEM or DER file (one reference in *out); returns 0 or -1
+ * (message printed). */
 static int
-load_cert(const char *path, gnutls_x509_crt_t *out)
+load_cert(const char *path, struct cv_cert **out)
 {
-	struct cv_error err;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int ret;
+	struct cv_cert_list list = {0};
+	struct cv_error err = {{0}};
 
 	*out = NULL;
-	if (cv_read_file(path, FILE_MAX, &data, &len, &err) < 0) {
+	if (cv_cert_list_load_file(&list, path, &err) < 0) {
 		fprintf(stderr, "certvalctl ocsp-check: %s\n", err.msg);
 		return -1;
 	}
-	ret = gnutls_x509_crt_init(out);
-	if (ret == 0) {
-		gnutls_datum_t d = {data, (unsigned)len};
-
-		ret = gnutls_x509_crt_import(
-		    *out, &d, is_pem(data, len) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
-	}
-	free(data);
-	if (ret < 0) {
-		fprintf(stderr, "certvalctl ocsp-check: %s: no certificate: %s\n", path,
-		        gnutls_strerror(ret));
-		gnutls_x509_crt_deinit(*out);
-		*out = NULL;
-		return -1;
-	}
+	*out = cv_cert_ref(list.v[0]);
+	cv_cert_list_free(&list);
 	return 0;
 }
 
@@ -243,7 +230,7 @@ cv_ctl_ocsp_check(int argc, char **argv)
 	struct cv_ocsp_params params;
 	struct cv_ocsp_result result;
 	struct cv_clock clock = {0};
-	gnutls_x509_crt_t cert = NULL, issuer = NULL;
+	struct cv_cert *cert = NULL, *issuer = NULL;
 	uint8_t *der = NULL, nonce[CV_OCSP_NONCE_MAX];
 	size_t der_len = 0, nonce_len = 0;
 	cv_time at;
@@ -287,7 +274,7 @@ cv_ctl_ocsp_check(int argc, char **argv)
 	} else {
 		params.nonce_mode = CV_OCSP_NONCE_DISABLED;
 	}
-	cv_ocsp_response_check(der, der_len, cert, issuer, &params, &result);
+	cv_ocsp_response_check_cert(der, der_len, cert, issuer, &params, NULL, NULL, &result);
 	print_result(&result);
 	if (result.status == CV_OCSP_STATUS_GOOD)
 		rc = CV_CTL_ACCEPT;
@@ -301,7 +288,7 @@ usage:
 fail:
 	cv_ocsp_result_clear(&result);
 	free(der);
-	gnutls_x509_crt_deinit(cert);
-	gnutls_x509_crt_deinit(issuer);
+	cv_cert_unref(cert);
+	cv_cert_unref(issuer);
 	return rc;
 }

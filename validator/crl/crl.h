@@ -17,8 +17,8 @@
 
 #include <gnutls/x509.h>
 
-#include "../common/error.h"
-#include "../validator/crl/crl_reader.h"
+#include "../../common/error.h"
+#include "crl_reader.h"
 #include "crl_index.h"
 
 struct cv_crl; /* opaque */

@@ -6,8 +6,8 @@
 
 #include <gnutls/crypto.h>
 
-#include "../validator/der.h"
-#include "../validator/name.h"
+#include "../der.h"
+#include "../name.h"
 
 struct record {
 	uint32_t hash;

@@ -11,13 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <gnutls/gnutls.h>
-
-#include "../cache/crl.h"
+#include "../validator/crl/crl.h"
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "../validator/cert.h"
 #include "../validator/crl/crl_check.h"
+#include "../validator/name.h"
 #include "ctl.h"
 
 #define CRL_CHECK_MAX_AGE_LIMIT (100LL * 365 * 86400)
@@ -131,21 +130,17 @@ static void
 print_crl(const struct cv_crl *crl)
 {
 	const struct cv_crl_info *i = cv_crl_get_info(crl);
-	char t1[CV_TIME_TEXT_MAX], t2[CV_TIME_TEXT_MAX], number[2 * 21 + 1];
-	gnutls_datum_t in = {(unsigned char *)(uintptr_t)i->issuer, (unsigned)i->issuer_len};
-	gnutls_datum_t dn = {NULL, 0};
+	char t1[CV_TIME_TEXT_MAX], t2[CV_TIME_TEXT_MAX], number[2 * 21 + 1], dn[1024];
 
 	cv_crl_number_hex(crl, number, sizeof(number));
-	if (gnutls_x509_rdn_get2(&in, &dn, 0) < 0)
-		dn.data = NULL;
+	if (cv_name_text(i->issuer, i->issuer_len, dn, sizeof(dn)) != 0)
+		cv_strlcpy(dn, "?", sizeof(dn));
 	printf("  CRL: v%d%s, issuer %s, %zu entries\n", i->version,
-	       cv_crl_is_delta(crl) ? " delta" : "", dn.data != NULL ? (char *)dn.data : "?",
-	       cv_crl_entries(crl));
+	       cv_crl_is_delta(crl) ? " delta" : "", dn, cv_crl_entries(crl));
 	printf("  thisUpdate: %s  nextUpdate: %s  CRLNumber: %s%s\n",
 	       cv_time_format_iso(i->this_update, t1),
 	       i->next_update != CV_TIME_NONE ? cv_time_format_iso(i->next_update, t2) : "(none)",
 	       number[0] != '\0' ? number : "(none)", i->crl_number_critical ? " (critical)" : "");
-	gnutls_free(dn.data);
 }
 
 /* The answer first (as `ocsp-check`), then the CRL, then what 6.3 decided about it. */

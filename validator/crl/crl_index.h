@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/error.h"
-#include "../validator/crl/crl_reader.h"
+#include "../../common/error.h"
+#include "crl_reader.h"
 
 struct cv_crl_index; /* opaque; owned by its creator, freed with cv_crl_index_free */
 

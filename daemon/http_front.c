@@ -35,11 +35,11 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
-#include "http_certs.h"
+#include "../ipc/http_certs.h"
 #include "metrics.h"
-#include "protocol.h"
+#include "../ipc/protocol.h"
 #include "server.h"
-#include "verdict_json.h"
+#include "../ipc/verdict_json.h"
 
 #ifndef CV_VERSION
 #define CV_VERSION "unknown"

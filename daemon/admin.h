@@ -1,6 +1,7 @@
 /*
  * admin.h: the daemon's administrator side: JSON views of the engine's state (the views of
- * protocol.h, each through one table in admin.c for show and one for clear), the statistics,
+ * protocol.h, each in its own file admin_<view>.c, dispatched through one table in admin.c for
+ * show and one for clear), the statistics,
  * and the expiry notices of trustpoint CA certificates (R50-R58).
  *
  * The views read the engine through its accessors (policy/engine.h) at the engine's clock;
@@ -13,7 +14,7 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
-#include "protocol.h"
+#include "../ipc/protocol.h"
 
 struct event_base;
 struct cv_admin;

@@ -16,11 +16,11 @@
 #include "../policy/engine.h"
 #include "../validator/path.h"
 #include "../validator/fetch/fetch.h"
-#include "certval.h"
+#include "../client/certval.h"
 #include "ctl.h"
 #include "ctl_chain.h"
-#include "verdict_json.h"
-#include "verdict_text.h"
+#include "../ipc/verdict_json.h"
+#include "../ipc/verdict_text.h"
 
 #define LIST_MAX 16
 

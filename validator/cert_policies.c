@@ -1,4 +1,4 @@
-/* policy_tree.c: RFC 5280 certificate policy processing (the valid_policy_tree of 6.1), over
+/* cert_policies.c: RFC 5280 certificate policy processing (the valid_policy_tree of 6.1), over
  * the policy extensions decoded when the certificate was read (cert.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ struct node {
 	bool alive;
 };
 
-struct cv_policy_state {
+struct cv_certpol_state {
 	struct node nodes[NODES_MAX];
 	size_t n_nodes;
 	bool null_tree;
@@ -31,7 +31,7 @@ struct cv_policy_state {
 };
 
 static int
-add_node(struct cv_policy_state *st, int parent, const char *policy, size_t depth)
+add_node(struct cv_certpol_state *st, int parent, const char *policy, size_t depth)
 {
 	struct node *nd;
 
@@ -50,7 +50,7 @@ add_node(struct cv_policy_state *st, int parent, const char *policy, size_t dept
 
 /* Kills the descendants of dead nodes (parents always precede their children). */
 static void
-sweep(struct cv_policy_state *st)
+sweep(struct cv_certpol_state *st)
 {
 	size_t j;
 
@@ -61,7 +61,7 @@ sweep(struct cv_policy_state *st)
 }
 
 static bool
-has_child(const struct cv_policy_state *st, size_t idx)
+has_child(const struct cv_certpol_state *st, size_t idx)
 {
 	size_t j;
 
@@ -73,7 +73,7 @@ has_child(const struct cv_policy_state *st, size_t idx)
 
 /* Deletes nodes above depth `below` without children, bottom-up; the tree may become NULL. */
 static void
-prune(struct cv_policy_state *st, size_t below)
+prune(struct cv_certpol_state *st, size_t below)
 {
 	size_t d, j;
 
@@ -109,12 +109,12 @@ narrow(size_t *counter, int skip)
  * state as the initial inputs do: requireExplicitPolicy, inhibitPolicyMapping and
  * inhibitAnyPolicy count the certificates below the anchor, 0 meaning the initial input TRUE.
  */
-struct cv_policy_state *
-cv_policy_init(const struct cv_path_params *params, const struct cv_cert *anchor, size_t n)
+struct cv_certpol_state *
+cv_certpol_init(const struct cv_path_params *params, const struct cv_cert *anchor, size_t n)
 {
 	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(anchor);
 	const struct cv_cert_inhibit_any *ia = cv_cert_inhibit_any_policy(anchor);
-	struct cv_policy_state *st = calloc(1, sizeof(*st));
+	struct cv_certpol_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
@@ -134,14 +134,14 @@ cv_policy_init(const struct cv_path_params *params, const struct cv_cert *anchor
 }
 
 void
-cv_policy_free(struct cv_policy_state *st)
+cv_certpol_free(struct cv_certpol_state *st)
 {
 	free(st);
 }
 
 /* 6.1.3 (d) (1): a certificate policy other than anyPolicy. */
 static int
-process_policy(struct cv_policy_state *st, const char *p, size_t i)
+process_policy(struct cv_certpol_state *st, const char *p, size_t i)
 {
 	size_t j, count = st->n_nodes;
 	bool matched = false;
@@ -165,7 +165,7 @@ process_policy(struct cv_policy_state *st, const char *p, size_t i)
 
 /* 6.1.3 (d) (2): anyPolicy in the certificate expands every expected policy not yet present. */
 static int
-process_any_policy(struct cv_policy_state *st, size_t i)
+process_any_policy(struct cv_certpol_state *st, size_t i)
 {
 	size_t j, k, c, count = st->n_nodes;
 
@@ -188,8 +188,8 @@ process_any_policy(struct cv_policy_state *st, size_t i)
 }
 
 int
-cv_policy_process(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, bool is_last,
-                  char *why, size_t why_len)
+cv_certpol_process(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i, bool is_last,
+                   char *why, size_t why_len)
 {
 	const struct cv_cert_policies *pol = cv_cert_policies(cert);
 	bool any = false;
@@ -224,7 +224,7 @@ toobig:
 
 /* 6.1.4 (b): apply or delete the mapped policies at depth i. */
 static int
-apply_mappings(struct cv_policy_state *st, const struct cv_cert_mappings *pm, size_t i)
+apply_mappings(struct cv_certpol_state *st, const struct cv_cert_mappings *pm, size_t i)
 {
 	const size_t nm = pm->n;
 	const struct cv_cert_mapping *m = pm->v;
@@ -288,8 +288,8 @@ apply_mappings(struct cv_policy_state *st, const struct cv_cert_mappings *pm, si
 }
 
 int
-cv_policy_prepare(struct cv_policy_state *st, const struct cv_cert *cert, size_t i, char *why,
-                  size_t why_len)
+cv_certpol_prepare(struct cv_certpol_state *st, const struct cv_cert *cert, size_t i, char *why,
+                   size_t why_len)
 {
 	const struct cv_cert_mappings *m = cv_cert_policy_mappings(cert);
 	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(cert);
@@ -351,7 +351,7 @@ in_user_set(const struct cv_path_params *p, const char *oid)
 
 /* 6.1.5 (g) (iii): the intersection of the tree with user-initial-policy-set. */
 static int
-intersect(struct cv_policy_state *st)
+intersect(struct cv_certpol_state *st)
 {
 	const struct cv_path_params *p = st->params;
 	size_t j, k, count = st->n_nodes;
@@ -395,7 +395,8 @@ intersect(struct cv_policy_state *st)
 }
 
 int
-cv_policy_wrap_up(struct cv_policy_state *st, const struct cv_cert *cert, char *why, size_t why_len)
+cv_certpol_wrap_up(struct cv_certpol_state *st, const struct cv_cert *cert, char *why,
+                   size_t why_len)
 {
 	const int require = cv_cert_policy_constraints(cert)->require_explicit;
 

@@ -26,8 +26,8 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "admin.h"
-#include "protocol.h"
-#include "verdict_json.h"
+#include "../ipc/protocol.h"
+#include "../ipc/verdict_json.h"
 #include "verify_call.h"
 
 #ifndef CV_VERSION

@@ -8,8 +8,8 @@
 
 #include <gnutls/gnutls.h>
 
-#include "../common/util.h"
-#include "../validator/crl/crl_verify.h"
+#include "../../common/util.h"
+#include "crl_verify.h"
 
 #define VERIFIED_KEYS_MAX 4
 
