@@ -533,22 +533,48 @@ cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 	                 cv_proto_code_name(code), "message", cv_json_text(message));
 }
 
+/* A growing output buffer for json_dump_callback. */
+struct encode_buf {
+	char *data;
+	size_t len, cap;
+};
+
+static int
+encode_append(const char *chunk, size_t size, void *arg)
+{
+	struct encode_buf *b = arg;
+
+	if (b->cap - b->len < size + 1) {
+		size_t cap = b->cap * 2;
+		char *grown;
+
+		while (cap - b->len < size + 1)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (grown == NULL)
+			return -1;
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, chunk, size);
+	b->len += size;
+	return 0;
+}
+
+/* Serialised once, into a buffer that grows by doubling (issue 13: the response used to be
+ * serialised twice, once for its size). */
 char *
 cv_proto_encode(const json_t *response, size_t *len)
 {
-	size_t n = json_dumpb(response, NULL, 0, JSON_COMPACT);
-	char *buf;
+	struct encode_buf b = {malloc(4096), 0, 4096};
 
-	if (n == 0)
+	if (b.data == NULL)
 		return NULL;
-	buf = malloc(n + 1);
-	if (buf == NULL)
-		return NULL;
-	if (json_dumpb(response, buf, n, JSON_COMPACT) != n) {
-		free(buf);
+	if (json_dump_callback(response, encode_append, &b, JSON_COMPACT) != 0 || b.len == 0) {
+		free(b.data);
 		return NULL;
 	}
-	buf[n] = '\n';
-	*len = n + 1;
-	return buf;
+	b.data[b.len] = '\n'; /* encode_append always leaves room for it */
+	*len = b.len + 1;
+	return b.data;
 }
