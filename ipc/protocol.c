@@ -347,7 +347,7 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 {
 	static const char *const fields[] = {
 	    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
-	    "at", "purpose", "peer_name", "peer_addr", "application",
+	    "at", "purpose", "peer_name", "peer_addr", "application", "detail",
 	};
 	const json_t *extra = json_object_get(root, "extra");
 
@@ -369,6 +369,18 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 	    copy_str(root, "application", req->application, sizeof(req->application), err) != 0)
 		return -1;
 	return 0;
+}
+
+int
+cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, "detail");
+
+	*out = CV_VERDICT_DETAIL_TRACE;
+	if (v == NULL || cv_verdict_detail_from_name(json_string_value(v), out) == 0)
+		return 0;
+	cv_error_set(err, "\"detail\" must be \"verdict\", \"evidence\" or \"trace\"");
+	return -1;
 }
 
 int

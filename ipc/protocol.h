@@ -13,6 +13,7 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
+#include "verdict_json.h"
 
 #define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
 #define CV_PROTO_ID_MAX    256 /* characters of a string id */
@@ -64,6 +65,12 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
  * req->malformed, and the engine answers with a REJECT verdict.
  */
 int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
+
+/*
+ * Reads the optional "detail" of a verify request: "verdict", "evidence" or "trace" (the
+ * default, everything, as before the member existed). Anything else is a bad request.
+ */
+int cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err);
 
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);

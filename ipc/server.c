@@ -61,6 +61,7 @@ struct pending {
 	struct cv_request req;
 	struct event *deadline;
 	unsigned timeout_ms;
+	enum cv_verdict_detail detail; /* how much of the verdict the client asked for */
 	bool answered;
 	bool in_engine; /* the engine has not called back yet */
 	LIST_ENTRY(pending) conn_link;
@@ -223,7 +224,7 @@ verify_done(const struct cv_verdict *verdict, void *arg)
 
 	p->in_engine = false;
 	if (!p->answered) {
-		json_t *v = cv_verdict_to_json(verdict);
+		json_t *v = cv_verdict_to_json_detail(verdict, p->detail);
 		json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 
 		pending_answer(p, resp);
@@ -244,7 +245,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	cv_failure_set(&f, CV_REASON_INTERNAL_ERROR, "deadline-exceeded", -1, NULL,
 	               "deadline exceeded: no verdict within %u ms", p->timeout_ms);
 	cv_verdict_reject(&v, &f);
-	vj = cv_verdict_to_json(&v);
+	vj = cv_verdict_to_json_detail(&v, p->detail);
 	cv_verdict_free(&v);
 	resp = vj != NULL ? cv_proto_ok(p->id, "verdict", vj) : NULL;
 	cv_log_warning("request from pid %ld: deadline of %u ms exceeded",
@@ -270,7 +271,8 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 	cv_request_init(&p->req);
 	p->srv = srv;
 	p->deadline = evtimer_new(srv->base, deadline_cb, p);
-	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0) {
+	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0 ||
+	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
 		send_error(c, msg->id,
 		           p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
 		           p->deadline == NULL ? "out of memory" : err.msg);
