@@ -121,6 +121,9 @@ struct cv_verdict {
 	 * ("cn-fallback", "weak:sha1", ...); "" when none. */
 	char relaxations[CV_MESSAGE_MAX];
 	char aaa_username[CV_NAME_MAX];
+	/* Served from the verdict cache: decided by an earlier evaluation, and nothing it
+	 * depends on has changed since (policy/verdict_cache.h). */
+	bool from_cache;
 
 	struct cv_path_entry *path;
 	size_t n_path;

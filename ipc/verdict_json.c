@@ -169,14 +169,15 @@ summary_json(const struct cv_verdict *v)
 
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
 	return json_pack(
-	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o}",
+	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o, s:b}",
 	    "decision", cv_decision_name(v->decision), "reason", reason, "detail",
 	    str_or_null(v->detail), "message", str_or_null(v->message), "cert_index", v->cert_index,
 	    "cert_subject", str_or_null(v->cert_subject), "at", cv_json_time(v->at), "trustpoint",
 	    str_or_null(v->trustpoint), "map", map_json(v), "revocation",
 	    cv_revocation_name(v->revocation), "failed_open", v->failed_open, "expiry_overridden",
 	    v->expiry_overridden, "profile", str_or_null(v->profile), "relaxations",
-	    relaxations_json(v->relaxations), "aaa_username", str_or_null(v->aaa_username));
+	    relaxations_json(v->relaxations), "aaa_username", str_or_null(v->aaa_username),
+	    "cached", v->from_cache);
 }
 
 /* Sets member key of obj to value (stolen); false when value is NULL or the set fails. */
