@@ -15,9 +15,9 @@
  *    only from its decision time (decided_at) to the first of these instants (until), so a
  *    clock that moves (the test clock's offset, or the system clock stepped) needs nothing
  *    else: forward is time passing, backward falls before decided_at;
- *  - what a fresh evaluation would ask again (a network failure, an uncached CRL or answer, a
- *    method that failed open through `none`): job_not_cacheable, or the verdict's own
- *    evidence (verdict_cacheable).
+ *  - what a fresh evaluation would ask again (a method that did not answer, and so anything
+ *    that failed open through `none` after it; an uncached CRL or answer):
+ *    job_not_cacheable, or the verdict's own evidence (verdict_cacheable).
  * The remembered signatures (the link cache, `clear pubkeys`) are no dependency: a signature
  * that verified once verifies again, so forgetting it only costs time.
  */
@@ -112,12 +112,16 @@ job_relies_on_aaa(struct verify_job *job, const struct cv_aaa_answer *answer, cv
 	job_relies_until(job, lifetime_end); /* O-21: an extension ends there */
 }
 
-/* Verdicts a fresh evaluation may decide differently whatever the caches hold. */
+/*
+ * Verdicts a fresh evaluation may decide differently whatever the caches hold. A method that
+ * did not answer made the job uncacheable already (rev_method_done); its evidence says so
+ * too. Passing through `none` without any method failing first (`revocation-check none`)
+ * depends on the configuration only and is cached; failing open after a failure never is.
+ */
 static bool
 verdict_cacheable(const struct cv_verdict *v)
 {
-	if (v->failed_open || v->revocation == CV_REVOCATION_ERROR ||
-	    v->revocation == CV_REVOCATION_UNCHECKED_NONE)
+	if (v->revocation == CV_REVOCATION_ERROR)
 		return false;
 	switch (v->reason) {
 	case CV_REASON_REVOCATION_UNAVAILABLE: /* the network may answer next time */
@@ -129,9 +133,8 @@ verdict_cacheable(const struct cv_verdict *v)
 	}
 	if (strcmp(v->detail, "aaa-unavailable") == 0)
 		return false;
-	for (size_t i = 0; i < v->n_evidence; i++) /* a method that did not answer, or `none` */
-		if (strcmp(v->evidence[i].outcome, "error") == 0 ||
-		    strcmp(v->evidence[i].outcome, "unchecked-none") == 0)
+	for (size_t i = 0; i < v->n_evidence; i++) /* a method that did not answer */
+		if (strcmp(v->evidence[i].outcome, "error") == 0)
 			return false;
 	return true;
 }

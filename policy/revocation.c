@@ -102,6 +102,7 @@ rev_method_done(struct verify_job *job, enum rev_result result)
 		               : "the certificate is listed on its issuer's CRL");
 		return;
 	case REV_ERROR:
+		job_not_cacheable(job); /* issue 13: the method may answer a fresh evaluation */
 		job->rev.method++;
 		rev_method_run(job);
 		return;

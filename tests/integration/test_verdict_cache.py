@@ -434,6 +434,16 @@ class RevocationCacheTest(CacheBase):
         # The same trustpoint's chains that did get an answer are cached.
         self.warm([self.pki.good, self.pki.sub])
 
+    def test_revocation_check_none_alone_is_cached(self):
+        """No method was tried: nothing could answer a fresh evaluation differently."""
+        self.start_rev("none")
+        chain = [self.pki.dead, self.pki.sub]
+        v = self.verify(chain)
+        self.assertEqual((v["revocation"], v["failed_open"]), ("unchecked-none", True), v)
+        v = self.verify(chain)
+        self.assertTrue(v["cached"], v)
+        self.assertTrue(v["failed_open"])
+
 
 if __name__ == "__main__":
     unittest.main()
