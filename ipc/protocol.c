@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "../validator/path.h"
@@ -342,25 +345,29 @@ known_fields(const json_t *root, const char *const *names, size_t n, struct cv_e
 	return 0;
 }
 
-int
-cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
-{
-	static const char *const fields[] = {
-	    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
-	    "at", "purpose", "peer_name", "peer_addr", "application", "detail",
-	};
-	const json_t *extra = json_object_get(root, "extra");
+/* The members of a verify request. */
+static const char *const verify_fields[] = {
+    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
+    "at", "purpose", "peer_name", "peer_addr", "application", "detail",
+};
 
-	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0)
+/* The known members and the required chain. */
+static int
+verify_shape(const json_t *root, struct cv_error *err)
+{
+	if (known_fields(root, verify_fields, CV_ARRAY_LEN(verify_fields), err) != 0)
 		return -1;
 	if (json_object_get(root, "chain") == NULL) {
 		cv_error_set(err, "\"chain\" is required");
 		return -1;
 	}
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
-		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
-		return -1;
+	return 0;
+}
+
+/* Every member but the certificates. */
+static int
+verify_params(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
 	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
 	    purpose(root, req, err) != 0)
 		return -1;
@@ -369,6 +376,69 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 	    copy_str(root, "application", req->application, sizeof(req->application), err) != 0)
 		return -1;
 	return 0;
+}
+
+int
+cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
+	const json_t *extra = json_object_get(root, "extra");
+
+	if (verify_shape(root, err) != 0)
+		return -1;
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
+		return -1;
+	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
+		return -1;
+	return verify_params(root, req, err);
+}
+
+/*
+ * The SHA-256 of each base64 DER certificate of arr (min to CV_PROTO_CHAIN_MAX of them),
+ * without parsing them; -1 for anything cert_array would refuse.
+ */
+static int
+cert_digests(const json_t *arr, size_t min, uint8_t sha[CV_PROTO_CHAIN_MAX][32], size_t *n)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(arr) || json_array_size(arr) < min ||
+	    json_array_size(arr) > CV_PROTO_CHAIN_MAX)
+		return -1;
+	json_array_foreach(arr, i, e)
+	{
+		uint8_t *der = NULL;
+		size_t der_len = 0;
+		int rc;
+
+		if (!json_is_string(e) ||
+		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
+		        0)
+			return -1;
+		rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, der, der_len, sha[i]);
+		free(der);
+		if (rc < 0)
+			return -1;
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+int
+cv_proto_verify_seen_key(const json_t *root, struct cv_request *params, struct cv_vc_key *key)
+{
+	uint8_t chain[CV_PROTO_CHAIN_MAX][32], extra[CV_PROTO_CHAIN_MAX][32];
+	const json_t *extra_arr = json_object_get(root, "extra");
+	struct cv_error err = {""};
+	enum cv_verdict_detail detail;
+	size_t n_chain = 0, n_extra = 0;
+
+	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
+	    cv_proto_verify_detail(root, &detail, &err) != 0 ||
+	    cert_digests(json_object_get(root, "chain"), 1, chain, &n_chain) != 0 ||
+	    (extra_arr != NULL && cert_digests(extra_arr, 0, extra, &n_extra) != 0))
+		return -1;
+	return cv_verdict_cache_key_of(&chain[0][0], n_chain, &extra[0][0], n_extra, params, key);
 }
 
 int

@@ -963,7 +963,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	struct cv_vc_key key;
 	const bool keyed = engine->vcache != NULL && cv_verdict_cache_key(req, &key) == 0;
 
-	if (keyed && vcache_serve(engine, &key, req, done, arg))
+	if (keyed && cv_engine_serve_seen(engine, &key, req->peer_addr, done, arg))
 		return 0; /* a seen chain, nothing changed since its verdict (issue 13) */
 	job = calloc(1, sizeof(*job));
 	if (job == NULL)

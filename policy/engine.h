@@ -152,6 +152,16 @@ cv_time cv_engine_now(const struct cv_engine *engine);
 int cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
                      void *arg);
 
+/*
+ * A seen chain (issue 13): when the verdict cache holds a current verdict for key (see
+ * cv_verdict_cache_key_of: the daemon computes it from the request's bytes, before parsing
+ * any certificate), counts the request, calls done with that verdict (marked from_cache, at =
+ * now) before returning, and returns true. false: not cached (verify it with
+ * cv_engine_verify, which looks the cache up again). peer_addr names the peer in the log.
+ */
+bool cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
+                          const char *peer_addr, cv_verify_done_fn done, void *arg);
+
 void cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out);
 
 #endif

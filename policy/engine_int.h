@@ -156,9 +156,6 @@ void engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v,
                           const char *peer_addr);
 
 /* engine_vcache.c: the verdict cache of seen chains (issue 13) */
-/* Serves the request from the cache (done called, true) or returns false (a miss). */
-bool vcache_serve(struct cv_engine *engine, const struct cv_vc_key *key,
-                  const struct cv_request *req, cv_verify_done_fn done, void *arg);
 /* Notes what the job starts under; key NULL: the job's verdict is not cached. */
 void vcache_job_start(struct verify_job *job, const struct cv_vc_key *key);
 /* Stores the job's final verdict when it may be served again. */

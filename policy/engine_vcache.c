@@ -35,20 +35,22 @@ current_state(const struct cv_engine *engine)
 }
 
 bool
-vcache_serve(struct cv_engine *engine, const struct cv_vc_key *key, const struct cv_request *req,
-             cv_verify_done_fn done, void *arg)
+cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key, const char *peer_addr,
+                     cv_verify_done_fn done, void *arg)
 {
 	const struct cv_vc_now cur = current_state(engine);
 	const struct cv_vc_entry *entry;
 	struct cv_verdict v;
 
+	if (engine->vcache == NULL)
+		return false;
 	entry = cv_verdict_cache_get(engine->vcache, key, &cur, &v);
 	if (entry == NULL)
 		return false;
 	v.at = cur.now; /* the verdict holds now: nothing it depends on changed since */
 	v.from_cache = true;
 	engine->stats.requests++;
-	engine_count_verdict(engine, &v, req->peer_addr);
+	engine_count_verdict(engine, &v, peer_addr != NULL ? peer_addr : "");
 	done(&v, arg);
 	cv_verdict_cache_release(engine->vcache, entry);
 	return true;
@@ -57,7 +59,7 @@ vcache_serve(struct cv_engine *engine, const struct cv_vc_key *key, const struct
 void
 vcache_job_start(struct verify_job *job, const struct cv_vc_key *key)
 {
-	const struct cv_engine *engine = job->engine;
+	struct cv_engine *engine = job->engine;
 
 	memset(&job->vc, 0, sizeof(job->vc));
 	job->vc.until = CV_TIME_NONE;
@@ -66,6 +68,7 @@ vcache_job_start(struct verify_job *job, const struct cv_vc_key *key)
 		return;
 	job->vc_keyed = true;
 	job->vc_key = *key;
+	cv_verdict_cache_note_miss(engine->vcache);
 	/* Noted before any work: data that changes while the job runs makes its verdict stale
 	 * at once rather than valid under a generation it never saw. */
 	job->vc.engine_gen = engine->generation;

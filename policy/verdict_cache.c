@@ -215,29 +215,31 @@ hash_field(gnutls_hash_hd_t h, const void *data, size_t len)
 }
 
 static int
-hash_certs(gnutls_hash_hd_t h, const struct cv_cert_list *list)
+hash_certs(gnutls_hash_hd_t h, const uint8_t *sha, size_t n)
 {
-	if (hash_field(h, "certs", 5) < 0 || hash_field(h, &list->n, sizeof(list->n)) < 0)
+	if (hash_field(h, "certs", 5) < 0 || hash_field(h, &n, sizeof(n)) < 0)
 		return -1;
-	for (size_t i = 0; i < list->n; i++) /* each certificate by the SHA-256 of its DER */
-		if (hash_field(h, cv_cert_sha256(list->v[i]), 32) < 0)
+	for (size_t i = 0; i < n; i++) /* each certificate by the SHA-256 of its DER */
+		if (hash_field(h, sha + 32 * i, 32) < 0)
 			return -1;
 	return 0;
 }
 
 int
-cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key)
+cv_verdict_cache_key_of(const uint8_t *chain_sha, size_t n_chain, const uint8_t *extra_sha,
+                        size_t n_extra, const struct cv_request *req, struct cv_vc_key *key)
 {
 	const int32_t purpose = (int32_t)req->purpose;
 	gnutls_hash_hd_t h;
 	int rc = -1;
 
-	if (req->at != CV_TIME_NONE || req->malformed.present || req->chain.n == 0)
+	if (req->at != CV_TIME_NONE || req->malformed.present || n_chain == 0 ||
+	    n_chain > CV_VC_CERTS_MAX || n_extra > CV_VC_CERTS_MAX)
 		return -1;
 	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
 		return -1;
-	if (hash_field(h, "certval verdict cache 1", 23) < 0 || hash_certs(h, &req->chain) < 0 ||
-	    hash_certs(h, &req->extra) < 0 ||
+	if (hash_field(h, "certval verdict cache 1", 23) < 0 ||
+	    hash_certs(h, chain_sha, n_chain) < 0 || hash_certs(h, extra_sha, n_extra) < 0 ||
 	    hash_field(h, &req->n_trustpoints, sizeof(req->n_trustpoints)) < 0)
 		goto out;
 	for (size_t i = 0; i < req->n_trustpoints; i++)
@@ -251,6 +253,28 @@ cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key)
 out:
 	gnutls_hash_deinit(h, rc == 0 ? key->digest : NULL);
 	return rc;
+}
+
+/* The SHA-256 of each certificate of list, in order, into sha (n * 32 bytes). */
+static int
+certs_sha(const struct cv_cert_list *list, uint8_t sha[CV_VC_CERTS_MAX][32])
+{
+	if (list->n > CV_VC_CERTS_MAX)
+		return -1;
+	for (size_t i = 0; i < list->n; i++)
+		memcpy(sha[i], cv_cert_sha256(list->v[i]), 32);
+	return 0;
+}
+
+int
+cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key)
+{
+	uint8_t chain[CV_VC_CERTS_MAX][32], extra[CV_VC_CERTS_MAX][32];
+
+	if (certs_sha(&req->chain, chain) < 0 || certs_sha(&req->extra, extra) < 0)
+		return -1;
+	return cv_verdict_cache_key_of(&chain[0][0], req->chain.n, &extra[0][0], req->extra.n, req,
+	                               key);
 }
 
 const struct cv_vc_entry *
@@ -273,10 +297,16 @@ cv_verdict_cache_get(struct cv_verdict_cache *c, const struct cv_vc_key *key,
 	}
 	if (e != NULL)
 		c->stats.hits++;
-	else
-		c->stats.misses++;
 	pthread_mutex_unlock(&c->lock);
 	return e;
+}
+
+void
+cv_verdict_cache_note_miss(struct cv_verdict_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stats.misses++;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void

@@ -55,8 +55,8 @@ struct cv_vc_now {
 
 struct cv_vc_stats {
 	uint64_t hits;
-	uint64_t misses;        /* lookups without a usable entry (invalidations included) */
-	uint64_t stores;        /* verdicts stored */
+	uint64_t misses; /* requests with a key that were evaluated (cv_verdict_cache_note_miss) */
+	uint64_t stores; /* verdicts stored */
 	uint64_t invalidations; /* entries found outdated at lookup and dropped */
 	uint64_t evictions;     /* entries dropped for room (least recently used) */
 	size_t entries;         /* stored now */
@@ -77,6 +77,17 @@ void cv_verdict_cache_set_max(struct cv_verdict_cache *cache, size_t max_entries
  */
 int cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key);
 
+#define CV_VC_CERTS_MAX 64 /* certificates of chain or extra in a cached request */
+
+/*
+ * The same key from the certificates' bytes without parsing them (a seen chain is looked up
+ * before its certificates are read): chain_sha and extra_sha hold the SHA-256 of each DER
+ * certificate, 32 bytes each, in order; params gives the other members (its chain and extra
+ * are not read). Equal to cv_verdict_cache_key of the request the certificates parse into.
+ */
+int cv_verdict_cache_key_of(const uint8_t *chain_sha, size_t n_chain, const uint8_t *extra_sha,
+                            size_t n_extra, const struct cv_request *params, struct cv_vc_key *key);
+
 /*
  * Looks key up. On a hit returns the entry (hold it until done with *out, then
  * cv_verdict_cache_release) and fills *out with a shallow copy of the stored verdict whose
@@ -87,6 +98,10 @@ const struct cv_vc_entry *cv_verdict_cache_get(struct cv_verdict_cache *cache,
                                                const struct cv_vc_key *key,
                                                const struct cv_vc_now *cur, struct cv_verdict *out);
 void cv_verdict_cache_release(struct cv_verdict_cache *cache, const struct cv_vc_entry *entry);
+
+/* Counts a miss: a request with a key that had to be evaluated (a lookup may be tried more
+ * than once for one request; the evaluation happens once). */
+void cv_verdict_cache_note_miss(struct cv_verdict_cache *cache);
 
 /* Stores a deep copy of v under key (replacing an older entry). Out of memory stores nothing. */
 void cv_verdict_cache_put(struct cv_verdict_cache *cache, const struct cv_vc_key *key,

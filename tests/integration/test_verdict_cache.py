@@ -186,12 +186,12 @@ class SeenChainTest(CacheBase):
         self.assertEqual(first["revocation"], "skipped-by-map")
         self.assertFalse(first["cached"])
         before = self.vstats()
-        self.assertEqual(before["stores"], 1)
+        self.assertEqual((before["stores"], before["misses"], before["hits"]), (1, 1, 0))
         second = self.verify(self.good(), rid=2)
         self.assertTrue(second["cached"], second)
         self.assertEqual(stable(second), stable(first))
         after = self.vstats()
-        self.assertEqual(after["hits"], before["hits"] + 1)
+        self.assertEqual((after["hits"], after["misses"]), (1, 1))
         self.assertEqual(after["entries"], 1)
         # A rejection that only time could undo, and a refusal by configuration, are seen too.
         self.assertEqual(self.verify([self.pki.expired, self.pki.sub])["reason"], "expired")
@@ -229,6 +229,28 @@ class SeenChainTest(CacheBase):
         at = self.verify(self.good(), at=self.verify(self.good())["at"])
         self.assertFalse(at["cached"])
         self.assertFalse(self.verify(self.good(), at=at["at"])["cached"])
+
+    def test_a_bad_request_is_never_answered_from_the_cache(self):
+        """The seen-chain lookup happens before the certificates are parsed, never before
+        the request is checked: every error of a fresh request is still reported."""
+        self.start(self.TP, self.SKIP)
+        self.verify(self.good())
+        self.assertTrue(self.verify(self.good())["cached"])
+        for fields, word in (({"detail": "all"}, "detail"), ({"purpose": "vpn"}, "purpose"),
+                             ({"peer_name": 7}, "peer_name"), ({"extra": "x"}, "extra"),
+                             ({"color": "red"}, "color"), ({"trustpoints": ["TP"]}, "not both")):
+            resp = self.daemon.call(verify_req(4, self.good(), **fields))
+            self.assertFalse(resp["ok"], (fields, resp))
+            self.assertEqual(resp["error"]["code"], "bad-request")
+            self.assertIn(word, resp["error"]["message"])
+        req = verify_req(5, self.good())
+        req["chain"][1] = "not base64!"
+        self.assertEqual(self.daemon.call(req)["error"]["code"], "bad-request")
+        # A certificate that does not parse is a verdict, never a cached one.
+        req["chain"][1] = "AAAA"
+        for _ in range(2):
+            v = self.daemon.call(req)["verdict"]
+            self.assertEqual((v["detail"], v["cached"]), ("malformed-certificate", False), v)
 
     def test_reload_gives_a_new_verdict(self):
         self.start(self.TP, self.SKIP)
