@@ -72,7 +72,7 @@ cv_config_new(const char *path)
 	cfg->fetch_retry_after_s = 10;
 	cfg->ocsp_skew_s = 300;
 	cfg->ocsp_no_next_update_s = 300;
-	cfg->verdict_cache_entries = 4096;
+	cfg->verdict_cache_entries = 2048;
 	cv_rev_policy_init(&cfg->trustpool.rev);
 	cfg->trustpool.profile = CV_PROFILE_RFC5280;
 	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;

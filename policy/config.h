@@ -241,7 +241,7 @@ struct cv_config {
 	unsigned aaa_cache_s;           /* default 0 */
 	unsigned ocsp_skew_s;           /* ocsp clock-skew: thisUpdate tolerance, default 300 */
 	unsigned ocsp_no_next_update_s; /* ocsp no-next-update-lifetime, default 300 */
-	unsigned verdict_cache_entries; /* verdict-cache entries, default 4096; 0: off */
+	unsigned verdict_cache_entries; /* verdict-cache entries, default 2048; 0: off */
 
 	struct cv_trustpoint *trustpoints;
 	size_t n_trustpoints;

@@ -199,7 +199,7 @@ class SeenChainTest(CacheBase):
         # Every engine statistic counts a cached answer as a request.
         r = self.daemon.ctl("stats", "--json")
         self.assertEqual(json.loads(r.stdout)["engine"]["requests"], 4)
-        self.assertIn("Verdict cache: 2 of 4096 verdicts, 2 hits",
+        self.assertIn("Verdict cache: 2 of 2048 verdicts, 2 hits",
                       self.daemon.ctl("stats").stdout)
 
     def test_every_request_parameter_is_in_the_key(self):
