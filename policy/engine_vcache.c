@@ -38,12 +38,13 @@ bool
 cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key, const char *peer_addr,
                      cv_verify_done_fn done, void *arg)
 {
-	const struct cv_vc_now cur = current_state(engine);
 	const struct cv_vc_entry *entry;
+	struct cv_vc_now cur;
 	struct cv_verdict v;
 
 	if (engine->vcache == NULL)
 		return false;
+	cur = current_state(engine);
 	entry = cv_verdict_cache_get(engine->vcache, key, &cur, &v);
 	if (entry == NULL)
 		return false;
@@ -79,8 +80,8 @@ vcache_job_start(struct verify_job *job, const struct cv_vc_key *key)
 void
 job_relies_until(struct verify_job *job, cv_time t)
 {
-	/* an instant already passed at the validation time cannot un-pass: the clock only
-	 * moves forward while an entry is served (decided_at, and the clock generation) */
+	/* an instant already passed at the validation time cannot un-pass: an entry is never
+	 * served before its decided_at, so the clock only moves forward while it is */
 	if (t == CV_TIME_NONE || t <= job->verdict.at)
 		return;
 	if (job->vc.until == CV_TIME_NONE || t < job->vc.until)
