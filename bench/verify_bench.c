@@ -11,6 +11,7 @@
  *
  * usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients LIST] [--window W]
  *                     [--seconds S] [--baseline-seconds S] [--certvald PATH] [--keep-dir]
+ *                     [--detail verdict|evidence|trace] [--verdict-cache N]
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -37,6 +38,8 @@ struct opts {
 	double base_seconds; /* length of each GnuTLS run */
 	const char *certvald;
 	bool keep_dir;
+	const char *detail; /* --detail: the requests' "detail", NULL: none (the whole trace) */
+	long verdict_cache; /* --verdict-cache: `verdict-cache entries N`, -1: the default */
 };
 
 /* The generated PKI: the root and intermediate, and every leaf's DER and request body. */
@@ -53,9 +56,11 @@ struct pki {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients 1,2]\n"
-	                "                    [--window W] [--seconds S] [--baseline-seconds S]\n"
-	                "                    [--certvald PATH] [--keep-dir]\n");
+	fprintf(stderr,
+	        "usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients 1,2]\n"
+	        "                    [--window W] [--seconds S] [--baseline-seconds S]\n"
+	        "                    [--certvald PATH] [--keep-dir]\n"
+	        "                    [--detail verdict|evidence|trace] [--verdict-cache N]\n");
 	exit(2);
 }
 
@@ -89,6 +94,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 	                                         {"certvald", required_argument, NULL, 'd'},
 	                                         {"keep-dir", no_argument, NULL, 'K'},
 	                                         {"baseline-seconds", required_argument, NULL, 'b'},
+	                                         {"detail", required_argument, NULL, 'D'},
+	                                         {"verdict-cache", required_argument, NULL, 'V'},
 	                                         {NULL, 0, NULL, 0}};
 	int c;
 
@@ -98,6 +105,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->window = 16;
 	o->seconds = 5;
 	o->base_seconds = 3;
+	o->verdict_cache = -1;
 	parse_clients(o, "1,2");
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -127,6 +135,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'K':
 			o->keep_dir = true;
+			break;
+		case 'D':
+			o->detail = optarg;
+			break;
+		case 'V':
+			o->verdict_cache = atol(optarg);
 			break;
 		default:
 			usage();
@@ -379,6 +393,23 @@ baseline(const struct pki *p, int k, bool preparsed, double seconds, size_t *don
 	return last > first ? (double)done / ((double)(last - first) / 1e9) : 0;
 }
 
+/* Puts "detail":LEVEL in front of every request body (--detail); 0 or -1 (no memory). */
+static int
+add_detail(struct pki *p, const char *detail)
+{
+	for (size_t i = 0; detail != NULL && i < p->n; i++) {
+		size_t len = strlen(p->body[i]) + strlen(detail) + 16;
+		char *body = malloc(len);
+
+		if (body == NULL)
+			return -1;
+		snprintf(body, len, "\"detail\":\"%s\",%s", detail, p->body[i]);
+		free(p->body[i]);
+		p->body[i] = body;
+	}
+	return 0;
+}
+
 /* ---- the daemon ---- */
 
 /* CPU seconds (user + system) used so far by process pid. */
@@ -505,7 +536,7 @@ main(int argc, char **argv)
 	struct bench_daemon d = {.pid = -1};
 	struct opts o;
 	struct pki pki;
-	char exe[512], path[512], conf[1024], *dir = NULL;
+	char exe[512], path[512], conf[1024], vcache[48] = "", *dir = NULL;
 	const char *certvald;
 	size_t i, n_rows = 0, slice, failed;
 	double gnutls2 = 0;
@@ -533,6 +564,8 @@ main(int argc, char **argv)
 	}
 	printf("generated root, intermediate and %zu leaves in %.1f s\n", pki.n,
 	       (double)(bench_now_ns() - t0) / 1e9);
+	if (add_detail(&pki, o.detail) < 0)
+		goto out;
 
 	/* GnuTLS in-process: import the DER and verify [leaf, sub], as the daemon must. */
 	for (i = 0; i < 4; i++) {
@@ -556,10 +589,12 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/root.pem", dir);
 	if (bench_cert_write_pem(pki.root, path) < 0)
 		goto out;
+	if (o.verdict_cache >= 0)
+		snprintf(vcache, sizeof(vcache), "verdict-cache entries %ld\n", o.verdict_cache);
 	snprintf(conf, sizeof(conf),
-	         "socket-mode 0600\nrequest-timeout 30\n"
+	         "socket-mode 0600\nrequest-timeout 30\n%s"
 	         "crypto pki trustpoint BENCH\n ca-certificate %s\n revocation-check none\n",
-	         path);
+	         vcache, path);
 	if (bench_daemon_start(&d, certvald, dir, conf) < 0)
 		goto out;
 

@@ -60,6 +60,7 @@ struct pending {
 	struct conn *conn;
 	json_t *id;
 	struct cv_call *call;
+	enum cv_verdict_detail detail; /* how much of the verdict the client asked for */
 	LIST_ENTRY(pending) conn_link;
 };
 
@@ -198,26 +199,72 @@ static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
-	json_t *v = cv_verdict_to_json(verdict);
+	json_t *v = cv_verdict_to_json_detail(verdict, p->detail);
 	json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 
 	pending_answer(p, resp);
 	json_decref(resp);
 }
 
+/* The reply to a request answered from the verdict cache, built in its callback. */
+struct seen_reply {
+	struct conn *c;
+	const json_t *id;
+	enum cv_verdict_detail detail;
+};
+
+static void
+seen_done(const struct cv_verdict *verdict, void *arg)
+{
+	const struct seen_reply *r = arg;
+	json_t *v = cv_verdict_to_json_detail(verdict, r->detail);
+	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
+
+	send_json(r->c, resp);
+	json_decref(resp);
+}
+
+/*
+ * A seen chain (issue 13): answered at once from the verdict cache, keyed by the request's
+ * bytes, before any certificate is parsed. false: not cached, or not a well-formed cacheable
+ * request (the full path reads it and reports its errors).
+ */
+static bool
+serve_seen(struct conn *c, const struct cv_proto_msg *msg)
+{
+	struct seen_reply r = {c, msg->id, CV_VERDICT_DETAIL_TRACE};
+	struct cv_error err = {""};
+	struct cv_request params;
+	struct cv_vc_key key;
+	bool served = false;
+
+	cv_request_init(&params);
+	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
+	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
+		served =
+		    cv_engine_serve_seen(c->srv->engine, &key, params.peer_addr, seen_done, &r);
+	cv_request_free(&params);
+	return served;
+}
+
 static void
 start_verify(struct conn *c, const struct cv_proto_msg *msg)
 {
 	struct cv_error err = {""};
-	struct pending *p = calloc(1, sizeof(*p));
-	struct cv_call *call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
+	struct pending *p;
+	struct cv_call *call;
 
+	if (serve_seen(c, msg))
+		return;
+	p = calloc(1, sizeof(*p));
+	call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
 	if (call == NULL) {
 		free(p);
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	if (cv_proto_verify_request(msg->root, cv_call_request(call), &err) != 0) {
+	if (cv_proto_verify_request(msg->root, cv_call_request(call), &err) != 0 ||
+	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
 		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
 		cv_call_discard(call);
 		free(p);

@@ -276,6 +276,7 @@ struct cv_config {
 	 * building for peers (such as nginx's) that send their leaf only */
 	char *intermediate_pool_path;
 	struct cv_cert_list intermediate_pool;
+	unsigned verdict_cache_entries; /* verdict-cache entries, default 2048; 0: off */
 
 	struct cv_trustpoint *trustpoints;
 	size_t n_trustpoints;

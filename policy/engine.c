@@ -192,6 +192,7 @@ cv_engine_free(struct cv_engine *engine)
 	cv_aaa_free(engine->aaa);
 	cv_link_cache_free(engine->links);
 	aia_cache_free(engine);
+	cv_verdict_cache_free(engine->vcache);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -205,6 +206,9 @@ cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
 
 	engine->cfg = cv_config_ref(cfg);
 	cv_config_unref(old);
+	engine->generation++; /* every cached verdict was decided under the old configuration */
+	if (engine->vcache != NULL)
+		cv_verdict_cache_set_max(engine->vcache, cfg->verdict_cache_entries);
 	file_crls_load(engine);
 	cv_aaa_clear_cache(engine->aaa); /* answers were for the old lists and servers */
 	if (engine->fetcher != NULL)
@@ -274,7 +278,17 @@ cv_engine_config(const struct cv_engine *engine)
 void
 cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset)
 {
+	/* No invalidation (issue 13): forward is time passing, which the cached verdicts' time
+	 * bounds cover; backward is refused by their decided_at (engine_vcache.c). */
 	engine->clock.offset = offset;
+}
+
+int
+cv_engine_enable_verdict_cache(struct cv_engine *engine)
+{
+	if (engine->vcache == NULL)
+		engine->vcache = cv_verdict_cache_new(engine->cfg->verdict_cache_entries);
+	return engine->vcache != NULL ? 0 : -1;
 }
 
 cv_time
@@ -293,6 +307,8 @@ cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out)
 		cv_link_cache_get_stats(engine->links, &links);
 	out->link_cache_hits = links.hits;
 	out->links_remembered = links.links;
+	if (engine->vcache != NULL)
+		cv_verdict_cache_get_stats(engine->vcache, &out->verdict_cache);
 }
 
 /* ---- helpers ---- */
@@ -385,18 +401,11 @@ ios_result_name(const struct cv_verdict *v)
 	}
 }
 
-/* Last stage: statistics, the closing trace event, the log line of SPEC R56, the callback. */
-static void
-job_finish(struct verify_job *job)
+void
+engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v, const char *peer_addr)
 {
-	struct cv_engine_stats *stats = &job->engine->stats;
-	struct cv_verdict *v = &job->verdict;
+	struct cv_engine_stats *stats = &engine->stats;
 
-	if (v->trustpoint[0] != '\0')
-		cv_verdict_trace(v, "verdict",
-		                 "chain cert was anchored to trustpoint %s, and chain validation "
-		                 "result was: %s",
-		                 v->trustpoint, ios_result_name(v));
 	if (v->decision == CV_DECISION_ACCEPT) {
 		stats->accepted++;
 		if (v->failed_open)
@@ -407,9 +416,25 @@ job_finish(struct verify_job *job)
 			stats->reasons[v->reason]++;
 		cv_log_notice("%%CRYPTO-5-IKMP_INVALID_CERT: Certificate received from %s is bad: "
 		              "certificate invalid (%s: %s)",
-		              job->req.peer_addr[0] != '\0' ? job->req.peer_addr : "local client",
+		              peer_addr[0] != '\0' ? peer_addr : "local client",
 		              cv_reason_name(v->reason), v->message);
 	}
+}
+
+/* Last stage: the closing trace event, statistics, the log line of SPEC R56, the verdict
+ * cache, the callback. */
+static void
+job_finish(struct verify_job *job)
+{
+	struct cv_verdict *v = &job->verdict;
+
+	if (v->trustpoint[0] != '\0')
+		cv_verdict_trace(v, "verdict",
+		                 "chain cert was anchored to trustpoint %s, and chain validation "
+		                 "result was: %s",
+		                 v->trustpoint, ios_result_name(v));
+	engine_count_verdict(job->engine, v, job->req.peer_addr);
+	vcache_job_store(job);
 	job->done(v, job->done_arg);
 	job_free(job);
 }
@@ -789,6 +814,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 	job->aaa_query = 0;
 	rc = cv_aaa_evaluate(answer, job->req.chain.v[0], job->anchor.name, job->req.application,
 	                     v->at, job->cfg->tz_offset_min, &lifetime_end, v, &f);
+	job_relies_on_aaa(job, answer, lifetime_end);
 	if (rc == 0)
 		rc = lifetime_extension(job, lifetime_end, &f);
 	aaa_evidence(job, answer, rc == 0);
@@ -962,8 +988,13 @@ int
 cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
                  void *arg)
 {
-	struct verify_job *job = calloc(1, sizeof(*job));
+	struct verify_job *job;
+	struct cv_vc_key key;
+	const bool keyed = engine->vcache != NULL && cv_verdict_cache_key(req, &key) == 0;
 
+	if (keyed && cv_engine_serve_seen(engine, &key, req->peer_addr, done, arg))
+		return 0; /* a seen chain, nothing changed since its verdict (issue 13) */
+	job = calloc(1, sizeof(*job));
 	if (job == NULL)
 		return -1;
 	if (request_copy(&job->req, req) < 0) {
@@ -980,6 +1011,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->done = done;
 	job->done_arg = arg;
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
+	vcache_job_start(job, keyed ? &key : NULL);
 	engine->stats.requests++;
 	if (job->req.malformed.present) {
 		reject_malformed(job);

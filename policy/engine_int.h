@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "maps.h"
 #include "revocation.h"
+#include "verdict_cache.h"
 
 #define CANDIDATE_CERTS_MAX 256
 #define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
@@ -82,11 +83,13 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct cv_link_cache *links;   /* verified signatures, across requests */
-	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
-	struct crl_refresh *refreshes; /* background CRL downloads in flight */
-	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct verify_job *jobs;       /* in flight, for cv_engine_free */
+	struct cv_link_cache *links;     /* verified signatures, across requests */
+	struct ocsp_flight *flights;     /* OCSP queries in flight (single-flight per CertID) */
+	struct crl_refresh *refreshes;   /* background CRL downloads in flight */
+	struct event *refresh_timer;     /* NULL until cv_engine_start_refresh */
+	struct verify_job *jobs;         /* in flight, for cv_engine_free */
+	struct cv_verdict_cache *vcache; /* NULL: off (offline); engine_vcache.c */
+	uint64_t generation;             /* counts configuration changes (reloads) */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -157,6 +160,11 @@ struct verify_job {
 	struct rev_state rev;
 	struct aia_note aia[AIA_FETCHES_MAX];
 	size_t n_aia;
+	/* the verdict cache (engine_vcache.c): the request's key, and what the verdict relied on */
+	struct cv_vc_key vc_key;
+	bool vc_keyed;       /* the request may be cached: vc_key is set */
+	bool vc_uncacheable; /* it relied on something that is not cached itself */
+	struct cv_vc_validity vc;
 	cv_verify_done_fn done;
 	void *done_arg;
 	struct verify_job *next, *prev;
@@ -168,6 +176,28 @@ void job_reject(struct verify_job *job, enum cv_reason reason, const char *detai
                 const char *msg);
 void job_after_revocation(struct verify_job *job);
 unsigned job_remaining_ms(const struct verify_job *job);
+
+/* engine.c: statistics and the log line of SPEC R56 for a verdict given out */
+void engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v,
+                          const char *peer_addr);
+
+/* engine_vcache.c: the verdict cache of seen chains (issue 13) */
+/* Notes what the job starts under; key NULL: the job's verdict is not cached. */
+void vcache_job_start(struct verify_job *job, const struct cv_vc_key *key);
+/* Stores the job's final verdict when it may be served again. */
+void vcache_job_store(struct verify_job *job);
+/* The verdict may change at t (a CRL's nextUpdate, an answer's cache expiry, ...); only a t
+ * after the validation time bounds it. */
+void job_relies_until(struct verify_job *job, cv_time t);
+/* The verdict relied on cert's validity period: it may change at notBefore or notAfter. */
+void job_relies_on_cert(struct verify_job *job, const struct cv_cert *cert);
+/* The verdict relied on something a fresh evaluation would not find again (an uncached CRL
+ * or answer, a network failure): it is not cached. */
+void job_not_cacheable(struct verify_job *job);
+/* The verdict relied on an AAA answer (cached until answer->expires, or not at all) and on
+ * its cert-lifetime-end (CV_TIME_NONE: none). */
+void job_relies_on_aaa(struct verify_job *job, const struct cv_aaa_answer *answer,
+                       cv_time lifetime_end);
 
 /* revocation.c: stage 3, ends with job_after_revocation or a rejection */
 void rev_start(struct verify_job *job);
