@@ -21,6 +21,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_TRUSTPOINTS    8
 #define MAX_CHAIN          16 /* libcertval's limit of chain certificates */
@@ -132,25 +133,36 @@ peer_name(identification_t *id, char *buf, size_t len)
 	}
 }
 
-/* Logs the verdict in one line; TRUE on ACCEPT. */
+/* Milliseconds since start (CLOCK_MONOTONIC). */
+static double
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* Logs the verdict in one line, with the time it took; TRUE on ACCEPT. */
 static bool
 judge(int status, const struct cv_client_verdict *v, const char *err, identification_t *id,
-      host_t *host)
+      host_t *host, double ms)
 {
 	if (status != CV_CLIENT_OK) {
-		DBG1(DBG_IKE, "certval: no verdict for '%Y' at %H (%s: %s), refusing", id, host,
-		     cv_client_status_name(status), err);
+		DBG1(DBG_IKE, "certval: no verdict for '%Y' at %H (%s: %s), refusing (%.1f ms)", id,
+		     host, cv_client_status_name(status), err, ms);
 		return FALSE;
 	}
 	if (v->decision == CV_CLIENT_ACCEPT) {
-		DBG1(DBG_IKE, "certval: ACCEPT '%Y' at %H, trustpoint %s, revocation %s", id, host,
-		     v->trustpoint[0] ? v->trustpoint : "-",
-		     v->revocation[0] ? v->revocation : "-");
+		DBG1(DBG_IKE, "certval: ACCEPT '%Y' at %H, trustpoint %s, revocation %s (%.2f ms)",
+		     id, host, v->trustpoint[0] ? v->trustpoint : "-",
+		     v->revocation[0] ? v->revocation : "-", ms);
 		return TRUE;
 	}
-	DBG1(DBG_IKE, "certval: REJECT '%Y' at %H, reason %s%s%s, trustpoint %s: %s", id, host,
-	     v->reason[0] ? v->reason : "-", v->detail[0] ? "/" : "", v->detail,
-	     v->trustpoint[0] ? v->trustpoint : "-", v->message);
+	DBG1(DBG_IKE, "certval: REJECT '%Y' at %H, reason %s%s%s, trustpoint %s: %s (%.2f ms)", id,
+	     host, v->reason[0] ? v->reason : "-", v->detail[0] ? "/" : "", v->detail,
+	     v->trustpoint[0] ? v->trustpoint : "-", v->message, ms);
 	return FALSE;
 }
 
@@ -166,8 +178,10 @@ check_round(private_certval_listener_t *this, ike_sa_t *ike_sa, auth_cfg_t *auth
 	struct cv_client_verdict verdict = {.json = NULL};
 	char name[256], addr[64], err[256] = "";
 	int status = CV_CLIENT_ERR_MEMORY;
+	struct timespec start;
 	bool ok;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (round_certs_collect(&rc, auth, subject)) {
 		snprintf(addr, sizeof(addr), "%H", host);
 		req.chain = rc.chain;
@@ -183,7 +197,7 @@ check_round(private_certval_listener_t *this, ike_sa_t *ike_sa, auth_cfg_t *auth
 	} else {
 		snprintf(err, sizeof(err), "cannot encode the certificates");
 	}
-	ok = judge(status, &verdict, err, id, host);
+	ok = judge(status, &verdict, err, id, host, elapsed_ms(&start));
 	if (status == CV_CLIENT_OK)
 		cv_client_verdict_free(&verdict);
 	round_certs_free(&rc);
