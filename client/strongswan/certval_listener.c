@@ -149,6 +149,8 @@ static bool
 judge(int status, const struct cv_client_verdict *v, const char *err, identification_t *id,
       host_t *host, double ms)
 {
+	const char *detail;
+
 	if (status != CV_CLIENT_OK) {
 		DBG1(DBG_IKE, "certval: no verdict for '%Y' at %H (%s: %s), refusing (%.1f ms)", id,
 		     host, cv_client_status_name(status), err, ms);
@@ -160,8 +162,10 @@ judge(int status, const struct cv_client_verdict *v, const char *err, identifica
 		     v->revocation[0] ? v->revocation : "-", ms);
 		return TRUE;
 	}
+	/* the detail only where it says more than the reason ("revoked/revoked" does not) */
+	detail = v->detail[0] != '\0' && strcmp(v->detail, v->reason) != 0 ? v->detail : "";
 	DBG1(DBG_IKE, "certval: REJECT '%Y' at %H, reason %s%s%s, trustpoint %s: %s (%.2f ms)", id,
-	     host, v->reason[0] ? v->reason : "-", v->detail[0] ? "/" : "", v->detail,
+	     host, v->reason[0] ? v->reason : "-", detail[0] ? "/" : "", detail,
 	     v->trustpoint[0] ? v->trustpoint : "-", v->message, ms);
 	return FALSE;
 }

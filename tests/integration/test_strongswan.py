@@ -224,7 +224,7 @@ def initiator_conf(names, child):
 class Lab:
     """The PKI, the namespaces, certvald and both charons."""
 
-    PEERS = ("good.test", "revoked.test", "refused.test", "chained.test")
+    PEERS = ("good.test", "revoked.test", "refused.test", "chained.test", "other.test")
 
     def __init__(self):
         self.dir = helper.make_tmpdir("certval-swan-")
@@ -235,13 +235,17 @@ class Lab:
         self.pki = pki
         root = pki.ca("Swan Root CA", pathlen=1)
         sub = pki.ca("Swan Sub CA", issuer=root, pathlen=0)
-        self.root, self.sub = root, sub
+        # A second CA that both charon and certvald trust, but under a trustpoint the plugin
+        # is not configured for (charon.plugins.certval.trustpoint = SWAN).
+        other = pki.ca("Other Root CA")
+        self.root, self.sub, self.other = root, sub, other
         self.certs = {
             "responder.test": pki.leaf("responder.test", root, dns=["responder.test"]),
             "good.test": pki.leaf("good.test", root, dns=["good.test"]),
             "revoked.test": pki.leaf("revoked.test", root, dns=["revoked.test"]),
             "refused.test": pki.leaf("refused.test", root, dns=["refused.test"]),
             "chained.test": pki.leaf("chained.test", sub, dns=["chained.test"]),
+            "other.test": pki.leaf("other.test", other, dns=["other.test"]),
         }
         self.root_crl = pki.crl(root, revoked=[self.certs["revoked.test"]])
         self.sub_crl = pki.crl(sub)
@@ -253,7 +257,8 @@ class Lab:
         # charon alone accepts that one (test_charon_alone_accepts).
         text = helper.config_text(sock, [("SWAN", self.root.cert_path, [
             "revocation-check crl", "crl file " + self.root_crl, "crl file " + self.sub_crl,
-            "match certificate SWAN-PEERS"])])
+            "match certificate SWAN-PEERS"]),
+            ("OTHER", self.other.cert_path, ["revocation-check none"])])
         text = ("crypto pki certificate map SWAN-PEERS 10\n subject-name nc refused\n" + text)
         if self.daemon is None:
             os.makedirs(os.path.join(self.dir, "certvald"))
@@ -268,6 +273,7 @@ class Lab:
         self.init = Charon(self.net.init, os.path.join(self.dir, "init-" + tag), False)
         for c in (self.resp, self.init):
             c.install("x509ca", self.root.cert_path)
+        self.resp.install("x509ca", self.other.cert_path)
         self.resp.install("x509", self.certs["responder.test"].cert_path)
         self.resp.install("private", self.certs["responder.test"].key_path)
         # The initiator knows the Sub CA, so it sends it; the responder does not: that peer's
@@ -380,7 +386,11 @@ class StrongSwanTest(unittest.TestCase):
         self.assertFalse(ok, out)
         self.assert_refused("revoked.test", out)
         self.assertEqual(self.delta(), (0, 1, {"revoked": 1}))
-        self.assertIn("reason revoked", self.resp_log_line("certval: REJECT 'revoked.test'"))
+        line = self.resp_log_line("certval: REJECT 'revoked.test'")
+        self.assertIn("at %s, reason revoked, trustpoint SWAN: " % INIT_ADDR, line)
+        # certvald's own log names the peer's address the plugin sent
+        self.assertIn("Certificate received from %s is bad: certificate invalid (revoked"
+                      % INIT_ADDR, self.lab.daemon.log_text())
 
     def test_map_refuses_peer(self):
         ok, out, _ = self.lab.initiate("refused.test")
@@ -389,6 +399,14 @@ class StrongSwanTest(unittest.TestCase):
         self.assertEqual(self.delta(), (0, 1, {"not-authorized": 1}))
         line = self.resp_log_line("certval: REJECT 'refused.test'")
         self.assertIn("reason not-authorized/no-map-matched, trustpoint SWAN", line)
+
+    def test_trustpoint_setting_limits(self):
+        # certvald would accept this peer under OTHER, but the plugin allows SWAN only
+        ok, out, _ = self.lab.initiate("other.test")
+        self.assertFalse(ok, out)
+        self.assert_refused("other.test", out)
+        self.assertEqual(self.delta(), (0, 1, {"untrusted-issuer": 1}))
+        self.resp_log_line("certval: REJECT 'other.test' at %s, reason untrusted-issuer" % INIT_ADDR)
 
     def test_intermediate_sent_by_peer(self):
         ok, out, _ = self.lab.initiate("chained.test")
@@ -434,7 +452,7 @@ class StrongSwanTest(unittest.TestCase):
         self.assertEqual(len(self.verdict_ms), n)
         self.lab.start_charons(with_plugin=False)
         try:
-            for name in ("revoked.test", "refused.test"):
+            for name in ("revoked.test", "refused.test", "other.test"):
                 ok, out, _ = self.lab.initiate(name)
                 self.assertTrue(ok, out)
                 self.lab.terminate(name)
