@@ -40,6 +40,8 @@ import testpki
 
 CHARON = "/usr/lib/ipsec/charon"
 SYS_PLUGINS = "/usr/lib/ipsec/plugins"
+HERE_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "client",
+                        "strongswan")
 PLUGIN = os.environ.get("CERTVAL_STRONGSWAN_PLUGIN", "")
 SKIP = os.environ.get("CERTVAL_STRONGSWAN_SKIP", "")
 RESP_ADDR, INIT_ADDR = "192.0.2.1", "192.0.2.2"
@@ -115,6 +117,7 @@ class Charon:
         self.vici = os.path.join(directory, "charon.vici")
         self.log = os.path.join(directory, "charon.log")
         self.proc = None
+        self.extra_mounts = []  # (directory, mount point) more bind mounts for charon
         for sub in ("run", "plugins", "swanctl/x509", "swanctl/x509ca", "swanctl/private"):
             os.makedirs(os.path.join(directory, sub), exist_ok=True)
         plugins = os.path.join(directory, "plugins")
@@ -156,8 +159,10 @@ class Charon:
             with open(supp, "w") as f:
                 f.write("leak:libcrypto.so\n")
             env["LSAN_OPTIONS"] = "suppressions=" + supp
-        script = ("mount --bind \"$1/run\" /run && mount --bind \"$1/plugins\" %s && exec %s"
-                  % (SYS_PLUGINS, CHARON))
+        script = "mount --bind \"$1/run\" /run && mount --bind \"$1/plugins\" %s && " % SYS_PLUGINS
+        for src, dst in self.extra_mounts:
+            script += "mount --bind '%s' '%s' && " % (src, dst)
+        script += "exec " + CHARON
         logf = open(os.path.join(self.dir, "charon.out"), "ab")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "unshare", "--mount", "--propagation", "private",
@@ -439,7 +444,8 @@ class StrongSwanTest(unittest.TestCase):
         self.assertFalse(ok, out)
         self.assert_refused("other.test", out)
         self.assertEqual(self.delta(), (0, 1, {"untrusted-issuer": 1}))
-        self.resp_log_line("certval: REJECT 'other.test' at %s, reason untrusted-issuer" % INIT_ADDR)
+        self.resp_log_line("certval: REJECT 'other.test' at %s, reason untrusted-issuer"
+                           % INIT_ADDR)
 
     def test_intermediate_sent_by_peer(self):
         ok, out, _ = self.lab.initiate("chained.test")
@@ -513,6 +519,46 @@ class StrongSwanTest(unittest.TestCase):
             times.append(elapsed)
             self.lab.terminate("good.test")
         return times
+
+
+class DebianConfigTest(unittest.TestCase):
+    """The installed layout: Debian's own /etc/strongswan.conf (load_modular) with the plugin
+    in charon's plugin directory and client/strongswan/certval.conf in
+    /etc/strongswan.d/charon/ loads the plugin with the snippet's settings."""
+
+    def test_snippet_loads_plugin(self):
+        d = helper.make_tmpdir("certval-swan-deb-")
+        ns = "cvsw-d%d" % os.getpid()
+        run(["ip", "netns", "add", ns])
+        try:
+            charon = Charon(ns, d, with_plugin=True)  # the plugin directory and /run
+            sd = os.path.join(d, "strongswan.d")
+            shutil.copytree("/etc/strongswan.d", sd, symlinks=True)
+            snippet = os.path.join(HERE_SRC, "certval.conf")
+            with open(snippet) as f:
+                text = f.read()
+            sock = os.path.join(d, "nowhere.sock")
+            self.assertIn("    # socket = /run/certval/certvald.sock\n", text)
+            text = text.replace("    # socket = /run/certval/certvald.sock\n",
+                                "    socket = %s\n" % sock)
+            with open(os.path.join(sd, "charon", "certval.conf"), "w") as f:
+                f.write(text)
+            with open(os.path.join(d, "strongswan.conf"), "w") as f:
+                f.write("include /etc/strongswan.conf\ncharon {\n plugins {\n  vici {\n"
+                        "   socket = unix://%s\n  }\n }\n filelog {\n  log {\n"
+                        "   path = %s\n   default = 1\n  }\n }\n}\n"
+                        % (charon.vici, charon.log))
+            charon.extra_mounts = [(sd, "/etc/strongswan.d")]
+            charon.start()
+            report = charon.stop()
+            self.assertEqual(report, "")
+            log = charon.log_text()
+            self.assertIn("certval: asking certvald at %s (timeout 3000 ms, trustpoints any)"
+                          % sock, log)
+            self.assertRegex(log, r"loaded plugins: .* certval ")
+        finally:
+            run(["ip", "netns", "del", ns], check=False)
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def quantile(values, q):
