@@ -138,6 +138,9 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd)
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
+	if (cv_engine_set_workers(engine, cfg->workers) < 0)
+		cv_log_warning(
+		    "worker threads not started: chains are validated on the event loop");
 	if (cv_engine_start_refresh(engine) < 0)
 		cv_log_warning("CRL refresh timer not started: CRLs are downloaded on demand only");
 	loaded = cv_engine_persist_crls(engine, &err);

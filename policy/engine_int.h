@@ -66,6 +66,9 @@ struct cv_engine {
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
 	struct verify_job *jobs;       /* in flight, for cv_engine_free */
+	/* Threads for stage 1 (path building and signatures); NULL: it runs on the loop. */
+	struct cv_worker_pool *pool;
+	unsigned n_workers;
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */
@@ -127,6 +130,7 @@ struct verify_job {
 	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
 	struct cv_path path;
 	bool have_path;
+	int validate_rc; /* stage 1's result, from a worker thread */
 	cv_time deadline;
 	struct cv_fetch *fetch;         /* the fetch this job waits for, or NULL */
 	struct cv_aaa_query *aaa_query; /* the AAA query this job waits for, or NULL */
