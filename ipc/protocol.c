@@ -181,8 +181,8 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  * certificates are parsed until the first one that does not parse (noted in req->malformed).
  */
 static int
-cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list *list,
-           struct cv_request *req, struct cv_error *err)
+cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
+           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
 	size_t i;
@@ -208,7 +208,9 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
 		}
-		rc = req->malformed.present ? 0 : cv_cert_from_der(der, der_len, &cert, &why);
+		rc = req->malformed.present
+		         ? 0
+		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
 		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
@@ -343,7 +345,8 @@ known_fields(const json_t *root, const char *const *names, size_t n, struct cv_e
 }
 
 int
-cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
+cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                        struct cv_error *err)
 {
 	static const char *const fields[] = {
 	    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
@@ -357,9 +360,10 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 		cv_error_set(err, "\"chain\" is required");
 		return -1;
 	}
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
+	    0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
 		return -1;
 	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
 	    purpose(root, req, err) != 0)

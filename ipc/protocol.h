@@ -13,6 +13,7 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
+#include "../validator/cert_cache.h"
 
 #define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
 #define CV_PROTO_ID_MAX    256 /* characters of a string id */
@@ -61,9 +62,11 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
 /*
  * Reads the fields of a verify request into req (cv_request_init'ed by the caller). A
  * certificate that is valid base64 but does not parse is no protocol error: it is noted in
- * req->malformed, and the engine answers with a REJECT verdict.
+ * req->malformed, and the engine answers with a REJECT verdict. Certificates are taken from
+ * certs, the parsed-certificate cache, when it holds the same DER (NULL: parsed each time).
  */
-int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
+int cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                            struct cv_error *err);
 
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);

@@ -70,7 +70,8 @@ struct pending {
 struct cv_server {
 	struct event_base *base;
 	struct cv_engine *engine;
-	struct cv_admin *admin; /* views, clear actions, expiry notices */
+	struct cv_admin *admin;      /* views, clear actions, expiry notices */
+	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -270,7 +271,8 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 	cv_request_init(&p->req);
 	p->srv = srv;
 	p->deadline = evtimer_new(srv->base, deadline_cb, p);
-	if (p->deadline == NULL || cv_proto_verify_request(msg->root, &p->req, &err) != 0) {
+	if (p->deadline == NULL ||
+	    cv_proto_verify_request(msg->root, srv->certs, &p->req, &err) != 0) {
 		send_error(c, msg->id,
 		           p->deadline == NULL ? CV_PROTO_INTERNAL : CV_PROTO_BAD_REQUEST,
 		           p->deadline == NULL ? "out of memory" : err.msg);
@@ -314,11 +316,12 @@ status_json(const struct cv_server *srv)
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns);
+	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I}", "version", CV_VERSION,
+	                 "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config",
+	                 srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
+	                 "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine),
+	                 "connections", (json_int_t)srv->n_conns, "workers",
+	                 (json_int_t)cv_engine_workers(srv->engine));
 }
 
 static int
@@ -672,7 +675,8 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	srv->config_path = strdup(opts->config_path);
 	srv->socket_path = strdup(opts->socket_path);
-	if (srv->config_path == NULL || srv->socket_path == NULL) {
+	srv->certs = cv_cert_cache_new(CV_CERT_CACHE_DEFAULT);
+	if (srv->config_path == NULL || srv->socket_path == NULL || srv->certs == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -729,6 +733,7 @@ cv_server_free(struct cv_server *srv)
 		p->conn = NULL;
 		pending_maybe_free(p);
 	}
+	cv_cert_cache_free(srv->certs);
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);
