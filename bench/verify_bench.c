@@ -67,7 +67,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients 1,16,64]\n"
 	                "                    [--window W] [--seconds S] [--baseline-seconds S]\n"
-	                "                    [--crl-entries 0,100000] [--workers N]\n"
+	                "                    [--crl-entries 0,20000] [--workers N]\n"
 	                "                    [--certvald PATH] [--keep-dir]\n");
 	exit(2);
 }
@@ -131,7 +131,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	o->base_seconds = 3;
 	o->workers = -1;
 	parse_clients(o, "1,16,64");
-	parse_crl_entries(o, "0,100000");
+	parse_crl_entries(o, "0,20000");
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -95,13 +95,11 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 static int
 import_spki(gnutls_pubkey_t pub, const struct cv_cert *cert)
 {
-	struct cert_parts parts;
 	gnutls_datum_t spki;
+	size_t len;
 
-	if (cert_split(cert, &parts) < 0)
-		return -1;
-	spki.data = (unsigned char *)(uintptr_t)parts.spki.raw;
-	spki.size = (unsigned)parts.spki.raw_len;
+	spki.data = (unsigned char *)(uintptr_t)cv_cert_spki(cert, &len);
+	spki.size = (unsigned)len;
 	return gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 ? -1 : 0;
 }
 
