@@ -627,8 +627,9 @@ struct summary {
 	int ncpu;
 	double sig1, sign;           /* signature verifications/s: 1 thread, ncpu threads */
 	double gnutls1, gnutlsn;     /* GnuTLS import+verify chains/s: 1 thread, ncpu threads */
-	const struct row *new_sat;   /* new chains at the most clients (saturated) */
-	const struct row *new_paced; /* the same clients at 80% of new_sat's rate */
+	const struct row *new_sat;   /* the best new-chain rate of the client counts */
+	const struct row *new_kmax;  /* new chains at the most clients (the CRL runs compare) */
+	const struct row *new_paced; /* the most clients at 80% of new_kmax's rate */
 	const struct row *crl[MAX_CRL_RUNS];
 };
 
@@ -727,27 +728,30 @@ static void
 print_targets(const struct summary *s, const struct opts *o)
 {
 	const struct row *n = s->new_sat;
+	const double bound = s->sig1 * s->ncpu;
 
-	printf("\nbounds: signature verify %.0f/s on 1 thread, %.0f/s on %d threads: a new leaf "
-	       "under a known intermediate (one check) is bounded by %.0f chains/s\n",
-	       s->sig1, s->sign, s->ncpu, s->sign);
-	printf("targets (new chains at %d clients, window %d):\n", n->clients, n->window);
-	print_target("new chains / signature bound on all cores", n->rate / s->sign, "", ">=", 0.7);
+	printf(
+	    "\nsignature bound: %.0f verifications/s per core x %d cores = %.0f/s (measured on %d "
+	    "threads at once: %.0f/s); a new leaf under a known intermediate costs one "
+	    "verification, so new chains are bounded by %.0f/s\n",
+	    s->sig1, s->ncpu, bound, s->ncpu, s->sign, bound);
+	printf("targets (best new-chain rate: %d clients, window %d):\n", n->clients, n->window);
+	print_target("new chains / signature bound", n->rate / bound, "", ">=", 0.7);
 	print_target("new chains / GnuTLS import+verify on as many threads", n->rate / s->gnutlsn,
 	             "", ">=", 2.0);
 	print_target("daemon CPU per new chain beyond its one signature check",
 	             cpu_us(n) - 1e6 / s->sig1, "us", "<", 50);
 	if (s->new_paced != NULL)
-		print_target("p99 at 80% of the saturated new-chain rate", s->new_paced->p99, "ms",
-		             "<", 2);
+		print_target("p99, most clients at 80% of their saturated new-chain rate",
+		             s->new_paced->p99, "ms", "<", 2);
 	for (size_t i = 0; i < o->n_crl; i++) {
 		char what[96];
 
-		if (s->crl[i] == NULL)
+		if (s->crl[i] == NULL || s->new_kmax == NULL)
 			continue;
 		snprintf(what, sizeof(what), "CRL checking per verdict, %ld-entry CRL",
 		         o->crl_entries[i]);
-		print_target(what, cpu_us(s->crl[i]) - cpu_us(n), "us", "<", 5);
+		print_target(what, cpu_us(s->crl[i]) - cpu_us(s->new_kmax), "us", "<", 5);
 	}
 }
 
@@ -814,10 +818,13 @@ main(int argc, char **argv)
 		             "certvald new chains", &rows[n_rows++]) < 0)
 			goto out;
 		next += slice;
-		sum.new_sat = &rows[n_rows - 1];
+		if (sum.new_sat == NULL || rows[n_rows - 1].rate > sum.new_sat->rate)
+			sum.new_sat = &rows[n_rows - 1];
+		sum.new_kmax = &rows[n_rows - 1];
 	}
 	if (run_load(&d, &pki, o.seen + next, slice, slice, kmax, o.window, o.seconds,
-	             0.8 * sum.new_sat->rate, "certvald new chains, 80% rate", &rows[n_rows++]) < 0)
+	             0.8 * sum.new_kmax->rate, "certvald new chains, 80% rate",
+	             &rows[n_rows++]) < 0)
 		goto out;
 	sum.new_paced = &rows[n_rows - 1];
 	next += slice;
