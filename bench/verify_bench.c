@@ -426,7 +426,18 @@ struct sig_job {
 	pthread_barrier_t *barrier;
 	size_t done, failed;
 	uint64_t start, end;
+	double cpu; /* this thread's CPU seconds while verifying */
 };
+
+/* CPU seconds of the calling thread (robust to other load on the machine, unlike rates). */
+static double
+thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /*
  * Verifications of one signature over a certificate-sized message with the leaves' key, as
@@ -453,21 +464,25 @@ sig_thread(void *arg)
 		abort();
 	pthread_barrier_wait(j->barrier);
 	j->start = bench_now_ns();
+	j->cpu = thread_cpu();
 	do {
 		j->failed += gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig) < 0;
 		j->done++;
 	} while ((j->done & 15) != 0 || bench_now_ns() - j->start < limit);
 	j->end = bench_now_ns();
+	j->cpu = thread_cpu() - j->cpu;
 	gnutls_free(sig.data);
 	gnutls_pubkey_deinit(pub);
 	bench_key_free(&key);
 	return NULL;
 }
 
-/* Signature verifications per second on k threads during seconds. */
+/* Signature verifications per second on k threads during seconds; *cpu_us: CPU time of one. */
 static double
-sig_rate(const struct pki *p, int k, double seconds, size_t *done_out, size_t *failed)
+sig_rate(const struct pki *p, int k, double seconds, size_t *done_out, size_t *failed,
+         double *cpu_us_out)
 {
+	double cpu = 0;
 	struct sig_job jobs[MAX_THREADS];
 	pthread_barrier_t barrier;
 	pthread_t tid[MAX_THREADS];
@@ -478,7 +493,7 @@ sig_rate(const struct pki *p, int k, double seconds, size_t *done_out, size_t *f
 	*failed = 0;
 	pthread_barrier_init(&barrier, NULL, (unsigned)k);
 	for (i = 0; i < k; i++) {
-		jobs[i] = (struct sig_job){p, seconds, &barrier, 0, 0, 0, 0};
+		jobs[i] = (struct sig_job){p, seconds, &barrier, 0, 0, 0, 0, 0};
 		if (pthread_create(&tid[i], NULL, sig_thread, &jobs[i]) != 0)
 			abort();
 	}
@@ -486,11 +501,13 @@ sig_rate(const struct pki *p, int k, double seconds, size_t *done_out, size_t *f
 		pthread_join(tid[i], NULL);
 		done += jobs[i].done;
 		*failed += jobs[i].failed;
+		cpu += jobs[i].cpu;
 		first = jobs[i].start < first ? jobs[i].start : first;
 		last = jobs[i].end > last ? jobs[i].end : last;
 	}
 	pthread_barrier_destroy(&barrier);
 	*done_out = done;
+	*cpu_us_out = done > 0 ? cpu / (double)done * 1e6 : 0;
 	return last > first ? (double)done / ((double)(last - first) / 1e9) : 0;
 }
 
@@ -626,9 +643,11 @@ print_command(int argc, char **argv)
 struct summary {
 	int ncpu;
 	double sig1, sign;           /* signature verifications/s: 1 thread, ncpu threads */
+	double sig_cpu_us;           /* CPU time of one verification (1 thread) */
 	double gnutls1, gnutlsn;     /* GnuTLS import+verify chains/s: 1 thread, ncpu threads */
 	const struct row *new_sat;   /* the best new-chain rate of the client counts */
 	const struct row *new_kmax;  /* new chains at the most clients (the CRL runs compare) */
+	const struct row *seen_kmax; /* seen chains at the most clients */
 	const struct row *new_paced; /* the most clients at 80% of new_kmax's rate */
 	const struct row *crl[MAX_CRL_RUNS];
 };
@@ -686,6 +705,7 @@ measure_bounds(const struct pki *p, const struct opts *o, struct summary *sum, s
                size_t *n_rows)
 {
 	size_t failed;
+	double cpu;
 
 	for (int i = 0; i < 2; i++) {
 		int k = i == 0 ? 1 : sum->ncpu;
@@ -694,9 +714,11 @@ measure_bounds(const struct pki *p, const struct opts *o, struct summary *sum, s
 		memset(r, 0, sizeof(*r));
 		snprintf(r->name, sizeof(r->name), "signature verify, %d thread%s", k,
 		         k > 1 ? "s" : "");
-		r->rate = sig_rate(p, k, o->base_seconds, &r->n, &failed);
+		r->rate = sig_rate(p, k, o->base_seconds, &r->n, &failed, &cpu);
 		r->bad = failed;
 		*(i == 0 ? &sum->sig1 : &sum->sign) = r->rate;
+		if (i == 0)
+			sum->sig_cpu_us = cpu;
 	}
 	for (int i = 0; i < 4; i++) {
 		int k = i % 2 == 0 ? 1 : sum->ncpu;
@@ -740,7 +762,9 @@ print_targets(const struct summary *s, const struct opts *o)
 	print_target("new chains / GnuTLS import+verify on as many threads", n->rate / s->gnutlsn,
 	             "", ">=", 2.0);
 	print_target("daemon CPU per new chain beyond its one signature check",
-	             cpu_us(n) - 1e6 / s->sig1, "us", "<", 50);
+	             cpu_us(n) - s->sig_cpu_us, "us", "<", 50);
+	print_target("daemon CPU per seen chain (no signature check at all)", cpu_us(s->seen_kmax),
+	             "us", "<", 50);
 	if (s->new_paced != NULL)
 		print_target("p99, most clients at 80% of their saturated new-chain rate",
 		             s->new_paced->p99, "ms", "<", 2);
@@ -812,6 +836,7 @@ main(int argc, char **argv)
 		char name[48];
 
 		snprintf(name, sizeof(name), "certvald seen chains (%zu)", o.seen);
+		sum.seen_kmax = &rows[n_rows];
 		if (run_load(&d, &pki, 0, o.seen, SIZE_MAX, k, o.window, o.seconds, 0, name,
 		             &rows[n_rows++]) < 0 ||
 		    run_load(&d, &pki, o.seen + next, slice, slice, k, o.window, o.seconds, 0,
