@@ -88,6 +88,24 @@ file_crl_ingest(struct cv_engine *engine, const char *path, const uint8_t *data,
 	}
 }
 
+/* A DER `crl file`: the file's buffer becomes the CRL's (no copy: the ingest's peak memory
+ * stays near the index plus one DER, issue 13). */
+static void
+file_crl_ingest_owned(struct cv_engine *engine, const char *path, uint8_t *data, size_t len)
+{
+	struct file_crl *fc = file_crl_append(engine, path);
+	struct cv_error err = {{0}};
+
+	if (fc == NULL) {
+		free(data);
+		return;
+	}
+	if (cv_crl_ingest_owned(data, len, NULL, 0, &fc->crl, &err) < 0) {
+		cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
+		cv_log_warning("crl file %s: %s", path, err.msg);
+	}
+}
+
 /* A `crl file` holds one DER CRL, or any number of PEM "X509 CRL" blocks. */
 static void
 file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
@@ -116,8 +134,10 @@ file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
 		found++;
 		p = stop;
 	}
-	if (found == 0)
-		file_crl_ingest(engine, path, data, len);
+	if (found == 0) {
+		file_crl_ingest_owned(engine, path, data, len);
+		return;
+	}
 	free(data);
 }
 
