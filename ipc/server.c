@@ -311,17 +311,20 @@ status_json(const struct cv_server *srv)
 {
 	const struct cv_config *cfg = cv_engine_config(srv->engine);
 	json_t *tps = json_array();
+	struct cv_cert_cache_stats cs;
 	struct timespec now;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I}", "version", CV_VERSION,
-	                 "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config",
-	                 srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
-	                 "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine),
-	                 "connections", (json_int_t)srv->n_conns, "workers",
-	                 (json_int_t)cv_engine_workers(srv->engine));
+	cv_cert_cache_get_stats(srv->certs, &cs);
+	return json_pack(
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "version", CV_VERSION,
+	    "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	    "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps, "stats",
+	    cv_admin_engine_stats(srv->engine), "connections", (json_int_t)srv->n_conns, "workers",
+	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
+	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs);
 }
 
 static int

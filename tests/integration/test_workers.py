@@ -141,6 +141,35 @@ class WorkersTest(unittest.TestCase):
             s.close()
         self.assertEqual(rc, 0, self.d.log_text())
 
+    def test_parse_once(self):
+        """A certificate sent again is taken from the parsed-certificate cache, and a changed
+        one (same names, another signature) is parsed on its own and still refused."""
+        self.d = h.Daemon(self.dir, self.config(["TP"], 2)).start()
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        forged = [bad_signature_b64(self.pki.good), self.pki.sub.b64]
+
+        def status():
+            return self.d.call({"id": "s", "op": "status"})["status"]["parsed_certificates"]
+
+        def verdict(chain):
+            req = {"id": 1, "op": "verify", "chain": chain, "trustpoint": "TP"}
+            return self.d.call(req)["verdict"]
+
+        before = status()
+        self.assertEqual(verdict(good)["decision"], "ACCEPT")
+        first = status()
+        self.assertEqual(first["misses"] - before["misses"], 2)
+        self.assertEqual(verdict(good)["decision"], "ACCEPT")
+        second = status()
+        self.assertEqual(second["hits"] - first["hits"], 2)
+        self.assertEqual(second["misses"], first["misses"])
+        v = verdict(forged)
+        self.assertEqual((v["decision"], v["reason"]), ("REJECT", "bad-signature"))
+        third = status()
+        self.assertEqual(third["misses"] - second["misses"], 1)  # the forged leaf
+        self.assertEqual(third["hits"] - second["hits"], 1)      # the intermediate
+        self.assertEqual(third["kept"], 3)
+
     def test_workers_out_of_range(self):
         self.d = h.Daemon(self.dir, self.config(["TP"], 257))
         with self.assertRaises(RuntimeError) as cm:
