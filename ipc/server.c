@@ -348,6 +348,9 @@ reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 	if (cfg->socket_path != NULL && strcmp(cfg->socket_path, srv->socket_path) != 0)
 		cv_log_notice("socket path changes take effect at restart (still %s)",
 		              srv->socket_path);
+	if (cfg->workers != cv_engine_config(srv->engine)->workers)
+		cv_log_notice("workers changes take effect at restart (still %u threads)",
+		              cv_engine_workers(srv->engine));
 	cv_engine_set_config(srv->engine, cfg);
 	cv_config_unref(cfg);
 	cv_log_notice("configuration reloaded from %s", srv->config_path);

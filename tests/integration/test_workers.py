@@ -125,6 +125,13 @@ class WorkersTest(unittest.TestCase):
             "r", during=lambda: self.d.signal(signal.SIGHUP)))
         status = self.d.call({"id": 1, "op": "status"})["status"]
         self.assertEqual(sorted(status["trustpoints"]), ["TP", "TP2"])
+        self.assertEqual(status["workers"], 2)
+        # The thread count is read at start: a reload that changes it says so.
+        self.d.write_config(self.config(["TP", "TP2"], 1))
+        self.assertTrue(self.d.call({"id": 3, "op": "reload"})["ok"])
+        self.assertIn("workers changes take effect at restart (still 2 threads)",
+                      self.d.log_text())
+        self.assertEqual(self.d.call({"id": 4, "op": "status"})["status"]["workers"], 2)
         req = {"id": 2, "op": "verify", "chain": [self.pki.good.b64, self.pki.sub.b64],
                "trustpoint": "TP2"}
         self.assertEqual(self.d.call(req)["verdict"]["decision"], "ACCEPT")
