@@ -348,7 +348,7 @@ run_http(const char *sock, const struct chains *c, int k, double seconds)
 static int
 run_socket(const char *sock, const struct chains *c, int k, int w, double seconds)
 {
-	struct bench_load load = {sock, c->body, c->n, 0, SIZE_MAX, seconds, k, w, false};
+	struct bench_load load = {sock, c->body, c->n, 0, SIZE_MAX, seconds, k, w, false, 0};
 	struct bench_result res;
 
 	if (bench_load_run(&load, &res) < 0)

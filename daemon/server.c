@@ -67,8 +67,9 @@ struct pending {
 struct cv_server {
 	struct event_base *base;
 	struct cv_engine *engine;
-	struct cv_admin *admin; /* views, clear actions, expiry notices */
-	struct cv_calls *calls; /* verify requests of every transport */
+	struct cv_admin *admin;      /* views, clear actions, expiry notices */
+	struct cv_calls *calls;      /* verify requests of every transport */
+	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -263,7 +264,7 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	if (cv_proto_verify_request(msg->root, cv_call_request(call), &err) != 0 ||
+	if (cv_proto_verify_request(msg->root, c->srv->certs, cv_call_request(call), &err) != 0 ||
 	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
 		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
 		cv_call_discard(call);
@@ -292,16 +293,20 @@ status_json(const struct cv_server *srv)
 {
 	const struct cv_config *cfg = cv_engine_config(srv->engine);
 	json_t *tps = json_array();
+	struct cv_cert_cache_stats cs;
 	struct timespec now;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns);
+	cv_cert_cache_get_stats(srv->certs, &cs);
+	return json_pack(
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "version", CV_VERSION,
+	    "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	    "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps, "stats",
+	    cv_admin_engine_stats(srv->engine), "connections", (json_int_t)srv->n_conns, "workers",
+	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
+	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs);
 }
 
 static int
@@ -325,6 +330,9 @@ reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 	if (cfg->socket_path != NULL && strcmp(cfg->socket_path, srv->socket_path) != 0)
 		cv_log_notice("socket path changes take effect at restart (still %s)",
 		              srv->socket_path);
+	if (cfg->workers != cv_engine_config(srv->engine)->workers)
+		cv_log_notice("workers changes take effect at restart (still %u threads)",
+		              cv_engine_workers(srv->engine));
 	cv_engine_set_config(srv->engine, cfg);
 	cv_config_unref(cfg);
 	cv_log_notice("configuration reloaded from %s", srv->config_path);
@@ -655,7 +663,9 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->config_path = strdup(opts->config_path);
 	srv->socket_path = strdup(opts->socket_path);
 	srv->calls = cv_calls_new(base, engine);
-	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL) {
+	srv->certs = cv_cert_cache_new(CV_CERT_CACHE_DEFAULT);
+	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL ||
+	    srv->certs == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -704,6 +714,7 @@ cv_server_free(struct cv_server *srv)
 		return;
 	cv_server_close(srv);
 	cv_calls_free(srv->calls); /* the engine is gone: it will never call back */
+	cv_cert_cache_free(srv->certs);
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);

@@ -184,8 +184,8 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  * certificates are parsed until the first one that does not parse (noted in req->malformed).
  */
 static int
-cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list *list,
-           struct cv_request *req, struct cv_error *err)
+cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
+           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
 	size_t i;
@@ -211,7 +211,9 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
 		}
-		rc = req->malformed.present ? 0 : cv_cert_from_der(der, der_len, &cert, &why);
+		rc = req->malformed.present
+		         ? 0
+		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
 		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
@@ -379,15 +381,17 @@ verify_params(const json_t *root, struct cv_request *req, struct cv_error *err)
 }
 
 int
-cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
+cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                        struct cv_error *err)
 {
 	const json_t *extra = json_object_get(root, "extra");
 
 	if (verify_shape(root, err) != 0)
 		return -1;
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
+	    0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
 		return -1;
 	return verify_params(root, req, err);
 }

@@ -13,6 +13,7 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
+#include "../validator/cert_cache.h"
 #include "verdict_json.h"
 
 #define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
@@ -62,9 +63,11 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
 /*
  * Reads the fields of a verify request into req (cv_request_init'ed by the caller). A
  * certificate that is valid base64 but does not parse is no protocol error: it is noted in
- * req->malformed, and the engine answers with a REJECT verdict.
+ * req->malformed, and the engine answers with a REJECT verdict. Certificates are taken from
+ * certs, the parsed-certificate cache, when it holds the same DER (NULL: parsed each time).
  */
-int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
+int cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                            struct cv_error *err);
 
 /*
  * The verdict cache key of a verify request (issue 13), from the certificates' bytes without

@@ -4,21 +4,29 @@
  *
  * Each request is a job that owns a reference to the configuration it started with, so a
  * reload never changes a decision half-way. Stages run one after the other; a stage that must
- * wait for the network (revocation fetches) resumes the job from the event loop.
+ * wait for the network (revocation fetches) resumes the job from the event loop. In the
+ * daemon, stage 1 (path building and signature checks, the CPU work) runs on a pool of
+ * worker threads (cv_engine_set_workers): it reads only the job, its configuration (immutable
+ * once loaded), the certificates (immutable, atomic references) and the verified-link cache
+ * (locked); everything after it runs on the loop again.
  */
 #include "engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/worker.h"
 #include "engine_int.h"
 #include "maps.h"
 
 #define ANCHOR_CHAIN_MAX       8  /* chain-validation continue: parents followed at most */
 #define CANDIDATE_CONTEXTS_MAX 65 /* trustpoints tried per request, plus the trustpool */
+#define WORKERS_MAX            256
+#define WORKER_QUEUE_MAX       65536 /* beyond: stage 1 runs on the loop (never refused) */
 
 void
 cv_request_init(struct cv_request *req)
@@ -80,6 +88,24 @@ file_crl_ingest(struct cv_engine *engine, const char *path, const uint8_t *data,
 	}
 }
 
+/* A DER `crl file`: the file's buffer becomes the CRL's (no copy: the ingest's peak memory
+ * stays near the index plus one DER, issue 13). */
+static void
+file_crl_ingest_owned(struct cv_engine *engine, const char *path, uint8_t *data, size_t len)
+{
+	struct file_crl *fc = file_crl_append(engine, path);
+	struct cv_error err = {{0}};
+
+	if (fc == NULL) {
+		free(data);
+		return;
+	}
+	if (cv_crl_ingest_owned(data, len, NULL, 0, &fc->crl, &err) < 0) {
+		cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
+		cv_log_warning("crl file %s: %s", path, err.msg);
+	}
+}
+
 /* A `crl file` holds one DER CRL, or any number of PEM "X509 CRL" blocks. */
 static void
 file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
@@ -108,8 +134,10 @@ file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
 		found++;
 		p = stop;
 	}
-	if (found == 0)
-		file_crl_ingest(engine, path, data, len);
+	if (found == 0) {
+		file_crl_ingest_owned(engine, path, data, len);
+		return;
+	}
 	free(data);
 }
 
@@ -176,6 +204,9 @@ cv_engine_free(struct cv_engine *engine)
 {
 	if (engine == NULL)
 		return;
+	/* First: its threads end, so no job is in use off the loop any more. */
+	cv_worker_pool_free(engine->pool);
+	engine->pool = NULL;
 	while (engine->jobs != NULL) {
 		struct verify_job *job = engine->jobs;
 
@@ -213,6 +244,32 @@ cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
 	cv_aaa_clear_cache(engine->aaa); /* answers were for the old lists and servers */
 	if (engine->fetcher != NULL)
 		cv_fetcher_set_retry_after(engine->fetcher, cfg->fetch_retry_after_s);
+}
+
+int
+cv_engine_set_workers(struct cv_engine *engine, unsigned n)
+{
+	long cores;
+
+	if (engine->pool != NULL)
+		return (int)engine->n_workers;
+	if (n == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (unsigned)cores : 1u;
+	}
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	engine->pool = cv_worker_pool_new_fixed(engine->base, WORKER_QUEUE_MAX, n);
+	if (engine->pool == NULL)
+		return -1;
+	engine->n_workers = n;
+	return (int)n;
+}
+
+unsigned
+cv_engine_workers(const struct cv_engine *engine)
+{
+	return engine->n_workers;
 }
 
 const struct cv_clock *
@@ -938,19 +995,21 @@ verdict_relied_on(struct verify_job *job)
 		                 v->relaxations);
 }
 
-void
-job_run(struct verify_job *job)
+/* Everything after stage 1, on the loop. */
+static void
+job_after_validate(struct verify_job *job)
 {
-	int aia;
+	if (job->validate_rc < 0) {
+		/* leaf-only peers: the issuer named by AIA caIssuers (aia.c) */
+		const int aia = aia_try(job);
 
-	while (stage_select_and_validate(job) < 0) {
-		aia = aia_try(job); /* leaf-only peers: the issuer named by AIA caIssuers */
 		if (aia == 0)
-			return;
-		if (aia < 0) {
+			return; /* downloading: aia_fetched runs the job again */
+		if (aia > 0)
+			job_run(job); /* the issuer is at hand: build again */
+		else
 			job_finish(job);
-			return;
-		}
+		return;
 	}
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",
@@ -965,6 +1024,41 @@ job_run(struct verify_job *job)
 	if (stage_maps(job) < 0)
 		return;
 	rev_start(job);
+}
+
+/* On a worker thread: stage 1 touches the job and what it shares read-only (see the top). */
+static void
+job_validate_task(void *arg)
+{
+	struct verify_job *job = arg;
+
+	job->validate_rc = stage_select_and_validate(job);
+}
+
+static void
+job_validate_done(void *arg)
+{
+	job_after_validate(arg);
+}
+
+/* The job belongs to the engine's list, not to the task: cv_engine_free frees it. */
+static void
+job_task_release(void *arg)
+{
+	(void)arg;
+}
+
+void
+job_run(struct verify_job *job)
+{
+	struct cv_worker_pool *pool = job->engine->pool;
+
+	if (pool != NULL && cv_worker_submit(pool, job_validate_task, job_validate_done,
+	                                     job_task_release, job, NULL) == 0)
+		return;
+	/* No pool (certvalctl, tests), or the queue is full: on the loop, never refused. */
+	job->validate_rc = stage_select_and_validate(job);
+	job_after_validate(job);
 }
 
 /* A certificate of the request does not parse: rejected before any validation, never a usage

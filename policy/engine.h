@@ -91,6 +91,15 @@ int cv_engine_enable_verdict_cache(struct cv_engine *engine);
 void cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg);
 struct cv_config *cv_engine_config(const struct cv_engine *engine); /* borrowed */
 
+/*
+ * Runs path building and signature checks (stage 1, the CPU work) on n worker threads
+ * (0: one per online core; at most 256) instead of the loop; the done callback then always
+ * runs later from the loop. Only the daemon calls it, once: a second call changes nothing.
+ * Returns the number of threads, or -1 (the engine keeps validating on the loop).
+ */
+int cv_engine_set_workers(struct cv_engine *engine, unsigned n);
+unsigned cv_engine_workers(const struct cv_engine *engine); /* 0: validation on the loop */
+
 struct cv_fetcher;
 struct cv_crl_store;
 struct cv_ocsp_cache;

@@ -90,6 +90,9 @@ struct cv_engine {
 	struct verify_job *jobs;         /* in flight, for cv_engine_free */
 	struct cv_verdict_cache *vcache; /* NULL: off (offline); engine_vcache.c */
 	uint64_t generation;             /* counts configuration changes (reloads) */
+	/* Threads for stage 1 (path building and signatures); NULL: it runs on the loop. */
+	struct cv_worker_pool *pool;
+	unsigned n_workers;
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -153,6 +156,7 @@ struct verify_job {
 	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
 	struct cv_path path;
 	bool have_path;
+	int validate_rc; /* stage 1's result, from a worker thread */
 	cv_time deadline;
 	struct cv_fetch *fetch;    /* the fetch this job waits for, or NULL */
 	cv_aaa_query_id aaa_query; /* the AAA query this job waits for, or 0 */

@@ -169,7 +169,7 @@ read_op(const struct cv_proto_msg *msg, struct cv_error *err)
 	switch (msg->op) {
 	case CV_OP_VERIFY:
 		cv_request_init(&req);
-		rc = cv_proto_verify_request(msg->root, &req, err);
+		rc = cv_proto_verify_request(msg->root, NULL, &req, err);
 		if (rc == 0)
 			check_request(msg->root, &req);
 		if (rc == 0 &&
