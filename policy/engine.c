@@ -699,6 +699,18 @@ stage_maps(struct verify_job *job)
 	const struct cv_map_outcome *m = &job->maps;
 	struct cv_verdict *v = &job->verdict;
 
+	/* O-17: a label without a map rejects every chain of the trustpoint (fail closed) */
+	if (m->undefined != NULL) {
+		char why[CV_MAP_WHY_MAX];
+
+		snprintf(why, sizeof(why),
+		         "match certificate %s (configuration line %u): certificate map %s is not "
+		         "defined",
+		         m->undefined->label, m->undefined->line, m->undefined->label);
+		cv_verdict_trace(v, "map", "%s", why);
+		job_reject(job, CV_REASON_NOT_AUTHORIZED, "undefined-map", 0, why);
+		return -1;
+	}
 	if (m->acl_configured) {
 		if (m->acl_match == NULL) {
 			cv_verdict_trace(v, "map", "no certificate map matched: %s", m->why);

@@ -249,6 +249,9 @@ cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_settings *rev,
 		const struct cv_map_entry *entry =
 		    cv_map_label_match(cfg, rule->label, cert, why, sizeof(why));
 
+		if (out->undefined == NULL && cv_config_map_first(cfg, rule->label, NULL) == NULL)
+			out->undefined = rule;
+
 		if (rule->kind == CV_MATCH_ACL) {
 			out->acl_configured = true;
 			if (entry == NULL && out->acl_match == NULL)
