@@ -2202,6 +2202,7 @@ static const struct cfg_cmd global_cmds[] = {
      .fn = h_radius_key,
      .flags = CFG_LEGACY | CFG_SECRET},
     /* the rest of the manuals' full configurations: the router's own settings */
+    ROUTER("configure"), /* `conf t` in the design guide's transcripts */
     ROUTER("hostname"),
     ROUTER("version"),
     ROUTER("ip"),

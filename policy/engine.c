@@ -689,6 +689,32 @@ trace_modifier(struct verify_job *job, enum cv_match_kind kind, const char *what
 		                 e->label, e->seq, what);
 }
 
+/* The verdict's `modifiers`: each map that matched through a modifier, named by it. */
+static void
+record_modifiers(struct cv_verdict *v, const struct cv_map_outcome *m)
+{
+	static const char *const names[] = {
+	    [CV_MATCH_ALLOW_EXPIRED] = "allow expired-certificate",
+	    [CV_MATCH_SKIP_REVOCATION] = "skip revocation-check",
+	    [CV_MATCH_SKIP_AUTHORIZATION] = "skip authorization-check",
+	    [CV_MATCH_OVERRIDE_CDP] = "override cdp",
+	    [CV_MATCH_OVERRIDE_OCSP] = "override ocsp",
+	};
+
+	v->n_modifiers = 0;
+	for (size_t k = CV_MATCH_ALLOW_EXPIRED; k < CV_ARRAY_LEN(names); k++) {
+		const struct cv_map_entry *e = m->modifier_match[k];
+		struct cv_map_modifier *o;
+
+		if (e == NULL || v->n_modifiers == CV_MODIFIERS_MAX)
+			continue;
+		o = &v->modifiers[v->n_modifiers++];
+		cv_strlcpy(o->modifier, names[k], sizeof(o->modifier));
+		cv_strlcpy(o->label, e->label, sizeof(o->label));
+		o->seq = (int)e->seq;
+	}
+}
+
 /*
  * SPEC R36-R40, O-17, O-19: the ACL is checked on every request, right after path validation
  * and before any network I/O; the modifiers were evaluated with it.
@@ -722,6 +748,7 @@ stage_maps(struct verify_job *job)
 		cv_verdict_trace(v, "map", "certificate map %s seq %u matched", m->acl_match->label,
 		                 m->acl_match->seq);
 	}
+	record_modifiers(v, m);
 	if (job->path.leaf_validity_waived_used)
 		trace_modifier(job, CV_MATCH_ALLOW_EXPIRED,
 		               "allow expired-certificate: validity period not enforced");
@@ -804,6 +831,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 	if (rc == 0)
 		rc = lifetime_extension(job, lifetime_end, &f);
 	aaa_evidence(job, answer, rc == 0);
+	aaa_attributes(v, answer); /* also on a refusal: which attribute refused is a field */
 	cv_verdict_trace(v, "aaa", "post-authorization chain validation status (0x%x)",
 	                 rc == 0 ? 4u : 7u);
 	if (rc < 0) {
@@ -815,7 +843,6 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 		return;
 	}
 	cv_verdict_trace(v, "aaa", "authorization passed");
-	aaa_attributes(v, answer);
 	cv_verdict_accept(v);
 	job_finish(job);
 }

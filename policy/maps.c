@@ -232,8 +232,10 @@ apply_rule(const struct cv_match_rule *rule, const struct cv_map_entry *entry,
 			out->override_cdp = rule;
 		break;
 	case CV_MATCH_OVERRIDE_OCSP:
-		if (out->override_ocsp == NULL || rule->ocsp_seq < out->override_ocsp->ocsp_seq)
+		if (out->override_ocsp == NULL || rule->ocsp_seq < out->override_ocsp->ocsp_seq) {
 			out->override_ocsp = rule;
+			out->modifier_match[rule->kind] = entry; /* the map of the rule used */
+		}
 		break;
 	}
 }
