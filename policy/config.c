@@ -31,6 +31,7 @@ cv_rev_settings_init(struct cv_rev_settings *rev)
 	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
 	rev->nonce = CV_NONCE_REQUIRE;
 	rev->nonce_length = 16;
+	rev->ocsp_cache_s = -1;
 	rev->chain = CV_CHAIN_STOP;
 }
 

@@ -123,6 +123,10 @@ struct cv_rev_settings {
 	char *ocsp_url;
 	enum cv_nonce_policy nonce;
 	unsigned nonce_length; /* 1..32, default 16 */
+	/* ocsp cache-lifetime SECONDS (product): how long an OCSP answer of this trustpoint is
+	 * reused, 0 = never; -1 (unset): until the answer's own validity, except under
+	 * `ocsp nonce require`, where each validation asks afresh */
+	int ocsp_cache_s;
 	struct cv_match_rule *matches;
 	size_t n_matches;
 	enum cv_chain_validation chain;

@@ -144,6 +144,7 @@ CFG_DUMPER(cfg_dump_crl_files);
 CFG_DUMPER(cfg_dump_crl_cache);
 CFG_DUMPER(cfg_dump_disable_nonce);
 CFG_DUMPER(cfg_dump_nonce_if_echoed);
+CFG_DUMPER(cfg_dump_ocsp_cache);
 CFG_DUMPER(cfg_dump_matches);
 CFG_DUMPER(cfg_dump_chain_validation);
 CFG_DUMPER(cfg_dump_authz_username);

@@ -955,6 +955,18 @@ h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
 	return 0;
 }
 
+static int
+h_ocsp_cache(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+	unsigned long long v;
+
+	if (parse_num(p, "ocsp cache-lifetime", argv[0], 0, 86400, &v) < 0)
+		return -1;
+	rev->ocsp_cache_s = (int)v;
+	return 0;
+}
+
 /* override ocsp [trustpoint TP [TP...]] SEQ url URL */
 static int
 parse_override_ocsp(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t argc)
@@ -1766,6 +1778,14 @@ h_radius_key(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **
 	     .off = offsetof(T, rev),                                                              \
 	     .fn = h_nonce,                                                                        \
 	     .dump = cfg_dump_nonce_if_echoed},                                                    \
+	    {.w = {"ocsp", "cache-lifetime"},                                                      \
+	     .syntax = "SECONDS",                                                                  \
+	     .kind = CFG_FUNC,                                                                     \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_ocsp_cache,                                                                   \
+	     .dump = cfg_dump_ocsp_cache},                                                         \
 	    {.w = {"ocsp", "nonce", "length"},                                                     \
 	     .syntax = "BYTES",                                                                    \
 	     .kind = CFG_UINT,                                                                     \

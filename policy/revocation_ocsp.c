@@ -119,6 +119,47 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 	rev_method_done(job, a->status == CV_OCSP_STATUS_REVOKED ? REV_REVOKED : REV_GOOD);
 }
 
+/* ---- the answer cache of a trustpoint: `ocsp cache-lifetime` (product) ---- */
+
+/*
+ * Seconds an answer is reused under these settings: 0 never (a nonce the administrator
+ * requires asks afresh every time, unless a lifetime is set), -1 until the answer's own
+ * validity (nextUpdate, or `ocsp no-next-update-lifetime`).
+ */
+static int
+cache_lifetime(const struct cv_rev_settings *rev)
+{
+	if (rev->ocsp_cache_s >= 0)
+		return rev->ocsp_cache_s;
+	return rev->nonce == CV_NONCE_REQUIRE ? 0 : -1;
+}
+
+/* A cached answer this trustpoint may use: stored no longer ago than its lifetime. */
+static bool
+cache_lookup(struct verify_job *job, struct cv_ocsp_answer *a)
+{
+	const int life = cache_lifetime(job->rev.settings);
+	const cv_time now = cv_engine_now(job->engine);
+
+	if (life == 0 || !cv_ocsp_cache_get(job->engine->ocsp, job->rev.ocsp_key, now, a))
+		return false;
+	return life < 0 || a->stored_at + life > now;
+}
+
+/* Keeps an answer for the trustpoints that may reuse it, at most for this one's lifetime. */
+static void
+cache_store(struct verify_job *job, struct cv_ocsp_answer *a)
+{
+	const int life = cache_lifetime(job->rev.settings);
+	const cv_time now = cv_engine_now(job->engine);
+
+	if (life == 0 || a->valid_until == CV_TIME_NONE)
+		return;
+	if (life > 0 && a->valid_until > now + life)
+		a->valid_until = now + life;
+	cv_ocsp_cache_put(job->engine->ocsp, a, now);
+}
+
 /* ---- single-flight: one query per (CertID, responder) at a time ---- */
 
 static struct ocsp_flight *
@@ -172,20 +213,18 @@ flight_take(struct verify_job *job)
 	return f;
 }
 
-/* The waiters take the shared answer from the cache, or the shared failure. */
+/* The waiters take the shared answer (a, whether cached or not), or the shared failure. */
 static void
-flight_finish(struct ocsp_flight *f, const char *error)
+flight_finish(struct ocsp_flight *f, const struct cv_ocsp_answer *a, const char *error)
 {
 	if (f == NULL)
 		return;
 	for (size_t i = 0; i < f->n_waiters; i++) {
 		struct verify_job *w = f->waiters[i];
-		struct cv_ocsp_answer a;
 
 		w->rev.ocsp_waiting = false;
-		if (cv_ocsp_cache_get(w->engine->ocsp, w->rev.ocsp_key, cv_engine_now(w->engine),
-		                      &a))
-			answer_done(w, &a, "shared", "");
+		if (a != NULL)
+			answer_done(w, a, "shared", "");
 		else
 			ocsp_error(w, "", "the query shared with another request failed: %s",
 			           error);
@@ -336,8 +375,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 		         err.msg);
 	} else {
 		answer_from_result(job, &res, a);
-		if (a->valid_until != CV_TIME_NONE)
-			cv_ocsp_cache_put(job->engine->ocsp, a, cv_engine_now(job->engine));
+		cache_store(job, a);
 		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);
@@ -368,12 +406,12 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 		snprintf(error, sizeof(error), "request failed: %s", r->error);
 	} else if (check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error)) == 0) {
 		flight = flight_take(job);
-		flight_finish(flight, "");
+		flight_finish(flight, &a, "");
 		answer_done(job, &a, "request", nonce);
 		return;
 	}
 	flight = flight_take(job);
-	flight_finish(flight, error);
+	flight_finish(flight, NULL, error);
 	ocsp_error(job, nonce, "%s", error);
 }
 
@@ -444,7 +482,7 @@ ocsp_start(struct verify_job *job)
 		           err.msg[0] != '\0' ? err.msg : "cannot compute the CertID");
 		return;
 	}
-	if (cv_ocsp_cache_get(job->engine->ocsp, rs->ocsp_key, cv_engine_now(job->engine), &a)) {
+	if (cache_lookup(job, &a)) {
 		answer_done(job, &a, "cache", "");
 		return;
 	}

@@ -80,7 +80,7 @@ class AdminTest(unittest.TestCase):
             "ROOT": (pki.root, ["revocation-check crl", "crl file %s" % cls.root_crl,
                                 "primary"]),
             "SUB": (pki.sub, ["revocation-check crl"]),
-            "OCSP": (pki.sub, ["revocation-check ocsp"]),
+            "OCSP": (pki.sub, ["revocation-check ocsp", "ocsp cache-lifetime 300"]),
             "NEAR": (pki.near, ["revocation-check none"]),
             "MONTH": (pki.month, ["revocation-check none"]),
             "BADFP": (pki.other, ["revocation-check none", "fingerprint " + "AB" * 20]),

@@ -556,8 +556,9 @@ class RevocationTest(unittest.TestCase):
     # ---- OCSP ----
 
     def test_ocsp_good_revoked_and_cached(self):
-        """R26, R28, R29: AIA responder, nonce echoed; revoked; a second query from the cache."""
-        self.start([" revocation-check ocsp"], anchor="sub")
+        """R26, R28, R29: AIA responder, nonce echoed; revoked; a second query from the cache
+        (`ocsp cache-lifetime`: under `ocsp nonce require` answers are cached only so)."""
+        self.start([" revocation-check ocsp", " ocsp cache-lifetime 300"], anchor="sub")
         before = self.ocsp_stats()["requests"]
         v = self.verify(self.pki.good)
         self.assert_verdict(v, "ACCEPT", revocation="good")
@@ -574,6 +575,34 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
         ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
         self.assertEqual(ev["revocation_reason"], "keyCompromise")
+
+    def test_ocsp_cache_and_nonces(self):
+        """Under `ocsp nonce require` (the default) each validation asks the responder: an
+        answer to another request's nonce is no proof of freshness. `ocsp cache-lifetime`
+        turns the cache on, for at most that long; without nonces answers are cached until
+        their nextUpdate unless `ocsp cache-lifetime 0`."""
+        def queries(lines, steps):
+            self.start([" revocation-check ocsp"] + lines, anchor="sub")
+            before = self.ocsp_stats()["requests"]
+            out = []
+            for rid, offset in enumerate(steps):
+                if offset:
+                    resp = self.daemon.call({"id": "c", "op": "clock", "offset": offset})
+                    self.assertTrue(resp["ok"], resp)
+                v = self.verify(self.pki.good, rid=rid)
+                self.assert_verdict(v, "ACCEPT", revocation="good")
+                out.append(self.ocsp_stats()["requests"] - before)
+            self.daemon.stop()
+            self.daemon = None
+            return out
+
+        self.assertEqual(queries([], [0, 0]), [1, 2])
+        self.assertEqual(queries([" ocsp nonce require"], [0, 0]), [1, 2])
+        self.assertEqual(queries([" ocsp cache-lifetime 60"], [0, 0, 30, 61]), [1, 1, 1, 2])
+        self.assertEqual(queries([" ocsp nonce if-echoed"], [0, 0]), [1, 1])
+        self.assertEqual(queries([" ocsp disable-nonce"], [0, 0]), [1, 1])
+        self.assertEqual(queries([" ocsp disable-nonce", " ocsp cache-lifetime 0"], [0, 0]),
+                         [1, 2])
 
     def test_ocsp_wrong_nonce_falls_through(self):
         """R29, D-1: a wrong nonce is no answer: `ocsp` alone rejects, `ocsp crl` uses the CRL."""
@@ -599,8 +628,8 @@ class RevocationTest(unittest.TestCase):
 
     def test_ocsp_single_flight(self):
         """200 concurrent requests for one certificate cause one OCSP query; the others wait
-        for it and take its answer."""
-        self.start([" revocation-check ocsp"], anchor="sub")
+        for it and take its answer (or, arriving later, the cache's)."""
+        self.start([" revocation-check ocsp", " ocsp cache-lifetime 300"], anchor="sub")
         before = self.ocsp_stats()["requests"]
         n = 200
         with self.daemon.connect() as s:

@@ -1095,6 +1095,32 @@ test_manual_forms(void)
 	    "certvald.conf:4: unknown command 'nonsense' in global mode", true);
 }
 
+/* `ocsp cache-lifetime`: unset (-1) by default, 0 turns the cache off, shown when set. */
+static void
+test_ocsp_cache_lifetime(void)
+{
+	struct cv_config *cfg = parse_ok("crypto pki trustpoint A\n ca-certificate @DIR@/root.pem\n"
+	                                 " ocsp cache-lifetime 0\n"
+	                                 "crypto pki trustpoint B\n ca-certificate @DIR@/root.pem\n"
+	                                 "crypto pki trustpool policy\n ocsp cache-lifetime 600\n");
+	char *d;
+
+	if (cfg == NULL)
+		return;
+	CHECK_INT_EQ(cv_config_trustpoint(cfg, "A")->rev.ocsp_cache_s, 0);
+	CHECK_INT_EQ(cv_config_trustpoint(cfg, "B")->rev.ocsp_cache_s, -1);
+	CHECK_INT_EQ(cfg->trustpool.rev.ocsp_cache_s, 600);
+	d = dump(cfg);
+	CHECK(d != NULL && strstr(d, " ocsp cache-lifetime 0\n") != NULL &&
+	      strstr(d, " ocsp cache-lifetime 600\n") != NULL);
+	free(d);
+	check_round_trip(cfg);
+	cv_config_unref(cfg);
+	expect_error("crypto pki trustpoint A\n ca-certificate @DIR@/root.pem\n"
+	             " ocsp cache-lifetime 86401\n",
+	             "certvald.conf:3: ocsp cache-lifetime: 86401 is out of range 0-86400", false);
+}
+
 /* ---- quoting ---- */
 
 static void
@@ -1477,6 +1503,7 @@ main(void)
 	test_fingerprints();
 	test_warnings();
 	test_manual_forms();
+	test_ocsp_cache_lifetime();
 	test_quoting();
 	test_secrets();
 	test_secret_rows();
