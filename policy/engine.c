@@ -188,6 +188,7 @@ cv_engine_free(struct cv_engine *engine)
 	}
 	rev_engine_shutdown(engine);
 	refresh_free_all(engine);
+	crl_walk_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_link_cache_free(engine->links);

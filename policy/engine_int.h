@@ -51,6 +51,15 @@ struct crl_refresh {
 	struct crl_refresh *next;
 };
 
+/* A CDP recently checked under a trust context, for `crl-request` (crl_walk.c, R54). */
+#define SEEN_MAX 32
+struct crl_seen {
+	char trustpoint[CV_LABEL_MAX]; /* "" when the slot is free */
+	char source[CV_URL_MAX];
+};
+
+struct crl_walk; /* crl_walk.c: a CDP walk going on after a request's deadline */
+
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
 #define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
@@ -86,7 +95,10 @@ struct cv_engine {
 	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct verify_job *jobs;       /* in flight, for cv_engine_free */
+	struct crl_walk *walks;        /* CDP walks after a deadline (crl_walk.c) */
+	struct crl_seen seen[SEEN_MAX];
+	size_t seen_next;
+	struct verify_job *jobs; /* in flight, for cv_engine_free */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -198,6 +210,17 @@ void refresh_free_all(struct cv_engine *engine);
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
                                                   const struct cv_trustpoint **tp);
+
+/* crl_walk.c (R17, O-23, R54) */
+/* Walks sources (at most REV_SOURCES_MAX) in the background under the trust context's
+ * settings until one gives a CRL; 1 when started, 0 when covered, full, or pointless. */
+int crl_walk_start(struct cv_engine *engine, const char *trustpoint,
+                   const char (*sources)[CV_URL_MAX], size_t n);
+bool crl_walk_covers(const struct cv_engine *engine, const char *source);
+void crl_walk_free_all(struct cv_engine *engine);
+void crl_seen_note(struct cv_engine *engine, const char *trustpoint, const char *source);
+/* crl-request with nothing cached: walks of the CA certificates' and the seen CDPs. */
+int crl_walk_request(struct cv_engine *engine, const char *trustpoint);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

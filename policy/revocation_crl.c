@@ -388,6 +388,22 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 	crl_try(job);
 }
 
+/*
+ * R17, O-23: the CDPs from index from on are walked in the background when this request's
+ * deadline cuts the walk short (crl_walk.c), so that the next request finds the CRL.
+ */
+static void
+hand_off(struct verify_job *job, size_t from)
+{
+	struct rev_state *rs = &job->rev;
+
+	if (from < rs->n_sources && crl_walk_start(job->engine, rs->settings_name,
+	                                           &rs->sources[from], rs->n_sources - from))
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "the CDPs from %s on are tried on after this request's deadline",
+		                 rs->sources[from]);
+}
+
 /* Starts the next distribution point not already at hand; false when none is left. */
 static bool
 fetch_next_source(struct verify_job *job)
@@ -410,8 +426,12 @@ fetch_next_source(struct verify_job *job)
 		if (remaining == 0) {
 			evidence_error(job, source, "%s",
 			               "request deadline reached before fetching");
+			hand_off(job, rs->next_source - 1);
 			return false;
 		}
+		/* the walk first: this request's shorter fetch then joins its transfer */
+		if (remaining < cfg->fetch_timeout_ms)
+			hand_off(job, rs->next_source - 1);
 		cv_fetch_opts_init(&opts);
 		opts.max_bytes = cfg->crl_max_bytes;
 		opts.timeout_ms =
@@ -503,6 +523,8 @@ crl_start(struct verify_job *job)
 		                 job->maps.override_cdp->cdp, job->maps.override_cdp->label);
 	} else {
 		cdp_sources(job, cert);
+		for (size_t i = 0; i < rs->n_sources; i++)
+			crl_seen_note(job->engine, rs->settings_name, rs->sources[i]);
 	}
 	crl_try(job);
 }

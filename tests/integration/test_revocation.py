@@ -59,6 +59,13 @@ class RevocationTest(unittest.TestCase):
         pki.dead = pki.leaf("dead.example", pki.sub, crl_url=cls.dead_cdp,
                             ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
         pki.no_cdp = pki.leaf("nocdp.example", pki.sub)
+        # R17, O-23: a CDP that never answers, then one that does (bg.crl, served below)
+        cls.stall_cdp = h + "/stall/walk"
+        cls.bg_cdp = h + "/file/bg.crl"
+        pki.slow = pki.leaf("slow.example", pki.sub, crl_url=[cls.stall_cdp, cls.bg_cdp])
+        # R54: a CDP that is missing at first (seen.crl, put in place by the test)
+        cls.seen_cdp = h + "/file/seen.crl"
+        pki.seen = pki.leaf("seen.example", pki.sub, crl_url=cls.seen_cdp)
         pki.other = pki.ca("Rev Other CA")
         # A responder of another PKI: OCSPSigning, and id-pkix-ocsp-nocheck (O-10).
         pki.other_responder = pki.leaf("Other OCSP Responder", pki.other, eku=("ocsp",),
@@ -73,6 +80,7 @@ class RevocationTest(unittest.TestCase):
         shutil.copy(pki.crl(pki.other, name="foreign"), os.path.join(cls.www, "foreign.crl"))
         shutil.copy(pki.crl(pki.sub, this_update=days(1), next_update=days(8), name="future"),
                     os.path.join(cls.www, "future.crl"))
+        shutil.copy(os.path.join(cls.www, "sub.crl"), os.path.join(cls.www, "bg.crl"))
         cls.sub_crl_der = pem_crl_der(os.path.join(cls.www, "sub.crl"))
         with open(os.path.join(cls.www, "truncated.crl"), "wb") as f:
             f.write(cls.sub_crl_der[:len(cls.sub_crl_der) // 2])
@@ -401,6 +409,53 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(self.verify(self.pki.good, rid=4), "REJECT", reason="revoked")
         r = self.daemon.ctl("crl-request", "NOSUCH")
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+
+    def test_cdp_walk_goes_on_after_the_deadline(self):
+        """R17, O-23: the request's deadline (1 s) passes while the first CDP stalls; the
+        request is answered without the CRL, but the walk goes on (each CDP with the full
+        fetch timeout, 3 s) and caches the second CDP's CRL, which the next request uses
+        without fetching. On the old code the walk stopped at the deadline."""
+        self.start(["revocation-check crl"], anchor="sub",
+                   extra_global="fetch retry-after 0\nrequest-timeout 1\nfetch timeout 3")
+        self.reset_counts()
+        v = self.verify(self.pki.slow)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        self.assertTrue(any("after this request's deadline" in t["text"] for t in v["trace"]),
+                        v["trace"])
+        self.assertEqual(self.count("/file/bg.crl"), 0)
+        self.assertTrue(wait_for(lambda: self.count("/file/bg.crl") == 1, seconds=20),
+                        "the walk did not reach the second CDP")
+        self.assertTrue(wait_for(lambda: self.bg_cdp in self.daemon.ctl("show", "crls").stdout),
+                        "the walk's CRL is not cached")
+        v = self.verify(self.pki.slow, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
+                         "cache")
+        self.assertEqual(self.count("/file/bg.crl"), 1)
+
+    def test_crl_request_with_nothing_cached(self):
+        """R54: `crl-request TP` with no CRL of TP cached downloads from the CDPs of the
+        certificates recently checked under TP (and of TP's CA certificates), instead of
+        leaving it to the next validation."""
+        served = os.path.join(self.www, "seen.crl")
+        if os.path.exists(served):
+            os.unlink(served)
+        self.start(["revocation-check crl"], anchor="sub")
+        v = self.verify(self.pki.seen)  # the CDP answers 404: nothing cached
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        self.assertEqual(self.daemon.ctl("show", "crls").stdout, "")
+        shutil.copy(os.path.join(self.www, "sub.crl"), served)
+        self.reset_counts()
+        r = self.daemon.ctl("crl-request", "SUB")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 CRL downloads of trustpoint SUB started", r.stdout)
+        self.assertTrue(wait_for(lambda: self.seen_cdp in self.daemon.ctl("show", "crls").stdout),
+                        "crl-request cached nothing")
+        self.assertEqual(self.count("/file/seen.crl"), 1)
+        v = self.verify(self.pki.seen, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/seen.crl"), 1)
+        os.unlink(served)
 
     def openssl_crl(self, d, name, index_lines, number, extensions):
         """A CRL of the sub CA made by `openssl ca -gencrl` with the given CRL extensions;
