@@ -111,9 +111,7 @@ walk_store(struct crl_walk *w, const char *source, const struct cv_fetch_result 
 	                            by_delete_after) == 0) {
 		cv_crl_store_set_validators(engine->crls, source, res->etag, res->last_modified);
 		engine->stats.crl_downloads++;
-		cv_log_info(
-		    "CDP walk: CRL %s cached for trustpoint %s",
-		    source, w->trustpoint);
+		cv_log_info("CDP walk: CRL %s cached for trustpoint %s", source, w->trustpoint);
 		kept = true;
 	}
 	cv_crl_free(crl);
@@ -270,7 +268,7 @@ add_unique(char (*v)[CV_URL_MAX], size_t *n, const char *url)
 }
 
 /* The http(s) and ldap(s) URIs of a certificate's distribution points (fullName). */
-static void
+void
 cert_cdp_urls(const struct cv_cert *cert, char (*v)[CV_URL_MAX], size_t *n)
 {
 	const struct cv_cert_dps *dps = cv_cert_crl_dps(cert);

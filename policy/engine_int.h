@@ -146,6 +146,10 @@ struct rev_state {
 	bool ocsp_get;              /* the query went out as an RFC 5019 GET */
 	struct ocsp_flight *flight; /* the query this job owns, or NULL */
 	bool ocsp_waiting;          /* this job waits for another job's query */
+	/* O-10: a response held while its delegated responder's CRL is fetched */
+	uint8_t *ocsp_held;
+	size_t ocsp_held_len;
+	bool responder_crl_tried;
 	/* signer validation in progress (indirect CRLs, CRL signing keys, responders) */
 	const struct cv_cert *signer_stack[8];
 	int signer_depth;
@@ -190,6 +194,8 @@ enum rev_result { REV_GOOD, REV_REVOKED, REV_ERROR };
 void rev_method_done(struct verify_job *job, enum rev_result result);
 unsigned rev_verify_flags(const struct verify_job *job);
 /* Synchronous CRL status of one certificate of a signer's path, with what is at hand. */
+/* revocation_crl.c: caches a CRL the job fetched as its trust context's crl-cache says. */
+void rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl);
 bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
                           const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
 
@@ -219,6 +225,9 @@ int crl_walk_start(struct cv_engine *engine, const char *trustpoint,
 bool crl_walk_covers(const struct cv_engine *engine, const char *source);
 void crl_walk_free_all(struct cv_engine *engine);
 void crl_seen_note(struct cv_engine *engine, const char *trustpoint, const char *source);
+/* The http(s) and ldap(s) URIs of cert's distribution points, added to v (at most
+ * REV_SOURCES_MAX, no repeats). */
+void cert_cdp_urls(const struct cv_cert *cert, char (*v)[CV_URL_MAX], size_t *n);
 /* crl-request with nothing cached: walks of the CA certificates' and the seen CDPs. */
 int crl_walk_request(struct cv_engine *engine, const char *trustpoint);
 

@@ -118,10 +118,21 @@ int
 rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
                    struct cv_crl_check_result *r)
 {
+	const cv_time now = cv_engine_now(job->engine);
+	char urls[REV_SOURCES_MAX][CV_URL_MAX];
+	size_t n_urls = 0;
 	struct candidates c;
 	int rc;
 
 	candidates_gather(job, &c);
+	/* a signer path certificate's own CDPs, when their CRLs are cached (O-10) */
+	cert_cdp_urls(cert, urls, &n_urls);
+	for (size_t i = 0; i < n_urls; i++) {
+		struct cv_crl *crl = cv_crl_store_get(job->engine->crls, urls[i], now, NULL);
+
+		if (crl != NULL)
+			candidates_add(&c, crl, urls[i], "cache");
+	}
 	rc = run_check(job, cert, issuer, &c, r);
 	candidates_free(&c);
 	return rc;
@@ -322,8 +333,8 @@ evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 static void crl_try(struct verify_job *job);
 
 /* Caches a CRL just fetched as the trust context's `crl-cache` says (R23-R25). */
-static void
-keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
+void
+rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl)
 {
 	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
@@ -382,7 +393,7 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 	job->engine->stats.crl_downloads++;
 	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
 	                 cv_crl_entries(crl));
-	keep_fetched(job, source, crl);
+	rev_crl_keep(job, source, crl);
 	cv_crl_store_set_validators(job->engine->crls, source, r->etag, r->last_modified);
 	cv_crl_free(crl);
 	crl_try(job);

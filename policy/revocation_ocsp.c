@@ -341,7 +341,14 @@ answer_from_result(struct verify_job *job, const struct cv_ocsp_result *res,
 static int start_request(struct verify_job *job, const struct cv_cert *cert,
                          const struct cv_cert *issuer, bool use_get, struct cv_error *err);
 
-/* Validates a response; 0 with *a filled for good or revoked, -1 with error set otherwise. */
+static int responder_crl_fetch(struct verify_job *job, const struct cv_ocsp_result *res,
+                               const uint8_t *der, size_t len);
+
+/*
+ * Validates a response; 0 with *a filled for good or revoked, 1 when the delegated
+ * responder's CRL is being fetched (O-10; the response is held and checked again then), -1
+ * with error set otherwise.
+ */
 static int
 check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv_ocsp_answer *a,
                const char **nonce, char *error, size_t error_len)
@@ -373,6 +380,8 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	} else if (res.responder_needs_check && !responder_status_good(job, &res, &err)) {
 		snprintf(error, error_len, "responder certificate status not established: %s",
 		         err.msg);
+		if (responder_crl_fetch(job, &res, der, len) == 0)
+			rc = 1;
 	} else {
 		answer_from_result(job, &res, a);
 		cache_store(job, a);
@@ -380,6 +389,108 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	}
 	cv_ocsp_result_clear(&res);
 	return rc;
+}
+
+/* The end of the job's query: its waiters and itself get the answer, or the error. */
+static void
+ocsp_conclude(struct verify_job *job, const struct cv_ocsp_answer *a, const char *nonce,
+              const char *error)
+{
+	struct ocsp_flight *flight = flight_take(job);
+
+	flight_finish(flight, error == NULL ? a : NULL, error == NULL ? "" : error);
+	if (error == NULL)
+		answer_done(job, a, "request", nonce);
+	else
+		ocsp_error(job, nonce, "%s", error);
+}
+
+/* The delegated responder's CRL arrived (or not): the held response is checked again. */
+static void
+responder_crl_fetched(const struct cv_fetch_result *r, void *arg)
+{
+	struct verify_job *job = arg;
+	struct rev_state *rs = &job->rev;
+	struct cv_error err = {{0}};
+	struct cv_ocsp_answer a;
+	char error[CV_MESSAGE_MAX];
+	const char *nonce = "";
+	struct cv_crl *crl = NULL;
+	int rc;
+
+	job->fetch = NULL;
+	if (!r->ok)
+		cv_verdict_trace(&job->verdict, "revocation", "responder CDP %s: %s", r->url,
+		                 r->error);
+	else if (cv_crl_ingest_any(r->data, r->len, &crl, &err) < 0)
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "responder CDP %s: not a usable CRL: %s", r->url, err.msg);
+	else
+		rev_crl_keep(job, r->url, crl);
+	cv_crl_free(crl);
+	rc =
+	    check_response(job, rs->ocsp_held, rs->ocsp_held_len, &a, &nonce, error, sizeof(error));
+	free(rs->ocsp_held);
+	rs->ocsp_held = NULL;
+	if (rc != 1)
+		ocsp_conclude(job, &a, nonce, rc == 0 ? NULL : error);
+}
+
+/*
+ * O-10: the delegated responder's own status is not at hand: its first CDP whose CRL is not
+ * cached is fetched (once per check), and the response is held until it arrives. 0 when a
+ * fetch started.
+ */
+static int
+responder_crl_fetch(struct verify_job *job, const struct cv_ocsp_result *res, const uint8_t *der,
+                    size_t len)
+{
+	struct rev_state *rs = &job->rev;
+	const struct cv_config *cfg = job->cfg;
+	const unsigned remaining = job_remaining_ms(job);
+	char urls[REV_SOURCES_MAX][CV_URL_MAX];
+	size_t n = 0, i;
+	struct cv_cert *resp = NULL;
+	struct cv_error err = {{0}};
+	struct cv_fetch_opts opts;
+
+	if (rs->responder_crl_tried || job->engine->fetcher == NULL || remaining == 0 ||
+	    cv_cert_from_der(res->responder_der, res->responder_der_len, &resp, &err) < 0)
+		return -1;
+	rs->responder_crl_tried = true;
+	cert_cdp_urls(resp, urls, &n);
+	cv_cert_unref(resp);
+	for (i = 0; i < n; i++) {
+		struct cv_crl *cached =
+		    cv_crl_store_get(job->engine->crls, urls[i], cv_engine_now(job->engine), NULL);
+
+		if (cached == NULL)
+			break;
+		cv_crl_free(cached);
+	}
+	if (i == n || (rs->ocsp_held = malloc(len)) == NULL)
+		return -1;
+	memcpy(rs->ocsp_held, der, len);
+	rs->ocsp_held_len = len;
+	cv_fetch_opts_init(&opts);
+	opts.max_bytes = cfg->crl_max_bytes;
+	opts.timeout_ms = cfg->fetch_timeout_ms < remaining ? cfg->fetch_timeout_ms : remaining;
+	opts.proxy = cfg->fetch_proxy;
+	opts.source_interface = rs->settings_tp != NULL ? rs->settings_tp->source_interface : NULL;
+	opts.bind_device = rs->settings_tp != NULL ? rs->settings_tp->vrf : NULL;
+	opts.ldap_default_host = rs->settings->crl_query_url;
+	job->fetch =
+	    cv_fetch_start(job->engine->fetcher, urls[i], &opts, responder_crl_fetched, job, &err);
+	if (job->fetch == NULL) {
+		free(rs->ocsp_held);
+		rs->ocsp_held = NULL;
+		return -1;
+	}
+	cv_verdict_trace(&job->verdict, "revocation",
+	                 "the delegated responder's status is not at hand: fetching CRL from %s "
+	                 "(O-10)",
+	                 urls[i]);
+	return 0;
 }
 
 static void
@@ -390,7 +501,7 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 	struct cv_error err = {{0}};
 	char error[CV_MESSAGE_MAX];
 	const char *nonce = "";
-	struct ocsp_flight *flight;
+	int rc = -1;
 
 	job->fetch = NULL;
 	/* RFC 5019: a responder that refuses GET is asked again by POST. */
@@ -404,15 +515,11 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 		snprintf(error, sizeof(error), "request failed: %s", err.msg);
 	} else if (!r->ok) {
 		snprintf(error, sizeof(error), "request failed: %s", r->error);
-	} else if (check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error)) == 0) {
-		flight = flight_take(job);
-		flight_finish(flight, &a, "");
-		answer_done(job, &a, "request", nonce);
-		return;
+	} else {
+		rc = check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error));
 	}
-	flight = flight_take(job);
-	flight_finish(flight, NULL, error);
-	ocsp_error(job, nonce, "%s", error);
+	if (rc != 1) /* 1: responder_crl_fetched concludes */
+		ocsp_conclude(job, &a, nonce, rc == 0 ? NULL : error);
 }
 
 static int
@@ -471,6 +578,7 @@ ocsp_start(struct verify_job *job)
 	struct cv_ocsp_answer a;
 	struct cv_error err = {{0}};
 
+	rs->responder_crl_tried = false;
 	if (!responder_url(job, cert, rs->ocsp_url, sizeof(rs->ocsp_url))) {
 		rs->ocsp_url[0] = '\0';
 		ocsp_error(job, "", "%s", "no OCSP responder (no AIA, no ocsp url, no override)");
@@ -517,6 +625,9 @@ static void
 ocsp_cancel(struct verify_job *job)
 {
 	job->rev.ocsp_url[0] = '\0';
+	free(job->rev.ocsp_held);
+	job->rev.ocsp_held = NULL;
+	job->rev.responder_crl_tried = false;
 }
 
 const struct cv_rev_method cv_rev_method_ocsp = {
