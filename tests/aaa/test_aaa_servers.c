@@ -255,6 +255,12 @@ test_radius(int port)
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(strstr(g.a.error, "no answer from 127.0.0.1") != NULL);
 	CHECK_INT_EQ(g.a.n_attrs, 0);
+	/* NAS-IP-Address is the address the request leaves from (127.0.0.1 here): the users
+	 * file answers NASIP only from that address, NASIP-OTHER only from another one */
+	query(cfg, "RAD", "NASIP", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	query(cfg, "RAD", "NASIP-OTHER", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
 	/* an unreachable method falls through to the next */
 	query(cfg, "FALLBACK", "PKIAAAA", &g);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
