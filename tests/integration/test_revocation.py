@@ -569,6 +569,33 @@ class RevocationTest(unittest.TestCase):
         v = self.verify(self.pki.good)
         self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
 
+    def test_vrf_for_ldap(self):
+        """R22, O-22: `vrf` binds LDAP fetches too (the socket is bound to the device before
+        it connects, then handed to libldap): over the loopback device the CRL arrives; over
+        a device that does not exist no connection is made. The old code refused every LDAP
+        fetch under `vrf`."""
+        if os.geteuid() != 0:
+            self.skipTest("binding a socket to a device needs root")
+        try:
+            server = slapd.Slapd(os.path.join(self.dir, "slapd-%d" % time.monotonic_ns()),
+                                 {"cn=Sub CRL,dc=test": self.sub_crl_der})
+        except slapd.Unavailable as e:
+            self.skipTest(str(e))
+        with server:
+            url = "ldap://127.0.0.1:%d/cn=Sub%%20CRL,dc=test" % server.port
+            glob = ("fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                    " subject-name co example")
+            for vrf, decision in (("lo", "ACCEPT"), ("cvnodev0", "REJECT")):
+                self.start(["revocation-check crl", "vrf %s" % vrf,
+                            "match certificate ALL override cdp url \"%s\"" % url],
+                           extra_global=glob)
+                v = self.verify(self.pki.good)
+                self.assertEqual(v["decision"], decision, v)
+                if decision == "REJECT":
+                    self.assertIn("cvnodev0", json.dumps(v["evidence"]))
+                self.assertEqual(self.daemon.stop(), 0)
+                self.daemon = None
+
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
         self.start([" revocation-check crl"])
