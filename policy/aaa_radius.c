@@ -36,7 +36,6 @@
 #define RAD_VENDOR_SPECIFIC  26
 #define RAD_NAS_IP_ADDRESS   4
 #define RAD_NAS_IDENTIFIER   32
-#define RAD_NAS_IPV6_ADDRESS 95  /* RFC 3162 */
 #define RAD_VALUE_MAX        253 /* value bytes of one attribute */
 #define CISCO_VENDOR         9   /* IANA enterprise number */
 #define CISCO_AVPAIR         1   /* cisco-avpair */
@@ -196,13 +195,14 @@ remote_name(const struct cv_aaa_target *t, char *remote, size_t size)
 }
 
 /*
- * The address this host sends from to the server: the local address of a UDP socket connected
- * to it (no packet is sent; the kernel picks the route and source, as for the request itself,
- * so the host's own name never has to resolve). RFC 2865 5.4 NAS-IP-Address, RFC 3162
- * NAS-IPv6-Address. Returns the attribute type and fills addr (4 or 16 bytes), or 0.
+ * The IPv4 address this host sends from to the server: the local address of a UDP socket
+ * connected to it (no packet is sent; the kernel picks the route and source, as for the
+ * request itself, so the host's own name never has to resolve). RFC 2865 5.4 NAS-IP-Address.
+ * An IPv6 server gets NAS-Identifier alone: libkrad 1.20 refuses NAS-IPv6-Address (RFC 3162,
+ * type 95) with EMSGSIZE. Returns RAD_NAS_IP_ADDRESS with addr filled, or 0.
  */
 static int
-local_address(const struct cv_aaa_target *t, uint8_t addr[16])
+local_address(const struct cv_aaa_target *t, uint8_t addr[4])
 {
 	const struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
@@ -220,9 +220,6 @@ local_address(const struct cv_aaa_target *t, uint8_t addr[16])
 		if (local.ss_family == AF_INET) {
 			memcpy(addr, &((struct sockaddr_in *)&local)->sin_addr, 4);
 			type = RAD_NAS_IP_ADDRESS;
-		} else if (local.ss_family == AF_INET6) {
-			memcpy(addr, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
-			type = RAD_NAS_IPV6_ADDRESS;
 		}
 	}
 	if (fd >= 0)
@@ -232,15 +229,14 @@ local_address(const struct cv_aaa_target *t, uint8_t addr[16])
 }
 
 /* The Access-Request's attributes: User-Name, User-Password (R47), NAS-Identifier, and the
- * NAS-IP-Address (or NAS-IPv6-Address) this host sends from. */
+ * NAS-IP-Address this host sends from (IPv4 servers). */
 static krb5_error_code
 request_attrs(krb5_context kctx, const struct cv_aaa_target *t, const char *username,
               krad_attrset **attrs)
 {
-	uint8_t addr[16];
+	uint8_t addr[4];
 	const int addr_type = local_address(t, addr);
-	const krb5_data nas_ip = {.data = (char *)addr,
-	                          .length = addr_type == RAD_NAS_IP_ADDRESS ? 4 : 16};
+	const krb5_data nas_ip = {.data = (char *)addr, .length = sizeof(addr)};
 	const krb5_data user = {.data = (char *)username, .length = strlen(username)},
 	                pass = {.data = (char *)CV_AAA_RADIUS_PASSWORD,
 	                        .length = sizeof(CV_AAA_RADIUS_PASSWORD) - 1},

@@ -160,8 +160,9 @@ cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_cl
 	engine->ocsp = cv_ocsp_cache_new(CV_OCSP_CACHE_DEFAULT_MAX);
 	engine->aaa = cv_aaa_new(base, &engine->clock);
 	engine->links = cv_link_cache_new(CV_LINK_CACHE_DEFAULT);
+	engine->pubkeys = engine->links != NULL ? cv_pubkeys_new(engine->links) : NULL;
 	if (engine->crls == NULL || engine->ocsp == NULL || engine->aaa == NULL ||
-	    engine->links == NULL) {
+	    engine->links == NULL || engine->pubkeys == NULL) {
 		cv_engine_free(engine);
 		return NULL;
 	}
@@ -191,6 +192,7 @@ cv_engine_free(struct cv_engine *engine)
 	crl_walk_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
+	cv_pubkeys_free(engine->pubkeys);
 	cv_link_cache_free(engine->links);
 	aia_cache_free(engine);
 	cv_crl_store_free(engine->crls);
@@ -250,6 +252,48 @@ size_t
 cv_engine_clear_links(struct cv_engine *engine)
 {
 	return cv_link_cache_clear(engine->links);
+}
+
+void
+cv_engine_foreach_pubkey(struct cv_engine *engine,
+                         void (*fn)(const struct cv_pubkey_info *info, void *arg), void *arg)
+{
+	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine));
+	cv_pubkeys_foreach(engine->pubkeys, fn, arg);
+}
+
+size_t
+cv_engine_zeroize_pubkey(struct cv_engine *engine, unsigned index)
+{
+	return cv_pubkeys_zeroize(engine->pubkeys, index);
+}
+
+/*
+ * R49: an accepted peer's key is remembered as long as the revocation data that vouched for
+ * it (the earliest nextUpdate of its own good evidence), else CV_PUBKEY_TTL_S.
+ */
+static void
+remember_peer_key(struct verify_job *job)
+{
+	const struct cv_verdict *v = &job->verdict;
+	const cv_time now = cv_engine_now(job->engine);
+	cv_time expires = now + CV_PUBKEY_TTL_S;
+	bool vouched = false;
+
+	if (!job->have_path || job->path.n < 2)
+		return;
+	for (size_t i = 0; i < v->n_evidence; i++) {
+		const struct cv_evidence *e = &v->evidence[i];
+
+		if (e->cert_index != 0 || strcmp(e->outcome, "good") != 0 ||
+		    e->next_update == CV_TIME_NONE)
+			continue;
+		if (!vouched || e->next_update < expires)
+			expires = e->next_update;
+		vouched = true;
+	}
+	cv_pubkeys_note(job->engine->pubkeys, job->path.certs[0], job->path.certs[1], v->trustpoint,
+	                now, expires);
 }
 
 struct cv_fetcher *
@@ -399,6 +443,7 @@ job_finish(struct verify_job *job)
 		                 "result was: %s",
 		                 v->trustpoint, ios_result_name(v));
 	if (v->decision == CV_DECISION_ACCEPT) {
+		remember_peer_key(job);
 		stats->accepted++;
 		if (v->failed_open)
 			stats->failed_open++;
@@ -1019,6 +1064,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->deadline = cv_engine_now(engine) + (job->cfg->request_timeout_ms + 999) / 1000;
 	job->done = done;
 	job->done_arg = arg;
+	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine)); /* before any link is used */
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
 	engine->stats.requests++;
 	if (job->req.malformed.present) {

@@ -17,6 +17,7 @@
 #include "aaa.h"
 #include "engine.h"
 #include "maps.h"
+#include "pubkeys.h"
 #include "revocation.h"
 
 #define CANDIDATE_CERTS_MAX 256
@@ -92,6 +93,7 @@ struct cv_engine {
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
 	struct cv_link_cache *links;   /* verified signatures, across requests */
+	struct cv_pubkeys *pubkeys;    /* the peer keys accepted (R49), each with its link */
 	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */

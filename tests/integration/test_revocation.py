@@ -210,6 +210,39 @@ class RevocationTest(unittest.TestCase):
         st = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)
         self.assertEqual(st["links"], 0)
 
+    def test_pubkey_chain_index_zeroize_and_lifetime(self):
+        """R49, O-25: each accepted peer key gets an index in the pubkey chain and lives as
+        long as the revocation data that vouched for it (here its CRL's nextUpdate, 7 days);
+        `clear pubkeys INDEX` (IOS `crypto key zeroize pubkey-chain INDEX`) forgets that one
+        entry, an unknown index is refused, and past the CRL's nextUpdate the entry is gone."""
+        self.start(["revocation-check crl"], anchor="sub")
+        v1 = self.verify(self.pki.good)
+        self.assert_verdict(v1, "ACCEPT", revocation="good")
+        self.assert_verdict(self.verify(self.pki.two_cdps, rid=2), "ACCEPT", revocation="good")
+        self.assert_verdict(self.verify(self.pki.good, rid=3), "ACCEPT")  # the same entry
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        by_subject = {k["subject"]: k for k in keys}
+        self.assertEqual(sorted(k["index"] for k in keys), [1, 2])
+        good = by_subject[self.pki.good.subject]
+        self.assertEqual((good["index"], good["trustpoint"]), (1, "SUB"))
+        crl_next = [e for e in v1["evidence"] if e["cert_index"] == 0][-1]["next_update"]
+        self.assertEqual(good["expires"], crl_next)
+        text = self.daemon.ctl("show", "pubkeys").stdout
+        self.assertIn("X.500 DN name: %s" % self.pki.good.subject, text)
+        self.assertIn("Codes: C - Extracted from certificate", text)
+        r = self.daemon.ctl("clear", "pubkeys", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "1 remembered peer keys dropped\n")
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        self.assertEqual([(k["index"], k["subject"]) for k in keys],
+                         [(2, self.pki.two_cdps.subject)])
+        self.assertNotEqual(self.daemon.ctl("clear", "pubkeys", "1").returncode, 0)
+        self.assertNotEqual(self.daemon.ctl("clear", "pubkeys", "70000").returncode, 0)
+        # past the CRL's nextUpdate the entry is gone, whatever else is cached
+        self.assertTrue(self.daemon.call({"id": "c", "op": "clock", "offset": 8 * 86400})["ok"])
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        self.assertEqual(keys, [])
+
     def test_revoked_on_crl_is_final(self):
         """R14(2): revoked by CRL under `crl ocsp`: OCSP is not contacted."""
         self.start([" revocation-check crl ocsp"])
