@@ -125,6 +125,8 @@ class TestPKI:
         "p192": ["--key-type", "ecdsa", "--curve", "secp192r1"],
         "rsa1024": ["--key-type", "rsa", "--bits", "1024"],
         "rsa2048": ["--key-type", "rsa", "--bits", "2048"],
+        "rsa4096": ["--key-type", "rsa", "--bits", "4096"],
+        "p384": ["--key-type", "ecdsa", "--curve", "secp384r1"],
     }
 
     def _key(self, name, kind="p256"):
@@ -170,10 +172,11 @@ class TestPKI:
         return lines
 
     def ca(self, cn, issuer=None, pathlen=None, not_before=None, not_after=None,
-           crl_url=None, ocsp_url=None, org="certval tests", extra=()):
+           crl_url=None, ocsp_url=None, org="certval tests", extra=(), key="p256"):
         """A CA certificate: self-signed when issuer is None, else issued by issuer; extra
-        holds more certtool template lines (e.g. nc_exclude_dns = "localhost")."""
-        key = self._key(cn)
+        holds more certtool template lines (e.g. nc_exclude_dns = "localhost"); key is a
+        KEYS kind."""
+        key = self._key(cn, key)
         lines = self._common(cn, not_before, not_after or days(3650), crl_url, ocsp_url, org)
         lines += list(extra) + ["ca", "cert_signing_key", "crl_signing_key"]
         if pathlen is not None:
