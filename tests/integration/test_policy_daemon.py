@@ -259,9 +259,9 @@ class PolicyDaemonTest(unittest.TestCase):
         """Root, intermediate and peer with RSA-4096 and P-384 keys, both ways round, each
         CRL signed by the CA's key: accepted, revocation good."""
         p = self.pki
-        self.start([("R4096", p.r4096.cert_path, ["revocation-check crl"]),
+        self.start([("RSA4096-ROOT", p.r4096.cert_path, ["revocation-check crl"]),
                     ("P384", p.p384.cert_path, ["revocation-check crl"])])
-        for leaf, sub, tp in ((p.p384_leaf, p.p384_sub, "R4096"),
+        for leaf, sub, tp in ((p.p384_leaf, p.p384_sub, "RSA4096-ROOT"),
                               (p.r4096_leaf, p.r4096_sub, "P384")):
             v = self.verify(leaf, tp, chain=[sub])
             self.assertEqual((v["decision"], v["revocation"]), ("ACCEPT", "good"), v["message"])
