@@ -24,22 +24,22 @@
 
 #define WALKS_MAX 8
 
-struct crl_walk {
+struct cdp_walk {
 	struct cv_engine *engine;
 	char trustpoint[CV_LABEL_MAX];
 	char sources[REV_SOURCES_MAX][CV_URL_MAX];
 	size_t n, next;
 	cv_time started;
 	struct cv_fetch *fetch;
-	struct crl_walk *link;
+	struct cdp_walk *link;
 };
 
-static void walk_next(struct crl_walk *w);
+static void walk_next(struct cdp_walk *w);
 
 static void
-walk_free(struct crl_walk *w)
+walk_free(struct cdp_walk *w)
 {
-	struct crl_walk **pp = &w->engine->walks;
+	struct cdp_walk **pp = &w->engine->walks;
 
 	while (*pp != NULL && *pp != w)
 		pp = &(*pp)->link;
@@ -52,7 +52,7 @@ void
 crl_walk_free_all(struct cv_engine *engine)
 {
 	while (engine->walks != NULL) {
-		struct crl_walk *w = engine->walks;
+		struct cdp_walk *w = engine->walks;
 
 		if (w->fetch != NULL)
 			cv_fetch_cancel(w->fetch);
@@ -65,7 +65,7 @@ crl_walk_free_all(struct cv_engine *engine)
 bool
 crl_walk_covers(const struct cv_engine *engine, const char *source)
 {
-	for (const struct crl_walk *w = engine->walks; w != NULL; w = w->link)
+	for (const struct cdp_walk *w = engine->walks; w != NULL; w = w->link)
 		for (size_t i = w->next > 0 ? w->next - 1 : 0; i < w->n; i++)
 			if (strcmp(w->sources[i], source) == 0)
 				return true;
@@ -77,14 +77,14 @@ walk_count(const struct cv_engine *engine)
 {
 	size_t n = 0;
 
-	for (const struct crl_walk *w = engine->walks; w != NULL; w = w->link)
+	for (const struct cdp_walk *w = engine->walks; w != NULL; w = w->link)
 		n++;
 	return n;
 }
 
 /* Caches a fetched CRL as the trust context's settings say; true when it was kept. */
 static bool
-walk_store(struct crl_walk *w, const char *source, const struct cv_fetch_result *res)
+walk_store(struct cdp_walk *w, const char *source, const struct cv_fetch_result *res)
 {
 	struct cv_engine *engine = w->engine;
 	const cv_time now = cv_engine_now(engine);
@@ -120,7 +120,7 @@ walk_store(struct crl_walk *w, const char *source, const struct cv_fetch_result 
 
 /* Whether source was cached since the walk began (by a request that shared the transfer). */
 static bool
-fetched_since(const struct crl_walk *w, const char *source)
+fetched_since(const struct cdp_walk *w, const char *source)
 {
 	struct cv_crl_store_entry e;
 	struct cv_crl *crl =
@@ -134,7 +134,7 @@ fetched_since(const struct crl_walk *w, const char *source)
 static void
 walk_fetched(const struct cv_fetch_result *res, void *arg)
 {
-	struct crl_walk *w = arg;
+	struct cdp_walk *w = arg;
 	const char *source = w->sources[w->next - 1];
 
 	w->fetch = NULL;
@@ -153,7 +153,7 @@ walk_fetched(const struct cv_fetch_result *res, void *arg)
 
 /* Fetches the next CDP that is not at hand; the walk ends at a cached one or at the end. */
 static void
-walk_next(struct crl_walk *w)
+walk_next(struct cdp_walk *w)
 {
 	struct cv_engine *engine = w->engine;
 	const struct cv_config *cfg = engine->cfg;
@@ -216,7 +216,7 @@ crl_walk_start(struct cv_engine *engine, const char *trustpoint, const char (*so
 {
 	const struct cv_trustpoint *tp;
 	const struct cv_rev_settings *rev = refresh_settings_of(engine->cfg, trustpoint, &tp);
-	struct crl_walk *w;
+	struct cdp_walk *w;
 
 	if (engine->fetcher == NULL)
 		return 0;

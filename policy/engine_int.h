@@ -59,7 +59,7 @@ struct crl_seen {
 	char source[CV_URL_MAX];
 };
 
-struct crl_walk; /* crl_walk.c: a CDP walk going on after a request's deadline */
+struct cdp_walk; /* crl_walk.c: a CDP walk going on after a request's deadline */
 
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
@@ -97,7 +97,7 @@ struct cv_engine {
 	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct crl_walk *walks;        /* CDP walks after a deadline (crl_walk.c) */
+	struct cdp_walk *walks;        /* CDP walks after a deadline (crl_walk.c) */
 	struct crl_seen seen[SEEN_MAX];
 	size_t seen_next;
 	struct verify_job *jobs; /* in flight, for cv_engine_free */
