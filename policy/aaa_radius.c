@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -195,12 +197,37 @@ remote_name(const struct cv_aaa_target *t, char *remote, size_t size)
 }
 
 /*
- * The IPv4 address this host sends from to the server: the local address of a UDP socket
+ * The NAS-IP-Address: the `ip radius source-interface` address (IOS sends from it; libkrad
+ * cannot bind its socket, so here it names the NAS and the kernel picks the packets' source),
+ * else the IPv4 address this host sends from to the server: the local address of a UDP socket
  * connected to it (no packet is sent; the kernel picks the route and source, as for the
  * request itself, so the host's own name never has to resolve). RFC 2865 5.4 NAS-IP-Address.
  * An IPv6 server gets NAS-Identifier alone: libkrad 1.20 refuses NAS-IPv6-Address (RFC 3162,
  * type 95) with EMSGSIZE. Returns RAD_NAS_IP_ADDRESS with addr filled, or 0.
  */
+/* `ip radius source-interface`: an IPv4 address, or the first IPv4 address of that
+ * interface; false when it has none. */
+static bool
+source_address(const char *source, uint8_t addr[4])
+{
+	struct ifaddrs *ifs, *ifa;
+	bool found = false;
+
+	if (inet_pton(AF_INET, source, addr) == 1)
+		return true;
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (ifa = ifs; ifa != NULL && !found; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
+		    strcmp(ifa->ifa_name, source) != 0)
+			continue;
+		memcpy(addr, &((struct sockaddr_in *)(void *)ifa->ifa_addr)->sin_addr, 4);
+		found = true;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
 static int
 local_address(const struct cv_aaa_target *t, uint8_t addr[4])
 {
@@ -211,6 +238,8 @@ local_address(const struct cv_aaa_target *t, uint8_t addr[4])
 	char port[8];
 	int fd = -1, type = 0;
 
+	if (t->source[0] != '\0')
+		return source_address(t->source, addr) ? RAD_NAS_IP_ADDRESS : 0;
 	snprintf(port, sizeof(port), "%u", t->port);
 	if (getaddrinfo(t->address, port, &hints, &ai) != 0 || ai == NULL)
 		return 0;

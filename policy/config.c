@@ -166,6 +166,7 @@ config_free(struct cv_config *cfg)
 	free(cfg->admin_group);
 	free(cfg->cache_dir);
 	free(cfg->fetch_proxy);
+	free(cfg->radius_source);
 	free(cfg->tz_name);
 	free_strings(cfg->http_listen, cfg->n_http_listen);
 	free(cfg->http_cert_header);

@@ -264,6 +264,7 @@ struct cv_config {
 	int tz_offset_min; /* clock timezone NAME HOURS [MINUTES], default 0 (UTC) */
 	char *tz_name;
 	unsigned aaa_cache_s;           /* default 0 */
+	char *radius_source;            /* ip radius source-interface IF|ADDRESS: NAS-IP-Address */
 	unsigned ocsp_skew_s;           /* ocsp clock-skew: thisUpdate tolerance, default 300 */
 	unsigned ocsp_no_next_update_s; /* ocsp no-next-update-lifetime, default 300 */
 	/* HTTP front (off without http listen): unix:PATH, IPv4:PORT or [IPv6]:PORT */

@@ -2136,6 +2136,11 @@ static const struct cfg_cmd global_cmds[] = {
      .max = 86400,
      .def = 0,
      .scale = 1},
+    /* IOS: the source of RADIUS requests; here the NAS-IP-Address they carry */
+    {.w = {"ip", "radius", "source-interface"},
+     .syntax = "INTERFACE|ADDRESS",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_config, radius_source)},
     {.w = {"http", "listen"},
      .syntax = "unix:PATH|ADDRESS:PORT",
      .kind = CFG_FUNC,

@@ -1042,7 +1042,9 @@ test_manual_forms(void)
 	                                 " authorization list ACSLab\n"
 	                                 " match certificate nomap\n"
 	                                 "aaa attribute list crl\n"
-	                                 "attribute-type aaa-cert-serial-not 4ACA\n");
+	                                 "attribute-type aaa-cert-serial-not 4ACA\n"
+	                                 "ip radius source-interface Loopback0\n"
+	                                 "ip domain name example.com\n");
 	const struct cv_trustpoint *tp;
 	const struct cv_aaa_server *radius;
 	const struct cv_aaa_list *acs, *r;
@@ -1062,6 +1064,8 @@ test_manual_forms(void)
 	CHECK(has_warning(cfg, 11, "left margin"));
 	CHECK(has_warning(cfg, 16, "'nomap' is not defined"));
 	CHECK(has_warning(cfg, 18, "left margin"));
+	CHECK(has_warning(cfg, 20, "configures the router itself"));
+	CHECK(cfg->radius_source != NULL && strcmp(cfg->radius_source, "Loopback0") == 0);
 	CHECK(tp != NULL && tp->rev.n_methods == 1 && tp->authz_list != NULL &&
 	      strcmp(tp->authz_list, "ACSLab") == 0);
 	CHECK(radius != NULL && radius->kind == CV_AAA_SERVER_RADIUS && radius->port == 1812 &&
@@ -1075,7 +1079,9 @@ test_manual_forms(void)
 	CHECK(d1 != NULL && strstr(d1, "aaa authorization list ACSLab group tacacs+\n") != NULL &&
 	      strstr(d1, "aaa group server radius radius\n server 192.0.2.1 key "
 	                 "another_secret_key\n") != NULL &&
-	      strstr(d1, "hostname") == NULL && strstr(d1, "new-model") == NULL);
+	      strstr(d1, "hostname") == NULL && strstr(d1, "new-model") == NULL &&
+	      strstr(d1, "ip radius source-interface Loopback0\n") != NULL &&
+	      strstr(d1, "ip domain") == NULL);
 	free(d1);
 	check_round_trip(cfg);
 	cv_config_unref(cfg);
