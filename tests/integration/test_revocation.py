@@ -59,6 +59,9 @@ class RevocationTest(unittest.TestCase):
         pki.dead = pki.leaf("dead.example", pki.sub, crl_url=cls.dead_cdp,
                             ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
         pki.no_cdp = pki.leaf("nocdp.example", pki.sub)
+        # R27: an AIA responder that is down, for the override URL to win over
+        pki.aia_dead = pki.leaf("aiadead.example", pki.sub,
+                                ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
         # R17, O-23: a CDP that never answers, then one that does (bg.crl, served below)
         cls.stall_cdp = h + "/stall/walk"
         cls.bg_cdp = h + "/file/bg.crl"
@@ -100,6 +103,7 @@ class RevocationTest(unittest.TestCase):
         with open(os.path.join(cls.dir, "index.txt"), "w") as f:
             f.write(openssl_index_line(pki.good))
             f.write(openssl_index_line(pki.revoked, revoked_at=days(-2)))
+            f.write(openssl_index_line(pki.aia_dead))
         cls.ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", cls.dir,
                            "--index", "index.txt", "--ca", pki.sub.cert_path,
                            "--rsigner", pki.sub.cert_path, "--rkey", pki.sub.key_path,
@@ -867,6 +871,24 @@ class RevocationTest(unittest.TestCase):
         finally:
             http_get(self.ocsp_port, "/_control?rsigner=%s&rkey=%s" % (
                 self.pki.sub.cert_path, self.pki.sub.key_path))
+
+    def test_ocsp_override_url_wins_over_the_aia(self):
+        """R27: `match certificate L override ocsp SEQ url U` asks U, not the responder the
+        certificate's AIA names (down here): good. Without the override, no answer."""
+        glob = "fetch retry-after 0\ncrypto pki certificate map ALL 10\n subject-name co example"
+        self.start([" revocation-check ocsp",
+                    " match certificate ALL override ocsp 10 url %s" % self.ocsp_url],
+                   extra_global=glob, anchor="sub")
+        v = self.verify(self.pki.aia_dead)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        ev = [e for e in v["evidence"] if e["method"] == "ocsp"][-1]
+        self.assertEqual(ev["url"], self.ocsp_url)
+        self.assertEqual([(m["modifier"], m["label"]) for m in v["modifiers"]],
+                         [("override ocsp", "ALL")])
+        self.assertEqual(self.daemon.stop(), 0)
+        self.start([" revocation-check ocsp"], extra_global=glob, anchor="sub")
+        v = self.verify(self.pki.aia_dead)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
 
     def test_ocsp_down_with_none(self):
         """R14(3): `ocsp none` with the responder down: accepted, failed open."""
