@@ -411,7 +411,8 @@ hand_off(struct verify_job *job, size_t from)
 	if (from < rs->n_sources && crl_walk_start(job->engine, rs->settings_name,
 	                                           &rs->sources[from], rs->n_sources - from))
 		cv_verdict_trace(&job->verdict, "revocation",
-		                 "the CDPs from %s on are tried on after this request's deadline",
+		                 "the CDPs from %s on are walked in the background too, past this "
+		                 "request's deadline if need be (R17)",
 		                 rs->sources[from]);
 }
 
