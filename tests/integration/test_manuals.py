@@ -75,6 +75,7 @@ class ManualsTest(unittest.TestCase):
         pki.s279d = pki.leaf("serial.example", pki.main, crl_url=cls.cdp, serial=0x279D)
         pki.crl4aca = pki.leaf("crl", pki.main, crl_url=cls.cdp, serial=0x4ACA)
         pki.crl4acb = pki.leaf("crl", pki.main, crl_url=cls.cdp, serial=0x4ACB)
+        pki.myexample = pki.leaf("MyExample peer", pki.main, crl_url=cls.absent_cdp)
         pki.subjsn = pki.leaf("sn.example", pki.main, crl_url=cls.cdp,
                               extra=["dn_oid = 2.5.4.5 1D7EBD4"])
         pki.wan = pki.leaf("wan.example", pki.main, org="Cisco", extra=['unit = "WAN"'],
@@ -136,6 +137,9 @@ class ManualsTest(unittest.TestCase):
         special = {
             "000_2662_branch_skip_authorization.conf":
                 ["aaa authorization network allow_list local"],  # "lines similar to"
+            # step 10 names trustpoint mytp for the responder; no step defines it
+            "000_1859_authorization_steps.conf":
+                ["crypto pki trustpoint mytp", " ca-certificate %s" % p.main.cert_path],
         }
         cas = {}
         for tp in TRUSTPOINT.findall("\n".join(example_lines(name))):
@@ -305,6 +309,52 @@ class ManualsTest(unittest.TestCase):
         self.assertIn("cert-serial-not=4ACA", v["aaa_attributes"])
         v = self.accepted(self.verify(self.pki.crl4acb, "CA1"), "good")
         self.assertIn("cert-application=all", v["aaa_attributes"])
+
+    def test_000_1859_authorization_steps(self):
+        """As written, the steps name maps Group1 and mycertmapname that no step defines:
+        the file loads with a warning on each of their lines, and every chain of Access2 is
+        rejected (O-17). With those maps defined as the steps presuppose, a certificate whose
+        subject holds MyExample skips revocation (no fetch) and the verdict names the three
+        maps' modifiers; another certificate is checked by CRL, cached at most 20 minutes
+        (`crl-cache delete-after 20` replaced `crl-cache none`)."""
+        name = "000_1859_authorization_steps.conf"
+        self.start(name)
+        self.assert_warned(name, "Group1 override cdp", "'Group1' is not defined")
+        self.assert_warned(name, "mycertmapname override ocsp", "'mycertmapname' is not defined")
+        self.assert_warned(name, "crl-cache delete-after 20", "replaces crl-cache none")
+        self.rejected(self.verify(self.pki.myexample, "Access2"), "not-authorized",
+                      "undefined-map")
+        self.start(name, extra=["crypto pki certificate map Group1 10",
+                                " subject-name co MyExample",
+                                "crypto pki certificate map mycertmapname 10",
+                                " subject-name co MyExample"])
+        before = self.count(self.absent_cdp)
+        v = self.accepted(self.verify(self.pki.myexample, "Access2"), "skipped-by-map")
+        self.assertEqual(self.modifiers(v), [("skip revocation-check", "Group", 10),
+                                             ("override cdp", "Group1", 10),
+                                             ("override ocsp", "mycertmapname", 10)])
+        self.assertEqual(self.count(self.absent_cdp), before)
+        self.accepted(self.verify(self.pki.good, "Access2"), "good")
+        crl = json.loads(self.ctl("show", "crls", "Access2", "--json"))["crls"][0]
+        self.assertEqual(crl["cache_policy"], "delete-after 20")
+
+    def test_000_1944_override_ocsp_order(self):
+        """The override added with SEQ 5 is listed first, before 10 and 15, and is the one
+        used for a certificate that two of the maps match."""
+        name = "000_1944_override_ocsp_order.conf"
+        self.start(name)
+        self.assert_warned(name, "map3 override ocsp 5", "'map3' is not defined")
+        running = self.ctl("show", "running-config")
+        lines = [l.strip() for l in running.splitlines() if "override ocsp" in l]
+        self.assertEqual(lines, ["match certificate map3 override ocsp 5 url http://192.0.2.3/",
+                                 "match certificate map1 override ocsp 10 url http://192.0.2.1/",
+                                 "match certificate map2 override ocsp 15 url "
+                                 "http://192.0.2.2/"])
+        self.start(name, extra=["crypto pki certificate map map1 10", " subject-name co good",
+                                "crypto pki certificate map map2 10", " subject-name co nobody",
+                                "crypto pki certificate map map3 10", " subject-name co good"])
+        v = self.accepted(self.verify(self.pki.good, "tp"), "good")  # by CRL, the default
+        self.assertEqual(self.modifiers(v), [("override ocsp", "map3", 10)])
 
     # ---- OCSP ----
 
