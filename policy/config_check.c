@@ -128,6 +128,18 @@ check_cycle(struct cv_config *cfg, const char *name, const struct cv_trustpoint 
 	const struct cv_trustpoint *t = tp;
 	char path[CV_ERROR_MAX / 2];
 
+	/* the manual's own step example (000_74df1f70eb9db823.txt:2009) names the trustpoint
+	 * itself: it loads, and the engine rejects its chains (R11 (b): no parent to validate
+	 * against) */
+	if (tp->rev.chain == CV_CHAIN_CONTINUE && tp->rev.chain_parent != NULL &&
+	    strcmp(tp->rev.chain_parent, tp->name) == 0) {
+		cv_config_warn(cfg, tp->rev.chain_line,
+		               "chain-validation continue %s: the parent is the trustpoint itself; "
+		               "its CA certificate cannot be validated against itself, every chain "
+		               "of %s is rejected",
+		               tp->name, tp->name);
+		return 0;
+	}
 	cv_strlcpy(path, tp->name, sizeof(path));
 	for (size_t steps = 0; steps <= cfg->n_trustpoints; steps++) {
 		if (t->rev.chain != CV_CHAIN_CONTINUE || t->rev.chain_parent == NULL)

@@ -506,6 +506,14 @@ collect_anchors(const struct cv_config *cfg, const struct cv_trustpoint *tp,
 			               tp->name);
 			return -1;
 		}
+		if (strcmp(tp->rev.chain_parent, tp->name) == 0) { /* loads with a warning */
+			cv_failure_set(
+			    f, CV_REASON_CHAIN_INVALID, "parent-is-itself", -1, "",
+			    "trustpoint %s: chain-validation continue names the trustpoint "
+			    "itself as its parent",
+			    tp->name);
+			return -1;
+		}
 		tp = cv_config_trustpoint(cfg, tp->rev.chain_parent);
 		if (tp == NULL) {
 			cv_failure_set(f, CV_REASON_CONFIG_ERROR, "unknown-parent-trustpoint", -1,

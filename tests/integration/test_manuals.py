@@ -358,6 +358,21 @@ class ManualsTest(unittest.TestCase):
 
     # ---- OCSP ----
 
+    def test_000_1756_ocsp_steps(self):
+        """Three `ocsp url` forms: the last one stays, and wins over the certificate's AIA
+        (whose responder is not asked). The manual's IPv6 form has a typo (2001DB8) that no
+        resolver takes: the responder cannot be asked, and `ocsp none` lets the peer pass."""
+        self.start("000_1756_ocsp_steps.conf")
+        running = self.ctl("show", "running-config")
+        self.assertIn(" ocsp url http://[2001DB8:1:1::2]:80\n", running)
+        self.assertNotIn("ocsp url http://10.10.10.1", running)
+        self.assertIn(" ocsp disable-nonce\n", running)
+        before = self.ocsp_requests()
+        v = self.accepted(self.verify(self.pki.good, "hazel"), "unchecked-none")
+        self.assertTrue(v["failed_open"])
+        self.assertIn("2001DB8", v["evidence"][0]["url"])
+        self.assertEqual(self.ocsp_requests(), before)
+
     def test_000_2460_ocsp_aia(self):
         """The responder of the certificate's AIA answers: good, and revoked."""
         self.start("000_2460_ocsp_aia.conf")
@@ -486,6 +501,22 @@ class ManualsTest(unittest.TestCase):
         self.rejected(self.verify(self.pki.good, "CA1"), "not-authorized", "no-map-matched")
 
     # ---- chain validation ----
+
+    def test_000_2006_chain_validation_steps(self):
+        """The step example names trustpoint ca-sub1 as its own parent: it loads with a
+        warning on that line, and (its CA not being a root) every chain of ca-sub1 is
+        rejected, there being no parent to validate the CA against (R11 (b)). With the
+        default `stop` the same chain passes."""
+        name = "000_2006_chain_validation_steps.conf"
+        no_crl = ["crypto pki trustpoint ca-sub1", " revocation-check none"]  # no CDP here
+        self.start(name, cas={"ca-sub1": self.pki.sub11}, extra=no_crl)
+        self.assert_warned(name, "chain-validation continue ca-sub1",
+                           "the parent is the trustpoint itself")
+        self.rejected(self.verify(self.pki.cpeer, "ca-sub1"), "chain-invalid",
+                      "parent-is-itself")
+        self.start(name, cas={"ca-sub1": self.pki.sub11},
+                   extra=no_crl + [" chain-validation stop"])
+        self.accepted(self.verify(self.pki.cpeer, "ca-sub1"))
 
     def chain_cas(self, root=None):
         return {"RootCA": root or self.pki.rootca, "SubCA1": self.pki.sub1,
