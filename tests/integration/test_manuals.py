@@ -556,6 +556,16 @@ class ManualsTest(unittest.TestCase):
         self.assertEqual(v["map"], {"label": "Group", "seq": 10})
         self.rejected(self.verify(self.pki.lan, "pkil"), "not-authorized", "no-map-matched")
 
+    def test_003_554_trustpoint_ka(self):
+        """Only enrollment is configured: the enrollment line is warned about, and the
+        trustpoint checks CRLs by default (R13): the peer's CRL, or no tunnel."""
+        name = "003_554_trustpoint_ka.conf"
+        self.start(name)
+        self.assert_warned(name, "enrollment url http://kahului:80", "enrollment command")
+        self.accepted(self.verify(self.pki.good, "ka"), "good")
+        self.rejected(self.verify(self.pki.revoked, "ka"), "revoked")
+        self.rejected(self.verify(self.pki.dead, "ka"), "revocation-unavailable")
+
     def test_001_2195_crl_none_source_interface(self):
         """Fetches leave through Ethernet0/0, which this host lacks: no CRL can be had and
         `crl none` lets the peer through; the CDP never sees a request."""
