@@ -101,6 +101,14 @@ struct cv_evidence {
 	char error[CV_MESSAGE_MAX];
 };
 
+/* A certificate map that applied to the peer through a `match certificate` modifier. */
+#define CV_MODIFIERS_MAX 5
+struct cv_map_modifier {
+	char modifier[32]; /* "allow expired-certificate", "skip revocation-check", ... */
+	char label[CV_LABEL_MAX];
+	int seq;
+};
+
 struct cv_verdict {
 	enum cv_decision decision;
 	enum cv_reason reason;
@@ -113,6 +121,9 @@ struct cv_verdict {
 	char trustpoint[CV_LABEL_MAX];
 	char map_label[CV_LABEL_MAX];
 	int map_seq; /* -1 when no map matched */
+	/* the maps matched through modifiers (R38-R40, R19, R27), in the order of the kinds */
+	struct cv_map_modifier modifiers[CV_MODIFIERS_MAX];
+	size_t n_modifiers;
 	enum cv_revocation revocation;
 	bool failed_open;       /* accepted although a check did not answer (`none`) */
 	bool expiry_overridden; /* `allow expired-certificate` accepted a validity defect */
@@ -121,8 +132,8 @@ struct cv_verdict {
 	 * ("cn-fallback", "weak:sha1", ...); "" when none. */
 	char relaxations[CV_MESSAGE_MAX];
 	char aaa_username[CV_NAME_MAX];
-	/* The attributes of the AAA answer that authorized the peer, "NAME=VALUE" joined by
-	 * "; " ("cert-application=all; ..."); "" when authorization did not run or refused. */
+	/* The attributes of the AAA answer, "NAME=VALUE" joined by "; " ("cert-application=all;
+	 * ..."), whether they authorized the peer or refused it; "" when no AAA answer came. */
 	char aaa_attributes[CV_MESSAGE_MAX];
 	/* Served from the verdict cache: decided by an earlier evaluation, and nothing it
 	 * depends on has changed since (policy/verdict_cache.h). */

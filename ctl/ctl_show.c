@@ -507,11 +507,29 @@ print_running_config(const json_t *v)
 	fputs(str(v, "text"), stdout);
 }
 
+/* In the spirit of IOS `show crypto key pubkey-chain rsa` (R49, O-25): one entry per key. */
 static void
 print_pubkeys(const json_t *v)
 {
-	printf("Remembered peer keys (verified signatures): %" JSON_INTEGER_FORMAT
-	       ", used %" JSON_INTEGER_FORMAT " times\n",
+	const json_t *keys = json_object_get(v, "keys");
+	char t[CV_TIME_TEXT_MAX];
+	size_t i;
+	const json_t *k;
+
+	if (json_array_size(keys) > 0)
+		printf("Codes: C - Extracted from certificate\n\n%-6s %-4s %-8s %-16s %s\n",
+		       "Index", "Code", "Usage", "Trustpoint", "Name");
+	json_array_foreach(keys, i, k)
+	{
+		printf("%-6" JSON_INTEGER_FORMAT " %-4s %-8s %-16s X.500 DN name: %s\n",
+		       num(k, "index"), "C", "Signing", str(k, "trustpoint"), str(k, "subject"));
+		printf("       Issuer: %s\n       Serial: %s  Key: %s\n", str(k, "issuer"),
+		       str(k, "serial"), str(k, "key_algorithm"));
+		printf("       SHA-256 fingerprint: %s\n", str(k, "fingerprint_sha256"));
+		printf("       Remembered until: %s\n", ios_time(k, "expires", t));
+	}
+	printf("Remembered signatures: %" JSON_INTEGER_FORMAT ", used %" JSON_INTEGER_FORMAT
+	       " times\n",
 	       num(v, "links"), num(v, "hits"));
 }
 
@@ -541,8 +559,8 @@ static const struct view {
      false},
     {"running-config", "", NULL, "the running configuration, secrets as <hidden>",
      print_running_config, NULL, false},
-    {"pubkeys", "", NULL, "remembered peer keys: signatures verified before (R49)", print_pubkeys,
-     "remembered peer keys (verified signatures)", false},
+    {"pubkeys", "", NULL, "remembered peer keys, the pubkey chain (R49)", print_pubkeys,
+     "remembered peer keys", false},
 };
 
 static const struct view *
@@ -574,10 +592,16 @@ cv_ctl_clear_usage(FILE *out)
 	for (size_t i = 0; i < CV_ARRAY_LEN(views); i++) {
 		if (views[i].cleared == NULL)
 			continue;
+		const bool pubkeys = strcmp(views[i].word, "pubkeys") == 0;
+
 		snprintf(words, sizeof(words), "%s%s", views[i].word,
-		         views[i].clear_tp ? " [TP]" : "");
+		         views[i].clear_tp ? " [TP]"
+		         : pubkeys         ? " [INDEX]"
+		                           : "");
 		snprintf(help, sizeof(help), "drop the %s%s", views[i].cleared,
-		         views[i].clear_tp ? " (all, or one trustpoint's)" : "");
+		         views[i].clear_tp ? " (all, or one trustpoint's)"
+		         : pubkeys         ? " (all, or the key of that index)"
+		                           : "");
 		cv_ctl_usage_row(out, "clear", words, help);
 	}
 }
@@ -627,16 +651,27 @@ int
 cv_ctl_clear(const struct cv_ctl *ctl, int argc, char **argv)
 {
 	const struct view *v;
-	bool json;
+	bool json, pubkeys;
 	json_t *req;
 
 	argc = take_json_flag(argc, argv, &json);
 	v = argc >= 2 ? find_view(argv[1]) : NULL;
-	if (v == NULL || v->cleared == NULL || argc > (v->clear_tp ? 3 : 2))
+	pubkeys = v != NULL && strcmp(v->word, "pubkeys") == 0;
+	if (v == NULL || v->cleared == NULL || argc > (v->clear_tp || pubkeys ? 3 : 2))
 		return cv_ctl_usage();
 	req = json_pack("{s:s, s:s}", "op", "clear", "what", v->word);
-	if (req != NULL && argc == 3)
+	if (req != NULL && argc == 3 && pubkeys) { /* zeroize pubkey-chain INDEX (R49) */
+		char *end;
+		const unsigned long index = strtoul(argv[2], &end, 10);
+
+		if (*end != '\0' || index < 1 || index > 65535) {
+			json_decref(req);
+			return cv_ctl_usage();
+		}
+		json_object_set_new(req, "index", json_integer((json_int_t)index));
+	} else if (req != NULL && argc == 3) {
 		json_object_set_new(req, "trustpoint", json_string(argv[2]));
+	}
 	return run(ctl, req, "clear", json, print_cleared);
 }
 
@@ -647,7 +682,8 @@ print_crl_request(const json_t *v)
 		printf("%" JSON_INTEGER_FORMAT " CRL downloads of trustpoint %s started\n",
 		       num(v, "started"), str(v, "trustpoint"));
 	else
-		printf("no CRL is cached for trustpoint %s: the next validation downloads\n",
+		printf("no CRL is cached for trustpoint %s and no CDP is known for it: the next "
+		       "validation downloads\n",
 		       str(v, "trustpoint"));
 }
 

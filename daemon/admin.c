@@ -125,7 +125,16 @@ cv_admin_clear(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv
 		set_error(code, CV_PROTO_BAD_REQUEST, err, "this view cannot be cleared");
 		return NULL;
 	}
-	n = clear_views[req->what](a, tp);
+	if (req->what == CV_VIEW_PUBKEYS && req->index != 0) {
+		/* R49: crypto key zeroize pubkey-chain INDEX */
+		if ((n = admin_zeroize_pubkey(a, req->index)) == 0) {
+			set_error(code, CV_PROTO_BAD_REQUEST, err,
+			          "no pubkey-chain entry with that index");
+			return NULL;
+		}
+	} else {
+		n = clear_views[req->what](a, tp);
+	}
 	o = json_pack("{s:s, s:s?, s:I}", "what", cv_proto_view_name(req->what), "trustpoint",
 	              tp != NULL ? tp->name : NULL, "cleared", (json_int_t)n);
 	if (o == NULL)

@@ -58,6 +58,7 @@ json_t *admin_view_pubkeys(struct cv_admin *a, const struct cv_proto_admin_req *
 size_t admin_clear_crls(struct cv_admin *a, const struct cv_trustpoint *tp);    /* admin_crls.c */
 size_t admin_clear_ocsp(struct cv_admin *a, const struct cv_trustpoint *tp);    /* admin_ocsp.c */
 size_t admin_clear_pubkeys(struct cv_admin *a, const struct cv_trustpoint *tp); /* admin_stats.c */
+size_t admin_zeroize_pubkey(struct cv_admin *a, unsigned index);                /* admin_stats.c */
 
 /* ---- shared pieces of the views ---- */
 

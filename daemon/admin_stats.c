@@ -6,26 +6,58 @@
 #include "../cache/crl_store.h"
 #include "../cache/ocsp_cache.h"
 #include "../common/log.h"
+#include "../ipc/verdict_json.h"
+#include "../policy/pubkeys.h"
 #include "admin_int.h"
 
-/* The remembered peer keys (R49). */
+static void
+pubkey_one(const struct cv_pubkey_info *k, void *arg)
+{
+	json_t *keys = arg;
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "index",
+	                      (int)k->index, "subject", k->subject, "issuer", k->issuer, "serial",
+	                      k->serial, "trustpoint", k->trustpoint, "key_algorithm",
+	                      k->key_algorithm, "fingerprint_sha256", k->fingerprint, "added",
+	                      cv_json_time(k->added), "expires", cv_json_time(k->expires));
+
+	if (o != NULL)
+		json_array_append_new(keys, o);
+}
+
+/* The remembered peer keys (R49, the IOS pubkey chain) and the signatures behind them. */
 json_t *
 admin_view_pubkeys(struct cv_admin *a, const struct cv_proto_admin_req *req,
                    const struct cv_trustpoint *tp)
 {
 	struct cv_engine_stats st;
+	json_t *keys = json_array();
 
+	if (keys == NULL)
+		return NULL;
+	cv_engine_foreach_pubkey(a->engine, pubkey_one, keys);
 	cv_engine_get_stats(a->engine, &st);
-	return json_pack("{s:I, s:I}", "links", (json_int_t)st.links_remembered, "hits",
-	                 (json_int_t)st.link_cache_hits);
+	return json_pack("{s:o, s:I, s:I}", "keys", keys, "links", (json_int_t)st.links_remembered,
+	                 "hits", (json_int_t)st.link_cache_hits);
 }
 
 size_t
 admin_clear_pubkeys(struct cv_admin *a, const struct cv_trustpoint *tp)
 {
-	size_t n = cv_engine_clear_links(a->engine);
+	const size_t keys = cv_engine_zeroize_pubkey(a->engine, 0);
+	const size_t n = cv_engine_clear_links(a->engine);
 
-	cv_log_notice("clear pubkeys: %zu remembered signatures dropped", n);
+	cv_log_notice("clear pubkeys: %zu peer keys and %zu other remembered signatures dropped",
+	              keys, n);
+	return keys + n;
+}
+
+size_t
+admin_zeroize_pubkey(struct cv_admin *a, unsigned index)
+{
+	const size_t n = cv_engine_zeroize_pubkey(a->engine, index);
+
+	if (n > 0)
+		cv_log_notice("clear pubkeys %u: the peer key and its signature dropped", index);
 	return n;
 }
 

@@ -568,12 +568,22 @@ cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct
 int
 cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err)
 {
-	static const char *const fields[] = {"id", "op", "what", "trustpoint"};
+	static const char *const fields[] = {"id", "op", "what", "trustpoint", "index"};
+	const json_t *index;
 
 	memset(out, 0, sizeof(*out));
 	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0 ||
 	    view(root, CLEARABLE, "clear", out, err) != 0 || admin_trustpoint(root, out, err) != 0)
 		return -1;
+	if ((index = json_object_get(root, "index")) != NULL) {
+		if (out->what != CV_VIEW_PUBKEYS || !json_is_integer(index) ||
+		    json_integer_value(index) < 1 || json_integer_value(index) > 65535) {
+			cv_error_set(err,
+			             "\"index\" is an integer 1-65535, for clear pubkeys only");
+			return -1;
+		}
+		out->index = (unsigned)json_integer_value(index);
+	}
 	if (out->trustpoint[0] != '\0' && !(views[out->what].flags & CLEAR_TRUSTPOINT)) {
 		cv_error_set(err, "clear %s takes no trustpoint", cv_proto_view_name(out->what));
 		return -1;

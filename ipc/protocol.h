@@ -111,6 +111,7 @@ struct cv_proto_admin_req {
 	char trustpoint[CV_LABEL_MAX]; /* "" when not given */
 	bool status;                   /* show trustpoints status */
 	bool verbose;                  /* show certificates TP verbose */
+	unsigned index;                /* clear pubkeys INDEX (1-65535); 0 when not given */
 };
 
 /* The view's name in requests ("crls", ...), "?" for a value that is not a view. */
@@ -122,7 +123,8 @@ const char *cv_proto_view_name(enum cv_proto_view what);
  */
 int cv_proto_show_request(const json_t *root, struct cv_proto_admin_req *out, struct cv_error *err);
 
-/* Reads a clear request: "what" (a view that can be cleared), "trustpoint" where it takes one. */
+/* Reads a clear request: "what" (a view that can be cleared), "trustpoint" where it takes one,
+ * "index" (1-65535) for pubkeys: one entry of the pubkey chain (R49). */
 int cv_proto_clear_request(const json_t *root, struct cv_proto_admin_req *out,
                            struct cv_error *err);
 

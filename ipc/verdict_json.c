@@ -158,6 +158,15 @@ map_json(const struct cv_verdict *v)
 	return json_pack("{s:o, s:i}", "label", cv_json_text(v->map_label), "seq", v->map_seq);
 }
 
+static json_t *
+modifier_one(const struct cv_verdict *v, size_t i)
+{
+	const struct cv_map_modifier *m = &v->modifiers[i];
+
+	return json_pack("{s:s, s:o, s:i}", "modifier", m->modifier, "label",
+	                 cv_json_text(m->label), "seq", m->seq);
+}
+
 /* The summary members every detail level carries. */
 static json_t *
 summary_json(const struct cv_verdict *v)
@@ -169,12 +178,13 @@ summary_json(const struct cv_verdict *v)
 
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
 	return json_pack(
-	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
-	    "s:b}",
+	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o, "
+	    "s:o, s:b}",
 	    "decision", cv_decision_name(v->decision), "reason", reason, "detail",
 	    str_or_null(v->detail), "message", str_or_null(v->message), "cert_index", v->cert_index,
 	    "cert_subject", str_or_null(v->cert_subject), "at", cv_json_time(v->at), "trustpoint",
-	    str_or_null(v->trustpoint), "map", map_json(v), "revocation",
+	    str_or_null(v->trustpoint), "map", map_json(v), "modifiers",
+	    array_json(v, v->n_modifiers, modifier_one), "revocation",
 	    cv_revocation_name(v->revocation), "failed_open", v->failed_open, "expiry_overridden",
 	    v->expiry_overridden, "profile", str_or_null(v->profile), "relaxations",
 	    relaxations_json(v->relaxations), "aaa_username", str_or_null(v->aaa_username),

@@ -12,6 +12,22 @@ str(const json_t *o, const char *key, const char *def)
 	return s != NULL ? s : def;
 }
 
+/* ' modifier="skip revocation-check" map=L/SEQ' for each map matched through a modifier. */
+static void
+print_modifiers(FILE *out, const json_t *v)
+{
+	const json_t *arr = json_object_get(v, "modifiers");
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(arr, i, m)
+	{
+		fprintf(out, " modifier=\"%s\" map=%s/%" JSON_INTEGER_FORMAT,
+		        str(m, "modifier", "?"), str(m, "label", "?"),
+		        json_integer_value(json_object_get(m, "seq")));
+	}
+}
+
 /* " relaxations=a,b" when the verdict relied on relaxations of its profile. */
 static void
 print_relaxations(FILE *out, const json_t *v)
@@ -42,6 +58,7 @@ print_decision(FILE *out, const json_t *v)
 		if (json_is_object(map))
 			fprintf(out, " map=%s/%" JSON_INTEGER_FORMAT, str(map, "label", "?"),
 			        json_integer_value(json_object_get(map, "seq")));
+		print_modifiers(out, v);
 		if (json_is_true(json_object_get(v, "failed_open")))
 			fputs(" failed-open", out);
 		if (json_is_true(json_object_get(v, "expiry_overridden")))

@@ -292,7 +292,14 @@ next_method(struct cv_aaa_query *q)
 			note_error(q, q->answer.method, "no such server group");
 			continue;
 		}
-		if (cv_aaa_target_init(&t, s, &err) < 0 || job_start(q->aaa, q, &t, &err) < 0) {
+		if (cv_aaa_target_init(&t, s, &err) < 0 ||
+		    (q->cfg->radius_source != NULL &&
+		     cv_strlcpy(t.source, q->cfg->radius_source, sizeof(t.source)) >=
+		         sizeof(t.source)) ||
+		    job_start(q->aaa, q, &t, &err) < 0) {
+			if (err.msg[0] == '\0')
+				cv_strlcpy(err.msg, "ip radius source-interface: too long",
+				           sizeof(err.msg));
 			note_error(q, q->answer.method, err.msg);
 			continue;
 		}

@@ -20,6 +20,7 @@ struct cv_aaa_target {
 	char base_dn[1024];       /* ldap */
 	char attribute[128];      /* ldap */
 	unsigned timeout_s;
+	char source[64]; /* radius: `ip radius source-interface`, "" for the route's address */
 };
 
 #define CV_AAA_DEFAULT_TIMEOUT_S 5u

@@ -12,9 +12,16 @@
  * /etc/services is not needed (radcli, used before, looked up "radius" on every request).
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <krad.h>
 
@@ -29,6 +36,7 @@
 #define RAD_USER_PASSWORD    2
 #define RAD_REPLY_MESSAGE    18
 #define RAD_VENDOR_SPECIFIC  26
+#define RAD_NAS_IP_ADDRESS   4
 #define RAD_NAS_IDENTIFIER   32
 #define RAD_VALUE_MAX        253 /* value bytes of one attribute */
 #define CISCO_VENDOR         9   /* IANA enterprise number */
@@ -188,10 +196,76 @@ remote_name(const struct cv_aaa_target *t, char *remote, size_t size)
 	snprintf(remote, size, "%s:%u", t->address, t->port);
 }
 
-/* The Access-Request's attributes: User-Name, User-Password (R47), NAS-Identifier. */
-static krb5_error_code
-request_attrs(krb5_context kctx, const char *username, krad_attrset **attrs)
+/*
+ * The NAS-IP-Address: the `ip radius source-interface` address (IOS sends from it; libkrad
+ * cannot bind its socket, so here it names the NAS and the kernel picks the packets' source),
+ * else the IPv4 address this host sends from to the server: the local address of a UDP socket
+ * connected to it (no packet is sent; the kernel picks the route and source, as for the
+ * request itself, so the host's own name never has to resolve). RFC 2865 5.4 NAS-IP-Address.
+ * An IPv6 server gets NAS-Identifier alone: libkrad 1.20 refuses NAS-IPv6-Address (RFC 3162,
+ * type 95) with EMSGSIZE. Returns RAD_NAS_IP_ADDRESS with addr filled, or 0.
+ */
+/* `ip radius source-interface`: an IPv4 address, or the first IPv4 address of that
+ * interface; false when it has none. */
+static bool
+source_address(const char *source, uint8_t addr[4])
 {
+	struct ifaddrs *ifs, *ifa;
+	bool found = false;
+
+	if (inet_pton(AF_INET, source, addr) == 1)
+		return true;
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (ifa = ifs; ifa != NULL && !found; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
+		    strcmp(ifa->ifa_name, source) != 0)
+			continue;
+		memcpy(addr, &((struct sockaddr_in *)(void *)ifa->ifa_addr)->sin_addr, 4);
+		found = true;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+static int
+local_address(const struct cv_aaa_target *t, uint8_t addr[4])
+{
+	const struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	char port[8];
+	int fd = -1, type = 0;
+
+	if (t->source[0] != '\0')
+		return source_address(t->source, addr) ? RAD_NAS_IP_ADDRESS : 0;
+	snprintf(port, sizeof(port), "%u", t->port);
+	if (getaddrinfo(t->address, port, &hints, &ai) != 0 || ai == NULL)
+		return 0;
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
+		if (local.ss_family == AF_INET) {
+			memcpy(addr, &((struct sockaddr_in *)&local)->sin_addr, 4);
+			type = RAD_NAS_IP_ADDRESS;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return type;
+}
+
+/* The Access-Request's attributes: User-Name, User-Password (R47), NAS-Identifier, and the
+ * NAS-IP-Address this host sends from (IPv4 servers). */
+static krb5_error_code
+request_attrs(krb5_context kctx, const struct cv_aaa_target *t, const char *username,
+              krad_attrset **attrs)
+{
+	uint8_t addr[4];
+	const int addr_type = local_address(t, addr);
+	const krb5_data nas_ip = {.data = (char *)addr, .length = sizeof(addr)};
 	const krb5_data user = {.data = (char *)username, .length = strlen(username)},
 	                pass = {.data = (char *)CV_AAA_RADIUS_PASSWORD,
 	                        .length = sizeof(CV_AAA_RADIUS_PASSWORD) - 1},
@@ -205,6 +279,8 @@ request_attrs(krb5_context kctx, const char *username, krad_attrset **attrs)
 		rc = krad_attrset_add(*attrs, RAD_USER_PASSWORD, &pass);
 	if (rc == 0)
 		rc = krad_attrset_add(*attrs, RAD_NAS_IDENTIFIER, &nas);
+	if (rc == 0 && addr_type != 0)
+		rc = krad_attrset_add(*attrs, (krad_attr)addr_type, &nas_ip);
 	return rc;
 }
 
@@ -221,7 +297,7 @@ exchange(struct call *c, const char *username)
 	krb5_error_code rc;
 
 	remote_name(c->t, remote, sizeof(remote));
-	rc = request_attrs(c->kctx, username, &attrs);
+	rc = request_attrs(c->kctx, c->t, username, &attrs);
 	if (rc == 0)
 		rc = krad_client_new(c->kctx, c->vctx, &client);
 	if (rc == 0)

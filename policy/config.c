@@ -31,6 +31,7 @@ cv_rev_settings_init(struct cv_rev_settings *rev)
 	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
 	rev->nonce = CV_NONCE_REQUIRE;
 	rev->nonce_length = 16;
+	rev->ocsp_cache_s = -1;
 	rev->chain = CV_CHAIN_STOP;
 }
 
@@ -166,6 +167,7 @@ config_free(struct cv_config *cfg)
 	free(cfg->admin_group);
 	free(cfg->cache_dir);
 	free(cfg->fetch_proxy);
+	free(cfg->radius_source);
 	free(cfg->tz_name);
 	free_strings(cfg->http_listen, cfg->n_http_listen);
 	free(cfg->http_cert_header);

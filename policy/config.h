@@ -123,6 +123,10 @@ struct cv_rev_settings {
 	char *ocsp_url;
 	enum cv_nonce_policy nonce;
 	unsigned nonce_length; /* 1..32, default 16 */
+	/* ocsp cache-lifetime SECONDS (product): how long an OCSP answer of this trustpoint is
+	 * reused, 0 = never; -1 (unset): until the answer's own validity, except under
+	 * `ocsp nonce require`, where each validation asks afresh */
+	int ocsp_cache_s;
 	struct cv_match_rule *matches;
 	size_t n_matches;
 	enum cv_chain_validation chain;
@@ -261,6 +265,7 @@ struct cv_config {
 	int tz_offset_min; /* clock timezone NAME HOURS [MINUTES], default 0 (UTC) */
 	char *tz_name;
 	unsigned aaa_cache_s;           /* default 0 */
+	char *radius_source;            /* ip radius source-interface IF|ADDRESS: NAS-IP-Address */
 	unsigned ocsp_skew_s;           /* ocsp clock-skew: thisUpdate tolerance, default 300 */
 	unsigned ocsp_no_next_update_s; /* ocsp no-next-update-lifetime, default 300 */
 	/* HTTP front (off without http listen): unix:PATH, IPv4:PORT or [IPv6]:PORT */

@@ -505,6 +505,18 @@ cfg_dump_disable_nonce(const struct cfg_out *out, const struct cfg_cmd *cmd, con
 }
 
 void
+cfg_dump_ocsp_cache(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                    const char *indent)
+{
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+
+	if (rev->ocsp_cache_s >= 0) {
+		put_words(out, indent, cmd);
+		fprintf(out->f, " %d\n", rev->ocsp_cache_s);
+	}
+}
+
+void
 cfg_dump_nonce_if_echoed(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                          const char *indent)
 {

@@ -39,6 +39,14 @@ enum cfg_check {
  * a key has it (the unit test `config` checks the URL rows).
  */
 #define CFG_SECRET 0x2u
+/*
+ * CFG_IGNORE rows: a line that configures the router itself (hostname, tacacs-server, crypto pki
+ * server, ...), as the manuals' full configurations hold; skipped with a warning naming it,
+ * together with the indented lines of its block.
+ */
+#define CFG_ROUTER 0x4u
+/* CFG_IGNORE rows: accepted silently, nothing to do (`aaa new-model`: AAA needs no switch). */
+#define CFG_NOOP 0x8u
 
 /* Where a dump goes and whether it may show the secrets. */
 struct cfg_out {
@@ -136,6 +144,7 @@ CFG_DUMPER(cfg_dump_crl_files);
 CFG_DUMPER(cfg_dump_crl_cache);
 CFG_DUMPER(cfg_dump_disable_nonce);
 CFG_DUMPER(cfg_dump_nonce_if_echoed);
+CFG_DUMPER(cfg_dump_ocsp_cache);
 CFG_DUMPER(cfg_dump_matches);
 CFG_DUMPER(cfg_dump_chain_validation);
 CFG_DUMPER(cfg_dump_authz_username);

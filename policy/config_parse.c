@@ -27,7 +27,17 @@
 #define LABEL_LEN_MAX 63   /* trustpoint, map, list and group names (CV_LABEL_MAX - 1) */
 #define TABLE_MAX     96   /* entries in one command table */
 
-enum pmode { M_GLOBAL, M_TRUSTPOINT, M_TRUSTPOOL, M_MAP, M_ATTR_LIST, M_RADIUS, M_LDAP, M_CHAIN };
+enum pmode {
+	M_GLOBAL,
+	M_TRUSTPOINT,
+	M_TRUSTPOOL,
+	M_MAP,
+	M_ATTR_LIST,
+	M_RADIUS,
+	M_LDAP,
+	M_CHAIN,
+	M_SKIP /* the indented lines under a router command (CFG_ROUTER) */
+};
 
 struct cfg_parser {
 	struct cv_config *cfg;
@@ -945,6 +955,18 @@ h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
 	return 0;
 }
 
+static int
+h_ocsp_cache(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+	unsigned long long v;
+
+	if (parse_num(p, "ocsp cache-lifetime", argv[0], 0, 86400, &v) < 0)
+		return -1;
+	rev->ocsp_cache_s = (int)v;
+	return 0;
+}
+
 /* override ocsp [trustpoint TP [TP...]] SEQ url URL */
 static int
 parse_override_ocsp(struct cfg_parser *p, struct cv_match_rule *m, char **argv, size_t argc)
@@ -1572,6 +1594,98 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	return 0;
 }
 
+/*
+ * The manuals' global RADIUS host (000_74df1f70eb9db823.txt:1625, 1659): `radius-server host
+ * HOST [auth-port N] [acct-port N] [timeout S] [key SECRET]` and `radius-server key SECRET` fill
+ * the server group called `radius`, which `aaa authorization network L group radius` names, as
+ * in IOS. certval asks one server per group: a second host is refused.
+ */
+static struct cv_aaa_server *
+global_radius(struct cfg_parser *p)
+{
+	struct cv_config *cfg = p->cfg;
+	const size_t saved = p->idx;
+	bool added;
+	struct cv_aaa_server *v =
+	    OPEN_BLOCK(p, "radius-server", struct cv_aaa_server, cfg->aaa_servers,
+	               cfg->n_aaa_servers, "radius", &added);
+	struct cv_aaa_server *s;
+
+	if (v == NULL)
+		return NULL;
+	cfg->aaa_servers = v;
+	s = &v[p->idx];
+	p->idx = saved;
+	if (added) {
+		s->kind = CV_AAA_SERVER_RADIUS;
+		s->port = 1812;
+		s->timeout_s = 5;
+	} else if (s->kind != CV_AAA_SERVER_RADIUS) {
+		perr(p, "radius-server: the group 'radius' is an ldap group (line %u)", s->line);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+h_radius_host(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	static const char *const kw[] = {"auth-port", "acct-port", "timeout", "key"};
+	struct cv_aaa_server *s = global_radius(p);
+	unsigned long long port = 1812, timeout = 0, ignored;
+	const char *key = NULL;
+
+	if (s == NULL)
+		return -1;
+	if (s->address != NULL)
+		return perr(p,
+		            "radius-server host: a second host (the first is %s); certval asks "
+		            "one server per group: define aaa group server radius NAME blocks",
+		            s->address);
+	for (size_t i = 1; i < argc; i += 2) {
+		int k = kw_match(argv[i], kw, CV_ARRAY_LEN(kw));
+
+		if (k < 0 && key != NULL) /* the rest of an unquoted key is never echoed */
+			return perr(p, "radius-server host: unexpected word after the key; a key "
+			               "with spaces must be quoted");
+		if (k < 0 &&
+		    (k = kw_arg(p, "radius-server host", argv[i], kw, CV_ARRAY_LEN(kw))) < 0)
+			return -1;
+		if (i + 1 >= argc)
+			return perr(p, "radius-server host: '%s' needs a value", kw[k]);
+		if ((k == 0 && parse_num(p, "radius-server host auth-port", argv[i + 1], 1, 65535,
+		                         &port) < 0) ||
+		    (k == 1 && parse_num(p, "radius-server host acct-port", argv[i + 1], 0, 65535,
+		                         &ignored) < 0) ||
+		    (k == 2 &&
+		     parse_num(p, "radius-server host timeout", argv[i + 1], 1, 60, &timeout) < 0))
+			return -1;
+		if (k == 3)
+			key = argv[i + 1];
+	}
+	if (set_str(p, &s->address, argv[0]) < 0 ||
+	    (key != NULL && set_str(p, &s->secret, key) < 0))
+		return -1;
+	s->port = (unsigned)port;
+	if (timeout != 0)
+		s->timeout_s = (unsigned)timeout;
+	return 0;
+}
+
+static int
+h_radius_key(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
+{
+	struct cv_aaa_server *s = global_radius(p);
+
+	if (s == NULL)
+		return -1;
+	if (argc > 1)
+		return perr(p, "radius-server key: a key with spaces must be quoted");
+	if (s->secret != NULL) /* a key on the host line wins, as in IOS */
+		return 0;
+	return set_str(p, &s->secret, argv[0]);
+}
+
 /* ---- the tables ---- */
 
 #define REV_CMDS(T)                                                                                \
@@ -1664,6 +1778,14 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 	     .off = offsetof(T, rev),                                                              \
 	     .fn = h_nonce,                                                                        \
 	     .dump = cfg_dump_nonce_if_echoed},                                                    \
+	    {.w = {"ocsp", "cache-lifetime"},                                                      \
+	     .syntax = "SECONDS",                                                                  \
+	     .kind = CFG_FUNC,                                                                     \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .off = offsetof(T, rev),                                                              \
+	     .fn = h_ocsp_cache,                                                                   \
+	     .dump = cfg_dump_ocsp_cache},                                                         \
 	    {.w = {"ocsp", "nonce", "length"},                                                     \
 	     .syntax = "BYTES",                                                                    \
 	     .kind = CFG_UINT,                                                                     \
@@ -1724,6 +1846,19 @@ h_radius_server(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char
 #define IGNORED(word)                                                                              \
 	{                                                                                          \
 		.w = {word}, .syntax = "...", .kind = CFG_IGNORE, .max_args = LINE_ARGS_MAX        \
+	}
+
+/* A command that configures the router itself: skipped with a warning (CFG_ROUTER). */
+#define ROUTER(...)                                                                                \
+	{                                                                                          \
+		.w = {__VA_ARGS__}, .syntax = "...", .kind = CFG_IGNORE,                           \
+		.max_args = LINE_ARGS_MAX, .flags = CFG_ROUTER                                     \
+	}
+
+/* `aaa new-model`: the manuals enable AAA with it; certval's AAA needs no switch. */
+#define AAA_NEW_MODEL                                                                              \
+	{                                                                                          \
+		.w = {"aaa", "new-model"}, .syntax = "", .kind = CFG_IGNORE, .flags = CFG_NOOP     \
 	}
 
 static const struct cfg_cmd trustpoint_cmds[] = {
@@ -1803,6 +1938,7 @@ static const struct cfg_cmd trustpoint_cmds[] = {
     IGNORED("rollover"),
     IGNORED("auto-trigger"),
     IGNORED("regenerate"),
+    AAA_NEW_MODEL, /* written inside the trustpoint at 000_74df1f70eb9db823.txt:2896 */
 };
 
 static const struct cfg_cmd trustpool_cmds[] = {
@@ -2016,6 +2152,11 @@ static const struct cfg_cmd global_cmds[] = {
      .max = 86400,
      .def = 0,
      .scale = 1},
+    /* IOS: the source of RADIUS requests; here the NAS-IP-Address they carry */
+    {.w = {"ip", "radius", "source-interface"},
+     .syntax = "INTERFACE|ADDRESS",
+     .kind = CFG_STR,
+     .off = offsetof(struct cv_config, radius_source)},
     {.w = {"http", "listen"},
      .syntax = "unix:PATH|ADDRESS:PORT",
      .kind = CFG_FUNC,
@@ -2078,6 +2219,52 @@ static const struct cfg_cmd global_cmds[] = {
      .max_args = 2 * CV_AAA_METHODS_MAX + 2,
      .fn = h_aaa_list,
      .dump = cfg_dump_aaa_lists},
+    /* the manuals' form (000_74df1f70eb9db823.txt:1633, 2196), shown as aaa authorization list */
+    {.w = {"aaa", "authorization", "network"},
+     .syntax = "NAME group GROUP|local ...",
+     .kind = CFG_FUNC,
+     .min_args = 2,
+     .max_args = 2 * CV_AAA_METHODS_MAX + 2,
+     .fn = h_aaa_list,
+     .flags = CFG_LEGACY},
+    AAA_NEW_MODEL,
+    {.w = {"radius-server", "host"},
+     .syntax = "HOST [auth-port N] [acct-port N] [timeout SECONDS] [key SECRET]",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = LINE_ARGS_MAX, /* h_radius_host: its errors do not echo the key */
+     .fn = h_radius_host,
+     .flags = CFG_LEGACY | CFG_SECRET},
+    {.w = {"radius-server", "key"},
+     .syntax = "SECRET",
+     .kind = CFG_FUNC,
+     .min_args = 1,
+     .max_args = LINE_ARGS_MAX,
+     .fn = h_radius_key,
+     .flags = CFG_LEGACY | CFG_SECRET},
+    /* the rest of the manuals' full configurations: the router's own settings */
+    ROUTER("configure"), /* `conf t` in the design guide's transcripts */
+    ROUTER("hostname"),
+    ROUTER("version"),
+    ROUTER("ip"),
+    ROUTER("tacacs-server"),
+    ROUTER("username"),
+    ROUTER("aaa", "authentication"),
+    ROUTER("aaa", "accounting"),
+    ROUTER("aaa", "session-id"),
+    ROUTER("aaa", "authorization", "exec"),
+    ROUTER("crypto", "pki", "server"),
+    ROUTER("crypto", "pki", "authenticate"),
+    ROUTER("crypto", "pki", "enroll"),
+    ROUTER("crypto", "pki", "import"),
+    ROUTER("crypto", "pki", "export"),
+    ROUTER("crypto", "pki", "token"),
+    ROUTER("crypto", "pki", "profile"),
+    ROUTER("crypto", "ca", "authenticate"),
+    ROUTER("crypto", "ca", "enroll"),
+    ROUTER("crypto", "ca", "import"),
+    ROUTER("crypto", "ca", "export"),
+    ROUTER("crypto", "key"),
     {.w = {"crypto", "pki", "certificate", "map"},
      .syntax = "LABEL SEQ",
      .kind = CFG_FUNC,
@@ -2131,9 +2318,21 @@ run_cmd(struct cfg_parser *p, const struct cfg_mode *m, void *obj, char **argv, 
 	n = argc - nw;
 	switch (cmd->kind) {
 	case CFG_IGNORE:
+		if (cmd->flags & CFG_NOOP)
+			return 0;
+		if (!(cmd->flags & CFG_ROUTER)) {
+			cv_config_warn(p->cfg, p->line,
+			               "'%s' is an enrollment command; ignored (certval does not "
+			               "enroll)",
+			               name);
+			return 0;
+		}
 		cv_config_warn(p->cfg, p->line,
-		               "'%s' is an enrollment command; ignored (certval does not enroll)",
+		               "'%s' configures the router itself, not certificate validation; "
+		               "ignored with its indented lines",
 		               name);
+		if (p->mode == M_GLOBAL)
+			p->mode = M_SKIP;
 		return 0;
 	case CFG_FLAG:
 	case CFG_STR:
@@ -2364,10 +2563,41 @@ mode_obj(struct cfg_parser *p, const struct cfg_mode **m)
 		return &cfg->aaa_servers[p->idx];
 	case M_GLOBAL:
 	case M_CHAIN:
+	case M_SKIP:
 		break;
 	}
 	*m = &cfg_mode_global;
 	return cfg;
+}
+
+/* Whether a word starts a command of the table (an exact keyword or a prefix of one). */
+static bool
+starts_command(const struct cfg_mode *m, const char *word)
+{
+	for (size_t i = 0; i < m->n_cmds; i++)
+		if (is_prefix(word, m->cmds[i].w[0]))
+			return true;
+	return false;
+}
+
+/* A line at the left margin that stays in the open block (see parse_line). */
+static bool
+continues_block(struct cfg_parser *p, char **argv, size_t argc)
+{
+	const struct cfg_mode *m;
+
+	if (p->mode == M_CHAIN)
+		return is_prefix(argv[0], "certificate");
+	if (p->mode == M_GLOBAL || p->mode == M_SKIP || starts_command(&cfg_mode_global, argv[0]) ||
+	    (argc == 1 && cv_strcasecmp(argv[0], "exit") == 0))
+		return false;
+	mode_obj(p, &m);
+	if (!starts_command(m, argv[0]))
+		return false;
+	cv_config_warn(p->cfg, p->line,
+	               "'%s' at the left margin: taken as part of the %s block above it", argv[0],
+	               m->name);
+	return true;
 }
 
 static int
@@ -2385,8 +2615,10 @@ parse_line(struct cfg_parser *p, char *line)
 		return 0;
 	if (p->mode == M_CHAIN && p->in_hex)
 		return chain_line(p, argv, argc);
-	/* a line at the left margin ends the block; the manual also writes chain lines there */
-	if (!indented && !(p->mode == M_CHAIN && is_prefix(argv[0], "certificate")))
+	/* a line at the left margin ends the block, unless it is no global command but one of the
+	 * block's: the manuals lose the indentation of chain, trustpoint and attribute-list lines
+	 */
+	if (!indented && !continues_block(p, argv, argc))
 		p->mode = M_GLOBAL;
 	if (argc == 1 && (cv_strcasecmp(argv[0], "exit") == 0 ||
 	                  (p->mode == M_GLOBAL && cv_strcasecmp(argv[0], "end") == 0))) {
@@ -2395,6 +2627,8 @@ parse_line(struct cfg_parser *p, char *line)
 	}
 	if (p->mode == M_CHAIN)
 		return chain_line(p, argv, argc);
+	if (p->mode == M_SKIP)
+		return 0;
 	obj = mode_obj(p, &m);
 	return run_cmd(p, m, obj, argv, argc);
 }

@@ -188,8 +188,9 @@ cv_engine_new(struct event_base *base, struct cv_config *cfg, const struct cv_cl
 	engine->ocsp = cv_ocsp_cache_new(CV_OCSP_CACHE_DEFAULT_MAX);
 	engine->aaa = cv_aaa_new(base, &engine->clock);
 	engine->links = cv_link_cache_new(CV_LINK_CACHE_DEFAULT);
+	engine->pubkeys = engine->links != NULL ? cv_pubkeys_new(engine->links) : NULL;
 	if (engine->crls == NULL || engine->ocsp == NULL || engine->aaa == NULL ||
-	    engine->links == NULL) {
+	    engine->links == NULL || engine->pubkeys == NULL) {
 		cv_engine_free(engine);
 		return NULL;
 	}
@@ -219,8 +220,10 @@ cv_engine_free(struct cv_engine *engine)
 	}
 	rev_engine_shutdown(engine);
 	refresh_free_all(engine);
+	crl_walk_free_all(engine);
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
+	cv_pubkeys_free(engine->pubkeys);
 	cv_link_cache_free(engine->links);
 	aia_cache_free(engine);
 	cv_verdict_cache_free(engine->vcache);
@@ -310,6 +313,48 @@ size_t
 cv_engine_clear_links(struct cv_engine *engine)
 {
 	return cv_link_cache_clear(engine->links);
+}
+
+void
+cv_engine_foreach_pubkey(struct cv_engine *engine,
+                         void (*fn)(const struct cv_pubkey_info *info, void *arg), void *arg)
+{
+	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine));
+	cv_pubkeys_foreach(engine->pubkeys, fn, arg);
+}
+
+size_t
+cv_engine_zeroize_pubkey(struct cv_engine *engine, unsigned index)
+{
+	return cv_pubkeys_zeroize(engine->pubkeys, index);
+}
+
+/*
+ * R49: an accepted peer's key is remembered as long as the revocation data that vouched for
+ * it (the earliest nextUpdate of its own good evidence), else CV_PUBKEY_TTL_S.
+ */
+static void
+remember_peer_key(struct verify_job *job)
+{
+	const struct cv_verdict *v = &job->verdict;
+	const cv_time now = cv_engine_now(job->engine);
+	cv_time expires = now + CV_PUBKEY_TTL_S;
+	bool vouched = false;
+
+	if (!job->have_path || job->path.n < 2)
+		return;
+	for (size_t i = 0; i < v->n_evidence; i++) {
+		const struct cv_evidence *e = &v->evidence[i];
+
+		if (e->cert_index != 0 || strcmp(e->outcome, "good") != 0 ||
+		    e->next_update == CV_TIME_NONE)
+			continue;
+		if (!vouched || e->next_update < expires)
+			expires = e->next_update;
+		vouched = true;
+	}
+	cv_pubkeys_note(job->engine->pubkeys, job->path.certs[0], job->path.certs[1], v->trustpoint,
+	                now, expires);
 }
 
 struct cv_fetcher *
@@ -490,6 +535,8 @@ job_finish(struct verify_job *job)
 		                 "chain cert was anchored to trustpoint %s, and chain validation "
 		                 "result was: %s",
 		                 v->trustpoint, ios_result_name(v));
+	if (v->decision == CV_DECISION_ACCEPT)
+		remember_peer_key(job); /* R49: the peer key chain */
 	engine_count_verdict(job->engine, v, job->req.peer_addr);
 	vcache_job_store(job);
 	job->done(v, job->done_arg);
@@ -540,6 +587,14 @@ collect_anchors(const struct cv_config *cfg, const struct cv_trustpoint *tp,
 			               "trustpoint %s: chain-validation continue needs a parent "
 			               "trustpoint",
 			               tp->name);
+			return -1;
+		}
+		if (strcmp(tp->rev.chain_parent, tp->name) == 0) { /* loads with a warning */
+			cv_failure_set(
+			    f, CV_REASON_CHAIN_INVALID, "parent-is-itself", -1, "",
+			    "trustpoint %s: chain-validation continue names the trustpoint "
+			    "itself as its parent",
+			    tp->name);
 			return -1;
 		}
 		tp = cv_config_trustpoint(cfg, tp->rev.chain_parent);
@@ -771,6 +826,32 @@ trace_modifier(struct verify_job *job, enum cv_match_kind kind, const char *what
 		                 e->label, e->seq, what);
 }
 
+/* The verdict's `modifiers`: each map that matched through a modifier, named by it. */
+static void
+record_modifiers(struct cv_verdict *v, const struct cv_map_outcome *m)
+{
+	static const char *const names[] = {
+	    [CV_MATCH_ALLOW_EXPIRED] = "allow expired-certificate",
+	    [CV_MATCH_SKIP_REVOCATION] = "skip revocation-check",
+	    [CV_MATCH_SKIP_AUTHORIZATION] = "skip authorization-check",
+	    [CV_MATCH_OVERRIDE_CDP] = "override cdp",
+	    [CV_MATCH_OVERRIDE_OCSP] = "override ocsp",
+	};
+
+	v->n_modifiers = 0;
+	for (size_t k = CV_MATCH_ALLOW_EXPIRED; k < CV_ARRAY_LEN(names); k++) {
+		const struct cv_map_entry *e = m->modifier_match[k];
+		struct cv_map_modifier *o;
+
+		if (e == NULL || v->n_modifiers == CV_MODIFIERS_MAX)
+			continue;
+		o = &v->modifiers[v->n_modifiers++];
+		cv_strlcpy(o->modifier, names[k], sizeof(o->modifier));
+		cv_strlcpy(o->label, e->label, sizeof(o->label));
+		o->seq = (int)e->seq;
+	}
+}
+
 /*
  * SPEC R36-R40, O-17, O-19: the ACL is checked on every request, right after path validation
  * and before any network I/O; the modifiers were evaluated with it.
@@ -781,6 +862,18 @@ stage_maps(struct verify_job *job)
 	const struct cv_map_outcome *m = &job->maps;
 	struct cv_verdict *v = &job->verdict;
 
+	/* O-17: a label without a map rejects every chain of the trustpoint (fail closed) */
+	if (m->undefined != NULL) {
+		char why[CV_MAP_WHY_MAX];
+
+		snprintf(why, sizeof(why),
+		         "match certificate %s (configuration line %u): certificate map %s is not "
+		         "defined",
+		         m->undefined->label, m->undefined->line, m->undefined->label);
+		cv_verdict_trace(v, "map", "%s", why);
+		job_reject(job, CV_REASON_NOT_AUTHORIZED, "undefined-map", 0, why);
+		return -1;
+	}
 	if (m->acl_configured) {
 		if (m->acl_match == NULL) {
 			cv_verdict_trace(v, "map", "no certificate map matched: %s", m->why);
@@ -792,6 +885,7 @@ stage_maps(struct verify_job *job)
 		cv_verdict_trace(v, "map", "certificate map %s seq %u matched", m->acl_match->label,
 		                 m->acl_match->seq);
 	}
+	record_modifiers(v, m);
 	if (job->path.leaf_validity_waived_used)
 		trace_modifier(job, CV_MATCH_ALLOW_EXPIRED,
 		               "allow expired-certificate: validity period not enforced");
@@ -875,6 +969,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 	if (rc == 0)
 		rc = lifetime_extension(job, lifetime_end, &f);
 	aaa_evidence(job, answer, rc == 0);
+	aaa_attributes(v, answer); /* also on a refusal: which attribute refused is a field */
 	cv_verdict_trace(v, "aaa", "post-authorization chain validation status (0x%x)",
 	                 rc == 0 ? 4u : 7u);
 	if (rc < 0) {
@@ -886,7 +981,6 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 		return;
 	}
 	cv_verdict_trace(v, "aaa", "authorization passed");
-	aaa_attributes(v, answer);
 	cv_verdict_accept(v);
 	job_finish(job);
 }
@@ -1104,6 +1198,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->deadline = cv_engine_now(engine) + (job->cfg->request_timeout_ms + 999) / 1000;
 	job->done = done;
 	job->done_arg = arg;
+	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine)); /* before any link is used */
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
 	vcache_job_start(job, keyed ? &key : NULL);
 	engine->stats.requests++;

@@ -142,6 +142,14 @@ struct cv_fetcher *cv_engine_fetcher(const struct cv_engine *engine); /* NULL: n
  * pubkey-chain`); returns how many. Maps and revocation never depended on them. */
 size_t cv_engine_clear_links(struct cv_engine *engine);
 
+/* R49, O-25: the remembered peer keys (policy/pubkeys.h), expired ones dropped first; and
+ * `zeroize pubkey-chain INDEX`: forgets one entry and its signature (0: all, as above).
+ * Returns the entries forgotten. */
+struct cv_pubkey_info;
+void cv_engine_foreach_pubkey(struct cv_engine *engine,
+                              void (*fn)(const struct cv_pubkey_info *info, void *arg), void *arg);
+size_t cv_engine_zeroize_pubkey(struct cv_engine *engine, unsigned index);
+
 struct cv_crl;
 /* The `crl file` CRLs of the running configuration; crl is NULL when the file did not load,
  * and error says why. */

@@ -17,6 +17,7 @@
 #include "aaa.h"
 #include "engine.h"
 #include "maps.h"
+#include "pubkeys.h"
 #include "revocation.h"
 #include "verdict_cache.h"
 
@@ -52,6 +53,15 @@ struct crl_refresh {
 	struct crl_refresh *next;
 };
 
+/* A CDP recently checked under a trust context, for `crl-request` (crl_walk.c, R54). */
+#define SEEN_MAX 32
+struct crl_seen {
+	char trustpoint[CV_LABEL_MAX]; /* "" when the slot is free */
+	char source[CV_URL_MAX];
+};
+
+struct cdp_walk; /* crl_walk.c: a CDP walk going on after a request's deadline */
+
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
 #define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
@@ -83,10 +93,14 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct cv_link_cache *links;     /* verified signatures, across requests */
-	struct ocsp_flight *flights;     /* OCSP queries in flight (single-flight per CertID) */
-	struct crl_refresh *refreshes;   /* background CRL downloads in flight */
-	struct event *refresh_timer;     /* NULL until cv_engine_start_refresh */
+	struct cv_link_cache *links;   /* verified signatures, across requests */
+	struct cv_pubkeys *pubkeys;    /* the peer keys accepted (R49), each with its link */
+	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
+	struct crl_refresh *refreshes; /* background CRL downloads in flight */
+	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
+	struct cdp_walk *walks;        /* CDP walks after a deadline (crl_walk.c) */
+	struct crl_seen seen[SEEN_MAX];
+	size_t seen_next;
 	struct verify_job *jobs;         /* in flight, for cv_engine_free */
 	struct cv_verdict_cache *vcache; /* NULL: off (offline); engine_vcache.c */
 	uint64_t generation;             /* counts configuration changes (reloads) */
@@ -140,6 +154,10 @@ struct rev_state {
 	bool ocsp_get;              /* the query went out as an RFC 5019 GET */
 	struct ocsp_flight *flight; /* the query this job owns, or NULL */
 	bool ocsp_waiting;          /* this job waits for another job's query */
+	/* O-10: a response held while its delegated responder's CRL is fetched */
+	uint8_t *ocsp_held;
+	size_t ocsp_held_len;
+	bool responder_crl_tried;
 	/* signer validation in progress (indirect CRLs, CRL signing keys, responders) */
 	const struct cv_cert *signer_stack[8];
 	int signer_depth;
@@ -212,6 +230,8 @@ enum rev_result { REV_GOOD, REV_REVOKED, REV_ERROR };
 void rev_method_done(struct verify_job *job, enum rev_result result);
 unsigned rev_verify_flags(const struct verify_job *job);
 /* Synchronous CRL status of one certificate of a signer's path, with what is at hand. */
+/* revocation_crl.c: caches a CRL the job fetched as its trust context's crl-cache says. */
+void rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl);
 bool rev_signer_path_good(struct verify_job *job, const struct cv_cert *signer,
                           const struct cv_cert *const *extra, size_t n_extra, struct cv_error *err);
 
@@ -232,6 +252,20 @@ void refresh_free_all(struct cv_engine *engine);
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
                                                   const struct cv_trustpoint **tp);
+
+/* crl_walk.c (R17, O-23, R54) */
+/* Walks sources (at most REV_SOURCES_MAX) in the background under the trust context's
+ * settings until one gives a CRL; 1 when started, 0 when covered, full, or pointless. */
+int crl_walk_start(struct cv_engine *engine, const char *trustpoint,
+                   const char (*sources)[CV_URL_MAX], size_t n);
+bool crl_walk_covers(const struct cv_engine *engine, const char *source);
+void crl_walk_free_all(struct cv_engine *engine);
+void crl_seen_note(struct cv_engine *engine, const char *trustpoint, const char *source);
+/* The http(s) and ldap(s) URIs of cert's distribution points, added to v (at most
+ * REV_SOURCES_MAX, no repeats). */
+void cert_cdp_urls(const struct cv_cert *cert, char (*v)[CV_URL_MAX], size_t *n);
+/* crl-request with nothing cached: walks of the CA certificates' and the seen CDPs. */
+int crl_walk_request(struct cv_engine *engine, const char *trustpoint);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

@@ -232,8 +232,10 @@ apply_rule(const struct cv_match_rule *rule, const struct cv_map_entry *entry,
 			out->override_cdp = rule;
 		break;
 	case CV_MATCH_OVERRIDE_OCSP:
-		if (out->override_ocsp == NULL || rule->ocsp_seq < out->override_ocsp->ocsp_seq)
+		if (out->override_ocsp == NULL || rule->ocsp_seq < out->override_ocsp->ocsp_seq) {
 			out->override_ocsp = rule;
+			out->modifier_match[rule->kind] = entry; /* the map of the rule used */
+		}
 		break;
 	}
 }
@@ -248,6 +250,9 @@ cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_settings *rev,
 		char why[CV_MAP_WHY_MAX] = "";
 		const struct cv_map_entry *entry =
 		    cv_map_label_match(cfg, rule->label, cert, why, sizeof(why));
+
+		if (out->undefined == NULL && cv_config_map_first(cfg, rule->label, NULL) == NULL)
+			out->undefined = rule;
 
 		if (rule->kind == CV_MATCH_ACL) {
 			out->acl_configured = true;

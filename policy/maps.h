@@ -39,6 +39,7 @@ struct cv_map_outcome {
 	const struct cv_match_rule *override_ocsp; /* the lowest-SEQ matching override, or NULL */
 	const struct cv_map_entry *modifier_match[6]; /* indexed by enum cv_match_kind */
 	char why[CV_MAP_WHY_MAX];                     /* why the ACL did not match */
+	const struct cv_match_rule *undefined; /* the first rule whose label has no map (O-17) */
 };
 
 void cv_map_evaluate(const struct cv_config *cfg, const struct cv_rev_settings *rev,

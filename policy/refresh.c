@@ -250,5 +250,8 @@ cv_engine_start_refresh(struct cv_engine *engine)
 int
 cv_engine_crl_request(struct cv_engine *engine, const char *tp)
 {
-	return refresh_sweep(engine, tp);
+	const int started = refresh_sweep(engine, tp);
+
+	/* R54: nothing of tp cached: its CA certificates' CDPs and those seen under it */
+	return started > 0 ? started : crl_walk_request(engine, tp);
 }

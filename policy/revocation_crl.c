@@ -125,10 +125,21 @@ int
 rev_crl_check_sync(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
                    struct cv_crl_check_result *r)
 {
+	const cv_time now = cv_engine_now(job->engine);
+	char urls[REV_SOURCES_MAX][CV_URL_MAX];
+	size_t n_urls = 0;
 	struct candidates c;
 	int rc;
 
 	candidates_gather(job, &c);
+	/* a signer path certificate's own CDPs, when their CRLs are cached (O-10) */
+	cert_cdp_urls(cert, urls, &n_urls);
+	for (size_t i = 0; i < n_urls; i++) {
+		struct cv_crl *crl = cv_crl_store_get(job->engine->crls, urls[i], now, NULL);
+
+		if (crl != NULL)
+			candidates_add(&c, crl, urls[i], "cache");
+	}
 	rc = run_check(job, cert, issuer, &c, r);
 	candidates_free(&c);
 	return rc;
@@ -329,8 +340,8 @@ evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 static void crl_try(struct verify_job *job);
 
 /* Caches a CRL just fetched as the trust context's `crl-cache` says (R23-R25). */
-static void
-keep_fetched(struct verify_job *job, const char *source, struct cv_crl *crl)
+void
+rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl)
 {
 	const struct cv_rev_settings *rev = job->rev.settings;
 	struct rev_state *rs = &job->rev;
@@ -389,10 +400,27 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 	job->engine->stats.crl_downloads++;
 	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
 	                 cv_crl_entries(crl));
-	keep_fetched(job, source, crl);
+	rev_crl_keep(job, source, crl);
 	cv_crl_store_set_validators(job->engine->crls, source, r->etag, r->last_modified);
 	cv_crl_free(crl);
 	crl_try(job);
+}
+
+/*
+ * R17, O-23: the CDPs from index from on are walked in the background when this request's
+ * deadline cuts the walk short (crl_walk.c), so that the next request finds the CRL.
+ */
+static void
+hand_off(struct verify_job *job, size_t from)
+{
+	struct rev_state *rs = &job->rev;
+
+	if (from < rs->n_sources && crl_walk_start(job->engine, rs->settings_name,
+	                                           &rs->sources[from], rs->n_sources - from))
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "the CDPs from %s on are walked in the background too, past this "
+		                 "request's deadline if need be (R17)",
+		                 rs->sources[from]);
 }
 
 /* Starts the next distribution point not already at hand; false when none is left. */
@@ -417,8 +445,12 @@ fetch_next_source(struct verify_job *job)
 		if (remaining == 0) {
 			evidence_error(job, source, "%s",
 			               "request deadline reached before fetching");
+			hand_off(job, rs->next_source - 1);
 			return false;
 		}
+		/* the walk first: this request's shorter fetch then joins its transfer */
+		if (remaining < cfg->fetch_timeout_ms)
+			hand_off(job, rs->next_source - 1);
 		cv_fetch_opts_init(&opts);
 		opts.max_bytes = cfg->crl_max_bytes;
 		opts.timeout_ms =
@@ -510,6 +542,8 @@ crl_start(struct verify_job *job)
 		                 job->maps.override_cdp->cdp, job->maps.override_cdp->label);
 	} else {
 		cdp_sources(job, cert);
+		for (size_t i = 0; i < rs->n_sources; i++)
+			crl_seen_note(job->engine, rs->settings_name, rs->sources[i]);
 	}
 	crl_try(job);
 }

@@ -90,18 +90,24 @@ ocsp_error(struct verify_job *job, const char *nonce, const char *fmt, ...)
 	rev_method_done(job, REV_ERROR);
 }
 
+static int cache_lifetime(const struct cv_rev_settings *rev);
+
 static void
 answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *source,
             const char *nonce)
 {
+	const int life = cache_lifetime(job->rev.settings);
+
 	struct cv_evidence *ev =
 	    evidence_new(job, a->status == CV_OCSP_STATUS_REVOKED ? "revoked" : "good");
 
 	/* issue 13: the verdict holds while the answer is cached (an uncached one is asked for
 	 * again by a fresh evaluation) and the OCSP cache does not change */
 	job->vc.relied_ocsp = true;
-	if (a->valid_until == CV_TIME_NONE)
+	if (a->valid_until == CV_TIME_NONE || life == 0) /* life 0: this trustpoint asks anew */
 		job_not_cacheable(job);
+	if (life > 0 && a->stored_at != CV_TIME_NONE && strcmp(source, "request") != 0)
+		job_relies_until(job, a->stored_at + life); /* its reuse ends with the lifetime */
 	job_relies_until(job, a->valid_until);
 	job_relies_until(job, a->next_update);
 
@@ -125,6 +131,47 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 	cv_verdict_trace(&job->verdict, "revocation", "ocsp %s: %s (%s, signed by %s)",
 	                 job->rev.ocsp_url, cv_ocsp_status_name(a->status), source, a->signer);
 	rev_method_done(job, a->status == CV_OCSP_STATUS_REVOKED ? REV_REVOKED : REV_GOOD);
+}
+
+/* ---- the answer cache of a trustpoint: `ocsp cache-lifetime` (product) ---- */
+
+/*
+ * Seconds an answer is reused under these settings: 0 never (a nonce the administrator
+ * requires asks afresh every time, unless a lifetime is set), -1 until the answer's own
+ * validity (nextUpdate, or `ocsp no-next-update-lifetime`).
+ */
+static int
+cache_lifetime(const struct cv_rev_settings *rev)
+{
+	if (rev->ocsp_cache_s >= 0)
+		return rev->ocsp_cache_s;
+	return rev->nonce == CV_NONCE_REQUIRE ? 0 : -1;
+}
+
+/* A cached answer this trustpoint may use: stored no longer ago than its lifetime. */
+static bool
+cache_lookup(struct verify_job *job, struct cv_ocsp_answer *a)
+{
+	const int life = cache_lifetime(job->rev.settings);
+	const cv_time now = cv_engine_now(job->engine);
+
+	if (life == 0 || !cv_ocsp_cache_get(job->engine->ocsp, job->rev.ocsp_key, now, a))
+		return false;
+	return life < 0 || a->stored_at + life > now;
+}
+
+/* Keeps an answer for the trustpoints that may reuse it, at most for this one's lifetime. */
+static void
+cache_store(struct verify_job *job, struct cv_ocsp_answer *a)
+{
+	const int life = cache_lifetime(job->rev.settings);
+	const cv_time now = cv_engine_now(job->engine);
+
+	if (life == 0 || a->valid_until == CV_TIME_NONE)
+		return;
+	if (life > 0 && a->valid_until > now + life)
+		a->valid_until = now + life;
+	cv_ocsp_cache_put(job->engine->ocsp, a, now);
 }
 
 /* ---- single-flight: one query per (CertID, responder) at a time ---- */
@@ -180,20 +227,18 @@ flight_take(struct verify_job *job)
 	return f;
 }
 
-/* The waiters take the shared answer from the cache, or the shared failure. */
+/* The waiters take the shared answer (a, whether cached or not), or the shared failure. */
 static void
-flight_finish(struct ocsp_flight *f, const char *error)
+flight_finish(struct ocsp_flight *f, const struct cv_ocsp_answer *a, const char *error)
 {
 	if (f == NULL)
 		return;
 	for (size_t i = 0; i < f->n_waiters; i++) {
 		struct verify_job *w = f->waiters[i];
-		struct cv_ocsp_answer a;
 
 		w->rev.ocsp_waiting = false;
-		if (cv_ocsp_cache_get(w->engine->ocsp, w->rev.ocsp_key, cv_engine_now(w->engine),
-		                      &a))
-			answer_done(w, &a, "shared", "");
+		if (a != NULL)
+			answer_done(w, a, "shared", "");
 		else
 			ocsp_error(w, "", "the query shared with another request failed: %s",
 			           error);
@@ -310,7 +355,14 @@ answer_from_result(struct verify_job *job, const struct cv_ocsp_result *res,
 static int start_request(struct verify_job *job, const struct cv_cert *cert,
                          const struct cv_cert *issuer, bool use_get, struct cv_error *err);
 
-/* Validates a response; 0 with *a filled for good or revoked, -1 with error set otherwise. */
+static int responder_crl_fetch(struct verify_job *job, const struct cv_ocsp_result *res,
+                               const uint8_t *der, size_t len);
+
+/*
+ * Validates a response; 0 with *a filled for good or revoked, 1 when the delegated
+ * responder's CRL is being fetched (O-10; the response is held and checked again then), -1
+ * with error set otherwise.
+ */
 static int
 check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv_ocsp_answer *a,
                const char **nonce, char *error, size_t error_len)
@@ -342,14 +394,117 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	} else if (res.responder_needs_check && !responder_status_good(job, &res, &err)) {
 		snprintf(error, error_len, "responder certificate status not established: %s",
 		         err.msg);
+		if (responder_crl_fetch(job, &res, der, len) == 0)
+			rc = 1;
 	} else {
 		answer_from_result(job, &res, a);
-		if (a->valid_until != CV_TIME_NONE)
-			cv_ocsp_cache_put(job->engine->ocsp, a, cv_engine_now(job->engine));
+		cache_store(job, a);
 		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);
 	return rc;
+}
+
+/* The end of the job's query: its waiters and itself get the answer, or the error. */
+static void
+ocsp_conclude(struct verify_job *job, const struct cv_ocsp_answer *a, const char *nonce,
+              const char *error)
+{
+	struct ocsp_flight *flight = flight_take(job);
+
+	flight_finish(flight, error == NULL ? a : NULL, error == NULL ? "" : error);
+	if (error == NULL)
+		answer_done(job, a, "request", nonce);
+	else
+		ocsp_error(job, nonce, "%s", error);
+}
+
+/* The delegated responder's CRL arrived (or not): the held response is checked again. */
+static void
+responder_crl_fetched(const struct cv_fetch_result *r, void *arg)
+{
+	struct verify_job *job = arg;
+	struct rev_state *rs = &job->rev;
+	struct cv_error err = {{0}};
+	struct cv_ocsp_answer a;
+	char error[CV_MESSAGE_MAX];
+	const char *nonce = "";
+	struct cv_crl *crl = NULL;
+	int rc;
+
+	job->fetch = NULL;
+	if (!r->ok)
+		cv_verdict_trace(&job->verdict, "revocation", "responder CDP %s: %s", r->url,
+		                 r->error);
+	else if (cv_crl_ingest_any(r->data, r->len, &crl, &err) < 0)
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "responder CDP %s: not a usable CRL: %s", r->url, err.msg);
+	else
+		rev_crl_keep(job, r->url, crl);
+	cv_crl_free(crl);
+	rc =
+	    check_response(job, rs->ocsp_held, rs->ocsp_held_len, &a, &nonce, error, sizeof(error));
+	free(rs->ocsp_held);
+	rs->ocsp_held = NULL;
+	if (rc != 1)
+		ocsp_conclude(job, &a, nonce, rc == 0 ? NULL : error);
+}
+
+/*
+ * O-10: the delegated responder's own status is not at hand: its first CDP whose CRL is not
+ * cached is fetched (once per check), and the response is held until it arrives. 0 when a
+ * fetch started.
+ */
+static int
+responder_crl_fetch(struct verify_job *job, const struct cv_ocsp_result *res, const uint8_t *der,
+                    size_t len)
+{
+	struct rev_state *rs = &job->rev;
+	const struct cv_config *cfg = job->cfg;
+	const unsigned remaining = job_remaining_ms(job);
+	char urls[REV_SOURCES_MAX][CV_URL_MAX];
+	size_t n = 0, i;
+	struct cv_cert *resp = NULL;
+	struct cv_error err = {{0}};
+	struct cv_fetch_opts opts;
+
+	if (rs->responder_crl_tried || job->engine->fetcher == NULL || remaining == 0 ||
+	    cv_cert_from_der(res->responder_der, res->responder_der_len, &resp, &err) < 0)
+		return -1;
+	rs->responder_crl_tried = true;
+	cert_cdp_urls(resp, urls, &n);
+	cv_cert_unref(resp);
+	for (i = 0; i < n; i++) {
+		struct cv_crl *cached =
+		    cv_crl_store_get(job->engine->crls, urls[i], cv_engine_now(job->engine), NULL);
+
+		if (cached == NULL)
+			break;
+		cv_crl_free(cached);
+	}
+	if (i == n || (rs->ocsp_held = malloc(len)) == NULL)
+		return -1;
+	memcpy(rs->ocsp_held, der, len);
+	rs->ocsp_held_len = len;
+	cv_fetch_opts_init(&opts);
+	opts.max_bytes = cfg->crl_max_bytes;
+	opts.timeout_ms = cfg->fetch_timeout_ms < remaining ? cfg->fetch_timeout_ms : remaining;
+	opts.proxy = cfg->fetch_proxy;
+	opts.source_interface = rs->settings_tp != NULL ? rs->settings_tp->source_interface : NULL;
+	opts.bind_device = rs->settings_tp != NULL ? rs->settings_tp->vrf : NULL;
+	opts.ldap_default_host = rs->settings->crl_query_url;
+	job->fetch =
+	    cv_fetch_start(job->engine->fetcher, urls[i], &opts, responder_crl_fetched, job, &err);
+	if (job->fetch == NULL) {
+		free(rs->ocsp_held);
+		rs->ocsp_held = NULL;
+		return -1;
+	}
+	cv_verdict_trace(&job->verdict, "revocation",
+	                 "the delegated responder's status is not at hand: fetching CRL from %s "
+	                 "(O-10)",
+	                 urls[i]);
+	return 0;
 }
 
 static void
@@ -360,7 +515,7 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 	struct cv_error err = {{0}};
 	char error[CV_MESSAGE_MAX];
 	const char *nonce = "";
-	struct ocsp_flight *flight;
+	int rc = -1;
 
 	job->fetch = NULL;
 	/* RFC 5019: a responder that refuses GET is asked again by POST. */
@@ -374,15 +529,11 @@ ocsp_fetched(const struct cv_fetch_result *r, void *arg)
 		snprintf(error, sizeof(error), "request failed: %s", err.msg);
 	} else if (!r->ok) {
 		snprintf(error, sizeof(error), "request failed: %s", r->error);
-	} else if (check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error)) == 0) {
-		flight = flight_take(job);
-		flight_finish(flight, "");
-		answer_done(job, &a, "request", nonce);
-		return;
+	} else {
+		rc = check_response(job, r->data, r->len, &a, &nonce, error, sizeof(error));
 	}
-	flight = flight_take(job);
-	flight_finish(flight, error);
-	ocsp_error(job, nonce, "%s", error);
+	if (rc != 1) /* 1: responder_crl_fetched concludes */
+		ocsp_conclude(job, &a, nonce, rc == 0 ? NULL : error);
 }
 
 static int
@@ -441,6 +592,7 @@ ocsp_start(struct verify_job *job)
 	struct cv_ocsp_answer a;
 	struct cv_error err = {{0}};
 
+	rs->responder_crl_tried = false;
 	if (!responder_url(job, cert, rs->ocsp_url, sizeof(rs->ocsp_url))) {
 		rs->ocsp_url[0] = '\0';
 		ocsp_error(job, "", "%s", "no OCSP responder (no AIA, no ocsp url, no override)");
@@ -452,7 +604,7 @@ ocsp_start(struct verify_job *job)
 		           err.msg[0] != '\0' ? err.msg : "cannot compute the CertID");
 		return;
 	}
-	if (cv_ocsp_cache_get(job->engine->ocsp, rs->ocsp_key, cv_engine_now(job->engine), &a)) {
+	if (cache_lookup(job, &a)) {
 		answer_done(job, &a, "cache", "");
 		return;
 	}
@@ -487,6 +639,9 @@ static void
 ocsp_cancel(struct verify_job *job)
 {
 	job->rev.ocsp_url[0] = '\0';
+	free(job->rev.ocsp_held);
+	job->rev.ocsp_held = NULL;
+	job->rev.responder_crl_tried = false;
 }
 
 const struct cv_rev_method cv_rev_method_ocsp = {

@@ -114,6 +114,27 @@ cv_link_cache_add(struct cv_link_cache *cache, const struct cv_cert *child,
 	pthread_mutex_unlock(&cache->mu);
 }
 
+bool
+cv_link_cache_forget(struct cv_link_cache *cache, const struct cv_cert *child,
+                     const struct cv_cert *issuer, const struct cv_cert *params)
+{
+	uint8_t key[32];
+	struct link *l;
+	bool known;
+
+	if (cache == NULL || link_key(child, issuer, params, key) < 0)
+		return false;
+	pthread_mutex_lock(&cache->mu);
+	l = &cache->slots[slot_of(cache, key)];
+	known = l->used && memcmp(l->key, key, sizeof(key)) == 0;
+	if (known) {
+		memset(l, 0, sizeof(*l));
+		cache->links--;
+	}
+	pthread_mutex_unlock(&cache->mu);
+	return known;
+}
+
 size_t
 cv_link_cache_clear(struct cv_link_cache *cache)
 {

@@ -26,6 +26,10 @@ bool cv_link_cache_known(struct cv_link_cache *cache, const struct cv_cert *chil
 void cv_link_cache_add(struct cv_link_cache *cache, const struct cv_cert *child,
                        const struct cv_cert *issuer, const struct cv_cert *params);
 
+/* Forgets one link (an expired or zeroized peer key, R49); true when it was remembered. */
+bool cv_link_cache_forget(struct cv_link_cache *cache, const struct cv_cert *child,
+                          const struct cv_cert *issuer, const struct cv_cert *params);
+
 /* Forgets every link (`clear pubkeys`, IOS `crypto key zeroize pubkey-chain`); returns how
  * many there were. */
 size_t cv_link_cache_clear(struct cv_link_cache *cache);

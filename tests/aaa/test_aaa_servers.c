@@ -214,7 +214,7 @@ static void
 test_radius(int port)
 {
 	char text[2048];
-	struct cv_config *cfg;
+	struct cv_config *cfg, *cfg2;
 	struct got g;
 
 	snprintf(text, sizeof(text),
@@ -255,6 +255,26 @@ test_radius(int port)
 	CHECK_INT_EQ(g.a.status, CV_AAA_UNREACHABLE);
 	CHECK(strstr(g.a.error, "no answer from 127.0.0.1") != NULL);
 	CHECK_INT_EQ(g.a.n_attrs, 0);
+	/* NAS-IP-Address is the address the request leaves from (127.0.0.1 here): the users
+	 * file answers NASIP only from that address, NASIP-OTHER only from another one */
+	query(cfg, "RAD", "NASIP", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	query(cfg, "RAD", "NASIP-OTHER", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
+	/* `ip radius source-interface ADDRESS` names the NAS instead */
+	snprintf(text, sizeof(text),
+	         "ip radius source-interface 192.0.2.99\n"
+	         "aaa group server radius R1\n"
+	         " server 127.0.0.1 auth-port %d key s3cret\n"
+	         " timeout 2\n"
+	         "aaa authorization list RAD group R1\n",
+	         port);
+	cfg2 = parse(text);
+	query(cfg2, "RAD", "NASIP-OTHER", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);
+	query(cfg2, "RAD", "NASIP", &g);
+	CHECK_INT_EQ(g.a.status, CV_AAA_REFUSED);
+	cv_config_unref(cfg2);
 	/* an unreachable method falls through to the next */
 	query(cfg, "FALLBACK", "PKIAAAA", &g);
 	CHECK_INT_EQ(g.a.status, CV_AAA_ANSWERED);

@@ -64,11 +64,16 @@ class AdminTest(unittest.TestCase):
         pki.sub = pki.ca("Adm Sub CA", issuer=pki.root, pathlen=0)
         pki.good = pki.leaf("good.example", pki.sub, crl_url=cls.cdp, ocsp_url=cls.ocsp_url)
         pki.dead = pki.leaf("dead.example", pki.sub, crl_url=cls.dead_cdp)
+        # D-6: a CRL without nextUpdate at its own CDP
+        pki.nonext = pki.leaf("nonext.example", pki.sub,
+                              crl_url="http://127.0.0.1:%d/file/nonext.crl" % cls.httpd.port)
         pki.near = pki.ca("Adm Near CA", not_after=days(3))
         pki.month = pki.ca("Adm Month CA", not_after=days(30))
         pki.pool = pki.ca("Adm Pool CA", not_after=days(3))
         pki.other = pki.ca("Adm Other CA")
         shutil.copy(pki.crl(pki.sub, name="sub"), os.path.join(www, "sub.crl"))
+        testpki.crl_without_next_update(pki.crl(pki.sub, name="nonext-src"), pki.sub,
+                                        os.path.join(www, "nonext.crl"))
         cls.root_crl = pki.crl(pki.root, name="root")
         with open(os.path.join(cls.dir, "index.txt"), "w") as f:
             f.write(openssl_index_line(pki.good))
@@ -80,7 +85,7 @@ class AdminTest(unittest.TestCase):
             "ROOT": (pki.root, ["revocation-check crl", "crl file %s" % cls.root_crl,
                                 "primary"]),
             "SUB": (pki.sub, ["revocation-check crl"]),
-            "OCSP": (pki.sub, ["revocation-check ocsp"]),
+            "OCSP": (pki.sub, ["revocation-check ocsp", "ocsp cache-lifetime 300"]),
             "NEAR": (pki.near, ["revocation-check none"]),
             "MONTH": (pki.month, ["revocation-check none"]),
             "BADFP": (pki.other, ["revocation-check none", "fingerprint " + "AB" * 20]),
@@ -170,6 +175,24 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(crl["cache_policy"], "next-update")
         self.assertEqual(crl["expires"], crl["next_update"])
         self.assertIsNone(crl["warning"])
+
+    def test_crl_without_next_update_is_warned(self):
+        """D-6, O-6: a CRL without nextUpdate is used and kept (until cleared, a manual
+        request or a restart without cache-dir), and `show crls` says so."""
+        self.start(["ROOT", "SUB"])
+        v = self.verify(self.pki.nonext, "SUB")
+        self.assertEqual((v["decision"], v["revocation"]), ("ACCEPT", "good"), v["message"])
+        ev = [e for e in v["evidence"] if e["cert_index"] == 0][-1]
+        self.assertIsNone(ev["next_update"])
+        crls = {c["url"]: c for c in self.ctl_json("show", "crls", "SUB")["crls"]}
+        crl = crls["http://127.0.0.1:%d/file/nonext.crl" % self.httpd.port]
+        self.assertIn("no nextUpdate", crl["warning"])
+        self.assertIsNone(crl["expires"])
+        self.assertIn("Warning: the CRL has no nextUpdate", self.ctl("show", "crls"))
+        # the same peer again: the cached CRL answers, nothing is downloaded
+        before = self.count("/file/nonext.crl")
+        self.assertEqual(self.verify(self.pki.nonext, "SUB", rid=2)["decision"], "ACCEPT")
+        self.assertEqual(self.count("/file/nonext.crl"), before)
 
     def test_show_crls_delete_after_and_files(self):
         """O-5: NextUpdate is the delete-after deadline; `crl file` CRLs are listed as files."""
@@ -282,7 +305,9 @@ class AdminTest(unittest.TestCase):
         self.assertIn("Requests: 3 (accepted 1, rejected 2, failed open 0)", out)
         self.assertIn("revocation-unavailable", out)
         self.assertIn("CRL cache: 1 cached, 0 from files", out)
-        self.assertRegex(out, r"Fetches: \d+ started, 2 downloads, 0 coalesced, 1 completed, "
+        # request-timeout 5 is shorter than fetch timeout 10: each CDP fetch is the background
+        # walk's (R17, O-23), which the request joins
+        self.assertRegex(out, r"Fetches: \d+ started, 2 downloads, 2 coalesced, 1 completed, "
                               r"1 failed, 1 negative-cache hits")
 
         # clear crls also forgets the failure: the dead CDP is tried again at once

@@ -59,6 +59,22 @@ class RevocationTest(unittest.TestCase):
         pki.dead = pki.leaf("dead.example", pki.sub, crl_url=cls.dead_cdp,
                             ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
         pki.no_cdp = pki.leaf("nocdp.example", pki.sub)
+        # R27: an AIA responder that is down, for the override URL to win over
+        pki.aia_dead = pki.leaf("aiadead.example", pki.sub,
+                                ocsp_url="http://127.0.0.1:%d/" % cls.dead_port)
+        # R17, O-23: a CDP that never answers, then one that does (bg.crl, served below)
+        cls.stall_cdp = h + "/stall/walk"
+        cls.bg_cdp = h + "/file/bg.crl"
+        pki.slow = pki.leaf("slow.example", pki.sub, crl_url=[cls.stall_cdp, cls.bg_cdp])
+        # O-10: delegated responders (OCSPSigning, no ocsp-nocheck) whose own status is on
+        # the sub CA's CRL at their CDP; the second one is revoked there
+        pki.delegated = pki.leaf("Delegated OCSP Responder", pki.sub, eku=("ocsp",),
+                                 crl_url=h + "/file/resp.crl")
+        pki.delegated_bad = pki.leaf("Revoked OCSP Responder", pki.sub, eku=("ocsp",),
+                                     crl_url=h + "/file/resprev.crl")
+        # R54: a CDP that is missing at first (seen.crl, put in place by the test)
+        cls.seen_cdp = h + "/file/seen.crl"
+        pki.seen = pki.leaf("seen.example", pki.sub, crl_url=cls.seen_cdp)
         pki.other = pki.ca("Rev Other CA")
         # A responder of another PKI: OCSPSigning, and id-pkix-ocsp-nocheck (O-10).
         pki.other_responder = pki.leaf("Other OCSP Responder", pki.other, eku=("ocsp",),
@@ -73,6 +89,10 @@ class RevocationTest(unittest.TestCase):
         shutil.copy(pki.crl(pki.other, name="foreign"), os.path.join(cls.www, "foreign.crl"))
         shutil.copy(pki.crl(pki.sub, this_update=days(1), next_update=days(8), name="future"),
                     os.path.join(cls.www, "future.crl"))
+        shutil.copy(os.path.join(cls.www, "sub.crl"), os.path.join(cls.www, "bg.crl"))
+        shutil.copy(os.path.join(cls.www, "sub.crl"), os.path.join(cls.www, "resp.crl"))
+        shutil.copy(pki.crl(pki.sub, revoked=[pki.revoked, pki.delegated_bad], name="resprev"),
+                    os.path.join(cls.www, "resprev.crl"))
         cls.sub_crl_der = pem_crl_der(os.path.join(cls.www, "sub.crl"))
         with open(os.path.join(cls.www, "truncated.crl"), "wb") as f:
             f.write(cls.sub_crl_der[:len(cls.sub_crl_der) // 2])
@@ -83,6 +103,7 @@ class RevocationTest(unittest.TestCase):
         with open(os.path.join(cls.dir, "index.txt"), "w") as f:
             f.write(openssl_index_line(pki.good))
             f.write(openssl_index_line(pki.revoked, revoked_at=days(-2)))
+            f.write(openssl_index_line(pki.aia_dead))
         cls.ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", cls.dir,
                            "--index", "index.txt", "--ca", pki.sub.cert_path,
                            "--rsigner", pki.sub.cert_path, "--rkey", pki.sub.key_path,
@@ -194,6 +215,39 @@ class RevocationTest(unittest.TestCase):
         self.assertIn("remembered peer keys", r.stdout)
         st = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)
         self.assertEqual(st["links"], 0)
+
+    def test_pubkey_chain_index_zeroize_and_lifetime(self):
+        """R49, O-25: each accepted peer key gets an index in the pubkey chain and lives as
+        long as the revocation data that vouched for it (here its CRL's nextUpdate, 7 days);
+        `clear pubkeys INDEX` (IOS `crypto key zeroize pubkey-chain INDEX`) forgets that one
+        entry, an unknown index is refused, and past the CRL's nextUpdate the entry is gone."""
+        self.start(["revocation-check crl"], anchor="sub")
+        v1 = self.verify(self.pki.good)
+        self.assert_verdict(v1, "ACCEPT", revocation="good")
+        self.assert_verdict(self.verify(self.pki.two_cdps, rid=2), "ACCEPT", revocation="good")
+        self.assert_verdict(self.verify(self.pki.good, rid=3), "ACCEPT")  # the same entry
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        by_subject = {k["subject"]: k for k in keys}
+        self.assertEqual(sorted(k["index"] for k in keys), [1, 2])
+        good = by_subject[self.pki.good.subject]
+        self.assertEqual((good["index"], good["trustpoint"]), (1, "SUB"))
+        crl_next = [e for e in v1["evidence"] if e["cert_index"] == 0][-1]["next_update"]
+        self.assertEqual(good["expires"], crl_next)
+        text = self.daemon.ctl("show", "pubkeys").stdout
+        self.assertIn("X.500 DN name: %s" % self.pki.good.subject, text)
+        self.assertIn("Codes: C - Extracted from certificate", text)
+        r = self.daemon.ctl("clear", "pubkeys", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "1 remembered peer keys dropped\n")
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        self.assertEqual([(k["index"], k["subject"]) for k in keys],
+                         [(2, self.pki.two_cdps.subject)])
+        self.assertNotEqual(self.daemon.ctl("clear", "pubkeys", "1").returncode, 0)
+        self.assertNotEqual(self.daemon.ctl("clear", "pubkeys", "70000").returncode, 0)
+        # past the CRL's nextUpdate the entry is gone, whatever else is cached
+        self.assertTrue(self.daemon.call({"id": "c", "op": "clock", "offset": 8 * 86400})["ok"])
+        keys = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)["keys"]
+        self.assertEqual(keys, [])
 
     def test_revoked_on_crl_is_final(self):
         """R14(2): revoked by CRL under `crl ocsp`: OCSP is not contacted."""
@@ -404,6 +458,54 @@ class RevocationTest(unittest.TestCase):
         r = self.daemon.ctl("crl-request", "NOSUCH")
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
 
+    def test_cdp_walk_goes_on_after_the_deadline(self):
+        """R17, O-23: the request's deadline (1 s) passes while the first CDP stalls; the
+        request is answered without the CRL, but the walk goes on (each CDP with the full
+        fetch timeout, 3 s) and caches the second CDP's CRL, which the next request uses
+        without fetching. On the old code the walk stopped at the deadline."""
+        self.start(["revocation-check crl"], anchor="sub",
+                   extra_global="fetch retry-after 0\nrequest-timeout 1\nfetch timeout 3")
+        self.reset_counts()
+        v = self.verify(self.pki.slow)
+        # the revocation stage's own clamp (whole seconds) or the server's deadline timer,
+        # whichever fires first, answers the request without the CRL
+        self.assertEqual(v["decision"], "REJECT", v)
+        self.assertIn(v["reason"], ("revocation-unavailable", "internal-error"), v)
+        self.assertEqual(self.count("/file/bg.crl"), 0)
+        self.assertTrue(wait_for(lambda: self.count("/file/bg.crl") == 1, seconds=20),
+                        "the walk did not reach the second CDP")
+        self.assertTrue(wait_for(lambda: self.bg_cdp in self.daemon.ctl("show", "crls").stdout),
+                        "the walk's CRL is not cached")
+        v = self.verify(self.pki.slow, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual([e for e in v["evidence"] if e["cert_index"] == 0][-1]["source"],
+                         "cache")
+        self.assertEqual(self.count("/file/bg.crl"), 1)
+
+    def test_crl_request_with_nothing_cached(self):
+        """R54: `crl-request TP` with no CRL of TP cached downloads from the CDPs of the
+        certificates recently checked under TP (and of TP's CA certificates), instead of
+        leaving it to the next validation."""
+        served = os.path.join(self.www, "seen.crl")
+        if os.path.exists(served):
+            os.unlink(served)
+        self.start(["revocation-check crl"], anchor="sub")
+        v = self.verify(self.pki.seen)  # the CDP answers 404: nothing cached
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
+        self.assertEqual(self.daemon.ctl("show", "crls").stdout, "")
+        shutil.copy(os.path.join(self.www, "sub.crl"), served)
+        self.reset_counts()
+        r = self.daemon.ctl("crl-request", "SUB")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 CRL downloads of trustpoint SUB started", r.stdout)
+        self.assertTrue(wait_for(lambda: self.seen_cdp in self.daemon.ctl("show", "crls").stdout),
+                        "crl-request cached nothing")
+        self.assertEqual(self.count("/file/seen.crl"), 1)
+        v = self.verify(self.pki.seen, rid=2)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        self.assertEqual(self.count("/file/seen.crl"), 1)
+        os.unlink(served)
+
     def openssl_crl(self, d, name, index_lines, number, extensions):
         """A CRL of the sub CA made by `openssl ca -gencrl` with the given CRL extensions;
         number None: no CRLNumber (no crlnumber file)."""
@@ -506,6 +608,33 @@ class RevocationTest(unittest.TestCase):
         v = self.verify(self.pki.good)
         self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
 
+    def test_vrf_for_ldap(self):
+        """R22, O-22: `vrf` binds LDAP fetches too (the socket is bound to the device before
+        it connects, then handed to libldap): over the loopback device the CRL arrives; over
+        a device that does not exist no connection is made. The old code refused every LDAP
+        fetch under `vrf`."""
+        if os.geteuid() != 0:
+            self.skipTest("binding a socket to a device needs root")
+        try:
+            server = slapd.Slapd(os.path.join(self.dir, "slapd-%d" % time.monotonic_ns()),
+                                 {"cn=Sub CRL,dc=test": self.sub_crl_der})
+        except slapd.Unavailable as e:
+            self.skipTest(str(e))
+        with server:
+            url = "ldap://127.0.0.1:%d/cn=Sub%%20CRL,dc=test" % server.port
+            glob = ("fetch retry-after 0\ncrypto pki certificate map ALL 10\n"
+                    " subject-name co example")
+            for vrf, decision in (("lo", "ACCEPT"), ("cvnodev0", "REJECT")):
+                self.start(["revocation-check crl", "vrf %s" % vrf,
+                            "match certificate ALL override cdp url \"%s\"" % url],
+                           extra_global=glob)
+                v = self.verify(self.pki.good)
+                self.assertEqual(v["decision"], decision, v)
+                if decision == "REJECT":
+                    self.assertIn("cvnodev0", json.dumps(v["evidence"]))
+                self.assertEqual(self.daemon.stop(), 0)
+                self.daemon = None
+
     def test_concurrent_requests_one_download(self):
         """D-3: 200 concurrent requests for one uncached CRL cause one download."""
         self.start([" revocation-check crl"])
@@ -558,8 +687,9 @@ class RevocationTest(unittest.TestCase):
     # ---- OCSP ----
 
     def test_ocsp_good_revoked_and_cached(self):
-        """R26, R28, R29: AIA responder, nonce echoed; revoked; a second query from the cache."""
-        self.start([" revocation-check ocsp"], anchor="sub")
+        """R26, R28, R29: AIA responder, nonce echoed; revoked; a second query from the cache
+        (`ocsp cache-lifetime`: under `ocsp nonce require` answers are cached only so)."""
+        self.start([" revocation-check ocsp", " ocsp cache-lifetime 300"], anchor="sub")
         before = self.ocsp_stats()["requests"]
         v = self.verify(self.pki.good)
         self.assert_verdict(v, "ACCEPT", revocation="good")
@@ -576,6 +706,34 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
         ev = [e for e in v["evidence"] if e["cert_index"] == 0 and e["method"] == "ocsp"][-1]
         self.assertEqual(ev["revocation_reason"], "keyCompromise")
+
+    def test_ocsp_cache_and_nonces(self):
+        """Under `ocsp nonce require` (the default) each validation asks the responder: an
+        answer to another request's nonce is no proof of freshness. `ocsp cache-lifetime`
+        turns the cache on, for at most that long; without nonces answers are cached until
+        their nextUpdate unless `ocsp cache-lifetime 0`."""
+        def queries(lines, steps):
+            self.start([" revocation-check ocsp"] + lines, anchor="sub")
+            before = self.ocsp_stats()["requests"]
+            out = []
+            for rid, offset in enumerate(steps):
+                if offset:
+                    resp = self.daemon.call({"id": "c", "op": "clock", "offset": offset})
+                    self.assertTrue(resp["ok"], resp)
+                v = self.verify(self.pki.good, rid=rid)
+                self.assert_verdict(v, "ACCEPT", revocation="good")
+                out.append(self.ocsp_stats()["requests"] - before)
+            self.daemon.stop()
+            self.daemon = None
+            return out
+
+        self.assertEqual(queries([], [0, 0]), [1, 2])
+        self.assertEqual(queries([" ocsp nonce require"], [0, 0]), [1, 2])
+        self.assertEqual(queries([" ocsp cache-lifetime 60"], [0, 0, 30, 61]), [1, 1, 1, 2])
+        self.assertEqual(queries([" ocsp nonce if-echoed"], [0, 0]), [1, 1])
+        self.assertEqual(queries([" ocsp disable-nonce"], [0, 0]), [1, 1])
+        self.assertEqual(queries([" ocsp disable-nonce", " ocsp cache-lifetime 0"], [0, 0]),
+                         [1, 2])
 
     def test_ocsp_wrong_nonce_falls_through(self):
         """R29, D-1: a wrong nonce is no answer: `ocsp` alone rejects, `ocsp crl` uses the CRL."""
@@ -601,8 +759,8 @@ class RevocationTest(unittest.TestCase):
 
     def test_ocsp_single_flight(self):
         """200 concurrent requests for one certificate cause one OCSP query; the others wait
-        for it and take its answer."""
-        self.start([" revocation-check ocsp"], anchor="sub")
+        for it and take its answer (or, arriving later, the cache's)."""
+        self.start([" revocation-check ocsp", " ocsp cache-lifetime 300"], anchor="sub")
         before = self.ocsp_stats()["requests"]
         n = 200
         with self.daemon.connect() as s:
@@ -686,6 +844,53 @@ class RevocationTest(unittest.TestCase):
         finally:
             http_get(self.ocsp_port, "/_control?rsigner=%s&rkey=%s" % (
                 self.pki.sub.cert_path, self.pki.sub.key_path))
+
+    def test_delegated_responder_status_fetched(self):
+        """O-10: a delegated responder's own status, not at hand, is fetched from its CDP
+        (the CRL of the CA that certified it) before its answer is believed; a responder
+        that CRL lists as revoked is no answer. The old code took the status only from CRLs
+        already cached, and rejected."""
+        cases = ((self.pki.delegated, "/file/resp.crl", "ACCEPT"),
+                 (self.pki.delegated_bad, "/file/resprev.crl", "REJECT"))
+        try:
+            for signer, path, decision in cases:
+                http_get(self.ocsp_port, "/_control?rsigner=%s&rkey=%s" % (
+                    signer.cert_path, signer.key_path))
+                self.start([" revocation-check ocsp"], anchor="sub")
+                self.reset_counts()
+                v = self.verify(self.pki.good)
+                self.assertEqual(v["decision"], decision, v)
+                self.assertEqual(self.count(path), 1)
+                self.assertTrue(any("delegated responder" in t["text"] for t in v["trace"]))
+                if decision == "ACCEPT":
+                    ev = [e for e in v["evidence"] if e["method"] == "ocsp"][-1]
+                    self.assertEqual(ev["signer"], signer.subject)
+                else:
+                    self.assertEqual(v["reason"], "revocation-unavailable")
+                    self.assertIn("revoked", json.dumps(v["evidence"]))
+                self.assertEqual(self.daemon.stop(), 0)
+                self.daemon = None
+        finally:
+            http_get(self.ocsp_port, "/_control?rsigner=%s&rkey=%s" % (
+                self.pki.sub.cert_path, self.pki.sub.key_path))
+
+    def test_ocsp_override_url_wins_over_the_aia(self):
+        """R27: `match certificate L override ocsp SEQ url U` asks U, not the responder the
+        certificate's AIA names (down here): good. Without the override, no answer."""
+        glob = "fetch retry-after 0\ncrypto pki certificate map ALL 10\n subject-name co example"
+        self.start([" revocation-check ocsp",
+                    " match certificate ALL override ocsp 10 url %s" % self.ocsp_url],
+                   extra_global=glob, anchor="sub")
+        v = self.verify(self.pki.aia_dead)
+        self.assert_verdict(v, "ACCEPT", revocation="good")
+        ev = [e for e in v["evidence"] if e["method"] == "ocsp"][-1]
+        self.assertEqual(ev["url"], self.ocsp_url)
+        self.assertEqual([(m["modifier"], m["label"]) for m in v["modifiers"]],
+                         [("override ocsp", "ALL")])
+        self.assertEqual(self.daemon.stop(), 0)
+        self.start([" revocation-check ocsp"], extra_global=glob, anchor="sub")
+        v = self.verify(self.pki.aia_dead)
+        self.assert_verdict(v, "REJECT", reason="revocation-unavailable")
 
     def test_ocsp_down_with_none(self):
         """R14(3): `ocsp none` with the responder down: accepted, failed open."""

@@ -27,7 +27,7 @@ DAY = 86400
 
 SUMMARY = {"decision", "reason", "detail", "message", "cert_index", "cert_subject", "at",
            "trustpoint", "map", "revocation", "failed_open", "expiry_overridden", "profile",
-           "relaxations", "aaa_username", "aaa_attributes", "cached"}
+           "relaxations", "aaa_username", "aaa_attributes", "modifiers", "cached"}
 
 
 def verify_req(rid, certs, **fields):

@@ -125,6 +125,8 @@ class TestPKI:
         "p192": ["--key-type", "ecdsa", "--curve", "secp192r1"],
         "rsa1024": ["--key-type", "rsa", "--bits", "1024"],
         "rsa2048": ["--key-type", "rsa", "--bits", "2048"],
+        "rsa4096": ["--key-type", "rsa", "--bits", "4096"],
+        "p384": ["--key-type", "ecdsa", "--curve", "secp384r1"],
     }
 
     def _key(self, name, kind="p256"):
@@ -170,10 +172,11 @@ class TestPKI:
         return lines
 
     def ca(self, cn, issuer=None, pathlen=None, not_before=None, not_after=None,
-           crl_url=None, ocsp_url=None, org="certval tests", extra=()):
+           crl_url=None, ocsp_url=None, org="certval tests", extra=(), key="p256"):
         """A CA certificate: self-signed when issuer is None, else issued by issuer; extra
-        holds more certtool template lines (e.g. nc_exclude_dns = "localhost")."""
-        key = self._key(cn)
+        holds more certtool template lines (e.g. nc_exclude_dns = "localhost"); key is a
+        KEYS kind."""
+        key = self._key(cn, key)
         lines = self._common(cn, not_before, not_after or days(3650), crl_url, ocsp_url, org)
         lines += list(extra) + ["ca", "cert_signing_key", "crl_signing_key"]
         if pathlen is not None:
@@ -236,6 +239,53 @@ class TestPKI:
             args += ["--load-certificate", rev]
         self._run(args)
         return out
+
+
+def _der_items(data):
+    """The (tag byte, whole TLV bytes) of each DER element in data, in order."""
+    out, i = [], 0
+    while i < len(data):
+        tag, n = data[i], data[i + 1]
+        hdr = 2
+        if n & 0x80:
+            count = n & 0x7F
+            n = int.from_bytes(data[i + 2:i + 2 + count], "big")
+            hdr += count
+        out.append((tag, data[i:i + hdr + n]))
+        i += hdr + n
+    return out
+
+
+def _der_seq(body):
+    n = len(body)
+    if n < 0x80:
+        return b"\x30" + bytes([n]) + body
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return b"\x30" + bytes([0x80 | len(length)]) + length + body
+
+
+def crl_without_next_update(crl_pem_path, issuer, out_path):
+    """The CRL of crl_pem_path without its nextUpdate (RFC 5280 5.1.2.5 makes it optional),
+    signed again with issuer's ECDSA key (SHA-256, `openssl dgst -sign`); writes DER to
+    out_path. certtool always writes a nextUpdate, so the field is cut from a CRL it made."""
+    with open(crl_pem_path) as f:
+        der = base64.b64decode("".join(f.read().split("-----")[2].split()))
+    seq = _der_items(der)[0][1]
+    body = seq[2 + (seq[1] & 0x7F if seq[1] & 0x80 else 0):]
+    tbs, alg, _sig = [item for _, item in _der_items(body)]
+    tbs_body = tbs[2 + (tbs[1] & 0x7F if tbs[1] & 0x80 else 0):]
+    items = _der_items(tbs_body)
+    times = [k for k, (tag, _) in enumerate(items) if tag in (0x17, 0x18)]
+    del items[times[1]]  # thisUpdate stays, nextUpdate goes
+    new_tbs = _der_seq(b"".join(item for _, item in items))
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", issuer.key_path],
+                         input=new_tbs, capture_output=True, check=True).stdout
+    bits = b"\x00" + sig
+    sig_der = b"\x03" + (bytes([len(bits)]) if len(bits) < 0x80 else b"\x81" + bytes([len(bits)])) \
+        + bits
+    with open(out_path, "wb") as f:
+        f.write(_der_seq(new_tbs + alg + sig_der))
+    return out_path
 
 
 def standard(directory=None):

@@ -1,7 +1,7 @@
 /*
  * test_links.c: the verified-link cache (validator/links.h): a chain seen before is validated
- * without signature checks, a changed certificate never profits from it, and the table stays
- * within its bound.
+ * without signature checks, a changed certificate never profits from it, one link can be
+ * forgotten, and the table stays within its bound.
  */
 #include <string.h>
 
@@ -63,6 +63,15 @@ main(void)
 	cv_link_cache_get_stats(links, &st);
 	CHECK_INT_EQ(st.hits, 2);
 	CHECK_INT_EQ(st.links, 2);
+
+	/* one link forgotten (an expired or zeroized peer key, R49): only it is checked again */
+	CHECK(cv_link_cache_forget(links, leaf.cert, sub.cert, NULL));
+	CHECK(!cv_link_cache_forget(links, leaf.cert, sub.cert, NULL));
+	CHECK(!cv_link_cache_forget(links, sub.cert, leaf.cert, NULL)); /* never remembered */
+	cv_link_cache_get_stats(links, &st);
+	CHECK_INT_EQ(st.links, 1);
+	CHECK_INT_EQ(build(leaf.cert, &root, &sub, links, &checks, &f), 0);
+	CHECK_INT_EQ(checks, 1);
 
 	/* the same names, another signature: a different link, checked and refused */
 	CHECK_INT_EQ(tp_corrupt_signature(leaf.cert, &forged), 0);

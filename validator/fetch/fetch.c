@@ -520,13 +520,6 @@ cv_fetch_start(struct cv_fetcher *f, const char *url, const struct cv_fetch_opts
 	}
 	if (classify(url, opts, &kind, &eff, err) < 0)
 		return NULL;
-	if (kind == FLIGHT_LDAP && opts->bind_device != NULL) {
-		/* libldap connects inside its own code: the socket cannot be bound to a device
-		 * first. Refuse rather than leave the VRF silently (fail closed). */
-		cv_error_set(err, "vrf %s: not supported for LDAP fetches", opts->bind_device);
-		free(eff);
-		return NULL;
-	}
 	if ((w = calloc(1, sizeof(*w))) == NULL || (fl = flight_new(f, opts)) == NULL)
 		goto nomem;
 	w->done = done;

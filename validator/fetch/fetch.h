@@ -38,8 +38,9 @@ struct cv_fetch_opts {
 	unsigned max_redirects;       /* HTTP; 0 = a redirect is an error */
 	const char *proxy;            /* HTTP proxy URL; NULL = none (environment ignored) */
 	const char *source_interface; /* interface name or address (SPEC R22, O-22); NULL = any */
-	const char *bind_device;      /* `vrf NAME`: SO_BINDTODEVICE on that device (O-22); HTTP
-	                                 only: an LDAP fetch with a device is refused; NULL = none */
+	const char *bind_device;      /* `vrf NAME`: SO_BINDTODEVICE on that device (O-22), for
+	                                 HTTP and ldap:// (ldaps:// over a device is refused);
+	                                 NULL = none */
 	const uint8_t *post_body;     /* HTTP POST when not NULL (OCSP); copied */
 	size_t post_len;
 	const char *content_type;      /* POST Content-Type, e.g. "application/ocsp-request" */

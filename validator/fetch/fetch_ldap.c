@@ -9,8 +9,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,7 @@
 #include <event2/event.h>
 #include <lber.h>
 #include <ldap.h>
+#include <openldap.h>
 
 #include "../../common/util.h"
 #include "../../common/worker.h"
@@ -42,6 +50,7 @@ struct job {
 	char *dn;
 	char *attrs[MAX_ATTRS + 1];
 	char *source;
+	char *device; /* `vrf NAME`: the socket is bound to this device (SO_BINDTODEVICE) */
 	unsigned timeout_ms;
 	size_t max_bytes;
 
@@ -68,6 +77,7 @@ job_free(void *arg)
 	for (i = 0; j->attrs[i] != NULL; i++)
 		free(j->attrs[i]);
 	free(j->source);
+	free(j->device);
 	free(j->data);
 	free(j);
 }
@@ -268,6 +278,87 @@ out:
 	return ret;
 }
 
+/* A non-blocking connect that gives up at the deadline; 0 when connected. */
+static int
+connect_until(int fd, const struct addrinfo *ai, const struct timespec *deadline)
+{
+	const int flags = fcntl(fd, F_GETFL);
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	long left;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS)
+			return -1;
+		left = ms_left(deadline);
+		if (left <= 0 || poll(&p, 1, (int)left) != 1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0) {
+			errno = soerr != 0 ? soerr : ETIMEDOUT;
+			return -1;
+		}
+	}
+	return fcntl(fd, F_SETFL, flags);
+}
+
+/*
+ * `vrf NAME` (R22, O-22): libldap connects inside its own code, where a socket cannot be bound
+ * to a device before connect (its connect callbacks run after). So the connection is made
+ * here, the socket bound to the VRF's device first (SO_BINDTODEVICE), and handed to libldap
+ * (ldap_init_fd). ldap:// only: TLS over such a socket is not set up, ldaps:// is refused.
+ */
+static int
+device_connect(struct job *j, const struct timespec *deadline, LDAP **ld)
+{
+	const struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	LDAPURLDesc *lud = NULL;
+	char port[8];
+	int fd = -1, rc = -1;
+
+	if (ldap_url_parse(j->server, &lud) != LDAP_URL_SUCCESS || lud->lud_host == NULL ||
+	    strcasecmp(lud->lud_scheme, "ldap") != 0) {
+		snprintf(j->error, sizeof(j->error),
+		         "vrf %.64s: LDAP %.200s: only ldap:// is fetched over a VRF", j->device,
+		         j->server);
+		goto out;
+	}
+	snprintf(port, sizeof(port), "%d", lud->lud_port > 0 ? lud->lud_port : LDAP_PORT);
+	if (getaddrinfo(lud->lud_host, port, &hints, &ai) != 0 || ai == NULL) {
+		snprintf(j->error, sizeof(j->error), "LDAP %.200s: cannot resolve %.100s",
+		         j->server, lud->lud_host);
+		goto out;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, j->device,
+	                         (socklen_t)strlen(j->device)) < 0) {
+		snprintf(j->error, sizeof(j->error), "vrf %.64s: cannot bind to the device: %s",
+		         j->device, strerror(errno));
+		goto out;
+	}
+	if (connect_until(fd, ai, deadline) < 0) {
+		snprintf(j->error, sizeof(j->error), "LDAP %.200s over vrf %.64s: %s", j->server,
+		         j->device, strerror(errno));
+		goto out;
+	}
+	if (ldap_init_fd(fd, LDAP_PROTO_TCP, j->server, ld) != LDAP_SUCCESS) {
+		snprintf(j->error, sizeof(j->error), "LDAP %.200s: cannot take the connection",
+		         j->server);
+		goto out;
+	}
+	fd = -1; /* libldap's now: ldap_unbind_ext_s closes it */
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	ldap_free_urldesc(lud);
+	return rc;
+}
+
 static void
 run_ldap(void *arg)
 {
@@ -287,7 +378,10 @@ run_ldap(void *arg)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	if ((rc = ldap_initialize(&ld, j->server)) != LDAP_SUCCESS) {
+	if (j->device != NULL) {
+		if (device_connect(j, &deadline, &ld) < 0)
+			return;
+	} else if ((rc = ldap_initialize(&ld, j->server)) != LDAP_SUCCESS) {
 		snprintf(j->error, sizeof(j->error), "LDAP %s: %s", j->server, ldap_err2string(rc));
 		return;
 	}
@@ -574,6 +668,7 @@ cv_fetch_ldap_start(struct cv_fetch_ldap *l, struct flight *fl, struct cv_error 
 	if (job_target(j, fl->url, err) < 0)
 		goto fail;
 	if ((fl->source != NULL && (j->source = strdup(fl->source)) == NULL) ||
+	    (fl->device != NULL && (j->device = strdup(fl->device)) == NULL) ||
 	    (j->deadline = evtimer_new(l->base, on_deadline, j)) == NULL) {
 		cv_error_set(err, "out of memory");
 		goto fail;
