@@ -51,6 +51,16 @@ struct crl_refresh {
 	struct crl_refresh *next;
 };
 
+/* The refresh schedule of one cached CRL source: what the server said and how refreshes went. */
+struct refresh_sched {
+	char source[CV_URL_MAX];
+	cv_time fresh_until; /* Cache-Control max-age / Expires: not asked before; NONE: none */
+	cv_time next_retry;  /* after a failed refresh (backoff); CV_TIME_NONE when none failed */
+	cv_time last_attempt;
+	unsigned failures; /* consecutive failed refreshes */
+	char last_error[CV_MESSAGE_MAX];
+};
+
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
 #define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
@@ -86,7 +96,12 @@ struct cv_engine {
 	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
 	struct crl_refresh *refreshes; /* background CRL downloads in flight */
 	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct verify_job *jobs;       /* in flight, for cv_engine_free */
+	struct refresh_sched *sched;   /* per cached source, refresh.c */
+	size_t n_sched, cap_sched;
+	uint64_t refresh_seed;              /* this daemon's jitter within refresh windows */
+	cv_engine_crl_notice_fn crl_notice; /* issue 16: stale and unusable CRLs */
+	void *crl_notice_arg;
+	struct verify_job *jobs; /* in flight, for cv_engine_free */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -194,6 +209,10 @@ void aia_cache_free(struct cv_engine *engine);
 
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);
+/* A CRL of source was downloaded (for a request or a refresh): remember what the server said
+ * about its freshness and forget earlier failures. */
+void refresh_note_download(struct cv_engine *engine, const char *source,
+                           const struct cv_fetch_result *res);
 /* The revocation settings a cached CRL was stored under (by trustpoint name), or NULL. */
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
