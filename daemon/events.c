@@ -158,29 +158,30 @@ serial_parse(const char *hex, struct sub_cert *c)
 	return 0;
 }
 
-/* One element of "certificates": {"certificate": PEM} or {"issuer": DN, "serial": HEX}. */
+/* One element of "certificates": {"certificate": base64 DER} or {"issuer": DN, "serial": HEX}. */
 static int
 cert_parse(const json_t *item, struct sub_cert *c, struct cv_error *err)
 {
-	const char *pem = json_string_value(json_object_get(item, "certificate"));
+	const json_t *b64 = json_object_get(item, "certificate");
 	const char *issuer = json_string_value(json_object_get(item, "issuer"));
 	const char *serial = json_string_value(json_object_get(item, "serial"));
-	struct cv_cert_list list = {0};
+	struct cv_cert *cert = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0, len = 0;
+	const uint8_t *name;
 	int rc = -1;
 
-	if (pem != NULL) {
-		size_t len = 0;
-		const uint8_t *der;
-
-		if (cv_cert_list_parse(&list, (const uint8_t *)pem, strlen(pem), err) < 0)
-			return -1;
-		if (list.n != 1) {
-			cv_error_set(err, "certificates: one certificate per element");
+	if (json_is_string(b64)) {
+		if (cv_base64_decode(json_string_value(b64), json_string_length(b64), &der,
+		                     &der_len) != 0 ||
+		    cv_cert_from_der(der, der_len, &cert, err) != 0) {
+			cv_error_set(
+			    err, "certificates: \"certificate\" is not a base64 DER certificate");
 			goto out;
 		}
-		der = cv_cert_issuer_der(list.v[0], &len);
-		if (cv_name_text(der, len, c->issuer, sizeof(c->issuer)) != 0 ||
-		    serial_parse(cv_cert_serial(list.v[0]), c) < 0) {
+		name = cv_cert_issuer_der(cert, &len);
+		if (cv_name_text(name, len, c->issuer, sizeof(c->issuer)) != 0 ||
+		    serial_parse(cv_cert_serial(cert), c) < 0) {
 			cv_error_set(err, "certificates: unusable issuer or serial");
 			goto out;
 		}
@@ -192,13 +193,14 @@ cert_parse(const json_t *item, struct sub_cert *c, struct cv_error *err)
 		}
 		cv_strlcpy(c->issuer, issuer, sizeof(c->issuer));
 	} else {
-		cv_error_set(err, "certificates: each element needs \"certificate\" (PEM) or "
-		                  "\"issuer\" and \"serial\"");
+		cv_error_set(err, "certificates: each element needs \"certificate\" (base64 DER) "
+		                  "or \"issuer\" and \"serial\"");
 		goto out;
 	}
 	rc = 0;
 out:
-	cv_cert_list_free(&list);
+	cv_cert_unref(cert);
+	free(der);
 	return rc;
 }
 
