@@ -416,11 +416,29 @@ bind_device_cb(void *device, curl_socket_t fd, curlsocktype purpose)
 	           : CURL_SOCKOPT_ERROR;
 }
 
+/* RFC 9110 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" (English names whatever the locale). */
+static const char *
+http_date(cv_time t, char out[40])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	const time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return "Thu, 01 Jan 1970 00:00:00 GMT";
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+	         months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return out;
+}
+
 static int
 setup_easy(struct transfer *t, struct cv_error *err)
 {
 	const struct flight *fl = t->fl;
 	CURL *e = t->easy;
+	char date[40];
 	int bad = 0;
 
 	bad |= curl_easy_setopt(e, CURLOPT_URL, fl->url);
@@ -461,11 +479,11 @@ setup_easy(struct transfer *t, struct cv_error *err)
 	}
 	if (fl->etag != NULL && fl->etag[0] != '\0' && add_header(t, "If-None-Match", fl->etag) < 0)
 		goto bad_header;
-	if (fl->if_modified_since != CV_TIME_NONE) {
-		bad |= curl_easy_setopt(e, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-		bad |=
-		    curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)fl->if_modified_since);
-	}
+	/* If-Modified-Since as a plain header: curl's own time condition would also drop a
+	 * 200 whose Last-Modified is not newer (a CRL republished within the same second). */
+	if (fl->if_modified_since != CV_TIME_NONE &&
+	    add_header(t, "If-Modified-Since", http_date(fl->if_modified_since, date)) < 0)
+		goto bad_header;
 	if (t->headers != NULL)
 		bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 	if (bad) {
@@ -562,7 +580,7 @@ finish(struct transfer *t, CURLcode rc)
 {
 	struct flight *fl = t->fl;
 	struct cv_fetch_result *res = &fl->res;
-	long status = 0, unmet = 0;
+	long status = 0;
 	curl_off_t filetime = -1;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -570,12 +588,11 @@ finish(struct transfer *t, CURLcode rc)
 	if (rc != CURLE_OK) {
 		describe_error(t, rc, status);
 	} else {
-		curl_easy_getinfo(t->easy, CURLINFO_CONDITION_UNMET, &unmet);
 		curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &filetime);
 		if (filetime >= 0)
 			res->last_modified = (cv_time)filetime;
 		res->fresh_s = fresh_seconds(&t->fresh);
-		if (status == 304 || unmet) {
+		if (status == 304) {
 			res->ok = 1;
 			res->not_modified = 1;
 			fl->len = 0;
