@@ -55,7 +55,6 @@ struct crl_refresh {
 struct refresh_sched {
 	char source[CV_URL_MAX];
 	cv_time fresh_until; /* Cache-Control max-age / Expires: not asked before; NONE: none */
-	cv_time next_retry;  /* after a failed refresh (backoff); CV_TIME_NONE when none failed */
 	cv_time last_attempt;
 	unsigned failures; /* consecutive failed refreshes */
 	char last_error[CV_MESSAGE_MAX];

@@ -13,7 +13,8 @@
  *   second half is left for retries;
  * - never before the server's Cache-Control max-age / Expires says its answer is stale
  *   (RFC 9111 4.2): a shared cache then answers the whole fleet from one download;
- * - a failed refresh is retried with exponential backoff (30 s doubling up to 1 h); the
+ * - a failed refresh is retried with exponential backoff, from a twentieth of the CRL's life
+ *   (at least 1 s, at most 30 s) doubling up to an hour; the
  *   cached CRL stays in use until it expires, and `show crls` reports it as stale.
  */
 #include <stdlib.h>
@@ -29,7 +30,7 @@
 #define REFRESH_TICK_S     30   /* the cache is looked at least this often */
 #define REFRESH_WINDOW_MIN 60   /* a percentage window is at least this long, */
 #define REFRESH_WINDOW_MAX 3600 /* and at most this long (a duration is taken as written) */
-#define RETRY_FIRST_S      30   /* backoff after a failed refresh: 30 s, 60 s, ... */
+#define RETRY_FIRST_S      30   /* first backoff after a failed refresh, at most (then doubled) */
 #define RETRY_MAX_S        3600 /* ... at most an hour */
 #define SCHED_MAX          4096 /* sources with a schedule; beyond, the defaults apply */
 
@@ -76,7 +77,6 @@ sched_get(struct cv_engine *engine, const char *source)
 	memset(s, 0, sizeof(*s));
 	cv_strlcpy(s->source, source, sizeof(s->source));
 	s->fresh_until = CV_TIME_NONE;
-	s->next_retry = CV_TIME_NONE;
 	s->last_attempt = CV_TIME_NONE;
 	return s;
 }
@@ -110,7 +110,6 @@ refresh_note_download(struct cv_engine *engine, const char *source,
 	s->last_attempt = now;
 	s->fresh_until = res->fresh_s > 0 ? now + res->fresh_s : CV_TIME_NONE;
 	s->failures = 0;
-	s->next_retry = CV_TIME_NONE;
 	s->last_error[0] = '\0';
 }
 
@@ -129,13 +128,12 @@ notice(struct cv_engine *engine, const char *event, const char *tp, const char *
 		engine->crl_notice(event, tp, source, why, engine->crl_notice_arg);
 }
 
-/* A refresh failed: retry after 30 s, 60 s, ... up to an hour; the cached CRL stays. */
+/* A refresh failed: due_at backs off (next_retry); the cached CRL stays until it expires. */
 static void
 note_failure(struct cv_engine *engine, const char *tp, const char *source, const char *error)
 {
 	const cv_time now = cv_engine_now(engine);
 	struct refresh_sched *s = sched_get(engine, source);
-	cv_time backoff = RETRY_FIRST_S;
 
 	cv_log_warning("CRL refresh %s failed: %s", source, error);
 	if (s == NULL)
@@ -143,9 +141,6 @@ note_failure(struct cv_engine *engine, const char *tp, const char *source, const
 	s->last_attempt = now;
 	if (s->failures < 1000)
 		s->failures++;
-	for (unsigned i = 1; i < s->failures && backoff < RETRY_MAX_S; i++)
-		backoff *= 2;
-	s->next_retry = now + (backoff < RETRY_MAX_S ? backoff : RETRY_MAX_S);
 	cv_strlcpy(s->last_error, error, sizeof(s->last_error));
 	if (s->failures == 1)
 		notice(engine, "crl-stale", tp, source, error);
@@ -195,6 +190,31 @@ window_start(const struct cv_rev_settings *rev, const struct cv_crl_store_entry 
 	return start > e->fetched_at ? start : e->fetched_at;
 }
 
+/* The first retry delay of e: a twentieth of its life, 1 to RETRY_FIRST_S seconds. */
+static cv_time
+retry_base(const struct cv_crl_store_entry *e)
+{
+	const struct cv_crl_info *info = cv_crl_get_info(e->crl);
+	const cv_time born =
+	    e->delete_after || info->this_update >= e->expires ? e->fetched_at : info->this_update;
+	const cv_time base = (e->expires - born) / 20;
+
+	return base < 1 ? 1 : base > RETRY_FIRST_S ? RETRY_FIRST_S : base;
+}
+
+/* When a failed source may be tried again: base, 2 base, 4 base, ... at most RETRY_MAX_S. */
+static cv_time
+next_retry(const struct refresh_sched *s, const struct cv_crl_store_entry *e)
+{
+	cv_time backoff = retry_base(e);
+
+	if (s == NULL || s->failures == 0 || s->last_attempt == CV_TIME_NONE)
+		return CV_TIME_NONE;
+	for (unsigned i = 1; i < s->failures && backoff < RETRY_MAX_S; i++)
+		backoff *= 2;
+	return s->last_attempt + (backoff < RETRY_MAX_S ? backoff : RETRY_MAX_S);
+}
+
 /* When the next unforced refresh of e may start; CV_TIME_NONE: never. */
 static cv_time
 due_at(const struct cv_engine *engine, const struct cv_crl_store_entry *e)
@@ -202,7 +222,7 @@ due_at(const struct cv_engine *engine, const struct cv_crl_store_entry *e)
 	const struct cv_trustpoint *tp;
 	const struct cv_rev_settings *rev = refresh_settings_of(engine->cfg, e->trustpoint, &tp);
 	const struct refresh_sched *s = sched_find(engine, e->source);
-	cv_time start, due;
+	cv_time start, due, retry;
 
 	if (rev == NULL || e->expires == CV_TIME_NONE || strncmp(e->source, "file:", 5) == 0)
 		return CV_TIME_NONE;
@@ -212,10 +232,11 @@ due_at(const struct cv_engine *engine, const struct cv_crl_store_entry *e)
 		return due;
 	if (s->fresh_until != CV_TIME_NONE && s->fresh_until > due)
 		due = s->fresh_until; /* RFC 9111 4.2: the server says it is still fresh */
-	if (s->next_retry != CV_TIME_NONE && s->next_retry > due)
-		due = s->next_retry;
-	if (s->last_attempt != CV_TIME_NONE && s->last_attempt + RETRY_FIRST_S > due)
-		due = s->last_attempt + RETRY_FIRST_S; /* a server answering 304 over and over */
+	retry = next_retry(s, e);
+	if (retry != CV_TIME_NONE && retry > due)
+		due = retry;
+	if (s->last_attempt != CV_TIME_NONE && s->last_attempt + retry_base(e) > due)
+		due = s->last_attempt + retry_base(e); /* a server answering 304 over and over */
 	return due;
 }
 
@@ -228,7 +249,7 @@ cv_engine_crl_refresh_info(const struct cv_engine *engine, const struct cv_crl_s
 	out->due = due_at(engine, entry);
 	out->fresh_until = s != NULL ? s->fresh_until : CV_TIME_NONE;
 	out->failures = s != NULL ? s->failures : 0;
-	out->next_retry = s != NULL ? s->next_retry : CV_TIME_NONE;
+	out->next_retry = next_retry(s, entry);
 	out->last_error = s != NULL ? s->last_error : "";
 }
 
