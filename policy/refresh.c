@@ -98,6 +98,8 @@ sched_prune(struct cv_engine *engine, cv_time now)
 	}
 }
 
+static void refresh_arm(struct cv_engine *engine, cv_time delay);
+
 void
 refresh_note_download(struct cv_engine *engine, const char *source,
                       const struct cv_fetch_result *res)
@@ -111,6 +113,7 @@ refresh_note_download(struct cv_engine *engine, const char *source,
 	s->fresh_until = res->fresh_s > 0 ? now + res->fresh_s : CV_TIME_NONE;
 	s->failures = 0;
 	s->last_error[0] = '\0';
+	refresh_arm(engine, 1); /* the new CRL's window may come before the next tick */
 }
 
 void
@@ -336,8 +339,6 @@ refresh_store(struct crl_refresh *r, const struct cv_fetch_result *res)
 	}
 	cv_crl_free(crl);
 }
-
-static void refresh_arm(struct cv_engine *engine, cv_time delay);
 
 static void
 refresh_done(const struct cv_fetch_result *res, void *arg)

@@ -12,7 +12,9 @@ Prints "PORT" as its first stdout line, then serves until killed.
                      ends, and max-age is the time left until the next version. Otherwise
                      max-age is the integer in NAME.max-age when that file exists, else
                      --max-age (none when negative).
-                     When NAME.down exists the answer is 503 (the origin is down).
+                     The schedule's optional "down": [k, ...] lists the cycles in which the
+                     origin is down. When NAME.down exists, or in such a cycle, the answer
+                     is 503.
   GET /_counts       JSON {"NAME": n, "NAME:200": n, "NAME:304": n, "NAME:503": n,
                      "NAME@ETAG": n (200 answers per content)}
   GET /_reset        zeroes the counts
@@ -75,6 +77,18 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.reply(404)
 
+    def down(self, name):
+        root = self.server.root
+        if os.path.exists(os.path.join(root, name + ".down")):
+            return True
+        sched = os.path.join(root, name + ".schedule")
+        if not os.path.exists(sched):
+            return False
+        with open(sched) as f:
+            s = json.load(f)
+        k = int((time.time() - s["t0"]) // s["cycle"])
+        return k in s.get("down", [])
+
     def current(self, name):
         """(file path, max-age or None) of what NAME is now."""
         root = self.server.root
@@ -97,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve_crl(self, name):
         counts = self.server.counts
-        if os.path.exists(os.path.join(self.server.root, name + ".down")):
+        if self.down(name):
             counts.hit(name, name + ":503")
             self.reply(503, b"down\n")
             return
