@@ -67,8 +67,10 @@ def nginx_available():
 
 
 class Fleet:
-    def __init__(self, directory, n, cycle, versions, down=()):
+    def __init__(self, directory, n, cycle, versions, down=(), revoke_from=None):
+        """revoke_from: the first version whose CRL lists pki.victim (None: never)."""
         self.dir = directory
+        self.revoke_from = revoke_from
         self.n, self.cycle, self.n_versions, self.down = n, cycle, versions, tuple(down)
         self.www = os.path.join(directory, "www")
         os.makedirs(self.www, exist_ok=True)
@@ -84,6 +86,7 @@ class Fleet:
         pki.root = pki.ca("Fleet Root CA")
         pki.sub = pki.ca("Fleet Sub CA", issuer=pki.root, pathlen=0)
         pki.peer = pki.leaf("peer.fleet.example", pki.sub, crl_url=CDP)
+        pki.victim = pki.leaf("victim.fleet.example", pki.sub, crl_url=CDP)
         self.origin = Server([os.path.join(HERE, "cdp_origin.py"), "--root", self.www])
         self.start_nginx()
         for i in range(self.n):
@@ -127,8 +130,10 @@ class Fleet:
         for k in range(self.n_versions):
             tu = datetime.datetime.fromtimestamp(self.t0 + k * self.cycle, datetime.timezone.utc)
             nu = tu + datetime.timedelta(seconds=2 * self.cycle)
-            pem = self.pki.crl(self.pki.sub, this_update=tu, next_update=nu, number=k + 1,
-                               name="v%d" % k)
+            revoked = ([self.pki.victim]
+                       if self.revoke_from is not None and k >= self.revoke_from else [])
+            pem = self.pki.crl(self.pki.sub, revoked=revoked, this_update=tu, next_update=nu,
+                               number=k + 1, name="v%d" % k)
             name = "v%d.crl" % k
             shutil.copy(pem, os.path.join(self.www, name))
             names.append(name)
