@@ -188,6 +188,14 @@ cv_crl_store_set_listener(struct cv_crl_store *store, cv_crl_store_put_fn fn, vo
 	store->listener_arg = arg;
 }
 
+void
+cv_crl_store_notify(struct cv_crl_store *store, const char *source, const char *trustpoint,
+                    struct cv_crl *crl, const struct cv_crl *prev)
+{
+	if (store->listener != NULL)
+		store->listener(source, trustpoint, crl, prev, store->listener_arg);
+}
+
 int
 cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *trustpoint,
                  struct cv_crl *crl, cv_time fetched_at, cv_time expires, bool delete_after)

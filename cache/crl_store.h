@@ -56,6 +56,9 @@ int cv_crl_store_put(struct cv_crl_store *store, const char *source, const char 
 typedef void (*cv_crl_store_put_fn)(const char *source, const char *trustpoint, struct cv_crl *crl,
                                     const struct cv_crl *prev, void *arg);
 void cv_crl_store_set_listener(struct cv_crl_store *store, cv_crl_store_put_fn fn, void *arg);
+/* Tells the listener of a CRL kept outside the store (a `crl file` loaded again). */
+void cv_crl_store_notify(struct cv_crl_store *store, const char *source, const char *trustpoint,
+                         struct cv_crl *crl, const struct cv_crl *prev);
 
 /* Records the HTTP validators (ETag, Last-Modified) of source's download. */
 void cv_crl_store_set_validators(struct cv_crl_store *store, const char *source, const char *etag,

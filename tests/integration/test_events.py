@@ -168,6 +168,31 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(s.until_pong(), [])  # nothing about bob
         self.assertEqual(self.verify(self.pki.alice)["decision"], "REJECT")
 
+    def test_crl_file_reload(self):
+        """A `crl file` loaded again by a reload pushes the entries its previous version did
+        not list, with the file as the evidence."""
+        path = os.path.join(self.dir, "file-%d.crl" % time.monotonic_ns())
+        crlkit.publish(crlkit.make_crl(self.dir, "file-1", self.pki.sub, [], 1, DAY),
+                       self.dir, os.path.basename(path))
+        d = os.path.join(self.dir, "d-file-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        text = helper.config_text(os.path.join(d, "certvald.sock"), [(
+            "SUB", self.pki.sub.cert_path, ["revocation-check crl", "crl file " + path])])
+        self.daemon = helper.Daemon(d, text).start()
+        s = self.subscribe({"trustpoint": "SUB"})
+        self.assertTrue(s.reply["ok"], s.reply)
+        when = datetime.datetime.now(UTC) - datetime.timedelta(hours=1)
+        crlkit.publish(crlkit.make_crl(self.dir, "file-2", self.pki.sub,
+                                       [crlkit.index_line(self.pki.carol.serial, when)], 2,
+                                       DAY), self.dir, os.path.basename(path))
+        r = self.daemon.ctl("reload")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        e = s.line()
+        self.assertEqual((e["event"], e["serial"]), ("revoked", self.serial(self.pki.carol)))
+        self.assertEqual(e["evidence"]["source"], "file:" + path)
+        self.assertIsNone(e["evidence"]["url"])
+        self.assertTrue(e["verified"])
+
     def test_certificate_and_trustpoint_filters(self):
         """A subscriber of certificates hears only of its own (by certificate or by issuer
         and serial); a subscriber of another trustpoint hears nothing."""
