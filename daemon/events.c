@@ -5,6 +5,10 @@
  * (a refresh, a download for a request, `crl-request`), from a cached CRL that became
  * unusable, and from a trustpoint CA certificate that expires.
  *
+ * A fresh OCSP response that says revoked (validated for a request; answers from the OCSP
+ * cache are not news) goes to subscribers of everything, of the trustpoint, and of that
+ * certificate (once).
+ *
  * A new CRL gives a subscriber of everything or of its trustpoint the entries that the CRL
  * it replaces did not list (nothing on a source's first CRL: that is not news); it gives a
  * subscriber of certificates each of its certificates that the CRL lists, once. Only the
@@ -496,6 +500,44 @@ on_crl_stored(const char *source, const char *trustpoint, struct cv_crl *crl,
 		cv_log_warning("revocation events for %s: %s", source, err.msg);
 }
 
+/* ---- events from OCSP ---- */
+
+/* cv_engine_revoked_fn: a fresh OCSP response says revoked (its signature was checked). */
+static void
+on_ocsp_revoked(const struct cv_engine_revocation *r, void *arg)
+{
+	struct cv_events *ev = arg;
+	struct cv_subscription *sub;
+	json_t *e;
+
+	if (LIST_EMPTY(&ev->subs))
+		return;
+	e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:{s:s, s:s, s:s, s:o}}", "event",
+	              "revoked", "trustpoint", r->trustpoint, "issuer", r->issuer, "serial",
+	              r->serial, "reason", cv_crl_reason_name(r->reason), "revocation_time",
+	              cv_json_time(r->revocation_time), "verified", true, "evidence", "method",
+	              "ocsp", "source", r->url, "url", r->url, "produced_at",
+	              cv_json_time(r->produced_at));
+	LIST_FOREACH(sub, &ev->subs, link)
+	{
+		if (sub->scope != SCOPE_CERTS) {
+			if (wants_trustpoint(sub, r->trustpoint))
+				deliver(sub, e);
+			continue;
+		}
+		for (size_t i = 0; i < sub->n_certs; i++) {
+			struct sub_cert *c = &sub->certs[i];
+
+			if (!c->notified && strcmp(c->issuer, r->issuer) == 0 &&
+			    strcmp(c->serial, r->serial) == 0) {
+				c->notified = true;
+				deliver(sub, e);
+			}
+		}
+	}
+	json_decref(e);
+}
+
 /* ---- other events ---- */
 
 static void
@@ -553,6 +595,7 @@ cv_events_new(struct cv_engine *engine)
 	LIST_INIT(&ev->subs);
 	cv_crl_store_set_listener(cv_engine_crl_store(engine), on_crl_stored, ev);
 	cv_engine_set_crl_notice(engine, on_crl_notice, ev);
+	cv_engine_set_revoked_fn(engine, on_ocsp_revoked, ev);
 	return ev;
 }
 
@@ -563,6 +606,7 @@ cv_events_free(struct cv_events *ev)
 		return;
 	cv_crl_store_set_listener(cv_engine_crl_store(ev->engine), NULL, NULL);
 	cv_engine_set_crl_notice(ev->engine, NULL, NULL);
+	cv_engine_set_revoked_fn(ev->engine, NULL, NULL);
 	while (!LIST_EMPTY(&ev->subs))
 		cv_events_unsubscribe(LIST_FIRST(&ev->subs));
 	free(ev);

@@ -130,6 +130,20 @@ typedef void (*cv_engine_crl_notice_fn)(const char *event, const char *trustpoin
                                         const char *source, const char *why, void *arg);
 void cv_engine_set_crl_notice(struct cv_engine *engine, cv_engine_crl_notice_fn fn, void *arg);
 
+/* Issue 16: a fresh OCSP response (not a cached one) validated for a request says the
+ * certificate is revoked. Strings are valid during the call. NULL fn: nobody listens. */
+struct cv_engine_revocation {
+	const char *trustpoint;
+	const char *issuer; /* RFC 4514 text of the certificate's issuer */
+	const char *serial; /* upper-case hex */
+	int reason;         /* enum cv_crl_reason (CRLReason) */
+	cv_time revocation_time;
+	const char *url; /* the responder */
+	cv_time produced_at;
+};
+typedef void (*cv_engine_revoked_fn)(const struct cv_engine_revocation *r, void *arg);
+void cv_engine_set_revoked_fn(struct cv_engine *engine, cv_engine_revoked_fn fn, void *arg);
+
 /* The refresh state of one cached CRL source, for `show crls`. */
 struct cv_crl_refresh_info {
 	cv_time due;         /* when the next refresh may start; CV_TIME_NONE: never (file, none) */

@@ -100,6 +100,8 @@ struct cv_engine {
 	uint64_t refresh_seed;              /* this daemon's jitter within refresh windows */
 	cv_engine_crl_notice_fn crl_notice; /* issue 16: stale and unusable CRLs */
 	void *crl_notice_arg;
+	cv_engine_revoked_fn revoked_fn; /* issue 16: OCSP answers that say revoked */
+	void *revoked_arg;
 	struct verify_job *jobs; /* in flight, for cv_engine_free */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */

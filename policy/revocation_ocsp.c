@@ -16,6 +16,7 @@
 #include <gnutls/x509.h>
 
 #include "../common/util.h"
+#include "../validator/name.h"
 #include "../validator/ocsp/ocsp.h"
 #include "engine_int.h"
 
@@ -302,6 +303,31 @@ answer_from_result(struct verify_job *job, const struct cv_ocsp_result *res,
 static int start_request(struct verify_job *job, const struct cv_cert *cert,
                          const struct cv_cert *issuer, bool use_get, struct cv_error *err);
 
+void
+cv_engine_set_revoked_fn(struct cv_engine *engine, cv_engine_revoked_fn fn, void *arg)
+{
+	engine->revoked_fn = fn;
+	engine->revoked_arg = arg;
+}
+
+/* Issue 16: subscribers hear of a certificate a fresh response says is revoked. */
+static void
+tell_revoked(struct verify_job *job, const struct cv_cert *cert, const struct cv_ocsp_answer *a)
+{
+	struct cv_engine *engine = job->engine;
+	char issuer[1024];
+	size_t len = 0;
+	const uint8_t *der = cv_cert_issuer_der(cert, &len);
+	struct cv_engine_revocation r = {job->anchor.name,     issuer,        cv_cert_serial(cert),
+	                                 a->revocation_reason, a->revoked_at, a->url,
+	                                 a->produced_at};
+
+	if (engine->revoked_fn == NULL || a->status != CV_OCSP_STATUS_REVOKED ||
+	    cv_name_text(der, len, issuer, sizeof(issuer)) != 0)
+		return;
+	engine->revoked_fn(&r, engine->revoked_arg);
+}
+
 /* Validates a response; 0 with *a filled for good or revoked, -1 with error set otherwise. */
 static int
 check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv_ocsp_answer *a,
@@ -338,6 +364,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 		answer_from_result(job, &res, a);
 		if (a->valid_until != CV_TIME_NONE)
 			cv_ocsp_cache_put(job->engine->ocsp, a, cv_engine_now(job->engine));
+		tell_revoked(job, cert, a);
 		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);

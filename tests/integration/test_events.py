@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import certvald_helper as helper  # noqa: E402
 import crlkit  # noqa: E402
 import testpki  # noqa: E402
-from servers import Server, wait_for  # noqa: E402
+from servers import Server, free_port, wait_for  # noqa: E402
+from testpki import openssl_index_line  # noqa: E402
 
 SUPPORT = os.path.join(HERE, "..", "support")
 DAY = 86400
@@ -192,6 +193,44 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(e["evidence"]["source"], "file:" + path)
         self.assertIsNone(e["evidence"]["url"])
         self.assertTrue(e["verified"])
+
+    def test_ocsp_revoked_event(self):
+        """A fresh OCSP response that says revoked is pushed (method ocsp); an answer from
+        the OCSP cache is not news."""
+        port = free_port()
+        d = os.path.join(self.dir, "ocsp-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        pki = testpki.TestPKI(os.path.join(d, "pki"))
+        pki.ca_ = pki.ca("Events OCSP CA")
+        dave = pki.leaf("dave.example", pki.ca_, ocsp_url="http://127.0.0.1:%d/" % port)
+        with open(os.path.join(d, "index.txt"), "w") as f:
+            f.write(openssl_index_line(dave, revoked_at=datetime.datetime.now(UTC)
+                                       - datetime.timedelta(days=1)))
+        ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", d, "--index",
+                       "index.txt", "--ca", pki.ca_.cert_path, "--rsigner", pki.ca_.cert_path,
+                       "--rkey", pki.ca_.key_path, "--port", str(port)])
+        try:
+            dd = os.path.join(d, "daemon")
+            os.makedirs(dd)
+            text = helper.config_text(os.path.join(dd, "certvald.sock"), [(
+                "OC", pki.ca_.cert_path, ["revocation-check ocsp"])])
+            self.daemon = helper.Daemon(dd, text).start()
+            mine = self.subscribe({"certificates": [{"certificate": dave.b64}]})
+            every = self.subscribe()
+            req = {"id": 1, "op": "verify", "trustpoint": "OC", "chain": [dave.b64]}
+            v = self.daemon.call(req)["verdict"]
+            self.assertEqual((v["decision"], v["reason"]), ("REJECT", "revoked"), v)
+            for s in (mine, every):
+                e = s.line()
+                self.assertEqual((e["event"], e["serial"], e["trustpoint"]),
+                                 ("revoked", "%X" % dave.serial, "OC"), e)
+                self.assertEqual(e["evidence"]["method"], "ocsp")
+                self.assertEqual(e["reason"], "keyCompromise")
+            v = self.daemon.call(req)["verdict"]  # from the OCSP cache
+            self.assertEqual(v["decision"], "REJECT")
+            self.assertEqual(every.until_pong(), [])
+        finally:
+            ocsp.stop()
 
     def test_certificate_and_trustpoint_filters(self):
         """A subscriber of certificates hears only of its own (by certificate or by issuer
