@@ -304,14 +304,19 @@ status_json(const struct cv_server *srv)
 	json_t *tps = json_array();
 	struct timespec now;
 
+	struct cv_events_stats ev;
+
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns);
+	cv_events_get_stats(srv->events, &ev);
+	return json_pack(
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:I}}", "version", CV_VERSION,
+	    "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	    "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps, "stats",
+	    cv_admin_engine_stats(srv->engine), "connections", (json_int_t)srv->n_conns, "events",
+	    "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost",
+	    (json_int_t)ev.lost);
 }
 
 static int

@@ -320,7 +320,8 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(len(revoked[-8:]), 8)  # the queue's 8, the newest
         self.assertEqual(slow.until_pong(), [])
         st = self.daemon.call({"id": 3, "op": "status"})
-        self.assertTrue(st["ok"], st)
+        self.assertEqual(st["status"]["events"]["subscribers"], 2, st)
+        self.assertEqual(st["status"]["events"]["lost"], lost[0], st)
 
     def test_stale_event_and_watch_reconnects(self):
         """certvalctl watch (libcertval's watch API) prints events, survives a restart of
