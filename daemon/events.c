@@ -45,7 +45,7 @@ static const char *const scope_names[] = {"all", "trustpoint", "certificates"};
 
 /* One certificate a client holds a session for. */
 struct sub_cert {
-	char issuer[ISSUER_MAX]; /* RFC 4514 text as certval prints names */
+	char *issuer;            /* RFC 4514 text as certval prints names (owned) */
 	char serial[SERIAL_HEX]; /* upper-case hex, no leading zeros */
 	uint8_t bin[SERIAL_MAX];
 	size_t bin_len;
@@ -173,6 +173,7 @@ cert_parse(const json_t *item, struct sub_cert *c, struct cv_error *err)
 	uint8_t *der = NULL;
 	size_t der_len = 0, len = 0;
 	const uint8_t *name;
+	char text[ISSUER_MAX];
 	int rc = -1;
 
 	if (json_is_string(b64)) {
@@ -184,24 +185,28 @@ cert_parse(const json_t *item, struct sub_cert *c, struct cv_error *err)
 			goto out;
 		}
 		name = cv_cert_issuer_der(cert, &len);
-		if (cv_name_text(name, len, c->issuer, sizeof(c->issuer)) != 0 ||
+		if (cv_name_text(name, len, text, sizeof(text)) != 0 ||
 		    serial_parse(cv_cert_serial(cert), c) < 0) {
 			cv_error_set(err, "certificates: unusable issuer or serial");
 			goto out;
 		}
 	} else if (issuer != NULL && serial != NULL) {
-		if (strlen(issuer) >= sizeof(c->issuer) || serial_parse(serial, c) < 0) {
+		if (strlen(issuer) >= sizeof(text) || serial_parse(serial, c) < 0) {
 			cv_error_set(err, "certificates: issuer longer than %d or serial not hex",
 			             ISSUER_MAX - 1);
 			goto out;
 		}
-		cv_strlcpy(c->issuer, issuer, sizeof(c->issuer));
+		cv_strlcpy(text, issuer, sizeof(text));
 	} else {
 		cv_error_set(err, "certificates: each element needs \"certificate\" (base64 DER) "
 		                  "or \"issuer\" and \"serial\"");
 		goto out;
 	}
-	rc = 0;
+	c->issuer = strdup(text);
+	if (c->issuer == NULL)
+		cv_error_set(err, "out of memory");
+	else
+		rc = 0;
 out:
 	cv_cert_unref(cert);
 	free(der);
@@ -269,6 +274,8 @@ sub_free(struct cv_subscription *sub)
 	for (size_t k = 0; k < sub->n; k++)
 		json_decref(sub->queue[(sub->head + k) % sub->cap]);
 	free(sub->queue);
+	for (size_t i = 0; i < sub->n_certs; i++)
+		free(sub->certs[i].issuer);
 	free(sub->certs);
 	free(sub);
 }
@@ -407,13 +414,18 @@ serial_hex(const uint8_t *serial, size_t len, char out[SERIAL_HEX])
 	memmove(out, p, strlen(p) + 1);
 }
 
+struct new_walk {
+	struct crl_facts *facts;
+	struct cv_events *ev;
+};
+
 /* cv_crl_read callback: an entry the replaced CRL did not list goes to every subscriber of
  * everything or of the trustpoint. */
 static int
 new_entry(void *arg, const struct cv_crl_entry_view *entry, struct cv_error *err)
 {
-	struct crl_facts *f = ((void **)arg)[0];
-	struct cv_events *ev = ((void **)arg)[1];
+	struct crl_facts *f = ((struct new_walk *)arg)->facts;
+	struct cv_events *ev = ((struct new_walk *)arg)->ev;
 	struct cv_crl_entry old;
 	struct cv_subscription *sub;
 	char serial[SERIAL_HEX];
@@ -484,7 +496,7 @@ on_crl_stored(const char *source, const char *trustpoint, struct cv_crl *crl,
 	size_t der_len = 0;
 	const uint8_t *der;
 	struct cv_crl_info again;
-	void *ctx[2] = {&f, ev};
+	struct new_walk walk = {&f, ev};
 
 	if (LIST_EMPTY(&ev->subs) || crl == prev)
 		return;
@@ -496,7 +508,7 @@ on_crl_stored(const char *source, const char *trustpoint, struct cv_crl *crl,
 	if (prev == NULL || !any_wants_trustpoint(ev, trustpoint))
 		return;
 	der = cv_crl_der(crl, &der_len);
-	if (cv_crl_read(der, der_len, &again, new_entry, ctx, &err) < 0)
+	if (cv_crl_read(der, der_len, &again, new_entry, &walk, &err) < 0)
 		cv_log_warning("revocation events for %s: %s", source, err.msg);
 }
 
