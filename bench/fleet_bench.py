@@ -125,7 +125,10 @@ def main():
     print("| events received | %d of %d |" % (len(ev), args.daemons))
     print("| daemons exiting cleanly | %d of %d |" % (rcs.count(0), args.daemons))
     helper.cleanup(directory)
-    return 0
+    ok = (downloads == 0 and stale_mid_down == args.daemons and len(ev) == args.daemons
+          and accept_mid_down == args.daemons and rcs.count(0) == args.daemons
+          and served.get(4, 0) == 0)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
