@@ -60,6 +60,20 @@ struct refresh_sched {
 	char last_error[CV_MESSAGE_MAX];
 };
 
+/* An OCSP answer asked with GET, asked again before it goes stale (ocsp_prefetch.c). */
+struct ocsp_prefetch {
+	struct cv_engine *engine;
+	char key[65];  /* the OCSP cache's key */
+	char url[512]; /* the responder */
+	char *get_url; /* the RFC 5019 GET of the request */
+	char trustpoint[CV_LABEL_MAX];
+	struct cv_cert *cert, *issuer;
+	cv_time this_update, valid_until; /* of the cached answer */
+	cv_time last_seen;                /* a verdict used the answer */
+	cv_time last_attempt;
+	struct cv_fetch *fetch; /* in flight, or NULL */
+};
+
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
 #define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
@@ -102,6 +116,8 @@ struct cv_engine {
 	void *crl_notice_arg;
 	cv_engine_revoked_fn revoked_fn; /* issue 16: OCSP answers that say revoked */
 	void *revoked_arg;
+	struct ocsp_prefetch **prefetch; /* PREFETCH_MAX slots once used */
+	size_t n_prefetch;
 	struct verify_job *jobs; /* in flight, for cv_engine_free */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
@@ -218,6 +234,26 @@ void refresh_note_download(struct cv_engine *engine, const char *source,
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
                                                   const struct cv_trustpoint **tp);
+
+/* This daemon's place in a refresh window for key, in [0, 1) (refresh.c). */
+double refresh_jitter(const struct cv_engine *engine, const char *key);
+
+/* ocsp_prefetch.c: issue 16 */
+struct engine_prefetch_note {
+	struct cv_engine *engine;
+	const char *trustpoint;
+	const struct cv_cert *cert, *issuer;
+	const struct cv_ocsp_answer *answer; /* fresh, from an RFC 5019 GET */
+};
+void prefetch_note(struct engine_prefetch_note *note);
+void prefetch_seen(struct cv_engine *engine, const char *key); /* a verdict used the answer */
+/* Starts the prefetches due at now; *earliest: lowered to the next one's due time. */
+void prefetch_sweep(struct cv_engine *engine, cv_time now, cv_time *earliest);
+void prefetch_free_all(struct cv_engine *engine);
+
+/* revocation_ocsp.c: a fresh answer says revoked: tell the engine's revoked_fn. */
+void engine_tell_ocsp_revoked(struct cv_engine *engine, const char *trustpoint,
+                              const struct cv_cert *cert, const struct cv_ocsp_answer *a);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

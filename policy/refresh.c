@@ -150,8 +150,8 @@ note_failure(struct cv_engine *engine, const char *tp, const char *source, const
 }
 
 /* This daemon's place in source's window, in [0, 1): its random seed hashed with the URL. */
-static double
-jitter_of(const struct cv_engine *engine, const char *source)
+double
+refresh_jitter(const struct cv_engine *engine, const char *source)
 {
 	uint64_t h = 1469598103934665603ull ^ engine->refresh_seed; /* FNV-1a, then a mix */
 
@@ -230,7 +230,8 @@ due_at(const struct cv_engine *engine, const struct cv_crl_store_entry *e)
 	if (rev == NULL || e->expires == CV_TIME_NONE || strncmp(e->source, "file:", 5) == 0)
 		return CV_TIME_NONE;
 	start = window_start(rev, e);
-	due = start + (cv_time)(jitter_of(engine, e->source) * (double)(e->expires - start) / 2);
+	due =
+	    start + (cv_time)(refresh_jitter(engine, e->source) * (double)(e->expires - start) / 2);
 	if (s == NULL)
 		return due;
 	if (s->fresh_until != CV_TIME_NONE && s->fresh_until > due)
@@ -286,6 +287,7 @@ refresh_free_all(struct cv_engine *engine)
 	engine->refresh_timer = NULL;
 	free(engine->sched);
 	engine->sched = NULL;
+	prefetch_free_all(engine);
 	engine->n_sched = engine->cap_sched = 0;
 }
 
@@ -500,6 +502,7 @@ cv_engine_refresh_now(struct cv_engine *engine)
 	cv_crl_store_expire(engine->crls, now);
 	sched_prune(engine, now);
 	refresh_sweep(engine, NULL, &earliest);
+	prefetch_sweep(engine, now, &earliest); /* OCSP answers asked with GET (issue 16) */
 	refresh_arm(engine, earliest == CV_TIME_NONE ? REFRESH_TICK_S : earliest - now);
 }
 

@@ -311,14 +311,14 @@ cv_engine_set_revoked_fn(struct cv_engine *engine, cv_engine_revoked_fn fn, void
 }
 
 /* Issue 16: subscribers hear of a certificate a fresh response says is revoked. */
-static void
-tell_revoked(struct verify_job *job, const struct cv_cert *cert, const struct cv_ocsp_answer *a)
+void
+engine_tell_ocsp_revoked(struct cv_engine *engine, const char *trustpoint,
+                         const struct cv_cert *cert, const struct cv_ocsp_answer *a)
 {
-	struct cv_engine *engine = job->engine;
 	char issuer[1024];
 	size_t len = 0;
 	const uint8_t *der = cv_cert_issuer_der(cert, &len);
-	struct cv_engine_revocation r = {job->anchor.name,     issuer,        cv_cert_serial(cert),
+	struct cv_engine_revocation r = {trustpoint,           issuer,        cv_cert_serial(cert),
 	                                 a->revocation_reason, a->revoked_at, a->url,
 	                                 a->produced_at};
 
@@ -326,6 +326,19 @@ tell_revoked(struct verify_job *job, const struct cv_cert *cert, const struct cv
 	    cv_name_text(der, len, issuer, sizeof(issuer)) != 0)
 		return;
 	engine->revoked_fn(&r, engine->revoked_arg);
+}
+
+/* Issue 16: a fresh answer to a GET (no nonce, no override responder) is prefetched from
+ * now on while the certificate is seen (ocsp_prefetch.c). */
+static void
+note_fresh(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
+           const struct cv_ocsp_answer *a, bool override)
+{
+	struct engine_prefetch_note n = {job->engine, job->rev.settings_name, cert, issuer, a};
+
+	engine_tell_ocsp_revoked(job->engine, job->anchor.name, cert, a);
+	if (job->rev.ocsp_get && !override && a->valid_until != CV_TIME_NONE)
+		prefetch_note(&n);
 }
 
 /* Validates a response; 0 with *a filled for good or revoked, -1 with error set otherwise. */
@@ -364,7 +377,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 		answer_from_result(job, &res, a);
 		if (a->valid_until != CV_TIME_NONE)
 			cv_ocsp_cache_put(job->engine->ocsp, a, cv_engine_now(job->engine));
-		tell_revoked(job, cert, a);
+		note_fresh(job, cert, issuer, a, override);
 		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);
@@ -472,6 +485,7 @@ ocsp_start(struct verify_job *job)
 		return;
 	}
 	if (cv_ocsp_cache_get(job->engine->ocsp, rs->ocsp_key, cv_engine_now(job->engine), &a)) {
+		prefetch_seen(job->engine, rs->ocsp_key);
 		answer_done(job, &a, "cache", "");
 		return;
 	}

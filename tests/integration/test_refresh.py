@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "support"))
 import certvald_helper as helper  # noqa: E402
 import crlkit  # noqa: E402
 import testpki  # noqa: E402
-from servers import Server, http_get, wait_for  # noqa: E402
+from servers import Server, free_port, http_get, wait_for  # noqa: E402
+from testpki import openssl_index_line  # noqa: E402
 
 SUPPORT = os.path.join(HERE, "..", "support")
 DAY = 86400
@@ -199,6 +200,57 @@ class RefreshTest(unittest.TestCase):
             self.assertEqual(v["decision"], "REJECT", v)
         finally:
             os.unlink(down)
+
+
+    def test_ocsp_prefetch_with_get(self):
+        """An OCSP answer asked with GET (`ocsp disable-nonce`, RFC 5019) for a certificate
+        seen recently is asked again inside the last hour before it goes stale, without a
+        verdict asking; a trustpoint that sends nonces (POST) is not prefetched."""
+        port = free_port()
+        d = os.path.join(self.dir, "ocsp")
+        os.makedirs(d)
+        pki = testpki.TestPKI(os.path.join(d, "pki"))
+        ca = pki.ca("Prefetch OCSP CA")
+        peer = pki.leaf("prefetch.example", ca, ocsp_url="http://127.0.0.1:%d/" % port)
+        with open(os.path.join(d, "index.txt"), "w") as f:
+            f.write(openssl_index_line(peer))
+        ocsp = Server([os.path.join(SUPPORT, "ocsp_responder.py"), "--dir", d, "--index",
+                       "index.txt", "--ca", ca.cert_path, "--rsigner", ca.cert_path,
+                       "--rkey", ca.key_path, "--port", str(port)])
+        stats = lambda: json.loads(http_get(port, "/_stats"))  # noqa: E731
+        try:
+            dd = os.path.join(self.dir, "d-ocsp")
+            os.makedirs(dd)
+            text = helper.config_text(os.path.join(dd, "certvald.sock"), [
+                ("GET", ca.cert_path, ["revocation-check ocsp", "ocsp disable-nonce"]),
+                ("POST", ca.cert_path, ["revocation-check ocsp",  # its own cache entry
+                                        "ocsp url http://127.0.0.1:%d/post/" % port])],
+                "fetch retry-after 0")
+            self.daemon = helper.Daemon(dd, text).start()
+            for tp in ("GET", "POST"):
+                v = self.daemon.call({"id": 1, "op": "verify", "trustpoint": tp,
+                                      "chain": [peer.b64]})["verdict"]
+                self.assertEqual(v["decision"], "ACCEPT", v)
+            st = stats()
+            self.assertEqual((st["get"], st["post"]), (1, 1), st)
+            resp = self.daemon.call({"id": 2, "op": "show", "what": "ocsp"})["show"]
+            first = {a["url"]: a for a in resp["answers"]}
+            valid_until = max(parse_time(a["valid_until"]) for a in resp["answers"])
+            now = parse_time(resp["now"])
+            self.clock(valid_until - 1799 - now)  # past the first half of the last hour
+            self.assertTrue(wait_for(lambda: stats()["get"] == 2), stats())
+            self.assertEqual(stats()["post"], 1)  # the nonce trustpoint waits for a verdict
+            self.assertTrue(wait_for(lambda: any(
+                a["stored_at"] != first[a["url"]]["stored_at"]
+                for a in self.daemon.call({"id": 3, "op": "show",
+                                           "what": "ocsp"})["show"]["answers"])))
+            v = self.daemon.call({"id": 4, "op": "verify", "trustpoint": "GET",
+                                  "chain": [peer.b64]})["verdict"]
+            self.assertEqual(v["decision"], "ACCEPT", v)
+            self.assertEqual([e["source"] for e in v["evidence"]], ["cache"], v)
+            self.assertEqual(stats()["get"], 2)
+        finally:
+            ocsp.stop()
 
 
 if __name__ == "__main__":
