@@ -460,6 +460,17 @@ write_requests(struct worker *w)
 	return 0;
 }
 
+/* When request seq of this connection may go: paced by the load's rate, else at once. */
+static uint64_t
+due(const struct worker *w, size_t seq)
+{
+	const struct bench_load *l = w->load;
+
+	if (l->rate <= 0)
+		return 0;
+	return w->start + (uint64_t)((double)seq * (double)l->threads / l->rate * 1e9);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -479,7 +490,8 @@ worker_main(void *arg)
 		now = bench_now_ns();
 		if (sending && (next >= w->n_mine || now - w->start >= limit))
 			sending = false;
-		while (sending && w->inflight < (size_t)l->window && next < w->n_mine)
+		while (sending && w->inflight < (size_t)l->window && next < w->n_mine &&
+		       now >= due(w, next))
 			if (queue_request(w, next++, now) < 0)
 				goto broken;
 		if (!sending && w->inflight == 0)
@@ -488,7 +500,7 @@ worker_main(void *arg)
 			goto broken;
 		pfd.fd = w->fd;
 		pfd.events = POLLIN | (w->out.off < w->out.len ? POLLOUT : 0);
-		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, l->rate > 0 ? 1 : 1000) < 0 && errno != EINTR)
 			goto broken;
 		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) && read_replies(w) < 0)
 			goto broken;

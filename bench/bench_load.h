@@ -60,6 +60,7 @@ struct bench_load {
 	int threads;        /* connections, one thread each (1..64) */
 	int window;         /* requests in flight per connection (1..256) */
 	bool parse_reasons; /* parse every reply with jansson and count reasons */
+	double rate;        /* requests per second over all connections; 0: as the window allows */
 };
 
 #define BENCH_MAX_REASONS 16

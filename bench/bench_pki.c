@@ -206,6 +206,31 @@ int
 bench_crl_write(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bool pem,
                 const char *path)
 {
+	return bench_crl_write_n(issuer, issuer_key, pem, 0, path);
+}
+
+/* Revokes n serials 0x7f000000, 0x7f000001, ... (no benchmark certificate has them). */
+static int
+crl_revoke_n(gnutls_x509_crl_t crl, size_t n, time_t when)
+{
+	unsigned char serial[8];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0x7f000000u + (uint64_t)i;
+
+		for (int b = 7; b >= 0; b--, v >>= 8)
+			serial[b] = (unsigned char)(v & 0xff);
+		if ((rc = gnutls_x509_crl_set_crt_serial(crl, serial + 3, 5, when)) < 0)
+			return gnutls_fail("gnutls_x509_crl_set_crt_serial", rc);
+	}
+	return 0;
+}
+
+int
+bench_crl_write_n(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bool pem,
+                  size_t n_revoked, const char *path)
+{
 	gnutls_x509_crl_t crl = NULL;
 	gnutls_datum_t out = {NULL, 0};
 	unsigned char aki[64], number[1] = {1};
@@ -217,6 +242,10 @@ bench_crl_write(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bo
 		return -1;
 	if ((rc = gnutls_x509_crl_init(&crl)) < 0)
 		return gnutls_fail("gnutls_x509_crl_init", rc);
+	if (crl_revoke_n(crl, n_revoked, now - 7200) < 0) {
+		gnutls_x509_crl_deinit(crl);
+		return -1;
+	}
 	if ((rc = gnutls_x509_crl_set_version(crl, 2)) < 0 ||
 	    (rc = gnutls_x509_crl_set_this_update(crl, now - 3600)) < 0 ||
 	    (rc = gnutls_x509_crl_set_next_update(crl, now + 7 * 86400)) < 0 ||

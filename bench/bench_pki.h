@@ -59,4 +59,8 @@ int bench_cert_write_pem(gnutls_x509_crt_t crt, const char *path);
 int bench_crl_write(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bool pem,
                     const char *path);
 
+/* The same CRL revoking n_revoked serials that no benchmark certificate carries. */
+int bench_crl_write_n(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, bool pem,
+                      size_t n_revoked, const char *path);
+
 #endif

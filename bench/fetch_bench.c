@@ -286,7 +286,7 @@ burst(const char *sock, char **bodies, size_t n_bodies, size_t n, int connection
       struct bench_result *res)
 {
 	int window = (int)((n + (size_t)connections - 1) / (size_t)connections);
-	struct bench_load load = {sock, bodies, n_bodies, 0, n, 0, connections, window, true};
+	struct bench_load load = {sock, bodies, n_bodies, 0, n, 0, connections, window, true, 0};
 
 	return bench_load_run(&load, res);
 }

@@ -134,57 +134,85 @@ leaf_pem(gnutls_x509_crt_t crt)
 	return s;
 }
 
+/* The leaf requests (n of them) under one root and one intermediate, written to dir. */
+static int
+make_leaves(struct chains *c, gnutls_x509_crt_t s, const struct bench_key *sub_key,
+            const struct bench_key *leaf_key, const char *sub_b64)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct bench_cert_opts lo = {NULL, 100 + i, false, -1, NULL};
+		char dn[64], *b64 = NULL, *pem = NULL, *esc = NULL;
+		gnutls_x509_crt_t leaf = NULL;
+		int rc = -1;
+
+		snprintf(dn, sizeof(dn), "CN=http bench leaf %zu,O=certval bench", i);
+		lo.dn = dn;
+		if (bench_cert_issue(&lo, leaf_key, s, sub_key, &leaf) == 0 &&
+		    (b64 = bench_cert_base64(leaf)) != NULL && (pem = leaf_pem(leaf)) != NULL &&
+		    (esc = url_escape(pem)) != NULL &&
+		    asprintf(&c->body[i],
+		             "\"op\":\"verify\",\"trustpoint\":\"BENCH\",\"purpose\":\"client\","
+		             "\"chain\":[\"%s\"],\"extra\":[\"%s\"]}",
+		             b64, sub_b64) >= 0 &&
+		    asprintf(&c->request[i],
+		             "GET /v1/auth?trustpoint=BENCH HTTP/1.1\r\nHost: certval\r\n"
+		             "X-Client-Cert: %s\r\n\r\n",
+		             esc) >= 0)
+			rc = 0;
+		free(b64);
+		free(pem);
+		free(esc);
+		if (leaf != NULL)
+			gnutls_x509_crt_deinit(leaf);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+chains_free(struct chains *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->body != NULL ? c->body[i] : NULL);
+		free(c->request != NULL ? c->request[i] : NULL);
+	}
+	free(c->body);
+	free(c->request);
+	memset(c, 0, sizeof(*c));
+}
+
 static int
 make_chains(struct chains *c, size_t n, const char *dir)
 {
 	struct bench_cert_opts root = {"CN=http bench root,O=certval bench", 1, true, -1, NULL};
 	struct bench_cert_opts sub = {"CN=http bench sub,O=certval bench", 2, true, 0, NULL};
-	struct bench_key root_key, sub_key, leaf_key;
-	gnutls_x509_crt_t r, s;
-	char path[512], *sub_b64;
+	struct bench_key root_key = {0}, sub_key = {0}, leaf_key = {0};
+	gnutls_x509_crt_t r = NULL, s = NULL;
+	char root_path[512], pool_path[512], *sub_b64 = NULL;
+	int rc = -1;
 
 	c->n = n;
 	c->body = calloc(n, sizeof(*c->body));
 	c->request = calloc(n, sizeof(*c->request));
-	if (c->body == NULL || c->request == NULL || bench_key_generate(&root_key, false) < 0 ||
-	    bench_key_generate(&sub_key, false) < 0 || bench_key_generate(&leaf_key, false) < 0 ||
-	    bench_cert_issue(&root, &root_key, NULL, NULL, &r) < 0 ||
-	    bench_cert_issue(&sub, &sub_key, r, &root_key, &s) < 0 ||
-	    (sub_b64 = bench_cert_base64(s)) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/root.pem", dir);
-	if (bench_cert_write_pem(r, path) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/pool.pem", dir);
-	if (bench_cert_write_pem(s, path) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct bench_cert_opts lo = {NULL, 100 + i, false, -1, NULL};
-		char dn[64], *b64, *pem, *esc;
-		gnutls_x509_crt_t leaf;
-
-		snprintf(dn, sizeof(dn), "CN=http bench leaf %zu,O=certval bench", i);
-		lo.dn = dn;
-		if (bench_cert_issue(&lo, &leaf_key, s, &sub_key, &leaf) < 0 ||
-		    (b64 = bench_cert_base64(leaf)) == NULL || (pem = leaf_pem(leaf)) == NULL ||
-		    (esc = url_escape(pem)) == NULL)
-			return -1;
-		if (asprintf(&c->body[i],
-		             "\"op\":\"verify\",\"trustpoint\":\"BENCH\",\"purpose\":\"client\","
-		             "\"chain\":[\"%s\"],\"extra\":[\"%s\"]}",
-		             b64, sub_b64) < 0 ||
-		    asprintf(&c->request[i],
-		             "GET /v1/auth?trustpoint=BENCH HTTP/1.1\r\nHost: certval\r\n"
-		             "X-Client-Cert: %s\r\n\r\n",
-		             esc) < 0)
-			return -1;
-		free(b64);
-		free(pem);
-		free(esc);
-		gnutls_x509_crt_deinit(leaf);
-	}
+	snprintf(root_path, sizeof(root_path), "%s/root.pem", dir);
+	snprintf(pool_path, sizeof(pool_path), "%s/pool.pem", dir);
+	if (c->body != NULL && c->request != NULL && bench_key_generate(&root_key, false) == 0 &&
+	    bench_key_generate(&sub_key, false) == 0 && bench_key_generate(&leaf_key, false) == 0 &&
+	    bench_cert_issue(&root, &root_key, NULL, NULL, &r) == 0 &&
+	    bench_cert_issue(&sub, &sub_key, r, &root_key, &s) == 0 &&
+	    (sub_b64 = bench_cert_base64(s)) != NULL && bench_cert_write_pem(r, root_path) == 0 &&
+	    bench_cert_write_pem(s, pool_path) == 0)
+		rc = make_leaves(c, s, &sub_key, &leaf_key, sub_b64);
 	free(sub_b64);
-	return 0;
+	if (s != NULL)
+		gnutls_x509_crt_deinit(s);
+	if (r != NULL)
+		gnutls_x509_crt_deinit(r);
+	bench_key_free(&leaf_key);
+	bench_key_free(&sub_key);
+	bench_key_free(&root_key);
+	return rc;
 }
 
 /* Reads one response; returns its status, or -1. Keeps nothing beyond it (no pipelining). */
@@ -320,7 +348,7 @@ run_http(const char *sock, const struct chains *c, int k, double seconds)
 static int
 run_socket(const char *sock, const struct chains *c, int k, int w, double seconds)
 {
-	struct bench_load load = {sock, c->body, c->n, 0, SIZE_MAX, seconds, k, w, false};
+	struct bench_load load = {sock, c->body, c->n, 0, SIZE_MAX, seconds, k, w, false, 0};
 	struct bench_result res;
 
 	if (bench_load_run(&load, &res) < 0)
@@ -379,5 +407,6 @@ out:
 	if (dir != NULL)
 		bench_rmtree(dir);
 	free(dir);
+	chains_free(&c);
 	return rc;
 }

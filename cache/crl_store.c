@@ -33,8 +33,9 @@ struct cv_crl_store {
 	struct slot *slots;
 	size_t n;
 	size_t cap;
-	char *dir; /* cache-dir, or NULL: nothing persisted */
-	cv_crl_store_put_fn listener;
+	char *dir;           /* cache-dir, or NULL: nothing persisted */
+	uint64_t generation; /* counts every change of the cached CRLs (issue 13) */
+	cv_crl_store_put_fn listener; /* issue 16: revocation events */
 	void *listener_arg;
 };
 
@@ -94,6 +95,7 @@ expired(const struct slot *s, cv_time now)
 static void
 remove_at(struct cv_crl_store *store, size_t i)
 {
+	store->generation++;
 	persist_remove(store, store->slots[i].source);
 	slot_clear(&store->slots[i]);
 	store->slots[i] = store->slots[--store->n];
@@ -150,6 +152,7 @@ insert(struct cv_crl_store *store, const char *source, const char *trustpoint, s
 	size_t i;
 	struct slot *s;
 
+	store->generation++;
 	fresh.source = strdup(source);
 	fresh.trustpoint = strdup(trustpoint != NULL ? trustpoint : "");
 	if (fresh.source == NULL || fresh.trustpoint == NULL)
@@ -243,6 +246,12 @@ cv_crl_store_expire(struct cv_crl_store *store, cv_time now)
 			i++;
 		}
 	return dropped;
+}
+
+uint64_t
+cv_crl_store_generation(const struct cv_crl_store *store)
+{
+	return store->generation;
 }
 
 size_t

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/clock.h"
 #include "../common/error.h"
@@ -69,6 +70,13 @@ size_t cv_crl_store_expire(struct cv_crl_store *store, cv_time now);
 
 /* Drops every entry, or those of one trustpoint; returns how many. */
 size_t cv_crl_store_clear(struct cv_crl_store *store, const char *trustpoint);
+
+/*
+ * A number that changes whenever a CRL is stored, replaced or removed (put, load, clear,
+ * expire): a verdict decided on the cached CRLs of one generation may rely on them only while
+ * it is current (policy/verdict_cache.h).
+ */
+uint64_t cv_crl_store_generation(const struct cv_crl_store *store);
 
 size_t cv_crl_store_count(const struct cv_crl_store *store);
 

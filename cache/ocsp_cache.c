@@ -8,6 +8,7 @@ struct cv_ocsp_cache {
 	struct cv_ocsp_answer *v;
 	size_t n;
 	size_t max;
+	uint64_t generation; /* counts every answer stored and every clear (issue 13) */
 };
 
 struct cv_ocsp_cache *
@@ -72,6 +73,7 @@ cv_ocsp_cache_put(struct cv_ocsp_cache *cache, const struct cv_ocsp_answer *answ
 {
 	long i = find(cache, answer->key);
 
+	cache->generation++;
 	if (i < 0 && cache->n < cache->max) {
 		i = (long)cache->n++;
 	} else if (i < 0) {
@@ -90,8 +92,15 @@ cv_ocsp_cache_clear(struct cv_ocsp_cache *cache)
 {
 	const size_t n = cache->n;
 
+	cache->generation++;
 	cache->n = 0;
 	return n;
+}
+
+uint64_t
+cv_ocsp_cache_generation(const struct cv_ocsp_cache *cache)
+{
+	return cache->generation;
 }
 
 size_t

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/clock.h"
 
@@ -45,6 +46,10 @@ void cv_ocsp_cache_put(struct cv_ocsp_cache *cache, const struct cv_ocsp_answer 
                        cv_time now);
 
 size_t cv_ocsp_cache_clear(struct cv_ocsp_cache *cache);
+/* A number that changes whenever an answer is stored or the cache cleared (a verdict that
+ * relied on OCSP answers is current only within one generation, policy/verdict_cache.h). */
+uint64_t cv_ocsp_cache_generation(const struct cv_ocsp_cache *cache);
+
 size_t cv_ocsp_cache_count(const struct cv_ocsp_cache *cache);
 
 typedef void (*cv_ocsp_cache_fn)(const struct cv_ocsp_answer *answer, void *arg);

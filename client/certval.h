@@ -93,6 +93,23 @@ struct cv_client_verdict {
 int cv_client_open(const char *socket_path, struct cv_client **out);
 void cv_client_close(struct cv_client *client); /* NULL is fine */
 
+/*
+ * How much of the verdict the daemon renders into verdict->json (the request's "detail",
+ * docs/protocol.md). The decision, reason, detail, message, trustpoint and revocation
+ * members of struct cv_client_verdict are filled at every level. A client starts at
+ * CV_CLIENT_DETAIL_TRACE (everything, as before this setting existed); a caller that only
+ * needs the decision saves the daemon the path, evidence and trace with
+ * CV_CLIENT_DETAIL_VERDICT.
+ */
+enum cv_client_detail {
+	CV_CLIENT_DETAIL_TRACE = 0,    /* everything: summary, path, evidence, trace */
+	CV_CLIENT_DETAIL_EVIDENCE = 1, /* summary, path and evidence */
+	CV_CLIENT_DETAIL_VERDICT = 2,  /* the summary members only */
+};
+
+/* Sets the detail of the verify requests this client sends from now on. */
+int cv_client_set_detail(struct cv_client *client, enum cv_client_detail detail);
+
 /* Asks for a verdict. On CV_CLIENT_OK fills *verdict (free it with cv_client_verdict_free). */
 int cv_client_verify(struct cv_client *client, const struct cv_client_request *req, int timeout_ms,
                      struct cv_client_verdict *verdict);
@@ -174,6 +191,10 @@ void cv_client_async_free(struct cv_client_async *client); /* NULL is fine */
  */
 int cv_client_async_verify(struct cv_client_async *client, const struct cv_client_request *req,
                            int timeout_ms, cv_client_async_cb cb, void *arg, uint64_t *id);
+
+/* Sets the detail of the verify requests this client queues from now on (see
+ * cv_client_set_detail). */
+int cv_client_async_set_detail(struct cv_client_async *client, enum cv_client_detail detail);
 
 /* Forgets a request in flight: its callback will not be called (a late reply is dropped). */
 int cv_client_async_cancel(struct cv_client_async *client, uint64_t id);

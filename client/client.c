@@ -24,6 +24,7 @@ struct cv_client {
 	size_t cap;
 	char code[CV_WIRE_CODE_SIZE];
 	char err[CV_WIRE_ERR_SIZE];
+	enum cv_client_detail detail; /* of verify requests */
 };
 
 static int fail(struct cv_client *cl, int status, const char *fmt, ...)
@@ -285,7 +286,7 @@ cv_client_verify(struct cv_client *cl, const struct cv_client_request *r, int ti
 		return CV_CLIENT_ERR_ARGUMENT;
 	if (r == NULL || r->chain == NULL || r->n_chain == 0)
 		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "no chain given");
-	req = cv_wire_verify_request(r);
+	req = cv_wire_verify_request(r, cl->detail);
 	if (req == NULL)
 		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "cannot encode the request");
 	rc = roundtrip(cl, req, timeout_ms, &resp);
@@ -295,6 +296,17 @@ cv_client_verify(struct cv_client *cl, const struct cv_client_request *r, int ti
 		                     sizeof(cl->err));
 	json_decref(resp);
 	return rc;
+}
+
+int
+cv_client_set_detail(struct cv_client *cl, enum cv_client_detail detail)
+{
+	if (cl == NULL)
+		return CV_CLIENT_ERR_ARGUMENT;
+	if (cv_wire_detail_name(detail) == NULL)
+		return fail(cl, CV_CLIENT_ERR_ARGUMENT, "unknown detail level %d", (int)detail);
+	cl->detail = detail;
+	return CV_CLIENT_OK;
 }
 
 void

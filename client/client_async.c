@@ -38,6 +38,7 @@ struct cv_client_async {
 	char *out; /* queued request lines; out[out_off..out_len) not yet sent */
 	size_t out_off, out_len, out_cap;
 	char err[CV_WIRE_ERR_SIZE];
+	enum cv_client_detail detail; /* of verify requests */
 };
 
 static int fail(struct cv_client_async *ac, int status, const char *fmt, ...)
@@ -270,7 +271,7 @@ cv_client_async_verify(struct cv_client_async *ac, const struct cv_client_reques
 		return CV_CLIENT_ERR_ARGUMENT;
 	if (cb == NULL)
 		return fail(ac, CV_CLIENT_ERR_ARGUMENT, "no callback given");
-	if ((req = cv_wire_verify_request(r)) == NULL)
+	if ((req = cv_wire_verify_request(r, ac->detail)) == NULL)
 		return fail(ac, CV_CLIENT_ERR_ARGUMENT, "no chain given or cannot encode it");
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    cv_wire_frame(req, (json_int_t)(ac->next_id + 1), &line, &len) != CV_CLIENT_OK) {
@@ -316,6 +317,17 @@ take(struct cv_client_async *ac, uint64_t id)
 		}
 	}
 	return NULL;
+}
+
+int
+cv_client_async_set_detail(struct cv_client_async *ac, enum cv_client_detail detail)
+{
+	if (ac == NULL)
+		return CV_CLIENT_ERR_ARGUMENT;
+	if (cv_wire_detail_name(detail) == NULL)
+		return fail(ac, CV_CLIENT_ERR_ARGUMENT, "unknown detail level %d", (int)detail);
+	ac->detail = detail;
+	return CV_CLIENT_OK;
 }
 
 int

@@ -61,8 +61,22 @@ string_array(const char *const *v, size_t n)
 	return arr;
 }
 
+const char *
+cv_wire_detail_name(enum cv_client_detail detail)
+{
+	switch (detail) {
+	case CV_CLIENT_DETAIL_TRACE:
+		return "trace";
+	case CV_CLIENT_DETAIL_EVIDENCE:
+		return "evidence";
+	case CV_CLIENT_DETAIL_VERDICT:
+		return "verdict";
+	}
+	return NULL;
+}
+
 json_t *
-cv_wire_verify_request(const struct cv_client_request *r)
+cv_wire_verify_request(const struct cv_client_request *r, enum cv_client_detail detail)
 {
 	json_t *req;
 
@@ -87,6 +101,10 @@ cv_wire_verify_request(const struct cv_client_request *r)
 	    set_str(req, "peer_name", r->peer_name) != 0 ||
 	    set_str(req, "peer_addr", r->peer_addr) != 0 ||
 	    set_str(req, "application", r->application) != 0)
+		goto fail;
+	/* the default is left out: the request stays what it was before "detail" existed */
+	if (detail != CV_CLIENT_DETAIL_TRACE &&
+	    set_str(req, "detail", cv_wire_detail_name(detail)) != 0)
 		goto fail;
 	return req;
 fail:

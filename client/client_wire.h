@@ -19,8 +19,14 @@
 #define CV_WIRE_ERR_SIZE  512
 #define CV_WIRE_CODE_SIZE 32
 
-/* The verify request for r without its id (NULL: r cannot be encoded). Caller decrefs. */
-json_t *cv_wire_verify_request(const struct cv_client_request *r);
+/*
+ * The verify request for r without its id (NULL: r cannot be encoded). Caller decrefs.
+ * detail other than CV_CLIENT_DETAIL_TRACE adds the request's "detail" member.
+ */
+json_t *cv_wire_verify_request(const struct cv_client_request *r, enum cv_client_detail detail);
+
+/* The wire name of a detail level ("trace", "evidence", "verdict"), NULL for other values. */
+const char *cv_wire_detail_name(enum cv_client_detail detail);
 
 /*
  * Sets req's "id" to id and renders it as one line ending in '\n' into *line (malloc'd,

@@ -124,6 +124,9 @@ struct cv_verdict {
 	/* The attributes of the AAA answer that authorized the peer, "NAME=VALUE" joined by
 	 * "; " ("cert-application=all; ..."); "" when authorization did not run or refused. */
 	char aaa_attributes[CV_MESSAGE_MAX];
+	/* Served from the verdict cache: decided by an earlier evaluation, and nothing it
+	 * depends on has changed since (policy/verdict_cache.h). */
+	bool from_cache;
 
 	struct cv_path_entry *path;
 	size_t n_path;

@@ -1,14 +1,16 @@
 /*
- * worker.c: blocking calls on detached threads, their results delivered to the event loop
- * through a pipe (the task's pointer). A task the loop abandons is freed by whichever side
- * lets go of it last, so the loop never waits for a thread and a thread never touches the
- * loop or the pool.
+ * worker.c: work off the event loop, its results delivered to the loop through a pipe (the
+ * task's pointer). Two kinds of pool share the task's life cycle: one detached thread per
+ * task (blocking calls: LDAP, RADIUS), or a fixed set of threads serving a queue (CPU work:
+ * path validation). A task the loop abandons is freed by whichever side lets go of it last,
+ * so the loop never waits for a running task (except a fixed pool's free, which joins).
  */
 #include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/queue.h>
 #include <unistd.h>
@@ -20,9 +22,10 @@
  * are shared with the worker under mu; the rest is set before the thread starts.
  */
 struct cv_worker_task {
-	TAILQ_ENTRY(cv_worker_task) entry; /* loop */
-	struct cv_worker_pool *pool;       /* loop */
-	int abandoned;                     /* loop: delivered, but done must not run */
+	TAILQ_ENTRY(cv_worker_task) entry;  /* loop */
+	TAILQ_ENTRY(cv_worker_task) qentry; /* fixed pools: the run queue, under the pool's qmu */
+	struct cv_worker_pool *pool;        /* loop */
+	int abandoned;                      /* loop: delivered, but done must not run */
 
 	pthread_mutex_t mu;
 	int delivered; /* the worker wrote the task's pointer to the pipe */
@@ -39,6 +42,14 @@ struct cv_worker_pool {
 	TAILQ_HEAD(, cv_worker_task) tasks; /* submitted, not yet collected or orphaned */
 	unsigned ntasks;
 	unsigned max_tasks;
+	/* fixed pools (nthreads > 0): the threads and their queue; the rest is loop-only */
+	unsigned nthreads;
+	pthread_t *threads;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	TAILQ_HEAD(, cv_worker_task) queue; /* under qmu: submitted, not yet taken by a thread */
+	bool stopping;                      /* under qmu: threads exit once the queue is empty */
+	bool fixed;                         /* tasks go on the queue, not on threads of their own */
 };
 
 static void
@@ -51,25 +62,64 @@ task_free(struct cv_worker_task *t)
 
 /* ---- the worker thread ---- */
 
-static void *
-worker(void *arg)
+/*
+ * Runs t and hands it back to the loop. A queued task (fixed pools) the loop let go of before
+ * a thread took it is dropped without running: nobody wants its result.
+ */
+static void
+execute(struct cv_worker_task *t, bool queued)
 {
-	struct cv_worker_task *t = arg;
 	ssize_t n;
+	bool orphaned;
 
+	pthread_mutex_lock(&t->mu);
+	orphaned = t->orphaned;
+	pthread_mutex_unlock(&t->mu);
+	if (queued && orphaned) {
+		task_free(t);
+		return;
+	}
 	t->run(t->job);
 	pthread_mutex_lock(&t->mu);
 	if (t->orphaned) {
 		pthread_mutex_unlock(&t->mu);
 		task_free(t);
-		return NULL;
+		return;
 	}
 	t->delivered = 1;
 	do
 		n = write(t->wfd, &t, sizeof(t));
 	while (n < 0 && errno == EINTR);
 	pthread_mutex_unlock(&t->mu);
+}
+
+/* A detached thread of its own: one task. */
+static void *
+detached_thread(void *arg)
+{
+	execute(arg, false);
 	return NULL;
+}
+
+/* A thread of a fixed pool: tasks from the queue until the pool stops and the queue is empty. */
+static void *
+pool_thread(void *arg)
+{
+	struct cv_worker_pool *pool = arg;
+	struct cv_worker_task *t;
+
+	for (;;) {
+		pthread_mutex_lock(&pool->qmu);
+		while (TAILQ_EMPTY(&pool->queue) && !pool->stopping)
+			pthread_cond_wait(&pool->qcv, &pool->qmu);
+		t = TAILQ_FIRST(&pool->queue);
+		if (t != NULL)
+			TAILQ_REMOVE(&pool->queue, t, qentry);
+		pthread_mutex_unlock(&pool->qmu);
+		if (t == NULL)
+			return NULL;
+		execute(t, true);
+	}
 }
 
 /* ---- the loop side ---- */
@@ -132,8 +182,32 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Stops a fixed pool's threads: queued tasks are all orphans by now, running ones finish. */
+static void
+threads_stop(struct cv_worker_pool *pool)
+{
+	pthread_mutex_lock(&pool->qmu);
+	pool->stopping = true;
+	pthread_cond_broadcast(&pool->qcv);
+	pthread_mutex_unlock(&pool->qmu);
+	for (unsigned i = 0; i < pool->nthreads; i++)
+		pthread_join(pool->threads[i], NULL);
+	pool->nthreads = 0;
+}
+
+static int
+threads_start(struct cv_worker_pool *pool, unsigned nthreads)
+{
+	if ((pool->threads = calloc(nthreads, sizeof(*pool->threads))) == NULL)
+		return -1;
+	for (; pool->nthreads < nthreads; pool->nthreads++)
+		if (pthread_create(&pool->threads[pool->nthreads], NULL, pool_thread, pool) != 0)
+			return -1;
+	return 0;
+}
+
 struct cv_worker_pool *
-cv_worker_pool_new(struct event_base *base, unsigned max_tasks)
+cv_worker_pool_new_fixed(struct event_base *base, unsigned max_tasks, unsigned nthreads)
 {
 	struct cv_worker_pool *pool;
 
@@ -142,16 +216,28 @@ cv_worker_pool_new(struct event_base *base, unsigned max_tasks)
 	pool->pipefd[0] = pool->pipefd[1] = -1;
 	pool->max_tasks = max_tasks;
 	TAILQ_INIT(&pool->tasks);
+	TAILQ_INIT(&pool->queue);
+	pthread_mutex_init(&pool->qmu, NULL);
+	pthread_cond_init(&pool->qcv, NULL);
 	if (pipe2(pool->pipefd, O_CLOEXEC) < 0 || fcntl(pool->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
 		goto fail;
 	if ((pool->rev = event_new(base, pool->pipefd[0], EV_READ | EV_PERSIST, on_pipe, NULL)) ==
 	        NULL ||
 	    event_add(pool->rev, NULL) < 0)
 		goto fail;
+	if (nthreads > 0 && threads_start(pool, nthreads) < 0)
+		goto fail;
+	pool->fixed = nthreads > 0;
 	return pool;
 fail:
 	cv_worker_pool_free(pool);
 	return NULL;
+}
+
+struct cv_worker_pool *
+cv_worker_pool_new(struct event_base *base, unsigned max_tasks)
+{
+	return cv_worker_pool_new_fixed(base, max_tasks, 0);
 }
 
 void
@@ -163,6 +249,10 @@ cv_worker_pool_free(struct cv_worker_pool *pool)
 		return;
 	while ((t = TAILQ_FIRST(&pool->tasks)) != NULL)
 		release(t, 1);
+	threads_stop(pool);
+	free(pool->threads);
+	pthread_cond_destroy(&pool->qcv);
+	pthread_mutex_destroy(&pool->qmu);
 	if (pool->rev != NULL)
 		event_free(pool->rev);
 	if (pool->pipefd[0] >= 0)
@@ -172,13 +262,33 @@ cv_worker_pool_free(struct cv_worker_pool *pool)
 	free(pool);
 }
 
+/* Starts t: on the fixed pool's queue, or on a detached thread of its own. 0 or an errno. */
+static int
+start(struct cv_worker_pool *pool, struct cv_worker_task *t)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc;
+
+	if (pool->fixed) {
+		pthread_mutex_lock(&pool->qmu);
+		TAILQ_INSERT_TAIL(&pool->queue, t, qentry);
+		pthread_cond_signal(&pool->qcv);
+		pthread_mutex_unlock(&pool->qmu);
+		return 0;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&tid, &attr, detached_thread, t);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 int
 cv_worker_submit(struct cv_worker_pool *pool, cv_worker_fn run, cv_worker_fn done,
                  cv_worker_fn free_job, void *job, struct cv_worker_task **handle)
 {
 	struct cv_worker_task *t;
-	pthread_attr_t attr;
-	pthread_t tid;
 	int rc;
 
 	if (pool->ntasks >= pool->max_tasks) {
@@ -196,19 +306,17 @@ cv_worker_submit(struct cv_worker_pool *pool, cv_worker_fn run, cv_worker_fn don
 	t->done = done;
 	t->free_job = free_job;
 	t->job = job;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, worker, t);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
+	/* Listed first: the worker may be done before start returns, and the loop reads its
+	 * pointer only after this call. */
+	TAILQ_INSERT_TAIL(&pool->tasks, t, entry);
+	pool->ntasks++;
+	if ((rc = start(pool, t)) != 0) {
+		unlist(t);
 		pthread_mutex_destroy(&t->mu);
 		free(t);
 		errno = rc;
 		return -1;
 	}
-	/* The worker may already be done: the loop reads its pointer only after this. */
-	TAILQ_INSERT_TAIL(&pool->tasks, t, entry);
-	pool->ntasks++;
 	if (handle != NULL)
 		*handle = t;
 	return 0;

@@ -1,6 +1,7 @@
 /*
- * worker.h: a blocking call on a detached thread whose result the event loop receives. The
- * loop may give up on it (abandon); the thread then finishes on its own and frees the job.
+ * worker.h: work off the event loop whose result the loop receives: a blocking call on a
+ * detached thread of its own, or CPU work on a fixed set of threads. The loop may give up on
+ * a task (abandon); it then finishes (or, still queued, is dropped) and its job is freed.
  */
 #ifndef CV_WORKER_H
 #define CV_WORKER_H
@@ -19,22 +20,29 @@ typedef void (*cv_worker_fn)(void *job);
 struct cv_worker_pool *cv_worker_pool_new(struct event_base *base, unsigned max_tasks);
 
 /*
+ * A pool of nthreads threads (0: as cv_worker_pool_new) serving a queue of at most max_tasks
+ * tasks in submission order. The tasks' run must be bounded: freeing the pool waits for the
+ * running ones (queued ones are dropped, their jobs freed without run or done).
+ */
+struct cv_worker_pool *cv_worker_pool_new_fixed(struct event_base *base, unsigned max_tasks,
+                                                unsigned nthreads);
+
+/*
  * Frees the pool from the loop. Tasks still running are abandoned (their threads free their
  * jobs when their blocking call returns); tasks finished but not yet seen by the loop are
  * freed now. No done runs. Loop-side state of the jobs (timers) is the caller's to release
- * first.
+ * first. A fixed pool's free returns once its threads have ended (after their running tasks).
  */
 void cv_worker_pool_free(struct cv_worker_pool *pool);
 
 /*
- * Runs run(job) on a new detached thread. When it returns, done(job) runs on the loop and
- * then free_job(job); done must not free the pool. When the loop abandons the task first,
- * done never runs and free_job(job) runs on whichever side lets go last (possibly the worker
- * thread: free_job must not touch the loop). run must end on its own (its own timeouts).
- * The job's memory is the pool's from a successful call on; *handle (may be NULL) names the
- * task until done runs or the task is abandoned.
- * Returns 0, or -1 with errno EBUSY (max_tasks reached), ENOMEM, or pthread_create's error;
- * on failure the job stays the caller's.
+ * Runs run(job) on a new detached thread (a fixed pool: on one of its threads). When it returns,
+ * done(job) runs on the loop and then free_job(job); done must not free the pool. When the loop
+ * abandons the task first, done never runs and free_job(job) runs on whichever side lets go last
+ * (possibly the worker thread: free_job must not touch the loop). run must end on its own (its own
+ * timeouts). The job's memory is the pool's from a successful call on; *handle (may be NULL) names
+ * the task until done runs or the task is abandoned. Returns 0, or -1 with errno EBUSY (max_tasks
+ * reached), ENOMEM, or pthread_create's error; on failure the job stays the caller's.
  */
 int cv_worker_submit(struct cv_worker_pool *pool, cv_worker_fn run, cv_worker_fn done,
                      cv_worker_fn free_job, void *job, struct cv_worker_task **handle);

@@ -31,7 +31,7 @@ static const struct command {
     {"verify", cv_ctl_verify,
      "[--trustpoint NAME]... [--at TIME] [--purpose any|ike|server|client]\n"
      "[--peer-name NAME] [--peer-addr ADDR] [--application TAG]\n"
-     "[--untrusted FILE]... [--json] [-v] CHAIN.pem",
+     "[--untrusted FILE]... [--detail verdict|evidence|trace] [--json] [-v] CHAIN.pem",
      "ask the daemon for a verdict on CHAIN.pem (peer certificate first, then\n"
      "intermediates in any order; PEM or DER); TIME is ISO 8601 or Unix seconds",
      NULL},

@@ -466,6 +466,16 @@ print_stats(const json_t *v)
 	       " hits, %" JSON_INTEGER_FORMAT " queries\n",
 	       num(json_object_get(v, "ocsp_cache"), "entries"), num(e, "ocsp_cache_hits"),
 	       num(e, "ocsp_queries"));
+	printf("Verdict cache: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+	       " verdicts, %" JSON_INTEGER_FORMAT " hits, %" JSON_INTEGER_FORMAT
+	       " misses, %" JSON_INTEGER_FORMAT " invalidations, %" JSON_INTEGER_FORMAT
+	       " evictions\n",
+	       num(json_object_get(v, "verdict_cache"), "entries"),
+	       num(json_object_get(v, "verdict_cache"), "max_entries"),
+	       num(json_object_get(v, "verdict_cache"), "hits"),
+	       num(json_object_get(v, "verdict_cache"), "misses"),
+	       num(json_object_get(v, "verdict_cache"), "invalidations"),
+	       num(json_object_get(v, "verdict_cache"), "evictions"));
 	print_fetch_stats(json_object_get(v, "fetch"));
 	printf("Expiry notices sent: %" JSON_INTEGER_FORMAT "\n", num(v, "expiry_notices_sent"));
 }

@@ -47,6 +47,7 @@ struct verify_opts {
 	bool allow_cn_fallback;
 	bool explicit_policy, inhibit_mapping, inhibit_any;
 	bool offline, json, verbose;
+	const char *detail; /* --detail, or NULL: trace with -v or --json, else evidence */
 	const char *chain;
 };
 
@@ -82,6 +83,7 @@ enum {
 	OPT_PROFILE,
 	OPT_MAX_DEPTH,
 	OPT_ALLOW_CN_FALLBACK,
+	OPT_DETAIL,
 };
 
 /* --max-depth N: certificates in a path, anchor included, 1..CV_PATH_MAX_DEPTH. */
@@ -181,6 +183,14 @@ parse_one(struct verify_opts *o, int ch)
 		return parse_profile(optarg, &o->profile);
 	case OPT_MAX_DEPTH:
 		return parse_depth(optarg, &o->max_depth);
+	case OPT_DETAIL: {
+		enum cv_verdict_detail level;
+
+		if (cv_verdict_detail_from_name(optarg, &level) != 0)
+			return cv_ctl_fail(-1, "--detail must be verdict, evidence or trace");
+		o->detail = optarg;
+		return 0;
+	}
 	case OPT_ALLOW_CN_FALLBACK:
 		o->allow_cn_fallback = true;
 		return 0;
@@ -215,6 +225,7 @@ parse_opts(int argc, char **argv, struct verify_opts *o)
 	    {"profile", required_argument, NULL, OPT_PROFILE},
 	    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
 	    {"allow-cn-fallback", no_argument, NULL, OPT_ALLOW_CN_FALLBACK},
+	    {"detail", required_argument, NULL, OPT_DETAIL},
 	    {NULL, 0, NULL, 0},
 	};
 	bool adhoc_opts;
@@ -251,6 +262,33 @@ load_certs(struct cv_cert_list *list, const char *path)
 	if (cv_cert_list_load_file(list, path, &err) != 0)
 		return cv_ctl_fail(-1, "%s", err.msg);
 	return 0;
+}
+
+/*
+ * How much of the verdict to ask for (issue 13): --detail, else the whole trace for -v and
+ * --json (which print it), else path and evidence (what the plain text shows).
+ */
+static enum cv_verdict_detail
+detail_level(const struct verify_opts *o)
+{
+	enum cv_verdict_detail level = CV_VERDICT_DETAIL_EVIDENCE;
+
+	if (o->detail != NULL && cv_verdict_detail_from_name(o->detail, &level) == 0)
+		return level;
+	return o->verbose || o->json ? CV_VERDICT_DETAIL_TRACE : CV_VERDICT_DETAIL_EVIDENCE;
+}
+
+static enum cv_client_detail
+client_detail(enum cv_verdict_detail level)
+{
+	switch (level) {
+	case CV_VERDICT_DETAIL_VERDICT:
+		return CV_CLIENT_DETAIL_VERDICT;
+	case CV_VERDICT_DETAIL_EVIDENCE:
+		return CV_CLIENT_DETAIL_EVIDENCE;
+	default:
+		return CV_CLIENT_DETAIL_TRACE;
+	}
 }
 
 /* Prints the verdict and returns the exit status it implies. */
@@ -337,6 +375,8 @@ verify_online(const struct cv_ctl *ctl, const struct verify_opts *o)
 	req.peer_addr = o->peer_addr;
 	req.application = o->application;
 	rc = cv_client_open(ctl->socket_path, &cl);
+	if (rc == CV_CLIENT_OK)
+		rc = cv_client_set_detail(cl, client_detail(detail_level(o)));
 	if (rc == CV_CLIENT_OK)
 		rc = cv_client_verify(cl, &req, CV_CTL_TIMEOUT_MS, &verdict);
 	if (rc != CV_CLIENT_OK) {
@@ -517,6 +557,7 @@ build_request(const struct verify_opts *o, struct cv_request *req)
 }
 
 struct offline_result {
+	enum cv_verdict_detail detail;
 	struct event_base *base;
 	bool done;
 	json_t *verdict;
@@ -528,7 +569,7 @@ offline_done(const struct cv_verdict *verdict, void *arg)
 	struct offline_result *r = arg;
 
 	r->done = true;
-	r->verdict = cv_verdict_to_json(verdict);
+	r->verdict = cv_verdict_to_json_detail(verdict, r->detail);
 	if (r->base != NULL)
 		event_base_loopbreak(r->base); /* the engine may keep timers: stop here */
 }
@@ -542,7 +583,7 @@ offline_deadline(evutil_socket_t fd, short what, void *arg)
 static int
 verify_offline(const struct verify_opts *o)
 {
-	struct offline_result result = {NULL, false, NULL};
+	struct offline_result result = {detail_level(o), NULL, false, NULL};
 	struct cv_config *cfg = NULL;
 	struct event_base *base = NULL;
 	struct cv_engine *engine = NULL;

@@ -55,17 +55,31 @@ count_file_crl(const char *path, const struct cv_crl *crl, const char *error, vo
 	(*(size_t *)arg)++;
 }
 
+/* The verdict cache of seen chains (issue 13). */
+static json_t *
+verdict_cache_json(const struct cv_vc_stats *vc)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "entries", (json_int_t)vc->entries,
+	                 "max_entries", (json_int_t)vc->max_entries, "hits", (json_int_t)vc->hits,
+	                 "misses", (json_int_t)vc->misses, "stores", (json_int_t)vc->stores,
+	                 "invalidations", (json_int_t)vc->invalidations, "evictions",
+	                 (json_int_t)vc->evictions);
+}
+
 json_t *
 cv_admin_stats(const struct cv_admin *a)
 {
+	struct cv_engine_stats st;
 	size_t n_files = 0;
 
+	cv_engine_get_stats(a->engine, &st);
 	cv_engine_foreach_file_crl(a->engine, count_file_crl, &n_files);
-	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:o, s:I}", "engine",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I}, s:o, s:o, s:I}", "engine",
 	                 cv_admin_engine_stats(a->engine), "crl_cache", "entries",
 	                 (json_int_t)cv_crl_store_count(cv_engine_crl_store(a->engine)),
 	                 "file_crls", (json_int_t)n_files, "ocsp_cache", "entries",
-	                 (json_int_t)cv_ocsp_cache_count(cv_engine_ocsp_cache(a->engine)), "fetch",
+	                 (json_int_t)cv_ocsp_cache_count(cv_engine_ocsp_cache(a->engine)),
+	                 "verdict_cache", verdict_cache_json(&st.verdict_cache), "fetch",
 	                 admin_fetch_stats_json(cv_engine_fetcher(a->engine)),
 	                 "expiry_notices_sent", (json_int_t)admin_expiry_sent(a->expiry));
 }

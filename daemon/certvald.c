@@ -159,6 +159,12 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
+	if (cv_engine_set_workers(engine, cfg->workers) < 0)
+		cv_log_warning(
+		    "worker threads not started: chains are validated on the event loop");
+	if (cv_engine_enable_verdict_cache(engine) < 0)
+		cv_log_warning(
+		    "verdict cache not started (out of memory): every chain is evaluated");
 	if (cv_engine_start_refresh(engine) < 0)
 		cv_log_warning("CRL refresh timer not started: CRLs are downloaded on demand only");
 	loaded = cv_engine_persist_crls(engine, &err);

@@ -56,7 +56,8 @@ struct waiting {
 	struct evhttp_request *req;
 	struct cv_call *call; /* NULL once answered */
 	enum wait_kind kind;
-	json_t *id; /* WAIT_VERIFY: the request's id */
+	json_t *id;                    /* WAIT_VERIFY: the request's id */
+	enum cv_verdict_detail detail; /* WAIT_VERIFY: how much of the verdict was asked for */
 	LIST_ENTRY(waiting) link;
 };
 
@@ -425,7 +426,7 @@ static void
 verify_done(const struct cv_verdict *v, void *arg)
 {
 	struct waiting *w = arg;
-	json_t *vj = cv_verdict_to_json(v);
+	json_t *vj = cv_verdict_to_json_detail(v, w->detail);
 	json_t *resp = vj != NULL ? cv_proto_ok(w->id, "verdict", vj) : NULL;
 
 	reply_json(w->req, HTTP_OK, resp);
@@ -457,7 +458,8 @@ route_verify(struct cv_http_front *front, struct evhttp_request *req)
 		                  "operations need the Unix socket");
 	} else if ((w = waiting_new(front, req, WAIT_VERIFY, verify_done)) == NULL) {
 		reply_proto_error(req, HTTP_INTERNAL, msg.id, CV_PROTO_INTERNAL, "out of memory");
-	} else if (cv_proto_verify_request(msg.root, cv_call_request(w->call), &err) != 0) {
+	} else if (cv_proto_verify_request(msg.root, NULL, cv_call_request(w->call), &err) != 0 ||
+	           cv_proto_verify_detail(msg.root, &w->detail, &err) != 0) {
 		reply_proto_error(req, HTTP_BADREQUEST, msg.id, CV_PROTO_BAD_REQUEST, err.msg);
 		waiting_discard(w);
 	} else {

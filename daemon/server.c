@@ -63,15 +63,17 @@ struct pending {
 	struct conn *conn;
 	json_t *id;
 	struct cv_call *call;
+	enum cv_verdict_detail detail; /* how much of the verdict the client asked for */
 	LIST_ENTRY(pending) conn_link;
 };
 
 struct cv_server {
 	struct event_base *base;
 	struct cv_engine *engine;
-	struct cv_admin *admin;   /* views, clear actions, expiry notices */
-	struct cv_calls *calls;   /* verify requests of every transport */
-	struct cv_events *events; /* subscriptions to revocation events */
+	struct cv_admin *admin;      /* views, clear actions, expiry notices */
+	struct cv_calls *calls;      /* verify requests of every transport */
+	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
+	struct cv_events *events;    /* subscriptions to revocation events (issue 16) */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -204,26 +206,72 @@ static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
-	json_t *v = cv_verdict_to_json(verdict);
+	json_t *v = cv_verdict_to_json_detail(verdict, p->detail);
 	json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 
 	pending_answer(p, resp);
 	json_decref(resp);
 }
 
+/* The reply to a request answered from the verdict cache, built in its callback. */
+struct seen_reply {
+	struct conn *c;
+	const json_t *id;
+	enum cv_verdict_detail detail;
+};
+
+static void
+seen_done(const struct cv_verdict *verdict, void *arg)
+{
+	const struct seen_reply *r = arg;
+	json_t *v = cv_verdict_to_json_detail(verdict, r->detail);
+	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
+
+	send_json(r->c, resp);
+	json_decref(resp);
+}
+
+/*
+ * A seen chain (issue 13): answered at once from the verdict cache, keyed by the request's
+ * bytes, before any certificate is parsed. false: not cached, or not a well-formed cacheable
+ * request (the full path reads it and reports its errors).
+ */
+static bool
+serve_seen(struct conn *c, const struct cv_proto_msg *msg)
+{
+	struct seen_reply r = {c, msg->id, CV_VERDICT_DETAIL_TRACE};
+	struct cv_error err = {""};
+	struct cv_request params;
+	struct cv_vc_key key;
+	bool served = false;
+
+	cv_request_init(&params);
+	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
+	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
+		served =
+		    cv_engine_serve_seen(c->srv->engine, &key, params.peer_addr, seen_done, &r);
+	cv_request_free(&params);
+	return served;
+}
+
 static void
 start_verify(struct conn *c, const struct cv_proto_msg *msg)
 {
 	struct cv_error err = {""};
-	struct pending *p = calloc(1, sizeof(*p));
-	struct cv_call *call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
+	struct pending *p;
+	struct cv_call *call;
 
+	if (serve_seen(c, msg))
+		return;
+	p = calloc(1, sizeof(*p));
+	call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
 	if (call == NULL) {
 		free(p);
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	if (cv_proto_verify_request(msg->root, cv_call_request(call), &err) != 0) {
+	if (cv_proto_verify_request(msg->root, c->srv->certs, cv_call_request(call), &err) != 0 ||
+	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
 		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
 		cv_call_discard(call);
 		free(p);
@@ -302,21 +350,26 @@ status_json(const struct cv_server *srv)
 {
 	const struct cv_config *cfg = cv_engine_config(srv->engine);
 	json_t *tps = json_array();
+	struct cv_cert_cache_stats cs;
 	struct timespec now;
-
 	struct cv_events_stats ev;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	cv_cert_cache_get_stats(srv->certs, &cs);
 	cv_events_get_stats(srv->events, &ev);
-	return json_pack(
-	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:I}}", "version", CV_VERSION,
-	    "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	    "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps, "stats",
-	    cv_admin_engine_stats(srv->engine), "connections", (json_int_t)srv->n_conns, "events",
-	    "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost",
-	    (json_int_t)ev.lost);
+	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, "
+	                 "s:{s:I, s:I, s:I}}",
+	                 "version", CV_VERSION, "uptime",
+	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
+	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
+	                 (json_int_t)srv->n_conns, "workers",
+	                 (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
+	                 (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept",
+	                 (json_int_t)cs.certs, "events", "subscribers", (json_int_t)ev.subscribers,
+	                 "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
 }
 
 static int
@@ -340,6 +393,9 @@ reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 	if (cfg->socket_path != NULL && strcmp(cfg->socket_path, srv->socket_path) != 0)
 		cv_log_notice("socket path changes take effect at restart (still %s)",
 		              srv->socket_path);
+	if (cfg->workers != cv_engine_config(srv->engine)->workers)
+		cv_log_notice("workers changes take effect at restart (still %u threads)",
+		              cv_engine_workers(srv->engine));
 	cv_engine_set_config(srv->engine, cfg);
 	cv_config_unref(cfg);
 	cv_log_notice("configuration reloaded from %s", srv->config_path);
@@ -677,7 +733,9 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->config_path = strdup(opts->config_path);
 	srv->socket_path = strdup(opts->socket_path);
 	srv->calls = cv_calls_new(base, engine);
-	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL) {
+	srv->certs = cv_cert_cache_new(CV_CERT_CACHE_DEFAULT);
+	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL ||
+	    srv->certs == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -735,6 +793,7 @@ cv_server_free(struct cv_server *srv)
 		return;
 	cv_server_close(srv);
 	cv_calls_free(srv->calls); /* the engine is gone: it will never call back */
+	cv_cert_cache_free(srv->certs);
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include "../common/clock.h"
 #include "../common/util.h"
 #include "../validator/path.h"
@@ -181,8 +184,8 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  * certificates are parsed until the first one that does not parse (noted in req->malformed).
  */
 static int
-cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list *list,
-           struct cv_request *req, struct cv_error *err)
+cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
+           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
 	size_t i;
@@ -208,7 +211,9 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_list
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
 		}
-		rc = req->malformed.present ? 0 : cv_cert_from_der(der, der_len, &cert, &why);
+		rc = req->malformed.present
+		         ? 0
+		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
 		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
@@ -342,25 +347,29 @@ known_fields(const json_t *root, const char *const *names, size_t n, struct cv_e
 	return 0;
 }
 
-int
-cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err)
-{
-	static const char *const fields[] = {
-	    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
-	    "at", "purpose", "peer_name", "peer_addr", "application",
-	};
-	const json_t *extra = json_object_get(root, "extra");
+/* The members of a verify request. */
+static const char *const verify_fields[] = {
+    "id", "op",      "chain",     "extra",     "trustpoint",  "trustpoints",
+    "at", "purpose", "peer_name", "peer_addr", "application", "detail",
+};
 
-	if (known_fields(root, fields, CV_ARRAY_LEN(fields), err) != 0)
+/* The known members and the required chain. */
+static int
+verify_shape(const json_t *root, struct cv_error *err)
+{
+	if (known_fields(root, verify_fields, CV_ARRAY_LEN(verify_fields), err) != 0)
 		return -1;
 	if (json_object_get(root, "chain") == NULL) {
 		cv_error_set(err, "\"chain\" is required");
 		return -1;
 	}
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, &req->chain, req, err) != 0)
-		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, &req->extra, req, err) != 0)
-		return -1;
+	return 0;
+}
+
+/* Every member but the certificates. */
+static int
+verify_params(const json_t *root, struct cv_request *req, struct cv_error *err)
+{
 	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
 	    purpose(root, req, err) != 0)
 		return -1;
@@ -369,6 +378,83 @@ cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_er
 	    copy_str(root, "application", req->application, sizeof(req->application), err) != 0)
 		return -1;
 	return 0;
+}
+
+int
+cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                        struct cv_error *err)
+{
+	const json_t *extra = json_object_get(root, "extra");
+
+	if (verify_shape(root, err) != 0)
+		return -1;
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
+	    0)
+		return -1;
+	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
+		return -1;
+	return verify_params(root, req, err);
+}
+
+/*
+ * The SHA-256 of each base64 DER certificate of arr (min to CV_PROTO_CHAIN_MAX of them),
+ * without parsing them; -1 for anything cert_array would refuse.
+ */
+static int
+cert_digests(const json_t *arr, size_t min, uint8_t sha[CV_PROTO_CHAIN_MAX][32], size_t *n)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(arr) || json_array_size(arr) < min ||
+	    json_array_size(arr) > CV_PROTO_CHAIN_MAX)
+		return -1;
+	json_array_foreach(arr, i, e)
+	{
+		uint8_t *der = NULL;
+		size_t der_len = 0;
+		int rc;
+
+		if (!json_is_string(e) ||
+		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
+		        0)
+			return -1;
+		rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, der, der_len, sha[i]);
+		free(der);
+		if (rc < 0)
+			return -1;
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+int
+cv_proto_verify_seen_key(const json_t *root, struct cv_request *params, struct cv_vc_key *key)
+{
+	uint8_t chain[CV_PROTO_CHAIN_MAX][32], extra[CV_PROTO_CHAIN_MAX][32];
+	const json_t *extra_arr = json_object_get(root, "extra");
+	struct cv_error err = {""};
+	enum cv_verdict_detail detail;
+	size_t n_chain = 0, n_extra = 0;
+
+	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
+	    cv_proto_verify_detail(root, &detail, &err) != 0 ||
+	    cert_digests(json_object_get(root, "chain"), 1, chain, &n_chain) != 0 ||
+	    (extra_arr != NULL && cert_digests(extra_arr, 0, extra, &n_extra) != 0))
+		return -1;
+	return cv_verdict_cache_key_of(&chain[0][0], n_chain, &extra[0][0], n_extra, params, key);
+}
+
+int
+cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, "detail");
+
+	*out = CV_VERDICT_DETAIL_TRACE;
+	if (v == NULL || cv_verdict_detail_from_name(json_string_value(v), out) == 0)
+		return 0;
+	cv_error_set(err, "\"detail\" must be \"verdict\", \"evidence\" or \"trace\"");
+	return -1;
 }
 
 int
@@ -533,22 +619,48 @@ cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 	                 cv_proto_code_name(code), "message", cv_json_text(message));
 }
 
+/* A growing output buffer for json_dump_callback. */
+struct encode_buf {
+	char *data;
+	size_t len, cap;
+};
+
+static int
+encode_append(const char *chunk, size_t size, void *arg)
+{
+	struct encode_buf *b = arg;
+
+	if (b->cap - b->len < size + 1) {
+		size_t cap = b->cap * 2;
+		char *grown;
+
+		while (cap - b->len < size + 1)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (grown == NULL)
+			return -1;
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, chunk, size);
+	b->len += size;
+	return 0;
+}
+
+/* Serialised once, into a buffer that grows by doubling (issue 13: the response used to be
+ * serialised twice, once for its size). */
 char *
 cv_proto_encode(const json_t *response, size_t *len)
 {
-	size_t n = json_dumpb(response, NULL, 0, JSON_COMPACT);
-	char *buf;
+	struct encode_buf b = {malloc(4096), 0, 4096};
 
-	if (n == 0)
+	if (b.data == NULL)
 		return NULL;
-	buf = malloc(n + 1);
-	if (buf == NULL)
-		return NULL;
-	if (json_dumpb(response, buf, n, JSON_COMPACT) != n) {
-		free(buf);
+	if (json_dump_callback(response, encode_append, &b, JSON_COMPACT) != 0 || b.len == 0) {
+		free(b.data);
 		return NULL;
 	}
-	buf[n] = '\n';
-	*len = n + 1;
-	return buf;
+	b.data[b.len] = '\n'; /* encode_append always leaves room for it */
+	*len = b.len + 1;
+	return b.data;
 }

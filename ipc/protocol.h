@@ -13,6 +13,8 @@
 
 #include "../common/error.h"
 #include "../policy/engine.h"
+#include "../validator/cert_cache.h"
+#include "verdict_json.h"
 
 #define CV_PROTO_CHAIN_MAX 16  /* certificates in "chain" and in "extra" */
 #define CV_PROTO_ID_MAX    256 /* characters of a string id */
@@ -62,9 +64,27 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
 /*
  * Reads the fields of a verify request into req (cv_request_init'ed by the caller). A
  * certificate that is valid base64 but does not parse is no protocol error: it is noted in
- * req->malformed, and the engine answers with a REJECT verdict.
+ * req->malformed, and the engine answers with a REJECT verdict. Certificates are taken from
+ * certs, the parsed-certificate cache, when it holds the same DER (NULL: parsed each time).
  */
-int cv_proto_verify_request(const json_t *root, struct cv_request *req, struct cv_error *err);
+int cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
+                            struct cv_error *err);
+
+/*
+ * The verdict cache key of a verify request (issue 13), from the certificates' bytes without
+ * parsing them, so that a seen chain is answered before any certificate is read. Returns 0
+ * and fills params (cv_request_init'ed by the caller; every member but chain and extra) and
+ * key when the request is well-formed and may be cached; -1 otherwise (a malformed request, or
+ * one never cached such as one with "at"), without saying why: cv_proto_verify_request then
+ * reads the request and reports its errors.
+ */
+int cv_proto_verify_seen_key(const json_t *root, struct cv_request *params, struct cv_vc_key *key);
+
+/*
+ * Reads the optional "detail" of a verify request: "verdict", "evidence" or "trace" (the
+ * default, everything, as before the member existed). Anything else is a bad request.
+ */
+int cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err);
 
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);

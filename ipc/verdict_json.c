@@ -158,8 +158,9 @@ map_json(const struct cv_verdict *v)
 	return json_pack("{s:o, s:i}", "label", cv_json_text(v->map_label), "seq", v->map_seq);
 }
 
-json_t *
-cv_verdict_to_json(const struct cv_verdict *v)
+/* The summary members every detail level carries. */
+static json_t *
+summary_json(const struct cv_verdict *v)
 {
 	bool accept = v->decision == CV_DECISION_ACCEPT;
 	json_t *reason = accept || v->reason == CV_REASON_NONE
@@ -168,8 +169,8 @@ cv_verdict_to_json(const struct cv_verdict *v)
 
 	/* json_pack's "o" steals each reference, also on failure; NULL members fail the pack. */
 	return json_pack(
-	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:I}",
+	    "{s:s, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
+	    "s:b}",
 	    "decision", cv_decision_name(v->decision), "reason", reason, "detail",
 	    str_or_null(v->detail), "message", str_or_null(v->message), "cert_index", v->cert_index,
 	    "cert_subject", str_or_null(v->cert_subject), "at", cv_json_time(v->at), "trustpoint",
@@ -177,8 +178,57 @@ cv_verdict_to_json(const struct cv_verdict *v)
 	    cv_revocation_name(v->revocation), "failed_open", v->failed_open, "expiry_overridden",
 	    v->expiry_overridden, "profile", str_or_null(v->profile), "relaxations",
 	    relaxations_json(v->relaxations), "aaa_username", str_or_null(v->aaa_username),
-	    "aaa_attributes", str_or_null(v->aaa_attributes), "path",
-	    array_json(v, v->n_path, path_one), "evidence",
-	    array_json(v, v->n_evidence, evidence_one), "trace",
-	    array_json(v, v->n_trace, trace_one), "trace_dropped", (json_int_t)v->trace_dropped);
+	    "aaa_attributes", str_or_null(v->aaa_attributes), "cached", v->from_cache);
+}
+
+/* Sets member key of obj to value (stolen); false when value is NULL or the set fails. */
+static bool
+set_member(json_t *obj, const char *key, json_t *value)
+{
+	return value != NULL && json_object_set_new(obj, key, value) == 0;
+}
+
+json_t *
+cv_verdict_to_json_detail(const struct cv_verdict *v, enum cv_verdict_detail level)
+{
+	json_t *obj = summary_json(v);
+
+	if (obj == NULL || level == CV_VERDICT_DETAIL_VERDICT)
+		return obj;
+	if (!set_member(obj, "path", array_json(v, v->n_path, path_one)) ||
+	    !set_member(obj, "evidence", array_json(v, v->n_evidence, evidence_one)))
+		goto fail;
+	if (level == CV_VERDICT_DETAIL_EVIDENCE)
+		return obj;
+	if (!set_member(obj, "trace", array_json(v, v->n_trace, trace_one)) ||
+	    !set_member(obj, "trace_dropped", json_integer((json_int_t)v->trace_dropped)))
+		goto fail;
+	return obj;
+fail:
+	json_decref(obj);
+	return NULL;
+}
+
+json_t *
+cv_verdict_to_json(const struct cv_verdict *v)
+{
+	return cv_verdict_to_json_detail(v, CV_VERDICT_DETAIL_TRACE);
+}
+
+int
+cv_verdict_detail_from_name(const char *name, enum cv_verdict_detail *out)
+{
+	static const char *const names[] = {
+	    [CV_VERDICT_DETAIL_VERDICT] = "verdict",
+	    [CV_VERDICT_DETAIL_EVIDENCE] = "evidence",
+	    [CV_VERDICT_DETAIL_TRACE] = "trace",
+	};
+
+	for (size_t i = 0; name != NULL && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum cv_verdict_detail)i;
+			return 0;
+		}
+	}
+	return -1;
 }

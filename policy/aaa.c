@@ -116,7 +116,8 @@ cache_find(struct cv_aaa *aaa, const struct cv_config *cfg, const char *list, co
 	return NULL;
 }
 
-static void
+/* Caches the answer of q; returns until when (CV_TIME_NONE: not cached, asked again next time). */
+static cv_time
 cache_store(struct cv_aaa *aaa, const struct cv_aaa_query *q)
 {
 	struct cache_entry *e;
@@ -124,17 +125,19 @@ cache_store(struct cv_aaa *aaa, const struct cv_aaa_query *q)
 
 	/* Only answers: an unreachable server must be asked again. */
 	if (ttl == 0 || q->answer.status == CV_AAA_UNREACHABLE || q->cfg != aaa->cache_cfg)
-		return;
+		return CV_TIME_NONE;
 	if (aaa->ncache >= CACHE_MAX)
 		cache_drop(aaa, TAILQ_LAST(&aaa->cache, cache_head));
 	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return;
+		return CV_TIME_NONE;
 	cv_strlcpy(e->list, q->list->name, sizeof(e->list));
 	cv_strlcpy(e->username, q->username, sizeof(e->username));
 	e->expires = cv_clock_now(aaa->clock) + ttl;
 	e->answer = q->answer;
+	e->answer.expires = e->expires;
 	TAILQ_INSERT_HEAD(&aaa->cache, e, entry);
 	aaa->ncache++;
+	return e->expires;
 }
 
 /* ---- the worker side ---- */
@@ -208,13 +211,14 @@ finish(struct cv_aaa_query *q)
 
 	if (a == NULL) { /* fail closed, without the answer */
 		static const struct cv_aaa_answer oom = {.status = CV_AAA_UNREACHABLE,
-		                                         .error = "out of memory"};
+		                                         .error = "out of memory",
+		                                         .expires = CV_TIME_NONE};
 		query_free(q);
 		done(&oom, arg);
 		return;
 	}
 	if (!q->answer.from_cache)
-		cache_store(q->aaa, q);
+		q->answer.expires = cache_store(q->aaa, q);
 	*a = q->answer;
 	query_free(q);
 	done(a, arg);
@@ -425,6 +429,7 @@ cv_aaa_query_start(struct cv_aaa *aaa, const struct cv_config *cfg, const char *
 		aaa->stats.cache_hits++;
 		q->answer = hit->answer;
 		q->answer.from_cache = true;
+		q->answer.expires = hit->expires;
 		defer_finish(q);
 		return q->id;
 	}

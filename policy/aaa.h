@@ -50,6 +50,9 @@ struct cv_aaa_answer {
 	size_t n_attrs;
 	char error[CV_MESSAGE_MAX];
 	bool from_cache;
+	/* Until when the answer is cached (`aaa cache-time`): the same question gets the same
+	 * answer without asking; CV_TIME_NONE when it is not cached (asked again next time). */
+	cv_time expires;
 };
 
 typedef void (*cv_aaa_done_fn)(const struct cv_aaa_answer *answer, void *arg);

@@ -233,6 +233,9 @@ aia_try(struct verify_job *job)
 	n->cert_index = index;
 	cv_strlcpy(n->outcome, "error", sizeof(n->outcome));
 	job->n_aia++;
+	/* the verdict cache: an issuer from the network (or the AIA cache of an hour) is asked
+	 * for again by a fresh evaluation, so a verdict that tried one is never cached */
+	job_not_cacheable(job);
 	cached = cache_get(job->engine, n->url, now);
 	if (cached != NULL) {
 		cv_strlcpy(n->source, "cache", sizeof(n->source));

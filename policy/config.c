@@ -77,6 +77,7 @@ cv_config_new(const char *path)
 	cfg->http_max_body = 64u << 10;
 	cfg->http_max_header = 32u << 10;
 	cfg->http_timeout_s = 10;
+	cfg->verdict_cache_entries = 2048;
 	cv_rev_settings_init(&cfg->trustpool.rev);
 	cfg->trustpool.profile = CV_PROFILE_RFC5280;
 	cfg->trustpool.chain_depth = CV_PATH_MAX_DEPTH;

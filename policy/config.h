@@ -257,6 +257,7 @@ struct cv_config {
 	char *cache_dir;              /* NULL: nothing persisted */
 	size_t max_request_bytes;     /* default 1 MiB */
 	unsigned request_timeout_ms;  /* default 30000 */
+	unsigned workers;             /* validation threads, 0 (default): one per core */
 	size_t crl_max_bytes;         /* default 64 MiB */
 	size_t ocsp_max_bytes;        /* default 64 KiB */
 	unsigned fetch_timeout_ms;    /* default 10000 */
@@ -281,6 +282,7 @@ struct cv_config {
 	 * building for peers (such as nginx's) that send their leaf only */
 	char *intermediate_pool_path;
 	struct cv_cert_list intermediate_pool;
+	unsigned verdict_cache_entries; /* verdict-cache entries, default 2048; 0: off */
 
 	struct cv_trustpoint *trustpoints;
 	size_t n_trustpoints;

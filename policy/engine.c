@@ -4,21 +4,29 @@
  *
  * Each request is a job that owns a reference to the configuration it started with, so a
  * reload never changes a decision half-way. Stages run one after the other; a stage that must
- * wait for the network (revocation fetches) resumes the job from the event loop.
+ * wait for the network (revocation fetches) resumes the job from the event loop. In the
+ * daemon, stage 1 (path building and signature checks, the CPU work) runs on a pool of
+ * worker threads (cv_engine_set_workers): it reads only the job, its configuration (immutable
+ * once loaded), the certificates (immutable, atomic references) and the verified-link cache
+ * (locked); everything after it runs on the loop again.
  */
 #include "engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/worker.h"
 #include "engine_int.h"
 #include "maps.h"
 
 #define ANCHOR_CHAIN_MAX       8  /* chain-validation continue: parents followed at most */
 #define CANDIDATE_CONTEXTS_MAX 65 /* trustpoints tried per request, plus the trustpool */
+#define WORKERS_MAX            256
+#define WORKER_QUEUE_MAX       65536 /* beyond: stage 1 runs on the loop (never refused) */
 
 void
 cv_request_init(struct cv_request *req)
@@ -80,6 +88,24 @@ file_crl_ingest(struct cv_engine *engine, const char *path, const uint8_t *data,
 	}
 }
 
+/* A DER `crl file`: the file's buffer becomes the CRL's (no copy: the ingest's peak memory
+ * stays near the index plus one DER, issue 13). */
+static void
+file_crl_ingest_owned(struct cv_engine *engine, const char *path, uint8_t *data, size_t len)
+{
+	struct file_crl *fc = file_crl_append(engine, path);
+	struct cv_error err = {{0}};
+
+	if (fc == NULL) {
+		free(data);
+		return;
+	}
+	if (cv_crl_ingest_owned(data, len, NULL, 0, &fc->crl, &err) < 0) {
+		cv_strlcpy(fc->error, err.msg, sizeof(fc->error));
+		cv_log_warning("crl file %s: %s", path, err.msg);
+	}
+}
+
 /* A `crl file` holds one DER CRL, or any number of PEM "X509 CRL" blocks. */
 static void
 file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
@@ -108,8 +134,10 @@ file_crl_load(struct cv_engine *engine, const char *path, size_t max_bytes)
 		found++;
 		p = stop;
 	}
-	if (found == 0)
-		file_crl_ingest(engine, path, data, len);
+	if (found == 0) {
+		file_crl_ingest_owned(engine, path, data, len);
+		return;
+	}
 	free(data);
 }
 
@@ -230,6 +258,9 @@ cv_engine_free(struct cv_engine *engine)
 {
 	if (engine == NULL)
 		return;
+	/* First: its threads end, so no job is in use off the loop any more. */
+	cv_worker_pool_free(engine->pool);
+	engine->pool = NULL;
 	while (engine->jobs != NULL) {
 		struct verify_job *job = engine->jobs;
 
@@ -246,6 +277,7 @@ cv_engine_free(struct cv_engine *engine)
 	cv_aaa_free(engine->aaa);
 	cv_link_cache_free(engine->links);
 	aia_cache_free(engine);
+	cv_verdict_cache_free(engine->vcache);
 	cv_crl_store_free(engine->crls);
 	cv_ocsp_cache_free(engine->ocsp);
 	cv_config_unref(engine->cfg);
@@ -259,10 +291,39 @@ cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg)
 
 	engine->cfg = cv_config_ref(cfg);
 	cv_config_unref(old);
+	engine->generation++; /* every cached verdict was decided under the old configuration */
+	if (engine->vcache != NULL)
+		cv_verdict_cache_set_max(engine->vcache, cfg->verdict_cache_entries);
 	file_crls_load(engine);
 	cv_aaa_clear_cache(engine->aaa); /* answers were for the old lists and servers */
 	if (engine->fetcher != NULL)
 		cv_fetcher_set_retry_after(engine->fetcher, cfg->fetch_retry_after_s);
+}
+
+int
+cv_engine_set_workers(struct cv_engine *engine, unsigned n)
+{
+	long cores;
+
+	if (engine->pool != NULL)
+		return (int)engine->n_workers;
+	if (n == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (unsigned)cores : 1u;
+	}
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	engine->pool = cv_worker_pool_new_fixed(engine->base, WORKER_QUEUE_MAX, n);
+	if (engine->pool == NULL)
+		return -1;
+	engine->n_workers = n;
+	return (int)n;
+}
+
+unsigned
+cv_engine_workers(const struct cv_engine *engine)
+{
+	return engine->n_workers;
 }
 
 const struct cv_clock *
@@ -328,7 +389,17 @@ cv_engine_config(const struct cv_engine *engine)
 void
 cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset)
 {
+	/* No invalidation (issue 13): forward is time passing, which the cached verdicts' time
+	 * bounds cover; backward is refused by their decided_at (engine_vcache.c). */
 	engine->clock.offset = offset;
+}
+
+int
+cv_engine_enable_verdict_cache(struct cv_engine *engine)
+{
+	if (engine->vcache == NULL)
+		engine->vcache = cv_verdict_cache_new(engine->cfg->verdict_cache_entries);
+	return engine->vcache != NULL ? 0 : -1;
 }
 
 cv_time
@@ -347,6 +418,8 @@ cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out)
 		cv_link_cache_get_stats(engine->links, &links);
 	out->link_cache_hits = links.hits;
 	out->links_remembered = links.links;
+	if (engine->vcache != NULL)
+		cv_verdict_cache_get_stats(engine->vcache, &out->verdict_cache);
 }
 
 /* ---- helpers ---- */
@@ -439,18 +512,11 @@ ios_result_name(const struct cv_verdict *v)
 	}
 }
 
-/* Last stage: statistics, the closing trace event, the log line of SPEC R56, the callback. */
-static void
-job_finish(struct verify_job *job)
+void
+engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v, const char *peer_addr)
 {
-	struct cv_engine_stats *stats = &job->engine->stats;
-	struct cv_verdict *v = &job->verdict;
+	struct cv_engine_stats *stats = &engine->stats;
 
-	if (v->trustpoint[0] != '\0')
-		cv_verdict_trace(v, "verdict",
-		                 "chain cert was anchored to trustpoint %s, and chain validation "
-		                 "result was: %s",
-		                 v->trustpoint, ios_result_name(v));
 	if (v->decision == CV_DECISION_ACCEPT) {
 		stats->accepted++;
 		if (v->failed_open)
@@ -461,9 +527,25 @@ job_finish(struct verify_job *job)
 			stats->reasons[v->reason]++;
 		cv_log_notice("%%CRYPTO-5-IKMP_INVALID_CERT: Certificate received from %s is bad: "
 		              "certificate invalid (%s: %s)",
-		              job->req.peer_addr[0] != '\0' ? job->req.peer_addr : "local client",
+		              peer_addr[0] != '\0' ? peer_addr : "local client",
 		              cv_reason_name(v->reason), v->message);
 	}
+}
+
+/* Last stage: the closing trace event, statistics, the log line of SPEC R56, the verdict
+ * cache, the callback. */
+static void
+job_finish(struct verify_job *job)
+{
+	struct cv_verdict *v = &job->verdict;
+
+	if (v->trustpoint[0] != '\0')
+		cv_verdict_trace(v, "verdict",
+		                 "chain cert was anchored to trustpoint %s, and chain validation "
+		                 "result was: %s",
+		                 v->trustpoint, ios_result_name(v));
+	engine_count_verdict(job->engine, v, job->req.peer_addr);
+	vcache_job_store(job);
 	job->done(v, job->done_arg);
 	job_free(job);
 }
@@ -843,6 +925,7 @@ aaa_done(const struct cv_aaa_answer *answer, void *arg)
 	job->aaa_query = 0;
 	rc = cv_aaa_evaluate(answer, job->req.chain.v[0], job->anchor.name, job->req.application,
 	                     v->at, job->cfg->tz_offset_min, &lifetime_end, v, &f);
+	job_relies_on_aaa(job, answer, lifetime_end);
 	if (rc == 0)
 		rc = lifetime_extension(job, lifetime_end, &f);
 	aaa_evidence(job, answer, rc == 0);
@@ -966,19 +1049,21 @@ verdict_relied_on(struct verify_job *job)
 		                 v->relaxations);
 }
 
-void
-job_run(struct verify_job *job)
+/* Everything after stage 1, on the loop. */
+static void
+job_after_validate(struct verify_job *job)
 {
-	int aia;
+	if (job->validate_rc < 0) {
+		/* leaf-only peers: the issuer named by AIA caIssuers (aia.c) */
+		const int aia = aia_try(job);
 
-	while (stage_select_and_validate(job) < 0) {
-		aia = aia_try(job); /* leaf-only peers: the issuer named by AIA caIssuers */
 		if (aia == 0)
-			return;
-		if (aia < 0) {
+			return; /* downloading: aia_fetched runs the job again */
+		if (aia > 0)
+			job_run(job); /* the issuer is at hand: build again */
+		else
 			job_finish(job);
-			return;
-		}
+		return;
 	}
 	cv_strlcpy(job->verdict.trustpoint, job->anchor.name, sizeof(job->verdict.trustpoint));
 	cv_verdict_trace(&job->verdict, "path", "Using %s to validate certificate",
@@ -993,6 +1078,41 @@ job_run(struct verify_job *job)
 	if (stage_maps(job) < 0)
 		return;
 	rev_start(job);
+}
+
+/* On a worker thread: stage 1 touches the job and what it shares read-only (see the top). */
+static void
+job_validate_task(void *arg)
+{
+	struct verify_job *job = arg;
+
+	job->validate_rc = stage_select_and_validate(job);
+}
+
+static void
+job_validate_done(void *arg)
+{
+	job_after_validate(arg);
+}
+
+/* The job belongs to the engine's list, not to the task: cv_engine_free frees it. */
+static void
+job_task_release(void *arg)
+{
+	(void)arg;
+}
+
+void
+job_run(struct verify_job *job)
+{
+	struct cv_worker_pool *pool = job->engine->pool;
+
+	if (pool != NULL && cv_worker_submit(pool, job_validate_task, job_validate_done,
+	                                     job_task_release, job, NULL) == 0)
+		return;
+	/* No pool (certvalctl, tests), or the queue is full: on the loop, never refused. */
+	job->validate_rc = stage_select_and_validate(job);
+	job_after_validate(job);
 }
 
 /* A certificate of the request does not parse: rejected before any validation, never a usage
@@ -1016,8 +1136,13 @@ int
 cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
                  void *arg)
 {
-	struct verify_job *job = calloc(1, sizeof(*job));
+	struct verify_job *job;
+	struct cv_vc_key key;
+	const bool keyed = engine->vcache != NULL && cv_verdict_cache_key(req, &key) == 0;
 
+	if (keyed && cv_engine_serve_seen(engine, &key, req->peer_addr, done, arg))
+		return 0; /* a seen chain, nothing changed since its verdict (issue 13) */
+	job = calloc(1, sizeof(*job));
 	if (job == NULL)
 		return -1;
 	if (request_copy(&job->req, req) < 0) {
@@ -1034,6 +1159,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->done = done;
 	job->done_arg = arg;
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
+	vcache_job_start(job, keyed ? &key : NULL);
 	engine->stats.requests++;
 	if (job->req.malformed.present) {
 		reject_malformed(job);

@@ -19,6 +19,7 @@
 #include "../validator/cert.h"
 #include "../validator/path.h"
 #include "config.h"
+#include "verdict_cache.h"
 
 struct event_base;
 struct cv_engine;
@@ -64,6 +65,7 @@ struct cv_engine_stats {
 	uint64_t ocsp_queries;    /* OCSP requests sent */
 	uint64_t link_cache_hits; /* signatures not checked again: verified before */
 	uint64_t links_remembered;
+	struct cv_vc_stats verdict_cache; /* all zero while the cache is off */
 };
 
 /* The verdict is owned by the engine and valid only during the callback. */
@@ -78,9 +80,25 @@ struct cv_engine *cv_engine_new(struct event_base *base, struct cv_config *cfg,
                                 const struct cv_clock *clock);
 void cv_engine_free(struct cv_engine *engine);
 
+/*
+ * Serves verdicts of seen chains from a cache of `verdict-cache entries` verdicts (issue 13;
+ * policy/verdict_cache.h, README.md "Verdict cache"); a reload applies a new bound. Only the
+ * daemon calls it: an offline verification decides one request. Returns 0 or -1 (no memory).
+ */
+int cv_engine_enable_verdict_cache(struct cv_engine *engine);
+
 /* Replaces the configuration (takes a reference); requests in flight keep the old one. */
 void cv_engine_set_config(struct cv_engine *engine, struct cv_config *cfg);
 struct cv_config *cv_engine_config(const struct cv_engine *engine); /* borrowed */
+
+/*
+ * Runs path building and signature checks (stage 1, the CPU work) on n worker threads
+ * (0: one per online core; at most 256) instead of the loop; the done callback then always
+ * runs later from the loop. Only the daemon calls it, once: a second call changes nothing.
+ * Returns the number of threads, or -1 (the engine keeps validating on the loop).
+ */
+int cv_engine_set_workers(struct cv_engine *engine, unsigned n);
+unsigned cv_engine_workers(const struct cv_engine *engine); /* 0: validation on the loop */
 
 struct cv_fetcher;
 struct cv_crl_store;
@@ -184,6 +202,16 @@ cv_time cv_engine_now(const struct cv_engine *engine);
 /* Starts a verification. Returns 0 (done will be called) or -1 (done will not be called). */
 int cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_verify_done_fn done,
                      void *arg);
+
+/*
+ * A seen chain (issue 13): when the verdict cache holds a current verdict for key (see
+ * cv_verdict_cache_key_of: the daemon computes it from the request's bytes, before parsing
+ * any certificate), counts the request, calls done with that verdict (marked from_cache, at =
+ * now) before returning, and returns true. false: not cached (verify it with
+ * cv_engine_verify, which looks the cache up again). peer_addr names the peer in the log.
+ */
+bool cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
+                          const char *peer_addr, cv_verify_done_fn done, void *arg);
 
 void cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out);
 

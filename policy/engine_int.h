@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "maps.h"
 #include "revocation.h"
+#include "verdict_cache.h"
 
 #define CANDIDATE_CERTS_MAX 256
 #define REV_SOURCES_MAX     10 /* O-23: CDPs tried per certificate */
@@ -105,11 +106,17 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct cv_link_cache *links;   /* verified signatures, across requests */
-	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
-	struct crl_refresh *refreshes; /* background CRL downloads in flight */
-	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct refresh_sched *sched;   /* per cached source, refresh.c */
+	struct cv_link_cache *links;     /* verified signatures, across requests */
+	struct ocsp_flight *flights;     /* OCSP queries in flight (single-flight per CertID) */
+	struct crl_refresh *refreshes;   /* background CRL downloads in flight */
+	struct event *refresh_timer;     /* NULL until cv_engine_start_refresh */
+	struct verify_job *jobs;         /* in flight, for cv_engine_free */
+	struct cv_verdict_cache *vcache; /* NULL: off (offline); engine_vcache.c */
+	uint64_t generation;             /* counts configuration changes (reloads) */
+	/* Threads for stage 1 (path building and signatures); NULL: it runs on the loop. */
+	struct cv_worker_pool *pool;
+	unsigned n_workers;
+	struct refresh_sched *sched; /* per cached source, refresh.c */
 	size_t n_sched, cap_sched;
 	uint64_t refresh_seed;              /* this daemon's jitter within refresh windows */
 	cv_engine_crl_notice_fn crl_notice; /* issue 16: stale and unusable CRLs */
@@ -118,7 +125,6 @@ struct cv_engine {
 	void *revoked_arg;
 	struct ocsp_prefetch **prefetch; /* PREFETCH_MAX slots once used */
 	size_t n_prefetch;
-	struct verify_job *jobs; /* in flight, for cv_engine_free */
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -182,6 +188,7 @@ struct verify_job {
 	struct cv_map_outcome maps; /* the anchor's `match certificate` rules on the leaf */
 	struct cv_path path;
 	bool have_path;
+	int validate_rc; /* stage 1's result, from a worker thread */
 	cv_time deadline;
 	struct cv_fetch *fetch;    /* the fetch this job waits for, or NULL */
 	cv_aaa_query_id aaa_query; /* the AAA query this job waits for, or 0 */
@@ -189,6 +196,11 @@ struct verify_job {
 	struct rev_state rev;
 	struct aia_note aia[AIA_FETCHES_MAX];
 	size_t n_aia;
+	/* the verdict cache (engine_vcache.c): the request's key, and what the verdict relied on */
+	struct cv_vc_key vc_key;
+	bool vc_keyed;       /* the request may be cached: vc_key is set */
+	bool vc_uncacheable; /* it relied on something that is not cached itself */
+	struct cv_vc_validity vc;
 	cv_verify_done_fn done;
 	void *done_arg;
 	struct verify_job *next, *prev;
@@ -200,6 +212,28 @@ void job_reject(struct verify_job *job, enum cv_reason reason, const char *detai
                 const char *msg);
 void job_after_revocation(struct verify_job *job);
 unsigned job_remaining_ms(const struct verify_job *job);
+
+/* engine.c: statistics and the log line of SPEC R56 for a verdict given out */
+void engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v,
+                          const char *peer_addr);
+
+/* engine_vcache.c: the verdict cache of seen chains (issue 13) */
+/* Notes what the job starts under; key NULL: the job's verdict is not cached. */
+void vcache_job_start(struct verify_job *job, const struct cv_vc_key *key);
+/* Stores the job's final verdict when it may be served again. */
+void vcache_job_store(struct verify_job *job);
+/* The verdict may change at t (a CRL's nextUpdate, an answer's cache expiry, ...); only a t
+ * after the validation time bounds it. */
+void job_relies_until(struct verify_job *job, cv_time t);
+/* The verdict relied on cert's validity period: it may change at notBefore or notAfter. */
+void job_relies_on_cert(struct verify_job *job, const struct cv_cert *cert);
+/* The verdict relied on something a fresh evaluation would not find again (an uncached CRL
+ * or answer, a network failure): it is not cached. */
+void job_not_cacheable(struct verify_job *job);
+/* The verdict relied on an AAA answer (cached until answer->expires, or not at all) and on
+ * its cert-lifetime-end (CV_TIME_NONE: none). */
+void job_relies_on_aaa(struct verify_job *job, const struct cv_aaa_answer *answer,
+                       cv_time lifetime_end);
 
 /* revocation.c: stage 3, ends with job_after_revocation or a rejection */
 void rev_start(struct verify_job *job);

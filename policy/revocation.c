@@ -148,6 +148,7 @@ rev_method_done(struct verify_job *job, enum rev_result result)
 		           rev->methods[job->rev.method]->revoked);
 		return;
 	case REV_ERROR:
+		job_not_cacheable(job); /* issue 13: the method may answer a fresh evaluation */
 		job->rev.method++;
 		rev_method_run(job);
 		return;
@@ -287,6 +288,8 @@ signer_path_checked(struct verify_job *job, const struct cv_cert *signer,
 		goto out;
 	}
 	good = true;
+	for (size_t i = 0; i < path.n; i++) /* issue 13: the signer's validity periods */
+		job_relies_on_cert(job, path.certs[i]);
 	for (size_t i = 0; good && i + 1 < path.n; i++) {
 		struct cv_crl_check_result r;
 

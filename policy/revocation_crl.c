@@ -63,6 +63,7 @@ candidates_gather(struct verify_job *job, struct candidates *c)
 	struct rev_state *rs = &job->rev;
 
 	c->n = 0;
+	job->vc.relied_crl = true; /* issue 13: the verdict holds while the CRL store does */
 	for (size_t i = 0; i < rev->n_crl_files; i++)
 		for (size_t k = 0; k < job->engine->n_file_crls; k++) {
 			const struct file_crl *fc = &job->engine->file_crls[k];
@@ -74,14 +75,20 @@ candidates_gather(struct verify_job *job, struct candidates *c)
 		struct cv_crl_store_entry e;
 		struct cv_crl *crl = cv_crl_store_get(job->engine->crls, rs->sources[i], now, &e);
 
-		if (crl != NULL)
-			candidates_add(c, crl, rs->sources[i],
-			               e.fetched_at >= rs->fetch_started && rs->fetch_started != 0
-			                   ? "download"
-			                   : "cache");
+		if (crl == NULL)
+			continue;
+		job_relies_until(job, e.expires); /* then a fresh evaluation fetches again */
+		candidates_add(c, crl, rs->sources[i],
+		               e.fetched_at >= rs->fetch_started && rs->fetch_started != 0
+		                   ? "download"
+		                   : "cache");
 	}
-	for (size_t i = 0; i < rs->n_local; i++)
+	for (size_t i = 0; i < rs->n_local; i++) /* `crl-cache none`: fetched again next time */
 		candidates_add(c, cv_crl_ref(rs->local[i]), rs->local_source[i], "download");
+	if (rs->n_local > 0)
+		job_not_cacheable(job);
+	for (size_t i = 0; i < c->n; i++)
+		job_relies_until(job, cv_crl_get_info(c->crl[i])->next_update);
 }
 
 static int

@@ -98,6 +98,14 @@ answer_done(struct verify_job *job, const struct cv_ocsp_answer *a, const char *
 	struct cv_evidence *ev =
 	    evidence_new(job, a->status == CV_OCSP_STATUS_REVOKED ? "revoked" : "good");
 
+	/* issue 13: the verdict holds while the answer is cached (an uncached one is asked for
+	 * again by a fresh evaluation) and the OCSP cache does not change */
+	job->vc.relied_ocsp = true;
+	if (a->valid_until == CV_TIME_NONE)
+		job_not_cacheable(job);
+	job_relies_until(job, a->valid_until);
+	job_relies_until(job, a->next_update);
+
 	if (ev != NULL) {
 		cv_strlcpy(ev->source, source, sizeof(ev->source));
 		cv_strlcpy(ev->nonce, nonce, sizeof(ev->nonce));

@@ -12,7 +12,11 @@ set -eu
 # libverto-dev (libkrad's event loop; it brings the libev and glib modules, and libverto1
 # alone pulls libverto-libev1 on a system that only runs certvald); nginx, curl and
 # python3-prometheus-client (the HTTP front tests: a real nginx, its client, a real
-# Prometheus text parser).
+# Prometheus text parser); strongswan-charon (with libstrongswan, and the openssl plugin of
+# libstrongswan-standard-plugins, only recommended), strongswan-swanctl and
+# iproute2 (the strongSwan plugin and its tests: two charon daemons in network namespaces),
+# dpkg-dev, bzip2 and xz-utils (apt-get source unpacks strongSwan's source package for the
+# plugin's headers: scripts/strongswan-headers.sh).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
@@ -20,6 +24,8 @@ libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase
 freeradius
 nginx curl python3-prometheus-client
+strongswan-charon strongswan-swanctl libstrongswan libstrongswan-standard-plugins iproute2
+dpkg-dev bzip2 xz-utils
 "
 
 missing=""

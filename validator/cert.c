@@ -447,6 +447,13 @@ cv_cert_der(const struct cv_cert *cert, size_t *len)
 	return cert->der.data;
 }
 
+const uint8_t *
+cv_cert_spki(const struct cv_cert *cert, size_t *len)
+{
+	*len = cert->parsed.spki_len;
+	return cert->parsed.spki;
+}
+
 const char *
 cv_cert_subject(const struct cv_cert *cert)
 {

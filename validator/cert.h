@@ -48,6 +48,8 @@ struct cv_cert *cv_cert_ref(struct cv_cert *cert);
 void cv_cert_unref(struct cv_cert *cert); /* NULL is fine */
 
 const uint8_t *cv_cert_der(const struct cv_cert *cert, size_t *len);
+/* The whole SubjectPublicKeyInfo encoding inside the DER: what keys are imported from. */
+const uint8_t *cv_cert_spki(const struct cv_cert *cert, size_t *len);
 
 /* RFC 4514 text of the names as GnuTLS prints them (most significant RDN last). */
 const char *cv_cert_subject(const struct cv_cert *cert);

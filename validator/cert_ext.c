@@ -620,7 +620,7 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 static int
 read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 {
-	struct cv_asn1_elem e, v;
+	struct cv_asn1_elem e, v, spki;
 	bool present;
 	int32_t version = 0;
 
@@ -641,7 +641,7 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
-	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX(1), &e, &present) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX(2), &e, &present) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(3), &e, &present) < 0 ||
@@ -649,6 +649,8 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 		cv_error_set(err, "certificate: malformed TBSCertificate");
 		return -1;
 	}
+	p->spki = spki.raw; /* signature checks import keys from these bytes */
+	p->spki_len = spki.raw_len;
 	if (!present)
 		return 0;
 	if (p->version < 3) {

@@ -13,6 +13,8 @@ struct cv_cert_parsed {
 	int version; /* 1, 2, 3 */
 	const uint8_t *serial;
 	size_t serial_len;
+	const uint8_t *spki; /* the whole SubjectPublicKeyInfo encoding */
+	size_t spki_len;
 	struct cv_cert_ext ext[CV_CERT_EXT_MAX];
 	size_t n_ext;
 

@@ -11,6 +11,7 @@
 /* The parts of a Certificate's DER the checks need (views into the certificate's DER). */
 struct cert_parts {
 	struct cv_asn1_elem tbs;      /* TBSCertificate (raw: the signed bytes) */
+	struct cv_asn1_elem spki;     /* SubjectPublicKeyInfo (raw: what keys are imported from) */
 	struct cv_asn1_elem spki_alg; /* AlgorithmIdentifier of subjectPublicKeyInfo */
 	const uint8_t *sig, *key;     /* signatureValue and subjectPublicKey octets */
 	size_t sig_len, key_len;
@@ -59,8 +60,10 @@ cert_split(const struct cv_cert *cert, struct cert_parts *out)
 	for (i = 0; i < 4; i++) /* signature, issuer, validity, subject */
 		if (cv_asn1_expect(&tbs, CV_ASN1_SEQUENCE, &e) < 0)
 			return -1;
-	if (cv_asn1_enter(&tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
-	    cv_asn1_expect(&spki, CV_ASN1_SEQUENCE, &out->spki_alg) < 0 ||
+	if (cv_asn1_expect(&tbs, CV_ASN1_SEQUENCE, &out->spki) < 0)
+		return -1;
+	cv_asn1_open(&out->spki, &spki);
+	if (cv_asn1_expect(&spki, CV_ASN1_SEQUENCE, &out->spki_alg) < 0 ||
 	    octet_bits(&spki, &out->key, &out->key_len) < 0)
 		return -1;
 	return cv_asn1_finish(&spki);
@@ -84,6 +87,22 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 	       cv_asn1_empty(&alg);
 }
 
+/*
+ * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub. The shared
+ * certificate's GnuTLS object is not used: GnuTLS does not promise that two threads may read
+ * one gnutls_x509_crt_t at once (signature checks run on the engine's worker threads).
+ */
+static int
+import_spki(gnutls_pubkey_t pub, const struct cv_cert *cert)
+{
+	gnutls_datum_t spki;
+	size_t len;
+
+	spki.data = (unsigned char *)(uintptr_t)cv_cert_spki(cert, &len);
+	spki.size = (unsigned)len;
+	return gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 ? -1 : 0;
+}
+
 /* A DSA key built from cert's y (DSAPublicKey ::= INTEGER) and the parameters of params' key. */
 int
 cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
@@ -101,8 +120,7 @@ cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
 	cv_asn1_init(&key, parts.key, parts.key_len);
 	if (cv_asn1_expect(&key, CV_ASN1_INTEGER, &yint) < 0 || cv_asn1_finish(&key) < 0)
 		return -1;
-	if (gnutls_pubkey_init(&pp) < 0 ||
-	    gnutls_pubkey_import_x509(pp, cv_cert_crt(params), 0) < 0 ||
+	if (gnutls_pubkey_init(&pp) < 0 || import_spki(pp, params) < 0 ||
 	    gnutls_pubkey_export_dsa_raw2(pp, &p, &q, &g, &py, 0) < 0)
 		goto out;
 	y.data = (unsigned char *)(uintptr_t)yint.val;
@@ -138,7 +156,7 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 		}
 		if (cv_sig_import_inherited(pub, issuer, params) < 0)
 			goto out;
-	} else if (gnutls_pubkey_import_x509(pub, cv_cert_crt(issuer), 0) < 0) {
+	} else if (import_spki(pub, issuer) < 0) {
 		goto out;
 	}
 	algo = cv_cert_signature_algorithm(child);

@@ -1,7 +1,8 @@
 /*
  * test_worker.c: unit tests of common/worker.c: many tasks and the cap, done submitting the
  * next task, abandon before and after the result reached the pipe, and the pool freed while
- * a task still blocks. Run under ASan to see leaks and uses after free.
+ * a task still blocks; the same for a fixed pool of threads (tasks abandoned while queued
+ * never run, its free waits for the running task). Run under ASan/TSan.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,7 +23,7 @@ struct tally {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int gate_open; /* gated jobs wait in run until this is set */
-	int ran, done, freed, freed_on_loop, wrong;
+	int entered, ran, done, freed, freed_on_loop, wrong;
 	pthread_t loop;
 	struct cv_worker_pool *pool; /* for resubmitting from done */
 	int to_submit;
@@ -39,7 +40,7 @@ tally_init(struct tally *t)
 {
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
-	t->gate_open = t->ran = t->done = t->freed = t->freed_on_loop = t->wrong = 0;
+	t->gate_open = t->entered = t->ran = t->done = t->freed = t->freed_on_loop = t->wrong = 0;
 	t->loop = pthread_self();
 	t->pool = NULL;
 	t->to_submit = 0;
@@ -96,6 +97,7 @@ job_run(void *arg)
 	struct job *j = arg;
 	struct tally *t = j->t;
 
+	tally_bump(t, &t->entered);
 	pthread_mutex_lock(&t->mu);
 	while (j->gated && !t->gate_open)
 		pthread_cond_wait(&t->cv, &t->mu);
@@ -303,6 +305,91 @@ test_pool_free_while_blocked(struct event_base *base)
 	tally_destroy(&t);
 }
 
+/* A fixed pool of 2 threads: every task runs once and its done runs on the loop. */
+static void
+test_fixed_many(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	int i, ok = 1;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new_fixed(base, CAP, 2)) != NULL);
+	t.pool = pool;
+	t.to_submit = MANY - CAP;
+	for (i = 0; i < CAP; i++)
+		ok &= submit(&t, pool, i, 0, NULL) == 0;
+	CHECK(ok);
+	errno = 0;
+	CHECK_INT_EQ(submit(&t, pool, 0, 0, NULL), -1);
+	CHECK_INT_EQ(errno, EBUSY);
+	loop_until(base, &t, &t.freed, MANY);
+	CHECK_INT_EQ(t.ran, MANY);
+	CHECK_INT_EQ(t.done, MANY);
+	CHECK_INT_EQ(t.freed_on_loop, MANY);
+	CHECK_INT_EQ(t.wrong, 0);
+	cv_worker_pool_free(pool);
+	tally_destroy(&t);
+}
+
+/* One thread held by a gated task: a task abandoned while queued never runs. */
+static void
+test_fixed_abandon_queued(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	struct cv_worker_task *queued = NULL;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new_fixed(base, 4, 1)) != NULL);
+	CHECK_INT_EQ(submit(&t, pool, 1, 1, NULL), 0);
+	CHECK_INT_EQ(submit(&t, pool, 2, 0, &queued), 0);
+	cv_worker_abandon(queued);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 1);
+	tally_bump(&t, &t.gate_open);
+	loop_until(base, &t, &t.freed, 2);
+	CHECK_INT_EQ(t.ran, 1);
+	CHECK_INT_EQ(t.done, 1);
+	CHECK_INT_EQ(t.freed, 2);
+	CHECK_INT_EQ(t.wrong, 0);
+	cv_worker_pool_free(pool);
+	tally_destroy(&t);
+}
+
+static void *
+open_gate_later(void *arg)
+{
+	struct tally *t = arg;
+
+	usleep(100000);
+	tally_bump(t, &t->gate_open);
+	return NULL;
+}
+
+/* Freed while its one thread runs a gated task and two wait: all freed, no done, no hang. */
+static void
+test_fixed_free_busy(struct event_base *base)
+{
+	struct tally t;
+	struct cv_worker_pool *pool;
+	pthread_t opener;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new_fixed(base, 4, 1)) != NULL);
+	CHECK_INT_EQ(submit(&t, pool, 1, 1, NULL), 0);
+	CHECK_INT_EQ(submit(&t, pool, 2, 0, NULL), 0);
+	CHECK_INT_EQ(submit(&t, pool, 3, 0, NULL), 0);
+	CHECK_INT_EQ(tally_wait(&t, &t.entered, 1), 1);
+	CHECK_INT_EQ(pthread_create(&opener, NULL, open_gate_later, &t), 0);
+	cv_worker_pool_free(pool);
+	pthread_join(opener, NULL);
+	CHECK_INT_EQ(tally_get(&t, &t.freed), 3);
+	CHECK(tally_get(&t, &t.ran) >= 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK_INT_EQ(t.done, 0);
+	tally_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -314,6 +401,9 @@ main(void)
 	test_abandon_running(base);
 	test_abandon_delivered(base);
 	test_pool_free_while_blocked(base);
+	test_fixed_many(base);
+	test_fixed_abandon_queued(base);
+	test_fixed_free_busy(base);
 	event_base_free(base);
 	usleep(100000); /* the last worker threads return after freeing their tasks */
 	return check_summary();

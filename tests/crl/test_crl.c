@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 
 #include "../../validator/crl/crl.h"
+#include "../../validator/cert.h"
 #include "../../common/util.h"
 #include "../../validator/crl/crl_reader.h"
 #include "../../validator/crl/crl_verify.h"
@@ -95,6 +96,45 @@ listed(const struct cv_crl *crl, const uint8_t *s, size_t n)
 	return cv_crl_lookup(crl, NULL, 0, s, n, &e);
 }
 
+static struct cv_cert *
+parsed(const struct ca *ca)
+{
+	gnutls_datum_t der = {NULL, 0};
+	struct cv_cert *c = NULL;
+	struct cv_error err;
+
+	CHECK(gnutls_x509_crt_export2(ca->crt, GNUTLS_X509_FMT_DER, &der) == 0);
+	CHECK(cv_cert_from_der(der.data, der.size, &c, &err) == 0);
+	gnutls_free(der.data);
+	return c;
+}
+
+/*
+ * cv_crl_verify_cert, the per-verdict check on parsed certificates: the issuer's key verifies
+ * (the first time and, remembered, again), another key with the same name does not, and a
+ * keyUsage without cRLSign is refused even for the remembered key.
+ */
+static void
+verify_parsed(struct cv_crl *crl, const struct ca *ca, const struct ca *other,
+              const struct ca *no_crlsign)
+{
+	struct cv_cert *good = parsed(ca), *wrong = parsed(other), *nosign = parsed(no_crlsign);
+	struct cv_error err;
+
+	if (good == NULL || wrong == NULL || nosign == NULL)
+		goto out;
+	CHECK(cv_crl_verify_cert(crl, good, 0, &err) == 0);
+	CHECK(cv_crl_verify_cert(crl, good, 0, &err) == 0);
+	CHECK(cv_crl_verify_cert(crl, wrong, 0, &err) < 0);
+	CHECK(cv_crl_verify_cert(crl, wrong, 0, &err) < 0); /* failures are not remembered */
+	CHECK(cv_crl_verify_cert(crl, nosign, 0, &err) < 0);
+	CHECK(strstr(err.msg, "cRLSign") != NULL);
+out:
+	cv_cert_unref(good);
+	cv_cert_unref(wrong);
+	cv_cert_unref(nosign);
+}
+
 static void
 test_generated_crl(void)
 {
@@ -144,6 +184,8 @@ test_generated_crl(void)
 		CHECK(cv_crl_verify(crl, ca.crt, 0, &err) == 0);
 		CHECK(cv_crl_verify(crl, other.crt, 0, &err) < 0);
 		CHECK(cv_crl_verify(crl, no_crlsign.crt, 0, &err) < 0);
+		verify_parsed(crl, &ca, &other, &no_crlsign);
+		CHECK_STR_EQ(cv_crl_issuer_text(crl), "CN=CRL Test CA,O=certval");
 		cv_crl_free(crl);
 	}
 	/* wrong issuer key */

@@ -131,6 +131,32 @@ check_admin(const json_t *root, const struct cv_proto_admin_req *a)
 		abort();
 }
 
+/*
+ * The seen-chain key (issue 13) read from the request's bytes: only for a request the full
+ * parse accepts as well, and then equal to the key of what the full parse reads (a cached
+ * verdict is never served for another request, nor for one that would be refused).
+ */
+static void
+check_seen_key(const json_t *root, int full_rc, const struct cv_request *req)
+{
+	struct cv_vc_key seen, full;
+	struct cv_request params;
+	int rc;
+
+	cv_request_init(&params);
+	rc = cv_proto_verify_seen_key(root, &params, &seen);
+	cv_request_free(&params);
+	if (rc != 0)
+		return;
+	if (full_rc != 0)
+		abort();
+	if (req->malformed.present) /* never stored: that key is never found */
+		return;
+	if (cv_verdict_cache_key(req, &full) != 0 ||
+	    memcmp(seen.digest, full.digest, sizeof(seen.digest)) != 0)
+		abort();
+}
+
 /* Reads the operation's fields; returns 0 or -1 with err set. */
 static int
 read_op(const struct cv_proto_msg *msg, struct cv_error *err)
@@ -143,9 +169,13 @@ read_op(const struct cv_proto_msg *msg, struct cv_error *err)
 	switch (msg->op) {
 	case CV_OP_VERIFY:
 		cv_request_init(&req);
-		rc = cv_proto_verify_request(msg->root, &req, err);
+		rc = cv_proto_verify_request(msg->root, NULL, &req, err);
 		if (rc == 0)
 			check_request(msg->root, &req);
+		if (rc == 0 &&
+		    cv_proto_verify_detail(msg->root, &(enum cv_verdict_detail){0}, err) != 0)
+			rc = -1; /* the daemon refuses an unknown detail before any verdict */
+		check_seen_key(msg->root, rc, &req);
 		cv_request_free(&req);
 		break;
 	case CV_OP_SHOW:

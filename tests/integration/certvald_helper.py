@@ -139,19 +139,23 @@ _shared_ctl = []  # the copy of certvalctl that other users can run, once made
 
 
 def shared_ctl():
-    """certvalctl and the libcertval it loads (RUNPATH $ORIGIN) copied to a temporary
-    directory every user can read and traverse; removed when the test program exits."""
+    """certvalctl and the libcertval it loads (RUNPATH $ORIGIN/../client, as meson links it)
+    copied, in the same relative layout, to a temporary directory every user can read and
+    traverse; removed when the test program exits."""
     if not _shared_ctl:
         d = make_tmpdir("certval-ctl-")
         atexit.register(shutil.rmtree, d, True)
-        ipc = os.path.dirname(CERTVALCTL)
-        for name in os.listdir(ipc):
-            src = os.path.join(ipc, name)
-            if os.path.isfile(src) and (name == "certvalctl" or name.startswith("libcertval.so")):
-                dst = os.path.join(d, name)
-                shutil.copyfile(src, dst)  # follows symbolic links
-                os.chmod(dst, 0o755)
-        _shared_ctl.append(os.path.join(d, "certvalctl"))
+        build = os.path.dirname(os.path.dirname(CERTVALCTL))
+        for sub, wanted in (("ctl", lambda n: n == "certvalctl"),
+                            ("client", lambda n: n.startswith("libcertval.so"))):
+            os.mkdir(os.path.join(d, sub), 0o755)
+            for name in os.listdir(os.path.join(build, sub)):
+                src = os.path.join(build, sub, name)
+                if os.path.isfile(src) and wanted(name):
+                    dst = os.path.join(d, sub, name)
+                    shutil.copyfile(src, dst)  # follows symbolic links
+                    os.chmod(dst, 0o755)
+        _shared_ctl.append(os.path.join(d, "ctl", "certvalctl"))
     return _shared_ctl[0]
 
 

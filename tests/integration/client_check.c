@@ -17,6 +17,7 @@
  *   names, "ok:REJECT" for a verdict) and fails if anything was accepted.
  */
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,8 @@ struct seen {
 	char code[32];
 	char error[512];
 	int64_t at_ms;
+	bool has_trace; /* the verdict's JSON carries a trace */
+	bool has_path;
 };
 
 static void
@@ -110,6 +113,8 @@ on_result(const struct cv_client_result *r, void *arg)
 	if (r->verdict != NULL) {
 		s->decision = r->verdict->decision;
 		snprintf(s->reason, sizeof(s->reason), "%s", r->verdict->reason);
+		s->has_trace = strstr(r->verdict->json, "\"trace\"") != NULL;
+		s->has_path = strstr(r->verdict->json, "\"path\"") != NULL;
 	}
 	if ((r->status == CV_CLIENT_OK) != (r->verdict != NULL) || r->error == NULL ||
 	    r->error_code == NULL) {
@@ -227,6 +232,15 @@ async_mode(const char *sock, const struct cv_client_cert *good,
 	EXPECT(submit(gone, good, 2, 1000, &a, NULL) == CV_CLIENT_ERR_CONNECT && a.calls == 0);
 	EXPECT(strstr(cv_client_async_error(gone), "cannot connect") != NULL);
 	cv_client_async_free(gone);
+	/* The detail asked for (issue 13): everything by default, the summary on request. */
+	EXPECT(many[0].has_trace && many[0].has_path);
+	EXPECT(cv_client_async_set_detail(ac, CV_CLIENT_DETAIL_VERDICT) == CV_CLIENT_OK);
+	EXPECT(cv_client_async_set_detail(ac, (enum cv_client_detail)7) == CV_CLIENT_ERR_ARGUMENT);
+	EXPECT(submit(ac, good, 2, 10000, &d, NULL) == CV_CLIENT_OK);
+	run_loop(ac, 10000);
+	EXPECT(d.calls == 1 && d.status == CV_CLIENT_OK && d.decision == CV_CLIENT_ACCEPT);
+	EXPECT(!d.has_trace && !d.has_path);
+	EXPECT(cv_client_async_set_detail(ac, CV_CLIENT_DETAIL_TRACE) == CV_CLIENT_OK);
 
 	printf("phase1 %s\n", failed ? "failed" : "ok");
 	fflush(stdout);
@@ -375,7 +389,24 @@ sync_mode(int argc, char **argv)
 	EXPECT(verify(cl, good, 2, "TP", &v) == CV_CLIENT_OK);
 	EXPECT(v.decision == CV_CLIENT_ACCEPT && strcmp(v.trustpoint, "TP") == 0);
 	EXPECT(v.json != NULL && strstr(v.json, "\"path\"") != NULL);
+	EXPECT(v.json != NULL && strstr(v.json, "\"trace\"") != NULL); /* the default: all */
 	cv_client_verdict_free(&v);
+	/* The detail asked for (issue 13): the essentials are filled at every level. */
+	EXPECT(cv_client_set_detail(cl, CV_CLIENT_DETAIL_EVIDENCE) == CV_CLIENT_OK);
+	EXPECT(verify(cl, good, 2, "TP", &v) == CV_CLIENT_OK && v.decision == CV_CLIENT_ACCEPT);
+	EXPECT(v.json != NULL && strstr(v.json, "\"path\"") != NULL &&
+	       strstr(v.json, "\"trace\"") == NULL);
+	cv_client_verdict_free(&v);
+	EXPECT(cv_client_set_detail(cl, CV_CLIENT_DETAIL_VERDICT) == CV_CLIENT_OK);
+	EXPECT(verify(cl, expired, 2, NULL, &v) == CV_CLIENT_OK);
+	EXPECT(v.decision == CV_CLIENT_REJECT && strcmp(v.reason, "expired") == 0 &&
+	       strcmp(v.detail, "expired") == 0 && v.message[0] != '\0');
+	EXPECT(v.json != NULL && strstr(v.json, "\"path\"") == NULL &&
+	       strstr(v.json, "\"trace\"") == NULL);
+	cv_client_verdict_free(&v);
+	EXPECT(cv_client_set_detail(cl, (enum cv_client_detail) - 1) == CV_CLIENT_ERR_ARGUMENT);
+	EXPECT(cv_client_set_detail(NULL, CV_CLIENT_DETAIL_VERDICT) == CV_CLIENT_ERR_ARGUMENT);
+	EXPECT(cv_client_set_detail(cl, CV_CLIENT_DETAIL_TRACE) == CV_CLIENT_OK);
 	EXPECT(verify(cl, expired, 2, NULL, &v) == CV_CLIENT_OK);
 	EXPECT(v.decision == CV_CLIENT_REJECT && strcmp(v.reason, "expired") == 0);
 	cv_client_verdict_free(&v);

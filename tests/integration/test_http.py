@@ -503,6 +503,28 @@ class HttpFrontTest(unittest.TestCase):
             self.assertEqual(over_http["verdict"][key], over_socket["verdict"][key], key)
         self.assertEqual(over_http["verdict"]["decision"], "ACCEPT")
 
+    def test_verify_detail_level(self):
+        """The request's "detail" holds over HTTP as on the socket: one protocol."""
+        req = {"id": "h2", "op": "verify", "chain": [self.pki.good.b64, self.pki.sub.b64],
+               "purpose": "client", "detail": "verdict"}
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        conn.request("POST", "/v1/verify", body=json.dumps(req))
+        resp = conn.getresponse()
+        verdict = json.loads(resp.read())["verdict"]
+        conn.close()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(verdict["decision"], "ACCEPT")
+        for key in ("path", "evidence", "trace"):
+            self.assertNotIn(key, verdict)
+        req["detail"] = "everything"
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        conn.request("POST", "/v1/verify", body=json.dumps(req))
+        resp = conn.getresponse()
+        out = json.loads(resp.read())
+        conn.close()
+        self.assertEqual(resp.status, 400)
+        self.assertEqual(out["error"]["code"], "bad-request")
+
     def test_verify_errors(self):
         for body, code, err in [(b"{not json", 400, "bad-request"),
                                 (b'{"id":1,"op":"verify"}', 400, "bad-request"),

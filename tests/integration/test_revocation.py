@@ -173,8 +173,10 @@ class RevocationTest(unittest.TestCase):
 
     def test_pubkey_cache_never_bypasses_maps(self):
         """R49, R36: a chain seen before (its signatures remembered) is still checked against
-        the maps: a map added later bans it; `clear pubkeys` empties the remembered keys."""
-        self.start(["revocation-check none"])
+        the maps: a map added later bans it; `clear pubkeys` empties the remembered keys.
+        The verdict cache is off: the second request must be evaluated to use the keys."""
+        self.start(["revocation-check none"],
+                   extra_global="fetch retry-after 0\nverdict-cache entries 0")
         self.assert_verdict(self.verify(self.pki.good), "ACCEPT")
         self.assert_verdict(self.verify(self.pki.good, rid=2), "ACCEPT")
         st = json.loads(self.daemon.ctl("show", "pubkeys", "--json").stdout)

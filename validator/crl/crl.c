@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "../../common/util.h"
+#include "../cert.h"
+#include "../cert_crt.h"
 #include "crl_verify.h"
 
 #define VERIFIED_KEYS_MAX 4
@@ -19,6 +23,7 @@ struct cv_crl {
 	size_t der_len;
 	struct cv_crl_info info;
 	struct cv_crl_index *index;
+	char *issuer_text;    /* the issuer Name as RFC 4514 text, rendered once at ingest */
 	pthread_mutex_t lock; /* guards verified[] */
 	uint8_t verified[VERIFIED_KEYS_MAX][32];
 	unsigned n_verified;
@@ -29,6 +34,28 @@ static size_t
 estimate_entries(size_t len)
 {
 	return len / 40;
+}
+
+/*
+ * The issuer's name as text, once: messages about the CRL name it, and rendering it for each
+ * verdict cost more than the rest of the CRL check (issue 13). "?" when it does not render.
+ */
+static void
+issuer_text_render(struct cv_crl *crl)
+{
+	gnutls_datum_t in = {(unsigned char *)(uintptr_t)crl->info.issuer,
+	                     (unsigned)crl->info.issuer_len},
+	               dn = {NULL, 0};
+
+	if (gnutls_x509_rdn_get2(&in, &dn, 0) >= 0 && dn.data != NULL)
+		crl->issuer_text = strdup((const char *)dn.data);
+	gnutls_free(dn.data);
+}
+
+const char *
+cv_crl_issuer_text(const struct cv_crl *crl)
+{
+	return crl->issuer_text != NULL ? crl->issuer_text : "?";
 }
 
 int
@@ -64,6 +91,7 @@ cv_crl_ingest_owned(uint8_t *der, size_t len, gnutls_x509_crt_t issuer, unsigned
 	}
 	if (cv_crl_index_finish(crl->index, err) < 0)
 		goto fail;
+	issuer_text_render(crl);
 	if (issuer != NULL && cv_crl_verify(crl, issuer, verify_flags, err) < 0)
 		goto fail;
 	*out = crl;
@@ -167,6 +195,31 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 	return 0;
 }
 
+int
+cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned verify_flags,
+                   struct cv_error *err)
+{
+	const struct cv_cert_ku *ku = cv_cert_key_usage(signer);
+	const uint8_t *spki;
+	uint8_t id[32];
+	size_t len;
+	bool have_id;
+
+	if (ku->present && !(ku->bits & CV_KU_CRL_SIGN)) {
+		cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");
+		return -1;
+	}
+	spki = cv_cert_spki(signer, &len);
+	have_id = spki != NULL && gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, len, id) >= 0;
+	if (have_id && key_known(crl, id))
+		return 0;
+	if (cv_crl_verify_signature(&crl->info, cv_cert_crt(signer), verify_flags, err) < 0)
+		return -1;
+	if (have_id)
+		remember_key(crl, id);
+	return 0;
+}
+
 bool
 cv_crl_lookup(const struct cv_crl *crl, const uint8_t *cert_issuer, size_t cert_issuer_len,
               const uint8_t *serial, size_t serial_len, struct cv_crl_entry *out)
@@ -230,6 +283,7 @@ cv_crl_free(struct cv_crl *crl)
 	if (crl == NULL || atomic_fetch_sub(&crl->refs, 1) != 1)
 		return;
 	cv_crl_index_free(crl->index);
+	free(crl->issuer_text);
 	pthread_mutex_destroy(&crl->lock);
 	free(crl->der);
 	free(crl);

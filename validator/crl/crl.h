@@ -47,6 +47,15 @@ int cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, stru
 int cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flags,
                   struct cv_error *err);
 
+struct cv_cert;
+/*
+ * The same for a parsed certificate: its keyUsage is the parsed one and its key's identity the
+ * SHA-256 of its SubjectPublicKeyInfo bytes, so a key verified before costs no GnuTLS call
+ * (the per-verdict path, issue 13); the GnuTLS object is used only to verify the first time.
+ */
+int cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned verify_flags,
+                       struct cv_error *err);
+
 /*
  * Looks up a certificate: cert_issuer is the whole DER Name of the certificate's issuer (for
  * indirect CRLs; NULL matches any issuer), serial the INTEGER contents of its serial number.
@@ -57,6 +66,8 @@ bool cv_crl_lookup(const struct cv_crl *crl, const uint8_t *cert_issuer, size_t 
 
 /* Metadata; the pointers inside live as long as the object. */
 const struct cv_crl_info *cv_crl_get_info(const struct cv_crl *crl);
+/* The issuer's name as RFC 4514 text (rendered at ingest), or "?". */
+const char *cv_crl_issuer_text(const struct cv_crl *crl);
 const uint8_t *cv_crl_der(const struct cv_crl *crl, size_t *len);
 size_t cv_crl_entries(const struct cv_crl *crl);
 bool cv_crl_is_delta(const struct cv_crl *crl);

@@ -57,7 +57,6 @@ static void
 note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, ...)
 {
 	char text[CV_CRL_NOTE_LEN], when[CV_TIME_TEXT_MAX];
-	gnutls_datum_t in, dn = {NULL, 0};
 	va_list ap;
 
 	if (r->n_notes == CV_CRL_NOTES_MAX)
@@ -69,16 +68,10 @@ note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, .
 		snprintf(r->notes[r->n_notes++], CV_CRL_NOTE_LEN, "%s", text);
 		return;
 	}
-	const struct cv_crl_info *i = cv_crl_get_info(crl);
-
-	in.data = (unsigned char *)i->issuer;
-	in.size = (unsigned)i->issuer_len;
-	if (gnutls_x509_rdn_get2(&in, &dn, 0) < 0)
-		dn.data = NULL;
+	/* The issuer's text was rendered at ingest: a note costs no name rendering. */
 	snprintf(r->notes[r->n_notes++], CV_CRL_NOTE_LEN, "%sCRL of %s (thisUpdate %s): %s",
-	         cv_crl_is_delta(crl) ? "delta " : "", dn.data ? (char *)dn.data : "?",
-	         cv_time_format_iso(i->this_update, when), text);
-	gnutls_free(dn.data);
+	         cv_crl_is_delta(crl) ? "delta " : "", cv_crl_issuer_text(crl),
+	         cv_time_format_iso(cv_crl_get_info(crl)->this_update, when), text);
 }
 
 /* Writes a DER header (tag, minimal length) at out; returns its size. */
@@ -337,7 +330,7 @@ verify_by(struct cv_crl *crl, const struct cv_cert *signer, const struct cv_cert
 	int rc = -1;
 
 	if (params_from == NULL || !cv_sig_key_inherits_params(signer))
-		return cv_crl_verify(crl, cv_cert_crt(signer), flags, err);
+		return cv_crl_verify_cert(crl, signer, flags, err);
 	if (gnutls_pubkey_init(&key) < 0 || cv_sig_import_inherited(key, signer, params_from) < 0)
 		cv_error_set(err, "CRL signer's key: cannot inherit its DSA parameters");
 	else
@@ -447,7 +440,7 @@ find_delta(const struct subject *s, const struct cv_crl *complete, const struct 
 			note(r, d, "%s", why);
 			continue;
 		}
-		if (cv_crl_verify(d, cv_cert_crt(signer), p->verify_flags, &err) < 0) {
+		if (cv_crl_verify_cert(d, signer, p->verify_flags, &err) < 0) {
 			note(r, d, "unusable: %s", err.msg);
 			continue;
 		}
