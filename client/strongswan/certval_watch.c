@@ -21,8 +21,8 @@
 
 #include "certval.h"
 
-#define MAX_DOOMED        64  /* IKE_SAs deleted per event (the others at the next one) */
-#define WAIT_MS           500 /* how long the thread waits for events before looking at stop */
+#define MAX_RECHECK       1024 /* IKE_SAs checked again per event (more: logged) */
+#define WAIT_MS           500  /* how long the thread waits for events before looking at stop */
 #define SERIAL_HEX_MAX    (2 * 20 + 1)
 #define SUBSCRIBE_WAIT_MS 3000
 
@@ -78,30 +78,44 @@ peer_has_serial(ike_sa_t *ike_sa, const char *serial)
 	return found;
 }
 
-/* Verifies again the peers concerned and deletes the IKE_SAs certvald no longer accepts. */
+/*
+ * Verifies again the peers concerned and deletes the IKE_SAs certvald no longer accepts. The
+ * enumeration (which holds the IKE_SA manager) only collects; each IKE_SA is then checked out
+ * alone for its verdict, as for the authorization itself.
+ */
 static void
 recheck_peers(private_certval_watch_t *this, const char *serial, const char *why)
 {
-	uint32_t doomed[MAX_DOOMED];
-	size_t n = 0;
+	uint32_t ids[MAX_RECHECK];
+	size_t n = 0, more = 0;
 	enumerator_t *e;
 	ike_sa_t *ike_sa;
+	bool ok;
 
 	e = charon->controller->create_ike_sa_enumerator(charon->controller, TRUE);
 	while (e->enumerate(e, &ike_sa)) {
 		if (ike_sa->get_state(ike_sa) != IKE_ESTABLISHED ||
 		    !peer_has_serial(ike_sa, serial))
 			continue;
-		if (this->listener->recheck(this->listener, ike_sa))
-			continue;
-		if (n < MAX_DOOMED)
-			doomed[n++] = ike_sa->get_unique_id(ike_sa);
+		if (n < MAX_RECHECK)
+			ids[n++] = ike_sa->get_unique_id(ike_sa);
+		else
+			more++;
 	}
 	e->destroy(e);
+	if (more > 0)
+		DBG1(DBG_IKE, "certval: %zu more IKE_SAs not checked again now", more);
 	for (size_t i = 0; i < n; i++) {
-		DBG1(DBG_IKE, "certval: %s: deleting IKE_SA #%u", why, doomed[i]);
-		charon->controller->terminate_ike(charon->controller, doomed[i], FALSE, NULL, NULL,
-		                                  0);
+		ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, ids[i]);
+		if (ike_sa == NULL)
+			continue; /* gone meanwhile */
+		ok = ike_sa->get_state(ike_sa) != IKE_ESTABLISHED ||
+		     this->listener->recheck(this->listener, ike_sa);
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+		if (ok)
+			continue;
+		DBG1(DBG_IKE, "certval: %s: deleting IKE_SA #%u", why, ids[i]);
+		charon->controller->terminate_ike(charon->controller, ids[i], FALSE, NULL, NULL, 0);
 	}
 }
 
