@@ -232,6 +232,38 @@ class EventsTest(unittest.TestCase):
         finally:
             ocsp.stop()
 
+    def test_unusable_crl_and_expiring_ca(self):
+        """A cached CRL that expires without a replacement, and a trustpoint CA certificate
+        entering its expiry notices, are events too; a certificate subscriber hears neither."""
+        self.publish()
+        self.start()
+        self.assertEqual(self.verify(self.pki.alice)["decision"], "ACCEPT")
+        every = self.subscribe()
+        certs = self.subscribe({"certificates": [{"certificate": self.pki.alice.b64}]})
+        os.replace(os.path.join(self.www, "sub.crl"), os.path.join(self.www, "sub.crl.gone"))
+        try:
+            r = self.daemon.call({"id": 2, "op": "clock", "offset": DAY + 60})
+            self.assertTrue(r["ok"], r)
+            events = {e["event"]: e for e in every.until_pong()}
+            self.assertIn("crl-unusable", events, events)
+            self.assertEqual(events["crl-unusable"]["source"], self.cdp)
+            self.assertEqual(certs.until_pong(), [])
+            not_after = subprocess.run(
+                ["openssl", "x509", "-noout", "-enddate", "-in", self.pki.sub.cert_path],
+                capture_output=True, text=True, check=True).stdout.split("=", 1)[1].strip()
+            end = datetime.datetime.strptime(not_after, "%b %d %H:%M:%S %Y %Z").replace(
+                tzinfo=UTC)
+            offset = int((end - datetime.datetime.now(UTC)).total_seconds()) - 30 * DAY
+            r = self.daemon.call({"id": 3, "op": "clock", "offset": offset})
+            self.assertTrue(r["ok"], r)
+            expiring = [e for e in every.until_pong() if e["event"] == "ca-expiring"]
+            self.assertTrue(expiring)
+            self.assertEqual((expiring[0]["trustpoint"], expiring[0]["notice"]),
+                             ("SUB", "warning"), expiring)
+            self.assertIn("Events Sub CA", expiring[0]["subject"])
+        finally:
+            os.replace(os.path.join(self.www, "sub.crl.gone"), os.path.join(self.www, "sub.crl"))
+
     def test_certificate_and_trustpoint_filters(self):
         """A subscriber of certificates hears only of its own (by certificate or by issuer
         and serial); a subscriber of another trustpoint hears nothing."""
