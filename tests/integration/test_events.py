@@ -322,6 +322,37 @@ class EventsTest(unittest.TestCase):
         self.subs.pop(0).close()  # a slot frees when its connection goes
         self.assertTrue(wait_for(lambda: self.subscribe().reply["ok"]))
 
+    def test_per_user_limit(self):
+        """A user that is not an administrator has at most 16 subscriptions (others keep
+        theirs): the 17th is refused with forbidden."""
+        self.publish()
+        self.start()
+        os.chmod(os.path.dirname(self.daemon.sock), 0o755)
+        script = (
+            "import json, socket, sys\n"
+            "conns, answers = [], []\n"
+            "for i in range(17):\n"
+            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+            "    s.settimeout(20)\n"
+            "    s.connect(sys.argv[1])\n"
+            "    s.sendall(b'{\"op\":\"subscribe\",\"id\":1}\\n')\n"
+            "    buf = b''\n"
+            "    while not buf.endswith(b'\\n'):\n"
+            "        buf += s.recv(4096)\n"
+            "    answers.append(json.loads(buf))\n"
+            "    conns.append(s)\n"
+            "print(json.dumps([a.get('ok') for a in answers]))\n"
+            "print(json.dumps(answers[-1]))\n")
+        r = subprocess.run(helper.as_user([helper.SYSTEM_PYTHON, "-c", script,
+                                           self.daemon.sock], (4321, 4321)),
+                           capture_output=True, text=True, timeout=60, cwd="/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        oks, last = [json.loads(x) for x in r.stdout.splitlines()]
+        self.assertEqual(oks, [True] * 16 + [False])
+        self.assertEqual(last["error"]["code"], "forbidden", last)
+        self.assertIn("uid 4321", last["error"]["message"])
+        self.assertTrue(self.subscribe().reply["ok"])  # root is not limited by it
+
     def test_slow_subscriber_loses_oldest_and_is_told(self):
         """A subscriber that stops reading costs a bounded queue: the oldest events are
         dropped and it is told how many; a subscriber that reads gets every event."""
