@@ -35,6 +35,8 @@ struct cv_crl_store {
 	size_t cap;
 	char *dir;           /* cache-dir, or NULL: nothing persisted */
 	uint64_t generation; /* counts every change of the cached CRLs (issue 13) */
+	cv_crl_store_put_fn listener; /* issue 16: revocation events */
+	void *listener_arg;
 };
 
 static void persist_remove(const struct cv_crl_store *store, const char *source);
@@ -182,17 +184,39 @@ fail:
 	return NULL;
 }
 
+void
+cv_crl_store_set_listener(struct cv_crl_store *store, cv_crl_store_put_fn fn, void *arg)
+{
+	store->listener = fn;
+	store->listener_arg = arg;
+}
+
+void
+cv_crl_store_notify(struct cv_crl_store *store, const char *source, const char *trustpoint,
+                    struct cv_crl *crl, const struct cv_crl *prev)
+{
+	if (store->listener != NULL)
+		store->listener(source, trustpoint, crl, prev, store->listener_arg);
+}
+
 int
 cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *trustpoint,
                  struct cv_crl *crl, cv_time fetched_at, cv_time expires, bool delete_after)
 {
+	size_t i;
+	const struct slot *old = find(store, source, &i);
+	struct cv_crl *prev = old != NULL ? cv_crl_ref(old->crl) : NULL;
 	const struct slot *s =
 	    insert(store, source, trustpoint, crl, fetched_at, expires, delete_after);
 
-	if (s == NULL)
-		return -1;
-	persist_write(store, s);
-	return 0;
+	if (s != NULL) {
+		persist_write(store, s);
+		if (store->listener != NULL)
+			store->listener(source, trustpoint != NULL ? trustpoint : "", crl, prev,
+			                store->listener_arg);
+	}
+	cv_crl_free(prev);
+	return s != NULL ? 0 : -1;
 }
 
 void

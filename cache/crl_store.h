@@ -49,6 +49,18 @@ struct cv_crl *cv_crl_store_get(struct cv_crl_store *store, const char *source, 
 int cv_crl_store_put(struct cv_crl_store *store, const char *source, const char *trustpoint,
                      struct cv_crl *crl, cv_time fetched_at, cv_time expires, bool delete_after);
 
+/*
+ * Issue 16: fn is called on every cv_crl_store_put with the CRL stored and the one it
+ * replaces (NULL when the source had none, or the same object on a re-store), before the
+ * old one is released; the store must not be changed from inside fn. NULL: no listener.
+ */
+typedef void (*cv_crl_store_put_fn)(const char *source, const char *trustpoint, struct cv_crl *crl,
+                                    const struct cv_crl *prev, void *arg);
+void cv_crl_store_set_listener(struct cv_crl_store *store, cv_crl_store_put_fn fn, void *arg);
+/* Tells the listener of a CRL kept outside the store (a `crl file` loaded again). */
+void cv_crl_store_notify(struct cv_crl_store *store, const char *source, const char *trustpoint,
+                         struct cv_crl *crl, const struct cv_crl *prev);
+
 /* Records the HTTP validators (ETag, Last-Modified) of source's download. */
 void cv_crl_store_set_validators(struct cv_crl_store *store, const char *source, const char *etag,
                                  cv_time last_modified);

@@ -224,6 +224,81 @@ size_t cv_client_async_pending(const struct cv_client_async *client);
 /* The last error of this client in words (never NULL). */
 const char *cv_client_async_error(const struct cv_client_async *client);
 
+/*
+ * Revocation events (issue 16): a watch is a connection of its own subscribed to certvald's
+ * events: every event, those of one trustpoint, or those of the certificates (issuer and
+ * serial) the application holds sessions for. Drive it like the async client: wait for
+ * reading on cv_client_watch_fd, then call cv_client_watch_process, which calls the callback
+ * once per event line. When the daemon goes away the watch reconnects and subscribes again
+ * at the next process call, and reports {"event":"reconnected"} (events of the gap may be
+ * lost: check the certificates again). A subscriber that reads too slowly loses the oldest
+ * events and gets {"event":"lost","count":N}.
+ *
+ * An event is a notice, not a verdict: "verified" false means certvald could not check the
+ * CRL's signature with a CA certificate of the trustpoint; verify the certificate (cv_client
+ * _verify) before acting on such an event.
+ */
+struct cv_client_watch; /* opaque */
+
+/* One certificate of a subscription: the issuer as certval prints names (RFC 4514), and the
+ * serial in hex; or cert_der (the certificate, which gives both). */
+struct cv_client_watch_cert {
+	const char *issuer;
+	const char *serial;
+	const uint8_t *cert_der;
+	size_t cert_der_len;
+};
+
+struct cv_client_watch_opts {
+	const char *trustpoint;                   /* NULL: not restricted to one trustpoint */
+	const struct cv_client_watch_cert *certs; /* NULL: not restricted to certificates */
+	size_t n_certs;
+	unsigned queue; /* events the daemon queues for this watch; 0: its default */
+};
+
+/* One event; every pointer is borrowed for the duration of the callback. */
+struct cv_client_event {
+	const char *event;      /* "revoked", "crl-stale", "crl-unusable", "ca-expiring", "lost",
+	                           "reconnected" */
+	const char *trustpoint; /* "" when not given */
+	const char *issuer;
+	const char *serial;
+	const char *reason;          /* revoked: the CRL reason ("keyCompromise", ...) */
+	const char *revocation_time; /* ISO 8601 */
+	const char *source;          /* the CRL's URL or "file:PATH" */
+	const char *crl_number;
+	int verified;            /* revoked: the CRL's signature was checked */
+	unsigned long long lost; /* "lost": how many events the daemon dropped */
+	const char *json;        /* the whole event line */
+};
+
+typedef void (*cv_client_event_cb)(const struct cv_client_event *event, void *arg);
+
+/*
+ * Connects to socket_path (NULL: as cv_client_open) and subscribes. *out is set also on
+ * failure (read cv_client_watch_error). Errors: CV_CLIENT_ERR_CONNECT, CV_CLIENT_ERR_SERVER
+ * (the daemon refused the subscription), CV_CLIENT_ERR_ARGUMENT, CV_CLIENT_ERR_MEMORY.
+ */
+int cv_client_watch_open(const char *socket_path, const struct cv_client_watch_opts *opts,
+                         int timeout_ms, cv_client_event_cb cb, void *arg,
+                         struct cv_client_watch **out);
+void cv_client_watch_close(struct cv_client_watch *watch); /* NULL is fine */
+
+/* The descriptor to wait on for reading, or -1 while disconnected (call process again
+ * later: it reconnects). */
+int cv_client_watch_fd(const struct cv_client_watch *watch);
+
+/*
+ * Reads what is there without blocking and calls cb per event; reconnects and subscribes
+ * again when disconnected. Returns CV_CLIENT_OK or the error that dropped the connection.
+ */
+int cv_client_watch_process(struct cv_client_watch *watch);
+
+/* Waits up to timeout_ms (negative: forever) for events, then processes them. */
+int cv_client_watch_wait(struct cv_client_watch *watch, int timeout_ms);
+
+const char *cv_client_watch_error(const struct cv_client_watch *watch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,11 @@ static const struct command {
     {"stats", cv_ctl_stats, "", "requests, verdicts, caches and downloads", NULL},
     {"crl-request", cv_ctl_crl_request, "TP", "download the trustpoint's cached CRLs again now",
      NULL},
+    {"watch", cv_ctl_watch, "[--json] [--trustpoint TP | --cert CERT.pem...] [--count N]",
+     "print revocation events as they come (all, a trustpoint's, or those of\n"
+     "the certificates given); reconnects when the daemon restarts",
+     NULL},
+    {"subscribe", cv_ctl_watch, "[options as watch]", "the same (the protocol's name)", NULL},
     {"map-test", cv_ctl_map_test, "--config FILE --map LABEL CERT.pem",
      "show which sequences and lines of a certificate map CERT.pem satisfies", NULL},
     {"ocsp-check", ocsp_check,

@@ -44,6 +44,9 @@ int cv_ctl_call(const struct cv_ctl *ctl, const json_t *req, const char *key, js
 /* certvalctl crl-request TP (ctl_show.c): downloads a trustpoint's cached CRLs again. */
 int cv_ctl_crl_request(const struct cv_ctl *ctl, int argc, char **argv);
 
+/* certvalctl watch (ctl_watch.c): prints the daemon's revocation events (issue 16). */
+int cv_ctl_watch(const struct cv_ctl *ctl, int argc, char **argv);
+
 /* certvalctl map-test (ctl_maptest.c): tries a certificate map on a certificate offline. */
 int cv_ctl_map_test(const struct cv_ctl *ctl, int argc, char **argv);
 

@@ -96,6 +96,25 @@ print_lines(const json_t *arr, const char *indent)
 
 /* ---- show crls (R50) ---- */
 
+/* Issue 16: the refresh schedule of a cached CRL, and its stale state. */
+static void
+print_refresh(const json_t *r)
+{
+	char t[CV_TIME_TEXT_MAX];
+
+	if (!json_is_object(r))
+		return;
+	printf("  Next refresh: %s\n", ios_time(r, "due", t));
+	if (json_is_string(json_object_get(r, "fresh_until")))
+		printf("  Fresh (server's Cache-Control/Expires) until: %s\n",
+		       ios_time(r, "fresh_until", t));
+	if (json_is_true(json_object_get(r, "stale")))
+		printf("  Stale: %" JSON_INTEGER_FORMAT
+		       " refreshes failed (last: %s); the last good "
+		       "CRL is used until it expires; next retry %s\n",
+		       num(r, "failures"), str(r, "last_error"), ios_time(r, "next_retry", t));
+}
+
 static void
 print_crl(const json_t *c, bool unused)
 {
@@ -128,6 +147,7 @@ print_crl(const json_t *c, bool unused)
 		printf("  Cache policy: %s; %s at %s\n", str(c, "cache_policy"),
 		       json_is_true(json_object_get(c, "delete_after")) ? "deleted" : "refreshed",
 		       ios_time(c, "expires", t));
+		print_refresh(json_object_get(c, "refresh"));
 	} else {
 		print_words("  Trustpoints:", json_object_get(c, "trustpoints"));
 		putchar('\n');

@@ -143,6 +143,13 @@ cv_admin_clear(struct cv_admin *a, const struct cv_proto_admin_req *req, enum cv
 }
 
 void
+cv_admin_set_events(struct cv_admin *admin, struct cv_events *events)
+{
+	if (admin != NULL)
+		admin_expiry_set_events(admin->expiry, events);
+}
+
+void
 cv_admin_check_expiry(struct cv_admin *a)
 {
 	admin_expiry_check(a->expiry);

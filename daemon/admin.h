@@ -34,6 +34,11 @@ void cv_admin_free(struct cv_admin *admin); /* NULL is fine */
  */
 void cv_admin_check_expiry(struct cv_admin *admin);
 
+/* Issue 16: expiry notices also go to these subscribers as "ca-expiring" events (NULL:
+ * none). The events module is borrowed and must outlive the admin state or be unset. */
+struct cv_events;
+void cv_admin_set_events(struct cv_admin *admin, struct cv_events *events);
+
 /*
  * The object of a show request (new reference), e.g. {"crls":[...]} for CV_VIEW_CRLS. NULL
  * with *code and err set: bad-request for an unknown trustpoint, internal when out of memory.

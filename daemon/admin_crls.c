@@ -64,10 +64,26 @@ crl_json(const struct cv_crl *crl)
 }
 
 struct crl_walk {
+	const struct cv_engine *engine;
 	const struct cv_config *cfg;
 	const char *trustpoint; /* filter, or NULL */
 	json_t *arr;
 };
+
+/* Issue 16: when the next refresh may start, the server's freshness, and failed refreshes
+ * (stale: the CRL in use is the last good one, kept until it expires). */
+static json_t *
+refresh_json(const struct cv_engine *engine, const struct cv_crl_store_entry *e)
+{
+	struct cv_crl_refresh_info ri;
+
+	cv_engine_crl_refresh_info(engine, e, &ri);
+	return json_pack("{s:o, s:o, s:b, s:I, s:o, s:o}", "due", cv_json_time(ri.due),
+	                 "fresh_until", cv_json_time(ri.fresh_until), "stale", ri.failures > 0,
+	                 "failures", (json_int_t)ri.failures, "next_retry",
+	                 cv_json_time(ri.next_retry), "last_error",
+	                 ri.last_error[0] != '\0' ? json_string(ri.last_error) : json_null());
+}
 
 static void
 cached_crl(const struct cv_crl_store_entry *e, void *arg)
@@ -100,6 +116,7 @@ cached_crl(const struct cv_crl_store_entry *e, void *arg)
 	                    admin_jstr(admin_crl_cache_mode(w->cfg, e->trustpoint, cache_mode,
 	                                                    sizeof(cache_mode))));
 	json_object_set_new(o, "warning", admin_jstr(warning));
+	json_object_set_new(o, "refresh", refresh_json(w->engine, e));
 	json_array_append_new(w->arr, o);
 }
 
@@ -164,7 +181,7 @@ json_t *
 admin_view_crls(struct cv_admin *a, const struct cv_proto_admin_req *req,
                 const struct cv_trustpoint *tp)
 {
-	struct crl_walk w = {cv_engine_config(a->engine), tp != NULL ? tp->name : NULL,
+	struct crl_walk w = {a->engine, cv_engine_config(a->engine), tp != NULL ? tp->name : NULL,
 	                     json_array()};
 	struct cv_crl_store *store = cv_engine_crl_store(a->engine);
 

@@ -13,6 +13,7 @@
 #include "../common/util.h"
 #include "../policy/expiry.h"
 #include "admin_int.h"
+#include "events.h"
 #include "../ipc/verdict_json.h"
 
 #define NOTICE_RECHECK_MAX 3600 /* seconds between expiry checks at the most */
@@ -30,6 +31,7 @@ struct notice_state {
 
 struct admin_expiry {
 	struct cv_engine *engine;
+	struct cv_events *events; /* "ca-expiring" subscribers, or NULL */
 	struct event *timer;
 	struct notice_state *notices;
 	size_t n_notices;
@@ -108,6 +110,13 @@ notice_send(struct admin_expiry *x, const char *tp, const struct cv_cert *cert,
 	/* log.h has no alert level: the alert goes out at the highest one it has */
 	cv_log(mode == CV_EXPIRY_ALERT ? CV_LOG_ERR : CV_LOG_WARNING, "%s", line);
 	x->sent++;
+	if (x->events != NULL) {
+		char when[CV_TIME_TEXT_MAX];
+
+		cv_events_ca_expiring(x->events, tp, n.subject, n.serial,
+		                      cv_time_format_iso(n.not_after, when),
+		                      mode == CV_EXPIRY_ALERT ? "alert" : "warning");
+	}
 }
 
 /* Checks one certificate; returns the time of its next notice slot. */
@@ -215,4 +224,10 @@ admin_expiry_free(struct admin_expiry *x)
 	event_free(x->timer);
 	free(x->notices);
 	free(x);
+}
+
+void
+admin_expiry_set_events(struct admin_expiry *x, struct cv_events *events)
+{
+	x->events = events;
 }

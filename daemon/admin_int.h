@@ -75,6 +75,8 @@ struct admin_expiry *admin_expiry_new(struct event_base *base, struct cv_engine 
 void admin_expiry_free(struct admin_expiry *x);
 /* Sends the notices due now and arms the timer for the next one. */
 void admin_expiry_check(struct admin_expiry *x);
+struct cv_events;
+void admin_expiry_set_events(struct admin_expiry *x, struct cv_events *events);
 /* The expiry of (tp, cert) as the views show it: days left, mode, next and last notice. */
 json_t *admin_expiry_json(const struct admin_expiry *x, const char *tp, const struct cv_cert *cert,
                           cv_time now);

@@ -26,6 +26,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "admin.h"
+#include "events.h"
 #include "../ipc/protocol.h"
 #include "../ipc/verdict_json.h"
 #include "verify_call.h"
@@ -36,6 +37,7 @@
 
 #define OUTPUT_MAX   (16u << 20) /* pending output of one connection before it is dropped */
 #define INFLIGHT_MAX 256         /* unanswered requests per connection before reading pauses */
+#define EVENTS_LOW   (64u << 10) /* a subscriber's events wait while more output is pending */
 
 struct pending;
 
@@ -52,6 +54,7 @@ struct conn {
 	bool eof;      /* the peer shut down its side: answer what is in flight, then close */
 	bool closing;  /* a final error is queued: close once it is written */
 	bool paused;   /* reading stopped: too many requests in flight */
+	struct cv_subscription *sub; /* revocation events (issue 16), or NULL */
 	LIST_ENTRY(conn) link;
 };
 
@@ -70,6 +73,7 @@ struct cv_server {
 	struct cv_admin *admin;      /* views, clear actions, expiry notices */
 	struct cv_calls *calls;      /* verify requests of every transport */
 	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
+	struct cv_events *events;    /* subscriptions to revocation events (issue 16) */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -91,6 +95,8 @@ conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	cv_events_unsubscribe(c->sub);
+	c->sub = NULL;
 	while ((p = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(p, conn_link);
 		cv_call_cancel(p->call); /* nobody left to answer */
@@ -286,6 +292,57 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 	}
 }
 
+/* ---- revocation events (issue 16) ---- */
+
+static bool
+events_room(void *arg)
+{
+	const struct conn *c = arg;
+
+	return !c->dead && evbuffer_get_length(bufferevent_get_output(c->bev)) < EVENTS_LOW;
+}
+
+/* An event line: only written below EVENTS_LOW, so it never closes the connection. */
+static void
+events_write(void *arg, const json_t *event)
+{
+	struct conn *c = arg;
+	size_t len = 0;
+	char *text = cv_proto_encode(event, &len);
+
+	if (text != NULL && !c->dead)
+		evbuffer_add(bufferevent_get_output(c->bev), text, len);
+	free(text);
+}
+
+static const struct cv_subscriber_io events_io = {events_room, events_write};
+
+static void
+op_subscribe(struct conn *c, const struct cv_proto_msg *msg)
+{
+	const struct cv_config *cfg = cv_engine_config(c->srv->engine);
+	struct cv_error err = {""};
+	bool limit = false;
+	json_t *resp;
+
+	if (c->sub != NULL) {
+		send_error(c, msg->id, CV_PROTO_BAD_REQUEST,
+		           "this connection is subscribed already; open another one");
+		return;
+	}
+	c->sub = cv_events_subscribe(c->srv->events, msg->root, c->uid,
+	                             cv_server_peer_is_admin(c->uid, c->gid, cfg->admin_group),
+	                             &events_io, c, &limit, &err);
+	if (c->sub == NULL) {
+		send_error(c, msg->id, limit ? CV_PROTO_FORBIDDEN : CV_PROTO_BAD_REQUEST, err.msg);
+		return;
+	}
+	cv_log_info("pid %ld uid %ld subscribed to revocation events", (long)c->pid, (long)c->uid);
+	resp = cv_proto_ok(msg->id, "subscribed", cv_subscription_json(c->sub));
+	send_json(c, resp);
+	json_decref(resp);
+}
+
 /* ---- administrative operations ---- */
 
 static json_t *
@@ -295,18 +352,24 @@ status_json(const struct cv_server *srv)
 	json_t *tps = json_array();
 	struct cv_cert_cache_stats cs;
 	struct timespec now;
+	struct cv_events_stats ev;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	cv_cert_cache_get_stats(srv->certs, &cs);
-	return json_pack(
-	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "version", CV_VERSION,
-	    "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	    "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps, "stats",
-	    cv_admin_engine_stats(srv->engine), "connections", (json_int_t)srv->n_conns, "workers",
-	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
-	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs);
+	cv_events_get_stats(srv->events, &ev);
+	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, "
+	                 "s:{s:I, s:I, s:I}}",
+	                 "version", CV_VERSION, "uptime",
+	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
+	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
+	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
+	                 (json_int_t)srv->n_conns, "workers",
+	                 (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
+	                 (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept",
+	                 (json_int_t)cs.certs, "events", "subscribers", (json_int_t)ev.subscribers,
+	                 "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
 }
 
 static int
@@ -459,6 +522,9 @@ dispatch(struct conn *c, const struct cv_proto_msg *msg)
 		send_json(c, resp);
 		json_decref(resp);
 		return;
+	case CV_OP_SUBSCRIBE:
+		op_subscribe(c, msg);
+		return;
 	default:
 		break;
 	}
@@ -581,7 +647,11 @@ read_cb(struct bufferevent *bev, void *arg)
 static void
 write_cb(struct bufferevent *bev, void *arg)
 {
-	conn_maybe_finish(arg);
+	struct conn *c = arg;
+
+	if (c->sub != NULL)
+		cv_events_flush(c->sub);
+	conn_maybe_finish(c);
 }
 
 static void
@@ -683,6 +753,12 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 		cv_error_set(err, "out of memory");
 		goto fail;
 	}
+	srv->events = cv_events_new(engine);
+	if (srv->events == NULL) {
+		cv_error_set(err, "out of memory");
+		goto fail;
+	}
+	cv_admin_set_events(srv->admin, srv->events);
 	cv_admin_check_expiry(srv->admin);
 	return srv;
 fail:
@@ -695,6 +771,7 @@ cv_server_close(struct cv_server *srv)
 {
 	struct conn *c;
 
+	cv_admin_set_events(srv->admin, NULL);
 	cv_admin_free(srv->admin); /* before the engine goes */
 	srv->admin = NULL;
 	if (srv->listener != NULL) {
@@ -705,6 +782,8 @@ cv_server_close(struct cv_server *srv)
 	}
 	while ((c = LIST_FIRST(&srv->conns)) != NULL)
 		conn_close(c);
+	cv_events_free(srv->events); /* its subscriptions went with their connections */
+	srv->events = NULL;
 }
 
 void

@@ -19,11 +19,11 @@ static const struct {
 	enum cv_proto_op op;
 	bool test_only; /* dispatched only by certvald --test-clock: no certvalctl command */
 } ops[] = {
-    {"verify", CV_OP_VERIFY, false}, {"ping", CV_OP_PING, false},
-    {"status", CV_OP_STATUS, false}, {"reload", CV_OP_RELOAD, false},
-    {"show", CV_OP_SHOW, false},     {"clear", CV_OP_CLEAR, false},
-    {"stats", CV_OP_STATS, false},   {"crl-request", CV_OP_CRL_REQUEST, false},
-    {"clock", CV_OP_CLOCK, true},
+    {"verify", CV_OP_VERIFY, false},       {"ping", CV_OP_PING, false},
+    {"status", CV_OP_STATUS, false},       {"reload", CV_OP_RELOAD, false},
+    {"show", CV_OP_SHOW, false},           {"clear", CV_OP_CLEAR, false},
+    {"stats", CV_OP_STATS, false},         {"crl-request", CV_OP_CRL_REQUEST, false},
+    {"subscribe", CV_OP_SUBSCRIBE, false}, {"clock", CV_OP_CLOCK, true},
 };
 
 /* What a view accepts beyond "what". */

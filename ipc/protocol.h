@@ -30,6 +30,7 @@ enum cv_proto_op {
 	CV_OP_CLEAR,
 	CV_OP_STATS,
 	CV_OP_CRL_REQUEST,
+	CV_OP_SUBSCRIBE,
 };
 
 enum cv_proto_code {

@@ -29,6 +29,7 @@ cv_rev_settings_init(struct cv_rev_settings *rev)
 	rev->methods[0] = cv_rev_method_find("crl"); /* R13: the default */
 	rev->n_methods = 1;
 	rev->crl_cache = CV_CRL_CACHE_DEFAULT;
+	rev->crl_refresh_pct = 10;
 	rev->nonce = CV_NONCE_REQUIRE;
 	rev->nonce_length = 16;
 	rev->ocsp_cache_s = -1;

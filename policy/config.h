@@ -120,6 +120,11 @@ struct cv_rev_settings {
 	size_t n_crl_files;
 	enum cv_crl_cache_mode crl_cache;
 	unsigned crl_delete_after_min;
+	/* crl refresh-window: how long before a cached CRL's expiry its background refresh may
+	 * start, a percentage of the CRL's life (default 10) or, when crl_refresh_s is not 0, a
+	 * duration in seconds (issue 16) */
+	unsigned crl_refresh_pct;
+	unsigned crl_refresh_s;
 	char *ocsp_url;
 	enum cv_nonce_policy nonce;
 	unsigned nonce_length; /* 1..32, default 16 */

@@ -495,6 +495,22 @@ cfg_dump_crl_cache(const struct cfg_out *out, const struct cfg_cmd *cmd, const v
 }
 
 void
+cfg_dump_crl_refresh_window(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
+                            const char *indent)
+{
+	const struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+	char arg[24];
+
+	if (rev->crl_refresh_s != 0)
+		snprintf(arg, sizeof(arg), "%u", rev->crl_refresh_s);
+	else if (rev->crl_refresh_pct != 10)
+		snprintf(arg, sizeof(arg), "%u%%", rev->crl_refresh_pct);
+	else
+		return;
+	emit(out, indent, cmd, arg);
+}
+
+void
 cfg_dump_disable_nonce(const struct cfg_out *out, const struct cfg_cmd *cmd, const void *obj,
                        const char *indent)
 {

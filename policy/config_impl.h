@@ -142,6 +142,7 @@ CFG_DUMPER(cfg_dump_primary);
 CFG_DUMPER(cfg_dump_revcheck);
 CFG_DUMPER(cfg_dump_crl_files);
 CFG_DUMPER(cfg_dump_crl_cache);
+CFG_DUMPER(cfg_dump_crl_refresh_window);
 CFG_DUMPER(cfg_dump_disable_nonce);
 CFG_DUMPER(cfg_dump_nonce_if_echoed);
 CFG_DUMPER(cfg_dump_ocsp_cache);

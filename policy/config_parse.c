@@ -941,6 +941,31 @@ h_crl_cache_delete(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, c
 	return 0;
 }
 
+/* crl refresh-window PERCENT% | SECONDS: the window before expiry where a refresh may start. */
+static int
+h_crl_refresh_window(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv,
+                     size_t argc)
+{
+	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
+	const size_t len = strlen(argv[0]);
+	unsigned long long v = 0;
+	char num[24];
+
+	if (len > 1 && len < sizeof(num) && argv[0][len - 1] == '%') {
+		memcpy(num, argv[0], len - 1);
+		num[len - 1] = '\0';
+		if (parse_num(p, "crl refresh-window PERCENT%", num, 1, 100, &v) < 0)
+			return -1;
+		rev->crl_refresh_pct = (unsigned)v;
+		rev->crl_refresh_s = 0;
+		return 0;
+	}
+	if (parse_num(p, "crl refresh-window SECONDS", argv[0], 1, 30 * 86400, &v) < 0)
+		return -1;
+	rev->crl_refresh_s = (unsigned)v;
+	return 0;
+}
+
 static int
 h_nonce(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
@@ -1728,6 +1753,14 @@ h_radius_key(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **
 	     .max_args = 1,                                                                        \
 	     .fn = h_crl_file,                                                                     \
 	     .dump = cfg_dump_crl_files},                                                          \
+	    {.w = {"crl", "refresh-window"},                                                       \
+	     .syntax = "PERCENT%|SECONDS",                                                         \
+	     .kind = CFG_FUNC,                                                                     \
+	     .off = offsetof(T, rev),                                                              \
+	     .min_args = 1,                                                                        \
+	     .max_args = 1,                                                                        \
+	     .fn = h_crl_refresh_window,                                                           \
+	     .dump = cfg_dump_crl_refresh_window},                                                 \
 	    {.w = {"crl-cache", "none"},                                                           \
 	     .syntax = "",                                                                         \
 	     .kind = CFG_FUNC,                                                                     \

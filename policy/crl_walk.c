@@ -110,6 +110,7 @@ walk_store(struct cdp_walk *w, const char *source, const struct cv_fetch_result 
 	} else if (cv_crl_store_put(engine->crls, source, w->trustpoint, crl, now, expires,
 	                            by_delete_after) == 0) {
 		cv_crl_store_set_validators(engine->crls, source, res->etag, res->last_modified);
+		refresh_note_download(engine, source, res); /* the server's freshness (issue 16) */
 		engine->stats.crl_downloads++;
 		cv_log_info("CDP walk: CRL %s cached for trustpoint %s", source, w->trustpoint);
 		kept = true;

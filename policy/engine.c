@@ -150,15 +150,69 @@ file_crls_load_settings(struct cv_engine *engine, const struct cv_rev_settings *
 			file_crl_load(engine, rev->crl_files[i], max_bytes);
 }
 
+/* The trustpoint (or "trustpool") whose configuration names the CRL file path first. */
+static const char *
+file_crl_user(const struct cv_config *cfg, const char *path)
+{
+	for (size_t i = 0; i <= cfg->n_trustpoints; i++) {
+		const struct cv_rev_settings *rev =
+		    i < cfg->n_trustpoints ? &cfg->trustpoints[i].rev : &cfg->trustpool.rev;
+
+		for (size_t k = 0; k < rev->n_crl_files; k++)
+			if (strcmp(rev->crl_files[k], path) == 0)
+				return i < cfg->n_trustpoints ? cfg->trustpoints[i].name
+				                              : "trustpool";
+	}
+	return "";
+}
+
+/* Issue 16: the store's listener hears of each CRL of a file loaded again, with the CRL of
+ * the same file and issuer it replaces (revocation events of a `crl file` reload). */
+static void
+file_crls_notify(struct cv_engine *engine, const struct file_crl *old, size_t n_old)
+{
+	for (size_t i = 0; i < engine->n_file_crls; i++) {
+		const struct file_crl *fc = &engine->file_crls[i];
+		const struct cv_crl_info *info;
+		const struct cv_crl *prev = NULL;
+		char source[CV_CRL_SOURCE_MAX];
+
+		if (fc->crl == NULL)
+			continue;
+		info = cv_crl_get_info(fc->crl);
+		for (size_t k = 0; prev == NULL && k < n_old; k++) {
+			const struct cv_crl_info *o =
+			    old[k].crl != NULL ? cv_crl_get_info(old[k].crl) : NULL;
+
+			if (o != NULL && strcmp(old[k].path, fc->path) == 0 &&
+			    o->issuer_len == info->issuer_len &&
+			    memcmp(o->issuer, info->issuer, info->issuer_len) == 0)
+				prev = old[k].crl;
+		}
+		snprintf(source, sizeof(source), "file:%s", fc->path);
+		cv_crl_store_notify(engine->crls, source, file_crl_user(engine->cfg, fc->path),
+		                    fc->crl, prev);
+	}
+}
+
 static void
 file_crls_load(struct cv_engine *engine)
 {
 	const struct cv_config *cfg = engine->cfg;
+	struct file_crl *old = engine->file_crls;
+	const size_t n_old = engine->n_file_crls;
 
-	file_crls_free(engine);
+	engine->file_crls = NULL;
+	engine->n_file_crls = 0;
 	for (size_t i = 0; i < cfg->n_trustpoints; i++)
 		file_crls_load_settings(engine, &cfg->trustpoints[i].rev, cfg->crl_max_bytes);
 	file_crls_load_settings(engine, &cfg->trustpool.rev, cfg->crl_max_bytes);
+	file_crls_notify(engine, old, n_old); /* nobody listens at the first load */
+	for (size_t i = 0; i < n_old; i++) {
+		free(old[i].path);
+		cv_crl_free(old[i].crl);
+	}
+	free(old);
 }
 
 const struct file_crl *

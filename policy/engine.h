@@ -102,6 +102,7 @@ unsigned cv_engine_workers(const struct cv_engine *engine); /* 0: validation on 
 
 struct cv_fetcher;
 struct cv_crl_store;
+struct cv_crl_store_entry;
 struct cv_ocsp_cache;
 
 /*
@@ -120,9 +121,14 @@ int cv_engine_persist_crls(struct cv_engine *engine, struct cv_error *err);
 
 /*
  * Keeps cached CRLs fresh: a CRL downloaded from a URL is downloaded again (conditional GET)
- * shortly before its cache expiry, so that no verdict waits for a download in steady state.
- * The daemon calls it once; refreshes are checked every 30 seconds and whenever
- * cv_engine_refresh_now is called (after the test clock moves). Returns 0 or -1.
+ * inside the refresh window before its cache expiry (`crl refresh-window`, or from the
+ * CRL's Next CRL Publish), at a point of the window's first half chosen by this daemon's
+ * random jitter, never while the server's Cache-Control / Expires says its answer is fresh,
+ * and after a failure with exponential backoff; so that no verdict waits for a download in
+ * steady state and a fleet behind one HTTP cache does not refresh in the same second.
+ * The daemon calls it once; refreshes are checked when the next one is due (at least every
+ * 30 seconds) and whenever cv_engine_refresh_now is called (after the test clock moves).
+ * Returns 0 or -1.
  */
 int cv_engine_start_refresh(struct cv_engine *engine);
 void cv_engine_refresh_now(struct cv_engine *engine);
@@ -132,6 +138,42 @@ void cv_engine_refresh_now(struct cv_engine *engine);
  * under trustpoint tp. Returns how many downloads started (0: nothing cached for tp).
  */
 int cv_engine_crl_request(struct cv_engine *engine, const char *tp);
+
+/*
+ * Issue 16: fn hears of cached CRLs going bad: event "crl-stale" when the first refresh of a
+ * source fails (the cached CRL is still used), "crl-unusable" when a cached CRL expires
+ * without a replacement. NULL: nobody listens.
+ */
+typedef void (*cv_engine_crl_notice_fn)(const char *event, const char *trustpoint,
+                                        const char *source, const char *why, void *arg);
+void cv_engine_set_crl_notice(struct cv_engine *engine, cv_engine_crl_notice_fn fn, void *arg);
+
+/* Issue 16: a fresh OCSP response (not a cached one) validated for a request says the
+ * certificate is revoked. Strings are valid during the call. NULL fn: nobody listens. */
+struct cv_engine_revocation {
+	const char *trustpoint;
+	const char *issuer; /* RFC 4514 text of the certificate's issuer */
+	const char *serial; /* upper-case hex */
+	int reason;         /* enum cv_crl_reason (CRLReason) */
+	cv_time revocation_time;
+	const char *url; /* the responder */
+	cv_time produced_at;
+};
+typedef void (*cv_engine_revoked_fn)(const struct cv_engine_revocation *r, void *arg);
+void cv_engine_set_revoked_fn(struct cv_engine *engine, cv_engine_revoked_fn fn, void *arg);
+
+/* The refresh state of one cached CRL source, for `show crls`. */
+struct cv_crl_refresh_info {
+	cv_time due;         /* when the next refresh may start; CV_TIME_NONE: never (file, none) */
+	cv_time fresh_until; /* the server's freshness (max-age / Expires); CV_TIME_NONE: none */
+	unsigned failures;   /* consecutive failed refreshes: the cached CRL is stale */
+	cv_time next_retry;  /* CV_TIME_NONE when none failed */
+	const char *last_error; /* "" when none; valid until the engine changes */
+};
+/* Fills *out for a cached entry (from cv_crl_store_foreach). */
+void cv_engine_crl_refresh_info(const struct cv_engine *engine,
+                                const struct cv_crl_store_entry *entry,
+                                struct cv_crl_refresh_info *out);
 
 /* The engine's caches and fetcher, for the administrator's show and clear commands. */
 struct cv_crl_store *cv_engine_crl_store(const struct cv_engine *engine);

@@ -62,6 +62,29 @@ struct crl_seen {
 
 struct cdp_walk; /* crl_walk.c: a CDP walk going on after a request's deadline */
 
+/* The refresh schedule of one cached CRL source: what the server said and how refreshes went. */
+struct refresh_sched {
+	char source[CV_URL_MAX];
+	cv_time fresh_until; /* Cache-Control max-age / Expires: not asked before; NONE: none */
+	cv_time last_attempt;
+	unsigned failures; /* consecutive failed refreshes */
+	char last_error[CV_MESSAGE_MAX];
+};
+
+/* An OCSP answer asked with GET, asked again before it goes stale (ocsp_prefetch.c). */
+struct ocsp_prefetch {
+	struct cv_engine *engine;
+	char key[65];  /* the OCSP cache's key */
+	char url[512]; /* the responder */
+	char *get_url; /* the RFC 5019 GET of the request */
+	char trustpoint[CV_LABEL_MAX];
+	struct cv_cert *cert, *issuer;
+	cv_time this_update, valid_until; /* of the cached answer */
+	cv_time last_seen;                /* a verdict used the answer */
+	cv_time last_attempt;
+	struct cv_fetch *fetch; /* in flight, or NULL */
+};
+
 /* AIA caIssuers (per trustpoint `aia-fetch`): what one request fetched, and the engine's cache. */
 #define AIA_FETCHES_MAX 4  /* URLs one request may fetch */
 #define AIA_CACHE_MAX   32 /* URLs whose certificates the engine remembers */
@@ -107,6 +130,15 @@ struct cv_engine {
 	/* Threads for stage 1 (path building and signatures); NULL: it runs on the loop. */
 	struct cv_worker_pool *pool;
 	unsigned n_workers;
+	struct refresh_sched *sched; /* per cached source, refresh.c */
+	size_t n_sched, cap_sched;
+	uint64_t refresh_seed;              /* this daemon's jitter within refresh windows */
+	cv_engine_crl_notice_fn crl_notice; /* issue 16: stale and unusable CRLs */
+	void *crl_notice_arg;
+	cv_engine_revoked_fn revoked_fn; /* issue 16: OCSP answers that say revoked */
+	void *revoked_arg;
+	struct ocsp_prefetch **prefetch; /* PREFETCH_MAX slots once used */
+	size_t n_prefetch;
 	struct aia_entry aia[AIA_CACHE_MAX];
 	size_t aia_next; /* the slot the next AIA download replaces */
 };
@@ -248,6 +280,10 @@ void aia_cache_free(struct cv_engine *engine);
 
 /* refresh.c */
 void refresh_free_all(struct cv_engine *engine);
+/* A CRL of source was downloaded (for a request or a refresh): remember what the server said
+ * about its freshness and forget earlier failures. */
+void refresh_note_download(struct cv_engine *engine, const char *source,
+                           const struct cv_fetch_result *res);
 /* The revocation settings a cached CRL was stored under (by trustpoint name), or NULL. */
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
@@ -266,6 +302,26 @@ void crl_seen_note(struct cv_engine *engine, const char *trustpoint, const char 
 void cert_cdp_urls(const struct cv_cert *cert, char (*v)[CV_URL_MAX], size_t *n);
 /* crl-request with nothing cached: walks of the CA certificates' and the seen CDPs. */
 int crl_walk_request(struct cv_engine *engine, const char *trustpoint);
+
+/* This daemon's place in a refresh window for key, in [0, 1) (refresh.c). */
+double refresh_jitter(const struct cv_engine *engine, const char *key);
+
+/* ocsp_prefetch.c: issue 16 */
+struct engine_prefetch_note {
+	struct cv_engine *engine;
+	const char *trustpoint;
+	const struct cv_cert *cert, *issuer;
+	const struct cv_ocsp_answer *answer; /* fresh, from an RFC 5019 GET */
+};
+void prefetch_note(struct engine_prefetch_note *note);
+void prefetch_seen(struct cv_engine *engine, const char *key); /* a verdict used the answer */
+/* Starts the prefetches due at now; *earliest: lowered to the next one's due time. */
+void prefetch_sweep(struct cv_engine *engine, cv_time now, cv_time *earliest);
+void prefetch_free_all(struct cv_engine *engine);
+
+/* revocation_ocsp.c: a fresh answer says revoked: tell the engine's revoked_fn. */
+void engine_tell_ocsp_revoked(struct cv_engine *engine, const char *trustpoint,
+                              const struct cv_cert *cert, const struct cv_ocsp_answer *a);
 
 /* engine.c: loading `crl file` CRLs of a configuration */
 const struct file_crl *engine_file_crl(const struct cv_engine *engine, const char *path);

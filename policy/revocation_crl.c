@@ -402,6 +402,7 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 	                 cv_crl_entries(crl));
 	rev_crl_keep(job, source, crl);
 	cv_crl_store_set_validators(job->engine->crls, source, r->etag, r->last_modified);
+	refresh_note_download(job->engine, source, r);
 	cv_crl_free(crl);
 	crl_try(job);
 }

@@ -16,6 +16,7 @@
 #include <gnutls/x509.h>
 
 #include "../common/util.h"
+#include "../validator/name.h"
 #include "../validator/ocsp/ocsp.h"
 #include "engine_int.h"
 
@@ -358,6 +359,44 @@ static int start_request(struct verify_job *job, const struct cv_cert *cert,
 static int responder_crl_fetch(struct verify_job *job, const struct cv_ocsp_result *res,
                                const uint8_t *der, size_t len);
 
+void
+cv_engine_set_revoked_fn(struct cv_engine *engine, cv_engine_revoked_fn fn, void *arg)
+{
+	engine->revoked_fn = fn;
+	engine->revoked_arg = arg;
+}
+
+/* Issue 16: subscribers hear of a certificate a fresh response says is revoked. */
+void
+engine_tell_ocsp_revoked(struct cv_engine *engine, const char *trustpoint,
+                         const struct cv_cert *cert, const struct cv_ocsp_answer *a)
+{
+	char issuer[1024];
+	size_t len = 0;
+	const uint8_t *der = cv_cert_issuer_der(cert, &len);
+	struct cv_engine_revocation r = {trustpoint,           issuer,        cv_cert_serial(cert),
+	                                 a->revocation_reason, a->revoked_at, a->url,
+	                                 a->produced_at};
+
+	if (engine->revoked_fn == NULL || a->status != CV_OCSP_STATUS_REVOKED ||
+	    cv_name_text(der, len, issuer, sizeof(issuer)) != 0)
+		return;
+	engine->revoked_fn(&r, engine->revoked_arg);
+}
+
+/* Issue 16: a fresh answer to a GET (no nonce, no override responder) is prefetched from
+ * now on while the certificate is seen (ocsp_prefetch.c). */
+static void
+note_fresh(struct verify_job *job, const struct cv_cert *cert, const struct cv_cert *issuer,
+           const struct cv_ocsp_answer *a, bool override)
+{
+	struct engine_prefetch_note n = {job->engine, job->rev.settings_name, cert, issuer, a};
+
+	engine_tell_ocsp_revoked(job->engine, job->anchor.name, cert, a);
+	if (job->rev.ocsp_get && !override && a->valid_until != CV_TIME_NONE)
+		prefetch_note(&n);
+}
+
 /*
  * Validates a response; 0 with *a filled for good or revoked, 1 when the delegated
  * responder's CRL is being fetched (O-10; the response is held and checked again then), -1
@@ -399,6 +438,7 @@ check_response(struct verify_job *job, const uint8_t *der, size_t len, struct cv
 	} else {
 		answer_from_result(job, &res, a);
 		cache_store(job, a);
+		note_fresh(job, cert, issuer, a, override);
 		rc = 0;
 	}
 	cv_ocsp_result_clear(&res);
@@ -605,6 +645,7 @@ ocsp_start(struct verify_job *job)
 		return;
 	}
 	if (cache_lookup(job, &a)) {
+		prefetch_seen(job->engine, rs->ocsp_key);
 		answer_done(job, &a, "cache", "");
 		return;
 	}

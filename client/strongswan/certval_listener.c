@@ -227,6 +227,23 @@ METHOD(listener_t, authorize, bool, private_certval_listener_t *this, ike_sa_t *
 	return TRUE; /* stay registered */
 }
 
+METHOD(certval_listener_t, recheck, bool, private_certval_listener_t *this, ike_sa_t *ike_sa)
+{
+	enumerator_t *rounds;
+	auth_cfg_t *auth;
+	certificate_t *subject;
+	bool ok = TRUE;
+
+	rounds = ike_sa->create_auth_cfg_enumerator(ike_sa, FALSE);
+	while (ok && rounds->enumerate(rounds, &auth)) {
+		subject = auth->get(auth, AUTH_RULE_SUBJECT_CERT);
+		if (subject != NULL)
+			ok = check_round(this, ike_sa, auth, subject);
+	}
+	rounds->destroy(rounds);
+	return ok;
+}
+
 METHOD(certval_listener_t, destroy, void, private_certval_listener_t *this)
 {
 	DESTROY_IF(this->pool);
@@ -282,6 +299,7 @@ certval_listener_create(void)
 	                 {
 	                     .authorize = _authorize,
 	                 },
+	             .recheck = _recheck,
 	             .destroy = _destroy,
 	         },
 	     .trustpoint_list = strdupnull(tps), .application = strdupnull(app),

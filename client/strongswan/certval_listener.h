@@ -6,11 +6,18 @@
 #define CERTVAL_LISTENER_H_
 
 #include <bus/listeners/listener.h>
+#include <sa/ike_sa.h>
 
 typedef struct certval_listener_t certval_listener_t;
 
 struct certval_listener_t {
 	listener_t listener; /* register this on charon->bus */
+	/*
+	 * Asks certvald again about every certificate the peer of an established IKE_SA
+	 * authenticated with (issue 16: after a revocation event); TRUE only when every
+	 * verdict is ACCEPT.
+	 */
+	bool (*recheck)(certval_listener_t *this, ike_sa_t *ike_sa);
 	void (*destroy)(certval_listener_t *this);
 };
 

@@ -4,6 +4,7 @@
  */
 #include "certval_plugin.h"
 #include "certval_listener.h"
+#include "certval_watch.h"
 
 #include <daemon.h>
 
@@ -12,6 +13,7 @@ typedef struct private_certval_plugin_t private_certval_plugin_t;
 struct private_certval_plugin_t {
 	certval_plugin_t public;
 	certval_listener_t *listener; /* while registered */
+	certval_watch_t *watch;       /* revocation events (issue 16), or NULL */
 };
 
 METHOD(plugin_t, get_name, char *, private_certval_plugin_t *this)
@@ -28,7 +30,14 @@ register_listener(private_certval_plugin_t *this, plugin_feature_t *feature, boo
 		if (this->listener == NULL)
 			return FALSE; /* charon logs the feature as failed; critical: no start */
 		charon->bus->add_listener(charon->bus, &this->listener->listener);
+		if (lib->settings->get_bool(lib->settings, "%s.plugins.certval.events", TRUE,
+		                            lib->ns) &&
+		    (this->watch = certval_watch_create(this->listener)) == NULL)
+			DBG1(DBG_CFG, "certval: no revocation events (out of memory)");
 	} else if (this->listener != NULL) {
+		if (this->watch != NULL)
+			this->watch->destroy(this->watch);
+		this->watch = NULL;
 		charon->bus->remove_listener(charon->bus, &this->listener->listener);
 		this->listener->destroy(this->listener);
 		this->listener = NULL;

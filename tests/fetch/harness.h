@@ -30,6 +30,7 @@ struct got {
 	int coalesced;
 	int negative;
 	cv_time last_modified;
+	long fresh_s;
 	unsigned elapsed_ms;
 	char url[512];
 };
@@ -54,6 +55,7 @@ static void __attribute__((unused)) on_done(const struct cv_fetch_result *r, voi
 	g->coalesced = r->coalesced;
 	g->negative = r->from_negative_cache;
 	g->last_modified = r->last_modified;
+	g->fresh_s = r->fresh_s;
 	g->elapsed_ms = r->elapsed_ms;
 	snprintf(g->url, sizeof(g->url), "%s", r->url ? r->url : "");
 	pending--;

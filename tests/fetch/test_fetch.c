@@ -485,6 +485,28 @@ test_conditional(struct cv_fetcher *f)
 	got_free(&g);
 }
 
+/* Issue 16, RFC 9111 4.2: how long the server says an answer stays fresh. */
+static void
+test_freshness(struct cv_fetcher *f)
+{
+	struct got g = {0};
+
+	fetch1(f, "/cachehdr/max-age/600", NULL, &g);
+	CHECK(g.ok);
+	CHECK_INT_EQ(g.fresh_s, 600);
+	fetch1(f, "/cachehdr/aged/600", NULL, &g); /* a shared cache held it 10 s */
+	CHECK_INT_EQ(g.fresh_s, 590);
+	fetch1(f, "/cachehdr/expires/600", NULL, &g);
+	CHECK(g.fresh_s >= 599 && g.fresh_s <= 600);
+	fetch1(f, "/cachehdr/no-store/600", NULL, &g); /* no-store wins over max-age */
+	CHECK_INT_EQ(g.fresh_s, 0);
+	fetch1(f, "/cachehdr/none/0", NULL, &g);
+	CHECK_INT_EQ(g.fresh_s, -1);
+	fetch1(f, "/etag/v1", NULL, &g);
+	CHECK_INT_EQ(g.fresh_s, -1);
+	got_free(&g);
+}
+
 static void
 test_post(struct cv_fetcher *f)
 {
@@ -571,6 +593,7 @@ main(void)
 	test_negative_cache();
 	test_cancel(f);
 	test_conditional(f);
+	test_freshness(f);
 	test_post(f);
 	test_proxy_and_source(f);
 	cv_fetcher_free(f);

@@ -202,6 +202,7 @@ read_op(const struct cv_proto_msg *msg, struct cv_error *err)
 	case CV_OP_PING:
 	case CV_OP_STATUS:
 	case CV_OP_RELOAD:
+	case CV_OP_SUBSCRIBE: /* its fields are read by daemon/events.c */
 		break;
 	}
 	return rc;

@@ -23,6 +23,7 @@ not built (-Dstrongswan), or a sanitizer build with a compiler whose runtimes ca
 preloaded.
 """
 
+import datetime
 import json
 import os
 import re
@@ -37,6 +38,10 @@ import unittest
 
 import certvald_helper as helper
 import testpki
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import crlkit  # noqa: E402
+from servers import Server, wait_for  # noqa: E402
 
 CHARON = "/usr/lib/ipsec/charon"
 SYS_PLUGINS = "/usr/lib/ipsec/plugins"
@@ -257,7 +262,9 @@ def initiator_conf(names, child):
 class Lab:
     """The PKI, the namespaces, certvald and both charons."""
 
-    PEERS = ("good.test", "revoked.test", "refused.test", "chained.test", "other.test")
+    PEERS = ("good.test", "revoked.test", "refused.test", "chained.test", "other.test",
+             "midsession.test")
+    CRL_LIFE = 40  # seconds: the CDP CA's CRLs (issue 16's revocation mid-session)
 
     def __init__(self):
         self.dir = helper.make_tmpdir("certval-swan-")
@@ -281,9 +288,31 @@ class Lab:
             "chained.test": pki.leaf("chained.test", sub, dns=["chained.test"]),
             "other.test": pki.leaf("other.test", other, dns=["other.test"]),
         }
+        # A CA whose CRL is at an HTTP distribution point that certvald refreshes (issue 16:
+        # the IKE_SA of a peer revoked mid-session goes down).
+        self.www = os.path.join(self.dir, "www")
+        os.makedirs(self.www)
+        self.origin = Server([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                           "support", "cdp_origin.py"), "--root", self.www])
+        cdp_ca = pki.ca("Swan CDP CA", issuer=root, pathlen=0)
+        self.cdp_ca = cdp_ca
+        self.certs["midsession.test"] = pki.leaf(
+            "midsession.test", cdp_ca, dns=["midsession.test"],
+            crl_url="http://127.0.0.1:%d/crl/cdp.crl" % self.origin.port)
+        self.crl_number = 0
+        self.publish_cdp_crl([])
         self.root_crl = pki.crl(root, revoked=[self.certs["revoked.test"]])
         self.sub_crl = pki.crl(sub)
         self.net = Net()
+
+    def publish_cdp_crl(self, revoked):
+        """A new CRL of the CDP CA at its distribution point, valid for CRL_LIFE seconds."""
+        self.crl_number += 1
+        when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+        src = crlkit.make_crl(self.dir, "cdp-%d" % self.crl_number, self.cdp_ca,
+                              [crlkit.index_line(c.serial, when) for c in revoked],
+                              self.crl_number, self.CRL_LIFE)
+        crlkit.publish(src, self.www, "cdp.crl")
 
     def start_daemon(self):
         sock = os.path.join(self.dir, "certvald.sock")
@@ -291,7 +320,8 @@ class Lab:
         # charon alone accepts that one (test_charon_alone_accepts).
         text = helper.config_text(sock, [("SWAN", self.root.cert_path, [
             "revocation-check crl", "crl file " + self.root_crl, "crl file " + self.sub_crl,
-            "match certificate SWAN-PEERS"]),
+            # the CDP CA's CRL is refreshed from 4 s after it is issued (issue 16)
+            "crl refresh-window %d" % (self.CRL_LIFE - 4), "match certificate SWAN-PEERS"]),
             ("OTHER", self.other.cert_path, ["revocation-check none"])])
         text = ("crypto pki certificate map SWAN-PEERS 10\n subject-name nc refused\n" + text)
         if self.daemon is None:
@@ -313,6 +343,7 @@ class Lab:
         # The initiator knows the Sub CA, so it sends it; the responder does not: that peer's
         # chain needs the intermediate it sent.
         self.init.install("x509ca", self.sub.cert_path)
+        self.init.install("x509ca", self.cdp_ca.cert_path)
         for name in self.PEERS:
             self.init.install("x509", self.certs[name].cert_path)
             self.init.install("private", self.certs[name].key_path)
@@ -349,6 +380,7 @@ class Lab:
             self.daemon.stop()
         if self.net is not None:
             self.net.destroy()
+        self.origin.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -473,12 +505,42 @@ class StrongSwanTest(unittest.TestCase):
         self.assertFalse(ok, out)
         self.assert_refused("good.test", out)
         self.assertIn("(connect: ", self.resp_log_line("certval: no verdict for 'good.test'"))
-        # Back: the plugin reconnects by itself.
+        # Back: the plugin reconnects by itself (its event watch too, which then checks the
+        # established IKE_SAs again: wait for it, so that its verdicts are not counted below).
+        mark = self.lab.resp.log_text().count("events may have been missed (reconnected)")
         self.lab.start_daemon()
+        self.assertTrue(wait_for(lambda: self.lab.resp.log_text().count(
+            "events may have been missed (reconnected)") > mark, seconds=20))
         self.before = self.stats()
         ok, out, _ = self.lab.initiate("good.test")
         self.assertTrue(ok, out)
         self.assertEqual(self.delta(), (1, 0, {}))
+
+    def test_revoked_mid_session_loses_its_sa(self):
+        """Issue 16: an established IKE_SA goes down within seconds of the CRL that revokes
+        its peer being published at the CDP: certvald's refresh brings the CRL, its event
+        reaches the plugin, certvald asked again says REJECT, the plugin deletes the IKE_SA.
+        Another peer's IKE_SA stays up."""
+        self.lab.publish_cdp_crl([])
+        for name in ("midsession.test", "good.test"):
+            ok, out, _ = self.lab.initiate(name)
+            self.assertTrue(ok, out)
+        self.assertIn("midsession.test", self.established_sas())
+        self.lab.publish_cdp_crl([self.lab.certs["midsession.test"]])
+        published = time.monotonic()
+        gone = wait_for(lambda: "midsession.test" not in self.established_sas(),
+                        seconds=self.lab.CRL_LIFE)
+        latency = time.monotonic() - published
+        self.assertTrue(gone, "the revoked peer's IKE_SA is still up:\n%s" %
+                        self.lab.resp.log_text()[-4000:])
+        self.assertIn("good.test", self.established_sas())
+        line = self.resp_log_line("revoked: deleting IKE_SA")
+        self.assertIn("serial %X" % self.lab.certs["midsession.test"].serial, line)
+        self.resp_log_line("certval: REJECT 'midsession.test'")
+        print("\nrevoked mid-session: CRL published at the CDP -> IKE_SA deleted in %.1f s "
+              "(certvald refreshes the CRL between %d and %d s into its %d s life)"
+              % (latency, 4, (self.lab.CRL_LIFE - 4) // 2 + 4, self.lab.CRL_LIFE),
+              file=sys.stderr)
 
     def test_zz_charon_alone_accepts_and_latency(self):
         """Without the plugin charon accepts the revoked and the refused peers (what the

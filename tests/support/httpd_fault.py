@@ -18,6 +18,9 @@ Prints "PORT" as its first stdout line, then serves until killed (or stdin close
   /status/CODE[/TAG]      answers with status CODE
   /etag/TAG               body "etag-TAG" with ETag "TAG" and Last-Modified; 304 on a
                           matching If-None-Match or a later If-Modified-Since
+  /cachehdr/KIND/N        body "cached" with caching headers: KIND max-age (Cache-Control:
+                          public, max-age=N), aged (max-age=N and Age: 10), expires (Date
+                          now, Expires now + N), no-store (no-store, max-age=N), none
   /peer                   the client's address
   /echo (POST)            "Content-Type: <type>\\n" followed by the request body
   /headers                "upstream says hello\\n" and the request's headers, one per line
@@ -228,6 +231,20 @@ class Handler(BaseHTTPRequestHandler):
                 return
         self.reply(200, ("etag-" + (args[0] if args else "v1")).encode(),
                    {"ETag": tag, "Last-Modified": lm})
+
+    def h_cachehdr(self, args, body):
+        kind, n = args[0], int(args[1]) if len(args) > 1 else 0
+        now = time.time()
+        headers = {"max-age": {"Cache-Control": "public, max-age=%d" % n},
+                   "aged": {"Cache-Control": "max-age=%d" % n, "Age": "10"},
+                   "expires": {"Date": email.utils.formatdate(now, usegmt=True),
+                               "Expires": email.utils.formatdate(now + n, usegmt=True)},
+                   "no-store": {"Cache-Control": "no-store, max-age=%d" % n},
+                   "none": {}}.get(kind)
+        if headers is None:
+            self.reply(404)
+            return
+        self.reply(200, b"cached", headers)
 
     def h_peer(self, args, body):
         self.reply(200, self.client_address[0].encode())

@@ -19,6 +19,8 @@ static const uint8_t oid_delta_crl_indicator[] = {0x55, 0x1d, 0x1b};
 static const uint8_t oid_idp[] = {0x55, 0x1d, 0x1c};
 static const uint8_t oid_freshest_crl[] = {0x55, 0x1d, 0x2e};
 static const uint8_t oid_aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+/* Microsoft's Next CRL Publish, 1.3.6.1.4.1.311.21.4 (a Time; a scheduling hint only). */
+static const uint8_t oid_next_publish[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x15, 0x04};
 
 #define OID_IS(e, oid) cv_asn1_oid_eq((e), (oid), sizeof(oid))
 
@@ -223,6 +225,22 @@ read_crl_number(const struct cv_asn1_elem *value, const uint8_t **num, size_t *l
 	return 0;
 }
 
+/*
+ * Next CRL Publish: when the CA will publish the next CRL (UTCTime or GeneralizedTime). Only
+ * the refresh schedule reads it, so a malformed value is ignored rather than fatal.
+ */
+static void
+read_next_publish(const struct cv_asn1_elem *value, struct cv_crl_info *info)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem e;
+	cv_time t;
+
+	cv_asn1_open(value, &d);
+	if (cv_asn1_next(&d, &e) == 0 && cv_asn1_finish(&d) == 0 && cv_asn1_time(&e, &t) == 0)
+		info->next_publish = t;
+}
+
 /* One crlExtensions element; sets err on failure. */
 static int
 read_crl_extension(struct cv_asn1 *exts, struct cv_crl_info *info, unsigned *seen,
@@ -254,6 +272,8 @@ read_crl_extension(struct cv_asn1 *exts, struct cv_crl_info *info, unsigned *see
 		bit = 16;
 		info->freshest_crl = value.val;
 		info->freshest_crl_len = value.len;
+	} else if (OID_IS(&oid, oid_next_publish)) {
+		read_next_publish(&value, info);
 	} else if (OID_IS(&oid, oid_issuer_alt_name) || OID_IS(&oid, oid_aia)) {
 		/* understood and not needed */
 	} else if (critical) {
@@ -456,6 +476,7 @@ read_tbs(const struct cv_asn1_elem *tbs, struct cv_asn1_elem *inner_alg, struct 
 		return -1;
 	}
 	info->next_update = CV_TIME_NONE;
+	info->next_publish = CV_TIME_NONE;
 	if (cv_asn1_peek(&d) == CV_ASN1_UTC_TIME || cv_asn1_peek(&d) == CV_ASN1_GENERALIZED_TIME) {
 		if (cv_asn1_next(&d, &e) < 0 || cv_asn1_time(&e, &info->next_update) < 0) {
 			cv_error_set(err, "tbsCertList.nextUpdate: malformed time");

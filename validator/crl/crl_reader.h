@@ -91,6 +91,7 @@ struct cv_crl_info {
 	struct cv_crl_idp idp;
 	const uint8_t *aki_key_id; /* authorityKeyIdentifier keyIdentifier, NULL if absent */
 	size_t aki_key_id_len;
+	cv_time next_publish;        /* Microsoft Next CRL Publish; CV_TIME_NONE when absent */
 	const uint8_t *freshest_crl; /* freshestCRL value (CRLDistributionPoints), raw */
 	size_t freshest_crl_len;
 	bool unknown_critical; /* a critical CRL extension not understood */

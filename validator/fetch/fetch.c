@@ -363,6 +363,7 @@ flight_new(struct cv_fetcher *f, const struct cv_fetch_opts *o)
 	fl->max_redirects = o->max_redirects;
 	fl->if_modified_since = o->if_modified_since;
 	fl->res.last_modified = CV_TIME_NONE;
+	fl->res.fresh_s = -1;
 	if (dup_opt(&fl->proxy, o->proxy) < 0 || dup_opt(&fl->source, o->source_interface) < 0 ||
 	    dup_opt(&fl->device, o->bind_device) < 0 ||
 	    dup_opt(&fl->content_type, o->content_type) < 0 || dup_opt(&fl->etag, o->etag) < 0)
@@ -473,6 +474,7 @@ waiter_timeout(evutil_socket_t fd, short what, void *arg)
 
 	memset(&r, 0, sizeof(r));
 	r.last_modified = CV_TIME_NONE;
+	r.fresh_s = -1;
 	r.coalesced = 1;
 	r.elapsed_ms = w->timeout_ms;
 	r.url = url != NULL ? url : "";

@@ -62,10 +62,13 @@ struct cv_fetch_result {
 	char etag[128];                 /* ETag of the response, "" if none */
 	cv_time last_modified;          /* Last-Modified, CV_TIME_NONE if none */
 	int not_modified;               /* conditional GET answered 304: ok = 1, len = 0 */
-	unsigned elapsed_ms;            /* of the shared transfer */
-	int coalesced;                  /* this waiter joined a transfer already in flight */
-	int from_negative_cache;        /* failed without contacting the server */
-	const char *url;                /* the URL fetched (LDAP: the effective ldap:// URL) */
+	/* RFC 9111 4.2: how long the server says the response stays fresh, from Cache-Control
+	 * max-age (less Age) or Expires - Date; 0 for no-cache/no-store, -1 when it says nothing */
+	long fresh_s;
+	unsigned elapsed_ms;     /* of the shared transfer */
+	int coalesced;           /* this waiter joined a transfer already in flight */
+	int from_negative_cache; /* failed without contacting the server */
+	const char *url;         /* the URL fetched (LDAP: the effective ldap:// URL) */
 };
 
 typedef void (*cv_fetch_done_fn)(const struct cv_fetch_result *r, void *arg);

@@ -19,6 +19,15 @@ struct sock {
 	struct event *ev;
 };
 
+/* What the caching headers of one response say (RFC 9111 5.2, 5.3, 5.1; RFC 9110 6.6.1). */
+struct freshness {
+	long max_age;   /* Cache-Control max-age, -1 if absent */
+	int no_cache;   /* no-cache or no-store */
+	long age;       /* Age, 0 if absent */
+	time_t date;    /* Date, -1 if absent */
+	time_t expires; /* Expires, -1 if absent; 0 for an invalid date (already stale) */
+};
+
 /* One transfer: flight->backend. */
 struct transfer {
 	TAILQ_ENTRY(transfer) entry;
@@ -28,6 +37,7 @@ struct transfer {
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
 	int too_large;
+	struct freshness fresh; /* of the latest response's headers */
 };
 
 struct cv_fetch_http {
@@ -264,37 +274,118 @@ has_prefix_ci(const char *data, size_t n, const char *prefix)
 	return 1;
 }
 
-/* CURLOPT_HEADERFUNCTION: remember the final response's ETag. */
-static size_t
-on_header(char *data, size_t size, size_t nmemb, void *arg)
+static void
+freshness_reset(struct freshness *f)
 {
-	struct transfer *t = arg;
-	size_t n = size * nmemb, i, len;
-	char *etag = t->fl->res.etag;
-	const char *v;
+	f->max_age = -1;
+	f->no_cache = 0;
+	f->age = 0;
+	f->date = -1;
+	f->expires = -1;
+}
 
-	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-		etag[0] = '\0'; /* a new response (after a redirect) */
-		return n;
+/* A non-negative delta-seconds (RFC 9111 1.2.2), saturated; -1 when not a number. */
+static long
+delta_seconds(const char *v)
+{
+	long n = 0;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n > 100000000L ? n : n * 10 + (*v - '0');
+	return n;
+}
+
+/* Cache-Control directives, comma separated, case-insensitive; the others are ignored. */
+static void
+parse_cache_control(const char *v, struct freshness *f)
+{
+	while (*v != '\0') {
+		size_t len;
+
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		len = strcspn(v, ",");
+		if (has_prefix_ci(v, len, "no-cache") || has_prefix_ci(v, len, "no-store"))
+			f->no_cache = 1;
+		else if (has_prefix_ci(v, len, "max-age="))
+			f->max_age = delta_seconds(v + 8);
+		v += len;
 	}
-	if (!has_prefix_ci(data, n, "etag:"))
-		return n;
-	v = data + 5;
-	len = n - 5;
+}
+
+/* One header line: name (lower case, with ':') matched, value copied trimmed into out. */
+static int
+header_value(const char *data, size_t n, const char *name, char *out, size_t outlen)
+{
+	const size_t nl = strlen(name);
+	const char *v = data + nl;
+	size_t len = n - nl;
+
+	if (!has_prefix_ci(data, n, name))
+		return 0;
 	while (len > 0 && (*v == ' ' || *v == '\t')) {
 		v++;
 		len--;
 	}
 	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
 		len--;
-	if (len == 0 || len >= sizeof(t->fl->res.etag))
-		return n;
-	for (i = 0; i < len; i++)
+	if (len == 0 || len >= outlen)
+		return 0;
+	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return n; /* never echo control characters into a later request */
-	memcpy(etag, v, len);
-	etag[len] = '\0';
+			return 0; /* never echo control characters into a later request */
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* CURLOPT_HEADERFUNCTION: the final response's ETag and caching headers. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	const size_t n = size * nmemb;
+	char v[256];
+
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		t->fl->res.etag[0] = '\0'; /* a new response (after a redirect) */
+		freshness_reset(&t->fresh);
+		return n;
+	}
+	if (header_value(data, n, "etag:", v, sizeof(t->fl->res.etag)))
+		memcpy(t->fl->res.etag, v, strlen(v) + 1);
+	else if (header_value(data, n, "cache-control:", v, sizeof(v)))
+		parse_cache_control(v, &t->fresh);
+	else if (header_value(data, n, "age:", v, sizeof(v)))
+		t->fresh.age = delta_seconds(v) < 0 ? 0 : delta_seconds(v);
+	else if (header_value(data, n, "date:", v, sizeof(v)))
+		t->fresh.date = curl_getdate(v, NULL);
+	else if (header_value(data, n, "expires:", v, sizeof(v)))
+		t->fresh.expires = curl_getdate(v, NULL) < 0 ? 0 : curl_getdate(v, NULL);
 	return n;
+}
+
+/*
+ * RFC 9111 4.2.1: the freshness lifetime is max-age when present, else Expires - Date (Date
+ * absent: our own time); the remaining freshness subtracts the Age a shared cache reports.
+ */
+static long
+fresh_seconds(const struct freshness *f)
+{
+	long life;
+
+	if (f->no_cache)
+		return 0;
+	if (f->max_age >= 0)
+		life = f->max_age;
+	else if (f->expires >= 0)
+		life = (long)(f->expires - (f->date >= 0 ? f->date : time(NULL)));
+	else
+		return -1;
+	life -= f->age;
+	return life > 0 ? life : 0;
 }
 
 static int
@@ -325,11 +416,29 @@ bind_device_cb(void *device, curl_socket_t fd, curlsocktype purpose)
 	           : CURL_SOCKOPT_ERROR;
 }
 
+/* RFC 9110 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" (English names whatever the locale). */
+static const char *
+http_date(cv_time t, char out[40])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	const time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return "Thu, 01 Jan 1970 00:00:00 GMT";
+	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+	         months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return out;
+}
+
 static int
 setup_easy(struct transfer *t, struct cv_error *err)
 {
 	const struct flight *fl = t->fl;
 	CURL *e = t->easy;
+	char date[40];
 	int bad = 0;
 
 	bad |= curl_easy_setopt(e, CURLOPT_URL, fl->url);
@@ -370,11 +479,11 @@ setup_easy(struct transfer *t, struct cv_error *err)
 	}
 	if (fl->etag != NULL && fl->etag[0] != '\0' && add_header(t, "If-None-Match", fl->etag) < 0)
 		goto bad_header;
-	if (fl->if_modified_since != CV_TIME_NONE) {
-		bad |= curl_easy_setopt(e, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-		bad |=
-		    curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)fl->if_modified_since);
-	}
+	/* If-Modified-Since as a plain header: curl's own time condition would also drop a
+	 * 200 whose Last-Modified is not newer (a CRL republished within the same second). */
+	if (fl->if_modified_since != CV_TIME_NONE &&
+	    add_header(t, "If-Modified-Since", http_date(fl->if_modified_since, date)) < 0)
+		goto bad_header;
 	if (t->headers != NULL)
 		bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 	if (bad) {
@@ -398,6 +507,7 @@ cv_fetch_http_start(struct cv_fetch_http *h, struct flight *fl, struct cv_error 
 	}
 	t->h = h;
 	t->fl = fl;
+	freshness_reset(&t->fresh);
 	fl->backend = t;
 	TAILQ_INSERT_TAIL(&h->transfers, t, entry);
 	if ((t->easy = curl_easy_init()) == NULL) {
@@ -470,7 +580,7 @@ finish(struct transfer *t, CURLcode rc)
 {
 	struct flight *fl = t->fl;
 	struct cv_fetch_result *res = &fl->res;
-	long status = 0, unmet = 0;
+	long status = 0;
 	curl_off_t filetime = -1;
 
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -478,11 +588,11 @@ finish(struct transfer *t, CURLcode rc)
 	if (rc != CURLE_OK) {
 		describe_error(t, rc, status);
 	} else {
-		curl_easy_getinfo(t->easy, CURLINFO_CONDITION_UNMET, &unmet);
 		curl_easy_getinfo(t->easy, CURLINFO_FILETIME_T, &filetime);
 		if (filetime >= 0)
 			res->last_modified = (cv_time)filetime;
-		if (status == 304 || unmet) {
+		res->fresh_s = fresh_seconds(&t->fresh);
+		if (status == 304) {
 			res->ok = 1;
 			res->not_modified = 1;
 			fl->len = 0;
