@@ -193,14 +193,19 @@ window_start(const struct cv_rev_settings *rev, const struct cv_crl_store_entry 
 	return start > e->fetched_at ? start : e->fetched_at;
 }
 
-/* The first retry delay of e: a twentieth of its life, 1 to RETRY_FIRST_S seconds. */
+/* The first retry delay of e: a twentieth of its life, 1 to RETRY_FIRST_S seconds; an entry
+ * kept without an expiry (a CRL without nextUpdate, D-6) has no life to divide: the most. */
 static cv_time
 retry_base(const struct cv_crl_store_entry *e)
 {
 	const struct cv_crl_info *info = cv_crl_get_info(e->crl);
 	const cv_time born =
 	    e->delete_after || info->this_update >= e->expires ? e->fetched_at : info->this_update;
-	const cv_time base = (e->expires - born) / 20;
+	cv_time base;
+
+	if (e->expires == CV_TIME_NONE || born == CV_TIME_NONE)
+		return RETRY_FIRST_S;
+	base = (e->expires - born) / 20;
 
 	return base < 1 ? 1 : base > RETRY_FIRST_S ? RETRY_FIRST_S : base;
 }
