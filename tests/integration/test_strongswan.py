@@ -105,8 +105,8 @@ class NetNs:
 
     Not iproute2's named namespaces: `ip netns add/exec` and `ip -n` remount / as rslave and
     bind-mount /run/netns, which fails where / is not a mount point (a chroot, some
-    containers). The holder lives until its stdin closes, so the namespace goes with the
-    test even when the test is killed."""
+    containers). The holder lives until its stdin closes, so it goes with the test even when
+    the test is killed; the namespace goes with its last process."""
 
     def __init__(self):
         # the holder says "ready" once unshare(CLONE_NEWNET) is done: its /proc/PID/ns/net is
@@ -145,7 +145,8 @@ class Net:
         tag = "%d" % os.getpid()
         self.resp = self.init = None
         try:
-            self.resp, self.init = NetNs(), NetNs()
+            self.resp = NetNs()
+            self.init = NetNs()
             # the veth ends go straight into the namespaces (netns PID)
             run(["ip", "link", "add", "cvr" + tag, "netns", str(self.resp.pid), "type",
                  "veth", "peer", "name", "cvi" + tag, "netns", str(self.init.pid)])
