@@ -6,8 +6,9 @@ set -eu
 # What each is for, beyond the compilers and libraries: gnutls-bin (certtool, gnutls-cli),
 # openssl (test PKIs, OCSP responder), slapd and ldap-utils (LDAP servers of the tests),
 # freeradius (the RADIUS server of the tests), faketime (expiry tests), util-linux (setpriv:
-# tests that switch users), netbase (/etc/services and /etc/protocols, which a minimal system
-# lacks and libraries such as libldap and FreeRADIUS consult), libkrad-dev (RADIUS) with
+# tests that switch users; unshare and nsenter: the strongSwan test's namespaces), netbase
+# (/etc/services and /etc/protocols, which a minimal system lacks and libraries such as libldap
+# and FreeRADIUS consult), libkrad-dev (RADIUS) with
 # libkrb5-dev (krad.h includes krb5.h, which Debian's libkrad-dev does not pull in) and
 # libverto-dev (libkrad's event loop; it brings the libev and glib modules, and libverto1
 # alone pulls libverto-libev1 on a system that only runs certvald); nginx, curl and

@@ -2,7 +2,9 @@
 responder's asking certvald through the certval plugin (client/strongswan).
 
 Two network namespaces joined by a veth pair (documentation addresses 192.0.2.1 and
-192.0.2.2, inside the namespaces only), one charon in each with its own strongswan.conf,
+192.0.2.2, inside the namespaces only), each held by a process of its own (unshare --net) and
+entered with nsenter, not iproute2's named namespaces (whose mounts fail where / is not a mount
+point: a chroot, some containers); one charon in each with its own strongswan.conf,
 vici socket and /run (the PID file): each charon runs in a mount namespace of its own where
 /run and /usr/lib/ipsec/plugins are bind-mounted, the latter to a directory holding Debian's
 plugins and the one just built (charon loads plugins from that directory only). swanctl
@@ -18,9 +20,10 @@ In a sanitizer build, charon runs with the sanitizer runtimes preloaded (the plu
 libcertval are built with them, charon is not) and the test fails on any report in charon's
 output, leaks of the plugin included.
 
-Exits 77 with the reason when it cannot run: not root, no iproute2 or strongSwan, plugin
-not built (-Dstrongswan), or a sanitizer build with a compiler whose runtimes cannot be
-preloaded.
+Exits 77 with the reason when it cannot run: not root, no iproute2, util-linux or strongSwan,
+plugin not built (-Dstrongswan), a sanitizer build with a compiler whose runtimes cannot be
+preloaded, or a chroot whose mounts propagate to other namespaces (charon's bind mounts would
+leak out of its own).
 """
 
 import datetime
@@ -66,11 +69,14 @@ def why_not():
         return "the certval plugin was not built (-Dstrongswan)"
     if os.geteuid() != 0:
         return "network namespaces and charon need root"
-    for tool in ("ip", "swanctl", "unshare", "mount", "certtool"):
+    for tool in ("ip", "swanctl", "unshare", "nsenter", "mount", "certtool"):
         if shutil.which(tool) is None:
             return "%s is not installed" % tool
     if not os.access(CHARON, os.X_OK):
         return "charon is not installed (strongswan-charon)"
+    if mount_propagation() is None:
+        return ("/ is not a mount point (a chroot) and mounts here propagate to other mount "
+                "namespaces: charon's bind mounts of /run and %s would leak out" % SYS_PLUGINS)
     return None
 
 
@@ -82,40 +88,101 @@ def run(cmd, check=True, timeout=60):
     return res
 
 
+def mount_propagation():
+    """The propagation charon's mount namespace is made with (unshare --propagation), or None.
+
+    Where / is a mount point, "private": charon's bind mounts stay in its namespace. Where it
+    is not (a chroot), the kernel refuses any propagation change on / (EINVAL, as `ip netns
+    exec` reports: "mount --make-rslave /" failed); "unchanged" is then safe only when no mount
+    here propagates (the namespace around the chroot was made private, as fresh-run and
+    container runtimes do), which the shared:N tags of mountinfo tell."""
+    with open("/proc/self/mountinfo") as f:
+        lines = [ln.split(" - ")[0].split() for ln in f]
+    if any(fields[4] == "/" for fields in lines):
+        return "private"
+    if any(tag.startswith("shared:") for fields in lines for tag in fields[6:]):
+        return None
+    return "unchanged"
+
+
+class NetNs:
+    """A network namespace held open by a process of its own and entered with nsenter.
+
+    Not iproute2's named namespaces: `ip netns add/exec` and `ip -n` remount / as rslave and
+    bind-mount /run/netns, which fails where / is not a mount point (a chroot, some
+    containers). The holder lives until its stdin closes, so it goes with the test even when
+    the test is killed; the namespace goes with its last process."""
+
+    def __init__(self):
+        # the holder says "ready" once unshare(CLONE_NEWNET) is done: its /proc/PID/ns/net is
+        # the new namespace from then on
+        self.proc = subprocess.Popen(["unshare", "--net", "sh", "-c",
+                                      "echo ready && exec cat >/dev/null"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        if self.proc.stdout.readline() != b"ready\n":
+            _, err = self.proc.communicate()
+            raise RuntimeError("unshare --net failed (%d): %s" % (self.proc.returncode,
+                                                                 err.decode(errors="replace")))
+        self.pid = self.proc.pid
+        self.path = "/proc/%d/ns/net" % self.pid
+        self.run("ip", "link", "set", "lo", "up")
+
+    def cmd(self, *args):
+        """The command line that runs args inside the namespace."""
+        return ["nsenter", "--net=" + self.path] + list(args)
+
+    def run(self, *args, check=True):
+        return run(self.cmd(*args), check=check)
+
+    def destroy(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
 class Net:
     """Two namespaces and a veth pair between them."""
 
     def __init__(self):
         tag = "%d" % os.getpid()
-        self.resp, self.init = "cvsw-r" + tag, "cvsw-i" + tag
-        run(["ip", "netns", "add", self.resp])
-        run(["ip", "netns", "add", self.init])
-        run(["ip", "link", "add", "cvr" + tag, "netns", self.resp, "type", "veth", "peer",
-             "name", "cvi" + tag, "netns", self.init])
-        for ns, dev, addr in ((self.resp, "cvr" + tag, RESP_ADDR),
-                              (self.init, "cvi" + tag, INIT_ADDR)):
-            run(["ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev])
-            run(["ip", "-n", ns, "link", "set", dev, "up"])
-            run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        self.xfrm = self._xfrm_works()
+        self.resp = self.init = None
+        try:
+            self.resp = NetNs()
+            self.init = NetNs()
+            # the veth ends go straight into the namespaces (netns PID)
+            run(["ip", "link", "add", "cvr" + tag, "netns", str(self.resp.pid), "type",
+                 "veth", "peer", "name", "cvi" + tag, "netns", str(self.init.pid)])
+            for ns, dev, addr in ((self.resp, "cvr" + tag, RESP_ADDR),
+                                  (self.init, "cvi" + tag, INIT_ADDR)):
+                ns.run("ip", "addr", "add", addr + "/24", "dev", dev)
+                ns.run("ip", "link", "set", dev, "up")
+            self.xfrm = self._xfrm_works()
+        except Exception:
+            self.destroy()
+            raise
 
     def _xfrm_works(self):
         """Whether the kernel installs an IPsec SA in a namespace (a throw-away one)."""
-        res = run(["ip", "-n", self.resp, "xfrm", "state", "add", "src", RESP_ADDR, "dst",
-                   INIT_ADDR, "proto", "esp", "spi", "0x4242", "aead", "rfc4106(gcm(aes))",
-                   "0x" + "11" * 20, "128"], check=False)
+        res = self.resp.run("ip", "xfrm", "state", "add", "src", RESP_ADDR, "dst", INIT_ADDR,
+                            "proto", "esp", "spi", "0x4242", "aead", "rfc4106(gcm(aes))",
+                            "0x" + "11" * 20, "128", check=False)
         if res.returncode != 0:
             return False
-        run(["ip", "-n", self.resp, "xfrm", "state", "flush"], check=False)
+        self.resp.run("ip", "xfrm", "state", "flush", check=False)
         return True
 
     def destroy(self):
         for ns in (self.resp, self.init):
-            run(["ip", "netns", "del", ns], check=False)
+            if ns is not None:
+                ns.destroy()
 
 
 class Charon:
-    """One charon in a namespace, with its own configuration, vici socket and /run."""
+    """One charon in a network namespace (a NetNs), with its own configuration, vici socket
+    and /run."""
 
     def __init__(self, ns, directory, with_plugin, certval_socket=""):
         self.ns, self.dir = ns, directory
@@ -171,18 +238,18 @@ class Charon:
         script += "exec " + CHARON
         logf = open(os.path.join(self.dir, "charon.out"), "ab")
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "unshare", "--mount", "--propagation", "private",
-             "sh", "-c", script, "sh", self.dir], env=env, stdout=logf, stderr=logf)
+            self.ns.cmd("unshare", "--mount", "--propagation", mount_propagation(), "sh", "-c",
+                        script, "sh", self.dir), env=env, stdout=logf, stderr=logf)
         logf.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("charon exited with %d:\n%s" % (self.proc.returncode,
-                                                                   self.log_text()))
+                raise RuntimeError("charon exited with %d:\n%s%s" % (
+                    self.proc.returncode, self.log_text(), self.out_text()))
             if os.path.exists(self.vici) and self.swanctl("--stats", check=False).returncode == 0:
                 return self
             time.sleep(0.1)
-        raise RuntimeError("charon did not start:\n" + self.log_text())
+        raise RuntimeError("charon did not start:\n" + self.log_text() + self.out_text())
 
     def stop(self):
         """Stops charon; returns what a sanitizer reported on its output, or ""."""
@@ -194,11 +261,7 @@ class Charon:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        try:
-            with open(os.path.join(self.dir, "charon.out"), errors="replace") as f:
-                out = f.read()
-        except OSError:
-            return ""
+        out = self.out_text()
         found = [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                              "runtime error:") if m in out]
         return out if found else ""
@@ -222,11 +285,19 @@ class Charon:
         self.swanctl("--load-all", "--noprompt")
 
     def log_text(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log)
+
+    def out_text(self):
+        """charon's stdout and stderr (and those of the commands that start it)."""
+        return read_text(os.path.join(self.dir, "charon.out"))
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 PROPOSALS = "aes128-sha256-ecp256"
@@ -591,8 +662,7 @@ class DebianConfigTest(unittest.TestCase):
 
     def test_snippet_loads_plugin(self):
         d = helper.make_tmpdir("certval-swan-deb-")
-        ns = "cvsw-d%d" % os.getpid()
-        run(["ip", "netns", "add", ns])
+        ns = NetNs()
         try:
             charon = Charon(ns, d, with_plugin=True)  # the plugin directory and /run
             sd = os.path.join(d, "strongswan.d")
@@ -620,7 +690,7 @@ class DebianConfigTest(unittest.TestCase):
                           % sock, log)
             self.assertRegex(log, r"loaded plugins: .* certval ")
         finally:
-            run(["ip", "netns", "del", ns], check=False)
+            ns.destroy()
             shutil.rmtree(d, ignore_errors=True)
 
 
