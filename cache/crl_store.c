@@ -1,6 +1,7 @@
 /* crl_store.c: the CRL cache: ingested CRLs by source with their effective expiry. */
 #include "crl_store.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,8 @@
 
 #define META_MAGIC     "certval-crl-cache 1"
 #define CACHE_FILE_MAX (1u << 30) /* a cached CRL file is never larger than what was fetched */
+#define PROBLEMS_MAX   16         /* cache-file problems remembered for `show crls` */
+#define HEX_NAME_LEN   64         /* a cache file's name: the SHA-256 of its source, in hex */
 
 struct slot {
 	char *source;
@@ -34,15 +37,45 @@ struct cv_crl_store {
 	size_t n;
 	size_t cap;
 	char *dir; /* cache-dir, or NULL: nothing persisted */
+	struct cv_crl_store_problem problems[PROBLEMS_MAX]; /* the latest, oldest first */
+	size_t n_problems;
+	size_t total_problems;
 };
 
 static void persist_remove(const struct cv_crl_store *store, const char *source);
-static void persist_write(const struct cv_crl_store *store, const struct slot *s);
+static void persist_write(struct cv_crl_store *store, const struct slot *s);
 
 struct cv_crl_store *
 cv_crl_store_new(void)
 {
 	return calloc(1, sizeof(struct cv_crl_store));
+}
+
+/* Remembers a cache-file problem (the latest PROBLEMS_MAX) and logs it as a warning. */
+static void
+problem(struct cv_crl_store *store, const char *file, const char *what)
+{
+	struct cv_crl_store_problem *p;
+
+	cv_log_warning("CRL cache: %s: %s", file, what);
+	if (store->n_problems == PROBLEMS_MAX) {
+		memmove(store->problems, store->problems + 1,
+		        (PROBLEMS_MAX - 1) * sizeof(store->problems[0]));
+		store->n_problems--;
+	}
+	p = &store->problems[store->n_problems++];
+	cv_strlcpy(p->file, file, sizeof(p->file));
+	cv_strlcpy(p->problem, what, sizeof(p->problem));
+	store->total_problems++;
+}
+
+size_t
+cv_crl_store_problems(const struct cv_crl_store *store, const struct cv_crl_store_problem **list,
+                      size_t *n)
+{
+	*list = store->problems;
+	*n = store->n_problems;
+	return store->total_problems;
 }
 
 static void
@@ -291,15 +324,37 @@ cache_path(const struct cv_crl_store *store, const char *source, const char *ext
 	return snprintf(out, len, "%s/%s.%s", store->dir, hex, ext) < (int)len ? 0 : -1;
 }
 
+/* Makes the directory's entries (a rename, an unlink) durable. */
 static int
-write_atomic(const char *path, const void *data, size_t len)
+fsync_dir(const char *dir)
+{
+	const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Writes path through a temporary file in the same directory: write, fsync, rename, then
+ * fsync the directory, so that after a crash path holds either its old or its new content
+ * (D-4). The temporary file is removed on any error; one left by a kill is removed at the
+ * next load (cleanup_temporaries). errno tells why on failure.
+ */
+static int
+write_atomic(const char *dir, const char *path, const void *data, size_t len)
 {
 	char tmp[4096];
-	int fd;
+	int fd, saved;
 	size_t done = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
@@ -308,30 +363,32 @@ write_atomic(const char *path, const void *data, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			errno = ENOSPC;
 		if (n <= 0)
 			goto fail;
 		done += (size_t)n;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
+	if (fsync(fd) < 0) /* ENOSPC and EIO may only show here */
 		goto fail;
-	}
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	saved = close(fd);
+	fd = -1;
+	if (saved < 0 || rename(tmp, path) < 0)
+		goto fail;
+	return fsync_dir(dir);
 fail:
+	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	errno = saved;
 	return -1;
 }
 
 static void
-persist_write(const struct cv_crl_store *store, const struct slot *s)
+persist_write(struct cv_crl_store *store, const struct slot *s)
 {
-	char der_path[4096], meta_path[4096], meta[8192], hex[65];
+	char der_path[4096], meta_path[4096], meta[8192], hex[65], what[CV_ERROR_MAX];
 	uint8_t digest[32];
 	size_t der_len;
 	const uint8_t *der;
@@ -352,10 +409,16 @@ persist_write(const struct cv_crl_store *store, const struct slot *s)
 	             META_MAGIC, s->source, s->trustpoint, (long long)s->fetched_at,
 	             (long long)s->expires, s->delete_after ? 1 : 0, hex);
 	/* The DER first: the metadata file is what makes an entry exist. */
-	if (n >= (int)sizeof(meta) || write_atomic(der_path, der, der_len) < 0 ||
-	    write_atomic(meta_path, meta, (size_t)n) < 0)
-		cv_log_warning("CRL cache: cannot persist %s in %s: %s", s->source, store->dir,
-		               strerror(errno));
+	if (n >= (int)sizeof(meta))
+		return;
+	if (write_atomic(store->dir, der_path, der, der_len) < 0 ||
+	    write_atomic(store->dir, meta_path, meta, (size_t)n) < 0) {
+		snprintf(what, sizeof(what), "cannot persist %s: %s; kept in memory only",
+		         s->source, strerror(errno));
+		/* no half entry: a metadata file of an older download would not match */
+		persist_remove(store, s->source);
+		problem(store, der_path, what);
+	}
 }
 
 static void
@@ -380,6 +443,8 @@ cv_crl_store_set_dir(struct cv_crl_store *store, const char *dir, struct cv_erro
 	if (dir != NULL) {
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0) {
 			cv_error_set(err, "cache-dir %s: not a writable directory", dir);
+			problem(store, dir,
+			        "not a writable directory: CRLs are kept in memory only");
 			return -1;
 		}
 		copy = strdup(dir);
@@ -445,7 +510,7 @@ meta_parse(char *text, struct meta *m)
 static bool
 load_one(struct cv_crl_store *store, const char *meta_path, cv_time now)
 {
-	char crl_path[4096] = "", hex[65];
+	char crl_path[4096] = "", hex[65], what[CV_ERROR_MAX] = "";
 	uint8_t *text = NULL, *der = NULL, digest[32];
 	size_t text_len, der_len;
 	struct cv_error err = {{0}};
@@ -456,21 +521,31 @@ load_one(struct cv_crl_store *store, const char *meta_path, cv_time now)
 	memset(&m, 0, sizeof(m));
 	m.last_modified = CV_TIME_NONE;
 	if (cv_read_file(meta_path, 16384, &text, &text_len, &err) < 0 ||
-	    meta_parse((char *)text, &m) < 0 ||
-	    cache_path(store, m.source, "crl", crl_path, sizeof(crl_path)) < 0 ||
-	    cv_read_file(crl_path, CACHE_FILE_MAX, &der, &der_len, &err) < 0 ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der, der_len, digest) < 0)
+	    meta_parse((char *)text, &m) < 0) {
+		snprintf(what, sizeof(what), "unreadable metadata%s%s, dropped",
+		         err.msg[0] != '\0' ? ": " : "", err.msg);
 		goto out;
+	}
+	if (cache_path(store, m.source, "crl", crl_path, sizeof(crl_path)) < 0 ||
+	    cv_read_file(crl_path, CACHE_FILE_MAX, &der, &der_len, &err) < 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der, der_len, digest) < 0) {
+		snprintf(what, sizeof(what), "the CRL of %s is unreadable: %s, dropped", m.source,
+		         err.msg);
+		goto out;
+	}
 	cv_hex_encode(digest, sizeof(digest), hex);
 	if (cv_strcasecmp(hex, m.sha256) != 0) {
-		cv_log_warning("CRL cache: %s does not match its digest, dropped", crl_path);
+		snprintf(what, sizeof(what),
+		         "the CRL of %s does not match its digest (damaged), dropped",
+		         m.source);
 		goto out;
 	}
 	if (m.expires != CV_TIME_NONE && now >= m.expires)
 		goto out;
 	if (cv_crl_ingest_owned(der, der_len, NULL, 0, &crl, &err) < 0) {
 		der = NULL; /* freed by the ingest */
-		cv_log_warning("CRL cache: %s: %s, dropped", crl_path, err.msg);
+		snprintf(what, sizeof(what), "the CRL of %s does not parse: %s, dropped", m.source,
+		         err.msg);
 		goto out;
 	}
 	der = NULL;
@@ -478,6 +553,8 @@ load_one(struct cv_crl_store *store, const char *meta_path, cv_time now)
 	            m.delete_after != 0) != NULL;
 out:
 	if (!ok) {
+		if (what[0] != '\0')
+			problem(store, crl_path[0] != '\0' ? crl_path : meta_path, what);
 		unlink(meta_path);
 		if (crl_path[0] != '\0')
 			unlink(crl_path);
@@ -486,6 +563,53 @@ out:
 	free(der);
 	free(text);
 	return ok;
+}
+
+/* Is name HEX_NAME_LEN hexadecimal digits followed by suffix (a prefix of the rest if tmp)? */
+static bool
+cache_name(const char *name, const char *suffix)
+{
+	for (size_t i = 0; i < HEX_NAME_LEN; i++)
+		if (!isxdigit((unsigned char)name[i]))
+			return false;
+	return strncmp(name + HEX_NAME_LEN, suffix, strlen(suffix)) == 0;
+}
+
+/*
+ * Removes what an interrupted write leaves behind (D-4): temporary files, and CRL files
+ * without their metadata file, so that kills never make the directory grow.
+ */
+static void
+cleanup_leftovers(struct cv_crl_store *store, DIR *d)
+{
+	struct dirent *e;
+	char path[4096], meta[4096];
+	size_t removed = 0;
+
+	while ((e = readdir(d)) != NULL) {
+		const size_t len = strlen(e->d_name);
+		bool orphan = false;
+
+		if (len < HEX_NAME_LEN + 4)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", store->dir, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (len == HEX_NAME_LEN + 4 && cache_name(e->d_name, ".crl")) {
+			snprintf(meta, sizeof(meta), "%s/%.*s.meta", store->dir, HEX_NAME_LEN,
+			         e->d_name);
+			orphan = access(meta, F_OK) != 0 && errno == ENOENT;
+		}
+		if (orphan || cache_name(e->d_name, ".crl.tmp.") ||
+		    cache_name(e->d_name, ".meta.tmp."))
+			if (unlink(path) == 0)
+				removed++;
+	}
+	if (removed > 0) {
+		cv_log_notice("CRL cache: %zu files of interrupted writes removed from %s", removed,
+		              store->dir);
+		(void)fsync_dir(store->dir);
+	}
 }
 
 int
@@ -514,6 +638,8 @@ cv_crl_store_load(struct cv_crl_store *store, cv_time now, struct cv_error *err)
 		if (load_one(store, path, now))
 			loaded++;
 	}
+	rewinddir(d);
+	cleanup_leftovers(store, d);
 	closedir(d);
 	return loaded;
 }
