@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,7 +262,15 @@ static int
 reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 {
 	struct cv_config *cfg = NULL;
+	struct stat st;
 
+	/* An empty file is a configuration half written (truncated, then not yet filled), not
+	 * the wish to drop every trustpoint: refused like an invalid one. */
+	if (stat(srv->config_path, &st) == 0 && st.st_size == 0) {
+		cv_error_set(err, "%s is empty", srv->config_path);
+		cv_log_err("reload failed, keeping the running configuration: %s", err->msg);
+		return -1;
+	}
 	if (cv_config_load(srv->config_path, &cfg, err) != 0) {
 		cv_log_err("reload failed, keeping the running configuration: %s", err->msg);
 		return -1;
