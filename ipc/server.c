@@ -76,6 +76,7 @@ struct cv_server {
 	struct timespec started;
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
+	unsigned long n_refused; /* connections refused beyond max-connections */
 };
 
 static void process_input(struct conn *c);
@@ -251,11 +252,12 @@ status_json(const struct cv_server *srv)
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I}", "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns);
+	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I}", "version", CV_VERSION,
+	                 "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec), "config",
+	                 srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
+	                 "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine),
+	                 "connections", (json_int_t)srv->n_conns, "connections_refused",
+	                 (json_int_t)srv->n_refused);
 }
 
 static int
@@ -554,6 +556,37 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/*
+ * Beyond max-connections a client gets one "busy" error line and the connection is closed,
+ * so that file descriptors are never exhausted and the client knows why. The line is short
+ * and the socket new: it fits its buffer, so the non-blocking send never waits.
+ */
+static bool
+refuse_if_full(struct cv_server *srv, evutil_socket_t fd)
+{
+	const unsigned max = cv_engine_config(srv->engine)->max_connections;
+	json_t *resp;
+	char msg[128], *text;
+	size_t len = 0;
+
+	if (srv->n_conns < max)
+		return false;
+	snprintf(msg, sizeof(msg), "too many connections (max-connections %u); try again later",
+	         max);
+	resp = cv_proto_error(NULL, CV_PROTO_BUSY, msg);
+	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+	if (text != NULL && send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		cv_log_debug("busy reply not sent: %s", strerror(errno));
+	free(text);
+	json_decref(resp);
+	srv->n_refused++;
+	if (srv->n_refused == 1 || srv->n_refused % 1000 == 0)
+		cv_log_warning("max-connections %u reached: %lu connections refused so far", max,
+		               srv->n_refused);
+	evutil_closesocket(fd);
+	return true;
+}
+
 static void
 accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa, int socklen,
           void *arg)
@@ -562,6 +595,9 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
 	struct conn *c;
+
+	if (refuse_if_full(srv, fd))
+		return;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
 		cv_log_warning("SO_PEERCRED: %s; refusing the connection", strerror(errno));
@@ -622,8 +658,10 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 		close(fd);
 		goto fail;
 	}
+	/* backlog 0: fd already listens with SOMAXCONN (socket.c); -1 would shrink it to 128,
+	 * and a burst of clients connecting at once would get EAGAIN */
 	srv->listener = evconnlistener_new(base, accept_cb, srv,
-	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (srv->listener == NULL) {
 		cv_error_set(err, "cannot listen on %s", opts->socket_path);
 		close(fd);
