@@ -130,6 +130,13 @@ def vm_hwm_kib(pid):
     return 0
 
 
+def sanitized(pid):
+    """Whether the process runs with AddressSanitizer (its memory figures are not the real
+    ones: shadow memory and quarantine)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
