@@ -2,6 +2,7 @@
 """test_netfaults.py: fetches against misbehaving servers of the project's own on loopback
 (tests/support/httpd_fault.py): a CDP that sends its body one byte per second (slowloris),
 one whose body never ends, one that resets after half the CRL, one that redirects in a loop;
+an LDAP server that stops in the middle of a search result (tests/support/ldap_stall.py);
 and an OCSP answer about another certificate. Each request is answered by its deadline with
 the reason (REJECT revocation-unavailable, the URL in the trace), and a request that needs no
 faulty server, sent after all of them on the same connection, is answered before them.
@@ -24,6 +25,15 @@ FAULTS = {  # leaf name -> CDP path on httpd_fault
     "endless": "/endless/crl",
     "half": "/half/sub.crl",
     "loop": "/loop/0",
+    "ldap": "/ldap:",  # tests/support/ldap_stall.py: stops in the middle of a search result
+}
+
+REASONS = {  # what the evidence must say of each
+    "slowloris": "timeout after 3000 ms",
+    "endless": r"too large \(> 1048576 bytes\)",
+    "half": "Connection reset by peer",
+    "loop": "too many redirects",
+    "ldap": "timeout after 3000 ms",
 }
 
 
@@ -34,12 +44,16 @@ class NetFaultTest(unittest.TestCase):
         cls.www = os.path.join(cls.dir, "www")
         os.makedirs(cls.www)
         cls.httpd = rel.Server([os.path.join(rel.SUPPORT, "httpd_fault.py"), "--root", cls.www])
+        cls.ldap = rel.Server([os.path.join(rel.SUPPORT, "ldap_stall.py")])
         base = "http://127.0.0.1:%d" % cls.httpd.port
         cls.pki = rel.RevPKI(os.path.join(cls.dir, "pki"), base + "/file/sub.crl",
                              ocsp_url=base + "/file/good.ocsp")
         rel.serve(cls.www, "sub.crl", cls.pki.crl_der(cls.pki.sub, 2000, [cls.pki.revoked]))
         cls.faulty = {name: cls.pki.pki.leaf(name + ".example", cls.pki.sub, crl_url=base + path)
                       for name, path in FAULTS.items()}
+        ldap_url = ("ldap://127.0.0.1:%d/cn=Rel%%20Sub%%20CA,dc=test"
+                    "?certificateRevocationList;binary" % cls.ldap.port)
+        cls.faulty["ldap"] = cls.pki.pki.leaf("ldap.example", cls.pki.sub, crl_url=ldap_url)
         cls.make_ocsp_answer()
 
     @classmethod
@@ -61,6 +75,7 @@ class NetFaultTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.httpd.stop()
+        cls.ldap.stop()
         helper.cleanup(cls.dir)
 
     def start(self, lines, extra=""):
@@ -90,6 +105,10 @@ class NetFaultTest(unittest.TestCase):
                 self.assertEqual(rel.decision(r), ("REJECT", "revocation-unavailable"), r)
                 trace = rel.json.dumps(r["verdict"])
                 self.assertIn(FAULTS[r["id"]].split("/")[1], trace, r)
+                errors = " ".join(e["error"] or "" for e in r["verdict"]["evidence"])
+                self.assertRegex(errors, REASONS[r["id"]], r)
+            print("\nreliability-netfaults: %s answered revocation-unavailable, after the "
+                  "request that needed no faulty server" % ", ".join(order[1:]))
             self.assertNotIn("AddressSanitizer", daemon.log_text())
         finally:
             self.assertEqual(daemon.stop(), 0, daemon.log_text()[-2000:])
