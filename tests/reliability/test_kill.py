@@ -14,6 +14,7 @@ and every answer received before a kill was right too. The figures are printed a
 
 import os
 import random
+import re
 import socket
 import sys
 import time
@@ -90,6 +91,7 @@ class KillLoopTest(unittest.TestCase):
         figures = {"kills": 0, "restarts": 0, "loaded_from_cache": 0, "damaged_dropped": 0,
                    "leftovers_seen_after_kill": 0, "answers_before_kill": 0}
         log_at = 0
+        kinds = {}  # what the damaged files were, by message
         for i in range(KILLS + 1):
             rel.serve(self.www, "sub.crl", self.crls[rng.randrange(len(self.crls))])
             daemon = helper.Daemon(d, text).start(timeout=60)
@@ -97,7 +99,11 @@ class KillLoopTest(unittest.TestCase):
             log = daemon.log_text()
             new_log, log_at = log[log_at:], len(log)
             figures["loaded_from_cache"] += "cached CRLs loaded" in new_log
-            figures["damaged_dropped"] += new_log.count("dropped")
+            for line in new_log.splitlines():
+                if "CRL cache:" in line and "dropped" in line:
+                    figures["damaged_dropped"] += 1
+                    kinds[re.sub(r"^.*: the CRL of \S+ ", "", line)] = 1 + kinds.get(
+                        re.sub(r"^.*: the CRL of \S+ ", "", line), 0)
             self.assertNotIn("AddressSanitizer", new_log)
             files = rel.cache_files(cache)
             self.assertFalse([f for f in files if ".tmp." in f], files)
@@ -111,7 +117,7 @@ class KillLoopTest(unittest.TestCase):
                 self.assertEqual(daemon.stop(), 0, daemon.log_text()[log_at:])
                 break
             s = self.fire(daemon, rng.choice(["clear", "clear", "refresh", "verify"]))
-            time.sleep(rng.uniform(0, 0.25))
+            time.sleep(rng.uniform(0, rng.choice([0.03, 0.25])))
             daemon.proc.kill()
             daemon.proc.wait()
             daemon.proc = None
@@ -120,6 +126,8 @@ class KillLoopTest(unittest.TestCase):
             leftovers = [f for f in rel.cache_files(cache) if ".tmp." in f]
             figures["leftovers_seen_after_kill"] += bool(leftovers)
         print("\nreliability-kill: " + ", ".join("%s=%d" % kv for kv in figures.items()))
+        for what, n in sorted(kinds.items()):
+            print("  %d x %s" % (n, what))
         self.assertEqual(figures["kills"], KILLS)
 
 
