@@ -4,14 +4,15 @@
 # reports). New inputs that add coverage are merged into tests/fuzz/corpus/<target>/ (the
 # corpora the replay tests of the `fuzz` suite run); a crash, leak or sanitizer report stops
 # the script with its reproducer under build-fuzz/fuzz-artifacts/ and exit status 1. Prints,
-# per target, the executions, their rate and the corpus size.
+# per target, the executions, their rate and the corpus size. fuzz_diff (the differential
+# target against OpenSSL) needs libssl-dev.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-"crl name config proto ocsp aaa http_certs verdict_json"}
+targets=${*:-"crl name config proto ocsp aaa http_certs verdict_json diff"}
 dir=build-fuzz
 
 # The corpus directory of each target (some share one).

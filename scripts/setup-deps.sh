@@ -13,12 +13,13 @@ set -eu
 # alone pulls libverto-libev1 on a system that only runs certvald); nginx, curl and
 # python3-prometheus-client (the HTTP front tests: a real nginx, its client, a real
 # Prometheus text parser); strace (the reliability test that each rename into cache-dir is
-# followed by an fsync of the directory).
+# followed by an fsync of the directory); libssl-dev (test only: the differential fuzz target
+# compares the offline verdict with OpenSSL's X509_verify_cert).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
-gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace
+gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
 freeradius
 nginx curl python3-prometheus-client
 "
