@@ -6,6 +6,7 @@
 # the script with its reproducer under build-fuzz/fuzz-artifacts/ and exit status 1. Prints,
 # per target, the executions, their rate and the corpus size. fuzz_diff (the differential
 # target against OpenSSL) needs libssl-dev.
+# CERTVAL_FUZZ_SEED fixes libFuzzer's seed (0, the default: a new one each run).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,6 +43,7 @@ for t in $targets; do
 	mkdir -p "$new"
 	log=$dir/fuzz-$t.log
 	if ! "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=16384 -timeout=10 \
+		-seed="${CERTVAL_FUZZ_SEED:-0}" \
 		-rss_limit_mb=2048 -artifact_prefix="$dir/fuzz-artifacts/$t-" -print_final_stats=1 \
 		"$new" "$corpus" >"$log" 2>&1; then
 		echo "fuzz_$t: FAILED, see $log and $dir/fuzz-artifacts/"
