@@ -142,6 +142,13 @@ class DiskFaultTest(unittest.TestCase):
         self.restart_and_check(cache, "unreadable metadata")
 
     def test_crl_of_another_issuer(self):
+        """The CRL file replaced by another CA's CRL (a good CRL, the wrong one)."""
+        cache, crl, _ = self.warm_cache()
+        with open(crl, "wb") as f:
+            f.write(self.other_der)
+        self.restart_and_check(cache, "does not match its digest")
+
+    def test_crl_of_another_issuer_digest_forged(self):
         """The CRL file replaced by another CA's CRL, its digest updated to match: it loads,
         but it is not the issuer's CRL, so it answers nothing: the revoked leaf stays revoked
         and the right CRL is downloaded."""
