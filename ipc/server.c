@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "accept_guard.h"
 #include "admin.h"
 #include "protocol.h"
 #include "verdict_json.h"
@@ -37,6 +39,7 @@
 
 #define OUTPUT_MAX   (16u << 20) /* pending output of one connection before it is dropped */
 #define INFLIGHT_MAX 256         /* unanswered requests per connection before reading pauses */
+#define FD_RESERVE   64          /* descriptors kept for fetches, files and the HTTP front */
 
 struct pending;
 
@@ -77,6 +80,8 @@ struct cv_server {
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
 	unsigned long n_refused; /* connections refused beyond max-connections */
+	size_t fd_cap;           /* connections the open-files limit leaves room for */
+	unsigned long n_accept_errors;
 };
 
 static void process_input(struct conn *c);
@@ -564,15 +569,16 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 static bool
 refuse_if_full(struct cv_server *srv, evutil_socket_t fd)
 {
-	const unsigned max = cv_engine_config(srv->engine)->max_connections;
+	const size_t configured = cv_engine_config(srv->engine)->max_connections;
+	const size_t max = configured < srv->fd_cap ? configured : srv->fd_cap;
 	json_t *resp;
 	char msg[128], *text;
 	size_t len = 0;
 
 	if (srv->n_conns < max)
 		return false;
-	snprintf(msg, sizeof(msg), "too many connections (max-connections %u); try again later",
-	         max);
+	snprintf(msg, sizeof(msg), "too many connections (%s %zu); try again later",
+	         max == configured ? "max-connections" : "open-files limit allows", max);
 	resp = cv_proto_error(NULL, CV_PROTO_BUSY, msg);
 	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
 	if (text != NULL && send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
@@ -581,8 +587,9 @@ refuse_if_full(struct cv_server *srv, evutil_socket_t fd)
 	json_decref(resp);
 	srv->n_refused++;
 	if (srv->n_refused == 1 || srv->n_refused % 1000 == 0)
-		cv_log_warning("max-connections %u reached: %lu connections refused so far", max,
-		               srv->n_refused);
+		cv_log_warning("%s %zu reached: %lu connections refused so far",
+		               max == configured ? "max-connections" : "open-files limit allows",
+		               max, srv->n_refused);
 	evutil_closesocket(fd);
 	return true;
 }
@@ -628,10 +635,32 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	             (long)c->gid);
 }
 
+/*
+ * accept() failed: out of descriptors (the HTTP front and fetches share them), the listener
+ * pauses instead of spinning (accept_guard.h). The first error of a run is logged, then one in
+ * a thousand.
+ */
 static void
 accept_error_cb(struct evconnlistener *listener, void *arg)
 {
-	cv_log_warning("accept: %s", strerror(errno));
+	struct cv_server *srv = arg;
+	const int e = errno;
+
+	if (srv->n_accept_errors++ % 1000 == 0)
+		cv_log_warning("accept: %s (%lu times so far)", strerror(e), srv->n_accept_errors);
+	(void)cv_accept_pause(listener, e);
+}
+
+/* Connections the open-files limit leaves room for, FD_RESERVE kept for the rest. */
+static size_t
+fd_capacity(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	return rl.rlim_cur > 2 * FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE
+	                                    : (size_t)rl.rlim_cur / 2;
 }
 
 struct cv_server *
@@ -668,6 +697,7 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 		goto fail;
 	}
 	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	srv->fd_cap = fd_capacity();
 	srv->admin = cv_admin_new(base, engine);
 	if (srv->admin == NULL) {
 		cv_error_set(err, "out of memory");

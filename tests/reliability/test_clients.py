@@ -96,6 +96,94 @@ class ClientsTest(unittest.TestCase):
         finally:
             self.assertEqual(daemon.stop(), 0, daemon.log_text())
 
+    def test_descriptor_limit(self):
+        """Under an open-files limit of 128 and the default max-connections (4096), the
+        clients certvald has no descriptor for are refused with `busy` too, not left hanging,
+        and certvald neither spins on accept nor floods its log."""
+        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        daemon = helper.Daemon(d, rel.config(d, self.pki), args=())
+        daemon.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+        daemon.start()
+        socks, busy = [], 0
+        try:
+            for _ in range(300):
+                s = daemon.connect(timeout=10)
+                try:
+                    s.sendall(b'{"id":1,"op":"ping"}\n')
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # refused: the busy line waits in the socket
+                line = helper.LineReader(s).read()  # an answer or a refusal, never silence
+                if line.get("ok"):
+                    socks.append(s)
+                else:
+                    self.assertEqual(line["error"]["code"], "busy", line)
+                    busy += 1
+                    s.close()
+            self.assertGreater(len(socks), 32)
+            self.assertGreater(busy, 0)
+            served = len(socks)
+            for s in socks[:8]:  # places freed: a verify with its download goes through
+                s.close()
+            socks = socks[8:]
+            deadline = time.monotonic() + 10
+            while True:
+                r = daemon.call(rel.verify_request(self.pki, self.pki.revoked))
+                if rel.decision(r) != ("error", "busy") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(rel.decision(r), ("REJECT", "revoked"))
+            with open("/proc/%d/stat" % daemon.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            self.assertLess(cpu_s, 30, "certvald spun")
+            self.assertLess(daemon.log_text().count("accept:"), 10)
+            print("\nreliability-fdlimit: %d clients served, %d refused with busy, "
+                  "certvald CPU %.2f s" % (served, busy, cpu_s))
+        finally:
+            for s in socks:
+                s.close()
+            self.assertEqual(daemon.stop(), 0, daemon.log_text()[-2000:])
+
+    def test_descriptors_exhausted_by_http_clients(self):
+        """Idle HTTP-front connections take every descriptor (open-files limit 128): a socket
+        client then waits in the backlog instead of being accepted, certvald pauses its
+        listener rather than spinning on accept, logs it once, and serves the client as soon
+        as descriptors come back."""
+        from servers import free_port
+        port = free_port()
+        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
+        os.makedirs(d)
+        daemon = helper.Daemon(d, rel.config(d, self.pki, "http listen 127.0.0.1:%d" % port),
+                               args=())
+        daemon.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+        daemon.start()
+        http = []
+        try:
+            for _ in range(200):
+                http.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(1)  # certvald accepts what it can, then runs out
+            waiting = daemon.connect(timeout=30)
+            waiting.sendall(b'{"id":7,"op":"ping"}\n')
+            time.sleep(3)  # a spinning listener would burn these seconds
+            with open("/proc/%d/stat" % daemon.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for s in http:
+                s.close()
+            http = []
+            r = helper.LineReader(waiting).read()
+            waiting.close()
+            self.assertTrue(r.get("ok"), r)
+            self.assertLess(cpu_s, 1.0, "certvald spun on accept")
+            warnings = [x for x in daemon.log_text().splitlines()
+                        if "accept:" in x and "debug:" not in x]
+            self.assertLess(len(warnings), 5, warnings)
+        finally:
+            for s in http:
+                s.close()
+            self.assertEqual(daemon.stop(), 0, daemon.log_text()[-2000:])
+
     # ---- the load ----
 
     def good_client(self, daemon, k, barrier, out):
