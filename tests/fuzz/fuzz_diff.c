@@ -39,12 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * The differences explained: OpenSSL errors after which certval may still accept, and why.
  * Each is a place where OpenSSL checks what RFC 5280 path validation does not ask for.
  */
+#define DIFF_UNPARSEABLE   (-1) /* OpenSSL cannot parse the certificate */
+#define DIFF_KEY_UNDECODED (-2) /* ... because it cannot decode its public key */
+
 static const struct {
 	int error;
 	const char *why;
 } explained[] = {
-    {X509_V_ERR_INVALID_PURPOSE, "OpenSSL checks key usages against an implied purpose; the "
-                                 "target asks certval for any purpose (RFC 5280 4.2.1.12)"},
+    {DIFF_KEY_UNDECODED,
+     "OpenSSL decodes the subject's public key when it parses a certificate, and refuses an "
+     "EC point off its curve; RFC 5280 path validation never uses the end entity's key (6.1.6: "
+     "it is an output), certval applies its key policy (algorithm, curve, size) and leaves the "
+     "key's use to whoever checks the peer's signature with it, where such a key fails"},
 };
 
 /* The fixed PKI, loaded once (a fuzz target has no other place to keep it). */
@@ -193,16 +199,18 @@ certval_accepts(const uint8_t *der, size_t len, struct cv_failure *f)
 	return ok;
 }
 
-/* OpenSSL's verdict: 0 when it accepts, else its X509_V_ERR_* code. */
+/* OpenSSL's verdict: 0 when it accepts, else its X509_V_ERR_* code or a DIFF_* one. */
 static int
 openssl_error(const uint8_t *der, size_t len)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int rc = X509_V_ERR_UNSPECIFIED;
+	int rc = DIFF_UNPARSEABLE;
 
-	if (x != NULL && p == der + len && ctx != NULL &&
+	if (ctx == NULL)
+		fail("out of memory");
+	if (x != NULL && p == der + len &&
 	    X509_STORE_CTX_init(ctx, pki.store, x, pki.untrusted) == 1) {
 		X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 
@@ -210,6 +218,8 @@ openssl_error(const uint8_t *der, size_t len)
 		/* RFC 5280 6.1 policy processing, as certval does it (initial anyPolicy) */
 		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_POLICY_CHECK);
 		rc = X509_verify_cert(ctx) == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
+		if (rc == X509_V_ERR_UNSPECIFIED && X509_get0_pubkey(x) == NULL)
+			rc = DIFF_KEY_UNDECODED;
 	}
 	X509_STORE_CTX_free(ctx);
 	X509_free(x);
@@ -233,6 +243,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = sign(data, size, cert);
 	memset(&f, 0, sizeof(f));
 	accepted = certval_accepts(cert, len, &f);
+	if (getenv("FUZZ_DIFF_DUMP") != NULL) { /* the signed certificate, to look at it */
+		FILE *out = fopen(getenv("FUZZ_DIFF_DUMP"), "wb");
+
+		if (out != NULL) {
+			fwrite(cert, 1, len, out);
+			fclose(out);
+		}
+	}
 	if (getenv("FUZZ_DIFF_VERBOSE") != NULL) /* what each said, to explain a seed */
 		fprintf(stderr, "certval %s (%s), OpenSSL %s\n", accepted ? "ACCEPT" : "REJECT",
 		        accepted ? "-" : f.detail,
@@ -246,6 +264,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (explained[i].error == err)
 			return 0;
 	fprintf(stderr, "fuzz_diff: certval accepts what OpenSSL rejects: %d %s\n", err,
-	        X509_verify_cert_error_string(err));
+	        err == DIFF_UNPARSEABLE ? "OpenSSL cannot parse it"
+	                                : X509_verify_cert_error_string(err));
 	abort();
 }
