@@ -114,6 +114,17 @@ def cache_files(cache):
         return []
 
 
+def cache_pair(cache):
+    """The one entry of a cache directory: its CRL file (<source hash>.<16 hex digits of the
+    CRL's hash>.crl) and its metadata file; AssertionError when it holds anything else."""
+    import re
+    files = cache_files(cache)
+    if (len(files) != 2 or not re.fullmatch(r"[0-9a-fA-F]{64}\.[0-9a-fA-F]{16}\.crl", files[0])
+            or files[1] != files[0][:64] + ".meta"):
+        raise AssertionError("cache directory holds %s" % files)
+    return files[0], files[1]
+
+
 def show_crls(daemon):
     r = daemon.ctl("show", "crls", "--json")
     if r.returncode != 0:

@@ -83,9 +83,8 @@ class DiskFaultTest(unittest.TestCase):
         self.start(cache)
         self.check_verdicts()
         self.stop()
-        files = rel.cache_files(cache)
-        self.assertEqual([f[64:] for f in files], [".crl", ".meta"], files)
-        return cache, os.path.join(cache, files[0]), os.path.join(cache, files[1])
+        crl, meta = rel.cache_pair(cache)
+        return cache, os.path.join(cache, crl), os.path.join(cache, meta)
 
     def restart_and_check(self, cache, problem):
         """Restart on the damaged cache: the damage is logged and shown, the CRL downloaded
@@ -101,9 +100,8 @@ class DiskFaultTest(unittest.TestCase):
         text = self.daemon.ctl("show", "crls").stdout
         self.assertIn("CRL cache problem:", text)
         self.stop()
-        files = rel.cache_files(cache)
-        self.assertEqual([f[64:] for f in files], [".crl", ".meta"], files)
-        with open(os.path.join(cache, files[0]), "rb") as f:
+        crl, _ = rel.cache_pair(cache)
+        with open(os.path.join(cache, crl), "rb") as f:
             self.assertEqual(f.read(), self.sub_der)
 
     # ---- damaged files ----
@@ -133,7 +131,8 @@ class DiskFaultTest(unittest.TestCase):
         self.assertNotEqual(damaged, text)
         with open(meta, "w") as f:
             f.write(damaged)
-        self.restart_and_check(cache, "does not match its digest")
+        # the metadata names the CRL file by its digest: another digest, a file not there
+        self.restart_and_check(cache, "CRL file of .* its metadata names is missing")
 
     def test_truncated_metadata(self):
         cache, _, meta = self.warm_cache()
@@ -173,7 +172,9 @@ class DiskFaultTest(unittest.TestCase):
         cache, crl, meta = self.warm_cache()
         hexname = os.path.basename(crl)[:64]
         junk = [hexname + ".crl.tmp.4242", hexname + ".meta.tmp.4242", "ab" * 32 + ".crl",
-                "cd" * 32 + ".crl.tmp.1"]
+                "cd" * 32 + ".crl.tmp.1", hexname + ".0123456789abcdef.crl",
+                "ef" * 32 + ".0123456789abcdef.crl",
+                hexname + ".0123456789abcdef.crl.tmp.7"]
         for name in junk:
             with open(os.path.join(cache, name), "wb") as f:
                 f.write(b"half a write")

@@ -7,6 +7,8 @@ default, 100,000 in the long run), so that kills land during downloads, parsing 
 After every kill the daemon is started again on the same cache directory, and:
   - it starts (never a crash), and its cache directory holds no temporary file and at most
     one CRL file and one metadata file (kills never make it grow);
+  - it finds no damaged entry: whatever moment the kill hit, the metadata file names a CRL
+    file that is there and matches;
   - the revoked certificate is rejected as revoked and the good one accepted: a CRL that was
     not verified is never served, whatever the kill left;
 and every answer received before a kill was right too. The figures are printed at the end.
@@ -129,6 +131,9 @@ class KillLoopTest(unittest.TestCase):
         for what, n in sorted(kinds.items()):
             print("  %d x %s" % (n, what))
         self.assertEqual(figures["kills"], KILLS)
+        # the CRL is written under its own name before the metadata that names it: no kill
+        # leaves a pair that does not match
+        self.assertEqual(figures["damaged_dropped"], 0, kinds)
 
 
 if __name__ == "__main__":
