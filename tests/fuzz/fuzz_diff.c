@@ -15,6 +15,7 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <openssl/asn1err.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -41,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 #define DIFF_UNPARSEABLE   (-1) /* OpenSSL cannot parse the certificate */
 #define DIFF_KEY_UNDECODED (-2) /* ... because it cannot decode its public key */
+#define DIFF_BAD_UTF8      (-3) /* OpenSSL refuses a UTF8String that is not UTF-8 */
 
 static const struct {
 	int error;
@@ -51,6 +53,11 @@ static const struct {
      "EC point off its curve; RFC 5280 path validation never uses the end entity's key (6.1.6: "
      "it is an output), certval applies its key policy (algorithm, curve, size) and leaves the "
      "key's use to whoever checks the peer's signature with it, where such a key fails"},
+    {DIFF_BAD_UTF8,
+     "OpenSSL refuses, when it parses a certificate, a UTF8String that is not valid UTF-8 (a "
+     "leaf's subject here); certval's reader does not check the UTF-8 of the leaf's strings, "
+     "and path validation below this CA (no name constraints) never compares the leaf's "
+     "subject; a stricter reader would refuse it too"},
 };
 
 /* The fixed PKI, loaded once (a fuzz target has no other place to keep it). */
@@ -208,6 +215,9 @@ openssl_error(const uint8_t *der, size_t len)
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	int rc = DIFF_UNPARSEABLE;
 
+	if (x == NULL && ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_ASN1 &&
+	    ERR_GET_REASON(ERR_peek_error()) == ASN1_R_INVALID_UTF8STRING)
+		rc = DIFF_BAD_UTF8;
 	if (ctx == NULL)
 		fail("out of memory");
 	if (x != NULL && p == der + len &&
