@@ -5,7 +5,8 @@ one whose body never ends, one that resets after half the CRL, one that redirect
 an LDAP server that stops in the middle of a search result (tests/support/ldap_stall.py);
 and an OCSP answer about another certificate. Each request is answered by its deadline with
 the reason (REJECT revocation-unavailable, the URL in the trace), and a request that needs no
-faulty server, sent after all of them on the same connection, is answered before them.
+faulty server, sent after all of them on the same connection, is answered before those that
+stall.
 """
 
 import os
@@ -98,17 +99,22 @@ class NetFaultTest(unittest.TestCase):
                 s.sendall("".join(rel.json.dumps(q) + "\n" for q in reqs).encode())
                 got = helper.read_responses(s, len(reqs))
             order = [r["id"] for r in got]
-            self.assertEqual(order[0], "cached", "a faulty fetch held back a request: %s"
-                             % order)
-            self.assertEqual(rel.decision(got[0]), ("REJECT", "revoked"))
-            for r in got[1:]:
+            # the servers that stall (until the fetch timeout) hold back no other request;
+            # those that fail at once may well answer first
+            for slow in ("slowloris", "ldap"):
+                self.assertLess(order.index("cached"), order.index(slow),
+                                "a stalled fetch held back a request: %s" % order)
+            cached = got[order.index("cached")]
+            self.assertEqual(rel.decision(cached), ("REJECT", "revoked"))
+            for r in got:
+                if r["id"] == "cached":
+                    continue
                 self.assertEqual(rel.decision(r), ("REJECT", "revocation-unavailable"), r)
                 trace = rel.json.dumps(r["verdict"])
                 self.assertIn(FAULTS[r["id"]].split("/")[1], trace, r)
                 errors = " ".join(e["error"] or "" for e in r["verdict"]["evidence"])
                 self.assertRegex(errors, REASONS[r["id"]], r)
-            print("\nreliability-netfaults: %s answered revocation-unavailable, after the "
-                  "request that needed no faulty server" % ", ".join(order[1:]))
+            print("\nreliability-netfaults: answers in the order %s" % ", ".join(order))
             self.assertNotIn("AddressSanitizer", daemon.log_text())
         finally:
             self.assertEqual(daemon.stop(), 0, daemon.log_text()[-2000:])
