@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "../../common/util.h"
 #include "../../validator/cert.h"
@@ -43,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define DIFF_UNPARSEABLE   (-1) /* OpenSSL cannot parse the certificate */
 #define DIFF_KEY_UNDECODED (-2) /* ... because it cannot decode its public key */
 #define DIFF_BAD_UTF8      (-3) /* OpenSSL refuses a UTF8String that is not UTF-8 */
+#define DIFF_AKID_MISMATCH (-4) /* OpenSSL finds no issuer: AKI keyIdentifier is not its SKI */
 
 static const struct {
 	int error;
@@ -58,6 +60,11 @@ static const struct {
      "leaf's subject here); certval's reader does not check the UTF-8 of the leaf's strings, "
      "and path validation below this CA (no name constraints) never compares the leaf's "
      "subject; a stricter reader would refuse it too"},
+    {DIFF_AKID_MISMATCH,
+     "OpenSSL refuses an issuer whose subjectKeyIdentifier differs from the certificate's "
+     "authorityKeyIdentifier; RFC 5280 uses the key identifiers to find candidate issuers "
+     "(4.2.1.1, 4.2.1.2) and path validation (6.1) does not compare them: the issuer's "
+     "signature, which certval verifies, is what binds the certificate to the issuer's key"},
 };
 
 /* The fixed PKI, loaded once (a fuzz target has no other place to keep it). */
@@ -206,6 +213,16 @@ certval_accepts(const uint8_t *der, size_t len, struct cv_failure *f)
 	return ok;
 }
 
+/* Does cert name, in its AKI keyIdentifier, another key than issuer's SKI? */
+static bool
+akid_mismatch(X509 *issuer, X509 *cert)
+{
+	const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(cert);
+	const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
+
+	return akid != NULL && skid != NULL && ASN1_OCTET_STRING_cmp(akid, skid) != 0;
+}
+
 /* OpenSSL's verdict: 0 when it accepts, else its X509_V_ERR_* code or a DIFF_* one. */
 static int
 openssl_error(const uint8_t *der, size_t len)
@@ -230,6 +247,9 @@ openssl_error(const uint8_t *der, size_t len)
 		rc = X509_verify_cert(ctx) == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
 		if (rc == X509_V_ERR_UNSPECIFIED && X509_get0_pubkey(x) == NULL)
 			rc = DIFF_KEY_UNDECODED;
+		if (rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&
+		    akid_mismatch(sk_X509_value(pki.untrusted, 0), x))
+			rc = DIFF_AKID_MISMATCH;
 	}
 	X509_STORE_CTX_free(ctx);
 	X509_free(x);
