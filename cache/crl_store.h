@@ -81,16 +81,38 @@ uint64_t cv_crl_store_generation(const struct cv_crl_store *store);
 size_t cv_crl_store_count(const struct cv_crl_store *store);
 
 /*
- * Persistence (D-4). With a directory set, every entry put is also written there (DER
- * and a small metadata file holding its source, trustpoint, times and the SHA-256 of the
- * DER), atomically (temporary file, fsync, rename); dropped entries lose their files.
- * cv_crl_store_load reads the directory back: entries whose DER does not match its digest,
- * does not parse, or has expired at now are deleted; the rest are cached again. The CRLs'
- * signatures are checked again when they are used, as for any cached CRL.
+ * Persistence (D-4). With a directory set, every entry put is also written there: the DER
+ * in a file named by the source's SHA-256 and the DER's own, and a metadata file named by the
+ * source's, holding its source, trustpoint, times and the DER's SHA-256. Each file is written
+ * atomically (temporary file, fsync, rename, fsync of the directory), the DER first, then the
+ * metadata, then the previous DER is removed: a kill at any moment leaves a metadata file
+ * with the DER it names. Dropped entries lose their files. A write that fails is a problem
+ * (below) and leaves no file of the entry.
+ * cv_crl_store_load reads the directory back: entries whose DER is missing, does not match
+ * its digest, does not parse, or has expired at now are deleted (a problem each, expiry
+ * aside); the rest are cached again; temporary files and DER files no metadata names, which
+ * kills leave, are removed. The CRLs' signatures are checked again when they are used, as for
+ * any cached CRL.
  * Returns the number of entries loaded, or -1 with err set when the directory is unusable.
  */
 int cv_crl_store_set_dir(struct cv_crl_store *store, const char *dir, struct cv_error *err);
 int cv_crl_store_load(struct cv_crl_store *store, cv_time now, struct cv_error *err);
+
+/*
+ * A problem with a cache file (D-4): damaged or unreadable at load (then deleted, and the CRL
+ * downloaded again when needed), or a write that failed (full disk, read-only directory; the
+ * entry is then kept in memory only). Each is logged as a warning when it happens; the store
+ * keeps the latest 16 for `show crls`.
+ */
+struct cv_crl_store_problem {
+	char file[256];
+	char problem[CV_ERROR_MAX];
+};
+
+/* The problems remembered, oldest first, in *list (valid until the store changes); returns
+ * how many happened since the store was made. */
+size_t cv_crl_store_problems(const struct cv_crl_store *store,
+                             const struct cv_crl_store_problem **list, size_t *n);
 
 typedef void (*cv_crl_store_fn)(const struct cv_crl_store_entry *entry, void *arg);
 /* Calls fn for each entry, soonest expiry first. */

@@ -159,7 +159,14 @@ print_crl(const json_t *c, bool unused)
 static void
 print_crls(const json_t *v)
 {
+	const json_t *problems = json_object_get(json_object_get(v, "cache_problems"), "latest");
+	size_t i;
+	const json_t *p;
+
 	print_each(v, "crls", print_crl, false); /* an empty cache prints nothing (R50) */
+	/* D-4: cache files found damaged or not written; the CRLs are downloaded again */
+	json_array_foreach(problems, i, p)
+	    printf("CRL cache problem: %s: %s\n", str(p, "file"), str(p, "problem"));
 }
 
 /* ---- show timers (R51) ---- */

@@ -177,6 +177,22 @@ file_crl(const char *path, const struct cv_crl *crl, const char *error, void *ar
 	json_array_append_new(w->arr, o);
 }
 
+/* The cache files found damaged or that could not be written (D-4), latest last. */
+static json_t *
+cache_problems_json(const struct cv_crl_store *store)
+{
+	const struct cv_crl_store_problem *list;
+	size_t n;
+	const size_t total = cv_crl_store_problems(store, &list, &n);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:s}", "file", list[i].file, "problem", list[i].problem));
+	return json_pack("{s:I, s:o}", "total", (json_int_t)total, "latest",
+	                 arr != NULL ? arr : json_array());
+}
+
 json_t *
 admin_view_crls(struct cv_admin *a, const struct cv_proto_admin_req *req,
                 const struct cv_trustpoint *tp)
@@ -190,8 +206,8 @@ admin_view_crls(struct cv_admin *a, const struct cv_proto_admin_req *req,
 	(void)cv_crl_store_expire(store, cv_engine_now(a->engine));
 	cv_crl_store_foreach(store, cached_crl, &w);
 	cv_engine_foreach_file_crl(a->engine, file_crl, &w);
-	return json_pack("{s:o, s:o}", "now", cv_json_time(cv_engine_now(a->engine)), "crls",
-	                 w.arr);
+	return json_pack("{s:o, s:o, s:o}", "now", cv_json_time(cv_engine_now(a->engine)), "crls",
+	                 w.arr, "cache_problems", cache_problems_json(store));
 }
 
 size_t

@@ -32,10 +32,12 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../ipc/http_certs.h"
+#include "accept_guard.h"
 #include "metrics.h"
 #include "../ipc/protocol.h"
 #include "server.h"
@@ -607,6 +609,15 @@ cv_http_bind(const struct cv_config *cfg, struct cv_http_listeners *out, struct 
 	return 0;
 }
 
+static void
+accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	const int e = errno;
+
+	cv_log_debug("http: accept: %s", strerror(e));
+	(void)cv_accept_pause(listener, e);
+}
+
 struct cv_http_front *
 cv_http_front_new(struct event_base *base, struct cv_engine *engine, struct cv_calls *calls,
                   struct cv_http_listeners *l, struct cv_error *err)
@@ -630,12 +641,18 @@ cv_http_front_new(struct event_base *base, struct cv_engine *engine, struct cv_c
 	evhttp_set_allowed_methods(front->http, ANY_METHOD);
 	evhttp_set_gencb(front->http, dispatch_cb, front);
 	for (size_t i = 0; i < l->n; i++) {
-		if (evhttp_accept_socket_with_handle(front->http, l->fd[i]) == NULL) {
+		struct evhttp_bound_socket *bound =
+		    evhttp_accept_socket_with_handle(front->http, l->fd[i]);
+
+		if (bound == NULL) {
 			cv_error_set(err, "http: cannot listen on %s", cfg->http_listen[i]);
 			cv_http_front_free(front);
 			cv_http_listeners_close(l);
 			return NULL;
 		}
+		/* out of descriptors, pause instead of spinning on accept (accept_guard.h) */
+		evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound),
+		                            accept_error_cb);
 		l->fd[i] = -1;
 		front->unix_path[front->n_unix++] = l->unix_path[i]; /* NULL for TCP */
 		l->unix_path[i] = NULL;

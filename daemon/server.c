@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "accept_guard.h"
 #include "admin.h"
 #include "events.h"
 #include "../ipc/protocol.h"
@@ -38,6 +41,7 @@
 #define OUTPUT_MAX   (16u << 20) /* pending output of one connection before it is dropped */
 #define INFLIGHT_MAX 256         /* unanswered requests per connection before reading pauses */
 #define EVENTS_LOW   (64u << 10) /* a subscriber's events wait while more output is pending */
+#define FD_RESERVE   64          /* descriptors kept for fetches, files and the HTTP front */
 
 struct pending;
 
@@ -81,6 +85,9 @@ struct cv_server {
 	struct timespec started;
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
+	unsigned long n_refused; /* connections refused beyond max-connections */
+	size_t fd_cap;           /* connections the open-files limit leaves room for */
+	unsigned long n_accept_errors;
 };
 
 static void process_input(struct conn *c);
@@ -359,24 +366,32 @@ status_json(const struct cv_server *srv)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	cv_cert_cache_get_stats(srv->certs, &cs);
 	cv_events_get_stats(srv->events, &ev);
-	return json_pack("{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}, "
-	                 "s:{s:I, s:I, s:I}}",
-	                 "version", CV_VERSION, "uptime",
-	                 (json_int_t)(now.tv_sec - srv->started.tv_sec), "config", srv->config_path,
-	                 "now", cv_json_time(cv_engine_now(srv->engine)), "trustpoints", tps,
-	                 "stats", cv_admin_engine_stats(srv->engine), "connections",
-	                 (json_int_t)srv->n_conns, "workers",
-	                 (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
-	                 (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept",
-	                 (json_int_t)cs.certs, "events", "subscribers", (json_int_t)ev.subscribers,
-	                 "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
+	return json_pack(
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, "
+	    "s:{s:I, s:I, s:I}}",
+	    "version", CV_VERSION, "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec),
+	    "config", srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
+	    "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine), "connections",
+	    (json_int_t)srv->n_conns, "connections_refused", (json_int_t)srv->n_refused, "workers",
+	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
+	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs,
+	    "events", "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent,
+	    "lost", (json_int_t)ev.lost);
 }
 
 static int
 reload_config(struct cv_server *srv, json_t *warnings, struct cv_error *err)
 {
 	struct cv_config *cfg = NULL;
+	struct stat st;
 
+	/* An empty file is a configuration half written (truncated, then not yet filled), not
+	 * the wish to drop every trustpoint: refused like an invalid one. */
+	if (stat(srv->config_path, &st) == 0 && st.st_size == 0) {
+		cv_error_set(err, "%s is empty", srv->config_path);
+		cv_log_err("reload failed, keeping the running configuration: %s", err->msg);
+		return -1;
+	}
 	if (cv_config_load(srv->config_path, &cfg, err) != 0) {
 		cv_log_err("reload failed, keeping the running configuration: %s", err->msg);
 		return -1;
@@ -670,6 +685,39 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/*
+ * Beyond max-connections a client gets one "busy" error line and the connection is closed,
+ * so that file descriptors are never exhausted and the client knows why. The line is short
+ * and the socket new: it fits its buffer, so the non-blocking send never waits.
+ */
+static bool
+refuse_if_full(struct cv_server *srv, evutil_socket_t fd)
+{
+	const size_t configured = cv_engine_config(srv->engine)->max_connections;
+	const size_t max = configured < srv->fd_cap ? configured : srv->fd_cap;
+	json_t *resp;
+	char msg[128], *text;
+	size_t len = 0;
+
+	if (srv->n_conns < max)
+		return false;
+	snprintf(msg, sizeof(msg), "too many connections (%s %zu); try again later",
+	         max == configured ? "max-connections" : "open-files limit allows", max);
+	resp = cv_proto_error(NULL, CV_PROTO_BUSY, msg);
+	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+	if (text != NULL && send(fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		cv_log_debug("busy reply not sent: %s", strerror(errno));
+	free(text);
+	json_decref(resp);
+	srv->n_refused++;
+	if (srv->n_refused == 1 || srv->n_refused % 1000 == 0)
+		cv_log_warning("%s %zu reached: %lu connections refused so far",
+		               max == configured ? "max-connections" : "open-files limit allows",
+		               max, srv->n_refused);
+	evutil_closesocket(fd);
+	return true;
+}
+
 static void
 accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *sa, int socklen,
           void *arg)
@@ -678,6 +726,9 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	struct ucred cred;
 	socklen_t cred_len = sizeof(cred);
 	struct conn *c;
+
+	if (refuse_if_full(srv, fd))
+		return;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
 		cv_log_warning("SO_PEERCRED: %s; refusing the connection", strerror(errno));
@@ -708,10 +759,32 @@ accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *
 	             (long)c->gid);
 }
 
+/*
+ * accept() failed: out of descriptors (the HTTP front and fetches share them), the listener
+ * pauses instead of spinning (accept_guard.h). The first error of a run is logged, then one in
+ * a thousand.
+ */
 static void
 accept_error_cb(struct evconnlistener *listener, void *arg)
 {
-	cv_log_warning("accept: %s", strerror(errno));
+	struct cv_server *srv = arg;
+	const int e = errno;
+
+	if (srv->n_accept_errors++ % 1000 == 0)
+		cv_log_warning("accept: %s (%lu times so far)", strerror(e), srv->n_accept_errors);
+	(void)cv_accept_pause(listener, e);
+}
+
+/* Connections the open-files limit leaves room for, FD_RESERVE kept for the rest. */
+static size_t
+fd_capacity(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	return rl.rlim_cur > 2 * FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE
+	                                    : (size_t)rl.rlim_cur / 2;
 }
 
 struct cv_server *
@@ -740,14 +813,17 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 		close(fd);
 		goto fail;
 	}
+	/* backlog 0: fd already listens with SOMAXCONN (socket.c); -1 would shrink it to 128,
+	 * and a burst of clients connecting at once would get EAGAIN */
 	srv->listener = evconnlistener_new(base, accept_cb, srv,
-	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	                                   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (srv->listener == NULL) {
 		cv_error_set(err, "cannot listen on %s", opts->socket_path);
 		close(fd);
 		goto fail;
 	}
 	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	srv->fd_cap = fd_capacity();
 	srv->admin = cv_admin_new(base, engine);
 	if (srv->admin == NULL) {
 		cv_error_set(err, "out of memory");

@@ -51,9 +51,13 @@ static const struct {
 _Static_assert(CV_ARRAY_LEN(views) == CV_VIEW_COUNT, "a view without its row in views[]");
 
 static const char *const code_names[] = {
-    [CV_PROTO_BAD_REQUEST] = "bad-request",   [CV_PROTO_UNKNOWN_OP] = "unknown-op",
-    [CV_PROTO_TOO_LARGE] = "too-large",       [CV_PROTO_FORBIDDEN] = "forbidden",
-    [CV_PROTO_CONFIG_ERROR] = "config-error", [CV_PROTO_INTERNAL] = "internal",
+    [CV_PROTO_BAD_REQUEST] = "bad-request",
+    [CV_PROTO_UNKNOWN_OP] = "unknown-op",
+    [CV_PROTO_TOO_LARGE] = "too-large",
+    [CV_PROTO_FORBIDDEN] = "forbidden",
+    [CV_PROTO_CONFIG_ERROR] = "config-error",
+    [CV_PROTO_INTERNAL] = "internal",
+    [CV_PROTO_BUSY] = "busy",
 };
 
 const char *

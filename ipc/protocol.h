@@ -40,6 +40,7 @@ enum cv_proto_code {
 	CV_PROTO_FORBIDDEN,
 	CV_PROTO_CONFIG_ERROR,
 	CV_PROTO_INTERNAL,
+	CV_PROTO_BUSY, /* max-connections reached: the connection is refused */
 };
 
 /* One parsed request line. */
@@ -49,7 +50,7 @@ struct cv_proto_msg {
 	enum cv_proto_op op;
 };
 
-/* "bad-request", "unknown-op", "too-large", "forbidden", "config-error", "internal". */
+/* "bad-request", "unknown-op", "too-large", "forbidden", "config-error", "internal", "busy". */
 const char *cv_proto_code_name(enum cv_proto_code code);
 
 /*

@@ -69,6 +69,7 @@ cv_config_new(const char *path)
 	cfg->socket_mode = 0660;
 	cfg->max_request_bytes = 1u << 20;
 	cfg->request_timeout_ms = 30000;
+	cfg->max_connections = 4096;
 	cfg->crl_max_bytes = 64u << 20;
 	cfg->ocsp_max_bytes = 64u << 10;
 	cfg->fetch_timeout_ms = 10000;

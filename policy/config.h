@@ -262,6 +262,7 @@ struct cv_config {
 	size_t max_request_bytes;     /* default 1 MiB */
 	unsigned request_timeout_ms;  /* default 30000 */
 	unsigned workers;             /* validation threads, 0 (default): one per core */
+	unsigned max_connections;     /* socket clients at once, default 4096 */
 	size_t crl_max_bytes;         /* default 64 MiB */
 	size_t ocsp_max_bytes;        /* default 64 KiB */
 	unsigned fetch_timeout_ms;    /* default 10000 */

@@ -17,12 +17,14 @@ set -eu
 # libstrongswan-standard-plugins, only recommended), strongswan-swanctl and
 # iproute2 (the strongSwan plugin and its tests: two charon daemons in network namespaces),
 # dpkg-dev, bzip2 and xz-utils (apt-get source unpacks strongSwan's source package for the
-# plugin's headers: scripts/strongswan-headers.sh).
+# plugin's headers: scripts/strongswan-headers.sh); strace (the reliability test that each rename into cache-dir is
+# followed by an fsync of the directory); libssl-dev (test only: the differential fuzz target
+# compares the offline verdict with OpenSSL's X509_verify_cert).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
-gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase
+gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
 freeradius
 nginx curl python3-prometheus-client
 strongswan-charon strongswan-swanctl libstrongswan libstrongswan-standard-plugins iproute2

@@ -7,6 +7,10 @@ Prints "PORT" as its first stdout line, then serves until killed (or stdin close
   /file/NAME              the file NAME from --root (404 if missing), with an ETag; a
                           matching If-None-Match gets 304, counted as /file/NAME:304 too
   /bytes/N[/TAG]          N deterministic bytes
+  /slowfile/MS/NAME       the file NAME from --root, after MS milliseconds
+  /drip/MS/NAME           the file NAME, one byte every MS milliseconds (slowloris)
+  /endless[/TAG]          200 with no length and a body that never ends
+  /half/NAME              the first half of the file NAME (full Content-Length), then RST
   /stall[/TAG]            never answers (returns when the client hangs up)
   /stall/MS[/TAG]         answers "stalled MS" after MS milliseconds
   /reset[/TAG]            resets the connection (RST) without a reply
@@ -162,6 +166,49 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(304, b"", {"ETag": etag})
             return
         self.reply(200, data, {"Content-Type": "application/pkix-crl", "ETag": etag})
+
+    def read_root_file(self, args):
+        root = self.server.root
+        if not root or not args or ".." in args:
+            return None
+        try:
+            with open(os.path.join(root, *args), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def h_slowfile(self, args, body):
+        time.sleep(int(args[0]) / 1000.0)
+        data = self.read_root_file(args[1:])
+        self.reply(404 if data is None else 200, data or b"")
+
+    def h_drip(self, args, body):
+        data = self.read_root_file(args[1:]) or b"\0" * 4096
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            time.sleep(int(args[0]) / 1000.0)
+
+    def h_endless(self, args, body):
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        chunk = b"\x30\x82" + b"\xff" * 65534
+        while True:
+            self.wfile.write(chunk)
+
+    def h_half(self, args, body):
+        data = self.read_root_file(args) or b"\0" * 4096
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        self.h_reset(args, body)
 
     def h_bytes(self, args, body):
         n = int(args[0])
