@@ -576,6 +576,16 @@ read_constraints(const uint8_t *der, size_t len, struct cv_asn1_elem *permitted,
 	return 0;
 }
 
+int
+cv_nc_validate(const uint8_t *nc_der, size_t nc_len, char *why, size_t why_len)
+{
+	struct cv_asn1_elem permitted, excluded;
+	bool have_p, have_x;
+
+	return read_constraints(nc_der, nc_len, &permitted, &have_p, &excluded, &have_x, why,
+	                        why_len);
+}
+
 enum cv_nc_status
 cv_nc_check(const uint8_t *nc_der, size_t nc_len, const struct cv_cert *cert, bool leaf, char *why,
             size_t why_len)

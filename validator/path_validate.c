@@ -200,16 +200,27 @@ check_critical_extensions(struct vstate *st, size_t idx)
 	return 0;
 }
 
-/* An end entity (not a CA) must not carry nameConstraints (RFC 5280 4.2.1.10). */
+/*
+ * The peer's own nameConstraints (RFC 5280 4.2.1.10): an end entity (not a CA) must not carry
+ * them; a CA at the end of the path carries them for nobody below, but a critical extension
+ * that cannot be processed still rejects the certificate (RFC 5280 4.2), as OpenSSL does.
+ */
 static int
 check_ee_name_constraints(struct vstate *st, size_t idx)
 {
 	const struct cv_cert *c = st->certs[idx];
+	const struct cv_cert_nc *nc = cv_cert_name_constraints(c);
+	char why[256];
 
-	if (!cv_cert_name_constraints(c)->present || cv_cert_basic_constraints(c)->ca)
+	if (!nc->present)
 		return 0;
-	return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
-	            "nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10)");
+	if (!cv_cert_basic_constraints(c)->ca)
+		return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
+		            "nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10)");
+	if (cv_nc_validate(nc->raw, nc->raw_len, why, sizeof(why)) < 0)
+		return fail(st, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", idx,
+		            "its own name constraints cannot be processed: %s (RFC 5280 4.2)", why);
+	return 0;
 }
 
 /* The detail of a name-constraints failure; the anchor's own constraints name the anchor

@@ -298,10 +298,19 @@ cv_key_check(const struct cv_cert *cert, uint32_t allowed, uint32_t *used, char 
 	case CV_KEY_DSA:
 		return weak(CV_WEAK_DSA, allowed, used, why, why_len, "DSA key", "dsa");
 	case CV_KEY_EC:
+		if (k->curve == GNUTLS_ECC_CURVE_INVALID) {
+			cv_strlcpy(why, "EC key on an unknown or unreadable curve", why_len);
+			return -1;
+		}
 		if (k->curve == GNUTLS_ECC_CURVE_SECP192R1)
 			return weak(CV_WEAK_P192, allowed, used, why, why_len, "P-192 key", "p192");
 		return 0;
-	default:
+	case CV_KEY_EDDSA:
 		return 0;
+	default:
+		/* fail closed: a key algorithm GnuTLS does not know (or an unreadable
+		 * SubjectPublicKeyInfo) is no key certval can vouch for (found by fuzz_diff) */
+		cv_strlcpy(why, "public key algorithm unknown or unreadable", why_len);
+		return -1;
 	}
 }

@@ -100,6 +100,10 @@ enum cv_nc_status {
 	CV_NC_BAD_NAME,  /* a name of the certificate is malformed under a constraint of its form */
 };
 
+/* Whether a NameConstraints value (DER) can be processed: structure, subtrees and bases as
+ * cv_nc_check reads them. 0, or -1 with why set. */
+int cv_nc_validate(const uint8_t *nc_der, size_t nc_len, char *why, size_t why_len);
+
 /*
  * Checks cert's names (subject, its emailAddress attributes, subjectAltName; for a leaf
  * without a dNSName also its host-like commonNames) against the NameConstraints extension

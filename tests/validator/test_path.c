@@ -259,6 +259,57 @@ ca_case(struct tp_spec *ca_spec, struct tp_spec *leaf_spec, struct cv_path_param
 	return r;
 }
 
+/* Root -> peer (a CA certificate built from spec, at the end of the path). */
+static int
+ca_peer_case(struct tp_spec *peer_spec, struct cv_path_params *p, struct cv_failure *f)
+{
+	struct tp_entity root, peer;
+	struct tp_spec s;
+	int r = -2;
+
+	tp_spec_ca(&s, "CN=Peer Case Root", now);
+	if (tp_issue(&root, &s, NULL) < 0)
+		return -2;
+	if (tp_issue(&peer, peer_spec, &root) == 0) {
+		r = run(peer.cert, &root.cert, 1, NULL, 0, p, f, NULL);
+		tp_entity_free(&peer);
+	}
+	tp_entity_free(&root);
+	return r;
+}
+
+/*
+ * A CA certificate at the end of the path constrains nobody, but its critical nameConstraints
+ * must still be processable (RFC 5280 4.2): found by the differential fuzz target against
+ * OpenSSL (tests/fuzz/corpus/diff/diff-leaf-malformed-critical-name-constraints.tbs).
+ */
+static void
+test_peer_ca_name_constraints(void)
+{
+	/* { permitted [0] { { dNSName "ab" } } } */
+	static const unsigned char nc_ok[] = {0x30, 0x08, 0xa0, 0x06, 0x30,
+	                                      0x04, 0x82, 0x02, 0x61, 0x62};
+	/* the same with the dNSName's length running past its subtree */
+	static const unsigned char nc_bad[] = {0x30, 0x08, 0xa0, 0x06, 0x30,
+	                                       0x04, 0x82, 0x05, 0x61, 0x62};
+	struct tp_spec peer;
+	struct cv_path_params p;
+	struct cv_failure f;
+
+	tp_spec_ca(&peer, "CN=Peer CA,O=certval", now);
+	peer.ext_oid = "2.5.29.30";
+	peer.ext_critical = true;
+	peer.ext_value = nc_ok;
+	peer.ext_value_len = sizeof(nc_ok);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_peer_case(&peer, &p, &f), 0);
+	peer.ext_value = nc_bad;
+	peer.ext_value_len = sizeof(nc_bad);
+	cv_path_params_init(&p);
+	CHECK_INT_EQ(ca_peer_case(&peer, &p, &f), -1);
+	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "malformed-name-constraints", 0);
+}
+
 static void
 test_ca_rules(void)
 {
@@ -647,6 +698,7 @@ main(void)
 	test_signature();
 	test_shuffled();
 	test_ca_rules();
+	test_peer_ca_name_constraints();
 	test_path_len();
 	test_eku_hostname();
 	test_name_constraints();
