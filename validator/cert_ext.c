@@ -12,6 +12,7 @@
 #include "../common/util.h"
 #include "cert_ext.h"
 #include "der.h"
+#include "name.h"
 
 /* One extension decoder: the extnValue contents in, 0 or -1 (malformed) out. */
 typedef int (*ext_decode_fn)(const uint8_t *v, size_t len, struct cv_cert_parsed *p);
@@ -620,7 +621,7 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 static int
 read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 {
-	struct cv_asn1_elem e, v, spki;
+	struct cv_asn1_elem e, v, issuer, subject, spki;
 	bool present;
 	int32_t version = 0;
 
@@ -631,22 +632,32 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 		return -1;
 	}
 	p->version = (int)version + 1;
-	if (cv_asn1_expect(tbs, CV_ASN1_INTEGER, &e) < 0 || e.len == 0) {
+	if (cv_asn1_expect(tbs, CV_ASN1_INTEGER, &e) < 0 || e.len == 0 ||
+	    (e.len > 1 && ((e.val[0] == 0x00 && !(e.val[1] & 0x80)) ||
+	                   (e.val[0] == 0xff && (e.val[1] & 0x80))))) {
+		/* X.690 8.3.2: the shortest two's complement; a padded serial is not DER */
 		cv_error_set(err, "certificate: malformed serialNumber");
 		return -1;
 	}
 	p->serial = e.val;
 	p->serial_len = e.len;
 	if (cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &issuer) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
-	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
-	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &subject) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX(1), &e, &present) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX(2), &e, &present) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(3), &e, &present) < 0 ||
 	    cv_asn1_finish(tbs) < 0) {
 		cv_error_set(err, "certificate: malformed TBSCertificate");
+		return -1;
+	}
+	/* Both Names well formed to the last attribute value (strict DER), whether or not path
+	 * validation ever compares them (found by fuzz_diff: a leaf subject OpenSSL refuses). */
+	if (cv_name_rdn_count(issuer.raw, issuer.raw_len) < 0 ||
+	    cv_name_rdn_count(subject.raw, subject.raw_len) < 0) {
+		cv_error_set(err, "certificate: malformed issuer or subject Name");
 		return -1;
 	}
 	p->spki = spki.raw; /* signature checks import keys from these bytes */

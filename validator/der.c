@@ -20,8 +20,41 @@ cv_asn1_peek(const struct cv_asn1 *d)
 /*
  * Identifier octet, then length: short form (one octet < 0x80) or long form (0x81-0x84 then
  * that many octets, the first non-zero, the value >= 128). 0x80 (indefinite) and tag number 31
- * (high-tag-number form) are refused.
+ * (high-tag-number form) are refused, and so are universal tags in a form DER forbids
+ * (X.690 8.9, 8.11, 10.2): SEQUENCE and SET primitive, any other universal type constructed,
+ * and tag 0 (end-of-contents, which only indefinite lengths use).
  */
+static bool
+universal_form_ok(uint8_t tag)
+{
+	const uint8_t number = tag & 0x1f;
+
+	if ((tag & 0xc0) != 0)
+		return true; /* application, context-specific, private: either form */
+	if (number == 0)
+		return false;
+	if (number == 0x10 || number == 0x11)
+		return (tag & CV_ASN1_CONSTRUCTED) != 0;
+	return (tag & CV_ASN1_CONSTRUCTED) == 0;
+}
+
+/* X.690 8.19: an OBJECT IDENTIFIER's subidentifiers end in an octet < 0x80 and start with no
+ * 0x80 padding octet; there is at least one. */
+static bool
+oid_ok(const uint8_t *v, size_t len)
+{
+	bool start = true;
+
+	if (len == 0 || (v[len - 1] & 0x80))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (start && v[i] == 0x80)
+			return false;
+		start = !(v[i] & 0x80);
+	}
+	return true;
+}
+
 int
 cv_asn1_next(struct cv_asn1 *d, struct cv_asn1_elem *e)
 {
@@ -31,7 +64,7 @@ cv_asn1_next(struct cv_asn1 *d, struct cv_asn1_elem *e)
 	if (p >= d->end || d->end - p < 2)
 		return -1;
 	e->tag = p[0];
-	if ((e->tag & 0x1f) == 0x1f)
+	if ((e->tag & 0x1f) == 0x1f || !universal_form_ok(e->tag))
 		return -1;
 	if (p[1] < 0x80) {
 		len = p[1];
@@ -49,7 +82,7 @@ cv_asn1_next(struct cv_asn1 *d, struct cv_asn1_elem *e)
 		p += 2 + n;
 	}
 	avail = (size_t)(d->end - p);
-	if (len > avail)
+	if (len > avail || (e->tag == CV_ASN1_OID && !oid_ok(p, len)))
 		return -1;
 	e->val = p;
 	e->len = len;
