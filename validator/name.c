@@ -76,6 +76,10 @@ read_atav(struct cv_asn1 *rdn, struct atav *out)
 	if (cv_asn1_enter(rdn, CV_ASN1_SEQUENCE, &s) < 0 ||
 	    cv_asn1_expect(&s, CV_ASN1_OID, &out->type) < 0 || cv_asn1_next(&s, &out->value) < 0)
 		return -1;
+	/* every attribute type of X.520 / RFC 5280 has a universal-class value (as OpenSSL
+	 * requires): an application, context or private tag is no value a relying party reads */
+	if ((out->value.tag & 0xc0) != 0)
+		return -1;
 	return cv_asn1_finish(&s);
 }
 
