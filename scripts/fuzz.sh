@@ -26,10 +26,17 @@ corpus_of() {
 
 if [ ! -f "$dir/build.ninja" ]; then
 	CC=clang meson setup "$dir" -Dfuzz=true -Dbuildtype=debugoptimized \
-		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+		-Db_sanitize=address,undefined -Db_lundef=false >"$dir.setup.log" 2>&1 || {
+		cat "$dir.setup.log"
+		exit 1
+	}
 fi
 for t in $targets; do
-	ninja -C "$dir" "tests/fuzz/fuzz_$t" >/dev/null
+	ninja -C "$dir" "tests/fuzz/fuzz_$t" >"$dir/build-$t.log" 2>&1 || {
+		cat "$dir/build-$t.log"
+		echo "fuzz_$t: the build failed"
+		exit 1
+	}
 done
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"

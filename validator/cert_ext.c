@@ -228,6 +228,28 @@ dec_name_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 }
 
 /*
+ * PolicyQualifierInfo ::= SEQUENCE { policyQualifierId PolicyQualifierId,
+ *      qualifier ANY DEFINED BY policyQualifierId }
+ * The qualifiers are not processed (RFC 5280 6.1 ignores them), but they must be well formed.
+ */
+static int
+policy_qualifiers_ok(const struct cv_asn1_elem *q)
+{
+	struct cv_asn1 list, pqi;
+	struct cv_asn1_elem e;
+
+	cv_asn1_open(q, &list);
+	if (cv_asn1_empty(&list))
+		return -1;
+	while (!cv_asn1_empty(&list))
+		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &pqi) < 0 ||
+		    cv_asn1_expect(&pqi, CV_ASN1_OID, &e) < 0 || cv_asn1_next(&pqi, &e) < 0 ||
+		    cv_asn1_finish(&pqi) < 0)
+			return -1;
+	return 0;
+}
+
+/*
  * certificatePolicies ::= SEQUENCE SIZE (1..MAX) OF PolicyInformation
  * PolicyInformation ::= SEQUENCE { policyIdentifier CertPolicyId,
  *      policyQualifiers SEQUENCE SIZE (1..MAX) OF PolicyQualifierInfo OPTIONAL }
@@ -247,7 +269,7 @@ dec_policies(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		    cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &info) < 0 ||
 		    oid_text(&info, p->policies.oid[p->policies.n]) < 0 ||
 		    cv_asn1_optional(&info, CV_ASN1_SEQUENCE, &q, &have_q) < 0 ||
-		    cv_asn1_finish(&info) < 0)
+		    (have_q && policy_qualifiers_ok(&q) < 0) || cv_asn1_finish(&info) < 0)
 			return -1;
 		p->policies.n++;
 	}
