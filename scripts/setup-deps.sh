@@ -19,9 +19,10 @@ set -eu
 # dpkg-dev, bzip2 and xz-utils (apt-get source unpacks strongSwan's source package for the
 # plugin's headers: scripts/strongswan-headers.sh); strace (the reliability test that each rename into cache-dir is
 # followed by an fsync of the directory); libssl-dev (test only: the differential fuzz target
-# compares the offline verdict with OpenSSL's X509_verify_cert).
+# compares the offline verdict with OpenSSL's X509_verify_cert); libclang-rt-14-dev (clang's
+# libFuzzer and sanitizer runtimes, which Debian's clang only recommends: the fuzz run).
 PACKAGES="
-build-essential pkg-config meson ninja-build clang clang-format
+build-essential pkg-config meson ninja-build clang clang-format libclang-rt-14-dev
 libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
