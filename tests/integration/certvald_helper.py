@@ -39,6 +39,20 @@ def make_tmpdir(prefix):
     return d
 
 
+_DIRS = iter(range(1, 1 << 30))
+
+
+def daemon_dir(base, mode=0o755):
+    """A new, short directory under base for one daemon's socket, configuration and log.
+
+    Short on purpose: a Unix socket path holds at most 107 bytes, and the temporary
+    directory's own name differs from machine to machine."""
+    d = os.path.join(base, "d%d" % next(_DIRS))
+    os.makedirs(d)
+    os.chmod(d, mode)
+    return d
+
+
 def config_text(sock, trustpoints, extra_global=""):
     """A configuration: global settings, then one trustpoint per (name, ca_path, lines)."""
     out = ["socket %s" % sock, "socket-mode 0666", "admin-group nogroup",

@@ -108,9 +108,7 @@ class AdminTest(unittest.TestCase):
     # ---- helpers ----
 
     def start(self, names, extra_global="fetch retry-after 0"):
-        d = os.path.join(self.dir, "d-%s-%d" % (self.id().split(".")[-1], time.monotonic_ns()))
-        os.makedirs(d)
-        os.chmod(d, 0o755)
+        d = helper.daemon_dir(self.dir)
         text = helper.config_text(os.path.join(d, "certvald.sock"),
                                   [(n, self.tps[n][0].cert_path, self.tps[n][1]) for n in names],
                                   extra_global)

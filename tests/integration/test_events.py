@@ -119,8 +119,7 @@ class EventsTest(unittest.TestCase):
         return cls.number
 
     def start(self, tps=("SUB",), extra=""):
-        d = os.path.join(self.dir, "d-%s-%d" % (self.id().split(".")[-1], time.monotonic_ns()))
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         text = helper.config_text(os.path.join(d, "certvald.sock"),
                                   [(tp, self.pki.sub.cert_path, ["revocation-check crl"])
                                    for tp in tps], "fetch retry-after 0" + extra)
@@ -175,8 +174,7 @@ class EventsTest(unittest.TestCase):
         path = os.path.join(self.dir, "file-%d.crl" % time.monotonic_ns())
         crlkit.publish(crlkit.make_crl(self.dir, "file-1", self.pki.sub, [], 1, DAY),
                        self.dir, os.path.basename(path))
-        d = os.path.join(self.dir, "d-file-%d" % time.monotonic_ns())
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         text = helper.config_text(os.path.join(d, "certvald.sock"), [(
             "SUB", self.pki.sub.cert_path, ["revocation-check crl", "crl file " + path])])
         self.daemon = helper.Daemon(d, text).start()

@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import unittest
 import urllib.parse
 

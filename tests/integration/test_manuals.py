@@ -155,9 +155,7 @@ class ManualsTest(unittest.TestCase):
         """A daemon on the example as written, then the binding, then the daemon settings."""
         bound, more = self.binding(name)
         bound.update(cas or {})
-        d = os.path.join(self.dir, "d-%s-%d" % (self.id().split(".")[-1], time.monotonic_ns()))
-        os.makedirs(d)
-        os.chmod(d, 0o755)
+        d = helper.daemon_dir(self.dir)
         lines = example_lines(name) + [""]
         self.example_len = len(lines)
         for tp, ca in bound.items():

@@ -10,7 +10,6 @@ bans a certificate causes no fetch (O-19); RSA-4096 and P-384 keys on every leve
 import os
 import shutil
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -87,9 +86,7 @@ class PolicyDaemonTest(unittest.TestCase):
 
     def start(self, trustpoints, extra_global="fetch retry-after 0"):
         self.stop()
-        d = os.path.join(self.dir, "d%d" % time.monotonic_ns())  # socket paths: 107 bytes
-        os.makedirs(d)
-        os.chmod(d, 0o755)
+        d = helper.daemon_dir(self.dir)
         text = helper.config_text(os.path.join(d, "certvald.sock"), trustpoints, extra_global)
         self.daemon = helper.Daemon(d, text).start()
         return self.daemon

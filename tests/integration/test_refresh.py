@@ -65,8 +65,7 @@ class RefreshTest(unittest.TestCase):
     # ---- helpers ----
 
     def start(self, lines):
-        d = os.path.join(self.dir, "d-%s" % self.id().split(".")[-1])
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         text = helper.config_text(os.path.join(d, "certvald.sock"),
                                   [("SUB", self.pki.sub.cert_path, lines)],
                                   "fetch retry-after 0")
@@ -219,8 +218,7 @@ class RefreshTest(unittest.TestCase):
                        "--rkey", ca.key_path, "--port", str(port)])
         stats = lambda: json.loads(http_get(port, "/_stats"))  # noqa: E731
         try:
-            dd = os.path.join(self.dir, "d-ocsp")
-            os.makedirs(dd)
+            dd = helper.daemon_dir(self.dir)
             text = helper.config_text(os.path.join(dd, "certvald.sock"), [
                 ("GET", ca.cert_path, ["revocation-check ocsp", "ocsp disable-nonce"]),
                 ("POST", ca.cert_path, ["revocation-check ocsp",  # its own cache entry

@@ -128,8 +128,7 @@ class RevocationTest(unittest.TestCase):
         """A daemon with one trustpoint. anchor="root": trustpoint ROOT, and the sub CA's own
         status comes from a CRL file; anchor="sub": trustpoint SUB (chain-validation stop at
         the issuing CA), so that only the peer's certificate needs a revocation answer."""
-        d = os.path.join(self.dir, "d-%s-%d" % (self.id().split(".")[-1], time.monotonic_ns()))
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         sock = os.path.join(d, "certvald.sock")
         lines = [line.strip() for line in lines]
         if anchor == "root":

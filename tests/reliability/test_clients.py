@@ -62,8 +62,7 @@ class ClientsTest(unittest.TestCase):
         helper.cleanup(cls.dir)
 
     def daemon(self, max_connections):
-        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         text = rel.config(d, self.pki, "max-connections %d" % max_connections)
         return helper.Daemon(d, text, args=()).start()
 
@@ -100,8 +99,7 @@ class ClientsTest(unittest.TestCase):
         """Under an open-files limit of 128 and the default max-connections (4096), the
         clients certvald has no descriptor for are refused with `busy` too, not left hanging,
         and certvald neither spins on accept nor floods its log."""
-        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         daemon = helper.Daemon(d, rel.config(d, self.pki), args=())
         daemon.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
         daemon.start()
@@ -152,8 +150,7 @@ class ClientsTest(unittest.TestCase):
         as descriptors come back."""
         from servers import free_port
         port = free_port()
-        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         daemon = helper.Daemon(d, rel.config(d, self.pki, "http listen 127.0.0.1:%d" % port),
                                args=())
         daemon.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))

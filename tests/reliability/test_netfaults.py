@@ -12,7 +12,6 @@ stall.
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,8 +79,7 @@ class NetFaultTest(unittest.TestCase):
         helper.cleanup(cls.dir)
 
     def start(self, lines, extra=""):
-        d = os.path.join(self.dir, "d-%d" % time.monotonic_ns())
-        os.makedirs(d)
+        d = helper.daemon_dir(self.dir)
         text = rel.config(d, self.pki, "fetch timeout 3\nfetch max-crl-size 1048576\n" + extra,
                           lines=lines)
         return helper.Daemon(d, text).start()
