@@ -153,7 +153,6 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 {
 	struct cv_cert *c = NULL;
 	gnutls_datum_t d;
-	time_t t;
 	int ret;
 
 	*out = NULL;
@@ -196,16 +195,8 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 		goto fail;
 	}
 	serial_text(c->crt, c->serial, sizeof(c->serial));
-	if ((t = gnutls_x509_crt_get_activation_time(c->crt)) == (time_t)-1) {
-		cv_error_set(err, "certificate: unreadable notBefore");
-		goto fail;
-	}
-	c->not_before = (cv_time)t;
-	if ((t = gnutls_x509_crt_get_expiration_time(c->crt)) == (time_t)-1) {
-		cv_error_set(err, "certificate: unreadable notAfter");
-		goto fail;
-	}
-	c->not_after = (cv_time)t;
+	c->not_before = c->parsed.not_before;
+	c->not_after = c->parsed.not_after;
 	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size, c->sha256)) < 0) {
 		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
 		goto fail;

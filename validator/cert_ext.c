@@ -627,6 +627,27 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 }
 
 /*
+ * Validity ::= SEQUENCE { notBefore Time, notAfter Time }
+ * Read by the project's strict reader (RFC 5280 4.1.2.5: seconds present, Zulu, calendar
+ * fields in range): GnuTLS's reader normalises a month 24 or a day 32 into a later date
+ * (found by fuzz_diff). notBefore after notAfter is left to path validation (no valid time).
+ */
+static int
+read_validity(const struct cv_asn1_elem *validity, struct cv_cert_parsed *p, struct cv_error *err)
+{
+	struct cv_asn1 in;
+	struct cv_asn1_elem nb, na;
+
+	cv_asn1_init(&in, validity->val, validity->len);
+	if (cv_asn1_next(&in, &nb) < 0 || cv_asn1_next(&in, &na) < 0 || cv_asn1_finish(&in) < 0 ||
+	    cv_asn1_time(&nb, &p->not_before) < 0 || cv_asn1_time(&na, &p->not_after) < 0) {
+		cv_error_set(err, "certificate: malformed validity (RFC 5280 4.1.2.5)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * TBSCertificate ::= SEQUENCE {
  *      version         [0]  EXPLICIT Version DEFAULT v1,
  *      serialNumber         CertificateSerialNumber,
@@ -638,12 +659,12 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
  *      issuerUniqueID  [1]  IMPLICIT UniqueIdentifier OPTIONAL,
  *      subjectUniqueID [2]  IMPLICIT UniqueIdentifier OPTIONAL,
  *      extensions      [3]  EXPLICIT Extensions OPTIONAL }
- * The fields GnuTLS reads (names, times, key) are only stepped over here.
+ * The fields GnuTLS reads (names, key) are only stepped over here.
  */
 static int
 read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 {
-	struct cv_asn1_elem e, v, issuer, subject, spki;
+	struct cv_asn1_elem e, v, issuer, validity, subject, spki;
 	bool present;
 	int32_t version = 0;
 
@@ -665,7 +686,7 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 	p->serial_len = e.len;
 	if (cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &issuer) < 0 ||
-	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &validity) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &subject) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX(1), &e, &present) < 0 ||
@@ -675,6 +696,8 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 		cv_error_set(err, "certificate: malformed TBSCertificate");
 		return -1;
 	}
+	if (read_validity(&validity, p, err) < 0)
+		return -1;
 	/* Both Names well formed to the last attribute value (strict DER), whether or not path
 	 * validation ever compares them (found by fuzz_diff: a leaf subject OpenSSL refuses). */
 	if (cv_name_rdn_count(issuer.raw, issuer.raw_len) < 0 ||

@@ -13,6 +13,7 @@ struct cv_cert_parsed {
 	int version; /* 1, 2, 3 */
 	const uint8_t *serial;
 	size_t serial_len;
+	cv_time not_before, not_after; /* Validity */
 	const uint8_t *spki; /* the whole SubjectPublicKeyInfo encoding */
 	size_t spki_len;
 	struct cv_cert_ext ext[CV_CERT_EXT_MAX];

@@ -132,6 +132,35 @@ test_duplicate_extension(const struct tp_entity *root)
 	tp_entity_free(&leaf);
 }
 
+/* Validity: the times as written; a month 13 or a day 32 is refused, not normalised into a
+ * later date as GnuTLS's reader does (found by fuzz_diff). */
+static void
+test_validity(const struct tp_entity *root)
+{
+	static const char good[] = "260102030405Z", month13[] = "261302030405Z",
+	                  day32[] = "260132030405Z", no_zulu[] = "2601020304050";
+	cv_time t;
+	struct tp_entity leaf;
+	struct tp_spec s;
+	struct cv_error err;
+
+	CHECK_INT_EQ(cv_time_from_utc(2026, 1, 2, 3, 4, 5, &t), 0);
+	tp_spec_leaf(&s, "CN=validity,O=certval", now);
+	s.not_before = t;
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	CHECK(cv_cert_not_before(leaf.cert) == t);
+	CHECK_INT_EQ(
+	    load_patched(leaf.cert, (const uint8_t *)good, (const uint8_t *)good, 13, &err), 0);
+	CHECK_INT_EQ(
+	    load_patched(leaf.cert, (const uint8_t *)good, (const uint8_t *)month13, 13, &err), -1);
+	CHECK(strstr(err.msg, "malformed validity") != NULL);
+	CHECK_INT_EQ(
+	    load_patched(leaf.cert, (const uint8_t *)good, (const uint8_t *)day32, 13, &err), -1);
+	CHECK_INT_EQ(
+	    load_patched(leaf.cert, (const uint8_t *)good, (const uint8_t *)no_zulu, 13, &err), -1);
+	tp_entity_free(&leaf);
+}
+
 /* One known extension with a good value and a near miss. */
 static void
 pair(const struct tp_entity *root, const char *oid, const uint8_t *good, size_t good_len,
@@ -203,6 +232,7 @@ main(void)
 	CHECK_INT_EQ(tp_issue(&root, &s, NULL), 0);
 	test_decoded_fields(&root);
 	test_duplicate_extension(&root);
+	test_validity(&root);
 	test_malformed_values(&root);
 	tp_entity_free(&root);
 	return check_summary();
