@@ -63,8 +63,8 @@ crl_dps_json(const struct cv_cert *cert)
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < dps->n; i++)
-		if (dps->v[i].kind == CV_CERT_DP_FULL_NAME)
-			cv_name_foreach_uri(dps->v[i].names, dps->v[i].names_len, dp_uri, arr);
+		if (dps->v[i].dp.kind == CV_DP_FULL_NAME)
+			cv_name_foreach_uri(dps->v[i].dp.names, dps->v[i].dp.len, dp_uri, arr);
 	return arr;
 }
 

@@ -278,9 +278,9 @@ cert_cdp_urls(const struct cv_cert *cert, char (*v)[CV_URL_MAX], size_t *n)
 		struct cv_asn1 names;
 		struct cv_asn1_elem name;
 
-		if (dps->v[i].kind != CV_CERT_DP_FULL_NAME)
+		if (dps->v[i].dp.kind != CV_DP_FULL_NAME)
 			continue;
-		cv_asn1_init(&names, dps->v[i].names, dps->v[i].names_len);
+		cv_asn1_init(&names, dps->v[i].dp.names, dps->v[i].dp.len);
 		while (!cv_asn1_empty(&names) && cv_asn1_next(&names, &name) == 0) {
 			char url[CV_URL_MAX];
 

@@ -178,9 +178,9 @@ foreach_full_name(const struct cv_cert_dps *dps,
 		struct cv_asn1 names;
 		struct cv_asn1_elem name;
 
-		if (dps->v[i].kind != CV_CERT_DP_FULL_NAME)
+		if (dps->v[i].dp.kind != CV_DP_FULL_NAME)
 			continue;
-		cv_asn1_init(&names, dps->v[i].names, dps->v[i].names_len);
+		cv_asn1_init(&names, dps->v[i].dp.names, dps->v[i].dp.len);
 		while (!cv_asn1_empty(&names) && cv_asn1_next(&names, &name) == 0)
 			fn(job, &name);
 	}
@@ -240,7 +240,7 @@ static void
 add_dp_uris(struct rev_state *rs, const uint8_t *ext, size_t len)
 {
 	struct cv_dist_point dps[CV_DIST_POINTS_MAX];
-	const int n = ext != NULL ? cv_crl_read_dist_points(ext, len, dps, CV_DIST_POINTS_MAX) : -1;
+	const int n = ext != NULL ? cv_dist_points_read(ext, len, dps, CV_DIST_POINTS_MAX) : -1;
 
 	for (int i = 0; i < n; i++) {
 		struct cv_asn1 names;

@@ -15,6 +15,7 @@
 
 #include "../common/clock.h"
 #include "../common/error.h"
+#include "general_names.h"
 
 struct cv_cert; /* opaque, reference counted */
 
@@ -94,29 +95,6 @@ int cv_cert_fingerprint(const struct cv_cert *cert, gnutls_digest_algorithm_t al
 #define CV_KU_CRL_SIGN          (1u << 6)
 #define CV_KU_ENCIPHER_ONLY     (1u << 7)
 #define CV_KU_DECIPHER_ONLY     (1u << 8)
-
-/* GeneralName CHOICE numbers (RFC 5280 4.2.1.6): the context tag of each alternative. */
-enum cv_gn_type {
-	CV_GN_OTHER_NAME = 0,
-	CV_GN_RFC822 = 1,
-	CV_GN_DNS = 2,
-	CV_GN_X400 = 3,
-	CV_GN_DIRECTORY = 4,
-	CV_GN_EDI_PARTY = 5,
-	CV_GN_URI = 6,
-	CV_GN_IP = 7,
-	CV_GN_REGISTERED_ID = 8,
-};
-
-/* One GeneralName: its type, its contents (for [4] the Name SEQUENCE inside the EXPLICIT
- * tag, whole), and its whole encoding. Pointers into the certificate's DER. */
-struct cv_cert_gn {
-	enum cv_gn_type type;
-	const uint8_t *val;
-	size_t len;
-	const uint8_t *raw;
-	size_t raw_len;
-};
 
 /* One extension as the certificate carries it. value is the extnValue OCTET STRING's
  * contents (into the certificate's DER). */
@@ -220,28 +198,11 @@ struct cv_cert_aia {
 	struct cv_cert_uri ca_issuers[CV_CERT_URIS_MAX];
 };
 
-/* DistributionPointName ::= CHOICE { fullName [0], nameRelativeToCRLIssuer [1] } */
-enum cv_cert_dp_kind {
-	CV_CERT_DP_NONE = 0,
-	CV_CERT_DP_FULL_NAME,    /* names: contents of GeneralNames (a run of GeneralName) */
-	CV_CERT_DP_RELATIVE_NAME /* names: the whole RelativeDistinguishedName SET encoding */
-};
-
-struct cv_cert_dp {
-	enum cv_cert_dp_kind kind;
-	const uint8_t *names;
-	size_t names_len;
-	bool has_reasons;
-	uint32_t reasons;          /* ReasonFlags, bit n = named bit n */
-	const uint8_t *crl_issuer; /* cRLIssuer GeneralNames contents, NULL when absent */
-	size_t crl_issuer_len;
-};
-
 /* cRLDistributionPoints or freshestCRL (the same syntax). */
 struct cv_cert_dps {
 	bool present, critical;
 	size_t n;
-	struct cv_cert_dp v[CV_CERT_DPS_MAX];
+	struct cv_dist_point v[CV_CERT_DPS_MAX];
 };
 
 enum cv_key_kind { CV_KEY_OTHER = 0, CV_KEY_RSA, CV_KEY_DSA, CV_KEY_EC, CV_KEY_EDDSA };

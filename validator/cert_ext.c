@@ -36,90 +36,6 @@ whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
 	return cv_asn1_finish(&d);
 }
 
-static bool
-ia5(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] == 0 || p[i] > 0x7f)
-			return false;
-	return true;
-}
-
-/*
- * GeneralName ::= CHOICE {
- *      otherName                 [0]  AnotherName,
- *      rfc822Name                [1]  IA5String,
- *      dNSName                   [2]  IA5String,
- *      x400Address               [3]  ORAddress,
- *      directoryName             [4]  Name,
- *      ediPartyName              [5]  EDIPartyName,
- *      uniformResourceIdentifier [6]  IA5String,
- *      iPAddress                 [7]  OCTET STRING,
- *      registeredID              [8]  OBJECT IDENTIFIER }
- * (implicit tags; [4] is explicit since Name is a CHOICE). out may be NULL.
- */
-static int
-read_general_name(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
-{
-	struct cv_cert_gn gn = {.val = e->val, .len = e->len, .raw = e->raw, .raw_len = e->raw_len};
-	struct cv_asn1_elem name;
-
-	switch (e->tag) {
-	case CV_ASN1_CTX_CONS(0): /* AnotherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT } */
-	case CV_ASN1_CTX_CONS(3):
-	case CV_ASN1_CTX_CONS(5):
-		gn.type = (enum cv_gn_type)(e->tag & 0x1f);
-		if (e->len == 0)
-			return -1;
-		break;
-	case CV_ASN1_CTX(1):
-	case CV_ASN1_CTX(2):
-	case CV_ASN1_CTX(6):
-		gn.type = (enum cv_gn_type)(e->tag & 0x1f);
-		if (!ia5(e->val, e->len))
-			return -1;
-		break;
-	case CV_ASN1_CTX_CONS(4):
-		gn.type = CV_GN_DIRECTORY;
-		if (whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0)
-			return -1;
-		gn.val = name.raw;
-		gn.len = name.raw_len;
-		break;
-	case CV_ASN1_CTX(7):
-		gn.type = CV_GN_IP;
-		if (e->len != 4 && e->len != 16)
-			return -1;
-		break;
-	case CV_ASN1_CTX(8):
-		gn.type = CV_GN_REGISTERED_ID;
-		if (e->len == 0)
-			return -1;
-		break;
-	default:
-		return -1;
-	}
-	if (out != NULL)
-		*out = gn;
-	return 0;
-}
-
-/* GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName, given its contents. */
-static int
-check_general_names(const uint8_t *p, size_t len)
-{
-	struct cv_asn1 d;
-	struct cv_asn1_elem e;
-
-	if (len == 0)
-		return -1;
-	cv_asn1_init(&d, p, len);
-	while (!cv_asn1_empty(&d))
-		if (cv_asn1_next(&d, &e) < 0 || read_general_name(&e, NULL) < 0)
-			return -1;
-	return 0;
-}
-
 /* Reads an OID element into dotted text. */
 static int
 oid_text(struct cv_asn1 *d, char out[CV_OID_TEXT_MAX])
@@ -204,7 +120,7 @@ dec_subject_alt_name(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	for (size_t i = 0; i < n; i++)
-		if (cv_asn1_next(&d, &e) < 0 || read_general_name(&e, &p->san_names[i]) < 0)
+		if (cv_asn1_next(&d, &e) < 0 || cv_general_name_read(&e, &p->san_names[i]) < 0)
 			return -1;
 	p->san.v = p->san_names;
 	p->san.n = n;
@@ -369,7 +285,7 @@ dec_aki(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		p->aki.key_id_len = e.len;
 	}
 	if (cv_asn1_optional(&d, CV_ASN1_CTX_CONS(1), &e, &present) < 0 ||
-	    (present && check_general_names(e.val, e.len) < 0))
+	    (present && cv_general_names_check(e.val, e.len) < 0))
 		return -1;
 	if (present) {
 		p->aki.issuer = e.val;
@@ -423,7 +339,7 @@ dec_aia(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		if (cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &ad) < 0 ||
 		    cv_asn1_expect(&ad, CV_ASN1_OID, &method) < 0 || method.len == 0 ||
 		    cv_asn1_next(&ad, &loc) < 0 || cv_asn1_finish(&ad) < 0 ||
-		    read_general_name(&loc, NULL) < 0)
+		    cv_general_name_read(&loc, NULL) < 0)
 			return -1;
 		if (loc.tag != CV_ASN1_CTX(6))
 			continue;
@@ -441,74 +357,15 @@ dec_aia(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	return 0;
 }
 
-/*
- * DistributionPointName ::= CHOICE {
- *      fullName                [0]     GeneralNames,
- *      nameRelativeToCRLIssuer [1]     RelativeDistinguishedName }
- * e is the [0] element that wraps the CHOICE (explicit, since a CHOICE cannot be implicit).
- */
-static int
-read_dp_name(const struct cv_asn1_elem *e, struct cv_cert_dp *out)
-{
-	struct cv_asn1_elem c;
-	struct cv_asn1 d;
-
-	cv_asn1_open(e, &d);
-	if (cv_asn1_next(&d, &c) < 0 || cv_asn1_finish(&d) < 0)
-		return -1;
-	if (c.tag == CV_ASN1_CTX_CONS(0) && check_general_names(c.val, c.len) == 0) {
-		out->kind = CV_CERT_DP_FULL_NAME;
-	} else if (c.tag == CV_ASN1_CTX_CONS(1) && c.len > 0) {
-		out->kind = CV_CERT_DP_RELATIVE_NAME;
-	} else {
-		return -1;
-	}
-	out->names = c.val;
-	out->names_len = c.len;
-	return 0;
-}
-
-/*
- * CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
- * DistributionPoint ::= SEQUENCE {
- *      distributionPoint       [0]     DistributionPointName OPTIONAL,
- *      reasons                 [1]     ReasonFlags OPTIONAL,
- *      cRLIssuer               [2]     GeneralNames OPTIONAL }
- * FreshestCRL ::= CRLDistributionPoints
- */
+/* CRLDistributionPoints and FreshestCRL: general_names.c reads the syntax. */
 static int
 read_dist_points(const uint8_t *v, size_t len, struct cv_cert_dps *out)
 {
-	struct cv_asn1_elem seq, e;
-	struct cv_asn1 list, dp;
-	bool present;
+	const int n = cv_dist_points_read(v, len, out->v, CV_CERT_DPS_MAX);
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (n < 0)
 		return -1;
-	cv_asn1_open(&seq, &list);
-	while (!cv_asn1_empty(&list)) {
-		struct cv_cert_dp *p;
-
-		if (out->n == CV_CERT_DPS_MAX || cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &dp) < 0)
-			return -1;
-		p = &out->v[out->n++];
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
-		    (present && read_dp_name(&e, p) < 0))
-			return -1;
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX(1), &e, &p->has_reasons) < 0 ||
-		    (p->has_reasons && cv_asn1_bit_flags(&e, &p->reasons) < 0))
-			return -1;
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(2), &e, &present) < 0 ||
-		    (present && check_general_names(e.val, e.len) < 0) || cv_asn1_finish(&dp) < 0)
-			return -1;
-		if (present) {
-			p->crl_issuer = e.val;
-			p->crl_issuer_len = e.len;
-		}
-		/* RFC 5280 4.2.1.13: a point names its CRL, its CRL issuer, or both */
-		if (p->kind == CV_CERT_DP_NONE && p->crl_issuer == NULL)
-			return -1;
-	}
+	out->n = (size_t)n;
 	return 0;
 }
 

@@ -96,7 +96,7 @@ test_decoded_fields(const struct tp_entity *root)
 	CHECK_INT_EQ(cv_cert_uri_copy(&aia->ocsp[0], uri, 5), -1);
 	cdp = cv_cert_crl_dps(leaf.cert);
 	CHECK_INT_EQ(cdp->n, 1);
-	CHECK_INT_EQ(cdp->v[0].kind, CV_CERT_DP_FULL_NAME);
+	CHECK_INT_EQ(cdp->v[0].dp.kind, CV_DP_FULL_NAME);
 	CHECK(!cv_cert_freshest_crl(leaf.cert)->present);
 	CHECK(cv_cert_ski(leaf.cert)->present);
 	CHECK(cv_cert_aki(leaf.cert)->key_id != NULL);

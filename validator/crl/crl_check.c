@@ -182,20 +182,8 @@ load_subject(const struct cv_crl_check_params *p, struct subject *s)
 		return;
 	}
 	s->has_cdp = true;
-	for (size_t i = 0; i < cdp->n && i < CV_DIST_POINTS_MAX; i++) {
-		const struct cv_cert_dp *from = &cdp->v[i];
-		struct cv_dist_point *to = &s->dps[s->n_dps++];
-
-		to->dp.kind = from->kind == CV_CERT_DP_FULL_NAME       ? CV_DP_FULL_NAME
-		              : from->kind == CV_CERT_DP_RELATIVE_NAME ? CV_DP_RELATIVE_NAME
-		                                                       : CV_DP_NONE;
-		to->dp.names = from->names;
-		to->dp.len = from->names_len;
-		to->has_reasons = from->has_reasons;
-		to->reasons = from->reasons;
-		to->crl_issuer = from->crl_issuer;
-		to->crl_issuer_len = from->crl_issuer_len;
-	}
+	for (size_t i = 0; i < cdp->n && i < CV_DIST_POINTS_MAX; i++)
+		s->dps[s->n_dps++] = cdp->v[i];
 }
 
 /*

@@ -76,56 +76,6 @@ read_single(const struct cv_asn1_elem *octets, uint8_t tag, struct cv_asn1_elem 
 	return 0;
 }
 
-/* GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName: checks each element is readable. */
-static int
-check_general_names(const uint8_t *p, size_t len)
-{
-	struct cv_asn1 d;
-	struct cv_asn1_elem gn;
-
-	if (len == 0)
-		return -1;
-	cv_asn1_init(&d, p, len);
-	while (!cv_asn1_empty(&d))
-		if (cv_asn1_next(&d, &gn) < 0 || !(gn.tag & CV_ASN1_CONTEXT))
-			return -1;
-	return 0;
-}
-
-/*
- * DistributionPointName ::= CHOICE {
- *      fullName                [0]     GeneralNames,
- *      nameRelativeToCRLIssuer [1]     RelativeDistinguishedName }
- * e is the [0] element that wraps the CHOICE (explicit, since a CHOICE cannot be implicit).
- */
-static int
-read_dp_name(const struct cv_asn1_elem *e, struct cv_dp_name *out)
-{
-	struct cv_asn1 d;
-	struct cv_asn1_elem c;
-
-	cv_asn1_open(e, &d);
-	if (cv_asn1_next(&d, &c) < 0 || cv_asn1_finish(&d) < 0)
-		return -1;
-	if (c.tag == CV_ASN1_CTX_CONS(0)) {
-		if (check_general_names(c.val, c.len) < 0)
-			return -1;
-		out->kind = CV_DP_FULL_NAME;
-		out->names = c.val;
-		out->len = c.len;
-		return 0;
-	}
-	if (c.tag == CV_ASN1_CTX_CONS(1) && c.len > 0) {
-		/* Keep the RDN as a whole SET: the raw encoding with the universal SET tag is
-		 * rebuilt by the consumer; here we keep the contents. */
-		out->kind = CV_DP_RELATIVE_NAME;
-		out->names = c.val;
-		out->len = c.len;
-		return 0;
-	}
-	return -1;
-}
-
 /* An implicitly tagged BOOLEAN [n] DEFAULT FALSE (DER: present only when TRUE). */
 static int
 read_ctx_bool(struct cv_asn1 *d, unsigned n, bool *out)
@@ -166,7 +116,7 @@ read_idp(const struct cv_asn1_elem *value, struct cv_crl_idp *idp)
 	if (cv_asn1_enter(&outer, CV_ASN1_SEQUENCE, &d) < 0 || cv_asn1_finish(&outer) < 0)
 		return -1;
 	if (cv_asn1_optional(&d, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
-	    (present && read_dp_name(&e, &idp->dp) < 0))
+	    (present && cv_dp_name_read(&e, &idp->dp) < 0))
 		return -1;
 	if (read_ctx_bool(&d, 1, &idp->only_user_certs) < 0 ||
 	    read_ctx_bool(&d, 2, &idp->only_ca_certs) < 0)
@@ -334,7 +284,7 @@ read_entry_extensions(const struct cv_asn1_elem *exts_elem, struct cv_crl_entry_
 		} else if (OID_IS(&oid, oid_certificate_issuer)) {
 			bit = 4;
 			if (read_single(&value, CV_ASN1_SEQUENCE, &v) < 0 ||
-			    check_general_names(v.val, v.len) < 0)
+			    cv_general_names_check(v.val, v.len) < 0)
 				return -1;
 			out->cert_issuer = v.val;
 			out->cert_issuer_len = v.len;
@@ -561,50 +511,4 @@ cv_crl_read(const uint8_t *der, size_t len, struct cv_crl_info *info, cv_crl_ent
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
- * DistributionPoint ::= SEQUENCE {
- *      distributionPoint       [0]     DistributionPointName OPTIONAL,
- *      reasons                 [1]     ReasonFlags OPTIONAL,
- *      cRLIssuer               [2]     GeneralNames OPTIONAL }
- */
-int
-cv_crl_read_dist_points(const uint8_t *der, size_t len, struct cv_dist_point *out, size_t max)
-{
-	struct cv_asn1 top, list;
-	size_t n = 0;
-
-	cv_asn1_init(&top, der, len);
-	if (cv_asn1_enter(&top, CV_ASN1_SEQUENCE, &list) < 0 || cv_asn1_finish(&top) < 0 ||
-	    cv_asn1_empty(&list))
-		return -1;
-	while (!cv_asn1_empty(&list)) {
-		struct cv_asn1 dp;
-		struct cv_asn1_elem e;
-		bool present;
-		struct cv_dist_point *p;
-
-		if (n == max || cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &dp) < 0)
-			return -1;
-		p = &out[n++];
-		memset(p, 0, sizeof(*p));
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
-		    (present && read_dp_name(&e, &p->dp) < 0))
-			return -1;
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX(1), &e, &p->has_reasons) < 0 ||
-		    (p->has_reasons && cv_asn1_bit_flags(&e, &p->reasons) < 0))
-			return -1;
-		if (cv_asn1_optional(&dp, CV_ASN1_CTX_CONS(2), &e, &present) < 0 ||
-		    (present && check_general_names(e.val, e.len) < 0) || cv_asn1_finish(&dp) < 0)
-			return -1;
-		if (present) {
-			p->crl_issuer = e.val;
-			p->crl_issuer_len = e.len;
-		}
-		if (p->dp.kind == CV_DP_NONE && p->crl_issuer == NULL)
-			return -1;
-	}
-	return (int)n;
 }

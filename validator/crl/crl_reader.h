@@ -13,6 +13,7 @@
 #include "../../common/clock.h"
 #include "../../common/error.h"
 #include "../der.h"
+#include "../general_names.h"
 
 /* CRLReason (RFC 5280 5.3.1); CV_CRL_REASON_NONE when an entry carries no reasonCode. */
 enum cv_crl_reason {
@@ -35,19 +36,6 @@ const char *cv_crl_reason_name(int reason);
 
 /* ReasonFlags bits (bit n = named bit n), and every reason (bits 1-8). */
 #define CV_REASONS_ALL 0x1feu
-
-/* DistributionPointName ::= CHOICE { fullName [0], nameRelativeToCRLIssuer [1] } */
-enum cv_dp_kind {
-	CV_DP_NONE = 0,
-	CV_DP_FULL_NAME,    /* names: contents of GeneralNames (a run of GeneralName) */
-	CV_DP_RELATIVE_NAME /* names: the whole RelativeDistinguishedName SET encoding */
-};
-
-struct cv_dp_name {
-	enum cv_dp_kind kind;
-	const uint8_t *names;
-	size_t len;
-};
 
 /* The issuingDistributionPoint CRL extension (RFC 5280 5.2.5). */
 struct cv_crl_idp {
@@ -126,21 +114,6 @@ int cv_crl_read(const uint8_t *der, size_t len, struct cv_crl_info *info, cv_crl
 /* Re-reads one entry from its raw encoding (as cv_crl_read saw it). Returns 0 or -1. */
 int cv_crl_read_entry(const uint8_t *raw, size_t len, struct cv_crl_entry_view *out);
 
-/* One DistributionPoint of a cRLDistributionPoints (or freshestCRL) extension. */
-struct cv_dist_point {
-	struct cv_dp_name dp;
-	bool has_reasons;
-	uint32_t reasons;
-	const uint8_t *crl_issuer; /* contents of cRLIssuer GeneralNames, NULL if absent */
-	size_t crl_issuer_len;
-};
-
-#define CV_DIST_POINTS_MAX 16
-
-/*
- * Reads a CRLDistributionPoints extension value (the OCTET STRING's contents) into at most
- * max points. Returns the count, or -1 when malformed or when there are more than max.
- */
-int cv_crl_read_dist_points(const uint8_t *der, size_t len, struct cv_dist_point *out, size_t max);
+#define CV_DIST_POINTS_MAX 16 /* DistributionPoints read from a CRL's freshestCRL */
 
 #endif
