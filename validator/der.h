@@ -27,12 +27,16 @@
 #define CV_ASN1_OID              0x06
 #define CV_ASN1_ENUMERATED       0x0a
 #define CV_ASN1_UTF8_STRING      0x0c
+#define CV_ASN1_NUMERIC_STRING   0x12
 #define CV_ASN1_PRINTABLE_STRING 0x13
 #define CV_ASN1_T61_STRING       0x14
+#define CV_ASN1_VIDEOTEX_STRING  0x15
 #define CV_ASN1_IA5_STRING       0x16
 #define CV_ASN1_UTC_TIME         0x17
 #define CV_ASN1_GENERALIZED_TIME 0x18
+#define CV_ASN1_GRAPHIC_STRING   0x19
 #define CV_ASN1_VISIBLE_STRING   0x1a
+#define CV_ASN1_GENERAL_STRING   0x1b
 #define CV_ASN1_UNIVERSAL_STRING 0x1c
 #define CV_ASN1_BMP_STRING       0x1e
 #define CV_ASN1_SEQUENCE         0x30

@@ -68,6 +68,36 @@ string_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
 	return ca == cb;
 }
 
+/*
+ * The forms an attribute value of a certificate's Name takes: the string syntaxes of X.520 and
+ * RFC 4519 (DirectoryString's choices, IA5String, NumericString, VisibleString, the legacy
+ * Videotex, Graphic and General strings) or a constructed SEQUENCE. Anything else (BOOLEAN,
+ * INTEGER, BIT or OCTET STRING, NULL, OID, SET, a time, an application, context or private
+ * tag) is no value a relying party reads or compares: refused, as OpenSSL refuses it (found by
+ * fuzz_diff), rather than compared byte for byte.
+ */
+static bool
+value_form_ok(uint8_t tag)
+{
+	switch (tag) {
+	case CV_ASN1_UTF8_STRING:
+	case CV_ASN1_NUMERIC_STRING:
+	case CV_ASN1_PRINTABLE_STRING:
+	case CV_ASN1_T61_STRING:
+	case CV_ASN1_VIDEOTEX_STRING:
+	case CV_ASN1_IA5_STRING:
+	case CV_ASN1_GRAPHIC_STRING:
+	case CV_ASN1_VISIBLE_STRING:
+	case CV_ASN1_GENERAL_STRING:
+	case CV_ASN1_UNIVERSAL_STRING:
+	case CV_ASN1_BMP_STRING:
+	case CV_ASN1_SEQUENCE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int
 read_atav(struct cv_asn1 *rdn, struct atav *out)
 {
@@ -76,9 +106,7 @@ read_atav(struct cv_asn1 *rdn, struct atav *out)
 	if (cv_asn1_enter(rdn, CV_ASN1_SEQUENCE, &s) < 0 ||
 	    cv_asn1_expect(&s, CV_ASN1_OID, &out->type) < 0 || cv_asn1_next(&s, &out->value) < 0)
 		return -1;
-	/* every attribute type of X.520 / RFC 5280 has a universal-class value (as OpenSSL
-	 * requires): an application, context or private tag is no value a relying party reads */
-	if ((out->value.tag & 0xc0) != 0)
+	if (!value_form_ok(out->value.tag))
 		return -1;
 	return cv_asn1_finish(&s);
 }

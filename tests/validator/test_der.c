@@ -293,8 +293,8 @@ test_name_malformed(void)
 	CHECK(!cv_name_equal(long_len, sizeof(long_len), ok, sizeof(ok)));
 	CHECK(cv_name_rdn_count(empty_rdn, sizeof(empty_rdn)) < 0);
 	CHECK(!cv_name_equal(empty_rdn, sizeof(empty_rdn), empty_rdn, sizeof(empty_rdn)));
-	CHECK(cv_name_rdn_count(three, sizeof(three)) == 1); /* a NULL value is still a value */
-	CHECK(cv_name_rdn_count(extra, sizeof(extra)) < 0);  /* three elements in an attribute */
+	CHECK(cv_name_rdn_count(three, sizeof(three)) < 0); /* a NULL value: no string */
+	CHECK(cv_name_rdn_count(extra, sizeof(extra)) < 0); /* three elements in an attribute */
 	memcpy(trailing, ok, sizeof(ok));
 	trailing[sizeof(ok)] = 0x05;
 	trailing[sizeof(ok) + 1] = 0x00;
@@ -302,6 +302,32 @@ test_name_malformed(void)
 	CHECK(!cv_name_equal(trailing, sizeof(trailing), ok, sizeof(ok)));
 	CHECK(!cv_name_equal(a.p, a.n - 1, a.p, a.n));
 	CHECK(!cv_name_within(long_len, sizeof(long_len), (const uint8_t *)"\x30\x00", 2));
+}
+
+/* An attribute value is a string or a SEQUENCE; every other form is refused (fuzz_diff). */
+static void
+test_name_value_forms(void)
+{
+	static const uint8_t good[] = {0x0c, 0x12, 0x13, 0x14, 0x15, 0x16,
+	                               0x19, 0x1a, 0x1b, 0x1c, 0x1e};
+	static const uint8_t bad[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a,
+	                              0x17, 0x18, 0x1f, 0x33, 0x43, 0x83, 0xc3};
+	uint8_t name[] = {0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+	                  0x55, 0x04, 0x03, 0x13, 0x02, 'C',  'A'};
+	uint8_t seq[] = {0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55,
+	                 0x04, 0x03, 0x30, 0x04, 0x0c, 0x02, 'C',  'A'};
+
+	for (size_t i = 0; i < sizeof(good); i++) {
+		name[11] = good[i];
+		CHECK_INT_EQ(cv_name_rdn_count(name, sizeof(name)), 1);
+	}
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		name[11] = bad[i];
+		CHECK(cv_name_rdn_count(name, sizeof(name)) < 0);
+	}
+	CHECK_INT_EQ(cv_name_rdn_count(seq, sizeof(seq)), 1);
+	seq[11] = 0x31; /* a SET value */
+	CHECK(cv_name_rdn_count(seq, sizeof(seq)) < 0);
 }
 
 static void
@@ -407,6 +433,7 @@ main(void)
 	test_der_values();
 	test_name_equal();
 	test_name_malformed();
+	test_name_value_forms();
 	test_name_within();
 	test_name_email_and_general();
 	test_name_text_and_uris();
