@@ -160,3 +160,39 @@ cv_strcasestr(const char *haystack, const char *needle)
 	}
 	return n == 0 ? haystack : NULL;
 }
+
+int
+cv_unicode_scalar(uint32_t c)
+{
+	return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff);
+}
+
+size_t
+cv_utf8_seq(const uint8_t *s, size_t avail)
+{
+	uint32_t c;
+	size_t n;
+
+	if (avail == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || !cv_unicode_scalar(c))
+		return 0; /* overlong, beyond Unicode, or a surrogate */
+	return n;
+}

@@ -25,6 +25,13 @@ char *cv_base64_encode(const uint8_t *data, size_t len);
 int cv_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len);
 
 /* ASCII case-insensitive helpers that never depend on the locale. */
+/* Length of the valid UTF-8 sequence (RFC 3629) at s, within avail bytes, or 0 when it is
+ * not one (a stray or cut byte, overlong, a surrogate, beyond U+10FFFF). */
+size_t cv_utf8_seq(const uint8_t *s, size_t avail);
+
+/* Whether a Unicode scalar value: at most U+10FFFF and no surrogate. */
+int cv_unicode_scalar(uint32_t c);
+
 int cv_strcasecmp(const char *a, const char *b);
 const char *cv_strcasestr(const char *haystack, const char *needle);
 

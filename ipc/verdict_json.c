@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/clock.h"
+#include "../common/util.h"
 
 json_t *
 cv_json_time(cv_time t)
@@ -16,48 +17,21 @@ cv_json_time(cv_time t)
 	return json_string(cv_time_format_iso(t, buf));
 }
 
-/* Length of the valid UTF-8 sequence (RFC 3629) at s, or 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned long c;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0; /* overlong, beyond Unicode, or a surrogate */
-	return n;
-}
-
 json_t *
 cv_json_text(const char *s)
 {
 	json_t *j = json_string(s);
 	char *copy;
-	size_t i = 0, n;
+	size_t i = 0, n, len;
 
 	if (j != NULL)
 		return j;
 	copy = strdup(s);
 	if (copy == NULL)
 		return NULL;
-	while (copy[i] != '\0') {
-		n = utf8_seq((const unsigned char *)copy + i);
+	len = strlen(copy);
+	while (i < len) {
+		n = cv_utf8_seq((const uint8_t *)copy + i, len - i);
 		if (n == 0)
 			copy[i++] = '?';
 		else

@@ -6,6 +6,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "../common/util.h"
+
 /* AttributeTypeAndValue ::= SEQUENCE { type AttributeType, value AttributeValue } */
 struct atav {
 	struct cv_asn1_elem type, value;
@@ -98,6 +100,51 @@ value_form_ok(uint8_t tag)
 	}
 }
 
+/* UCS-2 (BMPString) or UCS-4 (UniversalString) big-endian code units: whole, and each a
+ * Unicode scalar value. */
+static bool
+ucs_ok(const uint8_t *p, size_t len, size_t width)
+{
+	if (len % width != 0)
+		return false;
+	for (size_t i = 0; i < len; i += width) {
+		uint32_t c = 0;
+
+		for (size_t k = 0; k < width; k++)
+			c = (c << 8) | p[i + k];
+		if (!cv_unicode_scalar(c))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The text of a value in the encoding its tag names (X.680 41: UTF8String is UTF-8 (RFC
+ * 3629), BMPString UCS-2, UniversalString UCS-4): a string that is not is refused, as OpenSSL
+ * refuses it (found by fuzz_diff), since it cannot be compared as text (RFC 5280 7.1).
+ */
+static bool
+value_text_ok(const struct cv_asn1_elem *v)
+{
+	size_t i = 0, n;
+
+	switch (v->tag) {
+	case CV_ASN1_UTF8_STRING:
+		while (i < v->len) {
+			if ((n = cv_utf8_seq(v->val + i, v->len - i)) == 0)
+				return false;
+			i += n;
+		}
+		return true;
+	case CV_ASN1_BMP_STRING:
+		return ucs_ok(v->val, v->len, 2);
+	case CV_ASN1_UNIVERSAL_STRING:
+		return ucs_ok(v->val, v->len, 4);
+	default:
+		return true;
+	}
+}
+
 static int
 read_atav(struct cv_asn1 *rdn, struct atav *out)
 {
@@ -106,7 +153,7 @@ read_atav(struct cv_asn1 *rdn, struct atav *out)
 	if (cv_asn1_enter(rdn, CV_ASN1_SEQUENCE, &s) < 0 ||
 	    cv_asn1_expect(&s, CV_ASN1_OID, &out->type) < 0 || cv_asn1_next(&s, &out->value) < 0)
 		return -1;
-	if (!value_form_ok(out->value.tag))
+	if (!value_form_ok(out->value.tag) || !value_text_ok(&out->value))
 		return -1;
 	return cv_asn1_finish(&s);
 }

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 #define DIFF_UNPARSEABLE   (-1) /* OpenSSL cannot parse the certificate */
 #define DIFF_KEY_UNDECODED (-2) /* ... because it cannot decode its public key */
-#define DIFF_BAD_UTF8      (-3) /* OpenSSL refuses a UTF8String that is not UTF-8 */
+#define DIFF_BAD_UTF8      (-3) /* OpenSSL refuses a UTF8String that is not UTF-8 (certval too) */
 #define DIFF_AKID_MISMATCH (-4) /* OpenSSL finds no issuer: AKI keyIdentifier is not its SKI */
 
 static const struct {
@@ -55,11 +55,6 @@ static const struct {
      "EC point off its curve; RFC 5280 path validation never uses the end entity's key (6.1.6: "
      "it is an output), certval applies its key policy (algorithm, curve, size) and leaves the "
      "key's use to whoever checks the peer's signature with it, where such a key fails"},
-    {DIFF_BAD_UTF8,
-     "OpenSSL refuses, when it parses a certificate, a UTF8String that is not valid UTF-8 (a "
-     "leaf's subject here); certval's reader does not check the UTF-8 of the leaf's strings, "
-     "and path validation below this CA (no name constraints) never compares the leaf's "
-     "subject; a stricter reader would refuse it too"},
     {DIFF_AKID_MISMATCH,
      "OpenSSL refuses an issuer whose subjectKeyIdentifier differs from the certificate's "
      "authorityKeyIdentifier; RFC 5280 uses the key identifiers to find candidate issuers "

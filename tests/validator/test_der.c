@@ -312,8 +312,9 @@ test_name_value_forms(void)
 	                               0x19, 0x1a, 0x1b, 0x1c, 0x1e};
 	static const uint8_t bad[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a,
 	                              0x17, 0x18, 0x1f, 0x33, 0x43, 0x83, 0xc3};
-	uint8_t name[] = {0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
-	                  0x55, 0x04, 0x03, 0x13, 0x02, 'C',  'A'};
+	/* a value of four octets: text in every encoding (UCS-4 U+0043, UCS-2 U+0000 U+0043) */
+	uint8_t name[] = {0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55,
+	                  0x04, 0x03, 0x13, 0x04, 0x00, 0x00, 0x00, 'C'};
 	uint8_t seq[] = {0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55,
 	                 0x04, 0x03, 0x30, 0x04, 0x0c, 0x02, 'C',  'A'};
 
@@ -328,6 +329,37 @@ test_name_value_forms(void)
 	CHECK_INT_EQ(cv_name_rdn_count(seq, sizeof(seq)), 1);
 	seq[11] = 0x31; /* a SET value */
 	CHECK(cv_name_rdn_count(seq, sizeof(seq)) < 0);
+}
+
+/* A string value's text is what its tag says: UTF-8, UCS-2, UCS-4 (fuzz_diff). */
+static void
+test_name_value_text(void)
+{
+	static const struct {
+		uint8_t tag, text[4];
+		bool ok;
+	} cases[] = {
+	    {0x0c, {'a', 0xc3, 0xa9, 'b'}, true},    /* UTF-8 e-acute */
+	    {0x0c, {'a', 0xc3, 0x28, 'b'}, false},   /* a cut sequence */
+	    {0x0c, {0xed, 0xa0, 0x80, 'b'}, false},  /* a surrogate in UTF-8 */
+	    {0x0c, {0xc0, 0xaf, 'a', 'b'}, false},   /* overlong */
+	    {0x1e, {0x00, 'a', 0x4e, 0x2d}, true},   /* UCS-2 */
+	    {0x1e, {0xd8, 0x00, 0x00, 'a'}, false},  /* a surrogate code unit */
+	    {0x1c, {0x00, 0x01, 0xf6, 0x00}, true},  /* UCS-4 U+1F600 */
+	    {0x1c, {0x00, 0x11, 0x00, 0x00}, false}, /* beyond U+10FFFF */
+	};
+	uint8_t name[] = {0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55,
+	                  0x04, 0x03, 0x13, 0x04, 0x00, 0x00, 0x00, 0x00};
+	/* UCS-2 of an odd length: three octets */
+	static const uint8_t odd[] = {0x30, 0x0e, 0x31, 0x0c, 0x30, 0x0a, 0x06, 0x03,
+	                              0x55, 0x04, 0x03, 0x1e, 0x03, 0x00, 'a',  0x00};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		name[11] = cases[i].tag;
+		memcpy(name + 13, cases[i].text, 4);
+		CHECK_INT_EQ(cv_name_rdn_count(name, sizeof(name)), cases[i].ok ? 1 : -1);
+	}
+	CHECK(cv_name_rdn_count(odd, sizeof(odd)) < 0);
 }
 
 static void
@@ -434,6 +466,7 @@ main(void)
 	test_name_equal();
 	test_name_malformed();
 	test_name_value_forms();
+	test_name_value_text();
 	test_name_within();
 	test_name_email_and_general();
 	test_name_text_and_uris();
