@@ -73,8 +73,8 @@ cv_dns_classify(const uint8_t *p, size_t len)
 	return host_syntax(p, len) ? CV_DNS_HOST : CV_DNS_INVALID;
 }
 
-static bool
-ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
+bool
+cv_ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	size_t i;
 
@@ -129,7 +129,7 @@ cv_dns_match(const uint8_t *pattern, size_t plen, const char *host, bool webpki)
 
 	switch (cv_dns_classify(pattern, plen)) {
 	case CV_DNS_HOST:
-		return plen == hl && ascii_ieq(pattern, h, hl);
+		return plen == hl && cv_ascii_ieq(pattern, h, hl);
 	case CV_DNS_WILDCARD:
 		break;
 	default:
@@ -140,7 +140,7 @@ cv_dns_match(const uint8_t *pattern, size_t plen, const char *host, bool webpki)
 	dot = memchr(h, '.', hl);
 	if (memchr(rest, '.', rl) == NULL || dot == NULL || dot == h)
 		return false; /* no wildcard over a single label; "*" is one whole label */
-	if (hl - (size_t)(dot + 1 - h) != rl || !ascii_ieq(dot + 1, rest, rl))
+	if (hl - (size_t)(dot + 1 - h) != rl || !cv_ascii_ieq(dot + 1, rest, rl))
 		return false;
 	return !(webpki && public_suffix(rest, rl));
 }
@@ -322,7 +322,7 @@ cn_in_san_entry(const struct cv_asn1_elem *gn, void *arg)
 	char text[INET6_ADDRSTRLEN];
 
 	if (gn->tag == CV_GN_DNS && gn->len == c->cn->len &&
-	    ascii_ieq(gn->val, c->cn->val, gn->len))
+	    cv_ascii_ieq(gn->val, c->cn->val, gn->len))
 		c->found = true;
 	if (gn->tag == CV_GN_IP && (gn->len == 4 || gn->len == 16) &&
 	    inet_ntop(gn->len == 4 ? AF_INET : AF_INET6, gn->val, text, sizeof(text)) != NULL &&

@@ -113,6 +113,9 @@ enum cv_host_status cv_host_check(const struct cv_cert *leaf, const char *peer,
 /* The failure detail of a status ("hostname", "san-missing", ...); NULL for the matches. */
 const char *cv_host_status_detail(enum cv_host_status status);
 
+/* Whether n bytes of a and b are equal, ASCII letters compared without case. */
+bool cv_ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n);
+
 /* Copies at most out_len-1 octets of a name into out, printable ASCII kept, others as '?'. */
 void cv_name_printable(const uint8_t *p, size_t len, char *out, size_t out_len);
 

@@ -230,24 +230,6 @@ base_well_formed(const struct name *b)
 
 /* --- matching --- */
 
-static bool
-ascii_ieq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		uint8_t x = a[i], y = b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* host is base or below it ("example.com" covers "a.example.com", not "badexample.com"). */
 static bool
 host_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl)
@@ -255,8 +237,8 @@ host_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl)
 	if (bl == 0)
 		return true;
 	if (hl == bl)
-		return ascii_ieq(h, b, bl);
-	return hl > bl && h[hl - bl - 1] == '.' && ascii_ieq(h + hl - bl, b, bl);
+		return cv_ascii_ieq(h, b, bl);
+	return hl > bl && h[hl - bl - 1] == '.' && cv_ascii_ieq(h + hl - bl, b, bl);
 }
 
 /* host strictly below ".domain", or (no leading period) equal to base; "" covers all. */
@@ -266,8 +248,8 @@ domain_within(const uint8_t *h, size_t hl, const uint8_t *b, size_t bl)
 	if (bl == 0)
 		return true;
 	if (b[0] == '.')
-		return hl > bl && ascii_ieq(h + hl - bl, b, bl);
-	return hl == bl && ascii_ieq(h, b, bl);
+		return hl > bl && cv_ascii_ieq(h + hl - bl, b, bl);
+	return hl == bl && cv_ascii_ieq(h, b, bl);
 }
 
 /*
@@ -291,7 +273,7 @@ dns_within(const struct name *n, const struct name *b, bool excluded)
 		return false;
 	dot = memchr(b->p, '.', b->len);
 	return dot != NULL && (size_t)(b->p + b->len - (dot + 1)) == rl &&
-	       ascii_ieq(dot + 1, rest, rl);
+	       cv_ascii_ieq(dot + 1, rest, rl);
 }
 
 /*
@@ -310,9 +292,9 @@ rfc822_within(const struct name *n, const struct name *b, bool excluded)
 	bhost = mailbox_host(b->p, b->len);
 	if ((size_t)(bhost - b->p) != local)
 		return false;
-	if (excluded ? !ascii_ieq(n->p, b->p, local) : memcmp(n->p, b->p, local) != 0)
+	if (excluded ? !cv_ascii_ieq(n->p, b->p, local) : memcmp(n->p, b->p, local) != 0)
 		return false;
-	return hl == b->len - local && ascii_ieq(host, bhost, hl);
+	return hl == b->len - local && cv_ascii_ieq(host, bhost, hl);
 }
 
 static bool
