@@ -71,12 +71,13 @@ string_equal(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
 }
 
 /*
- * The forms an attribute value of a certificate's Name takes: the string syntaxes of X.520 and
- * RFC 4519 (DirectoryString's choices, IA5String, NumericString, VisibleString, the legacy
- * Videotex, Graphic and General strings) or a constructed SEQUENCE. Anything else (BOOLEAN,
- * INTEGER, BIT or OCTET STRING, NULL, OID, SET, a time, an application, context or private
- * tag) is no value a relying party reads or compares: refused, as OpenSSL refuses it (found by
- * fuzz_diff), rather than compared byte for byte.
+ * The forms an attribute value of a certificate's Name takes: X.520's DirectoryString
+ * (TeletexString, PrintableString, UniversalString, UTF8String, BMPString; RFC 5280 4.1.2.4),
+ * the IA5String of emailAddress and domainComponent, NumericString, or a constructed
+ * SEQUENCE. Anything else (BOOLEAN, INTEGER, BIT or OCTET STRING, NULL, OID, SET, a time,
+ * VisibleString, GeneralString and the other legacy strings, an application, context or
+ * private tag) is no value a relying party reads or compares: refused, as OpenSSL refuses
+ * most of them (found by fuzz_diff), rather than compared byte for byte.
  */
 static bool
 value_form_ok(uint8_t tag)
@@ -86,11 +87,7 @@ value_form_ok(uint8_t tag)
 	case CV_ASN1_NUMERIC_STRING:
 	case CV_ASN1_PRINTABLE_STRING:
 	case CV_ASN1_T61_STRING:
-	case CV_ASN1_VIDEOTEX_STRING:
 	case CV_ASN1_IA5_STRING:
-	case CV_ASN1_GRAPHIC_STRING:
-	case CV_ASN1_VISIBLE_STRING:
-	case CV_ASN1_GENERAL_STRING:
 	case CV_ASN1_UNIVERSAL_STRING:
 	case CV_ASN1_BMP_STRING:
 	case CV_ASN1_SEQUENCE:
