@@ -78,9 +78,11 @@ dec_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 {
 	struct cv_asn1_elem e;
 
-	if (whole(v, len, CV_ASN1_BIT_STRING, &e) < 0)
+	if (whole(v, len, CV_ASN1_BIT_STRING, &e) < 0 || cv_asn1_bit_flags(&e, &p->ku.bits) < 0)
 		return -1;
-	return cv_asn1_bit_flags(&e, &p->ku.bits);
+	/* RFC 5280 4.2.1.3: when keyUsage appears, at least one bit MUST be set (found by
+	 * fuzz_diff: OpenSSL takes such a certificate for invalid) */
+	return p->ku.bits != 0 ? 0 : -1;
 }
 
 /* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId (OBJECT IDENTIFIER) */

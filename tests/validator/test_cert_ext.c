@@ -206,6 +206,9 @@ test_malformed_values(const struct tp_entity *root)
 	/* keyUsage: unused bits that are not zero */
 	static const uint8_t ku_ok[] = {0x03, 0x02, 0x07, 0x80};
 	static const uint8_t ku_bad[] = {0x03, 0x02, 0x07, 0x81};
+	/* keyUsage with no bit set (RFC 5280 4.2.1.3), minimal and padded */
+	static const uint8_t ku_none[] = {0x03, 0x01, 0x00};
+	static const uint8_t ku_zero[] = {0x03, 0x02, 0x02, 0x00};
 
 	pair(root, "2.5.29.37", eku_ok, sizeof(eku_ok), eku_empty, sizeof(eku_empty),
 	     "extKeyUsage (2.5.29.37): malformed value");
@@ -218,6 +221,10 @@ test_malformed_values(const struct tp_entity *root)
 	pair(root, "2.5.29.17", san_ok, sizeof(san_ok), san_bad_ip, sizeof(san_bad_ip),
 	     "subjectAltName (2.5.29.17): malformed value");
 	pair(root, "2.5.29.15", ku_ok, sizeof(ku_ok), ku_bad, sizeof(ku_bad),
+	     "keyUsage (2.5.29.15): malformed value");
+	pair(root, "2.5.29.15", ku_ok, sizeof(ku_ok), ku_none, sizeof(ku_none),
+	     "keyUsage (2.5.29.15): malformed value");
+	pair(root, "2.5.29.15", ku_ok, sizeof(ku_ok), ku_zero, sizeof(ku_zero),
 	     "keyUsage (2.5.29.15): malformed value");
 }
 
