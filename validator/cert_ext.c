@@ -67,6 +67,10 @@ dec_basic_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	if (cv_asn1_optional(&d, CV_ASN1_INTEGER, &e, &present) < 0 ||
 	    (present && cv_asn1_small_int(&e, &n) < 0))
 		return -1;
+	/* pathLenConstraint INTEGER (0..MAX), and only with cA TRUE (RFC 5280 4.2.1.9): a
+	 * negative one would read as no constraint at all */
+	if (present && (n < 0 || !p->bc.ca))
+		return -1;
 	if (present)
 		p->bc.path_len = (int)n;
 	return cv_asn1_finish(&d);

@@ -191,6 +191,10 @@ test_malformed_values(const struct tp_entity *root)
 	/* basicConstraints: trailing bytes after the SEQUENCE */
 	static const uint8_t bc_ok[] = {0x30, 0x03, 0x01, 0x01, 0xff};
 	static const uint8_t bc_trailing[] = {0x30, 0x03, 0x01, 0x01, 0xff, 0x00};
+	/* basicConstraints: pathLenConstraint 0 with cA TRUE; -1; 0 without cA (4.2.1.9) */
+	static const uint8_t bc_len0[] = {0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00};
+	static const uint8_t bc_negative[] = {0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0xff};
+	static const uint8_t bc_len_no_ca[] = {0x30, 0x03, 0x02, 0x01, 0x00};
 	/* authorityInfoAccess: id-ad-ocsp with a URI; a location that is no GeneralName */
 	static const uint8_t aia_ok[] = {0x30, 0x10, 0x30, 0x0e, 0x06, 0x08, 0x2b, 0x06, 0x01,
 	                                 0x05, 0x05, 0x07, 0x30, 0x01, 0x86, 0x02, 0x68, 0x3a};
@@ -213,6 +217,10 @@ test_malformed_values(const struct tp_entity *root)
 	pair(root, "2.5.29.37", eku_ok, sizeof(eku_ok), eku_empty, sizeof(eku_empty),
 	     "extKeyUsage (2.5.29.37): malformed value");
 	pair(root, "2.5.29.19", bc_ok, sizeof(bc_ok), bc_trailing, sizeof(bc_trailing),
+	     "basicConstraints (2.5.29.19): malformed value");
+	pair(root, "2.5.29.19", bc_len0, sizeof(bc_len0), bc_negative, sizeof(bc_negative),
+	     "basicConstraints (2.5.29.19): malformed value");
+	pair(root, "2.5.29.19", bc_len0, sizeof(bc_len0), bc_len_no_ca, sizeof(bc_len_no_ca),
 	     "basicConstraints (2.5.29.19): malformed value");
 	pair(root, "1.3.6.1.5.5.7.1.1", aia_ok, sizeof(aia_ok), aia_bad, sizeof(aia_bad),
 	     "authorityInfoAccess (1.3.6.1.5.5.7.1.1): malformed value");
