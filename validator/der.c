@@ -40,8 +40,8 @@ universal_form_ok(uint8_t tag)
 
 /* X.690 8.19: an OBJECT IDENTIFIER's subidentifiers end in an octet < 0x80 and start with no
  * 0x80 padding octet; there is at least one. */
-static bool
-oid_ok(const uint8_t *v, size_t len)
+bool
+cv_asn1_oid_ok(const uint8_t *v, size_t len)
 {
 	bool start = true;
 
@@ -82,7 +82,7 @@ cv_asn1_next(struct cv_asn1 *d, struct cv_asn1_elem *e)
 		p += 2 + n;
 	}
 	avail = (size_t)(d->end - p);
-	if (len > avail || (e->tag == CV_ASN1_OID && !oid_ok(p, len)))
+	if (len > avail || (e->tag == CV_ASN1_OID && !cv_asn1_oid_ok(p, len)))
 		return -1;
 	e->val = p;
 	e->len = len;

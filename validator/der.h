@@ -113,6 +113,10 @@ int cv_asn1_bit_flags(const struct cv_asn1_elem *e, uint32_t *out);
 int cv_asn1_time(const struct cv_asn1_elem *e, cv_time *out);
 /* OBJECT IDENTIFIER contents to dotted text ("1.2.840.113549.1.1.11"); -1 if malformed. */
 int cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len);
+
+/* X.690 8.19: whether the contents of an OBJECT IDENTIFIER are well formed (the reader checks
+ * universal OIDs itself; this is for implicitly tagged ones, such as a registeredID). */
+bool cv_asn1_oid_ok(const uint8_t *oid, size_t len);
 /* True when OID contents equal the given contents (e.g. "\x55\x1d\x14" for 2.5.29.20). */
 bool cv_asn1_oid_eq(const struct cv_asn1_elem *e, const uint8_t *oid, size_t len);
 

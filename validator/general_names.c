@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "name.h"
+
 /* Reads one element of tag that must fill [v, v+len) exactly. */
 static int
 whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
@@ -25,6 +27,70 @@ ia5(const uint8_t *p, size_t len)
 		if (p[i] == 0 || p[i] > 0x7f)
 			return false;
 	return true;
+}
+
+/* AnotherName ::= SEQUENCE { type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY } */
+bool
+cv_other_name_ok(const uint8_t *p, size_t len)
+{
+	struct cv_asn1 d, explicit;
+	struct cv_asn1_elem type, value, any;
+
+	cv_asn1_init(&d, p, len);
+	if (cv_asn1_expect(&d, CV_ASN1_OID, &type) < 0 ||
+	    cv_asn1_expect(&d, CV_ASN1_CTX_CONS(0), &value) < 0 || cv_asn1_finish(&d) < 0)
+		return false;
+	cv_asn1_open(&value, &explicit);
+	return cv_asn1_next(&explicit, &any) == 0 && cv_asn1_finish(&explicit) == 0;
+}
+
+/* One or more whole elements, to the end. */
+static bool
+elements_ok(const uint8_t *p, size_t len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem e;
+
+	if (len == 0)
+		return false;
+	cv_asn1_init(&d, p, len);
+	while (!cv_asn1_empty(&d))
+		if (cv_asn1_next(&d, &e) < 0)
+			return false;
+	return true;
+}
+
+/* DirectoryString ::= CHOICE { teletexString, printableString, universalString, utf8String,
+ * bmpString }, as one element that fills an EXPLICIT tag's contents. */
+static bool
+directory_string_ok(const struct cv_asn1_elem *tagged)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem s;
+
+	cv_asn1_open(tagged, &d);
+	if (cv_asn1_next(&d, &s) < 0 || cv_asn1_finish(&d) < 0)
+		return false;
+	return s.tag == CV_ASN1_T61_STRING || s.tag == CV_ASN1_PRINTABLE_STRING ||
+	       s.tag == CV_ASN1_UNIVERSAL_STRING || s.tag == CV_ASN1_UTF8_STRING ||
+	       s.tag == CV_ASN1_BMP_STRING;
+}
+
+/* EDIPartyName ::= SEQUENCE { nameAssigner [0] DirectoryString OPTIONAL,
+ *      partyName [1] DirectoryString } (EXPLICIT: DirectoryString is a CHOICE) */
+static bool
+edi_party_ok(const uint8_t *p, size_t len)
+{
+	struct cv_asn1 d;
+	struct cv_asn1_elem e;
+	bool present;
+
+	cv_asn1_init(&d, p, len);
+	if (cv_asn1_optional(&d, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
+	    (present && !directory_string_ok(&e)))
+		return false;
+	return cv_asn1_expect(&d, CV_ASN1_CTX_CONS(1), &e) == 0 && directory_string_ok(&e) &&
+	       cv_asn1_finish(&d) == 0;
 }
 
 /*
@@ -47,11 +113,19 @@ cv_general_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
 	struct cv_asn1_elem name;
 
 	switch (e->tag) {
-	case CV_ASN1_CTX_CONS(0): /* AnotherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT } */
-	case CV_ASN1_CTX_CONS(3):
+	case CV_ASN1_CTX_CONS(0):
+		gn.type = CV_GN_OTHER_NAME;
+		if (!cv_other_name_ok(e->val, e->len))
+			return -1;
+		break;
+	case CV_ASN1_CTX_CONS(3): /* ORAddress ::= SEQUENCE { ... }: elements, not parsed further */
+		gn.type = CV_GN_X400;
+		if (!elements_ok(e->val, e->len))
+			return -1;
+		break;
 	case CV_ASN1_CTX_CONS(5):
-		gn.type = (enum cv_gn_type)(e->tag & 0x1f);
-		if (e->len == 0)
+		gn.type = CV_GN_EDI_PARTY;
+		if (!edi_party_ok(e->val, e->len))
 			return -1;
 		break;
 	case CV_ASN1_CTX(1):
@@ -63,7 +137,8 @@ cv_general_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
 		break;
 	case CV_ASN1_CTX_CONS(4):
 		gn.type = CV_GN_DIRECTORY;
-		if (whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0)
+		if (whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0 ||
+		    cv_name_rdn_count(name.raw, name.raw_len) < 0)
 			return -1;
 		gn.val = name.raw;
 		gn.len = name.raw_len;
@@ -75,7 +150,7 @@ cv_general_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
 		break;
 	case CV_ASN1_CTX(8):
 		gn.type = CV_GN_REGISTERED_ID;
-		if (e->len == 0)
+		if (!cv_asn1_oid_ok(e->val, e->len)) /* found by fuzz_diff, in a name constraint */
 			return -1;
 		break;
 	default:

@@ -60,6 +60,10 @@ struct cv_dist_point {
 /* Reads one GeneralName element (out may be NULL: a check). Returns 0 or -1. */
 int cv_general_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *out);
 
+/* Whether the contents of an otherName ([0] implicit AnotherName) are one: a type-id OID and
+ * one [0] EXPLICIT value. */
+bool cv_other_name_ok(const uint8_t *p, size_t len);
+
 /* Checks the contents of a GeneralNames (SIZE (1..MAX)): each one a well-formed GeneralName. */
 int cv_general_names_check(const uint8_t *p, size_t len);
 

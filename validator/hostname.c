@@ -22,15 +22,15 @@ bool
 cv_general_name_tag_ok(uint8_t tag)
 {
 	switch (tag) {
-	case CV_GN_OTHER:
-	case CV_GN_RFC822:
-	case CV_GN_DNS:
-	case CV_GN_X400:
-	case CV_GN_DIR:
-	case CV_GN_EDI:
-	case CV_GN_URI:
-	case CV_GN_IP:
-	case CV_GN_RID:
+	case CV_GN_TAG_OTHER:
+	case CV_GN_TAG_RFC822:
+	case CV_GN_TAG_DNS:
+	case CV_GN_TAG_X400:
+	case CV_GN_TAG_DIR:
+	case CV_GN_TAG_EDI:
+	case CV_GN_TAG_URI:
+	case CV_GN_TAG_IP:
+	case CV_GN_TAG_RID:
 		return true;
 	default:
 		return false;
@@ -270,7 +270,7 @@ san_scan_one(const struct cv_asn1_elem *gn, void *arg)
 {
 	struct san_scan *s = arg;
 
-	if (gn->tag == CV_GN_DNS) {
+	if (gn->tag == CV_GN_TAG_DNS) {
 		s->n_dns++;
 		if (cv_dns_classify(gn->val, gn->len) == CV_DNS_INVALID && !s->malformed) {
 			s->malformed = true;
@@ -279,7 +279,7 @@ san_scan_one(const struct cv_asn1_elem *gn, void *arg)
 		if (s->peer->ip_len == 0 &&
 		    cv_dns_match(gn->val, gn->len, s->peer->host, s->webpki))
 			s->matched = true;
-	} else if (gn->tag == CV_GN_IP) {
+	} else if (gn->tag == CV_GN_TAG_IP) {
 		s->n_ip++;
 		if (gn->len != 4 && gn->len != 16 && !s->malformed) {
 			s->malformed = true;
@@ -321,10 +321,10 @@ cn_in_san_entry(const struct cv_asn1_elem *gn, void *arg)
 	struct cn_in_san *c = arg;
 	char text[INET6_ADDRSTRLEN];
 
-	if (gn->tag == CV_GN_DNS && gn->len == c->cn->len &&
+	if (gn->tag == CV_GN_TAG_DNS && gn->len == c->cn->len &&
 	    cv_ascii_ieq(gn->val, c->cn->val, gn->len))
 		c->found = true;
-	if (gn->tag == CV_GN_IP && (gn->len == 4 || gn->len == 16) &&
+	if (gn->tag == CV_GN_TAG_IP && (gn->len == 4 || gn->len == 16) &&
 	    inet_ntop(gn->len == 4 ? AF_INET : AF_INET6, gn->val, text, sizeof(text)) != NULL &&
 	    strlen(text) == c->cn->len && memcmp(text, c->cn->val, c->cn->len) == 0)
 		c->found = true;

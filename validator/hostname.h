@@ -33,15 +33,15 @@
 #include "path.h"
 
 /* GeneralName tags (RFC 5280 4.2.1.6; implicit tagging: constructed for [0], [3], [4], [5]). */
-#define CV_GN_OTHER  0xa0
-#define CV_GN_RFC822 0x81
-#define CV_GN_DNS    0x82
-#define CV_GN_X400   0xa3
-#define CV_GN_DIR    0xa4
-#define CV_GN_EDI    0xa5
-#define CV_GN_URI    0x86
-#define CV_GN_IP     0x87
-#define CV_GN_RID    0x88
+#define CV_GN_TAG_OTHER  0xa0
+#define CV_GN_TAG_RFC822 0x81
+#define CV_GN_TAG_DNS    0x82
+#define CV_GN_TAG_X400   0xa3
+#define CV_GN_TAG_DIR    0xa4
+#define CV_GN_TAG_EDI    0xa5
+#define CV_GN_TAG_URI    0x86
+#define CV_GN_TAG_IP     0x87
+#define CV_GN_TAG_RID    0x88
 
 /* Whether an identifier octet is one of the nine GeneralName forms with its right encoding. */
 bool cv_general_name_tag_ok(uint8_t tag);

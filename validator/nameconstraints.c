@@ -64,7 +64,7 @@ names_add(struct names *ns, uint8_t type, const uint8_t *p, size_t len, const ch
 static void
 add_email(const struct cv_asn1_elem *value, void *arg)
 {
-	names_add(arg, CV_GN_RFC822, value->val, value->len, "subject emailAddress");
+	names_add(arg, CV_GN_TAG_RFC822, value->val, value->len, "subject emailAddress");
 }
 
 static void
@@ -72,7 +72,7 @@ add_san(const struct cv_asn1_elem *gn, void *arg)
 {
 	struct names *ns = arg;
 
-	if (gn->tag == CV_GN_DNS)
+	if (gn->tag == CV_GN_TAG_DNS)
 		ns->have_dns_san = true;
 	names_add(ns, gn->tag, gn->val, gn->len, "subjectAltName");
 }
@@ -80,7 +80,7 @@ add_san(const struct cv_asn1_elem *gn, void *arg)
 static void
 add_cn(const uint8_t *name, size_t len, void *arg)
 {
-	names_add(arg, CV_GN_DNS, name, len, "subject commonName");
+	names_add(arg, CV_GN_TAG_DNS, name, len, "subject commonName");
 }
 
 /* Fills ns with cert's names; they point into the certificate's DER (its subject and its
@@ -98,13 +98,13 @@ collect_names(const struct cv_cert *cert, bool leaf, struct names *ns)
 	if (ret < 0)
 		return -1;
 	if (ret > 0)
-		names_add(ns, CV_GN_DIR, subj, sl, "subject");
+		names_add(ns, CV_GN_TAG_DIR, subj, sl, "subject");
 	if (cv_name_foreach_email(subj, sl, add_email, ns) < 0)
 		return -1;
 	if (san->present && cv_general_names_foreach(san->raw, san->raw_len, add_san, ns) < 0)
 		return -1;
 	for (i = 0; i < ns->n; i++)
-		if (ns->v[i].type == CV_GN_DIR && ns->v[i].p != subj &&
+		if (ns->v[i].type == CV_GN_TAG_DIR && ns->v[i].p != subj &&
 		    cv_name_rdn_count(ns->v[i].p, ns->v[i].len) < 0)
 			return -1;
 	if (leaf && !ns->have_dns_san && cv_cert_foreach_cn_dns(cert, add_cn, ns) < 0)
@@ -162,13 +162,13 @@ name_well_formed(const struct name *n)
 	size_t hl;
 
 	switch (n->type) {
-	case CV_GN_DNS:
+	case CV_GN_TAG_DNS:
 		return cv_dns_classify(n->p, n->len) != CV_DNS_INVALID;
-	case CV_GN_RFC822:
+	case CV_GN_TAG_RFC822:
 		return mailbox_host(n->p, n->len) != NULL;
-	case CV_GN_URI:
+	case CV_GN_TAG_URI:
 		return uri_host(n->p, n->len, &h, &hl) == 0;
-	case CV_GN_IP:
+	case CV_GN_TAG_IP:
 		return n->len == 4 || n->len == 16;
 	default:
 		return true; /* directoryName checked when read; other forms not processed */
@@ -211,18 +211,22 @@ static bool
 base_well_formed(const struct name *b)
 {
 	switch (b->type) {
-	case CV_GN_DNS:
+	case CV_GN_TAG_DNS:
 		return domain_base_ok(b->p, b->len, false);
-	case CV_GN_RFC822:
+	case CV_GN_TAG_RFC822:
 		if (memchr(b->p, '@', b->len) != NULL)
 			return mailbox_host(b->p, b->len) != NULL;
 		return domain_base_ok(b->p, b->len, true);
-	case CV_GN_URI:
+	case CV_GN_TAG_URI:
 		return domain_base_ok(b->p, b->len, true);
-	case CV_GN_IP:
+	case CV_GN_TAG_IP:
 		return ip_base_ok(b->p, b->len);
-	case CV_GN_DIR:
+	case CV_GN_TAG_DIR:
 		return cv_name_rdn_count(b->p, b->len) >= 0;
+	case CV_GN_TAG_OTHER:
+		return cv_other_name_ok(b->p, b->len);
+	case CV_GN_TAG_RID: /* found by fuzz_diff: an OID whose last octet continues */
+		return cv_asn1_oid_ok(b->p, b->len);
 	default:
 		return true;
 	}
@@ -324,15 +328,15 @@ static bool
 name_within(const struct name *nm, const struct name *base, bool excluded)
 {
 	switch (nm->type) {
-	case CV_GN_DNS:
+	case CV_GN_TAG_DNS:
 		return dns_within(nm, base, excluded);
-	case CV_GN_RFC822:
+	case CV_GN_TAG_RFC822:
 		return rfc822_within(nm, base, excluded);
-	case CV_GN_URI:
+	case CV_GN_TAG_URI:
 		return uri_within(nm, base);
-	case CV_GN_IP:
+	case CV_GN_TAG_IP:
 		return ip_within(nm, base);
-	case CV_GN_DIR:
+	case CV_GN_TAG_DIR:
 		return cv_name_within(nm->p, nm->len, base->p, base->len);
 	default:
 		return false;
@@ -342,8 +346,8 @@ name_within(const struct name *nm, const struct name *base, bool excluded)
 static bool
 processed_form(uint8_t type)
 {
-	return type == CV_GN_DNS || type == CV_GN_RFC822 || type == CV_GN_URI || type == CV_GN_IP ||
-	       type == CV_GN_DIR;
+	return type == CV_GN_TAG_DNS || type == CV_GN_TAG_RFC822 || type == CV_GN_TAG_URI ||
+	       type == CV_GN_TAG_IP || type == CV_GN_TAG_DIR;
 }
 
 /* --- messages --- */
@@ -352,21 +356,21 @@ static const char *
 form_name(uint8_t type)
 {
 	switch (type) {
-	case CV_GN_DNS:
+	case CV_GN_TAG_DNS:
 		return "dNSName";
-	case CV_GN_RFC822:
+	case CV_GN_TAG_RFC822:
 		return "rfc822Name";
-	case CV_GN_URI:
+	case CV_GN_TAG_URI:
 		return "URI";
-	case CV_GN_IP:
+	case CV_GN_TAG_IP:
 		return "iPAddress";
-	case CV_GN_DIR:
+	case CV_GN_TAG_DIR:
 		return "directoryName";
-	case CV_GN_OTHER:
+	case CV_GN_TAG_OTHER:
 		return "otherName";
-	case CV_GN_X400:
+	case CV_GN_TAG_X400:
 		return "x400Address";
-	case CV_GN_EDI:
+	case CV_GN_TAG_EDI:
 		return "ediPartyName";
 	default:
 		return "registeredID";
@@ -383,7 +387,7 @@ show(const struct name *n, char *out, size_t out_len)
 	unsigned bits = 0;
 
 	switch (n->type) {
-	case CV_GN_IP:
+	case CV_GN_TAG_IP:
 		if ((n->len == 4 || n->len == 16) &&
 		    inet_ntop(n->len == 4 ? AF_INET : AF_INET6, n->p, a, sizeof(a)) != NULL) {
 			snprintf(out, out_len, "%s", a);
@@ -398,7 +402,7 @@ show(const struct name *n, char *out, size_t out_len)
 		}
 		snprintf(out, out_len, "(%zu octets)", n->len);
 		return;
-	case CV_GN_DIR:
+	case CV_GN_TAG_DIR:
 		in.data = (unsigned char *)(uintptr_t)n->p;
 		in.size = (unsigned)n->len;
 		if (gnutls_x509_rdn_get2(&in, &txt, 0) >= 0) {
@@ -408,9 +412,9 @@ show(const struct name *n, char *out, size_t out_len)
 		}
 		snprintf(out, out_len, "(unreadable Name)");
 		return;
-	case CV_GN_DNS:
-	case CV_GN_RFC822:
-	case CV_GN_URI:
+	case CV_GN_TAG_DNS:
+	case CV_GN_TAG_RFC822:
+	case CV_GN_TAG_URI:
 		if (n->len == 0) {
 			snprintf(out, out_len, "\"\"");
 			return;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../validator/der.h"
+#include "../../validator/general_names.h"
 #include "../../validator/name.h"
 #include "../support/check.h"
 
@@ -457,11 +458,61 @@ test_name_text_and_uris(void)
 	CHECK_STR_EQ(seen, "http://a.example/1.crl;");
 }
 
+/* GeneralNames (general_names.c): each form read to its end, with a near miss each. */
+static void
+test_general_names(void)
+{
+	static const struct {
+		const char *what;
+		const char *der;
+		size_t len;
+		int ok;
+	} cases[] = {
+#define GN(w, d, ok) {w, d, sizeof(d) - 1, ok}
+	    GN("registeredID", "\x88\x03\x2a\x03\x04", 0),
+	    GN("registeredID, last octet continues", "\x88\x03\x2a\x03\x84", -1),
+	    GN("registeredID, padded arc", "\x88\x03\x2a\x80\x04", -1),
+	    GN("otherName", "\xa0\x0a\x06\x03\x2a\x03\x04\xa0\x03\x0c\x01x", 0),
+	    GN("otherName without value", "\xa0\x05\x06\x03\x2a\x03\x04", -1),
+	    GN("otherName, two values", "\xa0\x0d\x06\x03\x2a\x03\x04\xa0\x06\x0c\x01x\x0c\x01y",
+	       -1),
+	    GN("ediPartyName",
+	       "\xa5\x07\xa1\x05\x0c\x03"
+	       "abc",
+	       0),
+	    GN("ediPartyName with assigner",
+	       "\xa5\x0c\xa0\x03\x13\x01z\xa1\x05\x0c\x03"
+	       "abc",
+	       0),
+	    GN("ediPartyName, OCTET STRING party",
+	       "\xa5\x07\xa1\x05\x04\x03"
+	       "abc",
+	       -1),
+	    GN("ediPartyName without party", "\xa5\x05\xa0\x03\x13\x01z", -1),
+	    GN("directoryName", "\xa4\x0e\x30\x0c\x31\x0a\x30\x08\x06\x03\x55\x04\x03\x0c\x01x", 0),
+	    GN("directoryName, OCTET STRING value",
+	       "\xa4\x0e\x30\x0c\x31\x0a\x30\x08\x06\x03\x55\x04\x03\x04\x01x", -1),
+	    GN("x400Address", "\xa3\x03\x13\x01x", 0),
+	    GN("x400Address, cut element", "\xa3\x03\x13\x05x", -1),
+	    GN("x400Address, empty", "\xa3\x00", -1),
+#undef GN
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const int got = cv_general_names_check((const uint8_t *)cases[i].der, cases[i].len);
+
+		if (got != cases[i].ok)
+			printf("general name: %s\n", cases[i].what);
+		CHECK_INT_EQ(got, cases[i].ok);
+	}
+}
+
 int
 main(void)
 {
 	test_der_lengths();
 	test_der_values();
+	test_general_names();
 	test_name_equal();
 	test_name_malformed();
 	test_name_value_forms();

@@ -54,19 +54,19 @@ struct gn {
 
 #define DNS(x)                                                                                     \
 	{                                                                                          \
-		CV_GN_DNS, x, 0                                                                    \
+		CV_GN_TAG_DNS, x, 0                                                                \
 	}
 #define EMAIL(x)                                                                                   \
 	{                                                                                          \
-		CV_GN_RFC822, x, 0                                                                 \
+		CV_GN_TAG_RFC822, x, 0                                                             \
 	}
 #define URI(x)                                                                                     \
 	{                                                                                          \
-		CV_GN_URI, x, 0                                                                    \
+		CV_GN_TAG_URI, x, 0                                                                \
 	}
 #define IP(x, n)                                                                                   \
 	{                                                                                          \
-		CV_GN_IP, x, n                                                                     \
+		CV_GN_TAG_IP, x, n                                                                 \
 	}
 #define GN_END                                                                                     \
 	{                                                                                          \
@@ -74,7 +74,7 @@ struct gn {
 	}
 #define EMPTY_DNS                                                                                  \
 	{                                                                                          \
-		CV_GN_DNS, "", 0                                                                   \
+		CV_GN_TAG_DNS, "", 0                                                               \
 	}
 
 static size_t
@@ -518,6 +518,14 @@ test_nc_malformed_constraints(void)
 	static const struct gn none[] = {GN_END};
 	static const struct gn bad_uri[] = {URI("https://example.com/"), GN_END};
 	static const struct gn bad_mail[] = {EMAIL("@example.com"), GN_END};
+	static const char rid_good[] = "\x2a\x03\x04", rid_cont[] = "\x2a\x03\x84";
+	static const char upn[] = "\x06\x03\x2a\x03\x04\xa0\x03\x0c\x01x";
+	static const char upn_no_value[] = "\x06\x03\x2a\x03\x04";
+	const struct gn rid_ok[] = {{CV_GN_TAG_RID, rid_good, 3}, GN_END};
+	const struct gn rid_bad[] = {{CV_GN_TAG_RID, rid_cont, 3}, GN_END};
+	const struct gn other_ok[] = {{CV_GN_TAG_OTHER, upn, sizeof(upn) - 1}, GN_END};
+	const struct gn other_bad[] = {{CV_GN_TAG_OTHER, upn_no_value, sizeof(upn_no_value) - 1},
+	                               GN_END};
 	struct der nc, san;
 	struct leaf_case c = {
 	    .san = &san, .nc = &nc, .purpose = CV_PURPOSE_TLS_SERVER, .peer = "www.example.com"};
@@ -543,6 +551,16 @@ test_nc_malformed_constraints(void)
 	name_constraints(perm_holes, NULL, &nc);
 	REJECT(c, "malformed-name-constraints");
 	name_constraints(perm_short, NULL, &nc);
+	REJECT(c, "malformed-name-constraints");
+
+	/* excluded registeredID and otherName bases: well formed, and near misses (fuzz_diff) */
+	name_constraints(NULL, rid_ok, &nc);
+	ACCEPT(c);
+	name_constraints(NULL, rid_bad, &nc);
+	REJECT(c, "malformed-name-constraints");
+	name_constraints(NULL, other_ok, &nc);
+	ACCEPT(c);
+	name_constraints(NULL, other_bad, &nc);
 	REJECT(c, "malformed-name-constraints");
 }
 
@@ -616,12 +634,12 @@ test_nc_unprocessed_forms(void)
 	                          "\xa0\x07\x0c\x05"
 	                          "a@b.c";
 	static const char rid[] = "\x2b\x06\x01\x04\x01";
-	const struct gn perm_other[] = {{CV_GN_OTHER, upn, sizeof(upn) - 1}, GN_END};
-	const struct gn ex_rid[] = {{CV_GN_RID, rid, sizeof(rid) - 1}, GN_END};
+	const struct gn perm_other[] = {{CV_GN_TAG_OTHER, upn, sizeof(upn) - 1}, GN_END};
+	const struct gn ex_rid[] = {{CV_GN_TAG_RID, rid, sizeof(rid) - 1}, GN_END};
 	const struct gn with_other[] = {
-	    DNS("a.example.com"), {CV_GN_OTHER, upn, sizeof(upn) - 1}, GN_END};
+	    DNS("a.example.com"), {CV_GN_TAG_OTHER, upn, sizeof(upn) - 1}, GN_END};
 	const struct gn with_rid[] = {
-	    DNS("a.example.com"), {CV_GN_RID, rid, sizeof(rid) - 1}, GN_END};
+	    DNS("a.example.com"), {CV_GN_TAG_RID, rid, sizeof(rid) - 1}, GN_END};
 	const struct gn plain[] = {DNS("a.example.com"), GN_END};
 	struct der nc, san;
 	struct leaf_case c = {.san = &san, .nc = &nc, .purpose = CV_PURPOSE_ANY};
@@ -721,7 +739,7 @@ test_nc_directory_and_ee(void)
 
 	/* a directoryName subtree as DER: [4] { Name O=Inside } */
 	static const char inside[] = "\x30\x11\x31\x0f\x30\x0d\x06\x03\x55\x04\x0a\x0c\x06Inside";
-	const struct gn perm_dir[] = {{CV_GN_DIR, inside, sizeof(inside) - 1}, GN_END};
+	const struct gn perm_dir[] = {{CV_GN_TAG_DIR, inside, sizeof(inside) - 1}, GN_END};
 
 	name_constraints(perm_dir, NULL, &nc);
 	c.subject = "CN=x,O=Inside";
