@@ -122,32 +122,65 @@ cv_crl_ingest(const uint8_t *der, size_t len, gnutls_x509_crt_t issuer, struct c
 	return cv_crl_ingest_owned(copy, len, issuer, 0, out, err);
 }
 
-int
-cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+static bool
+is_pem(const uint8_t *data, size_t len)
 {
 	static const char marker[] = "-----BEGIN X509 CRL-----";
+
+	return len >= sizeof(marker) - 1 && memmem(data, len, marker, sizeof(marker) - 1) != NULL;
+}
+
+/* The DER of a PEM CRL in a malloc'd buffer of its own; NULL with err set. */
+static uint8_t *
+pem_decode(const uint8_t *data, size_t len, size_t *der_len, struct cv_error *err)
+{
 	gnutls_datum_t in, der = {NULL, 0};
 	uint8_t *copy;
 
-	if (len < sizeof(marker) - 1 || memmem(data, len, marker, sizeof(marker) - 1) == NULL)
-		return cv_crl_ingest(data, len, NULL, out, err);
-	*out = NULL;
-	in.data = (unsigned char *)data;
+	in.data = (unsigned char *)(uintptr_t)data;
 	in.size = (unsigned)len;
 	if (len > CV_CRL_MAX_SIZE * 2u || gnutls_pem_base64_decode2("X509 CRL", &in, &der) < 0) {
 		cv_error_set(err, "CRL: malformed PEM");
-		return -1;
+		return NULL;
 	}
 	copy = malloc(der.size ? der.size : 1);
-	if (copy == NULL) {
-		gnutls_free(der.data);
+	if (copy == NULL)
 		cv_error_set(err, "out of memory");
-		return -1;
-	}
-	memcpy(copy, der.data, der.size);
-	len = der.size;
+	else
+		memcpy(copy, der.data, der.size);
+	*der_len = der.size;
 	gnutls_free(der.data);
-	return cv_crl_ingest_owned(copy, len, NULL, 0, out, err);
+	return copy;
+}
+
+int
+cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+{
+	uint8_t *der;
+	size_t der_len = 0;
+
+	if (!is_pem(data, len))
+		return cv_crl_ingest(data, len, NULL, out, err);
+	*out = NULL;
+	if ((der = pem_decode(data, len, &der_len, err)) == NULL)
+		return -1;
+	return cv_crl_ingest_owned(der, der_len, NULL, 0, out, err);
+}
+
+int
+cv_crl_ingest_any_owned(uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+{
+	uint8_t *der;
+	size_t der_len = 0;
+
+	if (!is_pem(data, len))
+		return cv_crl_ingest_owned(data, len, NULL, 0, out, err);
+	*out = NULL;
+	der = pem_decode(data, len, &der_len, err);
+	free(data);
+	if (der == NULL)
+		return -1;
+	return cv_crl_ingest_owned(der, der_len, NULL, 0, out, err);
 }
 
 static bool
