@@ -213,11 +213,13 @@ ingest_start(struct crl_ingest *in, uint8_t *body, size_t len)
 
 /* ---- the waiters' side ---- */
 
+/* The ingest of a transfer: by its number alone, since waiters may name one source
+ * differently (a directory CDP's DN, the LDAP URL it resolved to). */
 static struct crl_ingest *
-ingest_find(const struct cv_engine *engine, const char *source, uint64_t transfer)
+ingest_find(const struct cv_engine *engine, uint64_t transfer)
 {
 	for (struct crl_ingest *in = engine->ingests; in != NULL; in = in->link)
-		if (in->meta.transfer == transfer && strcmp(in->source, source) == 0)
+		if (in->meta.transfer == transfer)
 			return in;
 	return NULL;
 }
@@ -254,8 +256,7 @@ struct crl_ingest_wait *
 crl_ingest_join(struct cv_engine *engine, const char *source, const struct cv_fetch_result *res,
                 crl_ingest_fn done, void *arg)
 {
-	struct crl_ingest *in =
-	    res->transfer != 0 ? ingest_find(engine, source, res->transfer) : NULL;
+	struct crl_ingest *in = res->transfer != 0 ? ingest_find(engine, res->transfer) : NULL;
 	struct crl_ingest_wait *w = calloc(1, sizeof(*w));
 	uint8_t *body;
 	size_t len;
