@@ -327,7 +327,7 @@ struct took {
 	int called;
 	int taken;     /* cv_fetch_take_body returned the body */
 	int again;     /* a second call returned it too (must not) */
-	int data_ok;   /* r->data still held the body after the take was tried */
+	int data_ok;   /* r->data held the body before the take was tried */
 	char body[64]; /* the body taken (its length checked, NUL added) */
 };
 
@@ -336,13 +336,16 @@ on_take(const struct cv_fetch_result *r, void *arg)
 {
 	struct took *t = arg;
 	size_t len = 0, len2 = 0;
-	uint8_t *body = cv_fetch_take_body(r, &len), *body2 = cv_fetch_take_body(r, &len2);
+	uint8_t *body, *body2;
 
+	/* every waiter sees the body; a waiter that takes it reads it from what it took */
+	t->data_ok = r->data != NULL && r->len == strlen("stalled 300") &&
+	             memcmp(r->data, "stalled 300", r->len) == 0;
+	body = cv_fetch_take_body(r, &len);
+	body2 = cv_fetch_take_body(r, &len2);
 	t->called++;
 	t->taken = body != NULL;
 	t->again = body2 != NULL;
-	t->data_ok = r->data != NULL && r->len == strlen("stalled 300") &&
-	             memcmp(r->data, "stalled 300", r->len) == 0;
 	if (body != NULL && len < sizeof(t->body)) {
 		memcpy(t->body, body, len);
 		t->body[len] = '\0';

@@ -80,8 +80,8 @@ typedef void (*cv_fetch_done_fn)(const struct cv_fetch_result *r, void *arg);
  * From inside a callback: the body becomes the caller's (malloc'd, shrunk to its length; free
  * it) when this waiter is the last one of its transfer to be called, so a large CRL is not
  * copied (issue 13). NULL when later waiters still need r->data (copy it then), when the
- * result carries no body, or when it was taken already. r->data stays readable during the
- * callback either way.
+ * result carries no body, or when it was taken already. Once it is taken, r->data is no
+ * longer valid (shrinking may move it): use the buffer returned.
  */
 uint8_t *cv_fetch_take_body(const struct cv_fetch_result *r, size_t *len);
 
