@@ -52,7 +52,8 @@ struct ingest_task {
 
 struct crl_ingest {
 	struct cv_engine *engine;
-	char source[CV_URL_MAX];
+	char source[CV_URL_MAX];     /* as the first waiter named it */
+	char url[CV_URL_MAX];        /* the URL fetched (meta.url) */
 	struct cv_fetch_result meta; /* the download's result without its body */
 	enum ingest_state state;
 	bool delivering;  /* a waiter's cancel then leaves the ingest to ingest_deliver */
@@ -242,7 +243,8 @@ ingest_new(struct cv_engine *engine, const char *source, const struct cv_fetch_r
 	in->meta.data = NULL;
 	in->meta.len = 0;
 	in->meta.flight = NULL;
-	in->meta.url = in->source;
+	cv_strlcpy(in->url, res->url != NULL ? res->url : source, sizeof(in->url));
+	in->meta.url = in->url;
 	in->state = AWAITING_BODY;
 	in->tail = &in->waiters;
 	in->link = engine->ingests;
