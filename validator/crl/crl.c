@@ -27,6 +27,10 @@ struct cv_crl {
 	pthread_mutex_t lock; /* guards verified[] */
 	uint8_t verified[VERIFIED_KEYS_MAX][32];
 	unsigned n_verified;
+	/* the tbsCertList hashed at ingest, off the event loop for a downloaded CRL (issue 13):
+	 * a signature check then costs no pass over a CRL of many megabytes; 0: none */
+	uint8_t tbs_digest[64];
+	unsigned tbs_digest_len;
 };
 
 /* The smallest revoked entry is about 17 octets; this bounds the first allocation. */
@@ -92,6 +96,7 @@ cv_crl_ingest_owned(uint8_t *der, size_t len, gnutls_x509_crt_t issuer, unsigned
 	if (cv_crl_index_finish(crl->index, err) < 0)
 		goto fail;
 	issuer_text_render(crl);
+	crl->tbs_digest_len = cv_crl_tbs_digest(&crl->info, crl->tbs_digest);
 	if (issuer != NULL && cv_crl_verify(crl, issuer, verify_flags, err) < 0)
 		goto fail;
 	*out = crl;
@@ -183,6 +188,15 @@ cv_crl_ingest_any_owned(uint8_t *data, size_t len, struct cv_crl **out, struct c
 	return cv_crl_ingest_owned(der, der_len, NULL, 0, out, err);
 }
 
+/* The digest computed at ingest, as GnuTLS takes it (empty when there is none). */
+static const gnutls_datum_t *
+tbs_digest(struct cv_crl *crl, gnutls_datum_t *out)
+{
+	out->data = crl->tbs_digest;
+	out->size = crl->tbs_digest_len;
+	return out;
+}
+
 static bool
 key_known(struct cv_crl *crl, const uint8_t id[32])
 {
@@ -211,6 +225,7 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 	uint8_t id[32];
 	bool have_id = cv_crl_signer_key_id(signer, id) == 0;
 	unsigned usage = 0, critical = 0;
+	gnutls_datum_t digest;
 
 	if (have_id && key_known(crl, id)) {
 		/* the key verified before; keyUsage belongs to this certificate, check it again */
@@ -221,7 +236,8 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 		}
 		return 0;
 	}
-	if (cv_crl_verify_signature(&crl->info, signer, verify_flags, err) < 0)
+	if (cv_crl_verify_signature_digest(&crl->info, tbs_digest(crl, &digest), signer,
+	                                   verify_flags, err) < 0)
 		return -1;
 	if (have_id)
 		remember_key(crl, id);
@@ -237,6 +253,7 @@ cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned ve
 	uint8_t id[32];
 	size_t len;
 	bool have_id;
+	gnutls_datum_t digest;
 
 	if (ku->present && !(ku->bits & CV_KU_CRL_SIGN)) {
 		cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");
@@ -246,7 +263,8 @@ cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned ve
 	have_id = spki != NULL && gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, len, id) >= 0;
 	if (have_id && key_known(crl, id))
 		return 0;
-	if (cv_crl_verify_signature(&crl->info, cv_cert_crt(signer), verify_flags, err) < 0)
+	if (cv_crl_verify_signature_digest(&crl->info, tbs_digest(crl, &digest),
+	                                   cv_cert_crt(signer), verify_flags, err) < 0)
 		return -1;
 	if (have_id)
 		remember_key(crl, id);
