@@ -657,3 +657,64 @@ out:
 	free(b.p);
 	return body;
 }
+
+/* ---- the HTTP server ---- */
+
+int
+bench_httpd_start(struct bench_httpd *h, const char *script, const char *root)
+{
+	int fds[2];
+	char line[64];
+	FILE *f;
+
+	h->pid = -1;
+	if (pipe(fds) != 0 || (h->pid = fork()) < 0) {
+		perror("httpd");
+		return -1;
+	}
+	if (h->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		close(fds[0]);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[1]);
+		execlp("python3", "python3", script, "--root", root, (char *)NULL);
+		perror("python3");
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	h->port = f != NULL && fgets(line, sizeof(line), f) != NULL ? atoi(line) : 0;
+	if (f != NULL)
+		fclose(f);
+	else
+		close(fds[0]);
+	if (h->port <= 0) {
+		fprintf(stderr, "bench: %s did not start\n", script);
+		return -1;
+	}
+	return 0;
+}
+
+void
+bench_httpd_stop(struct bench_httpd *h)
+{
+	if (h->pid <= 0)
+		return;
+	kill(h->pid, SIGTERM);
+	waitpid(h->pid, NULL, 0);
+	h->pid = -1;
+}
+
+long
+bench_http_count(int port, const char *path)
+{
+	char q[256], *body;
+	long n;
+
+	snprintf(q, sizeof(q), "/_count?path=%s", path);
+	if ((body = bench_http_get(port, q)) == NULL)
+		return -1;
+	n = strtol(body, NULL, 10);
+	free(body);
+	return n;
+}

@@ -87,4 +87,18 @@ int bench_load_run(const struct bench_load *load, struct bench_result *res);
 /* GET http://127.0.0.1:port/path; returns the body (malloc'd, NUL-terminated) or NULL. */
 char *bench_http_get(int port, const char *path);
 
+/* tests/support/httpd_fault.py (or another server printing its port first) on loopback. */
+struct bench_httpd {
+	pid_t pid;
+	int port;
+};
+
+/* Starts python3 SCRIPT --root ROOT and reads the port it prints first. */
+int bench_httpd_start(struct bench_httpd *h, const char *script, const char *root);
+
+void bench_httpd_stop(struct bench_httpd *h);
+
+/* How many requests reached path on an httpd_fault.py server, or -1. */
+long bench_http_count(int port, const char *path);
+
 #endif

@@ -263,3 +263,186 @@ bench_crl_write_n(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, 
 	gnutls_free(out.data);
 	return rc;
 }
+
+/* ---- large CRLs, written as DER directly (GnuTLS's CRL builder is quadratic) ---- */
+
+/* A growing byte buffer; on allocation failure it stays failed and put does nothing. */
+struct der_buf {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void
+der_put(struct der_buf *b, const void *data, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+}
+
+/* A TLV: tag, DER length, value. */
+static void
+der_tlv(struct der_buf *b, uint8_t tag, const void *val, size_t n)
+{
+	uint8_t hdr[6] = {tag};
+	size_t h = 1;
+
+	if (n < 0x80) {
+		hdr[h++] = (uint8_t)n;
+	} else {
+		unsigned bytes = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
+
+		hdr[h++] = (uint8_t)(0x80 | bytes);
+		for (unsigned i = bytes; i > 0; i--)
+			hdr[h++] = (uint8_t)(n >> (8 * (i - 1)));
+	}
+	der_put(b, hdr, h);
+	der_put(b, val, n);
+}
+
+/* UTCTime text (YYMMDDHHMMSSZ) of t: the last 13 characters of a GeneralizedTime. */
+static void
+utc_time(time_t t, char out[16])
+{
+	char full[20];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(full, sizeof(full), "%Y%m%d%H%M%SZ", &tm);
+	memcpy(out, full + 2, 14);
+}
+
+/* n entries with 16-octet serials 7E 00 .. (no benchmark certificate has them), each with a
+ * reasonCode, as real CRLs carry (the same shape as crl_bench's). */
+static void
+der_entries(struct der_buf *list, size_t n, const char *when)
+{
+	static const uint8_t reason_ext[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55,
+	                                     0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, 0x01};
+	struct der_buf e = {0};
+	uint8_t serial[16] = {0x7e};
+
+	for (size_t i = 0; i < n; i++) {
+		for (int b = 0; b < 8; b++)
+			serial[15 - b] = (uint8_t)((uint64_t)i >> (8 * b));
+		e.len = 0;
+		der_tlv(&e, 0x02, serial, sizeof(serial));
+		der_tlv(&e, 0x17, when, 13);
+		der_put(&e, reason_ext, sizeof(reason_ext));
+		der_tlv(list, 0x30, e.p, e.len);
+	}
+	list->failed |= e.failed;
+	free(e.p);
+}
+
+/* crlExtensions [0]: authorityKeyIdentifier (the issuer key's id) and cRLNumber 1. */
+static int
+der_crl_extensions(struct der_buf *out, const struct bench_key *issuer_key)
+{
+	static const uint8_t number[] = {0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
+	                                 0x14, 0x04, 0x03, 0x02, 0x01, 0x01};
+	static const uint8_t aki_oid[] = {0x06, 0x03, 0x55, 0x1d, 0x23};
+	struct der_buf kid = {0}, oct = {0}, ext = {0}, exts = {0};
+	unsigned char id[64];
+	size_t id_len = sizeof(id);
+
+	if (key_id(issuer_key, id, &id_len) < 0)
+		return -1;
+	der_tlv(&kid, 0x80, id, id_len); /* [0] keyIdentifier */
+	der_tlv(&oct, 0x30, kid.p, kid.len);
+	der_put(&ext, aki_oid, sizeof(aki_oid));
+	der_tlv(&ext, 0x04, oct.p, oct.len);
+	der_tlv(&exts, 0x30, ext.p, ext.len);
+	der_put(&exts, number, sizeof(number));
+	kid.len = 0;
+	der_tlv(&kid, 0x30, exts.p, exts.len);
+	der_tlv(out, 0xa0, kid.p, kid.len);
+	out->failed |= kid.failed || oct.failed || ext.failed || exts.failed;
+	free(kid.p);
+	free(oct.p);
+	free(ext.p);
+	free(exts.p);
+	return 0;
+}
+
+int
+bench_crl_write_big(gnutls_x509_crt_t issuer, const struct bench_key *issuer_key, size_t n,
+                    const char *path, size_t *der_len)
+{
+	static const uint8_t ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+	                                       0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const uint8_t v2[] = {0x02, 0x01, 0x01};
+	struct der_buf list = {0}, body = {0}, tbs = {0}, crl = {0}, out = {0};
+	gnutls_datum_t dn = {NULL, 0}, data, sig = {NULL, 0};
+	const time_t now = time(NULL);
+	char this_update[16], next_update[16];
+	int rc = -1, grc;
+
+	utc_time(now - 3600, this_update);
+	utc_time(now + 7 * 86400, next_update);
+	if ((grc = gnutls_x509_crt_get_raw_dn(issuer, &dn)) < 0)
+		return gnutls_fail("gnutls_x509_crt_get_raw_dn", grc);
+	der_entries(&list, n, this_update);
+	der_put(&body, v2, sizeof(v2));
+	der_put(&body, ecdsa_sha256, sizeof(ecdsa_sha256));
+	der_put(&body, dn.data, dn.size);
+	der_tlv(&body, 0x17, this_update, 13);
+	der_tlv(&body, 0x17, next_update, 13);
+	if (n > 0)
+		der_tlv(&body, 0x30, list.p, list.len);
+	if (der_crl_extensions(&body, issuer_key) < 0)
+		goto out;
+	der_tlv(&tbs, 0x30, body.p, body.len);
+	if (list.failed || body.failed || tbs.failed) {
+		fprintf(stderr, "bench_crl_write_big: out of memory\n");
+		goto out;
+	}
+	data.data = tbs.p;
+	data.size = (unsigned)tbs.len;
+	if ((grc = gnutls_privkey_sign_data2(issuer_key->priv, GNUTLS_SIGN_ECDSA_SHA256, 0, &data,
+	                                     &sig)) < 0) {
+		gnutls_fail("gnutls_privkey_sign_data2", grc);
+		goto out;
+	}
+	der_put(&crl, tbs.p, tbs.len);
+	der_put(&crl, ecdsa_sha256, sizeof(ecdsa_sha256));
+	body.len = 0;
+	der_put(&body, "", 1); /* no unused bits */
+	der_put(&body, sig.data, sig.size);
+	der_tlv(&crl, 0x03, body.p, body.len);
+	der_tlv(&out, 0x30, crl.p, crl.len);
+	if (crl.failed || out.failed || body.failed) {
+		fprintf(stderr, "bench_crl_write_big: out of memory\n");
+		goto out;
+	}
+	data.data = out.p;
+	data.size = (unsigned)out.len;
+	if (write_datum(&data, path) == 0) {
+		*der_len = out.len;
+		rc = 0;
+	}
+out:
+	gnutls_free(dn.data);
+	gnutls_free(sig.data);
+	free(list.p);
+	free(body.p);
+	free(tbs.p);
+	free(crl.p);
+	free(out.p);
+	return rc;
+}

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,74 +104,6 @@ parse_opts(struct opts *o, int argc, char **argv)
 	    o->stall > 256 * (size_t)o->connections || o->fetch_timeout < 1 ||
 	    o->request_timeout < 1)
 		usage();
-}
-
-/* ---- the HTTP server ---- */
-
-struct httpd {
-	pid_t pid;
-	int port;
-};
-
-/* Starts python3 HTTPD --root ROOT and reads the port it prints first. */
-static int
-httpd_start(struct httpd *h, const char *script, const char *root)
-{
-	int fds[2];
-	char line[64];
-	FILE *f;
-
-	h->pid = -1;
-	if (pipe(fds) != 0 || (h->pid = fork()) < 0) {
-		perror("httpd");
-		return -1;
-	}
-	if (h->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		close(fds[0]);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[1]);
-		execlp("python3", "python3", script, "--root", root, (char *)NULL);
-		perror("python3");
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	h->port = f != NULL && fgets(line, sizeof(line), f) != NULL ? atoi(line) : 0;
-	if (f != NULL)
-		fclose(f);
-	else
-		close(fds[0]);
-	if (h->port <= 0) {
-		fprintf(stderr, "fetch_bench: %s did not start\n", script);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-httpd_stop(struct httpd *h)
-{
-	if (h->pid <= 0)
-		return;
-	kill(h->pid, SIGTERM);
-	waitpid(h->pid, NULL, 0);
-	h->pid = -1;
-}
-
-/* How many requests reached path on the server, or -1. */
-static long
-http_count(int port, const char *path)
-{
-	char q[256], *body;
-	long n;
-
-	snprintf(q, sizeof(q), "/_count?path=%s", path);
-	if ((body = bench_http_get(port, q)) == NULL)
-		return -1;
-	n = strtol(body, NULL, 10);
-	free(body);
-	return n;
 }
 
 /* ---- the PKI ---- */
@@ -318,7 +249,7 @@ int
 main(int argc, char **argv)
 {
 	struct bench_daemon d = {.pid = -1};
-	struct httpd h = {-1, 0};
+	struct bench_httpd h = {-1, 0};
 	struct bench_result cold, warm, stall;
 	struct opts o;
 	struct pki pki;
@@ -347,7 +278,7 @@ main(int argc, char **argv)
 	if ((dir = bench_tempdir("certval-fetch-bench")) == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/www", dir);
-	if (mkdir(path, 0755) != 0 || httpd_start(&h, o.httpd, path) < 0 ||
+	if (mkdir(path, 0755) != 0 || bench_httpd_start(&h, o.httpd, path) < 0 ||
 	    make_pki(&pki, &o, dir, h.port) < 0)
 		goto out;
 	snprintf(conf, sizeof(conf),
@@ -364,15 +295,15 @@ main(int argc, char **argv)
 	/* 1: every request at once, the CRL not cached; then the same again, cached */
 	if (burst(d.sock, pki.good, pki.n_good, o.requests, o.connections, &cold) < 0)
 		goto out;
-	downloads = http_count(h.port, "/file/sub.crl");
+	downloads = bench_http_count(h.port, "/file/sub.crl");
 	if (burst(d.sock, pki.good, pki.n_good, o.requests, o.connections, &warm) < 0)
 		goto out;
-	downloads_warm = http_count(h.port, "/file/sub.crl");
+	downloads_warm = bench_http_count(h.port, "/file/sub.crl");
 
 	/* 2: every request at once against a CDP that never answers */
 	if (burst(d.sock, pki.stall, pki.n_stall, o.stall, o.connections, &stall) < 0)
 		goto out;
-	stall_fetches = http_count(h.port, "/stall/bench");
+	stall_fetches = bench_http_count(h.port, "/stall/bench");
 
 	printf("\n%zu requests at once over %d connections for %zu leaves sharing one CRL; "
 	       "dead CDP: %zu requests,\nfetch timeout %d s, request-timeout %d s\n\n",
@@ -402,7 +333,7 @@ out:
 		fprintf(stderr, "fetch_bench: certvald did not exit cleanly; see %s\n", d.log);
 		rc = 1;
 	}
-	httpd_stop(&h);
+	bench_httpd_stop(&h);
 	if (dir != NULL) {
 		if (o.keep_dir)
 			printf("kept %s\n", dir);

@@ -31,10 +31,12 @@ struct cdp_walk {
 	size_t n, next;
 	cv_time started;
 	struct cv_fetch *fetch;
+	struct crl_ingest_wait *ingest; /* its download being ingested (crl_ingest.c) */
 	struct cdp_walk *link;
 };
 
 static void walk_next(struct cdp_walk *w);
+static void walk_ingested(const struct crl_ingest_result *in, void *arg);
 
 static void
 walk_free(struct cdp_walk *w)
@@ -56,6 +58,7 @@ crl_walk_free_all(struct cv_engine *engine)
 
 		if (w->fetch != NULL)
 			cv_fetch_cancel(w->fetch);
+		crl_ingest_cancel(w->ingest);
 		engine->walks = w->link;
 		free(w);
 	}
@@ -84,23 +87,18 @@ walk_count(const struct cv_engine *engine)
 
 /* Caches a fetched CRL as the trust context's settings say; true when it was kept. */
 static bool
-walk_store(struct cdp_walk *w, const char *source, const struct cv_fetch_result *res)
+walk_store(struct cdp_walk *w, const char *source, struct cv_crl *crl,
+           const struct cv_fetch_result *res)
 {
 	struct cv_engine *engine = w->engine;
 	const cv_time now = cv_engine_now(engine);
 	const struct cv_trustpoint *tp;
 	const struct cv_rev_settings *rev = refresh_settings_of(engine->cfg, w->trustpoint, &tp);
-	struct cv_error err = {{0}};
-	struct cv_crl *crl = NULL;
 	bool by_delete_after, kept = false;
 	cv_time expires;
 
 	if (rev == NULL || rev->crl_cache == CV_CRL_CACHE_NONE)
 		return false;
-	if (cv_crl_ingest_any(res->data, res->len, &crl, &err) < 0) {
-		cv_log_warning("CDP walk %s: not a usable CRL: %s", source, err.msg);
-		return false;
-	}
 	expires = cv_crl_store_expiry(
 	    crl, now, rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER ? rev->crl_delete_after_min : 0,
 	    &by_delete_after);
@@ -115,7 +113,6 @@ walk_store(struct cdp_walk *w, const char *source, const struct cv_fetch_result 
 		cv_log_info("CDP walk: CRL %s cached for trustpoint %s", source, w->trustpoint);
 		kept = true;
 	}
-	cv_crl_free(crl);
 	return kept;
 }
 
@@ -132,6 +129,27 @@ fetched_since(const struct cdp_walk *w, const char *source)
 	return fresh;
 }
 
+/* The walk's download is ingested (crl_ingest.c): cached, or the next CDP is tried. */
+static void
+walk_ingested(const struct crl_ingest_result *in, void *arg)
+{
+	struct cdp_walk *w = arg;
+	const char *source = w->sources[w->next - 1];
+
+	w->ingest = NULL;
+	if (fetched_since(w, source)) { /* a request sharing the download kept it */
+		walk_free(w);
+		return;
+	}
+	if (in->crl == NULL)
+		cv_log_warning("CDP walk %s: not a usable CRL: %s", source, in->error);
+	else if (walk_store(w, source, in->crl, in->res)) {
+		walk_free(w);
+		return;
+	}
+	walk_next(w);
+}
+
 static void
 walk_fetched(const struct cv_fetch_result *res, void *arg)
 {
@@ -143,12 +161,14 @@ walk_fetched(const struct cv_fetch_result *res, void *arg)
 		walk_free(w);
 		return;
 	}
-	if (res->ok && walk_store(w, source, res)) {
-		walk_free(w);
-		return;
-	}
-	if (!res->ok)
+	if (res->ok) {
+		w->ingest = crl_ingest_join(w->engine, source, res, walk_ingested, w);
+		if (w->ingest != NULL)
+			return;
+		cv_log_warning("CDP walk %s: out of memory ingesting the CRL", source);
+	} else {
 		cv_log_warning("CDP walk %s: %s", source, res->error);
+	}
 	walk_next(w);
 }
 
@@ -172,6 +192,9 @@ walk_next(struct cdp_walk *w)
 			cv_crl_free(cached);
 			break;
 		}
+		w->ingest = crl_ingest_await(engine, source, walk_ingested, w);
+		if (w->ingest != NULL) /* downloaded, being ingested */
+			return;
 		cv_fetch_opts_init(&opts);
 		opts.max_bytes = cfg->crl_max_bytes;
 		opts.timeout_ms = cfg->fetch_timeout_ms;

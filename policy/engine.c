@@ -275,6 +275,7 @@ cv_engine_free(struct cv_engine *engine)
 	rev_engine_shutdown(engine);
 	refresh_free_all(engine);
 	crl_walk_free_all(engine);
+	crl_ingest_shutdown(engine); /* after every waiter above let go */
 	file_crls_free(engine);
 	cv_aaa_free(engine->aaa);
 	cv_pubkeys_free(engine->pubkeys);

@@ -50,6 +50,7 @@ struct crl_refresh {
 	char source[CV_URL_MAX];
 	char trustpoint[CV_LABEL_MAX];
 	struct cv_fetch *fetch;
+	struct crl_ingest_wait *ingest; /* its download being ingested (crl_ingest.c) */
 	struct crl_refresh *next;
 };
 
@@ -140,7 +141,9 @@ struct cv_engine {
 	struct ocsp_prefetch **prefetch; /* PREFETCH_MAX slots once used */
 	size_t n_prefetch;
 	struct aia_entry aia[AIA_CACHE_MAX];
-	size_t aia_next; /* the slot the next AIA download replaces */
+	size_t aia_next;                    /* the slot the next AIA download replaces */
+	struct crl_ingest *ingests;         /* downloaded CRLs being ingested (crl_ingest.c) */
+	struct cv_worker_pool *ingest_pool; /* their thread; NULL until the first, or no pool */
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */
@@ -208,9 +211,10 @@ struct verify_job {
 	bool have_path;
 	int validate_rc; /* stage 1's result, from a worker thread */
 	cv_time deadline;
-	struct cv_fetch *fetch;    /* the fetch this job waits for, or NULL */
-	cv_aaa_query_id aaa_query; /* the AAA query this job waits for, or 0 */
-	bool expired_pending_aaa;  /* O-21: only notAfter is wrong; cert-lifetime-end decides */
+	struct cv_fetch *fetch;         /* the fetch this job waits for, or NULL */
+	struct crl_ingest_wait *ingest; /* the downloaded CRL this job waits for, or NULL */
+	cv_aaa_query_id aaa_query;      /* the AAA query this job waits for, or 0 */
+	bool expired_pending_aaa; /* O-21: only notAfter is wrong; cert-lifetime-end decides */
 	struct rev_state rev;
 	struct aia_note aia[AIA_FETCHES_MAX];
 	size_t n_aia;
@@ -288,6 +292,32 @@ void refresh_note_download(struct cv_engine *engine, const char *source,
 const struct cv_rev_settings *refresh_settings_of(const struct cv_config *cfg,
                                                   const char *trustpoint,
                                                   const struct cv_trustpoint **tp);
+
+/* crl_ingest.c: a downloaded CRL ingested off the loop, once per download (issue 13) */
+struct crl_ingest;
+struct crl_ingest_wait;
+struct crl_ingest_result {
+	struct cv_crl *crl; /* borrowed (cv_crl_ref to keep it); NULL when it is not usable */
+	const char *error;  /* why, when crl is NULL */
+	const struct cv_fetch_result *res; /* the download's result, without its body */
+	bool first;                        /* the first waiter called back for this ingest */
+};
+typedef void (*crl_ingest_fn)(const struct crl_ingest_result *r, void *arg);
+/* From a fetch callback whose res->ok: joins (or starts) the ingest of res's download of
+ * source; done is called later from the loop, never from here. NULL when out of memory. */
+struct crl_ingest_wait *crl_ingest_join(struct cv_engine *engine, const char *source,
+                                        const struct cv_fetch_result *res, crl_ingest_fn done,
+                                        void *arg);
+/* Joins the ingest of a download of source already under way (so that a request arriving
+ * during it does not download again); NULL when there is none (or out of memory). */
+struct crl_ingest_wait *crl_ingest_await(struct cv_engine *engine, const char *source,
+                                         crl_ingest_fn done, void *arg);
+/* Whether a download of source is being ingested. */
+bool crl_ingest_running(const struct cv_engine *engine, const char *source);
+/* Withdraws a waiter before its done ran; the last one's leaving stops the ingest. */
+void crl_ingest_cancel(struct crl_ingest_wait *w);
+/* At the engine's end, after every waiter was withdrawn: stops what still runs. */
+void crl_ingest_shutdown(struct cv_engine *engine);
 
 /* crl_walk.c (R17, O-23, R54) */
 /* Walks sources (at most REV_SOURCES_MAX) in the background under the trust context's

@@ -284,6 +284,7 @@ refresh_free_all(struct cv_engine *engine)
 
 		if (r->fetch != NULL)
 			cv_fetch_cancel(r->fetch);
+		crl_ingest_cancel(r->ingest);
 		engine->refreshes = r->next;
 		free(r);
 	}
@@ -302,34 +303,29 @@ refresh_running(const struct cv_engine *engine, const char *source)
 	for (const struct crl_refresh *r = engine->refreshes; r != NULL; r = r->next)
 		if (strcmp(r->source, source) == 0)
 			return true;
-	return false;
+	return crl_ingest_running(engine, source); /* a download of it is being ingested */
 }
 
-/* Keeps what the download brought, under the trustpoint's current cache settings. */
+/* Keeps what the download brought (crl: the new CRL, or NULL for a 304), under the
+ * trustpoint's current cache settings. */
 static void
-refresh_store(struct crl_refresh *r, const struct cv_fetch_result *res)
+refresh_store(struct crl_refresh *r, struct cv_crl *crl, const struct cv_fetch_result *res)
 {
 	struct cv_engine *engine = r->engine;
 	const cv_time now = cv_engine_now(engine);
 	const struct cv_trustpoint *tp;
 	const struct cv_rev_settings *rev = refresh_settings_of(engine->cfg, r->trustpoint, &tp);
-	struct cv_error err = {{0}};
-	struct cv_crl *crl = NULL;
 	bool by_delete_after;
 	cv_time expires;
 
 	if (rev == NULL || rev->crl_cache == CV_CRL_CACHE_NONE)
 		return;
-	if (res->not_modified) {
+	if (crl == NULL) {
 		crl = cv_crl_store_get(engine->crls, r->source, now, NULL);
 		if (crl == NULL)
 			return; /* expired meanwhile: the next validation downloads */
-	} else if (cv_crl_ingest_any(res->data, res->len, &crl, &err) < 0) {
-		char msg[CV_MESSAGE_MAX];
-
-		snprintf(msg, sizeof(msg), "not a usable CRL: %s", err.msg);
-		note_failure(engine, r->trustpoint, r->source, msg);
-		return;
+	} else {
+		cv_crl_ref(crl);
 	}
 	expires = cv_crl_store_expiry(
 	    crl, now, rev->crl_cache == CV_CRL_CACHE_DELETE_AFTER ? rev->crl_delete_after_min : 0,
@@ -347,6 +343,42 @@ refresh_store(struct crl_refresh *r, const struct cv_fetch_result *res)
 	cv_crl_free(crl);
 }
 
+/* Whether the trustpoint still caches CRLs (else a download is not even ingested). */
+static bool
+refresh_keeps(const struct crl_refresh *r)
+{
+	const struct cv_trustpoint *tp;
+	const struct cv_rev_settings *rev = refresh_settings_of(r->engine->cfg, r->trustpoint, &tp);
+
+	return rev != NULL && rev->crl_cache != CV_CRL_CACHE_NONE;
+}
+
+static void
+refresh_end(struct crl_refresh *r)
+{
+	struct cv_engine *engine = r->engine;
+
+	refresh_free(r);
+	refresh_arm(engine, 1); /* the new CRL's window may come sooner than the next tick */
+}
+
+/* The refresh's download is ingested (crl_ingest.c). */
+static void
+refresh_ingested(const struct crl_ingest_result *in, void *arg)
+{
+	struct crl_refresh *r = arg;
+	char msg[CV_MESSAGE_MAX];
+
+	r->ingest = NULL;
+	if (in->crl != NULL) {
+		refresh_store(r, in->crl, in->res);
+	} else {
+		snprintf(msg, sizeof(msg), "not a usable CRL: %s", in->error);
+		note_failure(r->engine, r->trustpoint, r->source, msg);
+	}
+	refresh_end(r);
+}
+
 static void
 refresh_done(const struct cv_fetch_result *res, void *arg)
 {
@@ -354,12 +386,17 @@ refresh_done(const struct cv_fetch_result *res, void *arg)
 	struct cv_engine *engine = r->engine;
 
 	r->fetch = NULL;
-	if (res->ok)
-		refresh_store(r, res);
-	else
+	if (res->ok && !res->not_modified && refresh_keeps(r)) {
+		r->ingest = crl_ingest_join(engine, r->source, res, refresh_ingested, r);
+		if (r->ingest != NULL)
+			return;
+		note_failure(engine, r->trustpoint, r->source, "out of memory ingesting the CRL");
+	} else if (res->ok) {
+		refresh_store(r, NULL, res);
+	} else {
 		note_failure(engine, r->trustpoint, r->source, res->error);
-	refresh_free(r);
-	refresh_arm(engine, 1); /* the new CRL's window may come sooner than the next tick */
+	}
+	refresh_end(r);
 }
 
 /* Starts a download of a cached CRL; conditional unless forced. Returns true when started. */

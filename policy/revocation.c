@@ -88,6 +88,8 @@ cv_rev_method_find(const char *name)
 void
 rev_job_cancel(struct verify_job *job)
 {
+	crl_ingest_cancel(job->ingest); /* a downloaded CRL it waited for (CRL or OCSP method) */
+	job->ingest = NULL;
 	for (size_t i = 0; i < CV_ARRAY_LEN(rev_methods); i++)
 		if (rev_methods[i]->cancel != NULL)
 			rev_methods[i]->cancel(job);

@@ -339,6 +339,20 @@ evidence_error(struct verify_job *job, const char *url, const char *fmt, ...)
 
 static void crl_try(struct verify_job *job);
 
+/* Whether source's CRL was cached since this job began fetching (by a request that shared
+ * the download). */
+static bool
+already_kept(struct verify_job *job, const char *source)
+{
+	struct cv_crl_store_entry e;
+	struct cv_crl *crl =
+	    cv_crl_store_get(job->engine->crls, source, cv_engine_now(job->engine), &e);
+	const bool kept = crl != NULL && e.fetched_at >= job->rev.fetch_started;
+
+	cv_crl_free(crl);
+	return kept;
+}
+
 /* Caches a CRL just fetched as the trust context's `crl-cache` says (R23-R25). */
 void
 rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl)
@@ -365,15 +379,41 @@ rev_crl_keep(struct verify_job *job, const char *source, struct cv_crl *crl)
 		cv_log_warning("CRL cache: out of memory storing %s", source);
 }
 
+/* The CRL of the download this job waited for is ingested (crl_ingest.c), or is not usable. */
+static void
+crl_ingested(const struct crl_ingest_result *in, void *arg)
+{
+	struct verify_job *job = arg;
+	struct rev_state *rs = &job->rev;
+	const char *source = rs->sources[rs->next_source - 1];
+
+	job->ingest = NULL;
+	if (in->crl == NULL) {
+		cv_verdict_trace(&job->verdict, "revocation", "CDP %s: not a usable CRL: %s",
+		                 source, in->error);
+		evidence_error(job, source, "not a usable CRL: %s", in->error);
+		crl_try(job);
+		return;
+	}
+	if (in->first) /* one ingest, whatever the number of requests that waited for it */
+		job->engine->stats.crl_downloads++;
+	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
+	                 cv_crl_entries(in->crl));
+	if (!already_kept(job, source)) {
+		rev_crl_keep(job, source, in->crl);
+		cv_crl_store_set_validators(job->engine->crls, source, in->res->etag,
+		                            in->res->last_modified);
+		refresh_note_download(job->engine, source, in->res);
+	}
+	crl_try(job);
+}
+
 static void
 crl_fetched(const struct cv_fetch_result *r, void *arg)
 {
 	struct verify_job *job = arg;
 	struct rev_state *rs = &job->rev;
 	const char *source = rs->sources[rs->next_source - 1];
-	struct cv_error err = {{0}};
-	struct cv_crl_store_entry e;
-	struct cv_crl *crl;
 
 	job->fetch = NULL;
 	if (!r->ok) {
@@ -382,29 +422,17 @@ crl_fetched(const struct cv_fetch_result *r, void *arg)
 		crl_try(job);
 		return;
 	}
-	/* Requests waiting on the same download ingest it once (single-flight). */
-	crl = cv_crl_store_get(job->engine->crls, source, cv_engine_now(job->engine), &e);
-	if (crl != NULL && e.fetched_at >= rs->fetch_started) {
-		cv_crl_free(crl);
+	/* Requests waiting on the same download ingest it once (single-flight): one ingest off
+	 * the loop that they all join (crl_ingest.c); one that was cached since is used. */
+	if (already_kept(job, source)) {
 		crl_try(job);
 		return;
 	}
-	cv_crl_free(crl);
-	if (cv_crl_ingest_any(r->data, r->len, &crl, &err) < 0) {
-		cv_verdict_trace(&job->verdict, "revocation", "CDP %s: not a usable CRL: %s",
-		                 source, err.msg);
-		evidence_error(job, source, "not a usable CRL: %s", err.msg);
+	job->ingest = crl_ingest_join(job->engine, source, r, crl_ingested, job);
+	if (job->ingest == NULL) {
+		evidence_error(job, source, "%s", "out of memory ingesting the CRL");
 		crl_try(job);
-		return;
 	}
-	job->engine->stats.crl_downloads++;
-	cv_verdict_trace(&job->verdict, "revocation", "CRL retrieved from %s (%zu entries)", source,
-	                 cv_crl_entries(crl));
-	rev_crl_keep(job, source, crl);
-	cv_crl_store_set_validators(job->engine->crls, source, r->etag, r->last_modified);
-	refresh_note_download(job->engine, source, r);
-	cv_crl_free(crl);
-	crl_try(job);
 }
 
 /*
@@ -463,6 +491,13 @@ fetch_next_source(struct verify_job *job)
 		opts.ldap_default_host = job->rev.settings->crl_query_url;
 		if (rs->fetch_started == 0)
 			rs->fetch_started = now;
+		/* a download of source is being ingested: its CRL is the one to wait for */
+		job->ingest = crl_ingest_await(job->engine, source, crl_ingested, job);
+		if (job->ingest != NULL) {
+			cv_verdict_trace(&job->verdict, "revocation",
+			                 "waiting for the CRL downloaded from %s", source);
+			return true;
+		}
 		job->fetch =
 		    cv_fetch_start(job->engine->fetcher, source, &opts, crl_fetched, job, &err);
 		if (job->fetch != NULL) {

@@ -461,33 +461,54 @@ ocsp_conclude(struct verify_job *job, const struct cv_ocsp_answer *a, const char
 
 /* The delegated responder's CRL arrived (or not): the held response is checked again. */
 static void
-responder_crl_fetched(const struct cv_fetch_result *r, void *arg)
+responder_crl_check(struct verify_job *job)
 {
-	struct verify_job *job = arg;
 	struct rev_state *rs = &job->rev;
-	struct cv_error err = {{0}};
 	struct cv_ocsp_answer a;
 	char error[CV_MESSAGE_MAX];
 	const char *nonce = "";
-	struct cv_crl *crl = NULL;
 	int rc;
 
-	job->fetch = NULL;
-	if (!r->ok)
-		cv_verdict_trace(&job->verdict, "revocation", "responder CDP %s: %s", r->url,
-		                 r->error);
-	else if (cv_crl_ingest_any(r->data, r->len, &crl, &err) < 0)
-		cv_verdict_trace(&job->verdict, "revocation",
-		                 "responder CDP %s: not a usable CRL: %s", r->url, err.msg);
-	else
-		rev_crl_keep(job, r->url, crl);
-	cv_crl_free(crl);
 	rc =
 	    check_response(job, rs->ocsp_held, rs->ocsp_held_len, &a, &nonce, error, sizeof(error));
 	free(rs->ocsp_held);
 	rs->ocsp_held = NULL;
 	if (rc != 1)
 		ocsp_conclude(job, &a, nonce, rc == 0 ? NULL : error);
+}
+
+/* The responder's CRL is ingested (crl_ingest.c), or is not usable. */
+static void
+responder_crl_ingested(const struct crl_ingest_result *in, void *arg)
+{
+	struct verify_job *job = arg;
+
+	job->ingest = NULL;
+	if (in->crl == NULL)
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "responder CDP %s: not a usable CRL: %s", in->res->url, in->error);
+	else
+		rev_crl_keep(job, in->res->url, in->crl);
+	responder_crl_check(job);
+}
+
+static void
+responder_crl_fetched(const struct cv_fetch_result *r, void *arg)
+{
+	struct verify_job *job = arg;
+
+	job->fetch = NULL;
+	if (!r->ok) {
+		cv_verdict_trace(&job->verdict, "revocation", "responder CDP %s: %s", r->url,
+		                 r->error);
+	} else {
+		job->ingest = crl_ingest_join(job->engine, r->url, r, responder_crl_ingested, job);
+		if (job->ingest != NULL)
+			return;
+		cv_verdict_trace(&job->verdict, "revocation",
+		                 "responder CDP %s: out of memory ingesting the CRL", r->url);
+	}
+	responder_crl_check(job);
 }
 
 /*

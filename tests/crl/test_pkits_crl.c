@@ -18,6 +18,7 @@
 #include "../../common/util.h"
 #include "../../validator/cert.h"
 #include "../../validator/crl/crl_check.h"
+#include "../../validator/crl/crl_verify.h"
 #include "../../validator/name.h"
 #include "../../validator/x509int.h"
 #include "../support/check.h"
@@ -269,6 +270,57 @@ test_crl_fields(void)
 	cv_crl_free(c);
 }
 
+/*
+ * Issue 13: a CRL's tbsCertList is hashed at ingest and its signature checked over that digest
+ * (gnutls_pubkey_verify_hash2); the answer must be the one of a check over the message
+ * (gnutls_pubkey_verify_data2) for every flag, key and CRL: RSA with SHA-256, DSA with SHA-1
+ * with and without GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1, the wrong key.
+ */
+static void
+check_digest_agrees(const char *crl_name, const char *signer_name, bool sha1, int expect_allowed)
+{
+	static const unsigned flags[] = {0, GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1};
+	struct cv_error err = {{0}};
+	struct cv_crl *crl = load_crl(crl_name);
+	struct cv_cert *signer = pkits_cert(pkits, signer_name, &err);
+	uint8_t md[64];
+	gnutls_datum_t digest = {md, 0};
+
+	CHECK(crl != NULL && signer != NULL);
+	if (crl == NULL || signer == NULL)
+		goto out;
+	digest.size = cv_crl_tbs_digest(cv_crl_get_info(crl), md);
+	CHECK_INT_EQ(digest.size, sha1 ? 20 : 32); /* RSA with SHA-256, DSA with SHA-1 */
+	for (size_t i = 0; i < CV_ARRAY_LEN(flags); i++) {
+		const int by_data =
+		    cv_crl_verify_signature(cv_crl_get_info(crl), cv_cert_crt(signer), flags[i],
+		                            &err) == 0;
+		const int by_digest =
+		    cv_crl_verify_signature_digest(cv_crl_get_info(crl), &digest,
+		                                   cv_cert_crt(signer), flags[i], &err) == 0;
+
+		if (by_data != by_digest)
+			printf("  %s, flags %u: over the message %d, over the digest %d\n",
+			       crl_name, flags[i], by_data, by_digest);
+		CHECK_INT_EQ(by_digest, by_data);
+		if (flags[i] != 0)
+			CHECK_INT_EQ(by_digest, expect_allowed);
+	}
+out:
+	cv_crl_free(crl);
+	cv_cert_unref(signer);
+}
+
+static void
+test_digest_agrees(void)
+{
+	check_digest_agrees("TrustAnchorRootCRL", "TrustAnchorRootCertificate", false, 1);
+	check_digest_agrees("GoodCACRL", "GoodCACert", false, 1);
+	check_digest_agrees("GoodCACRL", "TrustAnchorRootCertificate", false, 0); /* wrong key */
+	check_digest_agrees("DSACACRL", "DSACACert", true, 1);
+	check_digest_agrees("DSACACRL", "GoodCACert", true, 0); /* an RSA key for DSA */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -313,8 +365,10 @@ main(int argc, char **argv)
 		CHECK(rc == 1);
 	}
 	fclose(f);
-	if (only == NULL)
+	if (only == NULL) {
 		test_crl_fields();
+		test_digest_agrees();
+	}
 	printf("PKITS 4.4/4.14/4.15 at the revocation level: %d of %d rows pass\n", passed, rows);
 	CHECK(rows == 66 || only != NULL);
 	gnutls_global_deinit();

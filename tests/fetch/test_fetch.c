@@ -322,6 +322,80 @@ test_single_flight(struct cv_fetcher *f)
 	got_free(&g[0]);
 }
 
+/* What a waiter of test_take_body saw: whether it could take the body, and what it held. */
+struct took {
+	int called;
+	int taken;     /* cv_fetch_take_body returned the body */
+	int again;     /* a second call returned it too (must not) */
+	int data_ok;   /* r->data held the body before the take was tried */
+	char body[64]; /* the body taken (its length checked, NUL added) */
+};
+
+static void
+on_take(const struct cv_fetch_result *r, void *arg)
+{
+	struct took *t = arg;
+	size_t len = 0, len2 = 0;
+	uint8_t *body, *body2;
+
+	/* every waiter sees the body; a waiter that takes it reads it from what it took */
+	t->data_ok = r->data != NULL && r->len == strlen("stalled 300") &&
+	             memcmp(r->data, "stalled 300", r->len) == 0;
+	body = cv_fetch_take_body(r, &len);
+	body2 = cv_fetch_take_body(r, &len2);
+	t->called++;
+	t->taken = body != NULL;
+	t->again = body2 != NULL;
+	if (body != NULL && len < sizeof(t->body)) {
+		memcpy(t->body, body, len);
+		t->body[len] = '\0';
+	}
+	free(body);
+	free(body2);
+	pending--;
+}
+
+/* Issue 13: the last waiter of a transfer takes its body (no copy); the others may not. */
+static void
+test_take_body(struct cv_fetcher *f)
+{
+	enum { N = 3 };
+	struct took t[N];
+	struct cv_error err = {{0}};
+	int i;
+
+	memset(t, 0, sizeof(t));
+	for (i = 0; i < N; i++) {
+		CHECK(cv_fetch_start(f, url("/stall/300/tb"), NULL, on_take, &t[i], &err) != NULL);
+		pending++;
+	}
+	run_loop(5000);
+	for (i = 0; i < N; i++) {
+		CHECK_INT_EQ(t[i].called, 1);
+		CHECK(t[i].data_ok);
+		CHECK_INT_EQ(t[i].again, 0);
+		CHECK_INT_EQ(t[i].taken, i == N - 1); /* the waiters are called in order */
+	}
+	CHECK_STR_EQ(t[N - 1].body, "stalled 300");
+	CHECK_INT_EQ(server_count("/stall/300/tb"), 1);
+
+	/* alone, a waiter is the last one */
+	memset(t, 0, sizeof(t));
+	CHECK(cv_fetch_start(f, url("/stall/300/tb1"), NULL, on_take, &t[0], &err) != NULL);
+	pending++;
+	run_loop(5000);
+	CHECK(t[0].taken && !t[0].again);
+	CHECK_STR_EQ(t[0].body, "stalled 300");
+
+	/* a failure has no body to take */
+	memset(t, 0, sizeof(t));
+	CHECK(cv_fetch_start(f, url("/status/404"), NULL, on_take, &t[0], &err) != NULL);
+	pending++;
+	run_loop(5000);
+	CHECK_INT_EQ(t[0].called, 1);
+	CHECK_INT_EQ(t[0].taken, 0);
+}
+
 struct url_seen {
 	const char *url;
 	char state[16];
@@ -590,6 +664,7 @@ main(void)
 	test_redirects(f);
 	test_schemes(f);
 	test_single_flight(f);
+	test_take_body(f);
 	test_negative_cache();
 	test_cancel(f);
 	test_conditional(f);

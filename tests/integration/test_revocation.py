@@ -9,7 +9,9 @@ import concurrent.futures
 import datetime
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -651,6 +653,113 @@ class RevocationTest(unittest.TestCase):
         for r in responses:
             self.assert_verdict(r["verdict"], "ACCEPT", revocation="good")
         self.assertEqual(self.count("/file/sub.crl"), 1)
+
+    def big_crl_daemon(self, n=400000):
+        """A daemon with trustpoints ROOT (crl) and FAST (revocation-check none), and a CRL of
+        the sub CA with n more entries at /file/big.crl and /file/big2.crl (issue 13)."""
+        pki = self.pki
+        h = "http://127.0.0.1:%d/file/" % self.httpd.port
+        big = {"cdp": h + "big.crl", "cdp2": h + "big2.crl"}
+        big["good"] = pki.leaf("biggood.example", pki.sub, crl_url=big["cdp"])
+        big["revoked"] = pki.leaf("bigrevoked.example", pki.sub, crl_url=big["cdp"])
+        big["good2"] = pki.leaf("biggood2.example", pki.sub, crl_url=big["cdp2"])
+        fast = pki.leaf("fast.example", pki.other)
+        big["fast"] = {"op": "verify", "trustpoint": "FAST", "chain": [fast.b64]}
+        base = pki.crl(pki.sub, revoked=[big["revoked"]], name="bigbase")
+        path = os.path.join(self.www, "big.crl")
+        self.assertGreater(testpki.crl_with_entries(base, pki.sub, n, path), n * 30)
+        shutil.copy(path, os.path.join(self.www, "big2.crl"))
+        d = helper.daemon_dir(self.dir)
+        text = helper.config_text(
+            os.path.join(d, "certvald.sock"),
+            [("ROOT", pki.root.cert_path,
+              ["revocation-check crl", "crl file %s" % self.root_crl]),
+             ("FAST", pki.other.cert_path, ["revocation-check none"])],
+            "fetch retry-after 0\nrequest-timeout 30\nworkers 2")
+        self.daemon = helper.Daemon(d, text).start()
+        self.reset_counts()
+        return big
+
+    def watch_ingest(self, a, b, cdp, fast_req, until_ingesting=False):
+        """Asks on b, in order, until a has something to read: is the download of cdp done
+        (`show fetch`), a verify of FAST, is the CRL stored (`show crls`). Done before and
+        not stored after means the verify was answered between the download's end and the
+        CRL's store: during the ingest ("during-ingest"). Returns the list of what each round
+        saw; stops at the first "during-ingest" when until_ingesting."""
+        reader, events, rid = helper.LineReader(b), [], 0
+
+        def ask(obj):
+            b.sendall((json.dumps(obj) + "\n").encode())
+            return reader.read()
+
+        while not select.select([a], [], [], 0)[0]:
+            rid += 3
+            urls = ask({"id": rid, "op": "show", "what": "fetch"})["show"]["urls"]
+            downloaded = any(u["url"] == cdp and u["successes"] >= 1 for u in urls)
+            r = ask(dict(fast_req, id=rid + 1))
+            self.assertEqual(r["verdict"]["decision"], "ACCEPT", r)
+            crls = ask({"id": rid + 2, "op": "show", "what": "crls"})["show"]["crls"]
+            stored = any(c.get("url") == cdp for c in crls)
+            events.append("during-ingest" if downloaded and not stored else
+                          "after" if stored else "before")
+            if until_ingesting and events[-1] == "during-ingest":
+                break
+        return events
+
+    def send_verifies(self, s, leaves):
+        s.sendall("".join(json.dumps({"id": i, "op": "verify", "trustpoint": "ROOT",
+                                      "chain": [leaf.b64, self.pki.sub.b64]}) + "\n"
+                          for i, leaf in leaves).encode())
+
+    def test_large_crl_ingested_off_the_loop(self):
+        """Issue 13: a large downloaded CRL is ingested off the event loop, once for every
+        request waiting on its download: another client's verifies of another trustpoint are
+        answered while it is ingested (after the daemon reports the download done, before the
+        CRL is stored), and the CRL's verdicts are right. The old code ingested and stored in
+        the callback that ended the download, so no request could be answered between them:
+        order, not time."""
+        big = self.big_crl_daemon()
+        slow = [(1, big["revoked"]), (2, big["good"]), (3, big["revoked"])]
+        verdicts = {}
+        with self.daemon.connect() as a, self.daemon.connect() as b:
+            self.send_verifies(a, slow)
+            events = self.watch_ingest(a, b, big["cdp"], big["fast"])
+            reader = helper.LineReader(a)
+            for _ in slow:
+                r = reader.read()
+                verdicts[r["id"]] = r["verdict"]
+        counts = {e: events.count(e) for e in set(events)}
+        self.assertIn("before", events, "no verify answered before the CRL's verdicts")
+        self.assertIn("during-ingest", events,
+                      "no verify answered while the downloaded CRL was ingested: %s" % counts)
+        self.assert_verdict(verdicts[1], "REJECT", "revoked", revocation="revoked")
+        self.assert_verdict(verdicts[2], "ACCEPT", revocation="good")
+        self.assert_verdict(verdicts[3], "REJECT", "revoked", revocation="revoked")
+        # one download, one ingest for the three requests waiting on it
+        self.assertEqual(self.count("/file/big.crl"), 1)
+        engine = json.loads(self.daemon.ctl("stats", "--json").stdout)["engine"]
+        self.assertEqual(engine["crl_downloads"], 1)
+
+    def test_reload_and_shutdown_during_an_ingest(self):
+        """Issue 13: a reload while a downloaded CRL is ingested changes nothing for the
+        requests waiting on it; a shutdown while one is ingested exits cleanly (under ASan:
+        without a leak)."""
+        big = self.big_crl_daemon()
+        with self.daemon.connect() as a, self.daemon.connect() as b:
+            self.send_verifies(a, [(1, big["revoked"])])
+            events = self.watch_ingest(a, b, big["cdp"], big["fast"], until_ingesting=True)
+            self.assertIn("during-ingest", events)
+            self.daemon.signal(signal.SIGHUP)
+            v = helper.LineReader(a).read()["verdict"]
+            self.assert_verdict(v, "REJECT", "revoked", revocation="revoked")
+        self.assertTrue(wait_for(lambda: "configuration reloaded" in self.daemon.log_text()))
+        with self.daemon.connect() as a, self.daemon.connect() as b:
+            self.send_verifies(a, [(2, big["good2"])])
+            events = self.watch_ingest(a, b, big["cdp2"], big["fast"], until_ingesting=True)
+            self.assertIn("during-ingest", events)
+            rc = self.daemon.stop()
+            self.daemon = None
+        self.assertEqual(rc, 0, "certvald did not exit cleanly during an ingest")
 
     def test_restart_with_warm_cache(self):
         """D-4: with cache-dir, a restarted daemon uses the CRL it cached, without a download;

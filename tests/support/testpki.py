@@ -288,6 +288,46 @@ def crl_without_next_update(crl_pem_path, issuer, out_path):
     return out_path
 
 
+def _der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(length)]) + length
+
+
+def crl_with_entries(crl_pem_path, issuer, n, out_path):
+    """The CRL of crl_pem_path with n more revoked entries (16-octet serials 7E 00.. that no
+    test certificate carries, each revoked at the CRL's thisUpdate), signed again with issuer's
+    ECDSA key (SHA-256, `openssl dgst -sign`); writes DER to out_path and returns its size. A
+    large CRL for the ingest tests (issue 13) without `openssl ca` reading a large index."""
+    with open(crl_pem_path) as f:
+        der = base64.b64decode("".join(f.read().split("-----")[2].split()))
+    seq = _der_items(der)[0][1]
+    body = seq[2 + (seq[1] & 0x7F if seq[1] & 0x80 else 0):]
+    tbs, alg, _sig = [item for _, item in _der_items(body)]
+    tbs_body = tbs[2 + (tbs[1] & 0x7F if tbs[1] & 0x80 else 0):]
+    items = _der_items(tbs_body)
+    times = [k for k, (tag, _) in enumerate(items) if tag in (0x17, 0x18)]
+    this_update = items[times[0]][1]
+    extra = b"".join(_der_seq(b"\x02\x10\x7e" + i.to_bytes(15, "big") + this_update)
+                     for i in range(n))
+    after = times[-1] + 1
+    if after < len(items) and items[after][0] == 0x30:  # revokedCertificates present
+        old = items[after][1]
+        old_body = old[2 + (old[1] & 0x7F if old[1] & 0x80 else 0):]
+        items[after] = (0x30, _der_seq(old_body + extra))
+    else:
+        items.insert(after, (0x30, _der_seq(extra)))
+    new_tbs = _der_seq(b"".join(item for _, item in items))
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", issuer.key_path],
+                         input=new_tbs, capture_output=True, check=True).stdout
+    bits = b"\x00" + sig
+    out = _der_seq(new_tbs + alg + b"\x03" + _der_len(len(bits)) + bits)
+    with open(out_path, "wb") as f:
+        f.write(out)
+    return len(out)
+
+
 def standard(directory=None):
     """The usual small PKI: root -> sub -> leaves (good, expired, not yet valid, foreign)."""
     pki = TestPKI(directory)

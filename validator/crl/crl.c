@@ -27,6 +27,10 @@ struct cv_crl {
 	pthread_mutex_t lock; /* guards verified[] */
 	uint8_t verified[VERIFIED_KEYS_MAX][32];
 	unsigned n_verified;
+	/* the tbsCertList hashed at ingest, off the event loop for a downloaded CRL (issue 13):
+	 * a signature check then costs no pass over a CRL of many megabytes; 0: none */
+	uint8_t tbs_digest[64];
+	unsigned tbs_digest_len;
 };
 
 /* The smallest revoked entry is about 17 octets; this bounds the first allocation. */
@@ -92,6 +96,7 @@ cv_crl_ingest_owned(uint8_t *der, size_t len, gnutls_x509_crt_t issuer, unsigned
 	if (cv_crl_index_finish(crl->index, err) < 0)
 		goto fail;
 	issuer_text_render(crl);
+	crl->tbs_digest_len = cv_crl_tbs_digest(&crl->info, crl->tbs_digest);
 	if (issuer != NULL && cv_crl_verify(crl, issuer, verify_flags, err) < 0)
 		goto fail;
 	*out = crl;
@@ -122,32 +127,74 @@ cv_crl_ingest(const uint8_t *der, size_t len, gnutls_x509_crt_t issuer, struct c
 	return cv_crl_ingest_owned(copy, len, issuer, 0, out, err);
 }
 
-int
-cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+static bool
+is_pem(const uint8_t *data, size_t len)
 {
 	static const char marker[] = "-----BEGIN X509 CRL-----";
+
+	return len >= sizeof(marker) - 1 && memmem(data, len, marker, sizeof(marker) - 1) != NULL;
+}
+
+/* The DER of a PEM CRL in a malloc'd buffer of its own; NULL with err set. */
+static uint8_t *
+pem_decode(const uint8_t *data, size_t len, size_t *der_len, struct cv_error *err)
+{
 	gnutls_datum_t in, der = {NULL, 0};
 	uint8_t *copy;
 
-	if (len < sizeof(marker) - 1 || memmem(data, len, marker, sizeof(marker) - 1) == NULL)
-		return cv_crl_ingest(data, len, NULL, out, err);
-	*out = NULL;
-	in.data = (unsigned char *)data;
+	in.data = (unsigned char *)(uintptr_t)data;
 	in.size = (unsigned)len;
 	if (len > CV_CRL_MAX_SIZE * 2u || gnutls_pem_base64_decode2("X509 CRL", &in, &der) < 0) {
 		cv_error_set(err, "CRL: malformed PEM");
-		return -1;
+		return NULL;
 	}
 	copy = malloc(der.size ? der.size : 1);
-	if (copy == NULL) {
-		gnutls_free(der.data);
+	if (copy == NULL)
 		cv_error_set(err, "out of memory");
-		return -1;
-	}
-	memcpy(copy, der.data, der.size);
-	len = der.size;
+	else
+		memcpy(copy, der.data, der.size);
+	*der_len = der.size;
 	gnutls_free(der.data);
-	return cv_crl_ingest_owned(copy, len, NULL, 0, out, err);
+	return copy;
+}
+
+int
+cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+{
+	uint8_t *der;
+	size_t der_len = 0;
+
+	if (!is_pem(data, len))
+		return cv_crl_ingest(data, len, NULL, out, err);
+	*out = NULL;
+	if ((der = pem_decode(data, len, &der_len, err)) == NULL)
+		return -1;
+	return cv_crl_ingest_owned(der, der_len, NULL, 0, out, err);
+}
+
+int
+cv_crl_ingest_any_owned(uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err)
+{
+	uint8_t *der;
+	size_t der_len = 0;
+
+	if (!is_pem(data, len))
+		return cv_crl_ingest_owned(data, len, NULL, 0, out, err);
+	*out = NULL;
+	der = pem_decode(data, len, &der_len, err);
+	free(data);
+	if (der == NULL)
+		return -1;
+	return cv_crl_ingest_owned(der, der_len, NULL, 0, out, err);
+}
+
+/* The digest computed at ingest, as GnuTLS takes it (empty when there is none). */
+static const gnutls_datum_t *
+tbs_digest(struct cv_crl *crl, gnutls_datum_t *out)
+{
+	out->data = crl->tbs_digest;
+	out->size = crl->tbs_digest_len;
+	return out;
 }
 
 static bool
@@ -178,6 +225,7 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 	uint8_t id[32];
 	bool have_id = cv_crl_signer_key_id(signer, id) == 0;
 	unsigned usage = 0, critical = 0;
+	gnutls_datum_t digest;
 
 	if (have_id && key_known(crl, id)) {
 		/* the key verified before; keyUsage belongs to this certificate, check it again */
@@ -188,7 +236,8 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 		}
 		return 0;
 	}
-	if (cv_crl_verify_signature(&crl->info, signer, verify_flags, err) < 0)
+	if (cv_crl_verify_signature_digest(&crl->info, tbs_digest(crl, &digest), signer,
+	                                   verify_flags, err) < 0)
 		return -1;
 	if (have_id)
 		remember_key(crl, id);
@@ -204,6 +253,7 @@ cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned ve
 	uint8_t id[32];
 	size_t len;
 	bool have_id;
+	gnutls_datum_t digest;
 
 	if (ku->present && !(ku->bits & CV_KU_CRL_SIGN)) {
 		cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");
@@ -213,7 +263,8 @@ cv_crl_verify_cert(struct cv_crl *crl, const struct cv_cert *signer, unsigned ve
 	have_id = spki != NULL && gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, len, id) >= 0;
 	if (have_id && key_known(crl, id))
 		return 0;
-	if (cv_crl_verify_signature(&crl->info, cv_cert_crt(signer), verify_flags, err) < 0)
+	if (cv_crl_verify_signature_digest(&crl->info, tbs_digest(crl, &digest),
+	                                   cv_cert_crt(signer), verify_flags, err) < 0)
 		return -1;
 	if (have_id)
 		remember_key(crl, id);

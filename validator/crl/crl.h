@@ -38,6 +38,9 @@ int cv_crl_ingest_owned(uint8_t *der, size_t len, gnutls_x509_crt_t issuer, unsi
                         struct cv_crl **out, struct cv_error *err);
 /* PEM ("X509 CRL") or DER, as the command line and files give them; copies. */
 int cv_crl_ingest_any(const uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err);
+/* The same, taking ownership of a malloc'd buffer: DER is kept as it is (no copy); PEM is
+ * decoded into a new buffer and data freed. data is freed on error too. */
+int cv_crl_ingest_any_owned(uint8_t *data, size_t len, struct cv_crl **out, struct cv_error *err);
 
 /*
  * Verifies the CRL's signature with signer (keyUsage cRLSign required when keyUsage is

@@ -22,6 +22,16 @@
 int cv_crl_verify_signature(const struct cv_crl_info *info, gnutls_x509_crt_t signer,
                             unsigned flags, struct cv_error *err);
 
+/* The same with the tbsCertList already hashed with the signature algorithm's hash (at
+ * ingest, off the event loop: issue 13); digest NULL or empty: the tbsCertList is hashed. */
+int cv_crl_verify_signature_digest(const struct cv_crl_info *info, const gnutls_datum_t *digest,
+                                   gnutls_x509_crt_t signer, unsigned flags, struct cv_error *err);
+
+/* Hashes info's tbsCertList with the hash of its signature algorithm into out (at most 64
+ * octets) when the algorithm signs a digest (RSA PKCS#1 v1.5, ECDSA, DSA); the length, or 0
+ * when it does not apply (RSA-PSS, EdDSA, unknown: verified over the message). */
+unsigned cv_crl_tbs_digest(const struct cv_crl_info *info, uint8_t out[64]);
+
 /* The SHA-256 of signer's SubjectPublicKeyInfo, to remember which key verified a CRL. */
 int cv_crl_signer_key_id(gnutls_x509_crt_t signer, uint8_t out[32]);
 

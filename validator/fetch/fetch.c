@@ -44,6 +44,7 @@ struct cv_fetcher {
 	TAILQ_HEAD(, flight) answers;      /* negative-cache answers not yet delivered */
 	TAILQ_HEAD(url_q, url_state) urls; /* most recently used first */
 	unsigned nurls;
+	uint64_t last_transfer; /* numbers the flights (cv_fetch_result.transfer) */
 	struct cv_fetcher_stats stats;
 };
 
@@ -263,6 +264,7 @@ deliver(struct flight *fl)
 	fl->res.data = fl->res.ok ? fl->buf : NULL;
 	fl->res.len = fl->res.ok ? fl->len : 0;
 	fl->res.url = fl->url;
+	fl->res.flight = fl;
 	while ((w = TAILQ_FIRST(&fl->waiters)) != NULL) {
 		TAILQ_REMOVE(&fl->waiters, w, entry);
 		r = fl->res;
@@ -271,6 +273,24 @@ deliver(struct flight *fl)
 		waiter_free(w);
 	}
 	flight_free(fl);
+}
+
+uint8_t *
+cv_fetch_take_body(const struct cv_fetch_result *r, size_t *len)
+{
+	struct flight *fl = r->flight;
+	uint8_t *body, *shrunk;
+
+	*len = 0;
+	/* deliver() unlists each waiter before calling it: an empty list means the last one */
+	if (fl == NULL || !r->ok || fl->buf == NULL || fl->buf != r->data ||
+	    !TAILQ_EMPTY(&fl->waiters))
+		return NULL;
+	body = fl->buf;
+	fl->buf = NULL;
+	*len = fl->len;
+	shrunk = realloc(body, fl->len > 0 ? fl->len : 1); /* the growth's slack goes back */
+	return shrunk != NULL ? shrunk : body;
 }
 
 void
@@ -376,6 +396,7 @@ flight_new(struct cv_fetcher *f, const struct cv_fetch_opts *o)
 		if (o->post_len > 0)
 			memcpy(fl->post, o->post_body, o->post_len);
 	}
+	fl->res.transfer = ++f->last_transfer;
 	clock_gettime(CLOCK_MONOTONIC, &fl->t0);
 	return fl;
 fail:

@@ -69,9 +69,21 @@ struct cv_fetch_result {
 	int coalesced;           /* this waiter joined a transfer already in flight */
 	int from_negative_cache; /* failed without contacting the server */
 	const char *url;         /* the URL fetched (LDAP: the effective ldap:// URL) */
+	uint64_t transfer;       /* the waiters of one transfer see the same number (never 0 for
+	                            a transfer; 0 for an answer of the waiter's own deadline) */
+	void *flight;            /* the fetcher's, for cv_fetch_take_body */
 };
 
 typedef void (*cv_fetch_done_fn)(const struct cv_fetch_result *r, void *arg);
+
+/*
+ * From inside a callback: the body becomes the caller's (malloc'd, shrunk to its length; free
+ * it) when this waiter is the last one of its transfer to be called, so a large CRL is not
+ * copied (issue 13). NULL when later waiters still need r->data (copy it then), when the
+ * result carries no body, or when it was taken already. Once it is taken, r->data is no
+ * longer valid (shrinking may move it): use the buffer returned.
+ */
+uint8_t *cv_fetch_take_body(const struct cv_fetch_result *r, size_t *len);
 
 struct cv_fetcher;
 struct cv_fetch;
