@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "../common/log.h"
 #include "../policy/config.h"
@@ -159,6 +160,8 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
+	/* jansson's hash seed, once, before the worker threads parse requests (server.c) */
+	json_object_seed(0);
 	if (cv_engine_set_workers(engine, cfg->workers) < 0)
 		cv_log_warning(
 		    "worker threads not started: chains are validated on the event loop");
