@@ -118,8 +118,11 @@ conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	if (c->batch != NULL) /* the pool frees it; batch_done will not run */
+	if (c->batch != NULL) { /* the pool frees it; batch_done will not run */
+		cv_log_debug("connection of pid %ld closed while %zu lines were read; dropped",
+		             (long)c->pid, c->batch->n);
 		cv_worker_abandon(c->batch_task);
+	}
 	c->batch = NULL;
 	cv_events_unsubscribe(c->sub);
 	c->sub = NULL;
