@@ -34,6 +34,7 @@ cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs, void 
 	b->owner = owner;
 	b->n = n;
 	b->lookups = cv_engine_seen_state(engine, &b->state);
+	clock_gettime(CLOCK_MONOTONIC, &b->received);
 	return b;
 }
 

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "../ipc/protocol.h"
 #include "../policy/engine.h"
@@ -49,6 +50,7 @@ struct cv_decode_batch {
 	struct cv_engine *engine;    /* its verdict cache (locked) */
 	struct cv_cert_cache *certs; /* the parsed-certificate cache (locked) */
 	struct cv_vc_now state;      /* the verdict cache's state when the batch was made */
+	struct timespec received;    /* when it was made (CLOCK_MONOTONIC): the deadlines count */
 	bool lookups;                /* the verdict cache is on */
 	void *owner;                 /* the loop's: the connection */
 	char *text;                  /* the lines, each followed by its newline */

@@ -342,7 +342,7 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 
 /* A verify request read on a worker (decode.c): its request moves into the call. */
 static void
-start_prepared(struct conn *c, struct cv_decode_item *it)
+start_prepared(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	struct cv_call *call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
@@ -355,6 +355,7 @@ start_prepared(struct conn *c, struct cv_decode_item *it)
 	*cv_call_request(call) = it->req; /* the call's was only initialised: nothing lost */
 	cv_request_init(&it->req);
 	p->detail = it->detail;
+	cv_call_set_received(call, &b->received); /* the time on the worker counts */
 	pending_start(c, p, call, it->msg.id);
 }
 
@@ -668,7 +669,7 @@ dispatch_item(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_
 		serve_decoded_seen(c, b, it);
 		break;
 	case CV_DECODE_PREPARED:
-		start_prepared(c, it);
+		start_prepared(c, b, it);
 		break;
 	case CV_DECODE_BAD:
 		send_error(c, it->msg.id, CV_PROTO_BAD_REQUEST, it->err.msg);
