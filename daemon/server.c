@@ -7,17 +7,20 @@
  * parse the JSON, answer seen chains from the verdict cache with their reply rendered, and read
  * the requests to evaluate. Back on the loop, batch_done dispatches the items in their order:
  * it writes the ready replies and counts them (the engine's statistics are the loop's), starts
- * the evaluations, and runs every other operation exactly as a line read on the loop. One batch
- * per connection at a time, so requests are dispatched in the order they came. Without worker
- * threads (`workers 0`), or when their queue is full, the batch is read on the loop: nothing is
- * refused. The HTTP front (http_front.c) still reads its requests on the loop.
+ * the evaluations, and runs every other operation exactly as a line read on the loop. The reply
+ * to an evaluated chain is rendered on a worker too (render.c), from a copy of its verdict.
+ * One batch per connection at a time, so requests are dispatched in the order they came.
+ * Without worker threads (`workers 0`), or when their queue is full, the batch is read and the
+ * reply rendered on the loop: nothing is refused. The HTTP front (http_front.c) still reads its
+ * requests and renders its replies on the loop.
  *
  * Lifetimes: a connection owns the requests it has not been answered yet (its pending list);
  * each holds a verify call (verify_call.c: engine, deadline, counters), which the connection
- * cancels when it goes away, so that late verdicts are dropped; and it owns the batch out on a
- * worker, which it abandons when it goes away (the pool then frees it, and batch_done never
- * runs). Code that may close a connection from inside a callback holds conn->busy so that the
- * memory stays valid until the outermost caller lets go.
+ * cancels when it goes away, so that late verdicts are dropped, or, once the engine answered,
+ * the job rendering its reply, which it abandons. It also owns the batch out on a worker, which
+ * it abandons when it goes away (the pool then frees it, and batch_done never runs). Code that
+ * may close a connection from inside a callback holds conn->busy so that the memory stays
+ * valid until the outermost caller lets go.
  */
 #include "server.h"
 
@@ -42,6 +45,7 @@
 #include "accept_guard.h"
 #include "admin.h"
 #include "decode.h"
+#include "render.h"
 #include "events.h"
 #include "../ipc/protocol.h"
 #include "../ipc/verdict_json.h"
@@ -82,7 +86,8 @@ struct conn {
 struct pending {
 	struct conn *conn;
 	json_t *id;
-	struct cv_call *call;
+	struct cv_call *call;          /* NULL once the engine answered (the call is gone) */
+	struct cv_worker_task *render; /* its reply being rendered on a worker, or NULL */
 	enum cv_verdict_detail detail; /* how much of the verdict the client asked for */
 	LIST_ENTRY(pending) conn_link;
 };
@@ -128,7 +133,10 @@ conn_close(struct conn *c)
 	c->sub = NULL;
 	while ((p = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(p, conn_link);
-		cv_call_cancel(p->call); /* nobody left to answer */
+		if (p->render != NULL) /* the pool frees the job; render_done will not run */
+			cv_worker_abandon(p->render);
+		else
+			cv_call_cancel(p->call); /* nobody left to answer */
 		json_decref(p->id);
 		free(p);
 	}
@@ -224,9 +232,9 @@ conn_resume(struct conn *c)
 
 /* ---- requests in flight ---- */
 
-/* Sends the one reply of a request (resp may be NULL: out of memory) and frees it. */
+/* Sends the one reply of a request, encoded (text NULL: out of memory), and frees it. */
 static void
-pending_answer(struct pending *p, const json_t *resp)
+pending_answer_text(struct pending *p, const char *text, size_t len)
 {
 	struct conn *c = p->conn;
 
@@ -235,19 +243,53 @@ pending_answer(struct pending *p, const json_t *resp)
 	json_decref(p->id);
 	free(p);
 	conn_hold(c);
-	send_json(c, resp);
+	send_text(c, text, len);
 	conn_resume(c);
 	conn_maybe_finish(c);
 	conn_release(c);
 }
 
+/* The same from the reply's JSON (resp may be NULL: out of memory). */
+static void
+pending_answer(struct pending *p, const json_t *resp)
+{
+	size_t len = 0;
+	char *text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+
+	pending_answer_text(p, text, len);
+	free(text);
+}
+
+/* On the loop, the reply rendered by a worker. */
+static void
+render_done(void *job)
+{
+	const struct cv_render *r = job;
+	struct pending *p = r->owner;
+
+	p->render = NULL;
+	pending_answer_text(p, r->text, r->len);
+}
+
+/*
+ * The engine's verdict: its reply is rendered on a worker from a copy (render.c), or here when
+ * there is no worker, the queue is full or memory is short.
+ */
 static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
-	json_t *v = cv_verdict_to_json_detail(verdict, p->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
+	struct cv_worker_pool *pool = cv_engine_pool(p->conn->srv->engine);
+	struct cv_render *r = pool != NULL ? cv_render_new(verdict, p->id, p->detail, p) : NULL;
+	json_t *v, *resp;
 
+	p->call = NULL; /* it frees itself after this callback */
+	if (r != NULL &&
+	    cv_worker_submit(pool, cv_render_run, render_done, cv_render_free, r, &p->render) == 0)
+		return;
+	cv_render_free(r);
+	v = cv_verdict_to_json_detail(verdict, p->detail);
+	resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 	pending_answer(p, resp);
 	json_decref(resp);
 }

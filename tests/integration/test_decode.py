@@ -8,6 +8,8 @@ order). Checked through the socket:
   exactly once, with the right verdict or error, and the engine's counters count them all;
 - a reload pipelined between two requests for the same chain is applied in order: the request
   after it is not served from the verdict of the old configuration;
+- the reply to an evaluated chain, rendered on a worker from a copy of its verdict, carries
+  what each detail level asks;
 - clients that close while their lines are being read never crash the daemon (run many times,
   so that a use-after-free shows under ASan), and the daemon serves on.
 """
@@ -182,6 +184,28 @@ class DecodeTest(unittest.TestCase):
         # decided afresh under the new configuration, not served from the old one
         self.assertEqual(resps["after"]["verdict"]["decision"], "ACCEPT")
         self.assertFalse(resps["after"]["verdict"]["cached"])
+
+    def test_evaluated_reply_detail_levels(self):
+        """An evaluated chain's reply is rendered off the loop from a copy of its verdict:
+        each detail level carries what it must, path and trace included."""
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        now = int(time.time())
+        lines = [self.verify(d, good, at=now, detail=d) for d in ("verdict", "evidence", "trace")]
+        s = self.d.connect(60)
+        try:
+            s.sendall("".join(json.dumps(x) + "\n" for x in lines).encode())
+            v = {r["id"]: r["verdict"] for r in h.read_responses(s, 3)}
+        finally:
+            s.close()
+        self.assertNotIn("path", v["verdict"])
+        self.assertNotIn("trace", v["evidence"])
+        for d in ("evidence", "trace"):
+            self.assertEqual([e["subject"] for e in v[d]["path"]],
+                             [e["subject"] for e in v["trace"]["path"]])
+            self.assertEqual(len(v[d]["path"]), 3, v[d])
+            self.assertTrue(v[d]["path"][2]["trust_anchor"], v[d])
+        self.assertTrue(any("TP" in e["text"] for e in v["trace"]["trace"]), v["trace"])
+        self.assertEqual(v["trace"]["trace_dropped"], 0)
 
     def test_close_while_decoding(self):
         self.warm()
