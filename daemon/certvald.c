@@ -160,8 +160,6 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
-	/* jansson's hash seed, once, before the worker threads parse requests (server.c) */
-	json_object_seed(0);
 	if (cv_engine_set_workers(engine, cfg->workers) < 0)
 		cv_log_warning(
 		    "worker threads not started: chains are validated on the event loop");
@@ -232,6 +230,9 @@ main(int argc, char **argv)
 	char *config_path = NULL, *socket_path = NULL;
 	int fd, status = 1;
 
+	/* jansson's hash seed, once, before any object and before the worker threads parse
+	 * requests (server.c, decode.c) */
+	json_object_seed(0);
 	parse_options(argc, argv, &o);
 	cv_log_open("certvald", false, o.debug ? CV_LOG_DEBUG : CV_LOG_INFO);
 	config_path = absolute(o.config);

@@ -74,8 +74,9 @@ cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *s
 	       cur.ocsp_gen == state->ocsp_gen && cur.now == state->now;
 }
 
-/* Any thread: engine->vcache is set before the workers start and never changes, and the
- * cache locks itself; state is the caller's snapshot, so no engine member is read. */
+/* Any thread: engine->vcache is set before the daemon takes requests and never changes
+ * after, and the cache locks itself; state is the caller's snapshot, so no other engine
+ * member is read. */
 bool
 cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
                       const struct cv_vc_now *state, cv_verify_done_fn done, void *arg)
