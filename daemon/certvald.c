@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "../common/log.h"
 #include "../policy/config.h"
@@ -229,6 +230,9 @@ main(int argc, char **argv)
 	char *config_path = NULL, *socket_path = NULL;
 	int fd, status = 1;
 
+	/* jansson's hash seed, once, before any object and before the worker threads parse
+	 * requests (server.c, decode.c) */
+	json_object_seed(0);
 	parse_options(argc, argv, &o);
 	cv_log_open("certvald", false, o.debug ? CV_LOG_DEBUG : CV_LOG_INFO);
 	config_path = absolute(o.config);

@@ -2,9 +2,23 @@
  * server.c: the daemon's connections: newline framing with a size cap, pipelined requests
  * answered in any order, deadlines, bounded output, and the dispatch of each operation.
  *
+ * What runs where (issue 13): the loop frames the lines of a connection and hands them, up to
+ * CV_DECODE_BATCH_MAX at a time, as one batch to the engine's worker threads (decode.c), which
+ * parse the JSON, answer seen chains from the verdict cache with their reply rendered, and read
+ * the requests to evaluate. Back on the loop, batch_done dispatches the items in their order:
+ * it writes the ready replies and counts them (the engine's statistics are the loop's), starts
+ * the evaluations, and runs every other operation exactly as a line read on the loop. The reply
+ * to an evaluated chain is rendered on a worker too (render.c), from a copy of its verdict.
+ * One batch per connection at a time, so requests are dispatched in the order they came.
+ * Without worker threads (`workers 0`), or when their queue is full, the batch is read and the
+ * reply rendered on the loop: nothing is refused. The HTTP front (http_front.c) still reads its
+ * requests and renders its replies on the loop.
+ *
  * Lifetimes: a connection owns the requests it has not been answered yet (its pending list);
  * each holds a verify call (verify_call.c: engine, deadline, counters), which the connection
- * cancels when it goes away, so that late verdicts are dropped. Code that
+ * cancels when it goes away, so that late verdicts are dropped, or, once the engine answered,
+ * the job rendering its reply, which it abandons. It also owns the batch out on a worker, which
+ * it abandons when it goes away (the pool then frees it, and batch_done never runs). Code that
  * may close a connection from inside a callback holds conn->busy so that the memory stays
  * valid until the outermost caller lets go.
  */
@@ -27,8 +41,11 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/worker.h"
 #include "accept_guard.h"
 #include "admin.h"
+#include "decode.h"
+#include "render.h"
 #include "events.h"
 #include "../ipc/protocol.h"
 #include "../ipc/verdict_json.h"
@@ -58,6 +75,9 @@ struct conn {
 	bool eof;      /* the peer shut down its side: answer what is in flight, then close */
 	bool closing;  /* a final error is queued: close once it is written */
 	bool paused;   /* reading stopped: too many requests in flight */
+	bool held;     /* reading stopped: a batch is out and a request's worth waits already */
+	struct cv_decode_batch *batch; /* lines out on a worker, or NULL */
+	struct cv_worker_task *batch_task;
 	struct cv_subscription *sub; /* revocation events (issue 16), or NULL */
 	LIST_ENTRY(conn) link;
 };
@@ -66,7 +86,8 @@ struct conn {
 struct pending {
 	struct conn *conn;
 	json_t *id;
-	struct cv_call *call;
+	struct cv_call *call;          /* NULL once the engine answered (the call is gone) */
+	struct cv_worker_task *render; /* its reply being rendered on a worker, or NULL */
 	enum cv_verdict_detail detail; /* how much of the verdict the client asked for */
 	LIST_ENTRY(pending) conn_link;
 };
@@ -102,11 +123,20 @@ conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	if (c->batch != NULL) { /* the pool frees it; batch_done will not run */
+		cv_log_debug("connection of pid %ld closed while %zu lines were read; dropped",
+		             (long)c->pid, c->batch->n);
+		cv_worker_abandon(c->batch_task);
+	}
+	c->batch = NULL;
 	cv_events_unsubscribe(c->sub);
 	c->sub = NULL;
 	while ((p = LIST_FIRST(&c->pending)) != NULL) {
 		LIST_REMOVE(p, conn_link);
-		cv_call_cancel(p->call); /* nobody left to answer */
+		if (p->render != NULL) /* the pool frees the job; render_done will not run */
+			cv_worker_abandon(p->render);
+		else
+			cv_call_cancel(p->call); /* nobody left to answer */
 		json_decref(p->id);
 		free(p);
 	}
@@ -135,7 +165,7 @@ conn_release(struct conn *c)
 static void
 conn_maybe_finish(struct conn *c)
 {
-	if (c->dead || !(c->closing || c->eof))
+	if (c->dead || !(c->closing || c->eof) || c->batch != NULL)
 		return;
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 		return;
@@ -143,16 +173,14 @@ conn_maybe_finish(struct conn *c)
 		conn_close(c);
 }
 
+/* Queues one encoded reply (text NULL: it could not be encoded, out of memory). */
 static void
-send_json(struct conn *c, const json_t *resp)
+send_text(struct conn *c, const char *text, size_t len)
 {
 	struct evbuffer *out;
-	size_t len = 0;
-	char *text;
 
 	if (c->dead)
 		return;
-	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
 	if (text == NULL) {
 		cv_log_err("out of memory encoding a response; closing the connection");
 		conn_close(c);
@@ -164,6 +192,18 @@ send_json(struct conn *c, const json_t *resp)
 		               (long)c->pid, (long)c->uid);
 		conn_close(c);
 	}
+}
+
+static void
+send_json(struct conn *c, const json_t *resp)
+{
+	size_t len = 0;
+	char *text;
+
+	if (c->dead)
+		return;
+	text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+	send_text(c, text, len);
 	free(text);
 }
 
@@ -184,7 +224,7 @@ conn_resume(struct conn *c)
 	if (c->dead || !c->paused || c->n_inflight >= INFLIGHT_MAX / 2)
 		return;
 	c->paused = false;
-	if (!c->eof && !c->closing)
+	if (!c->eof && !c->closing && !c->held)
 		bufferevent_enable(c->bev, EV_READ);
 	if (c->busy == 1) /* not already inside process_input for this connection */
 		process_input(c);
@@ -192,9 +232,9 @@ conn_resume(struct conn *c)
 
 /* ---- requests in flight ---- */
 
-/* Sends the one reply of a request (resp may be NULL: out of memory) and frees it. */
+/* Sends the one reply of a request, encoded (text NULL: out of memory), and frees it. */
 static void
-pending_answer(struct pending *p, const json_t *resp)
+pending_answer_text(struct pending *p, const char *text, size_t len)
 {
 	struct conn *c = p->conn;
 
@@ -203,19 +243,53 @@ pending_answer(struct pending *p, const json_t *resp)
 	json_decref(p->id);
 	free(p);
 	conn_hold(c);
-	send_json(c, resp);
+	send_text(c, text, len);
 	conn_resume(c);
 	conn_maybe_finish(c);
 	conn_release(c);
 }
 
+/* The same from the reply's JSON (resp may be NULL: out of memory). */
+static void
+pending_answer(struct pending *p, const json_t *resp)
+{
+	size_t len = 0;
+	char *text = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+
+	pending_answer_text(p, text, len);
+	free(text);
+}
+
+/* On the loop, the reply rendered by a worker. */
+static void
+render_done(void *job)
+{
+	const struct cv_render *r = job;
+	struct pending *p = r->owner;
+
+	p->render = NULL;
+	pending_answer_text(p, r->text, r->len);
+}
+
+/*
+ * The engine's verdict: its reply is rendered on a worker from a copy (render.c), or here when
+ * there is no worker, the queue is full or memory is short.
+ */
 static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
-	json_t *v = cv_verdict_to_json_detail(verdict, p->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
+	struct cv_worker_pool *pool = cv_engine_pool(p->conn->srv->engine);
+	struct cv_render *r = pool != NULL ? cv_render_new(verdict, p->id, p->detail, p) : NULL;
+	json_t *v, *resp;
 
+	p->call = NULL; /* it frees itself after this callback */
+	if (r != NULL &&
+	    cv_worker_submit(pool, cv_render_run, render_done, cv_render_free, r, &p->render) == 0)
+		return;
+	cv_render_free(r);
+	v = cv_verdict_to_json_detail(verdict, p->detail);
+	resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
 	pending_answer(p, resp);
 	json_decref(resp);
 }
@@ -261,6 +335,27 @@ serve_seen(struct conn *c, const struct cv_proto_msg *msg)
 	return served;
 }
 
+/* A request in flight for call, whose request is read: starts its evaluation. */
+static void
+pending_start(struct conn *c, struct pending *p, struct cv_call *call, json_t *id)
+{
+	struct cv_error err = {""};
+
+	p->id = json_incref(id);
+	p->conn = c;
+	p->call = call;
+	LIST_INSERT_HEAD(&c->pending, p, conn_link);
+	c->n_inflight++;
+	/* verify_done may run before cv_call_start returns and free p: do not touch it. */
+	if (cv_call_start(call, &err) != 0) {
+		json_t *resp = cv_proto_error(p->id, CV_PROTO_INTERNAL, err.msg);
+
+		cv_call_discard(call);
+		pending_answer(p, resp);
+		json_decref(resp);
+	}
+}
+
 static void
 start_verify(struct conn *c, const struct cv_proto_msg *msg)
 {
@@ -284,19 +379,26 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 		free(p);
 		return;
 	}
-	p->id = json_incref(msg->id);
-	p->conn = c;
-	p->call = call;
-	LIST_INSERT_HEAD(&c->pending, p, conn_link);
-	c->n_inflight++;
-	/* verify_done may run before cv_call_start returns and free p: do not touch it. */
-	if (cv_call_start(call, &err) != 0) {
-		json_t *resp = cv_proto_error(p->id, CV_PROTO_INTERNAL, err.msg);
+	pending_start(c, p, call, msg->id);
+}
 
-		cv_call_discard(call);
-		pending_answer(p, resp);
-		json_decref(resp);
+/* A verify request read on a worker (decode.c): its request moves into the call. */
+static void
+start_prepared(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	struct cv_call *call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;
+
+	if (call == NULL) {
+		free(p);
+		send_error(c, it->msg.id, CV_PROTO_INTERNAL, "out of memory");
+		return;
 	}
+	*cv_call_request(call) = it->req; /* the call's was only initialised: nothing lost */
+	cv_request_init(&it->req);
+	p->detail = it->detail;
+	cv_call_set_received(call, &b->received); /* the time on the worker counts */
+	pending_start(c, p, call, it->msg.id);
 }
 
 /* ---- revocation events (issue 16) ---- */
@@ -580,18 +682,49 @@ dispatch(struct conn *c, const struct cv_proto_msg *msg)
 	}
 }
 
+/* A verify answered from the verdict cache on a worker: sent and counted, unless what the
+ * cache is checked against moved since the lookup (then decided again, as a new request). */
 static void
-handle_line(struct conn *c, const char *line, size_t len)
+serve_decoded_seen(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
 {
-	struct cv_error err = {""};
-	struct cv_proto_msg msg;
-	enum cv_proto_code code;
+	if (!cv_engine_seen_current(c->srv->engine, &b->state)) {
+		start_verify(c, &it->msg);
+		return;
+	}
+	cv_engine_count_seen(c->srv->engine, &it->outcome, it->req.peer_addr);
+	send_text(c, it->reply, it->reply_len);
+}
 
-	if (cv_proto_parse(line, len, &msg, &code, &err) != 0)
-		send_error(c, msg.id, code, err.msg);
-	else
-		dispatch(c, &msg);
-	cv_proto_msg_free(&msg);
+static void
+dispatch_item(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
+{
+	switch (it->kind) {
+	case CV_DECODE_EMPTY:
+		break;
+	case CV_DECODE_ERROR:
+		send_error(c, it->msg.id, it->code, it->err.msg);
+		break;
+	case CV_DECODE_OP:
+		dispatch(c, &it->msg);
+		break;
+	case CV_DECODE_SEEN:
+		serve_decoded_seen(c, b, it);
+		break;
+	case CV_DECODE_PREPARED:
+		start_prepared(c, b, it);
+		break;
+	case CV_DECODE_BAD:
+		send_error(c, it->msg.id, CV_PROTO_BAD_REQUEST, it->err.msg);
+		break;
+	}
+}
+
+/* The items of a read batch, in order, until the connection goes. */
+static void
+batch_dispatch(struct conn *c, struct cv_decode_batch *b)
+{
+	for (size_t i = 0; i < b->n && !c->dead; i++)
+		dispatch_item(c, b, &b->items[i]);
 }
 
 /* The line cannot be framed: say so and close. */
@@ -609,42 +742,107 @@ too_large(struct conn *c, size_t max)
 	evbuffer_drain(bufferevent_get_input(c->bev), (size_t)-1);
 }
 
+/*
+ * Takes up to limit complete lines of the input into a new batch (NULL: none complete, or the
+ * connection is closing). A line longer than max is refused (too_large) once the lines before
+ * it are answered: it ends the batch, and the next call finds it first.
+ */
+static struct cv_decode_batch *
+frame_batch(struct conn *c, size_t max, size_t limit)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t lens[CV_DECODE_BATCH_MAX], n = 0, taken = 0;
+	struct cv_decode_batch *b;
+	struct evbuffer_ptr pos;
+
+	evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+	while (n < limit && n < CV_DECODE_BATCH_MAX) {
+		size_t eol_len = 0;
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, &pos, &eol_len, EVBUFFER_EOL_LF);
+
+		if (eol.pos < 0 || (size_t)(eol.pos - pos.pos) > max) {
+			if (n == 0 && (eol.pos >= 0 || evbuffer_get_length(in) > max))
+				too_large(c, max);
+			break;
+		}
+		lens[n++] = (size_t)(eol.pos - pos.pos);
+		taken = (size_t)eol.pos + eol_len;
+		if (evbuffer_ptr_set(in, &pos, taken, EVBUFFER_PTR_SET) != 0)
+			break;
+	}
+	if (n == 0)
+		return NULL;
+	b = cv_decode_batch_new(c->srv->engine, c->srv->certs, c, lens, n);
+	if (b == NULL || evbuffer_remove(in, b->text, taken) != (int)taken) {
+		cv_decode_batch_free(b);
+		conn_close(c);
+		return NULL;
+	}
+	return b;
+}
+
+/* On the loop, the batch read by a worker: its items dispatched, then the next lines. */
+static void
+batch_done(void *job)
+{
+	struct cv_decode_batch *b = job;
+	struct conn *c = b->owner;
+
+	c->batch = NULL;
+	conn_hold(c);
+	batch_dispatch(c, b);
+	if (!c->dead && c->held) {
+		c->held = false;
+		if (!c->paused && !c->eof && !c->closing)
+			bufferevent_enable(c->bev, EV_READ);
+	}
+	if (!c->dead)
+		process_input(c);
+	conn_release(c);
+}
+
+/* Hands b to a worker; false: no worker or a full queue (the caller reads it on the loop). */
+static bool
+batch_submit(struct conn *c, struct cv_decode_batch *b)
+{
+	struct cv_worker_pool *pool = cv_engine_pool(c->srv->engine);
+
+	if (pool == NULL || cv_worker_submit(pool, cv_decode_batch_run, batch_done,
+	                                     cv_decode_batch_free, b, &c->batch_task) != 0)
+		return false;
+	c->batch = b;
+	return true;
+}
+
+/* While a batch is out, the input waits; beyond a request's worth, reading stops too. */
+static void
+hold_if_full(struct conn *c, size_t max)
+{
+	if (c->dead || c->held || evbuffer_get_length(bufferevent_get_input(c->bev)) <= max)
+		return;
+	c->held = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
 static void
 process_input(struct conn *c)
 {
 	size_t max = cv_engine_config(c->srv->engine)->max_request_bytes;
 
 	conn_hold(c);
-	while (!c->dead && !c->closing && c->n_inflight < INFLIGHT_MAX) {
-		struct evbuffer *in = bufferevent_get_input(c->bev);
-		size_t eol_len = 0, len;
-		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		char *line;
+	while (!c->dead && !c->closing && c->batch == NULL && c->n_inflight < INFLIGHT_MAX) {
+		struct cv_decode_batch *b = frame_batch(c, max, INFLIGHT_MAX - c->n_inflight);
 
-		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) > max)
-				too_large(c, max);
+		if (b == NULL)
 			break;
-		}
-		len = (size_t)eol.pos;
-		if (len > max) {
-			too_large(c, max);
+		if (batch_submit(c, b))
 			break;
-		}
-		line = malloc(len + 1);
-		if (line == NULL) {
-			conn_close(c);
-			break;
-		}
-		evbuffer_remove(in, line, len);
-		evbuffer_drain(in, eol_len);
-		line[len] = '\0';
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		if (len > 0)
-			handle_line(c, line, len);
-		free(line);
+		cv_decode_batch_run(b);
+		batch_dispatch(c, b);
+		cv_decode_batch_free(b);
 	}
+	if (c->batch != NULL)
+		hold_if_full(c, max);
 	if (!c->dead && c->n_inflight >= INFLIGHT_MAX && !c->paused) {
 		c->paused = true;
 		bufferevent_disable(c->bev, EV_READ);

@@ -28,6 +28,7 @@ struct cv_call {
 	unsigned timeout_ms;
 	struct timespec started;
 	bool in_engine; /* the engine has not called back yet */
+	bool received;  /* started holds when the request was received (cv_call_set_received) */
 	LIST_ENTRY(cv_call) link;
 };
 
@@ -169,6 +170,29 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	call_maybe_free(call);
 }
 
+void
+cv_call_set_received(struct cv_call *call, const struct timespec *received)
+{
+	call->started = *received;
+	call->received = true;
+}
+
+/* What is left of the request-timeout since the call started (zero when none is left). */
+static struct timeval
+time_left(const struct cv_call *call)
+{
+	struct timespec now;
+	int64_t left_us = (int64_t)call->timeout_ms * 1000;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us -= ((int64_t)now.tv_sec - call->started.tv_sec) * 1000000 +
+	           (now.tv_nsec - call->started.tv_nsec) / 1000;
+	if (left_us < 0)
+		left_us = 0;
+	return (struct timeval){.tv_sec = (time_t)(left_us / 1000000),
+	                        .tv_usec = (suseconds_t)(left_us % 1000000)};
+}
+
 int
 cv_call_start(struct cv_call *call, struct cv_error *err)
 {
@@ -176,10 +200,10 @@ cv_call_start(struct cv_call *call, struct cv_error *err)
 	struct timeval tv;
 
 	call->timeout_ms = cv_engine_config(calls->engine)->request_timeout_ms;
-	tv.tv_sec = call->timeout_ms / 1000;
-	tv.tv_usec = (call->timeout_ms % 1000) * 1000;
+	if (!call->received)
+		clock_gettime(CLOCK_MONOTONIC, &call->started);
+	tv = time_left(call);
 	event_assign(call->deadline, calls->base, -1, 0, deadline_cb, call);
-	clock_gettime(CLOCK_MONOTONIC, &call->started);
 	LIST_INSERT_HEAD(&calls->started, call, link);
 	calls->stats.in_flight++;
 	evtimer_add(call->deadline, &tv);

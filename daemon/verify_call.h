@@ -12,7 +12,9 @@
 #ifndef CV_VERIFY_CALL_H
 #define CV_VERIFY_CALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../common/error.h"
 #include "../common/verdict.h"
@@ -49,6 +51,13 @@ struct cv_call *cv_call_new(struct cv_calls *calls, cv_call_done_fn done, void *
 struct cv_request *cv_call_request(struct cv_call *call);
 /* Frees a call that was never started. */
 void cv_call_discard(struct cv_call *call);
+
+/*
+ * When the request was received (CLOCK_MONOTONIC), when that was before cv_call_start: the
+ * socket reads requests on worker threads, and the time a request waits there counts towards
+ * its deadline and its latency. Without it, both count from cv_call_start.
+ */
+void cv_call_set_received(struct cv_call *call, const struct timespec *received);
 
 /*
  * Starts the verification of the call's request with the configured request-timeout. Returns

@@ -8,7 +8,10 @@
  * daemon, stage 1 (path building and signature checks, the CPU work) runs on a pool of
  * worker threads (cv_engine_set_workers): it reads only the job, its configuration (immutable
  * once loaded), the certificates (immutable, atomic references) and the verified-link cache
- * (locked); everything after it runs on the loop again.
+ * (locked); everything after it runs on the loop again. The daemon also reads requests on
+ * the same threads (cv_engine_pool): they look seen chains up through cv_engine_seen_lookup,
+ * which reads only the verdict cache (locked) and a state snapshot the loop took; the
+ * statistics are counted on the loop (cv_engine_count_seen).
  */
 #include "engine.h"
 
@@ -558,24 +561,46 @@ ios_result_name(const struct cv_verdict *v)
 	}
 }
 
-void
-engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v, const char *peer_addr)
+static void
+count_outcome(struct cv_engine *engine, enum cv_decision decision, enum cv_reason reason,
+              bool failed_open, const char *message, const char *peer_addr)
 {
 	struct cv_engine_stats *stats = &engine->stats;
 
-	if (v->decision == CV_DECISION_ACCEPT) {
+	if (decision == CV_DECISION_ACCEPT) {
 		stats->accepted++;
-		if (v->failed_open)
+		if (failed_open)
 			stats->failed_open++;
 	} else {
 		stats->rejected++;
-		if ((size_t)v->reason < CV_ARRAY_LEN(stats->reasons))
-			stats->reasons[v->reason]++;
+		if ((size_t)reason < CV_ARRAY_LEN(stats->reasons))
+			stats->reasons[reason]++;
 		cv_log_notice("%%CRYPTO-5-IKMP_INVALID_CERT: Certificate received from %s is bad: "
 		              "certificate invalid (%s: %s)",
 		              peer_addr[0] != '\0' ? peer_addr : "local client",
-		              cv_reason_name(v->reason), v->message);
+		              cv_reason_name(reason), message);
 	}
+}
+
+void
+engine_count_verdict(struct cv_engine *engine, const struct cv_verdict *v, const char *peer_addr)
+{
+	count_outcome(engine, v->decision, v->reason, v->failed_open, v->message, peer_addr);
+}
+
+void
+cv_engine_count_seen(struct cv_engine *engine, const struct cv_seen_outcome *o,
+                     const char *peer_addr)
+{
+	engine->stats.requests++;
+	count_outcome(engine, o->decision, o->reason, o->failed_open, o->message,
+	              peer_addr != NULL ? peer_addr : "");
+}
+
+struct cv_worker_pool *
+cv_engine_pool(const struct cv_engine *engine)
+{
+	return engine->pool;
 }
 
 /* Last stage: the closing trace event, statistics, the log line of SPEC R56, the verdict

@@ -221,6 +221,37 @@ int cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_
 bool cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
                           const char *peer_addr, cv_verify_done_fn done, void *arg);
 
+/*
+ * Seen chains looked up off the loop (the daemon decodes requests on the worker threads,
+ * issue 13), in three steps:
+ *  - cv_engine_seen_state (loop): the state the verdict cache is checked against now; false
+ *    when the cache is off.
+ *  - cv_engine_seen_lookup (any thread): looks key up under that state; on a hit calls done
+ *    with the verdict (marked from_cache, at = state->now) before returning, and returns true.
+ *    It counts nothing but the cache's own statistics (locked).
+ *  - on the loop again, cv_engine_seen_current says whether the state is still the one of the
+ *    snapshot (else the caller decides again, as a new request), and cv_engine_count_seen counts
+ *    the verdict served, with its log line (what cv_engine_serve_seen does in one step).
+ */
+struct cv_seen_outcome {
+	enum cv_decision decision;
+	enum cv_reason reason;
+	bool failed_open;
+	char message[CV_MESSAGE_MAX];
+};
+bool cv_engine_seen_state(const struct cv_engine *engine, struct cv_vc_now *out);
+bool cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
+                           const struct cv_vc_now *state, cv_verify_done_fn done, void *arg);
+void cv_engine_seen_outcome(const struct cv_verdict *v, struct cv_seen_outcome *out);
+bool cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *state);
+void cv_engine_count_seen(struct cv_engine *engine, const struct cv_seen_outcome *o,
+                          const char *peer_addr);
+
+/* The worker threads' pool (cv_engine_set_workers), for other CPU work of the daemon; NULL
+ * when validation runs on the loop. */
+struct cv_worker_pool;
+struct cv_worker_pool *cv_engine_pool(const struct cv_engine *engine);
+
 void cv_engine_get_stats(const struct cv_engine *engine, struct cv_engine_stats *out);
 
 #endif

@@ -21,6 +21,7 @@
  * The remembered signatures (the link cache, `clear pubkeys`) are no dependency: a signature
  * that verified once verifies again, so forgetting it only costs time.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine_int.h"
@@ -55,6 +56,53 @@ cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key, cons
 	done(&v, arg);
 	cv_verdict_cache_release(engine->vcache, entry);
 	return true;
+}
+
+bool
+cv_engine_seen_state(const struct cv_engine *engine, struct cv_vc_now *out)
+{
+	*out = current_state(engine);
+	return engine->vcache != NULL;
+}
+
+bool
+cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *state)
+{
+	const struct cv_vc_now cur = current_state(engine);
+
+	return cur.engine_gen == state->engine_gen && cur.crl_gen == state->crl_gen &&
+	       cur.ocsp_gen == state->ocsp_gen && cur.now == state->now;
+}
+
+/* Any thread: engine->vcache is set before the daemon takes requests and never changes
+ * after, and the cache locks itself; state is the caller's snapshot, so no other engine
+ * member is read. */
+bool
+cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
+                      const struct cv_vc_now *state, cv_verify_done_fn done, void *arg)
+{
+	const struct cv_vc_entry *entry;
+	struct cv_verdict v;
+
+	if (engine->vcache == NULL)
+		return false;
+	entry = cv_verdict_cache_get(engine->vcache, key, state, &v);
+	if (entry == NULL)
+		return false;
+	v.at = state->now;
+	v.from_cache = true;
+	done(&v, arg);
+	cv_verdict_cache_release(engine->vcache, entry);
+	return true;
+}
+
+void
+cv_engine_seen_outcome(const struct cv_verdict *v, struct cv_seen_outcome *out)
+{
+	out->decision = v->decision;
+	out->reason = v->reason;
+	out->failed_open = v->failed_open;
+	snprintf(out->message, sizeof(out->message), "%s", v->message);
 }
 
 void

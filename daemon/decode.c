@@ -1,0 +1,134 @@
+/*
+ * decode.c: the request lines of a batch read on a worker thread (see decode.h for what runs
+ * where). Each line gets the treatment the loop gave it before (server.c, issue 13): the
+ * parse errors, the seen-chain answer and the request's errors are the same, in the same order.
+ */
+#include "decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cv_decode_batch *
+cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs, void *owner,
+                    const size_t *lens, size_t n)
+{
+	struct cv_decode_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->items[0]));
+	size_t off = 0;
+
+	if (b == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		b->items[i].off = off;
+		b->items[i].len = lens[i];
+		cv_request_init(&b->items[i].req);
+		off += lens[i] + 1;
+	}
+	b->text = malloc(off > 0 ? off : 1);
+	if (b->text == NULL) {
+		free(b);
+		return NULL;
+	}
+	b->text_len = off;
+	b->engine = engine;
+	b->certs = certs;
+	b->owner = owner;
+	b->n = n;
+	b->lookups = cv_engine_seen_state(engine, &b->state);
+	clock_gettime(CLOCK_MONOTONIC, &b->received);
+	return b;
+}
+
+/* The reply of a hit, rendered as the loop rendered it (seen_done in server.c before). */
+static void
+render_seen(const struct cv_verdict *verdict, void *arg)
+{
+	struct cv_decode_item *it = arg;
+	json_t *v = cv_verdict_to_json_detail(verdict, it->detail);
+	json_t *resp = v != NULL ? cv_proto_ok(it->msg.id, "verdict", v) : NULL;
+
+	cv_engine_seen_outcome(verdict, &it->outcome);
+	it->reply = resp != NULL ? cv_proto_encode(resp, &it->reply_len) : NULL;
+	json_decref(resp);
+}
+
+/* A seen chain: true when answered from the verdict cache (it->req holds the parameters). */
+static bool
+decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
+{
+	struct cv_vc_key key;
+
+	if (cv_proto_verify_seen_key(it->msg.root, &it->req, &key) != 0 ||
+	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0)
+		return false;
+	return cv_engine_seen_lookup(b->engine, &key, &b->state, render_seen, it);
+}
+
+static void
+decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
+{
+	if (lookup && decode_seen(b, it)) {
+		it->kind = CV_DECODE_SEEN;
+		return;
+	}
+	cv_request_free(&it->req);
+	cv_request_init(&it->req);
+	if (cv_proto_verify_request(it->msg.root, b->certs, &it->req, &it->err) != 0 ||
+	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0) {
+		cv_request_free(&it->req);
+		cv_request_init(&it->req);
+		it->kind = CV_DECODE_BAD;
+		return;
+	}
+	it->kind = CV_DECODE_PREPARED;
+}
+
+void
+cv_decode_batch_run(void *batch)
+{
+	struct cv_decode_batch *b = batch;
+	/* The snapshot holds until an operation of this batch may change what the cache is
+	 * checked against (reload, clock, clear...): later verify lines are looked up on the loop
+	 * (cv_engine_verify), after that operation ran. */
+	bool lookup = b->lookups;
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct cv_decode_item *it = &b->items[i];
+		char *line = b->text + it->off;
+		size_t len = it->len;
+
+		line[len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len == 0) {
+			it->kind = CV_DECODE_EMPTY;
+			continue;
+		}
+		if (cv_proto_parse(line, len, &it->msg, &it->code, &it->err) != 0) {
+			it->kind = CV_DECODE_ERROR;
+			continue;
+		}
+		if (it->msg.op == CV_OP_VERIFY) {
+			decode_verify(b, it, lookup);
+			continue;
+		}
+		it->kind = CV_DECODE_OP;
+		if (it->msg.op != CV_OP_PING)
+			lookup = false;
+	}
+}
+
+void
+cv_decode_batch_free(void *batch)
+{
+	struct cv_decode_batch *b = batch;
+
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		cv_proto_msg_free(&b->items[i].msg);
+		cv_request_free(&b->items[i].req);
+		free(b->items[i].reply);
+	}
+	free(b->text);
+	free(b);
+}

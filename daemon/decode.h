@@ -1,0 +1,75 @@
+/*
+ * decode.h: a batch of a connection's request lines read off the event loop (issue 13). The
+ * loop frames the lines (server.c) and hands the batch to a worker thread, which parses each
+ * line's JSON and, for verify, does everything that needs no loop state: the seen-chain key and
+ * the verdict-cache lookup, the reply of a hit rendered to its bytes, and for a miss the
+ * request read (base64, the parsed-certificate cache). The loop then dispatches the items in
+ * order (server.c): it writes the replies, starts the evaluations, and runs every other
+ * operation from its parsed JSON.
+ *
+ * What runs where: cv_decode_batch_new and the dispatch run on the loop; cv_decode_batch_run on
+ * a worker (or on the loop when there is none); cv_decode_batch_free on either. While it runs,
+ * the batch reads only itself, the state snapshot taken by cv_decode_batch_new, the verdict
+ * cache (locked, through cv_engine_seen_lookup) and the parsed-certificate cache (locked).
+ */
+#ifndef CV_DECODE_H
+#define CV_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../ipc/protocol.h"
+#include "../policy/engine.h"
+
+#define CV_DECODE_BATCH_MAX 64 /* lines per batch */
+
+enum cv_decode_kind {
+	CV_DECODE_EMPTY,    /* an empty line: nothing to answer */
+	CV_DECODE_ERROR,    /* not a request: code and err (msg.id when it had one) */
+	CV_DECODE_OP,       /* any operation but verify: the loop dispatches msg */
+	CV_DECODE_SEEN,     /* verify answered from the verdict cache: reply, outcome */
+	CV_DECODE_PREPARED, /* verify to evaluate: req and detail read */
+	CV_DECODE_BAD,      /* verify that cannot be read: err (a bad-request) */
+};
+
+struct cv_decode_item {
+	enum cv_decode_kind kind;
+	struct cv_proto_msg msg;        /* the parsed line (root kept for the id of errors) */
+	enum cv_proto_code code;        /* ERROR */
+	struct cv_error err;            /* ERROR, BAD */
+	char *reply;                    /* SEEN: the reply line; NULL: out of memory */
+	size_t reply_len;               /* its length, newline included */
+	struct cv_seen_outcome outcome; /* SEEN: what the loop counts */
+	struct cv_request req;          /* PREPARED: the request; SEEN: its parameters */
+	enum cv_verdict_detail detail;  /* SEEN, PREPARED */
+	size_t off, len;                /* the line in text */
+};
+
+struct cv_decode_batch {
+	struct cv_engine *engine;    /* its verdict cache (locked) */
+	struct cv_cert_cache *certs; /* the parsed-certificate cache (locked) */
+	struct cv_vc_now state;      /* the verdict cache's state when the batch was made */
+	struct timespec received;    /* when it was made (CLOCK_MONOTONIC): the deadlines count */
+	bool lookups;                /* the verdict cache is on */
+	void *owner;                 /* the loop's: the connection */
+	char *text;                  /* the lines, each followed by its newline */
+	size_t text_len;
+	size_t n;
+	struct cv_decode_item items[]; /* n */
+};
+
+/*
+ * On the loop: a batch of n lines of lens[i] bytes (without their newline), for the loop to
+ * copy into text (text_len = the sum of lens[i] + 1). NULL when out of memory.
+ */
+struct cv_decode_batch *cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs,
+                                            void *owner, const size_t *lens, size_t n);
+
+/* Reads every line (a worker's run function: takes the batch). */
+void cv_decode_batch_run(void *batch);
+
+/* Frees the batch and what its items still own (a worker's free_job function). */
+void cv_decode_batch_free(void *batch);
+
+#endif

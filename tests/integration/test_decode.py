@@ -1,0 +1,232 @@
+"""test_decode.py: request lines read off the event loop (issue 13: certvald hands a
+connection's complete lines, in batches, to its worker threads, which parse them, answer seen
+chains from the verdict cache and read the requests to evaluate; the loop dispatches them in
+order). Checked through the socket:
+
+- many mixed requests pipelined on one connection (verdict-cache hits, evaluations, malformed
+  lines, bad requests, unknown operations, ping, administrative operations) are each answered
+  exactly once, with the right verdict or error, and the engine's counters count them all;
+- a reload pipelined between two requests for the same chain is applied in order: the request
+  after it is not served from the verdict of the old configuration;
+- the reply to an evaluated chain, rendered on a worker from a copy of its verdict, carries
+  what each detail level asks;
+- clients that close while their lines are being read never crash the daemon (run many times,
+  so that a use-after-free shows under ASan), and the daemon serves on.
+"""
+
+import base64
+import json
+import os
+import socket
+import struct
+import time
+import unittest
+
+import certvald_helper as h
+from certvald_helper import testpki
+
+ROUNDS = 6  # of the mixed sequence on one connection
+
+
+def not_a_certificate_b64():
+    return base64.b64encode(b"\x30\x03\x02\x01\x05").decode()
+
+
+class DecodeTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.make_tmpdir("certvald-decode-")
+        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+
+    @classmethod
+    def tearDownClass(cls):
+        h.cleanup(cls.dir)
+
+    def setUp(self):
+        self.ddir = h.daemon_dir(self.dir)
+        self.d = h.Daemon(self.ddir, self.config(["TP"])).start()
+
+    def tearDown(self):
+        rc = self.d.stop()
+        self.assertEqual(rc, 0, self.d.log_text())
+
+    def config(self, names):
+        return h.config_text(os.path.join(self.ddir, "x.sock"),
+                             [(n, self.pki.root.cert_path, ["revocation-check none"])
+                              for n in names], extra_global="workers 2\n")
+
+    def verify(self, rid, chain, **more):
+        req = {"id": rid, "op": "verify", "chain": chain, "trustpoint": "TP",
+               "detail": "verdict"}
+        req.update(more)
+        return req
+
+    def mixed(self):
+        """(line, id, check) for one round trip of every kind; check(response) asserts."""
+        p = self.pki
+        good = [p.good.b64, p.sub.b64]
+        expired = [p.expired.b64, p.sub.b64]
+        now = int(time.time())
+        seq = []
+
+        def verdict(decision, reason, cached=None):
+            def check(r):
+                self.assertTrue(r["ok"], r)
+                self.assertEqual(r["verdict"]["decision"], decision, r)
+                self.assertEqual(r["verdict"]["reason"], reason, r)
+                if cached is not None:
+                    self.assertEqual(r["verdict"]["cached"], cached, r)
+            return check
+
+        def error(code, text=None):
+            def check(r):
+                self.assertFalse(r["ok"], r)
+                self.assertEqual(r["error"]["code"], code, r)
+                if text is not None:
+                    self.assertIn(text, r["error"]["message"], r)
+            return check
+
+        def ok(key):
+            def check(r):
+                self.assertTrue(r["ok"], r)
+                self.assertIn(key, r)
+            return check
+
+        def add(obj, check):
+            seq.append((json.dumps(obj), obj["id"], check))
+
+        for i in range(ROUNDS):
+            t = "r%d-" % i
+            add(self.verify(t + "hit-good", good), verdict("ACCEPT", None, True))
+            add(self.verify(t + "hit-expired", expired), verdict("REJECT", "expired", True))
+            # "at": never cached, so always evaluated (the request read on a worker)
+            add(self.verify(t + "new-good", good, at=now), verdict("ACCEPT", None, False))
+            add(self.verify(t + "new-foreign", [p.foreign.b64], at=now),
+                verdict("REJECT", "untrusted-issuer", False))
+            add(self.verify(t + "malformed-cert", [not_a_certificate_b64(), p.sub.b64]),
+                verdict("REJECT", "chain-invalid"))
+            add(self.verify(t + "bad-base64", ["%%%"]),
+                error("bad-request", "\"chain\"[0] is not base64"))
+            add(self.verify(t + "bad-detail", good, detail="all"),
+                error("bad-request", "\"detail\""))
+            add({"id": t + "ping", "op": "ping"}, ok("pong"))
+            add({"id": t + "stats", "op": "stats"}, ok("stats"))
+            add({"id": t + "unknown", "op": "frobnicate"}, error("unknown-op"))
+            seq.append(("{not json", None, error("bad-request", "malformed JSON")))
+            seq.append(("", None, None))  # an empty line: no answer
+        return seq
+
+    def warm(self):
+        """The two chains the sequence expects as hits, decided once."""
+        for chain in ([self.pki.good.b64, self.pki.sub.b64],
+                      [self.pki.expired.b64, self.pki.sub.b64]):
+            r = self.d.call(self.verify("warm", chain))
+            self.assertTrue(r["ok"], r)
+
+    def stats(self):
+        return self.d.call({"id": "st", "op": "stats"})["stats"]
+
+    def test_mixed_pipeline_answered_once(self):
+        self.warm()
+        before = self.stats()
+        seq = self.mixed()
+        answered = [x for x in seq if x[2] is not None]
+        s = self.d.connect(60)
+        try:
+            s.sendall("".join(line + "\n" for line, _, _ in seq).encode())
+            resps = h.read_responses(s, len(answered))
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                if s.recv(1) == b"":
+                    raise socket.timeout()
+        finally:
+            s.close()
+        by_id = {}
+        nulls = []
+        for r in resps:
+            if r["id"] is None:
+                nulls.append(r)
+                continue
+            self.assertNotIn(r["id"], by_id, "answered twice: %r" % r["id"])
+            by_id[r["id"]] = r
+        for line, rid, check in answered:
+            if rid is not None:
+                check(by_id.pop(rid))
+        self.assertEqual(by_id, {})
+        self.assertEqual(len(nulls), ROUNDS)
+        for r in nulls:
+            self.assertEqual(r["error"]["code"], "bad-request", r)
+        # The verdicts served on the workers are counted like the others (on the loop).
+        after = self.stats()
+        eng, eng0 = after["engine"], before["engine"]
+        self.assertEqual(eng["requests"] - eng0["requests"], 5 * ROUNDS)
+        self.assertEqual(eng["accepted"] - eng0["accepted"], 2 * ROUNDS)
+        self.assertEqual(eng["rejected"] - eng0["rejected"], 3 * ROUNDS)
+        self.assertEqual(after["verdict_cache"]["hits"] - before["verdict_cache"]["hits"],
+                         2 * ROUNDS)
+
+    def test_reload_in_pipeline_applies_in_order(self):
+        self.warm()
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        self.d.write_config(self.config(["TP", "TP2"]))
+        lines = [self.verify("before", good), {"id": "reload", "op": "reload"},
+                 self.verify("after", good)]
+        s = self.d.connect(60)
+        try:
+            s.sendall("".join(json.dumps(x) + "\n" for x in lines).encode())
+            resps = {r["id"]: r for r in h.read_responses(s, 3)}
+        finally:
+            s.close()
+        self.assertTrue(resps["reload"]["ok"], resps["reload"])
+        self.assertEqual(resps["before"]["verdict"]["decision"], "ACCEPT")
+        self.assertTrue(resps["before"]["verdict"]["cached"])
+        # decided afresh under the new configuration, not served from the old one
+        self.assertEqual(resps["after"]["verdict"]["decision"], "ACCEPT")
+        self.assertFalse(resps["after"]["verdict"]["cached"])
+
+    def test_evaluated_reply_detail_levels(self):
+        """An evaluated chain's reply is rendered off the loop from a copy of its verdict:
+        each detail level carries what it must, path and trace included."""
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        now = int(time.time())
+        lines = [self.verify(d, good, at=now, detail=d) for d in ("verdict", "evidence", "trace")]
+        s = self.d.connect(60)
+        try:
+            s.sendall("".join(json.dumps(x) + "\n" for x in lines).encode())
+            v = {r["id"]: r["verdict"] for r in h.read_responses(s, 3)}
+        finally:
+            s.close()
+        self.assertNotIn("path", v["verdict"])
+        self.assertNotIn("trace", v["evidence"])
+        for d in ("evidence", "trace"):
+            self.assertEqual([e["subject"] for e in v[d]["path"]],
+                             [e["subject"] for e in v["trace"]["path"]])
+            self.assertEqual(len(v[d]["path"]), 3, v[d])
+            self.assertTrue(v[d]["path"][2]["trust_anchor"], v[d])
+        self.assertTrue(any("TP" in e["text"] for e in v["trace"]["trace"]), v["trace"])
+        self.assertEqual(v["trace"]["trace_dropped"], 0)
+
+    def test_close_while_decoding(self):
+        self.warm()
+        p = self.pki
+        lines = []
+        for i in range(200):  # a few batches: replies fail once the client is gone
+            chain = [p.good.b64, p.sub.b64] if i % 2 else [p.foreign.b64]
+            extra = {"at": int(time.time())} if i % 4 == 1 else {}
+            lines.append(json.dumps(self.verify(i, chain, **extra)))
+        payload = ("\n".join(lines) + "\n").encode()
+        for i in range(150):
+            s = self.d.connect(10)
+            s.sendall(payload[: len(payload) - (i % 3) * 7])  # some end mid-line
+            if i % 2:  # reset rather than an orderly shutdown
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        r = self.d.call(self.verify("after", [p.good.b64, p.sub.b64]))
+        self.assertEqual(r["verdict"]["decision"], "ACCEPT", r)
+        self.assertIsNotNone(self.d.proc)
+        self.assertIsNone(self.d.proc.poll(), self.d.log_text())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
