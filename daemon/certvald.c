@@ -178,8 +178,9 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
 		cv_log_err("%s", err.msg);
 		goto done;
 	}
-	if (http_fds->n > 0 && (front = cv_http_front_new(base, engine, cv_server_calls(srv),
-	                                                  http_fds, &err)) == NULL) {
+	if (http_fds->n > 0 &&
+	    (front = cv_http_front_new(base, engine, cv_server_calls(srv), cv_server_certs(srv),
+	                               http_fds, &err)) == NULL) {
 		cv_log_err("%s", err.msg);
 		goto done;
 	}

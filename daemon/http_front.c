@@ -67,6 +67,7 @@ struct cv_http_front {
 	struct event_base *base;
 	struct cv_engine *engine;
 	struct cv_calls *calls;
+	struct cv_cert_cache *certs; /* the socket's: certificates parsed once for both */
 	struct evhttp *http;
 	char *unix_path[CV_HTTP_LISTEN_MAX];
 	size_t n_unix;
@@ -436,6 +437,42 @@ verify_done(const struct cv_verdict *v, void *arg)
 	waiting_done(w);
 }
 
+/* The reply to a request answered from the verdict cache, built in its callback. */
+struct seen_reply {
+	struct evhttp_request *req;
+	const json_t *id;
+	enum cv_verdict_detail detail;
+};
+
+static void
+seen_done(const struct cv_verdict *verdict, void *arg)
+{
+	const struct seen_reply *r = arg;
+	json_t *v = cv_verdict_to_json_detail(verdict, r->detail);
+	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
+
+	reply_json(r->req, HTTP_OK, resp);
+	json_decref(resp);
+}
+
+/* A seen chain answered from the verdict cache as on the socket (issue 13); false: evaluate. */
+static bool
+serve_seen(struct cv_http_front *front, struct evhttp_request *req, const struct cv_proto_msg *msg)
+{
+	struct seen_reply r = {req, msg->id, CV_VERDICT_DETAIL_TRACE};
+	struct cv_error err = {""};
+	struct cv_request params;
+	struct cv_vc_key key;
+	bool served = false;
+
+	cv_request_init(&params);
+	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
+	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
+		served = cv_engine_serve_seen(front->engine, &key, params.peer_addr, seen_done, &r);
+	cv_request_free(&params);
+	return served;
+}
+
 static void
 route_verify(struct cv_http_front *front, struct evhttp_request *req)
 {
@@ -458,9 +495,12 @@ route_verify(struct cv_http_front *front, struct evhttp_request *req)
 		reply_proto_error(req, 403, msg.id, CV_PROTO_FORBIDDEN,
 		                  "only verify and ping are served over HTTP; administrative "
 		                  "operations need the Unix socket");
+	} else if (serve_seen(front, req, &msg)) {
+		/* answered */
 	} else if ((w = waiting_new(front, req, WAIT_VERIFY, verify_done)) == NULL) {
 		reply_proto_error(req, HTTP_INTERNAL, msg.id, CV_PROTO_INTERNAL, "out of memory");
-	} else if (cv_proto_verify_request(msg.root, NULL, cv_call_request(w->call), &err) != 0 ||
+	} else if (cv_proto_verify_request(msg.root, front->certs, cv_call_request(w->call),
+	                                   &err) != 0 ||
 	           cv_proto_verify_detail(msg.root, &w->detail, &err) != 0) {
 		reply_proto_error(req, HTTP_BADREQUEST, msg.id, CV_PROTO_BAD_REQUEST, err.msg);
 		waiting_discard(w);
@@ -620,7 +660,7 @@ accept_error_cb(struct evconnlistener *listener, void *arg)
 
 struct cv_http_front *
 cv_http_front_new(struct event_base *base, struct cv_engine *engine, struct cv_calls *calls,
-                  struct cv_http_listeners *l, struct cv_error *err)
+                  struct cv_cert_cache *certs, struct cv_http_listeners *l, struct cv_error *err)
 {
 	const struct cv_config *cfg = cv_engine_config(engine);
 	struct cv_http_front *front = calloc(1, sizeof(*front));
@@ -634,6 +674,7 @@ cv_http_front_new(struct event_base *base, struct cv_engine *engine, struct cv_c
 	front->base = base;
 	front->engine = engine;
 	front->calls = calls;
+	front->certs = certs;
 	LIST_INIT(&front->waiting);
 	evhttp_set_max_headers_size(front->http, (ev_ssize_t)cfg->http_max_header);
 	evhttp_set_max_body_size(front->http, (ev_ssize_t)cfg->http_max_body);

@@ -14,6 +14,8 @@
 #include "../policy/engine.h"
 #include "verify_call.h"
 
+struct cv_cert_cache;
+
 struct event_base;
 struct cv_http_front;
 
@@ -34,12 +36,13 @@ int cv_http_bind(const struct cv_config *cfg, struct cv_http_listeners *out, str
 void cv_http_listeners_close(struct cv_http_listeners *l);
 
 /*
- * Serves on the listeners (taken over, l is emptied) with the engine and the server's verify
- * calls (both borrowed: they outlive the front). NULL with err set on failure.
+ * Serves on the listeners (taken over, l is emptied) with the engine, the server's verify
+ * calls and its parsed-certificate cache (all borrowed: they outlive the front). NULL with err
+ * set on failure.
  */
 struct cv_http_front *cv_http_front_new(struct event_base *base, struct cv_engine *engine,
-                                        struct cv_calls *calls, struct cv_http_listeners *l,
-                                        struct cv_error *err);
+                                        struct cv_calls *calls, struct cv_cert_cache *certs,
+                                        struct cv_http_listeners *l, struct cv_error *err);
 
 /*
  * Stops listening, answers 503 to the requests still waiting, removes the Unix socket files.

@@ -1079,6 +1079,12 @@ cv_server_calls(const struct cv_server *srv)
 	return srv->calls;
 }
 
+struct cv_cert_cache *
+cv_server_certs(const struct cv_server *srv)
+{
+	return srv->certs;
+}
+
 struct cv_admin *
 cv_server_admin(const struct cv_server *srv)
 {

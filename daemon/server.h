@@ -52,6 +52,8 @@ void cv_server_free(struct cv_server *srv);
  * transports run one implementation and one set of counters; and its administrative views.
  */
 struct cv_calls *cv_server_calls(const struct cv_server *srv);
+/* The parsed-certificate cache the server's requests share (borrowed: lives as the server). */
+struct cv_cert_cache *cv_server_certs(const struct cv_server *srv);
 struct cv_admin *cv_server_admin(const struct cv_server *srv);
 
 /*

@@ -502,6 +502,41 @@ class HttpFrontTest(unittest.TestCase):
             self.assertEqual(over_http["verdict"][key], over_socket["verdict"][key], key)
         self.assertEqual(over_http["verdict"]["decision"], "ACCEPT")
 
+    def post_verify(self, req):
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+        conn.request("POST", "/v1/verify", body=json.dumps(req))
+        resp = conn.getresponse()
+        out = json.loads(resp.read())
+        conn.close()
+        self.assertEqual(resp.status, 200, out)
+        return out
+
+    def test_verify_shares_the_sockets_caches(self):
+        """/v1/verify answers a seen chain from the verdict cache and reads certificates
+        through the parsed-certificate cache, as the socket does (issue 13)."""
+        # NOAIA: revocation-check none and no AAA, so that the verdict is cacheable
+        req = {"id": "c1", "op": "verify", "chain": [self.pki.aleaf.b64, self.pki.asub.b64],
+               "purpose": "client", "trustpoint": "NOAIA", "detail": "verdict"}
+        first = self.post_verify(req)
+        self.assertEqual(first["verdict"]["decision"], "ACCEPT")
+        stats = lambda: self.daemon.call({"id": "s", "op": "stats"})["stats"]  # noqa: E731
+        status = lambda: self.daemon.call({"id": "s", "op": "status"})["status"]  # noqa: E731
+        before = stats()
+        again = [self.post_verify(dict(req, id="c%d" % i)) for i in range(2, 5)]
+        after = stats()
+        self.assertEqual([r["id"] for r in again], ["c2", "c3", "c4"])
+        for r in again:
+            self.assertEqual(r["verdict"]["decision"], first["verdict"]["decision"])
+            self.assertEqual(r["verdict"]["reason"], first["verdict"]["reason"])
+        hits = lambda st: st["verdict_cache"]["hits"]  # noqa: E731
+        self.assertGreaterEqual(hits(after) - hits(before), 3)
+        # another purpose is another key: evaluated, with both certificates already parsed
+        parsed = lambda: status()["parsed_certificates"]["hits"]  # noqa: E731
+        parsed_before = parsed()
+        other = self.post_verify(dict(req, id="c5", purpose="server"))
+        self.assertIn(other["verdict"]["decision"], ("ACCEPT", "REJECT"))
+        self.assertGreaterEqual(parsed() - parsed_before, 2)
+
     def test_verify_detail_level(self):
         """The request's "detail" holds over HTTP as on the socket: one protocol."""
         req = {"id": "h2", "op": "verify", "chain": [self.pki.good.b64, self.pki.sub.b64],
