@@ -168,17 +168,26 @@ collect(struct cv_worker_task *t)
 	task_free(t);
 }
 
+#define COLLECT_MAX 64 /* task pointers read from the pipe at once */
+
+/*
+ * Results reached the loop: up to COLLECT_MAX pointers per read (pointer-sized writes are
+ * atomic, so the pipe only ever holds whole pointers), until the pipe is drained.
+ */
 static void
 on_pipe(evutil_socket_t fd, short what, void *arg)
 {
-	struct cv_worker_task *t;
+	struct cv_worker_task *t[COLLECT_MAX];
 	ssize_t n;
 
 	for (;;) {
-		n = read(fd, &t, sizeof(t));
-		if (n != (ssize_t)sizeof(t))
-			return; /* EAGAIN: drained (pointer-sized writes are atomic) */
-		collect(t);
+		n = read(fd, t, sizeof(t));
+		if (n < (ssize_t)sizeof(t[0]))
+			return; /* EAGAIN: drained */
+		for (size_t i = 0; i < (size_t)n / sizeof(t[0]); i++)
+			collect(t[i]);
+		if ((size_t)n < sizeof(t))
+			return; /* fewer than asked: the pipe was drained */
 	}
 }
 
