@@ -25,6 +25,7 @@ struct options {
 	bool foreground;
 	bool debug;
 	bool test_clock;
+	unsigned test_ingest_delay_ms;
 	const char *config;
 	const char *socket;
 };
@@ -32,14 +33,32 @@ struct options {
 static void
 usage(void)
 {
-	fputs("usage: certvald [-f] [-d] [-c CONFIG] [-s SOCKET] [--test-clock]\n"
-	      "  -f, --foreground  stay in the foreground and log to stderr\n"
-	      "  -d, --debug       log debug messages\n"
-	      "  -c, --config FILE configuration file (default " DEFAULT_CONFIG ")\n"
-	      "  -s, --socket PATH listen here instead of the configured socket\n"
-	      "  --test-clock      allow the `clock` operation (tests only)\n",
-	      stderr);
+	fputs(
+	    "usage: certvald [-f] [-d] [-c CONFIG] [-s SOCKET] [--test-clock]\n"
+	    "                [--test-ingest-delay MS]\n"
+	    "  -f, --foreground  stay in the foreground and log to stderr\n"
+	    "  -d, --debug       log debug messages\n"
+	    "  -c, --config FILE configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -s, --socket PATH listen here instead of the configured socket\n"
+	    "  --test-clock      allow the `clock` operation (tests only)\n"
+	    "  --test-ingest-delay MS  each downloaded CRL's ingest waits MS first (tests only)\n",
+	    stderr);
 	exit(2);
+}
+
+/* A delay of 0 to 60000 ms, all digits. */
+static int
+test_delay(const char *arg, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || v > 60000)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
 }
 
 static void
@@ -51,6 +70,7 @@ parse_options(int argc, char **argv, struct options *o)
 	    {"config", required_argument, NULL, 'c'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"test-clock", no_argument, NULL, 'T'},
+	    {"test-ingest-delay", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -74,6 +94,10 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->test_clock = true;
+			break;
+		case 'I':
+			if (test_delay(optarg, &o->test_ingest_delay_ms) < 0)
+				usage();
 			break;
 		default:
 			usage();
@@ -160,6 +184,7 @@ serve(struct cv_config *cfg, struct cv_server_opts *sopts, int fd,
 		goto done;
 	}
 	cv_engine_set_fetcher(engine, fetcher);
+	cv_engine_set_test_ingest_delay(engine, sopts->test_ingest_delay_ms);
 	if (cv_engine_set_workers(engine, cfg->workers) < 0)
 		cv_log_warning(
 		    "worker threads not started: chains are validated on the event loop");
@@ -256,6 +281,7 @@ main(int argc, char **argv)
 	sopts.socket_mode = cfg->socket_mode;
 	sopts.socket_group = cfg->admin_group;
 	sopts.test_clock = o.test_clock;
+	sopts.test_ingest_delay_ms = o.test_ingest_delay_ms;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	fd = cv_server_bind(&sopts, &err);

@@ -15,11 +15,12 @@ struct event_base;
 struct cv_server;
 
 struct cv_server_opts {
-	const char *config_path;  /* the file `reload` reads again */
-	const char *socket_path;  /* where to listen */
-	unsigned socket_mode;     /* e.g. 0660 */
-	const char *socket_group; /* group of the socket file (the admin group), or NULL */
-	bool test_clock;          /* allow the `clock` operation */
+	const char *config_path;       /* the file `reload` reads again */
+	const char *socket_path;       /* where to listen */
+	unsigned socket_mode;          /* e.g. 0660 */
+	const char *socket_group;      /* group of the socket file (the admin group), or NULL */
+	bool test_clock;               /* allow the `clock` operation */
+	unsigned test_ingest_delay_ms; /* tests: see cv_engine_set_test_ingest_delay */
 };
 
 /*

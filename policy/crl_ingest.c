@@ -14,9 +14,11 @@
  * A body the last waiter did not take (that waiter was cancelled during the delivery) ends
  * the ingest with an error: the waiters go on as after a failed download (fail closed).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -46,6 +48,7 @@ struct ingest_task {
 	struct crl_ingest *ingest; /* not touched by the thread; done does not run once abandoned */
 	uint8_t *body;
 	size_t len;
+	unsigned delay_ms; /* tests only (cv_engine_set_test_ingest_delay) */
 	struct cv_crl *crl;
 	struct cv_error err;
 };
@@ -151,6 +154,12 @@ task_run(void *arg)
 	uint8_t *body = t->body;
 
 	t->body = NULL; /* cv_crl_ingest_any_owned owns it from here */
+	if (t->delay_ms > 0) {
+		struct timespec ts = {t->delay_ms / 1000, (long)(t->delay_ms % 1000) * 1000000L};
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	if (cv_crl_ingest_any_owned(body, t->len, &t->crl, &t->err) < 0)
 		t->crl = NULL;
 }
@@ -202,6 +211,7 @@ ingest_start(struct crl_ingest *in, uint8_t *body, size_t len)
 		t->ingest = in;
 		t->body = body;
 		t->len = len;
+		t->delay_ms = in->engine->test_ingest_delay_ms;
 		if (cv_worker_submit(pool, task_run, task_done, task_free, t, &in->task) == 0)
 			return;
 		in->task = NULL;

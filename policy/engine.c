@@ -436,6 +436,12 @@ cv_engine_config(const struct cv_engine *engine)
 }
 
 void
+cv_engine_set_test_ingest_delay(struct cv_engine *engine, unsigned ms)
+{
+	engine->test_ingest_delay_ms = ms;
+}
+
+void
 cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset)
 {
 	/* No invalidation (issue 13): forward is time passing, which the cached verdicts' time

@@ -203,6 +203,10 @@ void cv_engine_foreach_file_crl(const struct cv_engine *engine, cv_engine_file_c
 /* The engine's clock, for the fetcher (its negative cache moves with the test clock). */
 const struct cv_clock *cv_engine_clock(const struct cv_engine *engine);
 
+/* Tests only (certvald --test-ingest-delay): each downloaded CRL's ingest thread waits ms
+ * first, so that a test can tell verdicts answered during an ingest without racing it. */
+void cv_engine_set_test_ingest_delay(struct cv_engine *engine, unsigned ms);
+
 /* Moves the engine's clock (tests); the offset is added to the system clock. */
 void cv_engine_set_clock_offset(struct cv_engine *engine, int64_t offset);
 cv_time cv_engine_now(const struct cv_engine *engine);

@@ -144,6 +144,7 @@ struct cv_engine {
 	size_t aia_next;                    /* the slot the next AIA download replaces */
 	struct crl_ingest *ingests;         /* downloaded CRLs being ingested (crl_ingest.c) */
 	struct cv_worker_pool *ingest_pool; /* their thread; NULL until the first, or no pool */
+	unsigned test_ingest_delay_ms;      /* tests: each ingest thread waits this long first */
 };
 
 /* A bounded, non-owning list of certificates assembled for one path build. */

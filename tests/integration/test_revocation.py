@@ -654,9 +654,12 @@ class RevocationTest(unittest.TestCase):
             self.assert_verdict(r["verdict"], "ACCEPT", revocation="good")
         self.assertEqual(self.count("/file/sub.crl"), 1)
 
-    def big_crl_daemon(self, n=400000):
+    def big_crl_daemon(self, n=100000):
         """A daemon with trustpoints ROOT (crl) and FAST (revocation-check none), and a CRL of
-        the sub CA with n more entries at /file/big.crl and /file/big2.crl (issue 13)."""
+        the sub CA with n more entries at /file/big.crl and /file/big2.crl (issue 13). Each
+        ingest waits 1.5 s on its thread first (--test-ingest-delay), so that the window
+        between a download's end and its CRL's store is one no round trip can miss: on the
+        loop (the old code), the wait would hold every other verdict back instead."""
         pki = self.pki
         h = "http://127.0.0.1:%d/file/" % self.httpd.port
         big = {"cdp": h + "big.crl", "cdp2": h + "big2.crl"}
@@ -676,7 +679,8 @@ class RevocationTest(unittest.TestCase):
               ["revocation-check crl", "crl file %s" % self.root_crl]),
              ("FAST", pki.other.cert_path, ["revocation-check none"])],
             "fetch retry-after 0\nrequest-timeout 30\nworkers 2")
-        self.daemon = helper.Daemon(d, text).start()
+        self.daemon = helper.Daemon(d, text, args=("--test-clock", "--test-ingest-delay",
+                                                    "1500")).start()
         self.reset_counts()
         return big
 
