@@ -129,20 +129,18 @@ host_row(struct host_table *t, const char *url)
 	return &t->rows[t->n++];
 }
 
+/* Counts one CRL of age seconds into its host's row. */
 static void
-crl_entry_cb(const struct cv_crl_store_entry *e, void *arg)
+row_add_crl(struct host_row *r, const struct cv_crl *crl, int64_t age, cv_time now)
 {
-	struct host_table *t = arg;
-	struct host_row *r = host_row(t, e->source);
-	const struct cv_crl_info *info = cv_crl_get_info(e->crl);
-	int64_t age = e->fetched_at != CV_TIME_NONE ? (int64_t)(t->now - e->fetched_at) : 0;
+	const struct cv_crl_info *info = cv_crl_get_info(crl);
 
 	r->crls++;
-	r->entries += cv_crl_entries(e->crl);
+	r->entries += cv_crl_entries(crl);
 	if (age > r->oldest_age)
 		r->oldest_age = age;
 	if (info->next_update != CV_TIME_NONE) {
-		int64_t left = (int64_t)(info->next_update - t->now);
+		int64_t left = (int64_t)(info->next_update - now);
 
 		if (!r->has_next || left < r->soonest_next)
 			r->soonest_next = left;
@@ -150,31 +148,24 @@ crl_entry_cb(const struct cv_crl_store_entry *e, void *arg)
 	}
 }
 
+static void
+crl_entry_cb(const struct cv_crl_store_entry *e, void *arg)
+{
+	struct host_table *t = arg;
+
+	row_add_crl(host_row(t, e->source), e->crl,
+	            e->fetched_at != CV_TIME_NONE ? (int64_t)(t->now - e->fetched_at) : 0, t->now);
+}
+
 /* A `crl file` CRL: under host "file", its age counted from its thisUpdate. */
 static void
 file_crl_cb(const char *path, const struct cv_crl *crl, const char *error, void *arg)
 {
 	struct host_table *t = arg;
-	struct host_row *r;
-	const struct cv_crl_info *info;
-	int64_t age;
 
-	if (crl == NULL)
-		return;
-	r = host_row(t, "file:");
-	info = cv_crl_get_info(crl);
-	age = (int64_t)(t->now - info->this_update);
-	r->crls++;
-	r->entries += cv_crl_entries(crl);
-	if (age > r->oldest_age)
-		r->oldest_age = age;
-	if (info->next_update != CV_TIME_NONE) {
-		int64_t left = (int64_t)(info->next_update - t->now);
-
-		if (!r->has_next || left < r->soonest_next)
-			r->soonest_next = left;
-		r->has_next = true;
-	}
+	if (crl != NULL)
+		row_add_crl(host_row(t, "file:"), crl,
+		            (int64_t)(t->now - cv_crl_get_info(crl)->this_update), t->now);
 }
 
 static void
