@@ -460,7 +460,12 @@ write_requests(struct worker *w)
 	return 0;
 }
 
-/* When request seq of this connection may go: paced by the load's rate, else at once. */
+/*
+ * When request seq of this connection may go: paced by the load's rate, else at once. The
+ * connections' schedules are staggered by their index, so that together they send at an even
+ * pace (request seq of connection i at (seq * threads + i) / rate), not all at once: in phase,
+ * 64 paced clients are a burst of 64 requests every 64 / rate seconds.
+ */
 static uint64_t
 due(const struct worker *w, size_t seq)
 {
@@ -468,7 +473,8 @@ due(const struct worker *w, size_t seq)
 
 	if (l->rate <= 0)
 		return 0;
-	return w->start + (uint64_t)((double)seq * (double)l->threads / l->rate * 1e9);
+	return w->start +
+	       (uint64_t)(((double)seq * (double)l->threads + (double)w->index) / l->rate * 1e9);
 }
 
 static void *
