@@ -77,38 +77,40 @@ usage(void)
 	exit(2);
 }
 
+/* A comma-separated list of at most max numbers in [lo, hi] into out; returns the count. */
+static size_t
+parse_list(const char *list, long lo, long hi, long *out, size_t max)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	size_t n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		const long v = atol(tok);
+
+		if (v < lo || v > hi || n == max)
+			usage();
+		out[n++] = v;
+	}
+	free(copy);
+	return n;
+}
+
 static void
 parse_clients(struct opts *o, const char *list)
 {
-	char *copy = strdup(list), *tok, *save = NULL;
+	long k[MAX_CLIENT_RUNS];
 
-	o->n_clients = 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		int k = atoi(tok);
-
-		if (k < 1 || k > 64 || o->n_clients == MAX_CLIENT_RUNS)
-			usage();
-		o->clients[o->n_clients++] = k;
-	}
-	free(copy);
+	o->n_clients = parse_list(list, 1, 64, k, MAX_CLIENT_RUNS);
 	if (o->n_clients == 0)
 		usage();
+	for (size_t i = 0; i < o->n_clients; i++)
+		o->clients[i] = (int)k[i];
 }
 
 static void
 parse_crl_entries(struct opts *o, const char *list)
 {
-	char *copy = strdup(list), *tok, *save = NULL;
-
-	o->n_crl = 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		long n = atol(tok);
-
-		if (n < 0 || n > 10000000 || o->n_crl == MAX_CRL_RUNS)
-			usage();
-		o->crl_entries[o->n_crl++] = n;
-	}
-	free(copy);
+	o->n_crl = parse_list(list, 0, 10000000, o->crl_entries, MAX_CRL_RUNS);
 }
 
 static void
