@@ -86,6 +86,28 @@ bench_certvald_path(const char *opt, char *buf, size_t size)
 	return buf;
 }
 
+const char *
+bench_httpd_path(const char *opt, char *buf, size_t size)
+{
+	const char *src = getenv("CERTVAL_SOURCE_DIR");
+
+	if (opt != NULL)
+		return opt;
+	if (src == NULL || *src == '\0')
+		return NULL;
+	snprintf(buf, size, "%s/tests/support/httpd_fault.py", src);
+	return buf;
+}
+
+void
+bench_print_command(int argc, char **argv)
+{
+	printf("command:");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\n");
+}
+
 int
 bench_connect(const char *path)
 {

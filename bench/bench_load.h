@@ -25,6 +25,13 @@ void bench_rmtree(const char *dir);
 /* The certvald to run: opt when set, else $CERTVAL_BUILD_DIR/daemon/certvald, else NULL. */
 const char *bench_certvald_path(const char *opt, char *buf, size_t size);
 
+/* The project's HTTP test server: opt when set, else
+ * $CERTVAL_SOURCE_DIR/tests/support/httpd_fault.py, else NULL. */
+const char *bench_httpd_path(const char *opt, char *buf, size_t size);
+
+/* Prints "command: ARGV..." (the first line of every benchmark's report). */
+void bench_print_command(int argc, char **argv);
+
 /* A certvald in the foreground; its output goes to DIR/certvald.log. */
 struct bench_daemon {
 	pid_t pid;

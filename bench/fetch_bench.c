@@ -234,17 +234,6 @@ print_result(const char *name, const struct bench_result *r)
 		printf("    %6zu x %s\n", r->reasons[i].n, r->reasons[i].name);
 }
 
-static void
-print_command(int argc, char **argv)
-{
-	int i;
-
-	printf("command:");
-	for (i = 0; i < argc; i++)
-		printf(" %s", argv[i]);
-	printf("\n");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -254,7 +243,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct pki pki;
 	char exe[512], script[512], path[512], conf[1024], *dir = NULL, *body;
-	const char *certvald, *src = getenv("CERTVAL_SOURCE_DIR");
+	const char *certvald;
 	long downloads = -1, downloads_warm = -1, stall_fetches = -1;
 	double deadline_ms;
 	int rc = 1;
@@ -266,15 +255,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "fetch_bench: give --certvald PATH or set CERTVAL_BUILD_DIR\n");
 		return 2;
 	}
-	if (o.httpd == NULL && src != NULL) {
-		snprintf(script, sizeof(script), "%s/tests/support/httpd_fault.py", src);
-		o.httpd = script;
-	}
-	if (o.httpd == NULL) {
+	if ((o.httpd = bench_httpd_path(o.httpd, script, sizeof(script))) == NULL) {
 		fprintf(stderr, "fetch_bench: give --httpd PATH or set CERTVAL_SOURCE_DIR\n");
 		return 2;
 	}
-	print_command(argc, argv);
+	bench_print_command(argc, argv);
 	if ((dir = bench_tempdir("certval-fetch-bench")) == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/www", dir);

@@ -382,15 +382,6 @@ print_run(const char *name, const struct run *r, size_t der_len)
 	(void)der_len;
 }
 
-static void
-print_command(int argc, char **argv)
-{
-	printf("command:");
-	for (int i = 0; i < argc; i++)
-		printf(" %s", argv[i]);
-	printf("\n");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -399,7 +390,6 @@ main(int argc, char **argv)
 	struct opts o;
 	struct pki pki;
 	char exe[512], script[512], path[512], *dir = NULL;
-	const char *src = getenv("CERTVAL_SOURCE_DIR");
 	size_t n_runs = 0;
 	int rc = 1;
 
@@ -411,15 +401,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "ingest_bench: give --certvald PATH or set CERTVAL_BUILD_DIR\n");
 		return 2;
 	}
-	if (o.httpd == NULL && src != NULL) {
-		snprintf(script, sizeof(script), "%s/tests/support/httpd_fault.py", src);
-		o.httpd = script;
-	}
-	if (o.httpd == NULL) {
+	if ((o.httpd = bench_httpd_path(o.httpd, script, sizeof(script))) == NULL) {
 		fprintf(stderr, "ingest_bench: give --httpd PATH or set CERTVAL_SOURCE_DIR\n");
 		return 2;
 	}
-	print_command(argc, argv);
+	bench_print_command(argc, argv);
 	if ((dir = bench_tempdir("certval-ingest-bench")) == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/www", dir);

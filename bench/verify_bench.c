@@ -661,17 +661,6 @@ print_loadavg(const char *when)
 	printf("load average %s: %s", when, buf);
 }
 
-static void
-print_command(int argc, char **argv)
-{
-	int i;
-
-	printf("command:");
-	for (i = 0; i < argc; i++)
-		printf(" %s", argv[i]);
-	printf("\n");
-}
-
 /* What one run measured, for the targets. */
 struct summary {
 	int ncpu;
@@ -841,7 +830,7 @@ main(int argc, char **argv)
 		perror(certvald);
 		return 2;
 	}
-	print_command(argc, argv);
+	bench_print_command(argc, argv);
 	printf("machine: %ld CPUs online; GnuTLS %s; %s keys\n", ncpu, gnutls_check_version(NULL),
 	       o.rsa ? "RSA-2048" : "ECDSA P-256");
 	print_loadavg("before");
