@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,20 @@ write_latency(struct out *o, const struct cv_call_stats *cs)
 	put(o, "certval_deadline_exceeded_total %llu\n", (unsigned long long)cs->deadline_exceeded);
 }
 
+/* A gauge family with one sample per host: the uint64_t at offset off of each row. */
+static void
+host_gauge(struct out *o, const struct host_table *t, size_t n, const char *name, const char *help,
+           size_t off)
+{
+	family(o, name, "gauge", help);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&t->rows[i] + off, sizeof(v));
+		put(o, "%s{host=\"%s\"} %llu\n", name, t->rows[i].host, (unsigned long long)v);
+	}
+}
+
 static void
 write_crls(struct out *o, const struct cv_engine *engine, struct host_table *t)
 {
@@ -247,16 +262,12 @@ write_crls(struct out *o, const struct cv_engine *engine, struct host_table *t)
 	cv_crl_store_foreach(cv_engine_crl_store(engine), crl_entry_cb, t);
 	cv_engine_foreach_file_crl(engine, file_crl_cb, t);
 	n = n_rows(t);
-	family(o, "certval_crls_cached", "gauge",
-	       "CRLs in the cache, by source host (host=\"file\": the `crl file` CRLs).");
-	for (size_t i = 0; i < n; i++)
-		put(o, "certval_crls_cached{host=\"%s\"} %llu\n", t->rows[i].host,
-		    (unsigned long long)t->rows[i].crls);
-	family(o, "certval_crl_entries", "gauge",
-	       "Revoked-certificate entries of the cached CRLs.");
-	for (size_t i = 0; i < n; i++)
-		put(o, "certval_crl_entries{host=\"%s\"} %llu\n", t->rows[i].host,
-		    (unsigned long long)t->rows[i].entries);
+	host_gauge(o, t, n, "certval_crls_cached",
+	           "CRLs in the cache, by source host (host=\"file\": the `crl file` CRLs).",
+	           offsetof(struct host_row, crls));
+	host_gauge(o, t, n, "certval_crl_entries",
+	           "Revoked-certificate entries of the cached CRLs.",
+	           offsetof(struct host_row, entries));
 	family(o, "certval_crl_age_seconds", "gauge",
 	       "Seconds since the oldest CRL of the host was downloaded (file CRLs: since "
 	       "thisUpdate).");
@@ -291,21 +302,15 @@ write_fetch(struct out *o, const struct cv_fetcher *f, struct host_table *t)
 	put(o, "certval_fetch_failures_total %llu\n", (unsigned long long)st.failed);
 	family(o, "certval_fetch_in_flight", "gauge", "Transfers running now.");
 	put(o, "certval_fetch_in_flight %u\n", st.in_flight);
-	family(o, "certval_fetch_host_successes", "gauge",
-	       "Successful transfers per CDP or responder host, over the URLs remembered.");
-	for (size_t i = 0; i < n; i++)
-		put(o, "certval_fetch_host_successes{host=\"%s\"} %llu\n", t->rows[i].host,
-		    (unsigned long long)t->rows[i].successes);
-	family(o, "certval_fetch_host_failing_urls", "gauge",
-	       "URLs of the host whose last transfer failed.");
-	for (size_t i = 0; i < n; i++)
-		put(o, "certval_fetch_host_failing_urls{host=\"%s\"} %llu\n", t->rows[i].host,
-		    (unsigned long long)t->rows[i].failing);
-	family(o, "certval_fetch_host_consecutive_failures", "gauge",
-	       "Consecutive failed transfers of the host's URLs, added up.");
-	for (size_t i = 0; i < n; i++)
-		put(o, "certval_fetch_host_consecutive_failures{host=\"%s\"} %llu\n",
-		    t->rows[i].host, (unsigned long long)t->rows[i].consecutive_failures);
+	host_gauge(o, t, n, "certval_fetch_host_successes",
+	           "Successful transfers per CDP or responder host, over the URLs remembered.",
+	           offsetof(struct host_row, successes));
+	host_gauge(o, t, n, "certval_fetch_host_failing_urls",
+	           "URLs of the host whose last transfer failed.",
+	           offsetof(struct host_row, failing));
+	host_gauge(o, t, n, "certval_fetch_host_consecutive_failures",
+	           "Consecutive failed transfers of the host's URLs, added up.",
+	           offsetof(struct host_row, consecutive_failures));
 }
 
 static void
