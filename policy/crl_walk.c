@@ -32,7 +32,7 @@ struct cdp_walk {
 	cv_time started;
 	struct cv_fetch *fetch;
 	struct crl_ingest_wait *ingest; /* its download being ingested (crl_ingest.c) */
-	struct cdp_walk *link;
+	LIST_ENTRY(cdp_walk) link;
 };
 
 static void walk_next(struct cdp_walk *w);
@@ -41,26 +41,20 @@ static void walk_ingested(const struct crl_ingest_result *in, void *arg);
 static void
 walk_free(struct cdp_walk *w)
 {
-	struct cdp_walk **pp = &w->engine->walks;
-
-	while (*pp != NULL && *pp != w)
-		pp = &(*pp)->link;
-	if (*pp == w)
-		*pp = w->link;
+	LIST_REMOVE(w, link);
 	free(w);
 }
 
 void
 crl_walk_free_all(struct cv_engine *engine)
 {
-	while (engine->walks != NULL) {
-		struct cdp_walk *w = engine->walks;
+	struct cdp_walk *w;
 
+	while ((w = LIST_FIRST(&engine->walks)) != NULL) {
 		if (w->fetch != NULL)
 			cv_fetch_cancel(w->fetch);
 		crl_ingest_cancel(w->ingest);
-		engine->walks = w->link;
-		free(w);
+		walk_free(w);
 	}
 }
 
@@ -68,20 +62,23 @@ crl_walk_free_all(struct cv_engine *engine)
 bool
 crl_walk_covers(const struct cv_engine *engine, const char *source)
 {
-	for (const struct cdp_walk *w = engine->walks; w != NULL; w = w->link)
-		for (size_t i = w->next > 0 ? w->next - 1 : 0; i < w->n; i++)
-			if (strcmp(w->sources[i], source) == 0)
-				return true;
+	const struct cdp_walk *w;
+
+	LIST_FOREACH(w, &engine->walks, link)
+	for (size_t i = w->next > 0 ? w->next - 1 : 0; i < w->n; i++)
+		if (strcmp(w->sources[i], source) == 0)
+			return true;
 	return false;
 }
 
 static size_t
 walk_count(const struct cv_engine *engine)
 {
+	const struct cdp_walk *w;
 	size_t n = 0;
 
-	for (const struct cdp_walk *w = engine->walks; w != NULL; w = w->link)
-		n++;
+	LIST_FOREACH(w, &engine->walks, link)
+	n++;
 	return n;
 }
 
@@ -258,8 +255,7 @@ crl_walk_start(struct cv_engine *engine, const char *trustpoint, const char (*so
 	cv_strlcpy(w->trustpoint, trustpoint, sizeof(w->trustpoint));
 	for (size_t i = 0; i < n && w->n < REV_SOURCES_MAX; i++)
 		cv_strlcpy(w->sources[w->n++], sources[i], sizeof(w->sources[0]));
-	w->link = engine->walks;
-	engine->walks = w;
+	LIST_INSERT_HEAD(&engine->walks, w, link);
 	walk_next(w);
 	return 1;
 }

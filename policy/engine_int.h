@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/queue.h>
 
 #include "../validator/crl/crl.h"
 #include "../cache/crl_store.h"
@@ -51,7 +52,7 @@ struct crl_refresh {
 	char trustpoint[CV_LABEL_MAX];
 	struct cv_fetch *fetch;
 	struct crl_ingest_wait *ingest; /* its download being ingested (crl_ingest.c) */
-	struct crl_refresh *next;
+	LIST_ENTRY(crl_refresh) link;
 };
 
 /* A CDP recently checked under a trust context, for `crl-request` (crl_walk.c, R54). */
@@ -117,12 +118,12 @@ struct cv_engine {
 	struct file_crl *file_crls;
 	size_t n_file_crls;
 	struct cv_aaa *aaa;
-	struct cv_link_cache *links;   /* verified signatures, across requests */
-	struct cv_pubkeys *pubkeys;    /* the peer keys accepted (R49), each with its link */
-	struct ocsp_flight *flights;   /* OCSP queries in flight (single-flight per CertID) */
-	struct crl_refresh *refreshes; /* background CRL downloads in flight */
-	struct event *refresh_timer;   /* NULL until cv_engine_start_refresh */
-	struct cdp_walk *walks;        /* CDP walks after a deadline (crl_walk.c) */
+	struct cv_link_cache *links;        /* verified signatures, across requests */
+	struct cv_pubkeys *pubkeys;         /* the peer keys accepted (R49), each with its link */
+	struct ocsp_flight *flights;        /* OCSP queries in flight (single-flight per CertID) */
+	LIST_HEAD(, crl_refresh) refreshes; /* background CRL downloads in flight */
+	struct event *refresh_timer;        /* NULL until cv_engine_start_refresh */
+	LIST_HEAD(, cdp_walk) walks;        /* CDP walks after a deadline (crl_walk.c) */
 	struct crl_seen seen[SEEN_MAX];
 	size_t seen_next;
 	struct verify_job *jobs;         /* in flight, for cv_engine_free */

@@ -267,26 +267,20 @@ cv_engine_crl_refresh_info(const struct cv_engine *engine, const struct cv_crl_s
 static void
 refresh_free(struct crl_refresh *r)
 {
-	struct crl_refresh **pp = &r->engine->refreshes;
-
-	while (*pp != NULL && *pp != r)
-		pp = &(*pp)->next;
-	if (*pp == r)
-		*pp = r->next;
+	LIST_REMOVE(r, link);
 	free(r);
 }
 
 void
 refresh_free_all(struct cv_engine *engine)
 {
-	while (engine->refreshes != NULL) {
-		struct crl_refresh *r = engine->refreshes;
+	struct crl_refresh *r;
 
+	while ((r = LIST_FIRST(&engine->refreshes)) != NULL) {
 		if (r->fetch != NULL)
 			cv_fetch_cancel(r->fetch);
 		crl_ingest_cancel(r->ingest);
-		engine->refreshes = r->next;
-		free(r);
+		refresh_free(r);
 	}
 	if (engine->refresh_timer != NULL)
 		event_free(engine->refresh_timer);
@@ -300,9 +294,11 @@ refresh_free_all(struct cv_engine *engine)
 static bool
 refresh_running(const struct cv_engine *engine, const char *source)
 {
-	for (const struct crl_refresh *r = engine->refreshes; r != NULL; r = r->next)
-		if (strcmp(r->source, source) == 0)
-			return true;
+	const struct crl_refresh *r;
+
+	LIST_FOREACH(r, &engine->refreshes, link)
+	if (strcmp(r->source, source) == 0)
+		return true;
 	return crl_ingest_running(engine, source); /* a download of it is being ingested */
 }
 
@@ -436,8 +432,7 @@ refresh_start(struct cv_engine *engine, const struct cv_crl_store_entry *e, bool
 		free(r);
 		return false;
 	}
-	r->next = engine->refreshes;
-	engine->refreshes = r;
+	LIST_INSERT_HEAD(&engine->refreshes, r, link);
 	return true;
 }
 
