@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "../../policy/engine.h"
 #include "../../validator/fetch/fetch.h"
 #include "../support/check.h"
+#include "../support/httpd.h"
 #include "../support/testpki.h"
 
 static char tmpdir[] = "/tmp/certval-ingest-XXXXXX";
@@ -28,40 +28,6 @@ static cv_time now;
 static int port;
 static struct tp_entity root, good, revoked, other_root, other_leaf;
 static char root_pem[300], other_pem[300];
-
-/* httpd_fault.py --root tmpdir; exits when its stdin closes (and with this process). */
-static pid_t
-start_server(int *to_server)
-{
-	const char *src = getenv("CERTVAL_SOURCE_DIR");
-	char script[1024], line[64];
-	int out[2], in[2];
-	FILE *fp;
-	pid_t pid;
-
-	snprintf(script, sizeof(script), "%s/tests/support/httpd_fault.py", src ? src : ".");
-	if (pipe(out) < 0 || pipe(in) < 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(out[1], 1);
-		dup2(in[0], 0);
-		close(out[0]);
-		close(in[1]);
-		execlp("python3", "python3", script, "--root", tmpdir, "--stdin-exit",
-		       (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
-	*to_server = in[1];
-	fp = fdopen(out[0], "r");
-	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL)
-		return -1;
-	fclose(fp);
-	port = atoi(line);
-	return port > 0 ? pid : -1;
-}
 
 /* The CRL of root revoking `revoked`, DER, at tmpdir/root.crl. */
 static int
@@ -270,7 +236,7 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	now = (cv_time)time(NULL);
-	if (mkdtemp(tmpdir) == NULL || (pid = start_server(&to_server)) < 0) {
+	if (mkdtemp(tmpdir) == NULL || (pid = test_httpd_start(tmpdir, &port, &to_server)) < 0) {
 		fprintf(stderr, "cannot start httpd_fault.py\n");
 		return 1;
 	}

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include <event2/event.h>
 
 #include "../support/check.h"
+#include "../support/httpd.h"
 #include "harness.h"
 
 static struct cv_clock clk;
@@ -56,37 +56,6 @@ server_count(const char *path)
 out:
 	close(fd);
 	return count;
-}
-
-static pid_t
-start_server(void)
-{
-	const char *src = getenv("CERTVAL_SOURCE_DIR");
-	char script[1024], line[64];
-	int out[2], in[2];
-	FILE *fp;
-	pid_t pid;
-
-	snprintf(script, sizeof(script), "%s/tests/support/httpd_fault.py", src ? src : ".");
-	if (pipe(out) < 0 || pipe(in) < 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(out[1], 1);
-		dup2(in[0], 0);
-		close(out[0]);
-		close(in[1]);
-		execlp("python3", "python3", script, "--stdin-exit", (char *)NULL);
-		_exit(127);
-	}
-	close(out[1]);
-	close(in[0]);
-	/* in[1] stays open: the server exits when this process ends and it closes. */
-	fp = fdopen(out[0], "r");
-	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL)
-		return -1;
-	port = atoi(line);
-	return port > 0 ? pid : -1;
 }
 
 /* One fetch, run to completion. */
@@ -652,7 +621,7 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
-	if ((pid = start_server()) < 0) {
+	if ((pid = test_httpd_start(NULL, &port, NULL)) < 0) {
 		fprintf(stderr, "cannot start httpd_fault.py\n");
 		return 1;
 	}
