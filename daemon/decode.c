@@ -43,8 +43,7 @@ static void
 render_seen(const struct cv_verdict *verdict, void *arg)
 {
 	struct cv_decode_item *it = arg;
-	json_t *v = cv_verdict_to_json_detail(verdict, it->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(it->msg.id, "verdict", v) : NULL;
+	json_t *resp = cv_proto_verdict(it->msg.id, verdict, it->detail);
 
 	cv_engine_seen_outcome(verdict, &it->outcome);
 	it->reply = resp != NULL ? cv_proto_encode(resp, &it->reply_len) : NULL;

@@ -429,48 +429,18 @@ static void
 verify_done(const struct cv_verdict *v, void *arg)
 {
 	struct waiting *w = arg;
-	json_t *vj = cv_verdict_to_json_detail(v, w->detail);
-	json_t *resp = vj != NULL ? cv_proto_ok(w->id, "verdict", vj) : NULL;
+	json_t *resp = cv_proto_verdict(w->id, v, w->detail);
 
 	reply_json(w->req, HTTP_OK, resp);
 	json_decref(resp);
 	waiting_done(w);
 }
 
-/* The reply to a request answered from the verdict cache, built in its callback. */
-struct seen_reply {
-	struct evhttp_request *req;
-	const json_t *id;
-	enum cv_verdict_detail detail;
-};
-
+/* A seen chain's reply (cv_call_serve_seen), as for any verdict over HTTP. */
 static void
-seen_done(const struct cv_verdict *verdict, void *arg)
+seen_reply(void *to, const json_t *resp)
 {
-	const struct seen_reply *r = arg;
-	json_t *v = cv_verdict_to_json_detail(verdict, r->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
-
-	reply_json(r->req, HTTP_OK, resp);
-	json_decref(resp);
-}
-
-/* A seen chain answered from the verdict cache as on the socket (issue 13); false: evaluate. */
-static bool
-serve_seen(struct cv_http_front *front, struct evhttp_request *req, const struct cv_proto_msg *msg)
-{
-	struct seen_reply r = {req, msg->id, CV_VERDICT_DETAIL_TRACE};
-	struct cv_error err = {""};
-	struct cv_request params;
-	struct cv_vc_key key;
-	bool served = false;
-
-	cv_request_init(&params);
-	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
-	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
-		served = cv_engine_serve_seen(front->engine, &key, params.peer_addr, seen_done, &r);
-	cv_request_free(&params);
-	return served;
+	reply_json(to, HTTP_OK, resp);
 }
 
 static void
@@ -495,7 +465,7 @@ route_verify(struct cv_http_front *front, struct evhttp_request *req)
 		reply_proto_error(req, 403, msg.id, CV_PROTO_FORBIDDEN,
 		                  "only verify and ping are served over HTTP; administrative "
 		                  "operations need the Unix socket");
-	} else if (serve_seen(front, req, &msg)) {
+	} else if (cv_call_serve_seen(front->engine, &msg, seen_reply, req)) {
 		/* answered */
 	} else if ((w = waiting_new(front, req, WAIT_VERIFY, verify_done)) == NULL) {
 		reply_proto_error(req, HTTP_INTERNAL, msg.id, CV_PROTO_INTERNAL, "out of memory");

@@ -66,8 +66,7 @@ void
 cv_render_run(void *job)
 {
 	struct cv_render *r = job;
-	json_t *v = cv_verdict_to_json_detail(&r->verdict, r->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
+	json_t *resp = cv_proto_verdict(r->id, &r->verdict, r->detail);
 
 	r->text = resp != NULL ? cv_proto_encode(resp, &r->len) : NULL;
 	json_decref(resp);

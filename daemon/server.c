@@ -281,58 +281,23 @@ verify_done(const struct cv_verdict *verdict, void *arg)
 	struct pending *p = arg;
 	struct cv_worker_pool *pool = cv_engine_pool(p->conn->srv->engine);
 	struct cv_render *r = pool != NULL ? cv_render_new(verdict, p->id, p->detail, p) : NULL;
-	json_t *v, *resp;
+	json_t *resp;
 
 	p->call = NULL; /* it frees itself after this callback */
 	if (r != NULL &&
 	    cv_worker_submit(pool, cv_render_run, render_done, cv_render_free, r, &p->render) == 0)
 		return;
 	cv_render_free(r);
-	v = cv_verdict_to_json_detail(verdict, p->detail);
-	resp = v != NULL ? cv_proto_ok(p->id, "verdict", v) : NULL;
+	resp = cv_proto_verdict(p->id, verdict, p->detail);
 	pending_answer(p, resp);
 	json_decref(resp);
 }
 
-/* The reply to a request answered from the verdict cache, built in its callback. */
-struct seen_reply {
-	struct conn *c;
-	const json_t *id;
-	enum cv_verdict_detail detail;
-};
-
+/* A seen chain's reply, written to its connection (cv_call_serve_seen). */
 static void
-seen_done(const struct cv_verdict *verdict, void *arg)
+seen_reply(void *to, const json_t *resp)
 {
-	const struct seen_reply *r = arg;
-	json_t *v = cv_verdict_to_json_detail(verdict, r->detail);
-	json_t *resp = v != NULL ? cv_proto_ok(r->id, "verdict", v) : NULL;
-
-	send_json(r->c, resp);
-	json_decref(resp);
-}
-
-/*
- * A seen chain (issue 13): answered at once from the verdict cache, keyed by the request's
- * bytes, before any certificate is parsed. false: not cached, or not a well-formed cacheable
- * request (the full path reads it and reports its errors).
- */
-static bool
-serve_seen(struct conn *c, const struct cv_proto_msg *msg)
-{
-	struct seen_reply r = {c, msg->id, CV_VERDICT_DETAIL_TRACE};
-	struct cv_error err = {""};
-	struct cv_request params;
-	struct cv_vc_key key;
-	bool served = false;
-
-	cv_request_init(&params);
-	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
-	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
-		served =
-		    cv_engine_serve_seen(c->srv->engine, &key, params.peer_addr, seen_done, &r);
-	cv_request_free(&params);
-	return served;
+	send_json(to, resp);
 }
 
 /* A request in flight for call, whose request is read: starts its evaluation. */
@@ -363,7 +328,7 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 	struct pending *p;
 	struct cv_call *call;
 
-	if (serve_seen(c, msg))
+	if (cv_call_serve_seen(c->srv->engine, msg, seen_reply, c))
 		return;
 	p = calloc(1, sizeof(*p));
 	call = p != NULL ? cv_call_new(c->srv->calls, verify_done, p) : NULL;

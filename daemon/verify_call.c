@@ -39,6 +39,42 @@ struct cv_calls {
 	LIST_HEAD(, cv_call) started; /* every started call not yet freed */
 };
 
+/* The reply to a request answered from the verdict cache, built in its callback. */
+struct seen_reply {
+	cv_seen_reply_fn reply;
+	void *to;
+	const json_t *id;
+	enum cv_verdict_detail detail;
+};
+
+static void
+seen_done(const struct cv_verdict *verdict, void *arg)
+{
+	const struct seen_reply *r = arg;
+	json_t *resp = cv_proto_verdict(r->id, verdict, r->detail);
+
+	r->reply(r->to, resp);
+	json_decref(resp);
+}
+
+bool
+cv_call_serve_seen(struct cv_engine *engine, const struct cv_proto_msg *msg, cv_seen_reply_fn reply,
+                   void *to)
+{
+	struct seen_reply r = {reply, to, msg->id, CV_VERDICT_DETAIL_TRACE};
+	struct cv_error err = {""};
+	struct cv_request params;
+	struct cv_vc_key key;
+	bool served = false;
+
+	cv_request_init(&params);
+	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
+	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
+		served = cv_engine_serve_seen(engine, &key, params.peer_addr, seen_done, &r);
+	cv_request_free(&params);
+	return served;
+}
+
 double
 cv_call_bucket_bound(size_t i)
 {

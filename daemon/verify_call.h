@@ -16,13 +16,29 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "../common/error.h"
 #include "../common/verdict.h"
+#include "../ipc/protocol.h"
 #include "../policy/engine.h"
 
 struct event_base;
 struct cv_calls;
 struct cv_call;
+
+/* Where the reply to a seen chain goes: the transport's own writer (resp may be NULL: out of
+ * memory). */
+typedef void (*cv_seen_reply_fn)(void *to, const json_t *resp);
+
+/*
+ * A seen chain (issue 13), answered at once from the verdict cache, keyed by the request's
+ * bytes, before any certificate is parsed: reply(to, resp) has run when this returns true.
+ * false: not cached, or not a well-formed cacheable request (the transport reads it in full
+ * and reports its errors).
+ */
+bool cv_call_serve_seen(struct cv_engine *engine, const struct cv_proto_msg *msg,
+                        cv_seen_reply_fn reply, void *to);
 
 /* Upper bounds of the latency histogram, in seconds (fixed buckets, Prometheus "le"). */
 #define CV_CALL_BUCKETS 12

@@ -626,6 +626,14 @@ cv_proto_ok(const json_t *id, const char *key, json_t *value)
 }
 
 json_t *
+cv_proto_verdict(const json_t *id, const struct cv_verdict *v, enum cv_verdict_detail detail)
+{
+	json_t *vj = cv_verdict_to_json_detail(v, detail);
+
+	return vj != NULL ? cv_proto_ok(id, "verdict", vj) : NULL;
+}
+
+json_t *
 cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 {
 	/* the message may quote the request's own bytes, cut short inside a character */

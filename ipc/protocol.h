@@ -139,6 +139,11 @@ int cv_proto_stats_request(const json_t *root, struct cv_error *err);
 /* {"id":id,"ok":true,key:value}: steals value; id may be NULL. New reference or NULL. */
 json_t *cv_proto_ok(const json_t *id, const char *key, json_t *value);
 
+/* {"id":id,"ok":true,"verdict":...}: the verdict rendered as far as detail asks. New
+ * reference or NULL (out of memory). */
+json_t *cv_proto_verdict(const json_t *id, const struct cv_verdict *v,
+                         enum cv_verdict_detail detail);
+
 /* {"id":id,"ok":false,"error":{"code":...,"message":...}}. New reference or NULL. */
 json_t *cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message);
 
