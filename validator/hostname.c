@@ -10,6 +10,7 @@
 #include <libpsl.h>
 
 #include "hostname.h"
+#include "name.h"
 #include "x509int.h"
 
 #define DNS_NAME_MAX  253 /* RFC 1035 2.3.4, without the trailing dot */
@@ -187,16 +188,8 @@ cn_dns_one(const struct cv_asn1_elem *value, void *arg)
 {
 	const struct cn_walk *w = arg;
 
-	switch (value->tag) {
-	case CV_ASN1_UTF8_STRING:
-	case CV_ASN1_PRINTABLE_STRING:
-	case CV_ASN1_T61_STRING:
-	case CV_ASN1_IA5_STRING:
-	case CV_ASN1_VISIBLE_STRING:
-		break;
-	default:
+	if (!cv_name_text_tag(value->tag))
 		return;
-	}
 	if (cv_dns_classify(value->val, value->len) != CV_DNS_INVALID)
 		w->fn(value->val, value->len, w->arg);
 }

@@ -13,12 +13,11 @@ struct atav {
 	struct cv_asn1_elem type, value;
 };
 
-static bool
-is_string_tag(uint8_t tag)
+bool
+cv_name_text_tag(uint8_t tag)
 {
 	return tag == CV_ASN1_UTF8_STRING || tag == CV_ASN1_PRINTABLE_STRING ||
-	       tag == CV_ASN1_IA5_STRING || tag == CV_ASN1_T61_STRING ||
-	       tag == CV_ASN1_VISIBLE_STRING;
+	       tag == CV_ASN1_IA5_STRING || tag == CV_ASN1_T61_STRING;
 }
 
 /* The characters RFC 4518 (2.2) maps to SPACE, as far as ASCII goes. */
@@ -160,7 +159,7 @@ atav_equal(const struct atav *a, const struct atav *b)
 {
 	if (a->type.len != b->type.len || memcmp(a->type.val, b->type.val, a->type.len) != 0)
 		return false;
-	if (is_string_tag(a->value.tag) && is_string_tag(b->value.tag))
+	if (cv_name_text_tag(a->value.tag) && cv_name_text_tag(b->value.tag))
 		return string_equal(&a->value, &b->value);
 	return a->value.raw_len == b->value.raw_len &&
 	       memcmp(a->value.raw, b->value.raw, a->value.raw_len) == 0;

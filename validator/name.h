@@ -25,6 +25,10 @@
 
 #include "der.h"
 
+/* Whether an attribute value of this tag is compared as text (RFC 5280 7.1: case and spaces
+ * folded): the string types whose octets read as ASCII text. */
+bool cv_name_text_tag(uint8_t tag);
+
 /* The number of RDNs of a Name, or -1 when it is malformed (checks the whole encoding). */
 int cv_name_rdn_count(const uint8_t *name, size_t len);
 
