@@ -24,18 +24,6 @@ struct ext_kind {
 	size_t present_off, critical_off; /* of the decoded struct's present and critical */
 };
 
-/* Reads one element of tag that must fill [v, v+len) exactly. */
-static int
-whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
-{
-	struct cv_asn1 d;
-
-	cv_asn1_init(&d, v, len);
-	if (cv_asn1_expect(&d, tag, e) < 0)
-		return -1;
-	return cv_asn1_finish(&d);
-}
-
 /* Reads an OID element into dotted text. */
 static int
 oid_text(struct cv_asn1 *d, char out[CV_OID_TEXT_MAX])
@@ -58,7 +46,7 @@ dec_basic_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	int32_t n;
 
 	p->bc.path_len = -1;
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	if (cv_asn1_optional(&d, CV_ASN1_BOOLEAN, &e, &present) < 0 ||
@@ -82,7 +70,8 @@ dec_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 {
 	struct cv_asn1_elem e;
 
-	if (whole(v, len, CV_ASN1_BIT_STRING, &e) < 0 || cv_asn1_bit_flags(&e, &p->ku.bits) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_BIT_STRING, &e) < 0 ||
+	    cv_asn1_bit_flags(&e, &p->ku.bits) < 0)
 		return -1;
 	/* RFC 5280 4.2.1.3: when keyUsage appears, at least one bit MUST be set (found by
 	 * fuzz_diff: OpenSSL takes such a certificate for invalid) */
@@ -96,7 +85,7 @@ dec_ext_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1_elem seq;
 	struct cv_asn1 d;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	while (!cv_asn1_empty(&d)) {
@@ -115,7 +104,7 @@ dec_subject_alt_name(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1 d;
 	size_t n = 0;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	while (!cv_asn1_empty(&d)) {
@@ -142,7 +131,7 @@ dec_name_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 {
 	struct cv_asn1_elem seq;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
 		return -1;
 	p->nc.raw = v;
 	p->nc.raw_len = len;
@@ -183,7 +172,7 @@ dec_policies(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1 list, info;
 	bool have_q;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
 		return -1;
 	cv_asn1_open(&seq, &list);
 	while (!cv_asn1_empty(&list)) {
@@ -207,7 +196,7 @@ dec_policy_mappings(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1_elem seq;
 	struct cv_asn1 list, pair;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
 		return -1;
 	cv_asn1_open(&seq, &list);
 	while (!cv_asn1_empty(&list)) {
@@ -246,7 +235,7 @@ dec_policy_constraints(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1 d;
 
 	p->pc.require_explicit = p->pc.inhibit_mapping = -1;
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	if (optional_skip_certs(&d, CV_ASN1_CTX(0), &p->pc.require_explicit) < 0 ||
@@ -262,7 +251,7 @@ dec_inhibit_any(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1_elem e;
 	int32_t n;
 
-	if (whole(v, len, CV_ASN1_INTEGER, &e) < 0 || cv_asn1_small_int(&e, &n) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_INTEGER, &e) < 0 || cv_asn1_small_int(&e, &n) < 0)
 		return -1;
 	p->iap.skip = (int)n;
 	return 0;
@@ -281,7 +270,7 @@ dec_aki(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1 d;
 	bool present;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	if (cv_asn1_optional(&d, CV_ASN1_CTX(0), &e, &present) < 0)
@@ -315,7 +304,7 @@ dec_ski(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 {
 	struct cv_asn1_elem e;
 
-	if (whole(v, len, CV_ASN1_OCTET_STRING, &e) < 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_OCTET_STRING, &e) < 0)
 		return -1;
 	p->ski.key_id = e.val;
 	p->ski.key_id_len = e.len;
@@ -336,7 +325,7 @@ dec_aia(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	struct cv_asn1_elem seq, method, loc;
 	struct cv_asn1 list, ad;
 
-	if (whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+	if (cv_asn1_whole(v, len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
 		return -1;
 	cv_asn1_open(&seq, &list);
 	while (!cv_asn1_empty(&list)) {
@@ -459,7 +448,7 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 	struct cv_asn1_elem seq;
 	struct cv_asn1 list;
 
-	if (whole(wrap->val, wrap->len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0) {
+	if (cv_asn1_whole(wrap->val, wrap->len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0) {
 		cv_error_set(err, "certificate extensions: malformed or empty");
 		return -1;
 	}
@@ -532,7 +521,7 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 	int32_t version = 0;
 
 	if (cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(0), &e, &present) < 0 ||
-	    (present && (whole(e.val, e.len, CV_ASN1_INTEGER, &v) < 0 ||
+	    (present && (cv_asn1_whole(e.val, e.len, CV_ASN1_INTEGER, &v) < 0 ||
 	                 cv_asn1_small_int(&v, &version) < 0 || version > 2))) {
 		cv_error_set(err, "certificate: malformed or unknown version");
 		return -1;

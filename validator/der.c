@@ -135,6 +135,17 @@ cv_asn1_finish(const struct cv_asn1 *d)
 	return cv_asn1_empty(d) ? 0 : -1;
 }
 
+int
+cv_asn1_whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
+{
+	struct cv_asn1 d;
+
+	cv_asn1_init(&d, v, len);
+	if (cv_asn1_expect(&d, tag, e) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
 void
 cv_asn1_int_normalise(const uint8_t **p, size_t *len)
 {

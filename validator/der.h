@@ -82,6 +82,10 @@ void cv_asn1_open(const struct cv_asn1_elem *e, struct cv_asn1 *inner);
 /* 0 when the cursor is exhausted, -1 when bytes remain (trailing data). */
 int cv_asn1_finish(const struct cv_asn1 *d);
 
+/* Reads one element of tag that must fill [v, v+len) exactly (an extension's value, an
+ * EXPLICIT tag's contents). Returns 0 or -1. */
+int cv_asn1_whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e);
+
 /*
  * INTEGER contents as a certificate serial number: 1 to CV_ASN1_SERIAL_MAX octets. Negative and
  * zero values are accepted (RFC 5280 4.1.2.2 tolerates them from non-conforming CAs; PKITS

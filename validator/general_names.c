@@ -8,18 +8,6 @@
 
 #include "name.h"
 
-/* Reads one element of tag that must fill [v, v+len) exactly. */
-static int
-whole(const uint8_t *v, size_t len, uint8_t tag, struct cv_asn1_elem *e)
-{
-	struct cv_asn1 d;
-
-	cv_asn1_init(&d, v, len);
-	if (cv_asn1_expect(&d, tag, e) < 0)
-		return -1;
-	return cv_asn1_finish(&d);
-}
-
 static bool
 ia5(const uint8_t *p, size_t len)
 {
@@ -137,7 +125,7 @@ cv_general_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *out)
 		break;
 	case CV_ASN1_CTX_CONS(4):
 		gn.type = CV_GN_DIRECTORY;
-		if (whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0 ||
+		if (cv_asn1_whole(e->val, e->len, CV_ASN1_SEQUENCE, &name) < 0 ||
 		    cv_name_rdn_count(name.raw, name.raw_len) < 0)
 			return -1;
 		gn.val = name.raw;

@@ -64,18 +64,6 @@ read_extension(struct cv_asn1 *exts, struct cv_asn1_elem *oid, bool *critical,
 	return 0;
 }
 
-/* A value that must be exactly one element with tag: the element, nothing after it. */
-static int
-read_single(const struct cv_asn1_elem *octets, uint8_t tag, struct cv_asn1_elem *out)
-{
-	struct cv_asn1 d;
-
-	cv_asn1_open(octets, &d);
-	if (cv_asn1_expect(&d, tag, out) < 0 || cv_asn1_finish(&d) < 0)
-		return -1;
-	return 0;
-}
-
 /* An implicitly tagged BOOLEAN [n] DEFAULT FALSE (DER: present only when TRUE). */
 static int
 read_ctx_bool(struct cv_asn1 *d, unsigned n, bool *out)
@@ -166,8 +154,8 @@ read_crl_number(const struct cv_asn1_elem *value, const uint8_t **num, size_t *l
 {
 	struct cv_asn1_elem e;
 
-	if (read_single(value, CV_ASN1_INTEGER, &e) < 0 || e.len == 0 || e.len > 21 ||
-	    (e.val[0] & 0x80))
+	if (cv_asn1_whole(value->val, value->len, CV_ASN1_INTEGER, &e) < 0 || e.len == 0 ||
+	    e.len > 21 || (e.val[0] & 0x80))
 		return -1;
 	*num = e.val;
 	*len = e.len;
@@ -271,26 +259,26 @@ read_entry_extensions(const struct cv_asn1_elem *exts_elem, struct cv_crl_entry_
 			return -1;
 		if (OID_IS(&oid, oid_reason_code)) {
 			bit = 1;
-			if (read_single(&value, CV_ASN1_ENUMERATED, &v) < 0 ||
+			if (cv_asn1_whole(value.val, value.len, CV_ASN1_ENUMERATED, &v) < 0 ||
 			    cv_asn1_small_int(&v, &reason) < 0 ||
 			    reason > CV_CRL_REASON_AA_COMPROMISE || reason == 7)
 				return -1;
 			out->reason = reason;
 		} else if (OID_IS(&oid, oid_invalidity_date)) {
 			bit = 2;
-			if (read_single(&value, CV_ASN1_GENERALIZED_TIME, &v) < 0 ||
+			if (cv_asn1_whole(value.val, value.len, CV_ASN1_GENERALIZED_TIME, &v) < 0 ||
 			    cv_asn1_time(&v, &out->invalidity_date) < 0)
 				return -1;
 		} else if (OID_IS(&oid, oid_certificate_issuer)) {
 			bit = 4;
-			if (read_single(&value, CV_ASN1_SEQUENCE, &v) < 0 ||
+			if (cv_asn1_whole(value.val, value.len, CV_ASN1_SEQUENCE, &v) < 0 ||
 			    cv_general_names_check(v.val, v.len) < 0)
 				return -1;
 			out->cert_issuer = v.val;
 			out->cert_issuer_len = v.len;
 		} else if (OID_IS(&oid, oid_hold_instruction)) {
 			bit = 8;
-			if (read_single(&value, CV_ASN1_OID, &v) < 0)
+			if (cv_asn1_whole(value.val, value.len, CV_ASN1_OID, &v) < 0)
 				return -1;
 		} else if (critical) {
 			out->unknown_critical = true;
