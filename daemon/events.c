@@ -31,7 +31,6 @@
 #include "../policy/config.h"
 #include "../policy/engine.h"
 #include "../validator/cert.h"
-#include "../validator/cert_crt.h"
 #include "../validator/crl/crl.h"
 #include "../validator/name.h"
 
@@ -378,7 +377,7 @@ crl_verified(const struct cv_engine *engine, const char *tp_name, struct cv_crl 
 		const uint8_t *subject = cv_cert_subject_der(tp->ca_certs.v[i], &len);
 
 		if (len == info->issuer_len && memcmp(subject, info->issuer, len) == 0 &&
-		    cv_crl_verify(crl, cv_cert_crt(tp->ca_certs.v[i]), 0, &err) == 0)
+		    cv_crl_verify_cert(crl, tp->ca_certs.v[i], 0, &err) == 0)
 			return true;
 	}
 	return false;

@@ -1,7 +1,7 @@
 /*
- * cert.c: X.509 certificates loaded through GnuTLS and cert_ext.c (the parsed extensions),
- * reference counted, text forms and key facts cached. The GnuTLS object stays in here and
- * validator/ (x509int.h cv_cert_crt).
+ * cert.c: X.509 certificates read by cert_ext.c (the parsed form), reference counted, with
+ * their key facts and text forms from GnuTLS. GnuTLS's certificate object is made only when
+ * the CRL or OCSP code asks for it (cv_cert_crt), and stays in validator/.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +17,13 @@
 
 struct cv_cert {
 	unsigned refs; /* atomic: certificates may be shared between threads */
+	/* GnuTLS's object, made on first use by the CRL and OCSP code (cv_cert_crt): reading a
+	 * certificate does not need it. Set once, atomically; NULL when GnuTLS cannot read it. */
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t der; /* our own copy */
-	gnutls_datum_t subject_der;
-	gnutls_datum_t issuer_der;
-	char *subject;
+	char *subject;      /* RFC 4514 text of the Names (GnuTLS's rendering) */
 	char *issuer;
 	char serial[2 * 64 + 2];
-	cv_time not_before;
-	cv_time not_after;
 	uint8_t sha256[32]; /* of der: the certificate's identity for caches */
 	struct cv_cert_key key;
 	int sig_algo; /* gnutls_sign_algorithm_t */
@@ -43,8 +41,6 @@ cert_free(struct cv_cert *c)
 	if (c->crt != NULL)
 		gnutls_x509_crt_deinit(c->crt);
 	cv_cert_parsed_clear(&c->parsed);
-	gnutls_free(c->subject_der.data);
-	gnutls_free(c->issuer_der.data);
 	gnutls_free(c->subject);
 	gnutls_free(c->issuer);
 	free(c->der.data);
@@ -76,66 +72,101 @@ der_outer_len(const uint8_t *der, size_t len)
 	return hdr + body;
 }
 
+/* The serialNumber as hex without leading zeros ("0" for zero). */
 static void
-serial_text(gnutls_x509_crt_t crt, char *out, size_t out_len)
+serial_text(const uint8_t *serial, size_t n, char *out, size_t out_len)
 {
-	uint8_t buf[64];
-	size_t n = sizeof(buf), i = 0;
-	char hex[2 * sizeof(buf) + 1];
+	char hex[2 * 64 + 1];
+	size_t i = 0;
 
 	cv_strlcpy(out, "0", out_len);
-	if (gnutls_x509_crt_get_serial(crt, buf, &n) < 0 || n == 0)
-		return;
-	while (i < n && buf[i] == 0)
+	while (i < n && serial[i] == 0)
 		i++;
-	if (i == n)
+	if (i == n || n - i > 64)
 		return;
-	cv_hex_encode(buf + i, n - i, hex);
+	cv_hex_encode(serial + i, n - i, hex);
 	/* A single leading zero nibble is not printed either. */
 	cv_strlcpy(out, hex[0] == '0' ? hex + 1 : hex, out_len);
 }
 
-/* The subject public key's kind, size and curve. */
+static enum cv_key_kind
+key_kind(int pk)
+{
+	switch (pk) {
+	case GNUTLS_PK_RSA:
+	case GNUTLS_PK_RSA_PSS:
+		return CV_KEY_RSA;
+	case GNUTLS_PK_DSA:
+		return CV_KEY_DSA;
+	case GNUTLS_PK_ECDSA:
+		return CV_KEY_EC;
+	case GNUTLS_PK_EDDSA_ED25519:
+	case GNUTLS_PK_EDDSA_ED448:
+		return CV_KEY_EDDSA;
+	default:
+		return CV_KEY_OTHER;
+	}
+}
+
+/* The subject public key's kind, size and curve, from the SubjectPublicKeyInfo alone (the
+ * same GnuTLS reading as the certificate object's). -1 when GnuTLS cannot import the key. */
+static int
+key_info_spki(const struct cv_cert_parsed *p, struct cv_cert_key *k)
+{
+	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)p->spki, (unsigned)p->spki_len};
+	gnutls_pubkey_t pub = NULL;
+	gnutls_ecc_curve_t curve;
+	unsigned bits = 0;
+	int pk, rc = -1;
+
+	memset(k, 0, sizeof(*k));
+	if (gnutls_pubkey_init(&pub) < 0)
+		return -1;
+	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) >= 0 &&
+	    (pk = gnutls_pubkey_get_pk_algorithm(pub, &bits)) > 0) {
+		k->algorithm = pk;
+		k->bits = bits;
+		k->kind = key_kind(pk);
+		if ((k->kind == CV_KEY_EC || k->kind == CV_KEY_EDDSA) &&
+		    gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) >= 0)
+			k->curve = (int)curve;
+		rc = 0;
+	}
+	gnutls_pubkey_deinit(pub);
+	return rc;
+}
+
+/* The same from GnuTLS's certificate object: for keys the SubjectPublicKeyInfo alone does not
+ * give (a DSA key that inherits its parameters, an algorithm GnuTLS does not know). */
 static void
-key_info(gnutls_x509_crt_t crt, struct cv_cert_key *k)
+key_info_crt(gnutls_x509_crt_t crt, struct cv_cert_key *k)
 {
 	gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
 	gnutls_ecc_curve_t curve;
 	unsigned bits = 0;
 	/* without bits first: a DSA key that inherits its parameters has no size of its own */
-	int pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
+	const int pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
 
 	memset(k, 0, sizeof(*k));
 	k->algorithm = pk;
+	k->kind = key_kind(pk);
 	if (gnutls_x509_crt_get_pk_algorithm(crt, &bits) >= 0)
 		k->bits = bits;
-	switch (pk) {
-	case GNUTLS_PK_RSA:
-	case GNUTLS_PK_RSA_PSS:
-		k->kind = CV_KEY_RSA;
-		break;
-	case GNUTLS_PK_DSA:
-		k->kind = CV_KEY_DSA;
-		break;
-	case GNUTLS_PK_ECDSA:
-	case GNUTLS_PK_EDDSA_ED25519:
-	case GNUTLS_PK_EDDSA_ED448:
-		k->kind = pk == GNUTLS_PK_ECDSA ? CV_KEY_EC : CV_KEY_EDDSA;
-		if (gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0)
-			k->curve = (int)curve;
-		gnutls_free(x.data);
-		gnutls_free(y.data);
-		break;
-	default:
-		k->kind = CV_KEY_OTHER;
-		break;
-	}
+	if ((k->kind == CV_KEY_EC || k->kind == CV_KEY_EDDSA) &&
+	    gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0)
+		k->curve = (int)curve;
+	gnutls_free(x.data);
+	gnutls_free(y.data);
 }
 
-/* Takes the text of a get_dn3 call; an empty Name (ret "not available") becomes "". */
+/* The RFC 4514 text of a Name's encoding; an empty Name becomes "". */
 static int
-name_text(int ret, gnutls_datum_t *d, char **out)
+name_text(const uint8_t *der, size_t len, char **out)
 {
+	const gnutls_datum_t raw = {(unsigned char *)(uintptr_t)der, (unsigned)len};
+	gnutls_datum_t d = {NULL, 0};
+	const int ret = gnutls_x509_rdn_get2(&raw, &d, 0);
+
 	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		if ((*out = gnutls_malloc(1)) == NULL)
 			return -1;
@@ -144,7 +175,45 @@ name_text(int ret, gnutls_datum_t *d, char **out)
 	}
 	if (ret < 0)
 		return -1;
-	*out = (char *)d->data;
+	*out = (char *)d.data;
+	return 0;
+}
+
+/* RSASSA-PSS names its hash in the parameters: GnuTLS's object reads those. */
+#define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
+
+/*
+ * The facts kept beside the parsed form: key, signature algorithm, names as text, serial,
+ * digest. GnuTLS reads the key and renders the Names; its certificate object is made only
+ * for what the parsed form does not give (RSASSA-PSS parameters, unusual keys).
+ */
+static int
+cert_facts(struct cv_cert *c, struct cv_error *err)
+{
+	const struct cv_cert_parsed *p = &c->parsed;
+	gnutls_x509_crt_t crt = NULL;
+	int ret;
+
+	if (key_info_spki(p, &c->key) < 0 || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
+		if ((crt = cv_cert_crt(c)) == NULL) {
+			cv_error_set(err, "certificate: GnuTLS cannot read it");
+			return -1;
+		}
+		if (c->key.algorithm == 0)
+			key_info_crt(crt, &c->key);
+	}
+	c->sig_algo = crt != NULL ? gnutls_x509_crt_get_signature_algorithm(crt)
+	                          : (int)gnutls_oid_to_sign(p->sig_oid);
+	if (name_text(p->subject, p->subject_len, &c->subject) < 0 ||
+	    name_text(p->issuer, p->issuer_len, &c->issuer) < 0) {
+		cv_error_set(err, "certificate subject or issuer: unreadable name");
+		return -1;
+	}
+	serial_text(p->serial, p->serial_len, c->serial, sizeof(c->serial));
+	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size, c->sha256)) < 0) {
+		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
+		return -1;
+	}
 	return 0;
 }
 
@@ -152,8 +221,6 @@ int
 cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv_error *err)
 {
 	struct cv_cert *c = NULL;
-	gnutls_datum_t d;
-	int ret;
 
 	*out = NULL;
 	if (der == NULL || len == 0 || der_outer_len(der, len) != len) {
@@ -168,39 +235,8 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 	c->refs = 1;
 	memcpy(c->der.data, der, len);
 	c->der.size = (unsigned)len;
-	/* ours first: its errors name the extension at fault */
-	if (cv_cert_parse(c->der.data, c->der.size, &c->parsed, err) < 0)
+	if (cv_cert_parse(c->der.data, c->der.size, &c->parsed, err) < 0 || cert_facts(c, err) < 0)
 		goto fail;
-	if ((ret = gnutls_x509_crt_init(&c->crt)) < 0) {
-		cv_error_set(err, "certificate: %s", gnutls_strerror(ret));
-		goto fail;
-	}
-	if ((ret = gnutls_x509_crt_import(c->crt, &c->der, GNUTLS_X509_FMT_DER)) < 0) {
-		cv_error_set(err, "certificate: %s", gnutls_strerror(ret));
-		goto fail;
-	}
-	key_info(c->crt, &c->key);
-	c->sig_algo = gnutls_x509_crt_get_signature_algorithm(c->crt);
-	if (name_text(gnutls_x509_crt_get_dn3(c->crt, &d, 0), &d, &c->subject) < 0) {
-		cv_error_set(err, "certificate subject: unreadable name");
-		goto fail;
-	}
-	if (name_text(gnutls_x509_crt_get_issuer_dn3(c->crt, &d, 0), &d, &c->issuer) < 0) {
-		cv_error_set(err, "certificate issuer: unreadable name");
-		goto fail;
-	}
-	if ((ret = gnutls_x509_crt_get_raw_dn(c->crt, &c->subject_der)) < 0 ||
-	    (ret = gnutls_x509_crt_get_raw_issuer_dn(c->crt, &c->issuer_der)) < 0) {
-		cv_error_set(err, "certificate names: %s", gnutls_strerror(ret));
-		goto fail;
-	}
-	serial_text(c->crt, c->serial, sizeof(c->serial));
-	c->not_before = c->parsed.not_before;
-	c->not_after = c->parsed.not_after;
-	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size, c->sha256)) < 0) {
-		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
-		goto fail;
-	}
 	*out = c;
 	return 0;
 fail:
@@ -345,7 +381,23 @@ cv_cert_unref(struct cv_cert *cert)
 gnutls_x509_crt_t
 cv_cert_crt(const struct cv_cert *cert)
 {
-	return cert->crt;
+	/* a cache of the certificate's own bytes: made once, whichever thread asks first */
+	struct cv_cert *c = (struct cv_cert *)(uintptr_t)cert;
+	gnutls_x509_crt_t have = __atomic_load_n(&c->crt, __ATOMIC_ACQUIRE), made = NULL;
+
+	if (have != NULL)
+		return have;
+	if (gnutls_x509_crt_init(&made) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(made, &c->der, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(made);
+		return NULL;
+	}
+	if (__atomic_compare_exchange_n(&c->crt, &have, made, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		return made;
+	gnutls_x509_crt_deinit(made); /* another thread made it first */
+	return have;
 }
 
 const struct cv_cert_parsed *
@@ -396,7 +448,8 @@ cv_cert_subject_attr_string(const struct cv_cert *cert, const char *oid, char *o
 	gnutls_x509_ava_st ava;
 	int irdn, iava, rc;
 
-	if (out_len == 0 || gnutls_x509_crt_get_subject(cert->crt, &dn) < 0)
+	if (out_len == 0 || cv_cert_crt(cert) == NULL ||
+	    gnutls_x509_crt_get_subject(cv_cert_crt(cert), &dn) < 0)
 		return -1;
 	for (irdn = 0;; irdn++) {
 		for (iava = 0; (rc = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava)) == 0;
@@ -426,7 +479,8 @@ cv_cert_subject_attr_text(const struct cv_cert *cert, const char *oid, char *out
 {
 	size_t size = out_len;
 
-	if (out_len == 0 || gnutls_x509_crt_get_dn_by_oid(cert->crt, oid, 0, 0, out, &size) < 0)
+	if (out_len == 0 || cv_cert_crt(cert) == NULL ||
+	    gnutls_x509_crt_get_dn_by_oid(cv_cert_crt(cert), oid, 0, 0, out, &size) < 0)
 		return -1;
 	return 0;
 }
@@ -466,35 +520,35 @@ cv_cert_serial(const struct cv_cert *cert)
 const uint8_t *
 cv_cert_subject_der(const struct cv_cert *cert, size_t *len)
 {
-	*len = cert->subject_der.size;
-	return cert->subject_der.data;
+	*len = cert->parsed.subject_len;
+	return cert->parsed.subject;
 }
 
 const uint8_t *
 cv_cert_issuer_der(const struct cv_cert *cert, size_t *len)
 {
-	*len = cert->issuer_der.size;
-	return cert->issuer_der.data;
+	*len = cert->parsed.issuer_len;
+	return cert->parsed.issuer;
 }
 
 cv_time
 cv_cert_not_before(const struct cv_cert *cert)
 {
-	return cert->not_before;
+	return cert->parsed.not_before;
 }
 
 cv_time
 cv_cert_not_after(const struct cv_cert *cert)
 {
-	return cert->not_after;
+	return cert->parsed.not_after;
 }
 
 bool
 cv_cert_is_self_issued(const struct cv_cert *cert)
 {
 	/* RFC 5280 6.1: the two names match under the rules of 7.1 */
-	return cv_name_equal(cert->subject_der.data, cert->subject_der.size, cert->issuer_der.data,
-	                     cert->issuer_der.size);
+	return cv_name_equal(cert->parsed.subject, cert->parsed.subject_len, cert->parsed.issuer,
+	                     cert->parsed.issuer_len);
 }
 
 bool

@@ -96,6 +96,24 @@ dec_ext_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	return 0;
 }
 
+/* One name of a SubjectAltName or IssuerAltName: well formed, and (as GnuTLS requires too) a
+ * string or address form is not empty (RFC 5280 4.2.1.6). */
+static int
+alt_name_read(const struct cv_asn1_elem *e, struct cv_cert_gn *g)
+{
+	if (cv_general_name_read(e, g) < 0)
+		return -1;
+	switch (g->type) {
+	case CV_GN_RFC822:
+	case CV_GN_DNS:
+	case CV_GN_URI:
+	case CV_GN_IP:
+		return g->len > 0 ? 0 : -1;
+	default:
+		return 0;
+	}
+}
+
 /* SubjectAltName ::= GeneralNames; GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName */
 static int
 dec_subject_alt_name(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
@@ -115,7 +133,7 @@ dec_subject_alt_name(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	for (size_t i = 0; i < n; i++)
-		if (cv_asn1_next(&d, &e) < 0 || cv_general_name_read(&e, &p->san_names[i]) < 0)
+		if (cv_asn1_next(&d, &e) < 0 || alt_name_read(&e, &p->san_names[i]) < 0)
 			return -1;
 	p->san.v = p->san_names;
 	p->san.n = n;
@@ -441,6 +459,30 @@ read_extension(struct cv_asn1 *list, struct cv_cert_ext *x, struct cv_error *err
 	return 0;
 }
 
+/*
+ * IssuerAltName ::= GeneralNames (RFC 5280 4.2.1.7): nothing in path validation reads it, so it
+ * stays unknown (a critical one is still refused as unrecognised), but it must be well formed,
+ * as GnuTLS's certificate reader required before certificates were read here alone.
+ */
+static int
+dec_issuer_alt_name(const struct cv_cert_ext *x, struct cv_error *err)
+{
+	struct cv_asn1_elem seq, e;
+	struct cv_cert_gn g;
+	struct cv_asn1 d;
+
+	if (cv_asn1_whole(x->value, x->len, CV_ASN1_SEQUENCE, &seq) < 0 || seq.len == 0)
+		goto bad;
+	cv_asn1_open(&seq, &d);
+	while (!cv_asn1_empty(&d))
+		if (cv_asn1_next(&d, &e) < 0 || alt_name_read(&e, &g) < 0)
+			goto bad;
+	return 0;
+bad:
+	cv_error_set(err, "certificate extension issuerAltName (%s): malformed value", x->oid);
+	return -1;
+}
+
 /* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension; each extnID at most once (4.2). */
 static int
 read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struct cv_error *err)
@@ -468,6 +510,8 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 				return -1;
 			}
 		p->n_ext++;
+		if (strcmp(x->oid, "2.5.29.18") == 0 && dec_issuer_alt_name(x, err) < 0)
+			return -1;
 		for (size_t k = 0; k < CV_ARRAY_LEN(ext_kinds); k++)
 			if (strcmp(ext_kinds[k].oid, x->oid) == 0) {
 				x->known = true;
@@ -511,10 +555,28 @@ read_validity(const struct cv_asn1_elem *validity, struct cv_cert_parsed *p, str
  *      issuerUniqueID  [1]  IMPLICIT UniqueIdentifier OPTIONAL,
  *      subjectUniqueID [2]  IMPLICIT UniqueIdentifier OPTIONAL,
  *      extensions      [3]  EXPLICIT Extensions OPTIONAL }
- * The fields GnuTLS reads (names, key) are only stepped over here.
+ * The Names are kept as encodings (name.c reads them); the key is imported by cert.c.
  */
+/* UniqueIdentifier ::= BIT STRING, [1] or [2] IMPLICIT: only in version 2 or 3 (4.1.2.8). */
 static int
-read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
+read_unique_id(struct cv_asn1 *tbs, uint8_t tag, int version)
+{
+	struct cv_asn1_elem e;
+	const uint8_t *bits;
+	size_t n;
+	unsigned unused;
+	bool present;
+
+	if (cv_asn1_optional(tbs, tag, &e, &present) < 0)
+		return -1;
+	if (!present)
+		return 0;
+	return version >= 2 && cv_asn1_bit_string(&e, &bits, &n, &unused) == 0 ? 0 : -1;
+}
+
+static int
+read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_asn1_elem *sig_alg,
+         struct cv_error *err)
 {
 	struct cv_asn1_elem e, v, issuer, validity, subject, spki;
 	bool present;
@@ -536,13 +598,13 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 	}
 	p->serial = e.val;
 	p->serial_len = e.len;
-	if (cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &e) < 0 ||
+	if (cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, sig_alg) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &issuer) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &validity) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &subject) < 0 ||
 	    cv_asn1_expect(tbs, CV_ASN1_SEQUENCE, &spki) < 0 ||
-	    cv_asn1_optional(tbs, CV_ASN1_CTX(1), &e, &present) < 0 ||
-	    cv_asn1_optional(tbs, CV_ASN1_CTX(2), &e, &present) < 0 ||
+	    read_unique_id(tbs, CV_ASN1_CTX(1), p->version) < 0 ||
+	    read_unique_id(tbs, CV_ASN1_CTX(2), p->version) < 0 ||
 	    cv_asn1_optional(tbs, CV_ASN1_CTX_CONS(3), &e, &present) < 0 ||
 	    cv_asn1_finish(tbs) < 0) {
 		cv_error_set(err, "certificate: malformed TBSCertificate");
@@ -557,6 +619,10 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 		cv_error_set(err, "certificate: malformed issuer or subject Name");
 		return -1;
 	}
+	p->issuer = issuer.raw;
+	p->issuer_len = issuer.raw_len;
+	p->subject = subject.raw;
+	p->subject_len = subject.raw_len;
 	p->spki = spki.raw; /* signature checks import keys from these bytes */
 	p->spki_len = spki.raw_len;
 	if (!present)
@@ -569,12 +635,38 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_error *err)
 	return read_extensions(&e, p, err);
 }
 
+/*
+ * AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }
+ * The Certificate's signatureAlgorithm: the same encoding as the TBS's signature field
+ * (RFC 5280 4.1.1.2), so what was signed names the algorithm that is checked.
+ */
+static int
+read_sig_alg(struct cv_asn1 *cert, const struct cv_asn1_elem *tbs_alg, struct cv_cert_parsed *p)
+{
+	struct cv_asn1_elem alg, param;
+	struct cv_asn1 d;
+
+	if (cv_asn1_expect(cert, CV_ASN1_SEQUENCE, &alg) < 0 || alg.raw_len != tbs_alg->raw_len ||
+	    memcmp(alg.raw, tbs_alg->raw, alg.raw_len) != 0)
+		return -1;
+	cv_asn1_open(&alg, &d);
+	if (oid_text(&d, p->sig_oid) < 0)
+		return -1;
+	if (!cv_asn1_empty(&d) && cv_asn1_next(&d, &param) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
 /* Certificate ::= SEQUENCE { tbsCertificate TBSCertificate,
  *      signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING } */
 int
 cv_cert_parse(const uint8_t *der, size_t len, struct cv_cert_parsed *out, struct cv_error *err)
 {
 	struct cv_asn1 top, cert, tbs;
+	struct cv_asn1_elem tbs_alg, sig;
+	const uint8_t *bits;
+	size_t n;
+	unsigned unused;
 
 	memset(out, 0, sizeof(*out));
 	out->bc.path_len = -1;
@@ -586,11 +678,22 @@ cv_cert_parse(const uint8_t *der, size_t len, struct cv_cert_parsed *out, struct
 		cv_error_set(err, "certificate: malformed Certificate");
 		return -1;
 	}
-	if (read_tbs(&tbs, out, err) < 0) {
-		cv_cert_parsed_clear(out);
-		return -1;
+	if (read_tbs(&tbs, out, &tbs_alg, err) < 0)
+		goto fail;
+	if (read_sig_alg(&cert, &tbs_alg, out) < 0) {
+		cv_error_set(err, "certificate: malformed signatureAlgorithm, or not the same as "
+		                  "the TBSCertificate's signature (RFC 5280 4.1.1.2)");
+		goto fail;
+	}
+	if (cv_asn1_expect(&cert, CV_ASN1_BIT_STRING, &sig) < 0 ||
+	    cv_asn1_bit_string(&sig, &bits, &n, &unused) < 0 || cv_asn1_finish(&cert) < 0) {
+		cv_error_set(err, "certificate: malformed signatureValue");
+		goto fail;
 	}
 	return 0;
+fail:
+	cv_cert_parsed_clear(out);
+	return -1;
 }
 
 void

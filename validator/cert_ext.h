@@ -13,8 +13,11 @@ struct cv_cert_parsed {
 	int version; /* 1, 2, 3 */
 	const uint8_t *serial;
 	size_t serial_len;
+	const uint8_t *issuer, *subject; /* the two Names' whole encodings */
+	size_t issuer_len, subject_len;
+	char sig_oid[CV_OID_TEXT_MAX]; /* signatureAlgorithm (the same as the TBS's signature) */
 	cv_time not_before, not_after; /* Validity */
-	const uint8_t *spki; /* the whole SubjectPublicKeyInfo encoding */
+	const uint8_t *spki;           /* the whole SubjectPublicKeyInfo encoding */
 	size_t spki_len;
 	struct cv_cert_ext ext[CV_CERT_EXT_MAX];
 	size_t n_ext;

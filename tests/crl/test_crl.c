@@ -24,8 +24,9 @@ struct ca {
 	gnutls_x509_crt_t crt;
 };
 
+/* A self-signed ECDSA CA; san, when not NULL, is its subjectAltName value as is. */
 static void
-make_ca(struct ca *ca, const char *dn, unsigned usage)
+make_ca_san(struct ca *ca, const char *dn, unsigned usage, const uint8_t *san, size_t san_len)
 {
 	time_t now = time(NULL);
 	uint8_t serial[1] = {1};
@@ -43,7 +44,16 @@ make_ca(struct ca *ca, const char *dn, unsigned usage)
 	gnutls_x509_crt_set_basic_constraints(ca->crt, 1, -1);
 	gnutls_x509_crt_set_key_usage(ca->crt, usage);
 	gnutls_x509_crt_set_key(ca->crt, ca->key);
+	if (san != NULL)
+		CHECK(gnutls_x509_crt_set_extension_by_oid(ca->crt, "2.5.29.17", san, san_len, 0) ==
+		      0);
 	CHECK(gnutls_x509_crt_sign2(ca->crt, ca->crt, ca->key, GNUTLS_DIG_SHA256, 0) == 0);
+}
+
+static void
+make_ca(struct ca *ca, const char *dn, unsigned usage)
+{
+	make_ca_san(ca, dn, usage, NULL, 0);
 }
 
 static void
@@ -223,12 +233,46 @@ test_generated_crl(void)
 	free_ca(&no_crlsign);
 }
 
+/*
+ * A CRL signer whose certificate certval reads but GnuTLS does not (an ediPartyName in its
+ * subjectAltName, a form GnuTLS's reader refuses): its CRL signature cannot be checked through
+ * GnuTLS, so the check fails closed; the same CA without that name verifies.
+ */
+static void
+test_signer_gnutls_cannot_read(void)
+{
+	static const uint8_t edi[] = {0x30, 0x09, 0xa5, 0x07, 0xa1, 0x05,
+	                              0x0c, 0x03, 0x61, 0x62, 0x63};
+	struct ca ca;
+	gnutls_datum_t der, cder = {NULL, 0};
+	struct cv_crl *crl = NULL;
+	struct cv_cert *signer = NULL;
+	struct cv_error err;
+
+	make_ca_san(&ca, "CN=EDI CA,O=certval", GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN, edi,
+	            sizeof(edi));
+	der = make_crl(&ca);
+	CHECK(gnutls_x509_crt_export2(ca.crt, GNUTLS_X509_FMT_DER, &cder) == 0);
+	CHECK(cv_cert_from_der(cder.data, cder.size, &signer, &err) == 0);
+	CHECK(cv_crl_ingest(der.data, der.size, NULL, &crl, &err) == 0);
+	if (crl != NULL && signer != NULL) {
+		CHECK(cv_crl_verify_cert(crl, signer, 0, &err) < 0);
+		CHECK(strstr(err.msg, "cannot be read") != NULL);
+	}
+	cv_crl_free(crl);
+	cv_cert_unref(signer);
+	gnutls_free(cder.data);
+	gnutls_free(der.data);
+	free_ca(&ca);
+}
+
 int
 main(void)
 {
 	if (gnutls_global_init() < 0)
 		return 1;
 	test_generated_crl();
+	test_signer_gnutls_cannot_read();
 	gnutls_global_deinit();
 	return check_summary();
 }

@@ -319,6 +319,10 @@ issue_crt(struct tp_entity *out, const struct tp_spec *s, const struct tp_entity
 		fprintf(stderr, "testpki: bad subject %s\n", s->subject);
 		goto fail;
 	}
+	if (s->unique_ids &&
+	    (check(gnutls_x509_crt_set_issuer_unique_id(out->crt, "iuid", 4), "iuid") < 0 ||
+	     check(gnutls_x509_crt_set_subject_unique_id(out->crt, "suid", 4), "suid") < 0))
+		goto fail;
 	if (!s->no_ski && gnutls_x509_crt_get_key_id(out->crt, 0, kid, &kid_len) >= 0 &&
 	    check(gnutls_x509_crt_set_subject_key_id(out->crt, kid, kid_len), "ski") < 0)
 		goto fail;

@@ -46,9 +46,10 @@ struct tp_spec {
 	unsigned long serial; /* 0 picks a fresh serial */
 	const unsigned char *serial_der; /* when set: the serialNumber INTEGER contents as is */
 	size_t serial_der_len;
-	int version; /* 0: 3 */
-	bool no_ski; /* leave subjectKeyIdentifier out */
-	bool no_aki; /* leave authorityKeyIdentifier out */
+	int version;     /* 0: 3 */
+	bool unique_ids; /* issuerUniqueID and subjectUniqueID (RFC 5280 4.1.2.8) */
+	bool no_ski;     /* leave subjectKeyIdentifier out */
+	bool no_aki;     /* leave authorityKeyIdentifier out */
 	cv_time not_before, not_after;
 
 	bool basic_constraints; /* emit basicConstraints (with ca and path_len) */

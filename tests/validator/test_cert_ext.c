@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
+
 #include "../../validator/cert.h"
 #include "../support/check.h"
 #include "../support/testpki.h"
@@ -35,6 +37,27 @@ load_patched(const struct cv_cert *cert, const uint8_t *from, const uint8_t *to,
 	ret = cv_cert_from_der(buf, len, &c, err);
 	cv_cert_unref(c);
 	return ret;
+}
+
+/* The same with the nth occurrence of from replaced (0: the first). */
+static int
+load_patched_nth(const struct cv_cert *cert, const uint8_t *from, const uint8_t *to, size_t n,
+                 int nth, struct cv_cert **out, struct cv_error *err)
+{
+	size_t len;
+	const uint8_t *der = cv_cert_der(cert, &len);
+	uint8_t buf[4096];
+	uint8_t *at = buf;
+
+	*out = NULL;
+	if (len > sizeof(buf))
+		return -2;
+	memcpy(buf, der, len);
+	for (int i = 0; i <= nth; i++, at++)
+		if ((at = memmem(at, len - (size_t)(at - buf), from, n)) == NULL)
+			return -2;
+	memcpy(at - 1, to, n);
+	return cv_cert_from_der(buf, len, out, err);
 }
 
 static void
@@ -236,6 +259,124 @@ test_malformed_values(const struct tp_entity *root)
 	     "keyUsage (2.5.29.15): malformed value");
 }
 
+/*
+ * signatureAlgorithm must be the TBS's signature field (RFC 5280 4.1.1.2): what was signed
+ * names the algorithm that is checked. Changing either alone is refused; both together load,
+ * and the certificate then names the new algorithm.
+ */
+static void
+test_signature_algorithm(const struct tp_entity *root)
+{
+	/* AlgorithmIdentifier ecdsa-with-SHA256 and ecdsa-with-SHA384 */
+	static const uint8_t sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+	                                 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	static const uint8_t sha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+	                                 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
+	struct tp_entity leaf;
+	struct tp_spec s;
+	struct cv_error err;
+	struct cv_cert *c = NULL, *both = NULL;
+	size_t len;
+	uint8_t buf[4096];
+	const uint8_t *der;
+	uint8_t *at;
+
+	tp_spec_leaf(&s, "CN=sigalg,O=certval", now);
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	CHECK_INT_EQ(cv_cert_signature_algorithm(leaf.cert), GNUTLS_SIGN_ECDSA_SHA256);
+	for (int nth = 0; nth < 2; nth++) {
+		CHECK_INT_EQ(
+		    load_patched_nth(leaf.cert, sha256, sha384, sizeof(sha256), nth, &c, &err), -1);
+		CHECK(strstr(err.msg, "4.1.1.2") != NULL);
+	}
+	/* both occurrences: a consistent certificate (whose signature no longer verifies) */
+	der = cv_cert_der(leaf.cert, &len);
+	CHECK(len <= sizeof(buf));
+	memcpy(buf, der, len);
+	for (at = buf; (at = memmem(at, len - (size_t)(at - buf), sha256, sizeof(sha256))) != NULL;
+	     at += sizeof(sha256))
+		memcpy(at, sha384, sizeof(sha384));
+	CHECK_INT_EQ(cv_cert_from_der(buf, len, &both, &err), 0);
+	if (both != NULL)
+		CHECK_INT_EQ(cv_cert_signature_algorithm(both), GNUTLS_SIGN_ECDSA_SHA384);
+	cv_cert_unref(both);
+	/* the signatureValue, right after the second AlgorithmIdentifier, must be a BIT STRING */
+	memcpy(buf, der, len);
+	at = memmem(buf, len, sha256, sizeof(sha256));
+	CHECK(at != NULL);
+	if (at != NULL)
+		at = memmem(at + 1, len - (size_t)(at + 1 - buf), sha256, sizeof(sha256));
+	CHECK(at != NULL && at[sizeof(sha256)] == 0x03);
+	if (at != NULL) {
+		at[sizeof(sha256)] = 0x04;
+		CHECK_INT_EQ(cv_cert_from_der(buf, len, &c, &err), -1);
+		CHECK(strstr(err.msg, "signatureValue") != NULL);
+	}
+	tp_entity_free(&leaf);
+}
+
+/* issuerUniqueID and subjectUniqueID only in version 2 or 3 (RFC 5280 4.1.2.8). */
+static void
+test_unique_ids(const struct tp_entity *root)
+{
+	struct tp_spec s;
+	struct cv_error err;
+
+	static const uint8_t v2[] = {0xa0, 0x03, 0x02, 0x01, 0x01},
+	                     v1[] = {0xa0, 0x03, 0x02, 0x01, 0x00};
+	struct tp_entity leaf;
+
+	tp_spec_leaf(&s, "CN=uid,O=certval", now);
+	s.unique_ids = true;
+	CHECK_INT_EQ(tp_issue_load(&s, root, &err), 0); /* version 3 with extensions */
+	s.basic_constraints = false;
+	s.key_usage = 0;
+	s.no_ski = true;
+	s.no_aki = true;
+	s.version = 2;
+	CHECK_INT_EQ(tp_issue_load(&s, root, &err), 0);
+	/* GnuTLS will not write them into a version 1 certificate: the version is patched */
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	CHECK_INT_EQ(load_patched(leaf.cert, v2, v1, sizeof(v2), &err), -1);
+	CHECK(strstr(err.msg, "malformed TBSCertificate") != NULL);
+	tp_entity_free(&leaf);
+	s.unique_ids = false;
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	CHECK_INT_EQ(load_patched(leaf.cert, v2, v1, sizeof(v2), &err), 0); /* without them */
+	tp_entity_free(&leaf);
+}
+
+/*
+ * The alternative names: every form read to its end; the string and address forms must not be
+ * empty (GnuTLS refused those too). An ediPartyName is read; issuerAltName has the same rules,
+ * though nothing else reads it.
+ */
+static void
+test_alt_names(const struct tp_entity *root)
+{
+	/* ediPartyName { partyName [1] UTF8String "abc" } */
+	static const uint8_t edi[] = {0x30, 0x09, 0xa5, 0x07, 0xa1, 0x05,
+	                              0x0c, 0x03, 0x61, 0x62, 0x63};
+	static const uint8_t dns_ok[] = {0x30, 0x03, 0x82, 0x01, 0x62};
+	static const uint8_t dns_empty[] = {0x30, 0x02, 0x82, 0x00};
+	static const uint8_t uri_empty[] = {0x30, 0x02, 0x86, 0x00};
+	static const uint8_t email_empty[] = {0x30, 0x02, 0x81, 0x00};
+	static const uint8_t ip_empty[] = {0x30, 0x02, 0x87, 0x00};
+	static const uint8_t edi_bad[] = {0x30, 0x09, 0xa5, 0x07, 0xa1, 0x05,
+	                                  0x0c, 0x04, 0x61, 0x62, 0x63};
+
+	pair(root, "2.5.29.17", edi, sizeof(edi), uri_empty, sizeof(uri_empty),
+	     "subjectAltName (2.5.29.17): malformed value");
+	pair(root, "2.5.29.17", dns_ok, sizeof(dns_ok), email_empty, sizeof(email_empty),
+	     "subjectAltName (2.5.29.17): malformed value");
+	pair(root, "2.5.29.17", dns_ok, sizeof(dns_ok), ip_empty, sizeof(ip_empty),
+	     "subjectAltName (2.5.29.17): malformed value");
+	pair(root, "2.5.29.18", dns_ok, sizeof(dns_ok), dns_empty, sizeof(dns_empty),
+	     "issuerAltName (2.5.29.18): malformed value");
+	pair(root, "2.5.29.18", edi, sizeof(edi), edi_bad, sizeof(edi_bad),
+	     "issuerAltName (2.5.29.18): malformed value");
+}
+
 int
 main(void)
 {
@@ -249,6 +390,9 @@ main(void)
 	test_duplicate_extension(&root);
 	test_validity(&root);
 	test_malformed_values(&root);
+	test_signature_algorithm(&root);
+	test_unique_ids(&root);
+	test_alt_names(&root);
 	tp_entity_free(&root);
 	return check_summary();
 }

@@ -227,6 +227,10 @@ cv_crl_verify(struct cv_crl *crl, gnutls_x509_crt_t signer, unsigned verify_flag
 	unsigned usage = 0, critical = 0;
 	gnutls_datum_t digest;
 
+	if (signer == NULL) {
+		cv_error_set(err, "CRL signer's certificate cannot be read");
+		return -1;
+	}
 	if (have_id && key_known(crl, id)) {
 		/* the key verified before; keyUsage belongs to this certificate, check it again */
 		if (gnutls_x509_crt_get_key_usage(signer, &usage, &critical) >= 0 &&

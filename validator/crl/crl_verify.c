@@ -50,6 +50,10 @@ verify(const struct cv_crl_info *info, const gnutls_datum_t *digest, gnutls_pubk
 	gnutls_sign_algorithm_t algo;
 	int rc;
 
+	if (signer == NULL) { /* GnuTLS could not read the certificate: nothing to check with */
+		cv_error_set(err, "CRL signer's certificate cannot be read");
+		return -1;
+	}
 	if (gnutls_x509_crt_get_key_usage(signer, &usage, &critical) >= 0 &&
 	    !(usage & GNUTLS_KEY_CRL_SIGN)) {
 		cv_error_set(err, "CRL signer's keyUsage lacks cRLSign");

@@ -16,6 +16,10 @@ cv_ocsp_request_build_cert(const struct cv_cert *cert, const struct cv_cert *iss
                            gnutls_digest_algorithm_t digest, const uint8_t *nonce, size_t nonce_len,
                            struct cv_ocsp_request *req, struct cv_error *err)
 {
+	if (cv_cert_crt(cert) == NULL || cv_cert_crt(issuer) == NULL) {
+		cv_error_set(err, "OCSP request: GnuTLS cannot read the certificate or its issuer");
+		return -1;
+	}
 	return cv_ocsp_request_build(cv_cert_crt(cert), cv_cert_crt(issuer), digest, nonce,
 	                             nonce_len, req, err);
 }
@@ -25,6 +29,10 @@ cv_ocsp_certid_compute_cert(const struct cv_cert *cert, const struct cv_cert *is
                             gnutls_digest_algorithm_t digest, struct cv_ocsp_certid *out,
                             struct cv_error *err)
 {
+	if (cv_cert_crt(cert) == NULL || cv_cert_crt(issuer) == NULL) {
+		cv_error_set(err, "OCSP CertID: GnuTLS cannot read the certificate or its issuer");
+		return -1;
+	}
 	return cv_ocsp_certid_compute(cv_cert_crt(cert), cv_cert_crt(issuer), digest, out, err);
 }
 
