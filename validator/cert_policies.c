@@ -1,5 +1,6 @@
 /* cert_policies.c: RFC 5280 certificate policy processing (the valid_policy_tree of 6.1), over
  * the policy extensions decoded when the certificate was read (cert.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,12 @@ struct node {
 };
 
 struct cv_certpol_state {
-	struct node nodes[NODES_MAX];
 	size_t n_nodes;
 	bool null_tree;
 	size_t n; /* certificates in the path, anchor excluded */
 	size_t explicit_policy, policy_mapping, inhibit_any;
 	const struct cv_path_params *params;
+	struct node nodes[NODES_MAX]; /* last: only the first n_nodes are ever written or read */
 };
 
 static int
@@ -114,10 +115,12 @@ cv_certpol_init(const struct cv_path_params *params, const struct cv_cert *ancho
 {
 	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(anchor);
 	const struct cv_cert_inhibit_any *ia = cv_cert_inhibit_any_policy(anchor);
-	struct cv_certpol_state *st = calloc(1, sizeof(*st));
+	/* not calloc: the node array is 150 KB, and add_node clears each node it takes */
+	struct cv_certpol_state *st = malloc(sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
+	memset(st, 0, offsetof(struct cv_certpol_state, nodes));
 	st->params = params;
 	st->n = n;
 	st->explicit_policy = params->explicit_policy ? 0 : n + 1;

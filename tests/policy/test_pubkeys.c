@@ -3,6 +3,7 @@
  * again renews its entry, zeroize of one index or all, expiry with its revocation data, and
  * the signature of a forgotten entry is forgotten with it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../policy/pubkeys.h"
@@ -33,6 +34,67 @@ list(struct cv_pubkeys *p)
 
 	cv_pubkeys_foreach(p, collect, &s);
 	return s;
+}
+
+struct find_tp {
+	const char *trustpoint;
+	bool found;
+	size_t n;
+};
+
+static void
+find_tp(const struct cv_pubkey_info *info, void *arg)
+{
+	struct find_tp *f = arg;
+
+	f->n++;
+	if (strcmp(info->trustpoint, f->trustpoint) == 0)
+		f->found = true;
+}
+
+static bool
+has(struct cv_pubkeys *p, const char *trustpoint, size_t *n)
+{
+	struct find_tp f = {trustpoint, false, 0};
+
+	cv_pubkeys_foreach(p, find_tp, &f);
+	*n = f.n;
+	return f.found;
+}
+
+/*
+ * A full table: the same key under CV_PUBKEYS_MAX trustpoints is as many entries; one more
+ * drops the least recently noted (not the first added, which was noted again), and expiry
+ * and zeroize still find entries after the table has turned over.
+ */
+static void
+test_full_table(const struct tp_entity *leaf, const struct tp_entity *ca, cv_time now)
+{
+	struct cv_pubkeys *p = cv_pubkeys_new(NULL);
+	char tp[32];
+	size_t n = 0;
+
+	for (int i = 0; i < CV_PUBKEYS_MAX; i++) {
+		snprintf(tp, sizeof(tp), "TP-%d", i);
+		cv_pubkeys_note(p, leaf->cert, ca->cert, tp, now, now + 1000 + i);
+	}
+	CHECK(has(p, "TP-0", &n) && n == CV_PUBKEYS_MAX);
+	cv_pubkeys_note(p, leaf->cert, ca->cert, "TP-0", now + 1, now + 5000);
+	cv_pubkeys_note(p, leaf->cert, ca->cert, "TP-new", now + 2, now + 5000);
+	CHECK(has(p, "TP-0", &n) && n == CV_PUBKEYS_MAX);
+	CHECK(!has(p, "TP-1", &n));
+	CHECK(has(p, "TP-new", &n) && has(p, "TP-2", &n));
+	/* TP-2 .. TP-9 expire by now + 1010; TP-0 (renewed) and TP-new stay */
+	CHECK_INT_EQ(cv_pubkeys_expire(p, now + 1009), 8);
+	CHECK_INT_EQ(cv_pubkeys_expire(p, now + 1009), 0);
+	CHECK(has(p, "TP-0", &n) && !has(p, "TP-9", &n) && has(p, "TP-10", &n));
+	CHECK_INT_EQ(n, CV_PUBKEYS_MAX - 8);
+	/* the freed slots are used again */
+	cv_pubkeys_note(p, leaf->cert, ca->cert, "TP-again", now + 3, now + 5000);
+	CHECK(has(p, "TP-again", &n) && n == CV_PUBKEYS_MAX - 7);
+	CHECK_INT_EQ(cv_pubkeys_zeroize(p, 0), CV_PUBKEYS_MAX - 7);
+	CHECK(!has(p, "TP-0", &n) && n == 0);
+	cv_pubkeys_free(p);
 }
 
 int
@@ -92,6 +154,7 @@ main(void)
 	CHECK_INT_EQ(st.links, 0);
 	CHECK_INT_EQ(list(p).n, 0);
 
+	test_full_table(&a, &ca, now);
 	cv_pubkeys_free(p);
 	cv_link_cache_free(links);
 	tp_entity_free(&b);
