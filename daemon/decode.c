@@ -56,7 +56,7 @@ decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
 {
 	struct cv_vc_key key;
 
-	if (cv_proto_verify_seen_key(it->msg.root, &it->req, &key) != 0 ||
+	if (cv_proto_verify_seen_key(&it->msg, &it->req, &key) != 0 ||
 	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0)
 		return false;
 	return cv_engine_seen_lookup(b->engine, &key, &b->state, render_seen, it);
@@ -71,7 +71,7 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
 	}
 	cv_request_free(&it->req);
 	cv_request_init(&it->req);
-	if (cv_proto_verify_request(it->msg.root, b->certs, &it->req, &it->err) != 0 ||
+	if (cv_proto_verify_request(&it->msg, b->certs, &it->req, &it->err) != 0 ||
 	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0) {
 		cv_request_free(&it->req);
 		cv_request_init(&it->req);

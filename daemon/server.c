@@ -322,7 +322,7 @@ pending_start(struct conn *c, struct pending *p, struct cv_call *call, json_t *i
 }
 
 static void
-start_verify(struct conn *c, const struct cv_proto_msg *msg)
+start_verify(struct conn *c, struct cv_proto_msg *msg)
 {
 	struct cv_error err = {""};
 	struct pending *p;
@@ -337,7 +337,7 @@ start_verify(struct conn *c, const struct cv_proto_msg *msg)
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	if (cv_proto_verify_request(msg->root, c->srv->certs, cv_call_request(call), &err) != 0 ||
+	if (cv_proto_verify_request(msg, c->srv->certs, cv_call_request(call), &err) != 0 ||
 	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
 		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
 		cv_call_discard(call);
@@ -590,7 +590,7 @@ op_admin(struct conn *c, const struct cv_proto_msg *msg)
 }
 
 static void
-dispatch(struct conn *c, const struct cv_proto_msg *msg)
+dispatch(struct conn *c, struct cv_proto_msg *msg)
 {
 	const struct cv_config *cfg = cv_engine_config(c->srv->engine);
 	json_t *resp;

@@ -58,7 +58,7 @@ seen_done(const struct cv_verdict *verdict, void *arg)
 }
 
 bool
-cv_call_serve_seen(struct cv_engine *engine, const struct cv_proto_msg *msg, cv_seen_reply_fn reply,
+cv_call_serve_seen(struct cv_engine *engine, struct cv_proto_msg *msg, cv_seen_reply_fn reply,
                    void *to)
 {
 	struct seen_reply r = {reply, to, msg->id, CV_VERDICT_DETAIL_TRACE};
@@ -68,7 +68,7 @@ cv_call_serve_seen(struct cv_engine *engine, const struct cv_proto_msg *msg, cv_
 	bool served = false;
 
 	cv_request_init(&params);
-	if (cv_proto_verify_seen_key(msg->root, &params, &key) == 0 &&
+	if (cv_proto_verify_seen_key(msg, &params, &key) == 0 &&
 	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
 		served = cv_engine_serve_seen(engine, &key, params.peer_addr, seen_done, &r);
 	cv_request_free(&params);

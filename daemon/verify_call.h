@@ -37,8 +37,8 @@ typedef void (*cv_seen_reply_fn)(void *to, const json_t *resp);
  * false: not cached, or not a well-formed cacheable request (the transport reads it in full
  * and reports its errors).
  */
-bool cv_call_serve_seen(struct cv_engine *engine, const struct cv_proto_msg *msg,
-                        cv_seen_reply_fn reply, void *to);
+bool cv_call_serve_seen(struct cv_engine *engine, struct cv_proto_msg *msg, cv_seen_reply_fn reply,
+                        void *to);
 
 /* Upper bounds of the latency histogram, in seconds (fixed buckets, Prometheus "le"). */
 #define CV_CALL_BUCKETS 12

@@ -157,12 +157,74 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
 	return -1;
 }
 
+/*
+ * The certificates of "chain" (0) and "extra" (1) of a verify request, base64-decoded and
+ * hashed once: the seen-chain key and the request both read them.
+ */
+struct cv_proto_der {
+	bool ok; /* both arrays well formed: every element a base64 string, counts in range */
+	size_t n[2];
+	uint8_t *der[2][CV_PROTO_CHAIN_MAX];
+	size_t len[2][CV_PROTO_CHAIN_MAX];
+	uint8_t sha256[2][CV_PROTO_CHAIN_MAX][32];
+};
+
+static void
+der_free(struct cv_proto_der *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < d->n[k]; i++)
+			free(d->der[k][i]);
+	free(d);
+}
+
+/* Decodes one array (absent: none) into slot k; -1 when anything cert_array would refuse. */
+static int
+der_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
+{
+	size_t i;
+	json_t *e;
+
+	if (arr == NULL && k == 1)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) < min ||
+	    json_array_size(arr) > CV_PROTO_CHAIN_MAX)
+		return -1;
+	json_array_foreach(arr, i, e)
+	{
+		if (!json_is_string(e) ||
+		    cv_base64_decode(json_string_value(e), json_string_length(e), &d->der[k][i],
+		                     &d->len[k][i]) != 0)
+			return -1;
+		d->n[k] = i + 1;
+		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, d->der[k][i], d->len[k][i],
+		                     d->sha256[k][i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The request's decoded certificates, made on first use; NULL when out of memory. */
+static const struct cv_proto_der *
+msg_der(struct cv_proto_msg *msg)
+{
+	if (msg->der == NULL && (msg->der = calloc(1, sizeof(*msg->der))) != NULL)
+		msg->der->ok =
+		    der_array(json_object_get(msg->root, "chain"), 0, 1, msg->der) == 0 &&
+		    der_array(json_object_get(msg->root, "extra"), 1, 0, msg->der) == 0;
+	return msg->der;
+}
+
 void
 cv_proto_msg_free(struct cv_proto_msg *msg)
 {
 	json_decref(msg->root);
 	msg->root = NULL;
 	msg->id = NULL;
+	der_free(msg->der);
+	msg->der = NULL;
 }
 
 /*
@@ -189,9 +251,11 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  */
 static int
 cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
-           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
+           const struct cv_proto_der *d, struct cv_cert_list *list, struct cv_request *req,
+           struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
+	const size_t k = in_chain ? 0 : 1;
 	size_t i;
 	json_t *e;
 
@@ -209,16 +273,22 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cach
 		size_t der_len = 0;
 		int rc;
 
-		if (!json_is_string(e) ||
-		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
-		        0) {
+		if (d != NULL && d->ok) { /* decoded and hashed once already */
+			rc = req->malformed.present
+			         ? 0
+			         : cv_cert_cache_from_der_sha(certs, d->der[k][i], d->len[k][i],
+			                                      d->sha256[k][i], &cert, &why);
+		} else if (!json_is_string(e) ||
+		           cv_base64_decode(json_string_value(e), json_string_length(e), &der,
+		                            &der_len) != 0) {
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
+		} else {
+			rc = req->malformed.present
+			         ? 0
+			         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
+			free(der);
 		}
-		rc = req->malformed.present
-		         ? 0
-		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
-		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
 		if (cert == NULL)
@@ -385,68 +455,37 @@ verify_params(const json_t *root, struct cv_request *req, struct cv_error *err)
 }
 
 int
-cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
-                        struct cv_error *err)
+cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
+                        struct cv_request *req, struct cv_error *err)
 {
-	const json_t *extra = json_object_get(root, "extra");
+	const json_t *root = msg->root, *extra = json_object_get(root, "extra");
+	const struct cv_proto_der *d;
 
 	if (verify_shape(root, err) != 0)
 		return -1;
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
-	    0)
+	d = msg_der(msg);
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, d, &req->chain, req,
+	               err) != 0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, certs, d, &req->extra, req, err) != 0)
 		return -1;
 	return verify_params(root, req, err);
 }
 
-/*
- * The SHA-256 of each base64 DER certificate of arr (min to CV_PROTO_CHAIN_MAX of them),
- * without parsing them; -1 for anything cert_array would refuse.
- */
-static int
-cert_digests(const json_t *arr, size_t min, uint8_t sha[CV_PROTO_CHAIN_MAX][32], size_t *n)
-{
-	size_t i;
-	json_t *e;
-
-	if (!json_is_array(arr) || json_array_size(arr) < min ||
-	    json_array_size(arr) > CV_PROTO_CHAIN_MAX)
-		return -1;
-	json_array_foreach(arr, i, e)
-	{
-		uint8_t *der = NULL;
-		size_t der_len = 0;
-		int rc;
-
-		if (!json_is_string(e) ||
-		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
-		        0)
-			return -1;
-		rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, der, der_len, sha[i]);
-		free(der);
-		if (rc < 0)
-			return -1;
-	}
-	*n = json_array_size(arr);
-	return 0;
-}
-
 int
-cv_proto_verify_seen_key(const json_t *root, struct cv_request *params, struct cv_vc_key *key)
+cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params, struct cv_vc_key *key)
 {
-	uint8_t chain[CV_PROTO_CHAIN_MAX][32], extra[CV_PROTO_CHAIN_MAX][32];
-	const json_t *extra_arr = json_object_get(root, "extra");
+	const json_t *root = msg->root;
 	struct cv_error err = {""};
 	enum cv_verdict_detail detail;
-	size_t n_chain = 0, n_extra = 0;
+	const struct cv_proto_der *d;
 
 	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
-	    cv_proto_verify_detail(root, &detail, &err) != 0 ||
-	    cert_digests(json_object_get(root, "chain"), 1, chain, &n_chain) != 0 ||
-	    (extra_arr != NULL && cert_digests(extra_arr, 0, extra, &n_extra) != 0))
+	    cv_proto_verify_detail(root, &detail, &err) != 0 || (d = msg_der(msg)) == NULL ||
+	    !d->ok)
 		return -1;
-	return cv_verdict_cache_key_of(&chain[0][0], n_chain, &extra[0][0], n_extra, params, key);
+	return cv_verdict_cache_key_of(&d->sha256[0][0][0], d->n[0], &d->sha256[1][0][0], d->n[1],
+	                               params, key);
 }
 
 int

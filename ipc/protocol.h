@@ -44,10 +44,15 @@ enum cv_proto_code {
 };
 
 /* One parsed request line. */
+struct cv_proto_der;
+
 struct cv_proto_msg {
 	json_t *root; /* the whole request object (owned) */
 	json_t *id;   /* borrowed from root: a string or number, or NULL (reply with "id": null) */
 	enum cv_proto_op op;
+	/* a verify request's certificates, base64-decoded and hashed once, on first use by
+	 * cv_proto_verify_seen_key or cv_proto_verify_request (owned) */
+	struct cv_proto_der *der;
 };
 
 /* "bad-request", "unknown-op", "too-large", "forbidden", "config-error", "internal", "busy". */
@@ -68,8 +73,8 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
  * req->malformed, and the engine answers with a REJECT verdict. Certificates are taken from
  * certs, the parsed-certificate cache, when it holds the same DER (NULL: parsed each time).
  */
-int cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, struct cv_request *req,
-                            struct cv_error *err);
+int cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
+                            struct cv_request *req, struct cv_error *err);
 
 /*
  * The verdict cache key of a verify request (issue 13), from the certificates' bytes without
@@ -79,7 +84,8 @@ int cv_proto_verify_request(const json_t *root, struct cv_cert_cache *certs, str
  * one never cached such as one with "at"), without saying why: cv_proto_verify_request then
  * reads the request and reports its errors.
  */
-int cv_proto_verify_seen_key(const json_t *root, struct cv_request *params, struct cv_vc_key *key);
+int cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params,
+                             struct cv_vc_key *key);
 
 /*
  * Reads the optional "detail" of a verify request: "verdict", "evidence" or "trace" (the

@@ -984,7 +984,7 @@ static int
 h_ocsp_cache(struct cfg_parser *p, const struct cfg_cmd *cmd, void *obj, char **argv, size_t argc)
 {
 	struct cv_rev_settings *rev = FIELD(obj, cmd, struct cv_rev_settings);
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	if (parse_num(p, "ocsp cache-lifetime", argv[0], 0, 86400, &v) < 0)
 		return -1;

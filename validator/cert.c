@@ -21,7 +21,8 @@ struct cv_cert {
 	 * certificate does not need it. Set once, atomically; NULL when GnuTLS cannot read it. */
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t der; /* our own copy */
-	char *subject;      /* RFC 4514 text of the Names (GnuTLS's rendering) */
+	/* RFC 4514 text of the Names (GnuTLS's rendering), made on first use, set atomically */
+	char *subject;
 	char *issuer;
 	char serial[2 * 64 + 2];
 	uint8_t sha256[32]; /* of der: the certificate's identity for caches */
@@ -183,16 +184,15 @@ name_text(const uint8_t *der, size_t len, char **out)
 #define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 
 /*
- * The facts kept beside the parsed form: key, signature algorithm, names as text, serial,
- * digest. GnuTLS reads the key and renders the Names; its certificate object is made only
- * for what the parsed form does not give (RSASSA-PSS parameters, unusual keys).
+ * The facts kept beside the parsed form: key, signature algorithm, serial, digest. GnuTLS
+ * reads the key; its certificate object is made only for what the parsed form does not give
+ * (RSASSA-PSS parameters, unusual keys). The Names' text is made when first asked for.
  */
 static int
 cert_facts(struct cv_cert *c, struct cv_error *err)
 {
 	const struct cv_cert_parsed *p = &c->parsed;
 	gnutls_x509_crt_t crt = NULL;
-	int ret;
 
 	if (key_info_spki(p, &c->key) < 0 || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
 		if ((crt = cv_cert_crt(c)) == NULL) {
@@ -204,23 +204,22 @@ cert_facts(struct cv_cert *c, struct cv_error *err)
 	}
 	c->sig_algo = crt != NULL ? gnutls_x509_crt_get_signature_algorithm(crt)
 	                          : (int)gnutls_oid_to_sign(p->sig_oid);
-	if (name_text(p->subject, p->subject_len, &c->subject) < 0 ||
-	    name_text(p->issuer, p->issuer_len, &c->issuer) < 0) {
-		cv_error_set(err, "certificate subject or issuer: unreadable name");
-		return -1;
-	}
 	serial_text(p->serial, p->serial_len, c->serial, sizeof(c->serial));
-	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size, c->sha256)) < 0) {
-		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
-		return -1;
-	}
 	return 0;
 }
 
 int
 cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv_error *err)
 {
+	return cv_cert_from_der_sha(der, len, NULL, out, err);
+}
+
+int
+cv_cert_from_der_sha(const uint8_t *der, size_t len, const uint8_t sha256[32], struct cv_cert **out,
+                     struct cv_error *err)
+{
 	struct cv_cert *c = NULL;
+	int ret;
 
 	*out = NULL;
 	if (der == NULL || len == 0 || der_outer_len(der, len) != len) {
@@ -237,6 +236,13 @@ cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv
 	c->der.size = (unsigned)len;
 	if (cv_cert_parse(c->der.data, c->der.size, &c->parsed, err) < 0 || cert_facts(c, err) < 0)
 		goto fail;
+	if (sha256 != NULL) {
+		memcpy(c->sha256, sha256, sizeof(c->sha256));
+	} else if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, c->der.data, c->der.size,
+	                                   c->sha256)) < 0) {
+		cv_error_set(err, "certificate digest: %s", gnutls_strerror(ret));
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -499,16 +505,41 @@ cv_cert_spki(const struct cv_cert *cert, size_t *len)
 	return cert->parsed.spki;
 }
 
+/*
+ * The text of a Name, rendered once by whichever thread asks first. The Name was read to its
+ * last value when the certificate was (name.c refuses what GnuTLS cannot render), so only a
+ * failed allocation leaves "?".
+ */
+static const char *
+lazy_name(char **slot, const uint8_t *der, size_t len)
+{
+	char *have = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *made = NULL;
+
+	if (have != NULL)
+		return have;
+	if (name_text(der, len, &made) < 0)
+		return "?";
+	if (__atomic_compare_exchange_n(slot, &have, made, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		return made;
+	gnutls_free(made);
+	return have;
+}
+
 const char *
 cv_cert_subject(const struct cv_cert *cert)
 {
-	return cert->subject;
+	struct cv_cert *c = (struct cv_cert *)(uintptr_t)cert;
+
+	return lazy_name(&c->subject, c->parsed.subject, c->parsed.subject_len);
 }
 
 const char *
 cv_cert_issuer(const struct cv_cert *cert)
 {
-	return cert->issuer;
+	struct cv_cert *c = (struct cv_cert *)(uintptr_t)cert;
+
+	return lazy_name(&c->issuer, c->parsed.issuer, c->parsed.issuer_len);
 }
 
 const char *

@@ -30,6 +30,9 @@ struct cv_cert_list {
 
 /* Parses one DER certificate; strict (trailing bytes refused). Returns 0 or -1 with err set. */
 int cv_cert_from_der(const uint8_t *der, size_t len, struct cv_cert **out, struct cv_error *err);
+/* The same with the DER's SHA-256 given by a caller that has it (it must be of exactly der). */
+int cv_cert_from_der_sha(const uint8_t *der, size_t len, const uint8_t sha256[32],
+                         struct cv_cert **out, struct cv_error *err);
 
 /*
  * Appends every certificate of a buffer: one DER certificate, or PEM text holding one or more

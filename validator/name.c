@@ -141,6 +141,16 @@ value_text_ok(const struct cv_asn1_elem *v)
 	}
 }
 
+/* DirectoryString ::= CHOICE { teletexString, printableString, universalString, utf8String,
+ * bmpString }, each SIZE (1..MAX) (RFC 5280 4.1.2.4, appendix A.1). */
+static bool
+directory_string_tag(uint8_t tag)
+{
+	return tag == CV_ASN1_T61_STRING || tag == CV_ASN1_PRINTABLE_STRING ||
+	       tag == CV_ASN1_UNIVERSAL_STRING || tag == CV_ASN1_UTF8_STRING ||
+	       tag == CV_ASN1_BMP_STRING;
+}
+
 static int
 read_atav(struct cv_asn1 *rdn, struct atav *out)
 {
@@ -150,6 +160,9 @@ read_atav(struct cv_asn1 *rdn, struct atav *out)
 	    cv_asn1_expect(&s, CV_ASN1_OID, &out->type) < 0 || cv_asn1_next(&s, &out->value) < 0)
 		return -1;
 	if (!value_form_ok(out->value.tag) || !value_text_ok(&out->value))
+		return -1;
+	/* an empty one is malformed (GnuTLS's rendering of the Name refuses it too) */
+	if (directory_string_tag(out->value.tag) && out->value.len == 0)
 		return -1;
 	return cv_asn1_finish(&s);
 }

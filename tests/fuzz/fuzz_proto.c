@@ -137,15 +137,18 @@ check_admin(const json_t *root, const struct cv_proto_admin_req *a)
  * verdict is never served for another request, nor for one that would be refused).
  */
 static void
-check_seen_key(const json_t *root, int full_rc, const struct cv_request *req)
+check_seen_key(const struct cv_proto_msg *msg, int full_rc, const struct cv_request *req)
 {
+	/* a message of its own: the certificates decoded again, not those the full parse used */
+	struct cv_proto_msg fresh = {json_incref(msg->root), msg->id, msg->op, NULL};
 	struct cv_vc_key seen, full;
 	struct cv_request params;
 	int rc;
 
 	cv_request_init(&params);
-	rc = cv_proto_verify_seen_key(root, &params, &seen);
+	rc = cv_proto_verify_seen_key(&fresh, &params, &seen);
 	cv_request_free(&params);
+	cv_proto_msg_free(&fresh);
 	if (rc != 0)
 		return;
 	if (full_rc != 0)
@@ -159,7 +162,7 @@ check_seen_key(const json_t *root, int full_rc, const struct cv_request *req)
 
 /* Reads the operation's fields; returns 0 or -1 with err set. */
 static int
-read_op(const struct cv_proto_msg *msg, struct cv_error *err)
+read_op(struct cv_proto_msg *msg, struct cv_error *err)
 {
 	struct cv_proto_admin_req admin;
 	struct cv_request req;
@@ -169,13 +172,13 @@ read_op(const struct cv_proto_msg *msg, struct cv_error *err)
 	switch (msg->op) {
 	case CV_OP_VERIFY:
 		cv_request_init(&req);
-		rc = cv_proto_verify_request(msg->root, NULL, &req, err);
+		rc = cv_proto_verify_request(msg, NULL, &req, err);
 		if (rc == 0)
 			check_request(msg->root, &req);
 		if (rc == 0 &&
 		    cv_proto_verify_detail(msg->root, &(enum cv_verdict_detail){0}, err) != 0)
 			rc = -1; /* the daemon refuses an unknown detail before any verdict */
-		check_seen_key(msg->root, rc, &req);
+		check_seen_key(msg, rc, &req);
 		cv_request_free(&req);
 		break;
 	case CV_OP_SHOW:

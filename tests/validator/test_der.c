@@ -283,6 +283,9 @@ test_name_malformed(void)
 	                                0x03, 0x55, 0x04, 0x03, 0x05, 0x00};
 	static const uint8_t extra[] = {0x30, 0x0f, 0x31, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55,
 	                                0x04, 0x03, 0x13, 0x02, 'C',  'A',  0x05, 0x00};
+	static const uint8_t dir_tags[] = {CV_ASN1_T61_STRING, CV_ASN1_PRINTABLE_STRING,
+	                                   CV_ASN1_UNIVERSAL_STRING, CV_ASN1_UTF8_STRING,
+	                                   CV_ASN1_BMP_STRING};
 	uint8_t trailing[sizeof(ok) + 2];
 
 	CHECK_INT_EQ(cv_name_rdn_count(a.p, a.n), 2);
@@ -295,6 +298,16 @@ test_name_malformed(void)
 	CHECK(cv_name_rdn_count(empty_rdn, sizeof(empty_rdn)) < 0);
 	CHECK(!cv_name_equal(empty_rdn, sizeof(empty_rdn), empty_rdn, sizeof(empty_rdn)));
 	CHECK(cv_name_rdn_count(three, sizeof(three)) < 0); /* a NULL value: no string */
+	/* an empty DirectoryString (SIZE (1..MAX)) is refused in every form; IA5String may be */
+	for (size_t i = 0; i < sizeof(dir_tags); i++) {
+		uint8_t empty[sizeof(three)];
+
+		memcpy(empty, three, sizeof(three));
+		empty[sizeof(three) - 2] = dir_tags[i];
+		CHECK(cv_name_rdn_count(empty, sizeof(empty)) < 0);
+		empty[sizeof(three) - 2] = CV_ASN1_IA5_STRING;
+		CHECK_INT_EQ(cv_name_rdn_count(empty, sizeof(empty)), 1);
+	}
 	CHECK(cv_name_rdn_count(extra, sizeof(extra)) < 0); /* three elements in an attribute */
 	memcpy(trailing, ok, sizeof(ok));
 	trailing[sizeof(ok)] = 0x05;
