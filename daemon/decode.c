@@ -38,28 +38,33 @@ cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs, void 
 	return b;
 }
 
-/* The reply of a hit, rendered as the loop rendered it (seen_done in server.c before). */
-static void
-render_seen(const struct cv_verdict *verdict, void *arg)
+/* The reply of a hit without its id: made once per entry, detail and second (the cache
+ * keeps it), then each hit puts its own id in front. */
+static char *
+render_tail(const struct cv_verdict *verdict, void *arg, size_t *len)
 {
-	struct cv_decode_item *it = arg;
-	json_t *resp = cv_proto_verdict(it->msg.id, verdict, it->detail);
+	const struct cv_decode_item *it = arg;
 
-	cv_engine_seen_outcome(verdict, &it->outcome);
-	it->reply = resp != NULL ? cv_proto_encode(resp, &it->reply_len) : NULL;
-	json_decref(resp);
+	return cv_proto_verdict_tail(verdict, it->detail, len);
 }
 
 /* A seen chain: true when answered from the verdict cache (it->req holds the parameters). */
 static bool
 decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
 {
+	struct cv_seen_reply r;
 	struct cv_vc_key key;
 
 	if (cv_proto_verify_seen_key(&it->msg, &it->req, &key) != 0 ||
-	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0)
+	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0 ||
+	    !cv_engine_seen_reply(b->engine, &key, &b->state, (size_t)it->detail, render_tail, it,
+	                          &r))
 		return false;
-	return cv_engine_seen_lookup(b->engine, &key, &b->state, render_seen, it);
+	it->outcome = r.outcome;
+	it->reply =
+	    r.text != NULL ? cv_proto_with_id(it->msg.id, r.text, r.len, &it->reply_len) : NULL;
+	free(r.text);
+	return true;
 }
 
 static void

@@ -10,7 +10,7 @@
  * What runs where: cv_decode_batch_new and the dispatch run on the loop; cv_decode_batch_run on
  * a worker (or on the loop when there is none); cv_decode_batch_free on either. While it runs,
  * the batch reads only itself, the state snapshot taken by cv_decode_batch_new, the verdict
- * cache (locked, through cv_engine_seen_lookup) and the parsed-certificate cache (locked).
+ * cache (locked, through cv_engine_seen_reply) and the parsed-certificate cache (locked).
  */
 #ifndef CV_DECODE_H
 #define CV_DECODE_H

@@ -672,6 +672,50 @@ cv_proto_verdict(const json_t *id, const struct cv_verdict *v, enum cv_verdict_d
 	return vj != NULL ? cv_proto_ok(id, "verdict", vj) : NULL;
 }
 
+/* What every verify reply begins with before its id, and the id of a tail's rendering. */
+#define REPLY_ID_OPEN "{\"id\":"
+#define TAIL_PREFIX   REPLY_ID_OPEN "null,"
+
+char *
+cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail, size_t *len)
+{
+	const size_t skip = sizeof(TAIL_PREFIX) - 1;
+	json_t *resp = cv_proto_verdict(NULL, v, detail);
+	char *full = resp != NULL ? cv_proto_encode(resp, len) : NULL;
+
+	json_decref(resp);
+	if (full == NULL || *len <= skip || memcmp(full, TAIL_PREFIX, skip) != 0) {
+		free(full);
+		return NULL;
+	}
+	*len -= skip;
+	memmove(full, full + skip, *len);
+	return full;
+}
+
+char *
+cv_proto_with_id(const json_t *id, const char *tail, size_t tail_len, size_t *len)
+{
+	char *id_text = id != NULL ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	const char *shown = id != NULL ? id_text : "null";
+	const size_t open = sizeof(REPLY_ID_OPEN) - 1;
+	size_t id_len;
+	char *line = NULL;
+
+	if (shown == NULL)
+		return NULL;
+	id_len = strlen(shown);
+	if ((line = malloc(open + id_len + 1 + tail_len)) != NULL) {
+		memcpy(line, REPLY_ID_OPEN, open);
+		memcpy(line + open, shown, id_len);
+		line[open + id_len] = ',';
+		memcpy(line + open + id_len + 1, tail, tail_len);
+		*len = open + id_len + 1 + tail_len;
+	}
+	free(id_text);
+	return line;
+}
+
 json_t *
 cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message)
 {

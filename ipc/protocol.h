@@ -149,6 +149,14 @@ json_t *cv_proto_ok(const json_t *id, const char *key, json_t *value);
  * reference or NULL (out of memory). */
 json_t *cv_proto_verdict(const json_t *id, const struct cv_verdict *v,
                          enum cv_verdict_detail detail);
+/*
+ * The same reply in two parts, for a verdict answered many times (the verdict cache keeps the
+ * tail): cv_proto_verdict_tail encodes everything after `{"id":ID,` (newline included), and
+ * cv_proto_with_id puts an id in front of a tail. Together they give the bytes cv_proto_encode
+ * gives for cv_proto_verdict. Both return malloc'ed text, or NULL when out of memory.
+ */
+char *cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail, size_t *len);
+char *cv_proto_with_id(const json_t *id, const char *tail, size_t tail_len, size_t *len);
 
 /* {"id":id,"ok":false,"error":{"code":...,"message":...}}. New reference or NULL. */
 json_t *cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message);

@@ -9,7 +9,7 @@
  * worker threads (cv_engine_set_workers): it reads only the job, its configuration (immutable
  * once loaded), the certificates (immutable, atomic references) and the verified-link cache
  * (locked); everything after it runs on the loop again. The daemon also reads requests on
- * the same threads (cv_engine_pool): they look seen chains up through cv_engine_seen_lookup,
+ * the same threads (cv_engine_pool): they look seen chains up through cv_engine_seen_reply,
  * which reads only the verdict cache (locked) and a state snapshot the loop took; the
  * statistics are counted on the loop (cv_engine_count_seen).
  */

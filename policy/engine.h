@@ -230,9 +230,9 @@ bool cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
  * issue 13), in three steps:
  *  - cv_engine_seen_state (loop): the state the verdict cache is checked against now; false
  *    when the cache is off.
- *  - cv_engine_seen_lookup (any thread): looks key up under that state; on a hit calls done
- *    with the verdict (marked from_cache, at = state->now) before returning, and returns true.
- *    It counts nothing but the cache's own statistics (locked).
+ *  - cv_engine_seen_reply (any thread): looks key up under that state; on a hit gives the
+ *    verdict's outcome and its rendering (the verdict marked from_cache, at = state->now),
+ *    and returns true. It counts nothing but the cache's own statistics (locked).
  *  - on the loop again, cv_engine_seen_current says whether the state is still the one of the
  *    snapshot (else the caller decides again, as a new request), and cv_engine_count_seen counts
  *    the verdict served, with its log line (what cv_engine_serve_seen does in one step).
@@ -244,9 +244,21 @@ struct cv_seen_outcome {
 	char message[CV_MESSAGE_MAX];
 };
 bool cv_engine_seen_state(const struct cv_engine *engine, struct cv_vc_now *out);
-bool cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
-                           const struct cv_vc_now *state, cv_verify_done_fn done, void *arg);
 void cv_engine_seen_outcome(const struct cv_verdict *v, struct cv_seen_outcome *out);
+/*
+ * The rendering is made once per entry, slot (the caller's: a detail level) and second of
+ * validation time: out gets the outcome and a malloc'ed copy of it (text NULL when out of
+ * memory), made by render when none is kept yet.
+ */
+typedef char *(*cv_seen_render_fn)(const struct cv_verdict *v, void *arg, size_t *len);
+struct cv_seen_reply {
+	struct cv_seen_outcome outcome;
+	char *text;
+	size_t len;
+};
+bool cv_engine_seen_reply(struct cv_engine *engine, const struct cv_vc_key *key,
+                          const struct cv_vc_now *state, size_t slot, cv_seen_render_fn render,
+                          void *arg, struct cv_seen_reply *out);
 bool cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *state);
 void cv_engine_count_seen(struct cv_engine *engine, const struct cv_seen_outcome *o,
                           const char *peer_addr);

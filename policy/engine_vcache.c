@@ -78,8 +78,9 @@ cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *s
  * after, and the cache locks itself; state is the caller's snapshot, so no other engine
  * member is read. */
 bool
-cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
-                      const struct cv_vc_now *state, cv_verify_done_fn done, void *arg)
+cv_engine_seen_reply(struct cv_engine *engine, const struct cv_vc_key *key,
+                     const struct cv_vc_now *state, size_t slot, cv_seen_render_fn render,
+                     void *arg, struct cv_seen_reply *out)
 {
 	const struct cv_vc_entry *entry;
 	struct cv_verdict v;
@@ -91,7 +92,11 @@ cv_engine_seen_lookup(struct cv_engine *engine, const struct cv_vc_key *key,
 		return false;
 	v.at = state->now;
 	v.from_cache = true;
-	done(&v, arg);
+	cv_engine_seen_outcome(&v, &out->outcome);
+	out->text = cv_verdict_cache_memo(engine->vcache, entry, slot, state->now, &out->len);
+	if (out->text == NULL && (out->text = render(&v, arg, &out->len)) != NULL)
+		cv_verdict_cache_memo_keep(engine->vcache, entry, slot, state->now, out->text,
+		                           out->len);
 	cv_verdict_cache_release(engine->vcache, entry);
 	return true;
 }

@@ -15,12 +15,20 @@
 
 #include "engine.h"
 
+/* A caller's rendering of the entry's verdict for one validation time (bytes, uninterpreted). */
+struct vc_memo {
+	cv_time at;
+	char *text; /* NULL: none */
+	size_t len;
+};
+
 struct cv_vc_entry {
 	struct cv_vc_key key;
 	struct cv_vc_validity validity;
 	struct cv_verdict verdict; /* deep copy; path, evidence and trace owned by the entry */
-	unsigned refs;             /* 1 while in the table, plus one per reader */
-	struct cv_vc_entry *hnext; /* bucket chain */
+	struct vc_memo memo[CV_VC_MEMO_SLOTS]; /* under the cache's lock */
+	unsigned refs;                         /* 1 while in the table, plus one per reader */
+	struct cv_vc_entry *hnext;             /* bucket chain */
 	TAILQ_ENTRY(cv_vc_entry) lru;
 };
 
@@ -42,6 +50,8 @@ entry_free(struct cv_vc_entry *e)
 	free(e->verdict.path);
 	free(e->verdict.evidence);
 	free(e->verdict.trace);
+	for (size_t i = 0; i < CV_VC_MEMO_SLOTS; i++)
+		free(e->memo[i].text);
 	free(e);
 }
 
@@ -299,6 +309,41 @@ cv_verdict_cache_get(struct cv_verdict_cache *c, const struct cv_vc_key *key,
 		c->stats.hits++;
 	pthread_mutex_unlock(&c->lock);
 	return e;
+}
+
+char *
+cv_verdict_cache_memo(struct cv_verdict_cache *c, const struct cv_vc_entry *entry, size_t slot,
+                      cv_time at, size_t *len)
+{
+	const struct vc_memo *m;
+	char *copy = NULL;
+
+	if (slot >= CV_VC_MEMO_SLOTS)
+		return NULL;
+	m = &entry->memo[slot];
+	pthread_mutex_lock(&c->lock);
+	if (m->text != NULL && m->at == at && (copy = malloc(m->len)) != NULL) {
+		memcpy(copy, m->text, m->len);
+		*len = m->len;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return copy;
+}
+
+void
+cv_verdict_cache_memo_keep(struct cv_verdict_cache *c, const struct cv_vc_entry *entry, size_t slot,
+                           cv_time at, const char *text, size_t len)
+{
+	struct cv_vc_entry *e = (struct cv_vc_entry *)entry;
+	char *copy;
+
+	if (slot >= CV_VC_MEMO_SLOTS || len == 0 || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, text, len);
+	pthread_mutex_lock(&c->lock);
+	free(e->memo[slot].text);
+	e->memo[slot] = (struct vc_memo){at, copy, len};
+	pthread_mutex_unlock(&c->lock);
 }
 
 void

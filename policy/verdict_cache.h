@@ -99,6 +99,19 @@ const struct cv_vc_entry *cv_verdict_cache_get(struct cv_verdict_cache *cache,
                                                const struct cv_vc_now *cur, struct cv_verdict *out);
 void cv_verdict_cache_release(struct cv_verdict_cache *cache, const struct cv_vc_entry *entry);
 
+/*
+ * A rendering of an entry's verdict kept with it (a reply's bytes that depend on nothing but
+ * the verdict, the detail level and the validation time): slot is the caller's (a detail
+ * level), at the validation time it was made for. cv_verdict_cache_memo returns a malloc'ed
+ * copy when one is kept for at, else NULL; the entry must be held (cv_verdict_cache_get).
+ * The cache never reads the bytes; they go with the entry.
+ */
+#define CV_VC_MEMO_SLOTS 3
+char *cv_verdict_cache_memo(struct cv_verdict_cache *cache, const struct cv_vc_entry *entry,
+                            size_t slot, cv_time at, size_t *len);
+void cv_verdict_cache_memo_keep(struct cv_verdict_cache *cache, const struct cv_vc_entry *entry,
+                                size_t slot, cv_time at, const char *text, size_t len);
+
 /* Counts a miss: a request with a key that had to be evaluated (a lookup may be tried more
  * than once for one request; the evaluation happens once). */
 void cv_verdict_cache_note_miss(struct cv_verdict_cache *cache);

@@ -348,8 +348,19 @@ cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v)
 
 	memset(e, 0, sizeof(e));
 	for (i = 0; i < path->n && i < CV_PATH_MAX_DEPTH; i++) {
+		const struct cv_cert *next = i + 1 < path->n ? path->certs[i + 1] : NULL;
+		size_t ilen, slen;
+		const uint8_t *idn = cv_cert_issuer_der(path->certs[i], &ilen);
+		const uint8_t *sdn = next != NULL ? cv_cert_subject_der(next, &slen) : NULL;
+
 		cv_strlcpy(e[i].subject, cv_cert_subject(path->certs[i]), sizeof(e[i].subject));
-		cv_strlcpy(e[i].issuer, cv_cert_issuer(path->certs[i]), sizeof(e[i].issuer));
+		/* the same encoding as the issuer's subject (the usual case): the same text,
+		 * already made for that certificate (kept in the parsed-certificate cache) */
+		cv_strlcpy(e[i].issuer,
+		           sdn != NULL && slen == ilen && memcmp(sdn, idn, ilen) == 0
+		               ? cv_cert_subject(next)
+		               : cv_cert_issuer(path->certs[i]),
+		           sizeof(e[i].issuer));
 		cv_strlcpy(e[i].serial, cv_cert_serial(path->certs[i]), sizeof(e[i].serial));
 		e[i].not_before = cv_cert_not_before(path->certs[i]);
 		e[i].not_after = cv_cert_not_after(path->certs[i]);
@@ -366,12 +377,8 @@ struct bit_name {
 };
 
 static const struct bit_name weak_names[CV_WEAK_ALG_COUNT] = {
-    {CV_WEAK_SHA1, "sha1"},
-    {CV_WEAK_MD5, "md5"},
-    {CV_WEAK_DSA, "dsa"},
-    {CV_WEAK_RSA_1024, "rsa-1024"},
-    {CV_WEAK_P192, "p192"},
-    {CV_WEAK_RSA_ODD, "rsa-odd-size"},
+    {CV_WEAK_SHA1, "sha1"},         {CV_WEAK_MD5, "md5"},   {CV_WEAK_DSA, "dsa"},
+    {CV_WEAK_RSA_1024, "rsa-1024"}, {CV_WEAK_P192, "p192"}, {CV_WEAK_RSA_ODD, "rsa-odd-size"},
 };
 
 static const struct bit_name relaxation_names[] = {

@@ -3,6 +3,7 @@
  * key covers, when a stored verdict is current, the least-recently-used bound, and readers
  * that outlive their entry (run under ASan to catch a use after free).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../common/verdict.h"
@@ -232,6 +233,49 @@ test_copy_and_readers(void)
 	cv_verdict_cache_free(c);
 }
 
+/* A rendering kept with an entry: per slot and validation time, gone with the entry. */
+static void
+test_memo(void)
+{
+	struct cv_verdict_cache *c = cv_verdict_cache_new(8);
+	const struct cv_vc_key k = key_of(leaf.cert);
+	const struct cv_vc_now cur = {.engine_gen = 1, .crl_gen = 5, .ocsp_gen = 1, .now = NOW};
+	const struct cv_vc_entry *e;
+	struct cv_verdict v, out;
+	size_t len = 0;
+	char *text;
+
+	cv_verdict_init(&v, NOW);
+	cv_verdict_accept(&v);
+	cv_verdict_cache_put(c, &k, &validity, &v);
+	e = cv_verdict_cache_get(c, &k, &cur, &out);
+	CHECK(e != NULL);
+	if (e == NULL)
+		goto out;
+	CHECK(cv_verdict_cache_memo(c, e, 0, NOW, &len) == NULL);
+	cv_verdict_cache_memo_keep(c, e, 0, NOW, "first", 5);
+	text = cv_verdict_cache_memo(c, e, 0, NOW, &len);
+	CHECK(text != NULL && len == 5 && memcmp(text, "first", 5) == 0);
+	free(text);
+	CHECK(cv_verdict_cache_memo(c, e, 0, NOW + 1, &len) == NULL); /* another second */
+	CHECK(cv_verdict_cache_memo(c, e, 1, NOW, &len) == NULL);     /* another slot */
+	CHECK(cv_verdict_cache_memo(c, e, CV_VC_MEMO_SLOTS, NOW, &len) == NULL);
+	cv_verdict_cache_memo_keep(c, e, 0, NOW + 1, "second", 6);
+	CHECK(cv_verdict_cache_memo(c, e, 0, NOW, &len) == NULL);
+	text = cv_verdict_cache_memo(c, e, 0, NOW + 1, &len);
+	CHECK(text != NULL && len == 6 && memcmp(text, "second", 6) == 0);
+	free(text);
+	cv_verdict_cache_release(c, e);
+	/* a new verdict under the key is a new entry: nothing kept for it yet */
+	cv_verdict_cache_put(c, &k, &validity, &v);
+	e = cv_verdict_cache_get(c, &k, &cur, &out);
+	CHECK(e != NULL && cv_verdict_cache_memo(c, e, 0, NOW + 1, &len) == NULL);
+	cv_verdict_cache_release(c, e);
+out:
+	cv_verdict_free(&v);
+	cv_verdict_cache_free(c); /* the memos go with their entries (ASan) */
+}
+
 int
 main(void)
 {
@@ -242,6 +286,7 @@ main(void)
 	test_key();
 	test_validity();
 	test_copy_and_readers();
+	test_memo();
 	tp_entity_free(&leaf);
 	tp_entity_free(&other);
 	tp_entity_free(&ca);

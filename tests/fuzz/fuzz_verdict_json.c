@@ -46,6 +46,35 @@ accessors(const struct cv_cert *cert, const uint8_t *data, size_t size)
 			abort();
 }
 
+/* The reply in two parts (the verdict cache's tail, each hit's id) is the reply in one, for
+ * every detail level and an id of each kind. */
+static void
+split_reply(const struct cv_verdict *v)
+{
+	json_t *ids[] = {json_integer(7), json_string("a \"quoted\" id\n"), NULL};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		for (int d = CV_VERDICT_DETAIL_VERDICT; d <= CV_VERDICT_DETAIL_TRACE; d++) {
+			json_t *resp = cv_proto_verdict(ids[i], v, (enum cv_verdict_detail)d);
+			size_t len = 0, tail_len = 0, joined_len = 0;
+			char *whole = resp != NULL ? cv_proto_encode(resp, &len) : NULL;
+			char *tail = cv_proto_verdict_tail(v, (enum cv_verdict_detail)d, &tail_len);
+			char *joined = tail != NULL
+			                   ? cv_proto_with_id(ids[i], tail, tail_len, &joined_len)
+			                   : NULL;
+
+			if (whole == NULL || joined == NULL || len != joined_len ||
+			    memcmp(whole, joined, len) != 0)
+				abort();
+			free(whole);
+			free(tail);
+			free(joined);
+			json_decref(resp);
+		}
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		json_decref(ids[i]);
+}
+
 /* A verdict naming the certificate everywhere it can, as JSON and as a response line. */
 static void
 verdict(struct cv_cert *cert)
@@ -71,6 +100,7 @@ verdict(struct cv_cert *cert)
 	cv_strlcpy(ev->outcome, "revoked", sizeof(ev->outcome));
 	cv_strlcpy(ev->signer, cv_cert_issuer(cert), sizeof(ev->signer));
 	cv_verdict_reject(&v, &f);
+	split_reply(&v);
 	vj = cv_verdict_to_json(&v);
 	cv_verdict_free(&v);
 	if (vj == NULL)

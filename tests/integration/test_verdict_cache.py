@@ -274,6 +274,34 @@ class SeenChainTest(CacheBase):
         self.assertFalse(self.verify(self.good())["cached"])
         self.assertEqual(self.vstats()["entries"], 0)
 
+    def test_hit_reply_has_its_own_id_and_time(self):
+        """A hit's reply is rendered once per entry, detail and second, then each hit puts
+        its own id in front: the id is always the request's, and the time moves with the
+        clock."""
+        from datetime import datetime, timedelta
+        self.start(self.TP, self.SKIP)
+        chain = [self.pki.good, self.pki.sub]
+
+        def hit(rid, detail):
+            resp = self.daemon.call(verify_req(rid, chain, detail=detail))
+            self.assertTrue(resp["ok"], resp)
+            self.assertEqual(resp["id"], rid)
+            self.assertTrue(resp["verdict"]["cached"], resp)
+            return resp["verdict"]
+
+        self.verify(chain)
+        first = hit(2, "verdict")
+        self.assertEqual(hit("three \"quoted\"", "verdict"), first)
+        self.assertEqual(hit(4.5, "verdict"), first)
+        self.assertIn("trace", hit(5, "trace"))
+        self.assertNotIn("trace", hit(6, "evidence"))
+        self.assertEqual(hit(7, "verdict"), first)
+        self.clock(DAY)
+        later = hit(8, "verdict")
+        when = [datetime.strptime(v["at"], "%Y-%m-%dT%H:%M:%SZ") for v in (first, later)]
+        self.assertGreaterEqual(when[1] - when[0], timedelta(days=1))
+        self.assertEqual(stable(later), stable(first))
+
     def test_certificate_expiring_while_cached(self):
         self.start(self.TP, self.SKIP)
         chain = [self.pki.short, self.pki.sub]
