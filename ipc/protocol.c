@@ -158,31 +158,25 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
 }
 
 /*
- * The certificates of "chain" (0) and "extra" (1) of a verify request, base64-decoded and
- * hashed once: the seen-chain key and the request both read them.
+ * The certificates of "chain" (0) and "extra" (1) of a verify request as the request carries
+ * them: the SHA-256 of each base64 text, the verdict cache key's digests (CV_VC_OF_TEXT), so
+ * that a seen chain is found without decoding a certificate.
  */
 struct cv_proto_der {
-	bool ok; /* both arrays well formed: every element a base64 string, counts in range */
+	bool ok; /* both arrays well formed: every element a string, counts in range */
 	size_t n[2];
-	uint8_t *der[2][CV_PROTO_CHAIN_MAX];
-	size_t len[2][CV_PROTO_CHAIN_MAX];
 	uint8_t sha256[2][CV_PROTO_CHAIN_MAX][32];
 };
 
 static void
 der_free(struct cv_proto_der *d)
 {
-	if (d == NULL)
-		return;
-	for (size_t k = 0; k < 2; k++)
-		for (size_t i = 0; i < d->n[k]; i++)
-			free(d->der[k][i]);
 	free(d);
 }
 
-/* Decodes one array (absent: none) into slot k; -1 when anything cert_array would refuse. */
+/* Hashes one array (absent: none) into slot k; -1 when its shape is not what cert_array takes. */
 static int
-der_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
+text_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
 {
 	size_t i;
 	json_t *e;
@@ -195,26 +189,33 @@ der_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
 	json_array_foreach(arr, i, e)
 	{
 		if (!json_is_string(e) ||
-		    cv_base64_decode(json_string_value(e), json_string_length(e), &d->der[k][i],
-		                     &d->len[k][i]) != 0)
-			return -1;
-		d->n[k] = i + 1;
-		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, d->der[k][i], d->len[k][i],
+		    gnutls_hash_fast(GNUTLS_DIG_SHA256, json_string_value(e), json_string_length(e),
 		                     d->sha256[k][i]) < 0)
 			return -1;
+		d->n[k] = i + 1;
 	}
 	return 0;
 }
 
-/* The request's decoded certificates, made on first use; NULL when out of memory. */
+/* The request's certificate digests, made on first use; NULL when out of memory. */
 static const struct cv_proto_der *
 msg_der(struct cv_proto_msg *msg)
 {
 	if (msg->der == NULL && (msg->der = calloc(1, sizeof(*msg->der))) != NULL)
 		msg->der->ok =
-		    der_array(json_object_get(msg->root, "chain"), 0, 1, msg->der) == 0 &&
-		    der_array(json_object_get(msg->root, "extra"), 1, 0, msg->der) == 0;
+		    text_array(json_object_get(msg->root, "chain"), 0, 1, msg->der) == 0 &&
+		    text_array(json_object_get(msg->root, "extra"), 1, 0, msg->der) == 0;
 	return msg->der;
+}
+
+/* The key of a request from its text digests (-1: not cached, or the digests are unusable). */
+static int
+text_key(const struct cv_proto_der *d, const struct cv_request *params, struct cv_vc_key *key)
+{
+	if (d == NULL || !d->ok)
+		return -1;
+	return cv_verdict_cache_key_of(CV_VC_OF_TEXT, &d->sha256[0][0][0], d->n[0],
+	                               &d->sha256[1][0][0], d->n[1], params, key);
 }
 
 void
@@ -251,11 +252,9 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  */
 static int
 cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
-           const struct cv_proto_der *d, struct cv_cert_list *list, struct cv_request *req,
-           struct cv_error *err)
+           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
-	const size_t k = in_chain ? 0 : 1;
 	size_t i;
 	json_t *e;
 
@@ -273,22 +272,16 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cach
 		size_t der_len = 0;
 		int rc;
 
-		if (d != NULL && d->ok) { /* decoded and hashed once already */
-			rc = req->malformed.present
-			         ? 0
-			         : cv_cert_cache_from_der_sha(certs, d->der[k][i], d->len[k][i],
-			                                      d->sha256[k][i], &cert, &why);
-		} else if (!json_is_string(e) ||
-		           cv_base64_decode(json_string_value(e), json_string_length(e), &der,
-		                            &der_len) != 0) {
+		if (!json_is_string(e) ||
+		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
+		        0) {
 			cv_error_set(err, "\"%s\"[%zu] is not base64", field, i);
 			return -1;
-		} else {
-			rc = req->malformed.present
-			         ? 0
-			         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
-			free(der);
 		}
+		rc = req->malformed.present
+		         ? 0
+		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
+		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
 		if (cert == NULL)
@@ -459,17 +452,19 @@ cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
                         struct cv_request *req, struct cv_error *err)
 {
 	const json_t *root = msg->root, *extra = json_object_get(root, "extra");
-	const struct cv_proto_der *d;
 
 	if (verify_shape(root, err) != 0)
 		return -1;
-	d = msg_der(msg);
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, d, &req->chain, req,
-	               err) != 0)
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
+	    0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, certs, d, &req->extra, req, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
 		return -1;
-	return verify_params(root, req, err);
+	if (verify_params(root, req, err) != 0)
+		return -1;
+	/* the key its verdict is stored under: the one a seen chain is looked up by */
+	req->has_text_key = text_key(msg_der(msg), req, &req->text_key) == 0;
+	return 0;
 }
 
 int
@@ -478,14 +473,11 @@ cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params, st
 	const json_t *root = msg->root;
 	struct cv_error err = {""};
 	enum cv_verdict_detail detail;
-	const struct cv_proto_der *d;
 
 	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
-	    cv_proto_verify_detail(root, &detail, &err) != 0 || (d = msg_der(msg)) == NULL ||
-	    !d->ok)
+	    cv_proto_verify_detail(root, &detail, &err) != 0)
 		return -1;
-	return cv_verdict_cache_key_of(&d->sha256[0][0][0], d->n[0], &d->sha256[1][0][0], d->n[1],
-	                               params, key);
+	return text_key(msg_der(msg), params, key);
 }
 
 int

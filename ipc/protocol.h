@@ -50,7 +50,7 @@ struct cv_proto_msg {
 	json_t *root; /* the whole request object (owned) */
 	json_t *id;   /* borrowed from root: a string or number, or NULL (reply with "id": null) */
 	enum cv_proto_op op;
-	/* a verify request's certificates, base64-decoded and hashed once, on first use by
+	/* a verify request's certificate digests, made once, on first use by
 	 * cv_proto_verify_seen_key or cv_proto_verify_request (owned) */
 	struct cv_proto_der *der;
 };
@@ -72,17 +72,20 @@ void cv_proto_msg_free(struct cv_proto_msg *msg);
  * certificate that is valid base64 but does not parse is no protocol error: it is noted in
  * req->malformed, and the engine answers with a REJECT verdict. Certificates are taken from
  * certs, the parsed-certificate cache, when it holds the same DER (NULL: parsed each time).
+ * req->text_key is the key cv_proto_verify_seen_key gives for the same message.
  */
 int cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
                             struct cv_request *req, struct cv_error *err);
 
 /*
- * The verdict cache key of a verify request (issue 13), from the certificates' bytes without
- * parsing them, so that a seen chain is answered before any certificate is read. Returns 0
- * and fills params (cv_request_init'ed by the caller; every member but chain and extra) and
- * key when the request is well-formed and may be cached; -1 otherwise (a malformed request, or
- * one never cached such as one with "at"), without saying why: cv_proto_verify_request then
- * reads the request and reports its errors.
+ * The verdict cache key of a verify request (issue 13), from the certificates' text as the
+ * request carries it (CV_VC_OF_TEXT: no base64 decoded, no certificate read), so that a seen
+ * chain is answered first. Returns 0 and fills params (cv_request_init'ed by the caller; every
+ * member but chain and extra) and key when the request may be cached; -1 otherwise (not
+ * well-formed, or one never cached such as one with "at"), without saying why:
+ * cv_proto_verify_request then reads the request and reports its errors. A key is only ever
+ * stored for a request cv_proto_verify_request read (the same text reads the same), so a text
+ * that is not base64 finds nothing.
  */
 int cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params,
                              struct cv_vc_key *key);

@@ -509,6 +509,8 @@ request_copy(struct cv_request *dst, const struct cv_request *src)
 	cv_strlcpy(dst->peer_addr, src->peer_addr, sizeof(dst->peer_addr));
 	cv_strlcpy(dst->application, src->application, sizeof(dst->application));
 	dst->malformed = src->malformed;
+	dst->has_text_key = src->has_text_key;
+	dst->text_key = src->text_key;
 	for (size_t i = 0; i < src->chain.n; i++)
 		if (cv_cert_list_push(&dst->chain, src->chain.v[i]) < 0)
 			goto fail;

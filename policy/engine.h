@@ -48,6 +48,11 @@ struct cv_request {
 		int cert_index; /* position in the chain (0 = the peer's), -1 for one in extra */
 		char message[CV_MESSAGE_MAX];
 	} malformed;
+	/* The verdict cache key made from the request's own text (cv_proto_verify_request):
+	 * the key a seen chain is looked up by before its certificates are read. Without it the
+	 * key is made from the certificates (cv_verdict_cache_key). */
+	bool has_text_key;
+	struct cv_vc_key text_key;
 };
 
 void cv_request_init(struct cv_request *req);

@@ -225,19 +225,23 @@ hash_field(gnutls_hash_hd_t h, const void *data, size_t len)
 }
 
 static int
-hash_certs(gnutls_hash_hd_t h, const uint8_t *sha, size_t n)
+hash_certs(gnutls_hash_hd_t h, enum cv_vc_digests of, const uint8_t *sha, size_t n)
 {
-	if (hash_field(h, "certs", 5) < 0 || hash_field(h, &n, sizeof(n)) < 0)
+	/* the label says what was hashed: a DER key and a text key never meet */
+	if (hash_field(h, of == CV_VC_OF_TEXT ? "text" : "certs", of == CV_VC_OF_TEXT ? 4 : 5) <
+	        0 ||
+	    hash_field(h, &n, sizeof(n)) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) /* each certificate by the SHA-256 of its DER */
+	for (size_t i = 0; i < n; i++) /* each certificate by the SHA-256 of its DER or text */
 		if (hash_field(h, sha + 32 * i, 32) < 0)
 			return -1;
 	return 0;
 }
 
 int
-cv_verdict_cache_key_of(const uint8_t *chain_sha, size_t n_chain, const uint8_t *extra_sha,
-                        size_t n_extra, const struct cv_request *req, struct cv_vc_key *key)
+cv_verdict_cache_key_of(enum cv_vc_digests of, const uint8_t *chain_sha, size_t n_chain,
+                        const uint8_t *extra_sha, size_t n_extra, const struct cv_request *req,
+                        struct cv_vc_key *key)
 {
 	const int32_t purpose = (int32_t)req->purpose;
 	gnutls_hash_hd_t h;
@@ -249,7 +253,8 @@ cv_verdict_cache_key_of(const uint8_t *chain_sha, size_t n_chain, const uint8_t 
 	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
 		return -1;
 	if (hash_field(h, "certval verdict cache 1", 23) < 0 ||
-	    hash_certs(h, chain_sha, n_chain) < 0 || hash_certs(h, extra_sha, n_extra) < 0 ||
+	    hash_certs(h, of, chain_sha, n_chain) < 0 ||
+	    hash_certs(h, of, extra_sha, n_extra) < 0 ||
 	    hash_field(h, &req->n_trustpoints, sizeof(req->n_trustpoints)) < 0)
 		goto out;
 	for (size_t i = 0; i < req->n_trustpoints; i++)
@@ -281,10 +286,14 @@ cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key)
 {
 	uint8_t chain[CV_VC_CERTS_MAX][32], extra[CV_VC_CERTS_MAX][32];
 
+	if (req->has_text_key) {
+		*key = req->text_key;
+		return 0;
+	}
 	if (certs_sha(&req->chain, chain) < 0 || certs_sha(&req->extra, extra) < 0)
 		return -1;
-	return cv_verdict_cache_key_of(&chain[0][0], req->chain.n, &extra[0][0], req->extra.n, req,
-	                               key);
+	return cv_verdict_cache_key_of(CV_VC_OF_DER, &chain[0][0], req->chain.n, &extra[0][0],
+	                               req->extra.n, req, key);
 }
 
 const struct cv_vc_entry *

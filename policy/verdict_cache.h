@@ -80,13 +80,17 @@ int cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key);
 #define CV_VC_CERTS_MAX 64 /* certificates of chain or extra in a cached request */
 
 /*
- * The same key from the certificates' bytes without parsing them (a seen chain is looked up
- * before its certificates are read): chain_sha and extra_sha hold the SHA-256 of each DER
- * certificate, 32 bytes each, in order; params gives the other members (its chain and extra
- * are not read). Equal to cv_verdict_cache_key of the request the certificates parse into.
+ * The key from digests of the certificates without parsing them: chain_sha and extra_sha hold
+ * a SHA-256 per certificate, 32 bytes each, in order; params gives the other members (its chain
+ * and extra are not read). Of the DER (CV_VC_OF_DER): the key cv_verdict_cache_key makes from
+ * the parsed request. Of the text the request carried each certificate in (CV_VC_OF_TEXT: the
+ * protocol's base64, so that a seen chain is found without decoding it): a key of its own kind
+ * (the two never collide), set in the request as text_key, which cv_verdict_cache_key returns.
  */
-int cv_verdict_cache_key_of(const uint8_t *chain_sha, size_t n_chain, const uint8_t *extra_sha,
-                            size_t n_extra, const struct cv_request *params, struct cv_vc_key *key);
+enum cv_vc_digests { CV_VC_OF_DER, CV_VC_OF_TEXT };
+int cv_verdict_cache_key_of(enum cv_vc_digests of, const uint8_t *chain_sha, size_t n_chain,
+                            const uint8_t *extra_sha, size_t n_extra,
+                            const struct cv_request *params, struct cv_vc_key *key);
 
 /*
  * Looks key up. On a hit returns the entry (hold it until done with *out, then

@@ -98,9 +98,23 @@ test_key(void)
 	{
 		struct cv_vc_key from_bytes, parsed;
 
-		CHECK_INT_EQ(cv_verdict_cache_key_of(&sha[0][0], 2, NULL, 0, &a, &from_bytes), 0);
+		CHECK_INT_EQ(
+		    cv_verdict_cache_key_of(CV_VC_OF_DER, &sha[0][0], 2, NULL, 0, &a, &from_bytes),
+		    0);
 		CHECK_INT_EQ(cv_verdict_cache_key(&a, &parsed), 0);
 		CHECK(memcmp(from_bytes.digest, parsed.digest, CV_VC_KEY_LEN) == 0);
+		/* digests of the request's text: a key of its own kind, which the request then
+		 * carries and cv_verdict_cache_key returns */
+		struct cv_vc_key of_text, carried;
+
+		CHECK_INT_EQ(
+		    cv_verdict_cache_key_of(CV_VC_OF_TEXT, &sha[0][0], 2, NULL, 0, &a, &of_text),
+		    0);
+		CHECK(memcmp(of_text.digest, parsed.digest, CV_VC_KEY_LEN) != 0);
+		a.has_text_key = true;
+		a.text_key = of_text;
+		CHECK_INT_EQ(cv_verdict_cache_key(&a, &carried), 0);
+		CHECK(memcmp(carried.digest, of_text.digest, CV_VC_KEY_LEN) == 0);
 	}
 	cv_request_free(&a);
 }

@@ -132,16 +132,16 @@ check_admin(const json_t *root, const struct cv_proto_admin_req *a)
 }
 
 /*
- * The seen-chain key (issue 13) read from the request's bytes: only for a request the full
- * parse accepts as well, and then equal to the key of what the full parse reads (a cached
- * verdict is never served for another request, nor for one that would be refused).
+ * The seen-chain key (issue 13) read from the request's text, from a message of its own: for a
+ * request the full parse accepts, equal to the key its verdict is stored under (a cached
+ * verdict is never served for another request). A request the full parse refuses stores
+ * nothing, whatever its key.
  */
 static void
 check_seen_key(const struct cv_proto_msg *msg, int full_rc, const struct cv_request *req)
 {
-	/* a message of its own: the certificates decoded again, not those the full parse used */
 	struct cv_proto_msg fresh = {json_incref(msg->root), msg->id, msg->op, NULL};
-	struct cv_vc_key seen, full;
+	struct cv_vc_key seen, stored;
 	struct cv_request params;
 	int rc;
 
@@ -149,15 +149,16 @@ check_seen_key(const struct cv_proto_msg *msg, int full_rc, const struct cv_requ
 	rc = cv_proto_verify_seen_key(&fresh, &params, &seen);
 	cv_request_free(&params);
 	cv_proto_msg_free(&fresh);
-	if (rc != 0)
+	if (full_rc != 0 || req->malformed.present) /* never stored */
 		return;
-	if (full_rc != 0)
-		abort();
-	if (req->malformed.present) /* never stored: that key is never found */
-		return;
-	if (cv_verdict_cache_key(req, &full) != 0 ||
-	    memcmp(seen.digest, full.digest, sizeof(seen.digest)) != 0)
-		abort();
+	if (cv_verdict_cache_key(req, &stored) == 0) {
+		/* stored under a key: it is the text key, and the one looked up */
+		if (rc != 0 || !req->has_text_key ||
+		    memcmp(seen.digest, stored.digest, sizeof(seen.digest)) != 0)
+			abort();
+	} else if (rc == 0) {
+		abort(); /* looked up under a key it is never stored under */
+	}
 }
 
 /* Reads the operation's fields; returns 0 or -1 with err set. */
