@@ -20,6 +20,9 @@ struct cv_cert {
 	/* GnuTLS's object, made on first use by the CRL and OCSP code (cv_cert_crt): reading a
 	 * certificate does not need it. Set once, atomically; NULL when GnuTLS cannot read it. */
 	gnutls_x509_crt_t crt;
+	/* The subject public key as GnuTLS imported it when the certificate was read (NULL when
+	 * it could not): never changed afterwards, so signature checks on any thread read it. */
+	gnutls_pubkey_t pub;
 	gnutls_datum_t der; /* our own copy */
 	/* RFC 4514 text of the Names (GnuTLS's rendering), made on first use, set atomically */
 	char *subject;
@@ -41,6 +44,8 @@ cert_free(struct cv_cert *c)
 		return;
 	if (c->crt != NULL)
 		gnutls_x509_crt_deinit(c->crt);
+	if (c->pub != NULL)
+		gnutls_pubkey_deinit(c->pub);
 	cv_cert_parsed_clear(&c->parsed);
 	gnutls_free(c->subject);
 	gnutls_free(c->issuer);
@@ -109,32 +114,35 @@ key_kind(int pk)
 	}
 }
 
-/* The subject public key's kind, size and curve, from the SubjectPublicKeyInfo alone (the
- * same GnuTLS reading as the certificate object's). -1 when GnuTLS cannot import the key. */
+/* The subject public key imported from the SubjectPublicKeyInfo alone, and its kind, size and
+ * curve (the same GnuTLS reading as the certificate object's). -1 when GnuTLS cannot import
+ * the key; else *out holds it. */
 static int
-key_info_spki(const struct cv_cert_parsed *p, struct cv_cert_key *k)
+key_info_spki(const struct cv_cert_parsed *p, struct cv_cert_key *k, gnutls_pubkey_t *out)
 {
 	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)p->spki, (unsigned)p->spki_len};
 	gnutls_pubkey_t pub = NULL;
 	gnutls_ecc_curve_t curve;
 	unsigned bits = 0;
-	int pk, rc = -1;
+	int pk;
 
 	memset(k, 0, sizeof(*k));
+	*out = NULL;
 	if (gnutls_pubkey_init(&pub) < 0)
 		return -1;
-	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) >= 0 &&
-	    (pk = gnutls_pubkey_get_pk_algorithm(pub, &bits)) > 0) {
-		k->algorithm = pk;
-		k->bits = bits;
-		k->kind = key_kind(pk);
-		if ((k->kind == CV_KEY_EC || k->kind == CV_KEY_EDDSA) &&
-		    gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) >= 0)
-			k->curve = (int)curve;
-		rc = 0;
+	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 ||
+	    (pk = gnutls_pubkey_get_pk_algorithm(pub, &bits)) <= 0) {
+		gnutls_pubkey_deinit(pub);
+		return -1;
 	}
-	gnutls_pubkey_deinit(pub);
-	return rc;
+	k->algorithm = pk;
+	k->bits = bits;
+	k->kind = key_kind(pk);
+	if ((k->kind == CV_KEY_EC || k->kind == CV_KEY_EDDSA) &&
+	    gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL, 0) >= 0)
+		k->curve = (int)curve;
+	*out = pub;
+	return 0;
 }
 
 /* The same from GnuTLS's certificate object: for keys the SubjectPublicKeyInfo alone does not
@@ -194,7 +202,7 @@ cert_facts(struct cv_cert *c, struct cv_error *err)
 	const struct cv_cert_parsed *p = &c->parsed;
 	gnutls_x509_crt_t crt = NULL;
 
-	if (key_info_spki(p, &c->key) < 0 || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
+	if (key_info_spki(p, &c->key, &c->pub) < 0 || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
 		if ((crt = cv_cert_crt(c)) == NULL) {
 			cv_error_set(err, "certificate: GnuTLS cannot read it");
 			return -1;
@@ -382,6 +390,12 @@ cv_cert_unref(struct cv_cert *cert)
 	if (cert == NULL || __atomic_sub_fetch(&cert->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	cert_free(cert);
+}
+
+gnutls_pubkey_t
+cv_cert_pubkey(const struct cv_cert *cert)
+{
+	return cert->pub;
 }
 
 gnutls_x509_crt_t

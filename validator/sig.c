@@ -88,9 +88,11 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 }
 
 /*
- * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub. The shared
- * certificate's GnuTLS object is not used: GnuTLS does not promise that two threads may read
- * one gnutls_x509_crt_t at once (signature checks run on the engine's worker threads).
+ * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub, for a key GnuTLS did
+ * not import when the certificate was read. The shared certificate's GnuTLS object is not
+ * used: GnuTLS does not promise that two threads may read one gnutls_x509_crt_t at once
+ * (signature checks run on the engine's worker threads). The key imported at read time
+ * (cv_cert_pubkey) is never changed afterwards, and verifying only reads it.
  */
 static int
 import_spki(gnutls_pubkey_t pub, const struct cv_cert *cert)
@@ -141,23 +143,28 @@ static enum cv_sig_result
 verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const struct cv_cert *params)
 {
 	const unsigned flags = GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 | GNUTLS_VERIFY_ALLOW_BROKEN;
-	gnutls_pubkey_t pub = NULL;
+	gnutls_pubkey_t pub = NULL, own = NULL; /* own: imported here, freed here */
 	struct cert_parts parts;
 	gnutls_datum_t tbs, sig;
 	int algo, ret;
 	enum cv_sig_result r = CV_SIG_BAD;
 
-	if (cert_split(child, &parts) < 0 || gnutls_pubkey_init(&pub) < 0)
+	if (cert_split(child, &parts) < 0)
 		goto out;
 	if (cv_sig_key_inherits_params(issuer)) {
 		if (params == NULL) {
 			r = CV_SIG_UNKNOWN;
 			goto out;
 		}
-		if (cv_sig_import_inherited(pub, issuer, params) < 0)
+		if (gnutls_pubkey_init(&own) < 0 ||
+		    cv_sig_import_inherited(own, issuer, params) < 0)
 			goto out;
-	} else if (import_spki(pub, issuer) < 0) {
-		goto out;
+		pub = own;
+	} else if ((pub = cv_cert_pubkey(issuer)) == NULL) {
+		/* the key imported when the issuer was read, else an import of its own */
+		if (gnutls_pubkey_init(&own) < 0 || import_spki(own, issuer) < 0)
+			goto out;
+		pub = own;
 	}
 	algo = cv_cert_signature_algorithm(child);
 	if (algo <= 0)
@@ -169,7 +176,8 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 	ret = gnutls_pubkey_verify_data2(pub, (gnutls_sign_algorithm_t)algo, flags, &tbs, &sig);
 	r = ret >= 0 ? CV_SIG_OK : CV_SIG_BAD;
 out:
-	gnutls_pubkey_deinit(pub);
+	if (own != NULL)
+		gnutls_pubkey_deinit(own);
 	return r;
 }
 
