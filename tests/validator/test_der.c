@@ -292,6 +292,7 @@ test_name_malformed(void)
 	CHECK_INT_EQ(cv_name_rdn_count(ok, sizeof(ok)), 1);
 	CHECK_INT_EQ(cv_name_rdn_count((const uint8_t *)"\x30\x00", 2), 0);
 	CHECK(cv_name_equal(ok, sizeof(ok), ok, sizeof(ok)));
+	CHECK(cv_name_equal(a.p, a.n, a.p, a.n)); /* the same bytes: one pass, two RDNs */
 	CHECK(cv_name_rdn_count(long_len, sizeof(long_len)) < 0);
 	CHECK(!cv_name_equal(long_len, sizeof(long_len), long_len, sizeof(long_len)));
 	CHECK(!cv_name_equal(long_len, sizeof(long_len), ok, sizeof(ok)));
