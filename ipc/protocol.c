@@ -162,21 +162,15 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
  * them: the SHA-256 of each base64 text, the verdict cache key's digests (CV_VC_OF_TEXT), so
  * that a seen chain is found without decoding a certificate.
  */
-struct cv_proto_der {
+struct cv_proto_digests {
 	bool ok; /* both arrays well formed: every element a string, counts in range */
 	size_t n[2];
 	uint8_t sha256[2][CV_PROTO_CHAIN_MAX][32];
 };
 
-static void
-der_free(struct cv_proto_der *d)
-{
-	free(d);
-}
-
 /* Hashes one array (absent: none) into slot k; -1 when its shape is not what cert_array takes. */
 static int
-text_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
+text_array(const json_t *arr, size_t k, size_t min, struct cv_proto_digests *d)
 {
 	size_t i;
 	json_t *e;
@@ -198,19 +192,19 @@ text_array(const json_t *arr, size_t k, size_t min, struct cv_proto_der *d)
 }
 
 /* The request's certificate digests, made on first use; NULL when out of memory. */
-static const struct cv_proto_der *
-msg_der(struct cv_proto_msg *msg)
+static const struct cv_proto_digests *
+msg_digests(struct cv_proto_msg *msg)
 {
-	if (msg->der == NULL && (msg->der = calloc(1, sizeof(*msg->der))) != NULL)
-		msg->der->ok =
-		    text_array(json_object_get(msg->root, "chain"), 0, 1, msg->der) == 0 &&
-		    text_array(json_object_get(msg->root, "extra"), 1, 0, msg->der) == 0;
-	return msg->der;
+	if (msg->digests == NULL && (msg->digests = calloc(1, sizeof(*msg->digests))) != NULL)
+		msg->digests->ok =
+		    text_array(json_object_get(msg->root, "chain"), 0, 1, msg->digests) == 0 &&
+		    text_array(json_object_get(msg->root, "extra"), 1, 0, msg->digests) == 0;
+	return msg->digests;
 }
 
 /* The key of a request from its text digests (-1: not cached, or the digests are unusable). */
 static int
-text_key(const struct cv_proto_der *d, const struct cv_request *params, struct cv_vc_key *key)
+text_key(const struct cv_proto_digests *d, const struct cv_request *params, struct cv_vc_key *key)
 {
 	if (d == NULL || !d->ok)
 		return -1;
@@ -224,8 +218,8 @@ cv_proto_msg_free(struct cv_proto_msg *msg)
 	json_decref(msg->root);
 	msg->root = NULL;
 	msg->id = NULL;
-	der_free(msg->der);
-	msg->der = NULL;
+	free(msg->digests);
+	msg->digests = NULL;
 }
 
 /*
@@ -463,7 +457,7 @@ cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
 	if (verify_params(root, req, err) != 0)
 		return -1;
 	/* the key its verdict is stored under: the one a seen chain is looked up by */
-	req->has_text_key = text_key(msg_der(msg), req, &req->text_key) == 0;
+	req->has_text_key = text_key(msg_digests(msg), req, &req->text_key) == 0;
 	return 0;
 }
 
@@ -477,7 +471,7 @@ cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params, st
 	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
 	    cv_proto_verify_detail(root, &detail, &err) != 0)
 		return -1;
-	return text_key(msg_der(msg), params, key);
+	return text_key(msg_digests(msg), params, key);
 }
 
 int

@@ -44,7 +44,7 @@ enum cv_proto_code {
 };
 
 /* One parsed request line. */
-struct cv_proto_der;
+struct cv_proto_digests;
 
 struct cv_proto_msg {
 	json_t *root; /* the whole request object (owned) */
@@ -52,7 +52,7 @@ struct cv_proto_msg {
 	enum cv_proto_op op;
 	/* a verify request's certificate digests, made once, on first use by
 	 * cv_proto_verify_seen_key or cv_proto_verify_request (owned) */
-	struct cv_proto_der *der;
+	struct cv_proto_digests *digests;
 };
 
 /* "bad-request", "unknown-op", "too-large", "forbidden", "config-error", "internal", "busy". */

@@ -105,21 +105,6 @@ insert(struct cv_cert_cache *cache, struct cv_cert *cert)
 }
 
 int
-cv_cert_cache_from_der_sha(struct cv_cert_cache *cache, const uint8_t *der, size_t len,
-                           const uint8_t sha256[32], struct cv_cert **out, struct cv_error *err)
-{
-	*out = NULL;
-	if (cache == NULL || der == NULL || len == 0)
-		return cv_cert_from_der_sha(der, len, sha256, out, err);
-	if ((*out = lookup(cache, sha256, der, len)) != NULL)
-		return 0;
-	if (cv_cert_from_der_sha(der, len, sha256, out, err) < 0)
-		return -1;
-	insert(cache, *out);
-	return 0;
-}
-
-int
 cv_cert_cache_from_der(struct cv_cert_cache *cache, const uint8_t *der, size_t len,
                        struct cv_cert **out, struct cv_error *err)
 {
@@ -129,7 +114,13 @@ cv_cert_cache_from_der(struct cv_cert_cache *cache, const uint8_t *der, size_t l
 	if (cache == NULL || der == NULL || len == 0 ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, digest) < 0)
 		return cv_cert_from_der(der, len, out, err);
-	return cv_cert_cache_from_der_sha(cache, der, len, digest, out, err);
+	if ((*out = lookup(cache, digest, der, len)) != NULL)
+		return 0;
+	/* the digest is the certificate's identity too: not computed again */
+	if (cv_cert_from_der_sha(der, len, digest, out, err) < 0)
+		return -1;
+	insert(cache, *out);
+	return 0;
 }
 
 void

@@ -27,10 +27,6 @@ void cv_cert_cache_free(struct cv_cert_cache *cache); /* NULL is fine */
  */
 int cv_cert_cache_from_der(struct cv_cert_cache *cache, const uint8_t *der, size_t len,
                            struct cv_cert **out, struct cv_error *err);
-/* The same when the caller has the DER's SHA-256 already (it must be of exactly der). */
-int cv_cert_cache_from_der_sha(struct cv_cert_cache *cache, const uint8_t *der, size_t len,
-                               const uint8_t sha256[32], struct cv_cert **out,
-                               struct cv_error *err);
 
 struct cv_cert_cache_stats {
 	uint64_t hits, misses;
