@@ -112,20 +112,39 @@ fail:
 	return NULL;
 }
 
+/*
+ * The id goes first, as {"id":N,...: certvald answers a line whose bytes after the id it has
+ * read before without reading its JSON again (ipc/seen_lines.h), and only an id in front
+ * leaves those bytes the same from one request to the next.
+ */
 int
 cv_wire_frame(json_t *req, json_int_t id, char **line, size_t *len)
 {
-	char *text;
+	char head[40], *body, *text;
+	size_t head_len, body_len;
 
 	*line = NULL;
 	*len = 0;
-	if (json_object_set_new(req, "id", json_integer(id)) != 0 ||
-	    (text = json_dumps(req, JSON_COMPACT)) == NULL)
+	json_object_del(req, "id");
+	body = json_dumps(req, JSON_COMPACT); /* "{...}" */
+	if (body == NULL || json_object_set_new(req, "id", json_integer(id)) != 0) {
+		free(body);
 		return CV_CLIENT_ERR_MEMORY;
-	*len = strlen(text);
-	text[*len] = '\n'; /* json_dumps's NUL becomes the frame's newline */
-	*len += 1;
+	}
+	body_len = strlen(body);
+	head_len = (size_t)snprintf(head, sizeof(head), "{\"id\":%" JSON_INTEGER_FORMAT "%s", id,
+	                            body_len > 2 ? "," : "");
+	/* the body without its "{", then the frame's newline */
+	if ((text = malloc(head_len + body_len)) == NULL) {
+		free(body);
+		return CV_CLIENT_ERR_MEMORY;
+	}
+	memcpy(text, head, head_len);
+	memcpy(text + head_len, body + 1, body_len - 1);
+	text[head_len + body_len - 1] = '\n';
+	*len = head_len + body_len;
 	*line = text;
+	free(body);
 	return CV_CLIENT_OK;
 }
 

@@ -33,6 +33,7 @@ cv_verdict_init(struct cv_verdict *v, cv_time at)
 	v->map_seq = -1;
 	v->at = at;
 	v->revocation = CV_REVOCATION_NOT_CHECKED;
+	v->made = CV_VERDICT_DETAIL_TRACE;
 }
 
 void
@@ -48,7 +49,7 @@ cv_verdict_free(struct cv_verdict *v)
 }
 
 void
-cv_verdict_trace(struct cv_verdict *v, const char *stage, const char *fmt, ...)
+cv_verdict_trace_add(struct cv_verdict *v, const char *stage, const char *fmt, ...)
 {
 	struct cv_trace_event *ev;
 	va_list ap;

@@ -53,6 +53,18 @@ enum cv_revocation {
 #define CV_EVIDENCE_MAX 64
 
 /*
+ * How much of a verdict a client asked for (the request's "detail", docs/protocol.md):
+ * VERDICT is the decision and its summary members only; EVIDENCE adds path and evidence;
+ * TRACE adds trace and trace_dropped (everything, what cv_verdict_to_json returns).
+ * A verdict is also made only as far as that (struct cv_verdict's made, issue 13).
+ */
+enum cv_verdict_detail {
+	CV_VERDICT_DETAIL_VERDICT,
+	CV_VERDICT_DETAIL_EVIDENCE,
+	CV_VERDICT_DETAIL_TRACE,
+};
+
+/*
  * Why a step failed, filled in by the step and copied into the verdict by the caller that
  * decides it is final (the path builder keeps the most telling failure among its attempts).
  */
@@ -139,6 +151,11 @@ struct cv_verdict {
 	 * depends on has changed since (policy/verdict_cache.h). */
 	bool from_cache;
 
+	/* How far the verdict is recorded: trace events only at TRACE, the path from EVIDENCE
+	 * up; the summary and the evidence always (the verdict cache reads the evidence).
+	 * cv_verdict_init sets TRACE; a caller that will show less sets less before any work. */
+	enum cv_verdict_detail made;
+
 	struct cv_path_entry *path;
 	size_t n_path;
 	struct cv_evidence *evidence;
@@ -153,8 +170,17 @@ void cv_verdict_init(struct cv_verdict *v, cv_time at);
 void cv_verdict_free(struct cv_verdict *v);
 
 /* Appends a trace event; beyond CV_TRACE_MAX events they are only counted. */
-void cv_verdict_trace(struct cv_verdict *v, const char *stage, const char *fmt, ...)
+void cv_verdict_trace_add(struct cv_verdict *v, const char *stage, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A trace event, when the verdict is made with its trace: the arguments (a Name's text, a
+ * number formatted) are not even evaluated otherwise. */
+#define cv_verdict_trace(v, ...)                                                                   \
+	do {                                                                                       \
+		struct cv_verdict *const cv_trace_v_ = (v);                                        \
+		if (cv_trace_v_->made == CV_VERDICT_DETAIL_TRACE)                                  \
+			cv_verdict_trace_add(cv_trace_v_, __VA_ARGS__);                            \
+	} while (0)
 
 /* Records the rejection (decision, reason, detail, position, subject, message) and traces it. */
 void cv_verdict_reject(struct cv_verdict *v, const struct cv_failure *f);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
+
 struct cv_decode_batch *
-cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs, void *owner,
-                    const size_t *lens, size_t n)
+cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs,
+                    struct cv_seen_lines *lines, void *owner, const size_t *lens, size_t n)
 {
 	struct cv_decode_batch *b = calloc(1, sizeof(*b) + n * sizeof(b->items[0]));
 	size_t off = 0;
@@ -31,6 +33,7 @@ cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs, void 
 	b->text_len = off;
 	b->engine = engine;
 	b->certs = certs;
+	b->lines = lines;
 	b->owner = owner;
 	b->n = n;
 	b->lookups = cv_engine_seen_state(engine, &b->state);
@@ -48,6 +51,46 @@ render_tail(const struct cv_verdict *verdict, void *arg, size_t *len)
 	return cv_proto_verdict_tail(verdict, it->detail, len);
 }
 
+/*
+ * A line seen before (ipc/seen_lines.h) whose verdict the cache holds: answered without its
+ * JSON being read, the reply carrying the line's own id. false: read the line.
+ */
+static bool
+decode_seen_line(struct cv_decode_batch *b, struct cv_decode_item *it)
+{
+	struct cv_seen_line seen;
+	struct cv_seen_reply r;
+
+	if (!it->has_form || !cv_seen_lines_get(b->lines, &it->form, &seen))
+		return false;
+	it->detail = seen.detail;
+	if (!cv_engine_seen_reply(b->engine, &seen.key, &b->state, seen.detail, render_tail, it,
+	                          &r))
+		return false;
+	cv_strlcpy(it->req.peer_addr, seen.peer_addr, sizeof(it->req.peer_addr));
+	it->outcome = r.outcome;
+	it->reply = r.text != NULL ? cv_proto_with_id_text(it->form.id, it->form.id_len, r.text,
+	                                                   r.len, &it->reply_len)
+	                           : NULL;
+	free(r.text);
+	return true;
+}
+
+/* Remembers what reading a line of the form {"id":N,REST gave, for the next with its REST. */
+static void
+remember_line(struct cv_decode_batch *b, const struct cv_decode_item *it,
+              const struct cv_vc_key *key)
+{
+	struct cv_seen_line seen;
+
+	if (!it->has_form || !json_is_integer(it->msg.id))
+		return;
+	seen.key = *key;
+	seen.detail = it->req.detail;
+	cv_strlcpy(seen.peer_addr, it->req.peer_addr, sizeof(seen.peer_addr));
+	cv_seen_lines_put(b->lines, &it->form, &seen);
+}
+
 /* A seen chain: true when answered from the verdict cache (it->req holds the parameters). */
 static bool
 decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
@@ -55,10 +98,11 @@ decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
 	struct cv_seen_reply r;
 	struct cv_vc_key key;
 
-	if (cv_proto_verify_seen_key(&it->msg, &it->req, &key) != 0 ||
-	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0 ||
-	    !cv_engine_seen_reply(b->engine, &key, &b->state, (size_t)it->detail, render_tail, it,
-	                          &r))
+	if (cv_proto_verify_seen_key(&it->msg, &it->req, &key) != 0)
+		return false;
+	remember_line(b, it, &key);
+	it->detail = it->req.detail;
+	if (!cv_engine_seen_reply(b->engine, &key, &b->state, it->detail, render_tail, it, &r))
 		return false;
 	it->outcome = r.outcome;
 	it->reply =
@@ -76,13 +120,13 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
 	}
 	cv_request_free(&it->req);
 	cv_request_init(&it->req);
-	if (cv_proto_verify_request(&it->msg, b->certs, &it->req, &it->err) != 0 ||
-	    cv_proto_verify_detail(it->msg.root, &it->detail, &it->err) != 0) {
+	if (cv_proto_verify_request(&it->msg, b->certs, &it->req, &it->err) != 0) {
 		cv_request_free(&it->req);
 		cv_request_init(&it->req);
 		it->kind = CV_DECODE_BAD;
 		return;
 	}
+	it->detail = it->req.detail;
 	it->kind = CV_DECODE_PREPARED;
 }
 
@@ -103,8 +147,15 @@ cv_decode_batch_run(void *batch)
 		line[len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
+		it->len = len;
 		if (len == 0) {
 			it->kind = CV_DECODE_EMPTY;
+			continue;
+		}
+		it->has_form =
+		    lookup && b->lines != NULL && cv_seen_line_form(line, len, &it->form);
+		if (lookup && decode_seen_line(b, it)) {
+			it->kind = CV_DECODE_SEEN;
 			continue;
 		}
 		if (cv_proto_parse(line, len, &it->msg, &it->code, &it->err) != 0) {
@@ -119,6 +170,14 @@ cv_decode_batch_run(void *batch)
 		if (it->msg.op != CV_OP_PING)
 			lookup = false;
 	}
+}
+
+int
+cv_decode_item_read(const struct cv_decode_batch *b, struct cv_decode_item *it)
+{
+	if (it->msg.root != NULL)
+		return 0;
+	return cv_proto_parse(b->text + it->off, it->len, &it->msg, &it->code, &it->err);
 }
 
 void

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "../ipc/protocol.h"
+#include "../ipc/seen_lines.h"
 #include "../policy/engine.h"
 
 #define CV_DECODE_BATCH_MAX 64 /* lines per batch */
@@ -28,7 +29,8 @@ enum cv_decode_kind {
 	CV_DECODE_EMPTY,    /* an empty line: nothing to answer */
 	CV_DECODE_ERROR,    /* not a request: code and err (msg.id when it had one) */
 	CV_DECODE_OP,       /* any operation but verify: the loop dispatches msg */
-	CV_DECODE_SEEN,     /* verify answered from the verdict cache: reply, outcome */
+	CV_DECODE_SEEN,     /* verify answered from the verdict cache: reply, outcome (msg not
+	                     * read when the line was seen before: cv_decode_item_read) */
 	CV_DECODE_PREPARED, /* verify to evaluate: req and detail read */
 	CV_DECODE_BAD,      /* verify that cannot be read: err (a bad-request) */
 };
@@ -43,12 +45,15 @@ struct cv_decode_item {
 	struct cv_seen_outcome outcome; /* SEEN: what the loop counts */
 	struct cv_request req;          /* PREPARED: the request; SEEN: its parameters */
 	enum cv_verdict_detail detail;  /* SEEN, PREPARED */
-	size_t off, len;                /* the line in text */
+	size_t off, len;                /* the line in text (len: without its newline or CR) */
+	bool has_form;                  /* the line is {"id":N,REST: form is set */
+	struct cv_seen_line_form form;
 };
 
 struct cv_decode_batch {
 	struct cv_engine *engine;    /* its verdict cache (locked) */
 	struct cv_cert_cache *certs; /* the parsed-certificate cache (locked) */
+	struct cv_seen_lines *lines; /* the request lines read before (locked), or NULL */
 	struct cv_vc_now state;      /* the verdict cache's state when the batch was made */
 	struct timespec received;    /* when it was made (CLOCK_MONOTONIC): the deadlines count */
 	bool lookups;                /* the verdict cache is on */
@@ -64,10 +69,18 @@ struct cv_decode_batch {
  * copy into text (text_len = the sum of lens[i] + 1). NULL when out of memory.
  */
 struct cv_decode_batch *cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs,
-                                            void *owner, const size_t *lens, size_t n);
+                                            struct cv_seen_lines *lines, void *owner,
+                                            const size_t *lens, size_t n);
 
 /* Reads every line (a worker's run function: takes the batch). */
 void cv_decode_batch_run(void *batch);
+
+/*
+ * On the loop, after the batch ran: reads a SEEN item's line when it was answered without
+ * being read (a line seen before), for the loop to decide it again. 0, or -1 with code and
+ * err set (the line no longer reads: out of memory).
+ */
+int cv_decode_item_read(const struct cv_decode_batch *b, struct cv_decode_item *it);
 
 /* Frees the batch and what its items still own (a worker's free_job function). */
 void cv_decode_batch_free(void *batch);

@@ -470,11 +470,11 @@ route_verify(struct cv_http_front *front, struct evhttp_request *req)
 	} else if ((w = waiting_new(front, req, WAIT_VERIFY, verify_done)) == NULL) {
 		reply_proto_error(req, HTTP_INTERNAL, msg.id, CV_PROTO_INTERNAL, "out of memory");
 	} else if (cv_proto_verify_request(&msg, front->certs, cv_call_request(w->call), &err) !=
-	               0 ||
-	           cv_proto_verify_detail(msg.root, &w->detail, &err) != 0) {
+	           0) {
 		reply_proto_error(req, HTTP_BADREQUEST, msg.id, CV_PROTO_BAD_REQUEST, err.msg);
 		waiting_discard(w);
 	} else {
+		w->detail = cv_call_request(w->call)->detail;
 		w->id = json_incref(msg.id);
 		waiting_start(w);
 	}

@@ -98,6 +98,7 @@ struct cv_server {
 	struct cv_admin *admin;      /* views, clear actions, expiry notices */
 	struct cv_calls *calls;      /* verify requests of every transport */
 	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
+	struct cv_seen_lines *lines; /* read once: verify request lines, by their bytes */
 	struct cv_events *events;    /* subscriptions to revocation events (issue 16) */
 	struct evconnlistener *listener;
 	char *config_path;
@@ -337,13 +338,13 @@ start_verify(struct conn *c, struct cv_proto_msg *msg)
 		send_error(c, msg->id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
-	if (cv_proto_verify_request(msg, c->srv->certs, cv_call_request(call), &err) != 0 ||
-	    cv_proto_verify_detail(msg->root, &p->detail, &err) != 0) {
+	if (cv_proto_verify_request(msg, c->srv->certs, cv_call_request(call), &err) != 0) {
 		send_error(c, msg->id, CV_PROTO_BAD_REQUEST, err.msg);
 		cv_call_discard(call);
 		free(p);
 		return;
 	}
+	p->detail = cv_call_request(call)->detail;
 	pending_start(c, p, call, msg->id);
 }
 
@@ -427,14 +428,17 @@ status_json(const struct cv_server *srv)
 	struct cv_cert_cache_stats cs;
 	struct timespec now;
 	struct cv_events_stats ev;
+	uint64_t line_hits;
+	size_t lines_kept;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	cv_cert_cache_get_stats(srv->certs, &cs);
 	cv_events_get_stats(srv->events, &ev);
+	cv_seen_lines_counts(srv->lines, &line_hits, &lines_kept);
 	return json_pack(
-	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, "
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I}, "
 	    "s:{s:I, s:I, s:I}}",
 	    "version", CV_VERSION, "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec),
 	    "config", srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
@@ -442,8 +446,9 @@ status_json(const struct cv_server *srv)
 	    (json_int_t)srv->n_conns, "connections_refused", (json_int_t)srv->n_refused, "workers",
 	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
 	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs,
-	    "events", "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent,
-	    "lost", (json_int_t)ev.lost);
+	    "seen_lines", "hits", (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "events",
+	    "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost",
+	    (json_int_t)ev.lost);
 }
 
 static int
@@ -653,7 +658,10 @@ static void
 serve_decoded_seen(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
 {
 	if (!cv_engine_seen_current(c->srv->engine, &b->state)) {
-		start_verify(c, &it->msg);
+		if (cv_decode_item_read(b, it) != 0)
+			send_error(c, NULL, it->code, it->err.msg);
+		else
+			start_verify(c, &it->msg);
 		return;
 	}
 	cv_engine_count_seen(c->srv->engine, &it->outcome, it->req.peer_addr);
@@ -737,7 +745,7 @@ frame_batch(struct conn *c, size_t max, size_t limit)
 	}
 	if (n == 0)
 		return NULL;
-	b = cv_decode_batch_new(c->srv->engine, c->srv->certs, c, lens, n);
+	b = cv_decode_batch_new(c->srv->engine, c->srv->certs, c->srv->lines, c, lens, n);
 	if (b == NULL || evbuffer_remove(in, b->text, taken) != (int)taken) {
 		cv_decode_batch_free(b);
 		conn_close(c);
@@ -970,8 +978,9 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->socket_path = strdup(opts->socket_path);
 	srv->calls = cv_calls_new(base, engine);
 	srv->certs = cv_cert_cache_new(CV_CERT_CACHE_DEFAULT);
+	srv->lines = cv_seen_lines_new(CV_SEEN_LINES_DEFAULT);
 	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL ||
-	    srv->certs == NULL) {
+	    srv->certs == NULL || srv->lines == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -1033,6 +1042,7 @@ cv_server_free(struct cv_server *srv)
 	cv_server_close(srv);
 	cv_calls_free(srv->calls); /* the engine is gone: it will never call back */
 	cv_cert_cache_free(srv->certs);
+	cv_seen_lines_free(srv->lines);
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);

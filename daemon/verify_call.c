@@ -62,15 +62,16 @@ cv_call_serve_seen(struct cv_engine *engine, struct cv_proto_msg *msg, cv_seen_r
                    void *to)
 {
 	struct seen_reply r = {reply, to, msg->id, CV_VERDICT_DETAIL_TRACE};
-	struct cv_error err = {""};
 	struct cv_request params;
 	struct cv_vc_key key;
 	bool served = false;
 
 	cv_request_init(&params);
-	if (cv_proto_verify_seen_key(msg, &params, &key) == 0 &&
-	    cv_proto_verify_detail(msg->root, &r.detail, &err) == 0)
-		served = cv_engine_serve_seen(engine, &key, params.peer_addr, seen_done, &r);
+	if (cv_proto_verify_seen_key(msg, &params, &key) == 0) {
+		r.detail = params.detail;
+		served =
+		    cv_engine_serve_seen(engine, &key, r.detail, params.peer_addr, seen_done, &r);
+	}
 	cv_request_free(&params);
 	return served;
 }

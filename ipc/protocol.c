@@ -427,12 +427,28 @@ verify_shape(const json_t *root, struct cv_error *err)
 	return 0;
 }
 
+/*
+ * The optional "detail" of a verify request: "verdict", "evidence" or "trace" (the default,
+ * everything, as before the member existed). Anything else is a bad request.
+ */
+static int
+verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err)
+{
+	const json_t *v = json_object_get(root, "detail");
+
+	*out = CV_VERDICT_DETAIL_TRACE;
+	if (v == NULL || cv_verdict_detail_from_name(json_string_value(v), out) == 0)
+		return 0;
+	cv_error_set(err, "\"detail\" must be \"verdict\", \"evidence\" or \"trace\"");
+	return -1;
+}
+
 /* Every member but the certificates. */
 static int
 verify_params(const json_t *root, struct cv_request *req, struct cv_error *err)
 {
 	if (trustpoints(root, req, err) != 0 || validation_time(root, req, err) != 0 ||
-	    purpose(root, req, err) != 0)
+	    purpose(root, req, err) != 0 || verify_detail(root, &req->detail, err) != 0)
 		return -1;
 	if (copy_str(root, "peer_name", req->peer_name, sizeof(req->peer_name), err) != 0 ||
 	    copy_str(root, "peer_addr", req->peer_addr, sizeof(req->peer_addr), err) != 0 ||
@@ -466,24 +482,10 @@ cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params, st
 {
 	const json_t *root = msg->root;
 	struct cv_error err = {""};
-	enum cv_verdict_detail detail;
 
-	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0 ||
-	    cv_proto_verify_detail(root, &detail, &err) != 0)
+	if (verify_shape(root, &err) != 0 || verify_params(root, params, &err) != 0)
 		return -1;
 	return text_key(msg_digests(msg), params, key);
-}
-
-int
-cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err)
-{
-	const json_t *v = json_object_get(root, "detail");
-
-	*out = CV_VERDICT_DETAIL_TRACE;
-	if (v == NULL || cv_verdict_detail_from_name(json_string_value(v), out) == 0)
-		return 0;
-	cv_error_set(err, "\"detail\" must be \"verdict\", \"evidence\" or \"trace\"");
-	return -1;
 }
 
 int
@@ -680,24 +682,31 @@ cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail,
 }
 
 char *
+cv_proto_with_id_text(const char *id, size_t id_len, const char *tail, size_t tail_len, size_t *len)
+{
+	const size_t open = sizeof(REPLY_ID_OPEN) - 1;
+	char *line = malloc(open + id_len + 1 + tail_len);
+
+	if (line == NULL)
+		return NULL;
+	memcpy(line, REPLY_ID_OPEN, open);
+	memcpy(line + open, id, id_len);
+	line[open + id_len] = ',';
+	memcpy(line + open + id_len + 1, tail, tail_len);
+	*len = open + id_len + 1 + tail_len;
+	return line;
+}
+
+char *
 cv_proto_with_id(const json_t *id, const char *tail, size_t tail_len, size_t *len)
 {
 	char *id_text = id != NULL ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
 	const char *shown = id != NULL ? id_text : "null";
-	const size_t open = sizeof(REPLY_ID_OPEN) - 1;
-	size_t id_len;
-	char *line = NULL;
+	char *line;
 
 	if (shown == NULL)
 		return NULL;
-	id_len = strlen(shown);
-	if ((line = malloc(open + id_len + 1 + tail_len)) != NULL) {
-		memcpy(line, REPLY_ID_OPEN, open);
-		memcpy(line + open, shown, id_len);
-		line[open + id_len] = ',';
-		memcpy(line + open + id_len + 1, tail, tail_len);
-		*len = open + id_len + 1 + tail_len;
-	}
+	line = cv_proto_with_id_text(shown, strlen(shown), tail, tail_len, len);
 	free(id_text);
 	return line;
 }

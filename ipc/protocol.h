@@ -90,12 +90,6 @@ int cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *cert
 int cv_proto_verify_seen_key(struct cv_proto_msg *msg, struct cv_request *params,
                              struct cv_vc_key *key);
 
-/*
- * Reads the optional "detail" of a verify request: "verdict", "evidence" or "trace" (the
- * default, everything, as before the member existed). Anything else is a bad request.
- */
-int cv_proto_verify_detail(const json_t *root, enum cv_verdict_detail *out, struct cv_error *err);
-
 /* Reads the offset of a clock request. */
 int cv_proto_clock_offset(const json_t *root, int64_t *offset, struct cv_error *err);
 
@@ -160,6 +154,9 @@ json_t *cv_proto_verdict(const json_t *id, const struct cv_verdict *v,
  */
 char *cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail, size_t *len);
 char *cv_proto_with_id(const json_t *id, const char *tail, size_t tail_len, size_t *len);
+/* The same with the id's JSON text as it is (a request line's own, ipc/seen_lines.h). */
+char *cv_proto_with_id_text(const char *id, size_t id_len, const char *tail, size_t tail_len,
+                            size_t *len);
 
 /* {"id":id,"ok":false,"error":{"code":...,"message":...}}. New reference or NULL. */
 json_t *cv_proto_error(const json_t *id, enum cv_proto_code code, const char *message);

@@ -17,17 +17,6 @@
  */
 json_t *cv_verdict_to_json(const struct cv_verdict *v);
 
-/*
- * How much of a verdict a client asked for (the request's "detail", docs/protocol.md):
- * VERDICT is the decision and its summary members only; EVIDENCE adds path and evidence;
- * TRACE adds trace and trace_dropped (everything, what cv_verdict_to_json returns).
- */
-enum cv_verdict_detail {
-	CV_VERDICT_DETAIL_VERDICT,
-	CV_VERDICT_DETAIL_EVIDENCE,
-	CV_VERDICT_DETAIL_TRACE,
-};
-
 /* The verdict rendered only as far as level asks (new reference, NULL when out of memory). */
 json_t *cv_verdict_to_json_detail(const struct cv_verdict *v, enum cv_verdict_detail level);
 

@@ -38,6 +38,7 @@ cv_request_init(struct cv_request *req)
 	req->at = CV_TIME_NONE;
 	req->purpose = CV_PURPOSE_ANY;
 	req->malformed.cert_index = -1;
+	req->detail = CV_VERDICT_DETAIL_TRACE;
 }
 
 void
@@ -509,6 +510,7 @@ request_copy(struct cv_request *dst, const struct cv_request *src)
 	cv_strlcpy(dst->peer_addr, src->peer_addr, sizeof(dst->peer_addr));
 	cv_strlcpy(dst->application, src->application, sizeof(dst->application));
 	dst->malformed = src->malformed;
+	dst->detail = src->detail;
 	dst->has_text_key = src->has_text_key;
 	dst->text_key = src->text_key;
 	for (size_t i = 0; i < src->chain.n; i++)
@@ -1268,7 +1270,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	struct cv_vc_key key;
 	const bool keyed = engine->vcache != NULL && cv_verdict_cache_key(req, &key) == 0;
 
-	if (keyed && cv_engine_serve_seen(engine, &key, req->peer_addr, done, arg))
+	if (keyed && cv_engine_serve_seen(engine, &key, req->detail, req->peer_addr, done, arg))
 		return 0; /* a seen chain, nothing changed since its verdict (issue 13) */
 	job = calloc(1, sizeof(*job));
 	if (job == NULL)
@@ -1288,6 +1290,7 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 	job->done_arg = arg;
 	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine)); /* before any link is used */
 	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
+	job->verdict.made = req->detail; /* nothing made that the caller will not show */
 	vcache_job_start(job, keyed ? &key : NULL);
 	engine->stats.requests++;
 	if (job->req.malformed.present) {

@@ -48,6 +48,10 @@ struct cv_request {
 		int cert_index; /* position in the chain (0 = the peer's), -1 for one in extra */
 		char message[CV_MESSAGE_MAX];
 	} malformed;
+	/* How much of the verdict the caller will show (cv_request_init: all of it). The
+	 * verdict is made only that far, and one from the verdict cache serves only a request
+	 * asking no more than it was made with. */
+	enum cv_verdict_detail detail;
 	/* The verdict cache key made from the request's own text (cv_proto_verify_request):
 	 * the key a seen chain is looked up by before its certificates are read. Without it the
 	 * key is made from the certificates (cv_verdict_cache_key). */
@@ -223,21 +227,24 @@ int cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_
 /*
  * A seen chain (issue 13): when the verdict cache holds a current verdict for key (see
  * cv_verdict_cache_key_of: the daemon computes it from the request's bytes, before parsing
- * any certificate), counts the request, calls done with that verdict (marked from_cache, at =
- * now) before returning, and returns true. false: not cached (verify it with
- * cv_engine_verify, which looks the cache up again). peer_addr names the peer in the log.
+ * any certificate), made with at least detail, counts the request, calls done with that
+ * verdict (marked from_cache, at = now) before returning, and returns true. false: not cached
+ * (verify it with cv_engine_verify, which looks the cache up again). peer_addr names the peer
+ * in the log.
  */
 bool cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
-                          const char *peer_addr, cv_verify_done_fn done, void *arg);
+                          enum cv_verdict_detail detail, const char *peer_addr,
+                          cv_verify_done_fn done, void *arg);
 
 /*
  * Seen chains looked up off the loop (the daemon decodes requests on the worker threads,
  * issue 13), in three steps:
  *  - cv_engine_seen_state (loop): the state the verdict cache is checked against now; false
  *    when the cache is off.
- *  - cv_engine_seen_reply (any thread): looks key up under that state; on a hit gives the
- *    verdict's outcome and its rendering (the verdict marked from_cache, at = state->now),
- *    and returns true. It counts nothing but the cache's own statistics (locked).
+ *  - cv_engine_seen_reply (any thread): looks key up under that state, for a verdict made with
+ *    at least detail; on a hit gives the verdict's outcome and its rendering (the verdict
+ *    marked from_cache, at = state->now), and returns true. It counts nothing but the
+ *    cache's own statistics (locked).
  *  - on the loop again, cv_engine_seen_current says whether the state is still the one of the
  *    snapshot (else the caller decides again, as a new request), and cv_engine_count_seen counts
  *    the verdict served, with its log line (what cv_engine_serve_seen does in one step).
@@ -251,9 +258,9 @@ struct cv_seen_outcome {
 bool cv_engine_seen_state(const struct cv_engine *engine, struct cv_vc_now *out);
 void cv_engine_seen_outcome(const struct cv_verdict *v, struct cv_seen_outcome *out);
 /*
- * The rendering is made once per entry, slot (the caller's: a detail level) and second of
- * validation time: out gets the outcome and a malloc'ed copy of it (text NULL when out of
- * memory), made by render when none is kept yet.
+ * The rendering is made once per entry, detail level and second of validation time: out gets the
+ * outcome and a malloc'ed copy of it (text NULL when out of memory), made by render when none is
+ * kept yet.
  */
 typedef char *(*cv_seen_render_fn)(const struct cv_verdict *v, void *arg, size_t *len);
 struct cv_seen_reply {
@@ -262,8 +269,8 @@ struct cv_seen_reply {
 	size_t len;
 };
 bool cv_engine_seen_reply(struct cv_engine *engine, const struct cv_vc_key *key,
-                          const struct cv_vc_now *state, size_t slot, cv_seen_render_fn render,
-                          void *arg, struct cv_seen_reply *out);
+                          const struct cv_vc_now *state, enum cv_verdict_detail detail,
+                          cv_seen_render_fn render, void *arg, struct cv_seen_reply *out);
 bool cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *state);
 void cv_engine_count_seen(struct cv_engine *engine, const struct cv_seen_outcome *o,
                           const char *peer_addr);

@@ -36,8 +36,9 @@ current_state(const struct cv_engine *engine)
 }
 
 bool
-cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key, const char *peer_addr,
-                     cv_verify_done_fn done, void *arg)
+cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key,
+                     enum cv_verdict_detail detail, const char *peer_addr, cv_verify_done_fn done,
+                     void *arg)
 {
 	const struct cv_vc_entry *entry;
 	struct cv_vc_now cur;
@@ -46,7 +47,7 @@ cv_engine_serve_seen(struct cv_engine *engine, const struct cv_vc_key *key, cons
 	if (engine->vcache == NULL)
 		return false;
 	cur = current_state(engine);
-	entry = cv_verdict_cache_get(engine->vcache, key, &cur, &v);
+	entry = cv_verdict_cache_get(engine->vcache, key, &cur, detail, &v);
 	if (entry == NULL)
 		return false;
 	v.at = cur.now; /* the verdict holds now: nothing it depends on changed since */
@@ -79,23 +80,23 @@ cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_now *s
  * member is read. */
 bool
 cv_engine_seen_reply(struct cv_engine *engine, const struct cv_vc_key *key,
-                     const struct cv_vc_now *state, size_t slot, cv_seen_render_fn render,
-                     void *arg, struct cv_seen_reply *out)
+                     const struct cv_vc_now *state, enum cv_verdict_detail detail,
+                     cv_seen_render_fn render, void *arg, struct cv_seen_reply *out)
 {
 	const struct cv_vc_entry *entry;
 	struct cv_verdict v;
 
 	if (engine->vcache == NULL)
 		return false;
-	entry = cv_verdict_cache_get(engine->vcache, key, state, &v);
+	entry = cv_verdict_cache_get(engine->vcache, key, state, detail, &v);
 	if (entry == NULL)
 		return false;
 	v.at = state->now;
 	v.from_cache = true;
 	cv_engine_seen_outcome(&v, &out->outcome);
-	out->text = cv_verdict_cache_memo(engine->vcache, entry, slot, state->now, &out->len);
+	out->text = cv_verdict_cache_memo(engine->vcache, entry, detail, state->now, &out->len);
 	if (out->text == NULL && (out->text = render(&v, arg, &out->len)) != NULL)
-		cv_verdict_cache_memo_keep(engine->vcache, entry, slot, state->now, out->text,
+		cv_verdict_cache_memo_keep(engine->vcache, entry, detail, state->now, out->text,
 		                           out->len);
 	cv_verdict_cache_release(engine->vcache, entry);
 	return true;

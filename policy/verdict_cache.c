@@ -298,7 +298,8 @@ cv_verdict_cache_key(const struct cv_request *req, struct cv_vc_key *key)
 
 const struct cv_vc_entry *
 cv_verdict_cache_get(struct cv_verdict_cache *c, const struct cv_vc_key *key,
-                     const struct cv_vc_now *cur, struct cv_verdict *out)
+                     const struct cv_vc_now *cur, enum cv_verdict_detail need,
+                     struct cv_verdict *out)
 {
 	struct cv_vc_entry **slot, *e = NULL;
 
@@ -307,7 +308,7 @@ cv_verdict_cache_get(struct cv_verdict_cache *c, const struct cv_vc_key *key,
 	if (*slot != NULL && !entry_current(*slot, cur)) {
 		unlink_at(c, slot);
 		c->stats.invalidations++;
-	} else if (*slot != NULL) {
+	} else if (*slot != NULL && (*slot)->verdict.made >= need) {
 		e = *slot;
 		e->refs++;
 		TAILQ_REMOVE(&c->lru, e, lru);

@@ -96,11 +96,14 @@ int cv_verdict_cache_key_of(enum cv_vc_digests of, const uint8_t *chain_sha, siz
  * Looks key up. On a hit returns the entry (hold it until done with *out, then
  * cv_verdict_cache_release) and fills *out with a shallow copy of the stored verdict whose
  * path, evidence and trace point into the entry: read it, never cv_verdict_free it. An entry
- * whose validity no longer holds at cur is dropped (an invalidation) and NULL returned.
+ * whose validity no longer holds at cur is dropped (an invalidation) and NULL returned. An
+ * entry whose verdict was made with less than need (struct cv_verdict's made) is kept but not
+ * served: NULL, and the caller's fresh evaluation replaces it with a fuller one.
  */
 const struct cv_vc_entry *cv_verdict_cache_get(struct cv_verdict_cache *cache,
                                                const struct cv_vc_key *key,
-                                               const struct cv_vc_now *cur, struct cv_verdict *out);
+                                               const struct cv_vc_now *cur,
+                                               enum cv_verdict_detail need, struct cv_verdict *out);
 void cv_verdict_cache_release(struct cv_verdict_cache *cache, const struct cv_vc_entry *entry);
 
 /*

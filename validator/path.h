@@ -117,7 +117,8 @@ int cv_path_build(const struct cv_cert *leaf, const struct cv_path_params *param
 
 void cv_path_release(struct cv_path *path);
 
-/* Fills path entries of a verdict from a path (leaf first); returns 0 or -1. */
+/* Fills path entries of a verdict from a path (leaf first), when the verdict is made with
+ * them (v->made EVIDENCE or TRACE); returns 0 or -1. */
 int cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v);
 
 /* Parses "sha1", "md5", "dsa", "rsa-1024", "p192", "rsa-odd-size" into a CV_WEAK_* bit; 0

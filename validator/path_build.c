@@ -346,6 +346,8 @@ cv_path_to_verdict(const struct cv_path *path, struct cv_verdict *v)
 	struct cv_path_entry e[CV_PATH_MAX_DEPTH];
 	size_t i;
 
+	if (v->made < CV_VERDICT_DETAIL_EVIDENCE)
+		return 0; /* not shown: the Names' text is not even made */
 	memset(e, 0, sizeof(e));
 	for (i = 0; i < path->n && i < CV_PATH_MAX_DEPTH; i++) {
 		const struct cv_cert *next = i + 1 < path->n ? path->certs[i + 1] : NULL;

@@ -157,7 +157,8 @@ static bool
 served(struct cv_verdict_cache *c, const struct cv_vc_key *k, struct cv_vc_now cur)
 {
 	struct cv_verdict out;
-	const struct cv_vc_entry *e = cv_verdict_cache_get(c, k, &cur, &out);
+	const struct cv_vc_entry *e =
+	    cv_verdict_cache_get(c, k, &cur, CV_VERDICT_DETAIL_TRACE, &out);
 
 	cv_verdict_cache_release(c, e);
 	return e != NULL;
@@ -213,7 +214,7 @@ test_copy_and_readers(void)
 	verdict(&v, "TP");
 	cv_verdict_cache_put(c, &k, &validity, &v);
 	cv_verdict_free(&v); /* the entry holds its own copy */
-	e = cv_verdict_cache_get(c, &k, &cur, &out);
+	e = cv_verdict_cache_get(c, &k, &cur, CV_VERDICT_DETAIL_TRACE, &out);
 	CHECK(e != NULL);
 	/* a reader keeps its verdict while the entry is evicted by another */
 	verdict(&v, "OTHER");
@@ -247,6 +248,42 @@ test_copy_and_readers(void)
 	cv_verdict_cache_free(c);
 }
 
+/* A verdict made with less than a request asks is not served to it: a fresh evaluation makes
+ * the fuller one and replaces it; made with more, it serves every request. */
+static void
+test_made(void)
+{
+	struct cv_verdict_cache *c = cv_verdict_cache_new(8);
+	const struct cv_vc_key k = key_of(leaf.cert);
+	const struct cv_vc_now cur = {.engine_gen = 1, .crl_gen = 5, .ocsp_gen = 1, .now = NOW};
+	struct cv_vc_stats st;
+	struct cv_verdict v, out;
+
+	for (int made = CV_VERDICT_DETAIL_VERDICT; made <= CV_VERDICT_DETAIL_TRACE; made++) {
+		cv_verdict_init(&v, NOW);
+		v.made = (enum cv_verdict_detail)made;
+		cv_verdict_trace(&v, "path", "traced only when made with the trace");
+		CHECK_INT_EQ(v.n_trace, made == CV_VERDICT_DETAIL_TRACE);
+		cv_verdict_accept(&v);
+		cv_verdict_cache_put(c, &k, &validity, &v);
+		cv_verdict_free(&v);
+		for (int need = CV_VERDICT_DETAIL_VERDICT; need <= CV_VERDICT_DETAIL_TRACE;
+		     need++) {
+			const struct cv_vc_entry *e =
+			    cv_verdict_cache_get(c, &k, &cur, (enum cv_verdict_detail)need, &out);
+
+			CHECK_INT_EQ(e != NULL, need <= made);
+			CHECK(e == NULL || (int)out.made == made);
+			cv_verdict_cache_release(c, e);
+		}
+	}
+	cv_verdict_cache_get_stats(c, &st);
+	CHECK_INT_EQ(st.entries, 1); /* kept, not dropped, when it serves less than asked */
+	CHECK_INT_EQ(st.invalidations, 0);
+	CHECK_INT_EQ(st.hits, 1 + 2 + 3);
+	cv_verdict_cache_free(c);
+}
+
 /* A rendering kept with an entry: per slot and validation time, gone with the entry. */
 static void
 test_memo(void)
@@ -262,7 +299,7 @@ test_memo(void)
 	cv_verdict_init(&v, NOW);
 	cv_verdict_accept(&v);
 	cv_verdict_cache_put(c, &k, &validity, &v);
-	e = cv_verdict_cache_get(c, &k, &cur, &out);
+	e = cv_verdict_cache_get(c, &k, &cur, CV_VERDICT_DETAIL_TRACE, &out);
 	CHECK(e != NULL);
 	if (e == NULL)
 		goto out;
@@ -282,7 +319,7 @@ test_memo(void)
 	cv_verdict_cache_release(c, e);
 	/* a new verdict under the key is a new entry: nothing kept for it yet */
 	cv_verdict_cache_put(c, &k, &validity, &v);
-	e = cv_verdict_cache_get(c, &k, &cur, &out);
+	e = cv_verdict_cache_get(c, &k, &cur, CV_VERDICT_DETAIL_TRACE, &out);
 	CHECK(e != NULL && cv_verdict_cache_memo(c, e, 0, NOW + 1, &len) == NULL);
 	cv_verdict_cache_release(c, e);
 out:
@@ -298,6 +335,7 @@ main(void)
 		return 1;
 	}
 	test_key();
+	test_made();
 	test_validity();
 	test_copy_and_readers();
 	test_memo();

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../ipc/protocol.h"
+#include "../../ipc/seen_lines.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -109,6 +110,12 @@ check_request(const json_t *root, const struct cv_request *req)
 	check_str(root, "peer_name", req->peer_name);
 	check_str(root, "peer_addr", req->peer_addr);
 	check_str(root, "application", req->application);
+	/* the verdict is made as far as the detail asks: no further, and never less */
+	if ((json_object_get(root, "detail") == NULL && req->detail != CV_VERDICT_DETAIL_TRACE) ||
+	    (json_object_get(root, "detail") != NULL &&
+	     strcmp(json_string_value(json_object_get(root, "detail")),
+	            (const char *[]){"verdict", "evidence", "trace"}[req->detail]) != 0))
+		abort();
 }
 
 static void
@@ -174,11 +181,8 @@ read_op(struct cv_proto_msg *msg, struct cv_error *err)
 	case CV_OP_VERIFY:
 		cv_request_init(&req);
 		rc = cv_proto_verify_request(msg, NULL, &req, err);
-		if (rc == 0)
+		if (rc == 0) /* an unknown detail is refused there, before any verdict */
 			check_request(msg->root, &req);
-		if (rc == 0 &&
-		    cv_proto_verify_detail(msg->root, &(enum cv_verdict_detail){0}, err) != 0)
-			rc = -1; /* the daemon refuses an unknown detail before any verdict */
 		check_seen_key(msg, rc, &req);
 		cv_request_free(&req);
 		break;
@@ -212,6 +216,65 @@ read_op(struct cv_proto_msg *msg, struct cv_error *err)
 	return rc;
 }
 
+/*
+ * A line of the form {"id":N,REST (ipc/seen_lines.h) reads the same with any other N: the
+ * daemon answers such a line from what reading another line with its REST gave. Both lines
+ * parse or both fail, to the same object but for the id, and a verify request gives the same
+ * seen-chain key, detail and peer address.
+ */
+static void
+check_seen_line(const uint8_t *data, size_t size)
+{
+	struct cv_seen_line_form form;
+	struct cv_proto_msg a, b;
+	enum cv_proto_code code;
+	struct cv_error err;
+	char *other;
+	size_t rest, len;
+	int ra, rb;
+
+	if (!cv_seen_line_form((const char *)data, size, &form))
+		return;
+	rest = (size_t)(form.id - (const char *)data) + form.id_len + 1;
+	len = strlen("{\"id\":") + 2 + (size - rest);
+	if ((other = malloc(len)) == NULL)
+		return;
+	/* another N: 7 unless it was 7 */
+	memcpy(other, "{\"id\":", 6);
+	other[6] = form.id_len == 1 && form.id[0] == '7' ? '8' : '7';
+	other[7] = ',';
+	memcpy(other + 8, data + rest, size - rest);
+	ra = cv_proto_parse((const char *)data, size, &a, &code, &err);
+	rb = cv_proto_parse(other, len, &b, &code, &err);
+	if (ra != rb)
+		abort();
+	if (ra == 0) {
+		struct cv_request pa, pb;
+		struct cv_vc_key ka, kb;
+		int sa, sb;
+
+		if (!json_is_integer(a.id) || !json_is_integer(b.id) || a.op != b.op)
+			abort();
+		json_object_del(a.root, "id");
+		json_object_del(b.root, "id");
+		if (!json_equal(a.root, b.root))
+			abort();
+		cv_request_init(&pa);
+		cv_request_init(&pb);
+		sa = a.op == CV_OP_VERIFY ? cv_proto_verify_seen_key(&a, &pa, &ka) : -1;
+		sb = b.op == CV_OP_VERIFY ? cv_proto_verify_seen_key(&b, &pb, &kb) : -1;
+		if (sa != sb || (sa == 0 && (memcmp(ka.digest, kb.digest, sizeof(ka.digest)) != 0 ||
+		                             pa.detail != pb.detail ||
+		                             strcmp(pa.peer_addr, pb.peer_addr) != 0)))
+			abort();
+		cv_request_free(&pa);
+		cv_request_free(&pb);
+	}
+	cv_proto_msg_free(&a);
+	cv_proto_msg_free(&b);
+	free(other);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -220,6 +283,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cv_error err;
 
 	err.msg[0] = '\0';
+	check_seen_line(data, size);
 	if (cv_proto_parse((const char *)data, size, &msg, &code, &err) != 0) {
 		check_error(msg.id, code, &err);
 		cv_proto_msg_free(&msg);

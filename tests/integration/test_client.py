@@ -81,6 +81,10 @@ class ClientTest(unittest.TestCase):
     def test_async_api_and_restart_with_requests_in_flight(self):
         drv = Driver("async", self.d.sock, *self.certs())
         drv.expect("phase1 ok")
+        # libcertval writes {"id":N,... : a chain asked again is answered without its line
+        # being read (ipc/seen_lines.h)
+        status = self.d.call({"id": 1, "op": "status"})["status"]
+        self.assertGreater(status["seen_lines"]["hits"], 0, status)
         self.d.signal(signal.SIGSTOP)  # connected, but answers nothing
         drv.go()
         drv.expect("submitted")  # three requests in flight
@@ -98,9 +102,10 @@ class FakeDaemon:
     """A Unix socket server that answers each request line with reply(request) (bytes or
     None for silence); after_reply 'close' closes the connection after the first reply."""
 
-    def __init__(self, path, reply, close_after=False):
+    def __init__(self, path, reply, close_after=False, raw=False):
         self.path = path
         self.reply = reply
+        self.raw = raw  # reply gets the line's bytes rather than its JSON
         self.close_after = close_after
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
@@ -129,7 +134,7 @@ class FakeDaemon:
                 buf += chunk
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
-                    out = self.reply(json.loads(line))
+                    out = self.reply(json.loads(line) if not self.raw else line)
                     if out is not None:
                         c.sendall(out)
                     if self.close_after:
@@ -197,12 +202,33 @@ class FakeDaemonTest(unittest.TestCase):
     def tearDownClass(cls):
         h.cleanup(cls.dir)
 
-    def fake(self, name, reply, close_after=False):
+    def fake(self, name, reply, close_after=False, raw=False):
         path = os.path.join(self.dir, name + ".sock")
-        f = FakeDaemon(path, reply, close_after)
+        f = FakeDaemon(path, reply, close_after, raw)
         self.addCleanup(os.unlink, path)
         self.addCleanup(f.stop)
         return path
+
+    def test_request_lines_have_the_id_first(self):
+        """libcertval frames each request compact with the id first, {"id":N,..., the form
+        certvald answers without reading again when the rest of the line repeats."""
+        import re
+        lines = []
+
+        def record(raw):
+            lines.append(raw)
+            return verdict_line(json.loads(raw), "REJECT")
+
+        path = self.fake("record", record, raw=True)
+        r = subprocess.run([CLIENT_CHECK, "bad", path, self.leaf], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreaterEqual(len(lines), 2)
+        for raw in lines:
+            m = re.match(rb'\{"id":(0|[1-9][0-9]{0,17}),"', raw)
+            self.assertIsNotNone(m, raw[:80])
+            self.assertEqual(json.loads(raw)["id"], int(m.group(1)))
+            self.assertEqual(raw, json.dumps(json.loads(raw), separators=(",", ":")).encode())
 
     def test_timeouts(self):
         path = self.fake("silent", lambda r: None)

@@ -127,6 +127,9 @@ class DecodeTest(unittest.TestCase):
     def stats(self):
         return self.d.call({"id": "st", "op": "stats"})["stats"]
 
+    def status(self):
+        return self.d.call({"id": "st", "op": "status"})["status"]
+
     def test_mixed_pipeline_answered_once(self):
         self.warm()
         before = self.stats()
@@ -206,6 +209,113 @@ class DecodeTest(unittest.TestCase):
             self.assertTrue(v[d]["path"][2]["trust_anchor"], v[d])
         self.assertTrue(any("TP" in e["text"] for e in v["trace"]["trace"]), v["trace"])
         self.assertEqual(v["trace"]["trace_dropped"], 0)
+
+    # ---- lines seen before (ipc/seen_lines.h): {"id":N,REST answered without being read ----
+
+    def line(self, rid, chain, **more):
+        """A request line as libcertval writes it: compact, the id first."""
+        return json.dumps(self.verify(rid, chain, **more), separators=(",", ":"))
+
+    def pipeline(self, lines):
+        s = self.d.connect(60)
+        try:
+            s.sendall("".join(x + "\n" for x in lines).encode())
+            return h.read_responses(s, len(lines))
+        finally:
+            s.close()
+
+    def test_seen_line_answered_with_its_own_id(self):
+        """The same bytes after the id are answered from the lines seen before with each
+        line's own id; ids outside the form (19 digits, white space, a string) are read in
+        full and get the same verdict."""
+        self.warm()
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        before = self.stats()
+        hits = self.status()["seen_lines"]["hits"]
+        ids = [10, 11, 0, 999999999999999999, 1234567890123456789]
+        lines = [self.line(i, good) for i in ids]
+        lines.append(json.dumps(self.verify(12, good)))       # '{"id": 12, ...'
+        lines.append(self.line("13", good))                   # a string id
+        lines.append(self.line(14, good).replace('"id":14', '"id":014'))  # not JSON
+        resps = self.pipeline(lines)  # all hits: answered in order
+        self.assertEqual([r["id"] for r in resps[:-1]], ids + [12, "13"])
+        first = resps[0]["verdict"]
+        for r in resps[:-1]:
+            self.assertTrue(r["ok"], r)
+            self.assertEqual(r["verdict"], first, r)
+        self.assertEqual((first["decision"], first["cached"]), ("ACCEPT", True), first)
+        self.assertEqual((resps[-1]["ok"], resps[-1]["error"]["code"]), (False, "bad-request"))
+        after = self.stats()
+        # 10 was read (and remembered), 11, 0 and the 18-digit id were not
+        self.assertEqual(self.status()["seen_lines"]["hits"] - hits, 3)
+        self.assertEqual(after["engine"]["requests"] - before["engine"]["requests"], 7)
+        self.assertEqual(after["verdict_cache"]["hits"] - before["verdict_cache"]["hits"], 7)
+
+    def test_seen_line_near_misses(self):
+        """A line that differs after the id in any byte is another request: a peer name that
+        the leaf does not carry, another detail, another chain."""
+        self.warm()
+        p = self.pki
+        good = [p.good.b64, p.sub.b64]
+        kinds = [
+            (lambda i: self.line(i, good), "ACCEPT"),
+            (lambda i: self.line(i, good, peer_name="other.example"), "REJECT"),
+            (lambda i: self.line(i, [p.expired.b64, p.sub.b64]), "REJECT"),
+            (lambda i: self.line(i, good, detail="evidence"), "ACCEPT"),
+        ]
+        lines, want = [], []
+        for rnd in range(4):  # the first round reads them, the next ones are seen lines
+            for k, (make, decision) in enumerate(kinds):
+                lines.append(make(100 * rnd + k))
+                want.append((100 * rnd + k, decision, k))
+        by_id = {r["id"]: r for r in self.pipeline(lines)}  # evaluations answer out of order
+        for rid, decision, k in want:
+            r = by_id[rid]
+            self.assertEqual(r["verdict"]["decision"], decision, r)
+            self.assertEqual("path" in r["verdict"], k == 3, r)
+            if k == 1:
+                self.assertEqual(r["verdict"]["detail"], "hostname", r)
+
+    def test_seen_line_peer_addr_in_the_log(self):
+        """A rejection answered from a seen line still writes its log line (SPEC R56), naming
+        the peer address the line carries."""
+        expired = [self.pki.expired.b64, self.pki.sub.b64]
+        lines = [self.line(i, expired, peer_addr="192.0.2.44") for i in range(4)]
+        resps = self.pipeline(lines[:1]) + self.pipeline(lines[1:])
+        self.assertEqual([r["verdict"]["cached"] for r in resps], [False, True, True, True])
+        deadline = time.monotonic() + 10
+        while (self.d.log_text().count("Certificate received from 192.0.2.44 is bad") < 4
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual(self.d.log_text().count("Certificate received from 192.0.2.44 is bad"),
+                         4, self.d.log_text())
+
+    def test_seen_lines_across_reloads(self):
+        """Seen lines pipelined while another connection reloads: every line is answered once
+        with its id, a line decoded before a reload and dispatched after it is decided again
+        (read on the loop), and the daemon stays up (run under ASan too)."""
+        import threading
+        good = [self.pki.good.b64, self.pki.sub.b64]
+        self.warm()
+        stop = threading.Event()
+
+        def reloads():
+            while not stop.is_set():
+                r = self.d.call({"id": "rl", "op": "reload"})
+                self.assertTrue(r["ok"], r)
+
+        t = threading.Thread(target=reloads)
+        t.start()
+        try:
+            for rnd in range(5):
+                ids = list(range(rnd * 300, rnd * 300 + 300))
+                resps = self.pipeline([self.line(i, good) for i in ids])
+                self.assertEqual(sorted(r["id"] for r in resps), ids)
+                for r in resps:
+                    self.assertEqual(r["verdict"]["decision"], "ACCEPT", r)
+        finally:
+            stop.set()
+            t.join()
 
     def test_close_while_decoding(self):
         self.warm()

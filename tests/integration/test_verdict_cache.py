@@ -302,6 +302,36 @@ class SeenChainTest(CacheBase):
         self.assertGreaterEqual(when[1] - when[0], timedelta(days=1))
         self.assertEqual(stable(later), stable(first))
 
+    def test_verdict_made_only_as_far_as_asked(self):
+        """A verdict is made as far as its request's detail and no further (no trace, no
+        path text at "verdict"): a later request asking for more is evaluated afresh, and
+        its fuller verdict then serves every level."""
+        self.start(self.TP, self.SKIP)
+        chain = [self.pki.good, self.pki.sub]
+        first = self.verify(chain, detail="verdict")
+        self.assertEqual((first["decision"], first["cached"]), ("ACCEPT", False), first)
+        self.assertTrue(self.verify(chain, detail="verdict")["cached"])
+        evidence = self.verify(chain, detail="evidence")
+        self.assertFalse(evidence["cached"], evidence)
+        self.assertEqual(len(evidence["path"]), 3, evidence)
+        self.assertTrue(all(e["subject"] and e["issuer"] for e in evidence["path"]), evidence)
+        self.assertTrue(self.verify(chain, detail="evidence")["cached"])
+        trace = self.verify(chain, detail="trace")
+        self.assertFalse(trace["cached"], trace)
+        texts = [t["text"] for t in trace["trace"]]
+        leaf = evidence["path"][0]["subject"]
+        self.assertTrue(any("peer certificate %s" % leaf in t for t in texts), texts)
+        self.assertTrue(any("Trust-Point TP picked up" in t for t in texts), texts)
+        for detail in ("trace", "evidence", "verdict"):
+            again = self.verify(chain, detail=detail)
+            self.assertTrue(again["cached"], (detail, again))
+            self.assertEqual(again.get("trace"), trace["trace"] if detail == "trace" else None)
+        self.assertEqual(self.vstats()["misses"], 3)
+        # A rejection's summary names its certificate at every level.
+        bad = self.verify([self.pki.expired, self.pki.sub], detail="verdict")
+        self.assertEqual((bad["reason"], bad["cert_index"]), ("expired", 0), bad)
+        self.assertTrue(bad["cert_subject"].startswith("CN="), bad)
+
     def test_certificate_expiring_while_cached(self):
         self.start(self.TP, self.SKIP)
         chain = [self.pki.short, self.pki.sub]
