@@ -1,9 +1,12 @@
 /*
- * worker.c: work off the event loop, its results delivered to the loop through a pipe (the
- * task's pointer). Two kinds of pool share the task's life cycle: one detached thread per
- * task (blocking calls: LDAP, RADIUS), or a fixed set of threads serving a queue (CPU work:
- * path validation). A task the loop abandons is freed by whichever side lets go of it last,
- * so the loop never waits for a running task (except a fixed pool's free, which joins).
+ * worker.c: work off the event loop, its results delivered to the loop through a pipe. Two
+ * kinds of pool share the task's life cycle: one detached thread per task (blocking calls:
+ * LDAP, RADIUS), whose thread writes the task's pointer to the pipe, or a fixed set of threads
+ * serving a queue (CPU work: path validation), whose threads put finished tasks on a done list
+ * and write to the pipe only when the loop has not been woken for that list yet (a NULL
+ * pointer), so that a busy loop takes many results per wake-up. A task the loop abandons is
+ * freed by whichever side lets go of it last, so the loop never waits for a running task
+ * (except a fixed pool's free, which joins).
  */
 #include "worker.h"
 
@@ -50,6 +53,12 @@ struct cv_worker_pool {
 	TAILQ_HEAD(, cv_worker_task) queue; /* under qmu: submitted, not yet taken by a thread */
 	bool stopping;                      /* under qmu: threads exit once the queue is empty */
 	bool fixed;                         /* tasks go on the queue, not on threads of their own */
+	/* fixed pools: tasks run and delivered, not yet taken by the loop (at most max_tasks:
+	 * the array never grows), and whether the loop was woken for them; under dmu */
+	pthread_mutex_t dmu;
+	struct cv_worker_task **done, **taking; /* taking: the loop's, while it collects */
+	size_t n_done;
+	bool woken;
 };
 
 static void
@@ -62,6 +71,31 @@ task_free(struct cv_worker_task *t)
 
 /* ---- the worker thread ---- */
 
+static void
+write_pointer(int fd, struct cv_worker_task *t)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, &t, sizeof(t));
+	while (n < 0 && errno == EINTR);
+}
+
+/* A fixed pool's task delivered: on the done list, the loop woken unless it already was. */
+static void
+deliver_fixed(struct cv_worker_pool *pool, struct cv_worker_task *t, int wfd)
+{
+	bool wake;
+
+	pthread_mutex_lock(&pool->dmu);
+	pool->done[pool->n_done++] = t; /* room: at most max_tasks are listed */
+	wake = !pool->woken;
+	pool->woken = true;
+	pthread_mutex_unlock(&pool->dmu);
+	if (wake)
+		write_pointer(wfd, NULL);
+}
+
 /*
  * Runs t and hands it back to the loop. A queued task (fixed pools) the loop let go of before
  * a thread took it is dropped without running: nobody wants its result.
@@ -69,8 +103,9 @@ task_free(struct cv_worker_task *t)
 static void
 execute(struct cv_worker_task *t, bool queued)
 {
-	ssize_t n;
+	struct cv_worker_pool *pool = t->pool;
 	bool orphaned;
+	int wfd;
 
 	pthread_mutex_lock(&t->mu);
 	orphaned = t->orphaned;
@@ -87,10 +122,20 @@ execute(struct cv_worker_task *t, bool queued)
 		return;
 	}
 	t->delivered = 1;
-	do
-		n = write(t->wfd, &t, sizeof(t));
-	while (n < 0 && errno == EINTR);
+	wfd = t->wfd;
+	if (!queued) {
+		/* under the lock: the pool may close the pipe as soon as it is let go */
+		write_pointer(wfd, t);
+		pthread_mutex_unlock(&t->mu);
+		return;
+	}
+	/*
+	 * A fixed pool's thread lets go of the lock first: the loop, woken for the task, then
+	 * never waits for this thread on it (collect). The pool, read before (t may be freed by a
+	 * closing pool from here on), outlives its threads, and closes its pipe after joining them.
+	 */
 	pthread_mutex_unlock(&t->mu);
+	deliver_fixed(pool, t, wfd);
 }
 
 /* A detached thread of its own: one task. */
@@ -170,13 +215,34 @@ collect(struct cv_worker_task *t)
 
 #define COLLECT_MAX 64 /* task pointers read from the pipe at once */
 
+/* A fixed pool's done list, taken whole (the loop is woken again for what comes after). */
+static void
+collect_fixed(struct cv_worker_pool *pool)
+{
+	struct cv_worker_task **list;
+	size_t n;
+
+	pthread_mutex_lock(&pool->dmu);
+	list = pool->done;
+	n = pool->n_done;
+	pool->done = pool->taking;
+	pool->taking = list;
+	pool->n_done = 0;
+	pool->woken = false;
+	pthread_mutex_unlock(&pool->dmu);
+	for (size_t i = 0; i < n; i++)
+		collect(list[i]);
+}
+
 /*
  * Results reached the loop: up to COLLECT_MAX pointers per read (pointer-sized writes are
- * atomic, so the pipe only ever holds whole pointers), until the pipe is drained.
+ * atomic, so the pipe only ever holds whole pointers), until the pipe is drained. A NULL
+ * pointer: the fixed pool's done list has tasks.
  */
 static void
 on_pipe(evutil_socket_t fd, short what, void *arg)
 {
+	struct cv_worker_pool *pool = arg;
 	struct cv_worker_task *t[COLLECT_MAX];
 	ssize_t n;
 
@@ -184,8 +250,12 @@ on_pipe(evutil_socket_t fd, short what, void *arg)
 		n = read(fd, t, sizeof(t));
 		if (n < (ssize_t)sizeof(t[0]))
 			return; /* EAGAIN: drained */
-		for (size_t i = 0; i < (size_t)n / sizeof(t[0]); i++)
-			collect(t[i]);
+		for (size_t i = 0; i < (size_t)n / sizeof(t[0]); i++) {
+			if (t[i] != NULL)
+				collect(t[i]);
+			else
+				collect_fixed(pool);
+		}
 		if ((size_t)n < sizeof(t))
 			return; /* fewer than asked: the pipe was drained */
 	}
@@ -228,9 +298,13 @@ cv_worker_pool_new_fixed(struct event_base *base, unsigned max_tasks, unsigned n
 	TAILQ_INIT(&pool->queue);
 	pthread_mutex_init(&pool->qmu, NULL);
 	pthread_cond_init(&pool->qcv, NULL);
+	pthread_mutex_init(&pool->dmu, NULL);
+	if (nthreads > 0 && ((pool->done = calloc(max_tasks, sizeof(*pool->done))) == NULL ||
+	                     (pool->taking = calloc(max_tasks, sizeof(*pool->taking))) == NULL))
+		goto fail;
 	if (pipe2(pool->pipefd, O_CLOEXEC) < 0 || fcntl(pool->pipefd[0], F_SETFL, O_NONBLOCK) < 0)
 		goto fail;
-	if ((pool->rev = event_new(base, pool->pipefd[0], EV_READ | EV_PERSIST, on_pipe, NULL)) ==
+	if ((pool->rev = event_new(base, pool->pipefd[0], EV_READ | EV_PERSIST, on_pipe, pool)) ==
 	        NULL ||
 	    event_add(pool->rev, NULL) < 0)
 		goto fail;
@@ -262,6 +336,9 @@ cv_worker_pool_free(struct cv_worker_pool *pool)
 	free(pool->threads);
 	pthread_cond_destroy(&pool->qcv);
 	pthread_mutex_destroy(&pool->qmu);
+	pthread_mutex_destroy(&pool->dmu); /* the done lists' tasks were freed above, unread */
+	free(pool->done);
+	free(pool->taking);
 	if (pool->rev != NULL)
 		event_free(pool->rev);
 	if (pool->pipefd[0] >= 0)

@@ -188,6 +188,20 @@ send_text(struct conn *c, const char *text, size_t len)
 		return;
 	}
 	out = bufferevent_get_output(c->bev);
+	/* Nothing queued before it: written at once, as far as the socket takes it. That spares
+	 * the loop enabling and then disabling the write event for every reply; what the socket
+	 * does not take (or an error, which the bufferevent then reports) is queued as before. */
+	if (evbuffer_get_length(out) == 0) {
+		const ssize_t n =
+		    send(bufferevent_getfd(c->bev), text, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n == (ssize_t)len)
+			return;
+		if (n > 0) {
+			text += n;
+			len -= (size_t)n;
+		}
+	}
 	if (evbuffer_add(out, text, len) != 0 || evbuffer_get_length(out) > OUTPUT_MAX) {
 		cv_log_warning("client pid %ld uid %ld does not read its replies; disconnecting",
 		               (long)c->pid, (long)c->uid);

@@ -2,7 +2,8 @@
  * test_worker.c: unit tests of common/worker.c: many tasks and the cap, done submitting the
  * next task, abandon before and after the result reached the pipe, and the pool freed while
  * a task still blocks; the same for a fixed pool of threads (tasks abandoned while queued
- * never run, its free waits for the running task). Run under ASan/TSan.
+ * never run, finished ones wait on its done list for one pass of the loop, its free waits for
+ * the running task). Run under ASan/TSan.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -332,6 +333,46 @@ test_fixed_many(struct event_base *base)
 	tally_destroy(&t);
 }
 
+/*
+ * A fixed pool's tasks that finish while the loop does not run wait on its done list: one
+ * pass of the loop takes them all, the one abandoned after it finished is freed there without
+ * its done, and a full list (every task of the pool finished) takes nothing beyond the pool's
+ * room. Tasks finished when the pool is freed are freed with it, their done never run.
+ */
+static void
+test_fixed_done_list(struct event_base *base)
+{
+	struct cv_worker_task *first = NULL;
+	struct tally t;
+	struct cv_worker_pool *pool;
+	int i, ok = 1;
+
+	tally_init(&t);
+	CHECK((pool = cv_worker_pool_new_fixed(base, CAP, 2)) != NULL);
+	for (i = 0; i < CAP; i++)
+		ok &= submit(&t, pool, i, 0, i == 0 ? &first : NULL) == 0;
+	CHECK(ok);
+	CHECK_INT_EQ(tally_wait(&t, &t.ran, CAP), CAP);
+	usleep(50000);            /* each delivery follows its run at once */
+	cv_worker_abandon(first); /* delivered: it stays until the loop takes it */
+	CHECK_INT_EQ(cv_worker_pool_count(pool), CAP);
+	CHECK_INT_EQ(tally_get(&t, &t.freed), 0);
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	CHECK_INT_EQ(t.done, CAP - 1);
+	CHECK_INT_EQ(tally_get(&t, &t.freed_on_loop), CAP);
+	CHECK_INT_EQ(cv_worker_pool_count(pool), 0);
+	for (i = 0; i < 3; i++)
+		ok &= submit(&t, pool, i, 0, NULL) == 0;
+	CHECK(ok);
+	CHECK_INT_EQ(tally_wait(&t, &t.ran, CAP + 3), CAP + 3);
+	usleep(50000);
+	cv_worker_pool_free(pool);
+	CHECK_INT_EQ(tally_get(&t, &t.freed), CAP + 3);
+	CHECK_INT_EQ(t.done, CAP - 1);
+	CHECK_INT_EQ(t.wrong, 0);
+	tally_destroy(&t);
+}
+
 /* One thread held by a gated task: a task abandoned while queued never runs. */
 static void
 test_fixed_abandon_queued(struct event_base *base)
@@ -402,6 +443,7 @@ main(void)
 	test_abandon_delivered(base);
 	test_pool_free_while_blocked(base);
 	test_fixed_many(base);
+	test_fixed_done_list(base);
 	test_fixed_abandon_queued(base);
 	test_fixed_free_busy(base);
 	event_base_free(base);
