@@ -163,43 +163,64 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
  * that a seen chain is found without decoding a certificate.
  */
 struct cv_proto_digests {
-	bool ok; /* both arrays well formed: every element a string, counts in range */
-	size_t n[2];
-	uint8_t sha256[2][CV_PROTO_CHAIN_MAX][32];
+	bool ok;              /* both arrays well formed: every element a string, counts in range */
+	size_t n[2];          /* certificates of each array */
+	uint8_t sha256[][32]; /* n[0] of "chain", then n[1] of "extra" */
 };
 
-/* Hashes one array (absent: none) into slot k; -1 when its shape is not what cert_array takes. */
+/* Certificates in the array (absent: none); -1 when its shape is not what cert_array takes. */
 static int
-text_array(const json_t *arr, size_t k, size_t min, struct cv_proto_digests *d)
+text_count(const json_t *arr, size_t min, bool optional)
 {
-	size_t i;
-	json_t *e;
-
-	if (arr == NULL && k == 1)
+	if (arr == NULL && optional)
 		return 0;
 	if (!json_is_array(arr) || json_array_size(arr) < min ||
 	    json_array_size(arr) > CV_PROTO_CHAIN_MAX)
 		return -1;
+	return (int)json_array_size(arr);
+}
+
+/* Hashes an array's base64 texts into out; -1 when an element is not a string. */
+static int
+text_array(const json_t *arr, uint8_t (*out)[32])
+{
+	size_t i;
+	json_t *e;
+
 	json_array_foreach(arr, i, e)
 	{
-		if (!json_is_string(e) ||
-		    gnutls_hash_fast(GNUTLS_DIG_SHA256, json_string_value(e), json_string_length(e),
-		                     d->sha256[k][i]) < 0)
+		if (!json_is_string(e) || gnutls_hash_fast(GNUTLS_DIG_SHA256, json_string_value(e),
+		                                           json_string_length(e), out[i]) < 0)
 			return -1;
-		d->n[k] = i + 1;
 	}
 	return 0;
 }
 
-/* The request's certificate digests, made on first use; NULL when out of memory. */
+/*
+ * The request's certificate digests, made on first use (sized to the request: a chain's few
+ * digests stay a small allocation); NULL when out of memory.
+ */
 static const struct cv_proto_digests *
 msg_digests(struct cv_proto_msg *msg)
 {
-	if (msg->digests == NULL && (msg->digests = calloc(1, sizeof(*msg->digests))) != NULL)
-		msg->digests->ok =
-		    text_array(json_object_get(msg->root, "chain"), 0, 1, msg->digests) == 0 &&
-		    text_array(json_object_get(msg->root, "extra"), 1, 0, msg->digests) == 0;
-	return msg->digests;
+	const json_t *chain = json_object_get(msg->root, "chain");
+	const json_t *extra = json_object_get(msg->root, "extra");
+	const int n0 = text_count(chain, 1, false), n1 = text_count(extra, 0, true);
+	struct cv_proto_digests *d;
+
+	if (msg->digests != NULL)
+		return msg->digests;
+	d = malloc(sizeof(*d) + (n0 > 0 ? (size_t)n0 : 0) * sizeof(d->sha256[0]) +
+	           (n1 > 0 ? (size_t)n1 : 0) * sizeof(d->sha256[0]));
+	if (d == NULL)
+		return NULL;
+	d->ok = n0 >= 1 && n1 >= 0;
+	d->n[0] = d->ok ? (size_t)n0 : 0;
+	d->n[1] = d->ok ? (size_t)n1 : 0;
+	d->ok = d->ok && text_array(chain, d->sha256) == 0 &&
+	        (extra == NULL || text_array(extra, d->sha256 + d->n[0]) == 0);
+	msg->digests = d;
+	return d;
 }
 
 /* The key of a request from its text digests (-1: not cached, or the digests are unusable). */
@@ -208,8 +229,9 @@ text_key(const struct cv_proto_digests *d, const struct cv_request *params, stru
 {
 	if (d == NULL || !d->ok)
 		return -1;
-	return cv_verdict_cache_key_of(CV_VC_OF_TEXT, &d->sha256[0][0][0], d->n[0],
-	                               &d->sha256[1][0][0], d->n[1], params, key);
+	return cv_verdict_cache_key_of(CV_VC_OF_TEXT, d->sha256[0], d->n[0],
+	                               (const uint8_t *)(d->sha256 + d->n[0]), d->n[1], params,
+	                               key);
 }
 
 void
