@@ -284,6 +284,26 @@ cv_asn1_time(const struct cv_asn1_elem *e, cv_time *out)
 	return cv_time_from_utc(year, mon, day, hour, min, sec, out);
 }
 
+/* Appends "." (unless first) and v in decimal to out at *pos; -1 when out_len is too short. */
+static int
+append_arc(char *out, size_t out_len, size_t *pos, uint64_t v, bool first)
+{
+	char digits[20];
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (*pos + !first + n >= out_len) /* the NUL too */
+		return -1;
+	if (!first)
+		out[(*pos)++] = '.';
+	while (n > 0)
+		out[(*pos)++] = digits[--n];
+	out[*pos] = '\0';
+	return 0;
+}
+
 /* OBJECT IDENTIFIER: base-128 arcs, minimal (no 0x80 lead octet), the first octet 40*X+Y. */
 int
 cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len)
@@ -295,8 +315,6 @@ cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len)
 	if (len == 0 || out_len == 0 || (oid[len - 1] & 0x80))
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int n;
-
 		if (start && oid[i] == 0x80)
 			return -1;
 		start = false;
@@ -306,17 +324,15 @@ cv_asn1_oid_text(const uint8_t *oid, size_t len, char *out, size_t out_len)
 		if (oid[i] & 0x80)
 			continue;
 		if (first) {
-			unsigned x = arc < 40 ? 0 : arc < 80 ? 1 : 2;
+			const unsigned x = arc < 40 ? 0 : arc < 80 ? 1 : 2;
 
-			n = snprintf(out + pos, out_len - pos, "%u.%llu", x,
-			             (unsigned long long)(arc - 40 * x));
+			if (append_arc(out, out_len, &pos, x, true) < 0 ||
+			    append_arc(out, out_len, &pos, arc - 40 * x, false) < 0)
+				return -1;
 			first = false;
-		} else {
-			n = snprintf(out + pos, out_len - pos, ".%llu", (unsigned long long)arc);
-		}
-		if (n < 0 || (size_t)n >= out_len - pos)
+		} else if (append_arc(out, out_len, &pos, arc, false) < 0) {
 			return -1;
-		pos += (size_t)n;
+		}
 		arc = 0;
 		start = true;
 	}

@@ -127,6 +127,32 @@ test_der_values(void)
 	CHECK(cv_asn1_oid_text(sha256rsa, sizeof(sha256rsa), oid, sizeof(oid)) == 0);
 	CHECK_STR_EQ(oid, "1.2.840.113549.1.1.11");
 	CHECK(cv_asn1_oid_text(sha256rsa, 5, oid, sizeof(oid)) < 0); /* ends inside an arc */
+	/* each first arc, a zero arc, the largest arc, and the text exactly filling its buffer */
+	{
+		static const uint8_t joint[] = {0x88, 0x37, 0x00}; /* 2.999.0 */
+		static const uint8_t itu[] = {0x00};               /* 0.0 */
+		static const uint8_t iso[] = {0x27};               /* 0.39 */
+		static const uint8_t big[] = {0x2a, 0x81, 0xff, 0xff, 0xff, 0xff,
+		                              0xff, 0xff, 0xff, 0xff, 0x7f}; /* 1.2.2^64-1 */
+		static const uint8_t over[] = {0x2a, 0x82, 0x80, 0x80, 0x80, 0x80,
+		                               0x80, 0x80, 0x80, 0x80, 0x00}; /* 1.2.2^65 */
+		char small[8];
+
+		CHECK(cv_asn1_oid_text(joint, sizeof(joint), oid, sizeof(oid)) == 0);
+		CHECK_STR_EQ(oid, "2.999.0");
+		CHECK(cv_asn1_oid_text(itu, sizeof(itu), oid, sizeof(oid)) == 0);
+		CHECK_STR_EQ(oid, "0.0");
+		CHECK(cv_asn1_oid_text(iso, sizeof(iso), oid, sizeof(oid)) == 0);
+		CHECK_STR_EQ(oid, "0.39");
+		CHECK(cv_asn1_oid_text(big, sizeof(big), oid, sizeof(oid)) == 0);
+		CHECK_STR_EQ(oid, "1.2.18446744073709551615");
+		CHECK(cv_asn1_oid_text(over, sizeof(over), oid, sizeof(oid)) < 0);
+		CHECK(cv_asn1_oid_text(joint, sizeof(joint), small, sizeof(small)) == 0);
+		CHECK_STR_EQ(small, "2.999.0"); /* 7 characters and the NUL */
+		CHECK(cv_asn1_oid_text(joint, sizeof(joint), small, 7) < 0);
+		CHECK(cv_asn1_oid_text(joint, sizeof(joint), small, 4) <
+		      0); /* "2.99" does not fit */
+	}
 }
 
 /* --- names --- */
