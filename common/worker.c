@@ -83,7 +83,7 @@ write_pointer(int fd, struct cv_worker_task *t)
 
 /* A fixed pool's task delivered: on the done list, the loop woken unless it already was. */
 static void
-deliver_fixed(struct cv_worker_pool *pool, struct cv_worker_task *t, int wfd)
+deliver_fixed(struct cv_worker_pool *pool, struct cv_worker_task *t)
 {
 	bool wake;
 
@@ -93,7 +93,7 @@ deliver_fixed(struct cv_worker_pool *pool, struct cv_worker_task *t, int wfd)
 	pool->woken = true;
 	pthread_mutex_unlock(&pool->dmu);
 	if (wake)
-		write_pointer(wfd, NULL);
+		write_pointer(pool->pipefd[1], NULL);
 }
 
 /*
@@ -105,7 +105,6 @@ execute(struct cv_worker_task *t, bool queued)
 {
 	struct cv_worker_pool *pool = t->pool;
 	bool orphaned;
-	int wfd;
 
 	pthread_mutex_lock(&t->mu);
 	orphaned = t->orphaned;
@@ -122,10 +121,9 @@ execute(struct cv_worker_task *t, bool queued)
 		return;
 	}
 	t->delivered = 1;
-	wfd = t->wfd;
 	if (!queued) {
 		/* under the lock: the pool may close the pipe as soon as it is let go */
-		write_pointer(wfd, t);
+		write_pointer(t->wfd, t);
 		pthread_mutex_unlock(&t->mu);
 		return;
 	}
@@ -135,7 +133,7 @@ execute(struct cv_worker_task *t, bool queued)
 	 * closing pool from here on), outlives its threads, and closes its pipe after joining them.
 	 */
 	pthread_mutex_unlock(&t->mu);
-	deliver_fixed(pool, t, wfd);
+	deliver_fixed(pool, t);
 }
 
 /* A detached thread of its own: one task. */

@@ -48,7 +48,7 @@ render_tail(const struct cv_verdict *verdict, void *arg, size_t *len)
 {
 	const struct cv_decode_item *it = arg;
 
-	return cv_proto_verdict_tail(verdict, it->detail, len);
+	return cv_proto_verdict_tail(verdict, it->req.detail, len);
 }
 
 /*
@@ -63,7 +63,7 @@ decode_seen_line(struct cv_decode_batch *b, struct cv_decode_item *it)
 
 	if (!it->has_form || !cv_seen_lines_get(b->lines, &it->form, &seen))
 		return false;
-	it->detail = seen.detail;
+	it->req.detail = seen.detail; /* render_tail's */
 	if (!cv_engine_seen_reply(b->engine, &seen.key, &b->state, seen.detail, render_tail, it,
 	                          &r))
 		return false;
@@ -101,8 +101,7 @@ decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
 	if (cv_proto_verify_seen_key(&it->msg, &it->req, &key) != 0)
 		return false;
 	remember_line(b, it, &key);
-	it->detail = it->req.detail;
-	if (!cv_engine_seen_reply(b->engine, &key, &b->state, it->detail, render_tail, it, &r))
+	if (!cv_engine_seen_reply(b->engine, &key, &b->state, it->req.detail, render_tail, it, &r))
 		return false;
 	it->outcome = r.outcome;
 	it->reply =
@@ -126,7 +125,6 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
 		it->kind = CV_DECODE_BAD;
 		return;
 	}
-	it->detail = it->req.detail;
 	it->kind = CV_DECODE_PREPARED;
 }
 

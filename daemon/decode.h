@@ -43,8 +43,8 @@ struct cv_decode_item {
 	char *reply;                    /* SEEN: the reply line; NULL: out of memory */
 	size_t reply_len;               /* its length, newline included */
 	struct cv_seen_outcome outcome; /* SEEN: what the loop counts */
-	struct cv_request req;          /* PREPARED: the request; SEEN: its parameters */
-	enum cv_verdict_detail detail;  /* SEEN, PREPARED */
+	struct cv_request req;          /* PREPARED: the request; SEEN: its parameters (detail,
+	                                 * peer_addr) */
 	size_t off, len;                /* the line in text (len: without its newline or CR) */
 	bool has_form;                  /* the line is {"id":N,REST: form is set */
 	struct cv_seen_line_form form;

@@ -374,9 +374,9 @@ start_prepared(struct conn *c, const struct cv_decode_batch *b, struct cv_decode
 		send_error(c, it->msg.id, CV_PROTO_INTERNAL, "out of memory");
 		return;
 	}
+	p->detail = it->req.detail;
 	*cv_call_request(call) = it->req; /* the call's was only initialised: nothing lost */
 	cv_request_init(&it->req);
-	p->detail = it->detail;
 	cv_call_set_received(call, &b->received); /* the time on the worker counts */
 	pending_start(c, p, call, it->msg.id);
 }

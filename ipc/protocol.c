@@ -203,13 +203,16 @@ text_array(const json_t *arr, uint8_t (*out)[32])
 static const struct cv_proto_digests *
 msg_digests(struct cv_proto_msg *msg)
 {
-	const json_t *chain = json_object_get(msg->root, "chain");
-	const json_t *extra = json_object_get(msg->root, "extra");
-	const int n0 = text_count(chain, 1, false), n1 = text_count(extra, 0, true);
+	const json_t *chain, *extra;
 	struct cv_proto_digests *d;
+	int n0, n1;
 
 	if (msg->digests != NULL)
 		return msg->digests;
+	chain = json_object_get(msg->root, "chain");
+	extra = json_object_get(msg->root, "extra");
+	n0 = text_count(chain, 1, false);
+	n1 = text_count(extra, 0, true);
 	d = malloc(sizeof(*d) + (n0 > 0 ? (size_t)n0 : 0) * sizeof(d->sha256[0]) +
 	           (n1 > 0 ? (size_t)n1 : 0) * sizeof(d->sha256[0]));
 	if (d == NULL)
@@ -683,8 +686,7 @@ cv_proto_verdict(const json_t *id, const struct cv_verdict *v, enum cv_verdict_d
 }
 
 /* What every verify reply begins with before its id, and the id of a tail's rendering. */
-#define REPLY_ID_OPEN "{\"id\":"
-#define TAIL_PREFIX   REPLY_ID_OPEN "null,"
+#define TAIL_PREFIX CV_PROTO_ID_OPEN "null,"
 
 char *
 cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail, size_t *len)
@@ -706,12 +708,12 @@ cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail,
 char *
 cv_proto_with_id_text(const char *id, size_t id_len, const char *tail, size_t tail_len, size_t *len)
 {
-	const size_t open = sizeof(REPLY_ID_OPEN) - 1;
+	const size_t open = sizeof(CV_PROTO_ID_OPEN) - 1;
 	char *line = malloc(open + id_len + 1 + tail_len);
 
 	if (line == NULL)
 		return NULL;
-	memcpy(line, REPLY_ID_OPEN, open);
+	memcpy(line, CV_PROTO_ID_OPEN, open);
 	memcpy(line + open, id, id_len);
 	line[open + id_len] = ',';
 	memcpy(line + open + id_len + 1, tail, tail_len);

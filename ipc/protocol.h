@@ -154,6 +154,8 @@ json_t *cv_proto_verdict(const json_t *id, const struct cv_verdict *v,
  */
 char *cv_proto_verdict_tail(const struct cv_verdict *v, enum cv_verdict_detail detail, size_t *len);
 char *cv_proto_with_id(const json_t *id, const char *tail, size_t tail_len, size_t *len);
+/* How a reply line opens, and a request line of the form ipc/seen_lines.h reads. */
+#define CV_PROTO_ID_OPEN "{\"id\":"
 /* The same with the id's JSON text as it is (a request line's own, ipc/seen_lines.h). */
 char *cv_proto_with_id_text(const char *id, size_t id_len, const char *tail, size_t tail_len,
                             size_t *len);

@@ -11,7 +11,7 @@
 
 #include <gnutls/crypto.h>
 
-#define ID_OPEN "{\"id\":"
+#include "protocol.h"
 
 struct slot {
 	bool used;
@@ -65,10 +65,10 @@ id_digits(const char *p, size_t avail)
 bool
 cv_seen_line_form(const char *line, size_t len, struct cv_seen_line_form *form)
 {
-	const size_t open = sizeof(ID_OPEN) - 1;
+	const size_t open = sizeof(CV_PROTO_ID_OPEN) - 1;
 	size_t digits, rest;
 
-	if (len <= open || memcmp(line, ID_OPEN, open) != 0)
+	if (len <= open || memcmp(line, CV_PROTO_ID_OPEN, open) != 0)
 		return false;
 	digits = id_digits(line + open, len - open);
 	if (digits == 0 || open + digits >= len || line[open + digits] != ',')
