@@ -499,6 +499,25 @@ due(const struct worker *w, size_t seq)
 	       (uint64_t)(((double)seq * (double)l->threads + (double)w->index) / l->rate * 1e9);
 }
 
+/*
+ * How long a connection sleeps for its socket: until its next request is due when it may send
+ * one, else until a reply comes (bounded, for the stall check). A paced client wakes for its
+ * own requests and replies only, as a real peer does, not on a polling tick.
+ */
+static struct timespec
+wait_until_due(const struct worker *w, size_t next, bool sending, uint64_t now)
+{
+	uint64_t ns = 100000000; /* 100 ms */
+
+	if (sending && w->inflight < (size_t)w->load->window && next < w->n_mine) {
+		const uint64_t at = due(w, next);
+
+		ns = at > now ? at - now : 0;
+	}
+	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000),
+	                         .tv_nsec = (long)(ns % 1000000000)};
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -508,6 +527,7 @@ worker_main(void *arg)
 	size_t next = 0;
 	bool sending = true;
 	struct pollfd pfd;
+	struct timespec wait;
 	uint64_t now;
 
 	pthread_barrier_wait(w->barrier);
@@ -528,7 +548,8 @@ worker_main(void *arg)
 			goto broken;
 		pfd.fd = w->fd;
 		pfd.events = POLLIN | (w->out.off < w->out.len ? POLLOUT : 0);
-		if (poll(&pfd, 1, l->rate > 0 ? 1 : 1000) < 0 && errno != EINTR)
+		wait = wait_until_due(w, next, sending, now);
+		if (ppoll(&pfd, 1, &wait, NULL) < 0 && errno != EINTR)
 			goto broken;
 		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) && read_replies(w) < 0)
 			goto broken;
