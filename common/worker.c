@@ -418,3 +418,16 @@ cv_worker_pool_count(const struct cv_worker_pool *pool)
 {
 	return pool->ntasks;
 }
+
+bool
+cv_worker_pool_backlog(struct cv_worker_pool *pool)
+{
+	bool waiting;
+
+	if (!pool->fixed)
+		return false;
+	pthread_mutex_lock(&pool->qmu);
+	waiting = !TAILQ_EMPTY(&pool->queue);
+	pthread_mutex_unlock(&pool->qmu);
+	return waiting;
+}

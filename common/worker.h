@@ -6,6 +6,8 @@
 #ifndef CV_WORKER_H
 #define CV_WORKER_H
 
+#include <stdbool.h>
+
 struct event_base;
 struct cv_worker_pool;
 struct cv_worker_task;
@@ -52,5 +54,9 @@ void cv_worker_abandon(struct cv_worker_task *task);
 
 /* Tasks submitted and not yet done or abandoned while running (see cv_worker_pool_new). */
 unsigned cv_worker_pool_count(const struct cv_worker_pool *pool);
+
+/* Any thread: tasks of a fixed pool wait in its queue for a thread (every thread is busy).
+ * false for a pool of detached threads. */
+bool cv_worker_pool_backlog(struct cv_worker_pool *pool);
 
 #endif

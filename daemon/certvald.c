@@ -26,6 +26,7 @@ struct options {
 	bool debug;
 	bool test_clock;
 	unsigned test_ingest_delay_ms;
+	unsigned test_read_delay_ms;
 	const char *config;
 	const char *socket;
 };
@@ -33,16 +34,18 @@ struct options {
 static void
 usage(void)
 {
-	fputs(
-	    "usage: certvald [-f] [-d] [-c CONFIG] [-s SOCKET] [--test-clock]\n"
-	    "                [--test-ingest-delay MS]\n"
-	    "  -f, --foreground  stay in the foreground and log to stderr\n"
-	    "  -d, --debug       log debug messages\n"
-	    "  -c, --config FILE configuration file (default " DEFAULT_CONFIG ")\n"
-	    "  -s, --socket PATH listen here instead of the configured socket\n"
-	    "  --test-clock      allow the `clock` operation (tests only)\n"
-	    "  --test-ingest-delay MS  each downloaded CRL's ingest waits MS first (tests only)\n",
-	    stderr);
+	fputs("usage: certvald [-f] [-d] [-c CONFIG] [-s SOCKET] [--test-clock]\n"
+	      "                [--test-ingest-delay MS] [--test-read-delay MS]\n"
+	      "  -f, --foreground  stay in the foreground and log to stderr\n"
+	      "  -d, --debug       log debug messages\n"
+	      "  -c, --config FILE configuration file (default " DEFAULT_CONFIG ")\n"
+	      "  -s, --socket PATH listen here instead of the configured socket\n"
+	      "  --test-clock      allow the `clock` operation (tests only)\n"
+	      "  --test-ingest-delay MS  each downloaded CRL's ingest waits MS first (tests only)\n"
+	      "  --test-read-delay MS    each batch of request lines read on a worker waits MS "
+	      "before\n"
+	      "                          the loop dispatches it (tests only)\n",
+	      stderr);
 	exit(2);
 }
 
@@ -71,6 +74,7 @@ parse_options(int argc, char **argv, struct options *o)
 	    {"socket", required_argument, NULL, 's'},
 	    {"test-clock", no_argument, NULL, 'T'},
 	    {"test-ingest-delay", required_argument, NULL, 'I'},
+	    {"test-read-delay", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -97,6 +101,10 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'I':
 			if (test_delay(optarg, &o->test_ingest_delay_ms) < 0)
+				usage();
+			break;
+		case 'R':
+			if (test_delay(optarg, &o->test_read_delay_ms) < 0)
 				usage();
 			break;
 		default:
@@ -282,6 +290,7 @@ main(int argc, char **argv)
 	sopts.socket_group = cfg->admin_group;
 	sopts.test_clock = o.test_clock;
 	sopts.test_ingest_delay_ms = o.test_ingest_delay_ms;
+	sopts.test_read_delay_ms = o.test_read_delay_ms;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	fd = cv_server_bind(&sopts, &err);

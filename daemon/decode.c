@@ -37,6 +37,7 @@ cv_decode_batch_new(struct cv_engine *engine, struct cv_cert_cache *certs,
 	b->owner = owner;
 	b->n = n;
 	b->lookups = cv_engine_seen_state(engine, &b->state);
+	b->cfg = cv_config_ref(cv_engine_config(engine));
 	clock_gettime(CLOCK_MONOTONIC, &b->received);
 	return b;
 }
@@ -110,8 +111,16 @@ decode_seen(struct cv_decode_batch *b, struct cv_decode_item *it)
 	return true;
 }
 
+/* Stage 1 here and now: the batch's only line, or every thread is busy anyway (decode.h). */
+static bool
+go_ahead(const struct cv_decode_batch *b)
+{
+	return b->pool != NULL && (b->n == 1 || cv_worker_pool_backlog(b->pool));
+}
+
+/* current: no operation before it in the batch may have changed the engine's state. */
 static void
-decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
+decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup, bool current)
 {
 	if (lookup && decode_seen(b, it)) {
 		it->kind = CV_DECODE_SEEN;
@@ -126,6 +135,8 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
 		return;
 	}
 	it->kind = CV_DECODE_PREPARED;
+	if (current && go_ahead(b))
+		it->ahead = cv_engine_ahead(b->engine, b->cfg, &b->state, &it->req);
 }
 
 void
@@ -133,14 +144,15 @@ cv_decode_batch_run(void *batch)
 {
 	struct cv_decode_batch *b = batch;
 	/* The snapshot holds until an operation of this batch may change what the cache is
-	 * checked against (reload, clock, clear...): later verify lines are looked up on the loop
-	 * (cv_engine_verify), after that operation ran. */
-	bool lookup = b->lookups;
+	 * checked against (reload, clock, clear...): later verify lines are looked up and
+	 * validated on the loop (cv_engine_verify), after that operation ran. */
+	bool current = true;
 
 	for (size_t i = 0; i < b->n; i++) {
 		struct cv_decode_item *it = &b->items[i];
 		char *line = b->text + it->off;
 		size_t len = it->len;
+		const bool lookup = current && b->lookups;
 
 		line[len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
@@ -161,13 +173,17 @@ cv_decode_batch_run(void *batch)
 			continue;
 		}
 		if (it->msg.op == CV_OP_VERIFY) {
-			decode_verify(b, it, lookup);
+			decode_verify(b, it, lookup, current);
 			continue;
 		}
 		it->kind = CV_DECODE_OP;
 		if (it->msg.op != CV_OP_PING)
-			lookup = false;
+			current = false;
 	}
+	if (b->test_delay_ms > 0)
+		nanosleep(&(struct timespec){.tv_sec = b->test_delay_ms / 1000,
+		                             .tv_nsec = (long)(b->test_delay_ms % 1000) * 1000000},
+		          NULL);
 }
 
 int
@@ -188,8 +204,10 @@ cv_decode_batch_free(void *batch)
 	for (size_t i = 0; i < b->n; i++) {
 		cv_proto_msg_free(&b->items[i].msg);
 		cv_request_free(&b->items[i].req);
+		cv_engine_ahead_free(b->items[i].ahead);
 		free(b->items[i].reply);
 	}
+	cv_config_unref(b->cfg);
 	free(b->text);
 	free(b);
 }

@@ -9,8 +9,13 @@
  *
  * What runs where: cv_decode_batch_new and the dispatch run on the loop; cv_decode_batch_run on
  * a worker (or on the loop when there is none); cv_decode_batch_free on either. While it runs,
- * the batch reads only itself, the state snapshot taken by cv_decode_batch_new, the verdict
- * cache (locked, through cv_engine_seen_reply) and the parsed-certificate cache (locked).
+ * the batch reads only itself, the state snapshot and configuration taken by
+ * cv_decode_batch_new, the verdict cache (locked, through cv_engine_seen_reply) and the
+ * parsed-certificate cache (locked). On a worker, a new chain's path is built and validated
+ * there too (cv_engine_ahead: stage 1 reads the configuration, the certificates and the locked
+ * link caches), so that it needs no second trip through the pool: when the batch is its
+ * connection's only line, or when other tasks wait for the threads anyway; a batch of several
+ * lines on an idle pool leaves its chains to the threads in parallel.
  */
 #ifndef CV_DECODE_H
 #define CV_DECODE_H
@@ -21,6 +26,7 @@
 
 #include "../ipc/protocol.h"
 #include "../ipc/seen_lines.h"
+#include "../common/worker.h"
 #include "../policy/engine.h"
 
 #define CV_DECODE_BATCH_MAX 64 /* lines per batch */
@@ -48,6 +54,7 @@ struct cv_decode_item {
 	size_t off, len;                /* the line in text (len: without its newline or CR) */
 	bool has_form;                  /* the line is {"id":N,REST: form is set */
 	struct cv_seen_line_form form;
+	struct cv_engine_ahead *ahead; /* PREPARED: its stage 1 run already, or NULL */
 };
 
 struct cv_decode_batch {
@@ -57,6 +64,12 @@ struct cv_decode_batch {
 	struct cv_vc_now state;      /* the verdict cache's state when the batch was made */
 	struct timespec received;    /* when it was made (CLOCK_MONOTONIC): the deadlines count */
 	bool lookups;                /* the verdict cache is on */
+	struct cv_config *cfg;       /* a reference: the configuration of state (stage 1 ahead) */
+	struct cv_worker_pool *pool; /* the loop's, when the batch runs on a thread of it: stage 1
+	                              * of its new chains runs there too (cv_engine_ahead) */
+	unsigned test_delay_ms;      /* tests (certvald --test-read-delay): the worker waits this
+	                              * long once the batch is read, so that a test can change the
+	                              * engine's state between the reading and the dispatch */
 	void *owner;                 /* the loop's: the connection */
 	char *text;                  /* the lines, each followed by its newline */
 	size_t text_len;

@@ -5,10 +5,12 @@
  * What runs where (issue 13): the loop frames the lines of a connection and hands them, up to
  * CV_DECODE_BATCH_MAX at a time, as one batch to the engine's worker threads (decode.c), which
  * parse the JSON, answer seen chains from the verdict cache with their reply rendered, and read
- * the requests to evaluate. Back on the loop, batch_done dispatches the items in their order:
- * it writes the ready replies and counts them (the engine's statistics are the loop's), starts
- * the evaluations, and runs every other operation exactly as a line read on the loop. The reply
- * to an evaluated chain is rendered on a worker too (render.c), from a copy of its verdict.
+ * the requests to evaluate; while at it, they build and validate a new chain's path (the
+ * engine's stage 1, decode.h), so that the chain goes through the pool once. Back on the loop,
+ * batch_done dispatches the items in their order: it writes the ready replies and counts them
+ * (the engine's statistics are the loop's), starts the evaluations, and runs every other
+ * operation exactly as a line read on the loop. The reply to an evaluated chain is rendered on
+ * a worker too (render.c), from a copy of its verdict.
  * One batch per connection at a time, so requests are dispatched in the order they came.
  * Without worker threads (`workers 0`), or when their queue is full, the batch is read and the
  * reply rendered on the loop: nothing is refused. The HTTP front (http_front.c) still reads its
@@ -104,6 +106,7 @@ struct cv_server {
 	char *config_path;
 	char *socket_path;
 	bool test_clock;
+	unsigned test_read_delay_ms; /* tests: cv_decode_batch.test_delay_ms */
 	struct timespec started;
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
@@ -377,6 +380,8 @@ start_prepared(struct conn *c, const struct cv_decode_batch *b, struct cv_decode
 	p->detail = it->req.detail;
 	*cv_call_request(call) = it->req; /* the call's was only initialised: nothing lost */
 	cv_request_init(&it->req);
+	cv_call_set_ahead(call, it->ahead); /* stage 1, when the worker ran it */
+	it->ahead = NULL;
 	cv_call_set_received(call, &b->received); /* the time on the worker counts */
 	pending_start(c, p, call, it->msg.id);
 }
@@ -794,9 +799,16 @@ batch_submit(struct conn *c, struct cv_decode_batch *b)
 {
 	struct cv_worker_pool *pool = cv_engine_pool(c->srv->engine);
 
-	if (pool == NULL || cv_worker_submit(pool, cv_decode_batch_run, batch_done,
-	                                     cv_decode_batch_free, b, &c->batch_task) != 0)
+	if (pool == NULL)
 		return false;
+	b->pool = pool; /* on a thread of it: new chains validated there too */
+	b->test_delay_ms = c->srv->test_read_delay_ms;
+	if (cv_worker_submit(pool, cv_decode_batch_run, batch_done, cv_decode_batch_free, b,
+	                     &c->batch_task) != 0) {
+		b->pool = NULL;
+		b->test_delay_ms = 0;
+		return false;
+	}
 	c->batch = b;
 	return true;
 }
@@ -986,6 +998,7 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->base = base;
 	srv->engine = engine;
 	srv->test_clock = opts->test_clock;
+	srv->test_read_delay_ms = opts->test_read_delay_ms;
 	LIST_INIT(&srv->conns);
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	srv->config_path = strdup(opts->config_path);

@@ -21,6 +21,7 @@ struct cv_server_opts {
 	const char *socket_group;      /* group of the socket file (the admin group), or NULL */
 	bool test_clock;               /* allow the `clock` operation */
 	unsigned test_ingest_delay_ms; /* tests: see cv_engine_set_test_ingest_delay */
+	unsigned test_read_delay_ms; /* tests: each batch read on a worker waits this long after */
 };
 
 /*

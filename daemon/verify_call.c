@@ -22,6 +22,7 @@ static const double bucket_bounds[CV_CALL_BUCKETS] = {0.0005, 0.001, 0.0025, 0.0
 struct cv_call {
 	struct cv_calls *calls;
 	struct cv_request req;
+	struct cv_engine_ahead *ahead; /* its stage 1, run where it was read; NULL: none */
 	struct event *deadline;
 	cv_call_done_fn done; /* NULL once answered or cancelled */
 	void *arg;
@@ -132,8 +133,16 @@ cv_call_discard(struct cv_call *call)
 	if (call == NULL)
 		return;
 	cv_request_free(&call->req);
+	cv_engine_ahead_free(call->ahead);
 	event_free(call->deadline);
 	free(call);
+}
+
+void
+cv_call_set_ahead(struct cv_call *call, struct cv_engine_ahead *ahead)
+{
+	cv_engine_ahead_free(call->ahead);
+	call->ahead = ahead;
 }
 
 static void
@@ -230,6 +239,18 @@ time_left(const struct cv_call *call)
 	                        .tv_usec = (suseconds_t)(left_us % 1000000)};
 }
 
+/* The engine takes the request on: after its stage 1 when it ran ahead, else from the start. */
+static int
+call_verify(struct cv_call *call)
+{
+	struct cv_engine_ahead *ahead = call->ahead;
+
+	if (ahead == NULL)
+		return cv_engine_verify(call->calls->engine, &call->req, engine_done, call);
+	call->ahead = NULL; /* the engine's now */
+	return cv_engine_verify_ahead(call->calls->engine, ahead, engine_done, call);
+}
+
 int
 cv_call_start(struct cv_call *call, struct cv_error *err)
 {
@@ -246,7 +267,7 @@ cv_call_start(struct cv_call *call, struct cv_error *err)
 	evtimer_add(call->deadline, &tv);
 	call->in_engine = true;
 	/* The engine may call back before it returns, and the call may then be gone. */
-	if (cv_engine_verify(calls->engine, &call->req, engine_done, call) != 0) {
+	if (call_verify(call) != 0) {
 		call->in_engine = false;
 		event_del(call->deadline);
 		calls->stats.in_flight--;

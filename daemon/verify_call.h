@@ -75,6 +75,10 @@ void cv_call_discard(struct cv_call *call);
  */
 void cv_call_set_received(struct cv_call *call, const struct timespec *received);
 
+/* The request's stage 1, run already on the thread that read it (cv_engine_ahead; NULL: none):
+ * the call takes it, and cv_call_start goes on from there. */
+void cv_call_set_ahead(struct cv_call *call, struct cv_engine_ahead *ahead);
+
 /*
  * Starts the verification of the call's request with the configured request-timeout. Returns
  * 0 (done will run) or -1 with err set (the engine could not start; the call is still the

@@ -525,6 +525,56 @@ fail:
 	return -1;
 }
 
+/* A job for a copy of req under cfg, not yet the engine's (job_start): any thread. */
+static struct verify_job *
+job_new(struct cv_engine *engine, struct cv_config *cfg, const struct cv_request *req, cv_time now)
+{
+	struct verify_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL)
+		return NULL;
+	if (request_copy(&job->req, req) < 0) {
+		free(job);
+		return NULL;
+	}
+	job->engine = engine;
+	job->cfg = cv_config_ref(cfg);
+	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : now);
+	job->verdict.made = req->detail; /* nothing made that the caller will not show */
+	return job;
+}
+
+/* Frees what the job owns: any thread, for a job that started nothing on the loop. */
+static void
+job_release(struct verify_job *job)
+{
+	free(job->anchors);
+	free(job->untrusted);
+	if (job->have_path)
+		cv_path_release(&job->path);
+	cv_verdict_free(&job->verdict);
+	cv_request_free(&job->req);
+	cv_config_unref(job->cfg);
+	free(job);
+}
+
+/* On the loop: the job becomes the engine's, with its deadline and callback. */
+static void
+job_start(struct verify_job *job, const struct cv_vc_key *key, cv_verify_done_fn done, void *arg)
+{
+	struct cv_engine *engine = job->engine;
+
+	job->next = engine->jobs;
+	if (engine->jobs != NULL)
+		engine->jobs->prev = job;
+	engine->jobs = job;
+	job->deadline = cv_engine_now(engine) + (job->cfg->request_timeout_ms + 999) / 1000;
+	job->done = done;
+	job->done_arg = arg;
+	vcache_job_start(job, key);
+	engine->stats.requests++;
+}
+
 static void
 job_free(struct verify_job *job)
 {
@@ -537,14 +587,7 @@ job_free(struct verify_job *job)
 	if (job->next != NULL)
 		job->next->prev = job->prev;
 	rev_job_cancel(job);
-	free(job->anchors);
-	free(job->untrusted);
-	if (job->have_path)
-		cv_path_release(&job->path);
-	cv_verdict_free(&job->verdict);
-	cv_request_free(&job->req);
-	cv_config_unref(job->cfg);
-	free(job);
+	job_release(job);
 }
 
 /* The manuals' name for a chain validation result (trace of SPEC R55). */
@@ -1245,6 +1288,15 @@ job_run(struct verify_job *job)
 	job_after_validate(job);
 }
 
+/* The trace's first line: the peer's certificate. */
+static void
+trace_request(struct verify_job *job)
+{
+	cv_verdict_trace(&job->verdict, "request", "peer certificate %s (serial %s), %zu sent",
+	                 cv_cert_subject(job->req.chain.v[0]), cv_cert_serial(job->req.chain.v[0]),
+	                 job->req.chain.n);
+}
+
 /* A certificate of the request does not parse: rejected before any validation, never a usage
  * error (issue 11: never a wrong accept; the peer sent it). */
 static void
@@ -1272,27 +1324,11 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 
 	if (keyed && cv_engine_serve_seen(engine, &key, req->detail, req->peer_addr, done, arg))
 		return 0; /* a seen chain, nothing changed since its verdict (issue 13) */
-	job = calloc(1, sizeof(*job));
+	job = job_new(engine, engine->cfg, req, cv_engine_now(engine));
 	if (job == NULL)
 		return -1;
-	if (request_copy(&job->req, req) < 0) {
-		free(job);
-		return -1;
-	}
-	job->engine = engine;
-	job->next = engine->jobs;
-	if (engine->jobs != NULL)
-		engine->jobs->prev = job;
-	engine->jobs = job;
-	job->cfg = cv_config_ref(engine->cfg);
-	job->deadline = cv_engine_now(engine) + (job->cfg->request_timeout_ms + 999) / 1000;
-	job->done = done;
-	job->done_arg = arg;
+	job_start(job, keyed ? &key : NULL, done, arg);
 	cv_pubkeys_expire(engine->pubkeys, cv_engine_now(engine)); /* before any link is used */
-	cv_verdict_init(&job->verdict, req->at != CV_TIME_NONE ? req->at : cv_engine_now(engine));
-	job->verdict.made = req->detail; /* nothing made that the caller will not show */
-	vcache_job_start(job, keyed ? &key : NULL);
-	engine->stats.requests++;
 	if (job->req.malformed.present) {
 		reject_malformed(job);
 		return 0;
@@ -1302,9 +1338,67 @@ cv_engine_verify(struct cv_engine *engine, const struct cv_request *req, cv_veri
 		           "the request carries no certificate");
 		return 0;
 	}
-	cv_verdict_trace(&job->verdict, "request", "peer certificate %s (serial %s), %zu sent",
-	                 cv_cert_subject(job->req.chain.v[0]), cv_cert_serial(job->req.chain.v[0]),
-	                 job->req.chain.n);
+	trace_request(job);
 	job_run(job);
 	return 0;
+}
+
+/* ---- stage 1 ahead, on the thread that read the request (engine.h) ---- */
+
+struct cv_engine_ahead {
+	struct verify_job *job; /* stage 1 run, not yet the engine's */
+	struct cv_vc_now state; /* what it ran under */
+	bool keyed;
+	struct cv_vc_key key; /* its verdict cache key, when keyed */
+};
+
+struct cv_engine_ahead *
+cv_engine_ahead(struct cv_engine *engine, struct cv_config *cfg, const struct cv_vc_now *state,
+                const struct cv_request *req)
+{
+	struct cv_engine_ahead *a;
+
+	if (req->malformed.present || req->chain.n == 0 || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->job = job_new(engine, cfg, req, state->now);
+	if (a->job == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->state = *state;
+	/* engine->vcache is set before the daemon takes requests and never changes after */
+	a->keyed = engine->vcache != NULL && cv_verdict_cache_key(req, &a->key) == 0;
+	cv_pubkeys_expire(engine->pubkeys, state->now); /* locked; before any link is used */
+	trace_request(a->job);
+	a->job->validate_rc = stage_select_and_validate(a->job);
+	return a;
+}
+
+int
+cv_engine_verify_ahead(struct cv_engine *engine, struct cv_engine_ahead *a, cv_verify_done_fn done,
+                       void *arg)
+{
+	struct verify_job *job = a->job;
+
+	/* Stage 1 read the configuration and the time, nothing else that changes (CRLs and
+	 * answers are read after it, from here on) */
+	if (engine->generation != a->state.engine_gen || cv_engine_now(engine) != a->state.now) {
+		const int rc = cv_engine_verify(engine, &job->req, done, arg); /* afresh */
+
+		cv_engine_ahead_free(a);
+		return rc;
+	}
+	job_start(job, a->keyed ? &a->key : NULL, done, arg);
+	free(a);
+	job_after_validate(job);
+	return 0;
+}
+
+void
+cv_engine_ahead_free(struct cv_engine_ahead *a)
+{
+	if (a == NULL)
+		return;
+	job_release(a->job);
+	free(a);
 }

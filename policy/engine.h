@@ -275,6 +275,31 @@ bool cv_engine_seen_current(const struct cv_engine *engine, const struct cv_vc_n
 void cv_engine_count_seen(struct cv_engine *engine, const struct cv_seen_outcome *o,
                           const char *peer_addr);
 
+/*
+ * Stage 1 ahead (issue 13): the worker thread that read a verify request builds and validates
+ * its path there and then, so that a new chain goes through the pool once, not twice.
+ *  - cv_engine_ahead (any thread): a job for a copy of req with stage 1 run, under cfg (a
+ *    reference the caller took on the loop with cv_engine_config, when it took state with
+ *    cv_engine_seen_state) at state->now (or req->at). NULL for a request stage 1 would not
+ *    start (a malformed certificate, an empty chain) or when out of memory: the loop then
+ *    verifies it with cv_engine_verify.
+ *  - cv_engine_verify_ahead (loop): takes the job on after stage 1, as cv_engine_verify does
+ *    after its own, when the engine is still under the configuration and the second that
+ *    stage 1 ran under; otherwise the request is decided afresh (cv_engine_verify). Takes
+ *    the job; returns as cv_engine_verify.
+ *  - cv_engine_ahead_free (any thread): a job never taken on.
+ * Stage 1 reads only the job, its configuration, the certificates and the locked link and
+ * peer-key caches; the engine's own state (its jobs, statistics, verdict cache notes) is
+ * touched on the loop only, when the job is taken on.
+ */
+struct cv_engine_ahead;
+struct cv_engine_ahead *cv_engine_ahead(struct cv_engine *engine, struct cv_config *cfg,
+                                        const struct cv_vc_now *state,
+                                        const struct cv_request *req);
+int cv_engine_verify_ahead(struct cv_engine *engine, struct cv_engine_ahead *ahead,
+                           cv_verify_done_fn done, void *arg);
+void cv_engine_ahead_free(struct cv_engine_ahead *ahead);
+
 /* The worker threads' pool (cv_engine_set_workers), for other CPU work of the daemon; NULL
  * when validation runs on the loop. */
 struct cv_worker_pool;

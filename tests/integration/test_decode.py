@@ -11,13 +11,17 @@ order). Checked through the socket:
 - the reply to an evaluated chain, rendered on a worker from a copy of its verdict, carries
   what each detail level asks;
 - clients that close while their lines are being read never crash the daemon (run many times,
-  so that a use-after-free shows under ASan), and the daemon serves on.
+  so that a use-after-free shows under ASan), and the daemon serves on;
+- a new chain's path is validated on the worker that read it, ahead of its dispatch: a reload
+  that lands in between (certvald --test-read-delay holds the batch there) has the chain
+  decided afresh under the new configuration, whether that withdraws or grants trust.
 """
 
 import base64
 import json
 import os
 import socket
+import signal
 import struct
 import time
 import unittest
@@ -336,6 +340,82 @@ class DecodeTest(unittest.TestCase):
         self.assertEqual(r["verdict"]["decision"], "ACCEPT", r)
         self.assertIsNotNone(self.d.proc)
         self.assertIsNone(self.d.proc.poll(), self.d.log_text())
+
+
+class AheadTest(unittest.TestCase):
+    """Stage 1 run where the request was read, then a reload before the loop dispatches it."""
+
+    DELAY_MS = 1500  # the batch waits on its worker this long after it was read
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = h.make_tmpdir("certvald-ahead-")
+        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+
+    @classmethod
+    def tearDownClass(cls):
+        h.cleanup(cls.dir)
+
+    def setUp(self):
+        self.ddir = h.daemon_dir(self.dir)
+        self.d = None
+
+    def tearDown(self):
+        if self.d is not None:
+            rc = self.d.stop()
+            self.assertEqual(rc, 0, self.d.log_text())
+
+    def config(self, anchor):
+        return h.config_text(os.path.join(self.ddir, "x.sock"),
+                             [("TP", anchor.cert_path, ["revocation-check none"])],
+                             extra_global="workers 2\n")
+
+    def start(self, anchor):
+        self.d = h.Daemon(self.ddir, self.config(anchor),
+                          args=("--test-read-delay", str(self.DELAY_MS))).start()
+
+    def verdict_across(self, anchor):
+        """The good chain's verdict when a reload to a TP anchored at anchor (None: no
+        reload) lands while the request waits on its worker, already validated there."""
+        # "at": never served from the verdict cache, so each request is validated ahead
+        req = {"id": "x", "op": "verify", "chain": [self.pki.good.b64, self.pki.sub.b64],
+               "trustpoint": "TP", "detail": "trace", "at": int(time.time())}
+        requests0 = self.d.call({"id": "s", "op": "stats"})["stats"]["engine"]["requests"]
+        s = self.d.connect(30)
+        try:
+            s.sendall((json.dumps(req) + "\n").encode())
+            time.sleep(self.DELAY_MS / 4000.0)
+            if anchor is not None:
+                self.d.write_config(self.config(anchor))
+                self.d.signal(signal.SIGHUP)
+            r = h.read_responses(s, 1)[0]
+        finally:
+            s.close()
+        self.assertTrue(r["ok"], r)
+        stats = self.d.call({"id": "s", "op": "stats"})["stats"]["engine"]
+        self.assertEqual(stats["requests"] - requests0, 1, stats)
+        return r["verdict"]
+
+    def reloads(self):
+        return self.d.log_text().count("configuration reloaded")
+
+    def test_reload_withdraws_trust(self):
+        self.start(self.pki.root)
+        v = self.verdict_across(None)  # the near miss: nothing in between
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        v = self.verdict_across(self.pki.other_root)
+        self.assertEqual(self.reloads(), 1, self.d.log_text())
+        self.assertEqual(v["decision"], "REJECT", v)
+        self.assertEqual(v["reason"], "untrusted-issuer", v)
+
+    def test_reload_grants_trust(self):
+        self.start(self.pki.other_root)
+        v = self.verdict_across(None)
+        self.assertEqual(v["decision"], "REJECT", v)
+        v = self.verdict_across(self.pki.root)
+        self.assertEqual(self.reloads(), 1, self.d.log_text())
+        self.assertEqual(v["decision"], "ACCEPT", v)
+        self.assertEqual(len(v["path"]), 3, v)
 
 
 if __name__ == "__main__":
