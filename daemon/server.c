@@ -10,7 +10,8 @@
  * batch_done dispatches the items in their order: it writes the ready replies and counts them
  * (the engine's statistics are the loop's), starts the evaluations, and runs every other
  * operation exactly as a line read on the loop. The reply to an evaluated chain is rendered on
- * a worker too (render.c), from a copy of its verdict.
+ * a worker too (render.c), from a copy of its verdict, unless it is the verdict alone (detail
+ * verdict), which costs less than a trip through the pool.
  * One batch per connection at a time, so requests are dispatched in the order they came.
  * Without worker threads (`workers 0`), or when their queue is full, the batch is read and the
  * reply rendered on the loop: nothing is refused. The HTTP front (http_front.c) still reads its
@@ -291,14 +292,17 @@ render_done(void *job)
 
 /*
  * The engine's verdict: its reply is rendered on a worker from a copy (render.c), or here when
- * there is no worker, the queue is full or memory is short.
+ * it is the verdict alone (a few members: cheaper than a trip through the pool), when there is
+ * no worker, the queue is full or memory is short.
  */
 static void
 verify_done(const struct cv_verdict *verdict, void *arg)
 {
 	struct pending *p = arg;
 	struct cv_worker_pool *pool = cv_engine_pool(p->conn->srv->engine);
-	struct cv_render *r = pool != NULL ? cv_render_new(verdict, p->id, p->detail, p) : NULL;
+	struct cv_render *r = pool != NULL && p->detail != CV_VERDICT_DETAIL_VERDICT
+	                          ? cv_render_new(verdict, p->id, p->detail, p)
+	                          : NULL;
 	json_t *resp;
 
 	p->call = NULL; /* it frees itself after this callback */
