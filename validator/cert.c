@@ -3,6 +3,7 @@
  * their key facts and text forms from GnuTLS. GnuTLS's certificate object is made only when
  * the CRL or OCSP code asks for it (cv_cert_crt), and stays in validator/.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "../common/util.h"
 #include "cert.h"
 #include "cert_ext.h"
+#include "spki.h"
 #include "name.h"
 #include "x509int.h"
 
@@ -20,8 +22,9 @@ struct cv_cert {
 	/* GnuTLS's object, made on first use by the CRL and OCSP code (cv_cert_crt): reading a
 	 * certificate does not need it. Set once, atomically; NULL when GnuTLS cannot read it. */
 	gnutls_x509_crt_t crt;
-	/* The subject public key as GnuTLS imported it when the certificate was read (NULL when
-	 * it could not): never changed afterwards, so signature checks on any thread read it. */
+	/* The subject public key as GnuTLS imports it, when the certificate was read (a key
+	 * spki.c cannot read) or when it first verifies a signature (cv_cert_pubkey): set once,
+	 * atomically, and never changed afterwards, so signature checks on any thread read it. */
 	gnutls_pubkey_t pub;
 	gnutls_datum_t der; /* our own copy */
 	/* RFC 4514 text of the Names (GnuTLS's rendering), made on first use, set atomically */
@@ -201,8 +204,11 @@ cert_facts(struct cv_cert *c, struct cv_error *err)
 {
 	const struct cv_cert_parsed *p = &c->parsed;
 	gnutls_x509_crt_t crt = NULL;
+	/* A peer's key verifies nothing: reading its facts from the DER spares the import */
+	const bool key_read = cv_spki_key_info(p->spki, p->spki_len, &c->key) == 0 ||
+	                      key_info_spki(p, &c->key, &c->pub) == 0;
 
-	if (key_info_spki(p, &c->key, &c->pub) < 0 || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
+	if (!key_read || strcmp(p->sig_oid, OID_RSASSA_PSS) == 0) {
 		if ((crt = cv_cert_crt(c)) == NULL) {
 			cv_error_set(err, "certificate: GnuTLS cannot read it");
 			return -1;
@@ -395,7 +401,25 @@ cv_cert_unref(struct cv_cert *cert)
 gnutls_pubkey_t
 cv_cert_pubkey(const struct cv_cert *cert)
 {
-	return cert->pub;
+	/* imported once, whichever thread asks first, as cv_cert_crt */
+	struct cv_cert *c = (struct cv_cert *)(uintptr_t)cert;
+	gnutls_pubkey_t have = __atomic_load_n(&c->pub, __ATOMIC_ACQUIRE), made = NULL;
+	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)c->parsed.spki,
+	                             (unsigned)c->parsed.spki_len};
+
+	if (have != NULL)
+		return have;
+	if (gnutls_pubkey_init(&made) < 0)
+		return NULL;
+	if (gnutls_pubkey_import(made, &spki, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_pubkey_deinit(made);
+		return NULL;
+	}
+	if (__atomic_compare_exchange_n(&c->pub, &have, made, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		return made;
+	gnutls_pubkey_deinit(made); /* another thread made it first */
+	return have;
 }
 
 gnutls_x509_crt_t

@@ -17,9 +17,10 @@
 /* The GnuTLS object of a certificate (cert.c), owned by cert. */
 gnutls_x509_crt_t cv_cert_crt(const struct cv_cert *cert);
 
-/* The subject public key GnuTLS imported when cert was read, or NULL when it could not (a DSA
- * key without its parameters, an unknown algorithm). Owned by cert and never changed after it
- * was read: signature checks on any thread may verify with it, nothing may modify it. */
+/* The subject public key as GnuTLS imports it (once, on the first call, from any thread), or
+ * NULL when it cannot (a DSA key without its parameters, an unknown algorithm). Owned by cert
+ * and never changed once made: signature checks on any thread may verify with it, nothing may
+ * modify it. */
 gnutls_pubkey_t cv_cert_pubkey(const struct cv_cert *cert);
 
 /* True when the key of cert is DSA with absent domain parameters (sig.c). */

@@ -88,11 +88,11 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 }
 
 /*
- * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub, for a key GnuTLS did
- * not import when the certificate was read. The shared certificate's GnuTLS object is not
- * used: GnuTLS does not promise that two threads may read one gnutls_x509_crt_t at once
- * (signature checks run on the engine's worker threads). The key imported at read time
- * (cv_cert_pubkey) is never changed afterwards, and verifying only reads it.
+ * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub (the parameters of an
+ * inherited DSA key). The shared certificate's GnuTLS object is not used: GnuTLS does not
+ * promise that two threads may read one gnutls_x509_crt_t at once (signature checks run on the
+ * engine's worker threads). The certificate's own key (cv_cert_pubkey) is never changed once
+ * imported, and verifying only reads it.
  */
 static int
 import_spki(gnutls_pubkey_t pub, const struct cv_cert *cert)
@@ -161,10 +161,7 @@ verify_once(const struct cv_cert *child, const struct cv_cert *issuer, const str
 			goto out;
 		pub = own;
 	} else if ((pub = cv_cert_pubkey(issuer)) == NULL) {
-		/* the key imported when the issuer was read, else an import of its own */
-		if (gnutls_pubkey_init(&own) < 0 || import_spki(own, issuer) < 0)
-			goto out;
-		pub = own;
+		goto out; /* GnuTLS cannot import the issuer's key */
 	}
 	algo = cv_cert_signature_algorithm(child);
 	if (algo <= 0)
