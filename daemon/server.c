@@ -461,17 +461,17 @@ status_json(const struct cv_server *srv)
 	cv_events_get_stats(srv->events, &ev);
 	cv_seen_lines_counts(srv->lines, &line_hits, &lines_kept);
 	return json_pack(
-	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I}, "
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}, "
 	    "s:{s:I, s:I, s:I}}",
 	    "version", CV_VERSION, "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec),
 	    "config", srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
 	    "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine), "connections",
 	    (json_int_t)srv->n_conns, "connections_refused", (json_int_t)srv->n_refused, "workers",
 	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
-	    (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs,
-	    "seen_lines", "hits", (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "events",
-	    "subscribers", (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost",
-	    (json_int_t)ev.lost);
+	    (json_int_t)cs.hits, "text_hits", (json_int_t)cs.text_hits, "misses",
+	    (json_int_t)cs.misses, "kept", (json_int_t)cs.certs, "seen_lines", "hits",
+	    (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "events", "subscribers",
+	    (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
 }
 
 static int

@@ -270,8 +270,9 @@ note_malformed(struct cv_request *req, const char *field, size_t i, bool in_chai
  * certificates are parsed until the first one that does not parse (noted in req->malformed).
  */
 static int
-cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cache *certs,
-           struct cv_cert_list *list, struct cv_request *req, struct cv_error *err)
+cert_array(const json_t *arr, const char *field, size_t min, const uint8_t (*text_sha)[32],
+           struct cv_cert_cache *certs, struct cv_cert_list *list, struct cv_request *req,
+           struct cv_error *err)
 {
 	const bool in_chain = list == &req->chain;
 	size_t i;
@@ -285,12 +286,18 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cach
 	}
 	json_array_foreach(arr, i, e)
 	{
+		const uint8_t *sha = text_sha != NULL ? text_sha[i] : NULL;
 		struct cv_cert *cert = NULL;
 		struct cv_error why = {""};
 		uint8_t *der = NULL;
 		size_t der_len = 0;
 		int rc;
 
+		/* a text met before: its certificate, without decoding it again */
+		if (sha != NULL && !req->malformed.present && json_is_string(e) &&
+		    (cert = cv_cert_cache_by_text(certs, sha, json_string_value(e),
+		                                  json_string_length(e))) != NULL)
+			goto push;
 		if (!json_is_string(e) ||
 		    cv_base64_decode(json_string_value(e), json_string_length(e), &der, &der_len) !=
 		        0) {
@@ -299,12 +306,15 @@ cert_array(const json_t *arr, const char *field, size_t min, struct cv_cert_cach
 		}
 		rc = req->malformed.present
 		         ? 0
-		         : cv_cert_cache_from_der(certs, der, der_len, &cert, &why);
+		         : cv_cert_cache_from_der_text(certs, der, der_len, sha,
+		                                       json_string_value(e), json_string_length(e),
+		                                       &cert, &why);
 		free(der);
 		if (rc != 0)
 			note_malformed(req, field, i, in_chain, &why);
 		if (cert == NULL)
 			continue;
+	push:
 		rc = cv_cert_list_push(list, cert);
 		cv_cert_unref(cert);
 		if (rc != 0) {
@@ -487,18 +497,24 @@ cv_proto_verify_request(struct cv_proto_msg *msg, struct cv_cert_cache *certs,
                         struct cv_request *req, struct cv_error *err)
 {
 	const json_t *root = msg->root, *extra = json_object_get(root, "extra");
+	const struct cv_proto_digests *d;
 
 	if (verify_shape(root, err) != 0)
 		return -1;
-	if (cert_array(json_object_get(root, "chain"), "chain", 1, certs, &req->chain, req, err) !=
-	    0)
+	/* the texts' digests: the verdict cache key's, and the certificates' found by text */
+	d = msg_digests(msg);
+	if (d != NULL && !d->ok)
+		d = NULL;
+	if (cert_array(json_object_get(root, "chain"), "chain", 1, d != NULL ? d->sha256 : NULL,
+	               certs, &req->chain, req, err) != 0)
 		return -1;
-	if (extra != NULL && cert_array(extra, "extra", 0, certs, &req->extra, req, err) != 0)
+	if (extra != NULL && cert_array(extra, "extra", 0, d != NULL ? d->sha256 + d->n[0] : NULL,
+	                                certs, &req->extra, req, err) != 0)
 		return -1;
 	if (verify_params(root, req, err) != 0)
 		return -1;
 	/* the key its verdict is stored under: the one a seen chain is looked up by */
-	req->has_text_key = text_key(msg_digests(msg), req, &req->text_key) == 0;
+	req->has_text_key = text_key(d, req, &req->text_key) == 0;
 	return 0;
 }
 

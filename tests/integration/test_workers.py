@@ -150,8 +150,10 @@ class WorkersTest(unittest.TestCase):
 
     def test_parse_once(self):
         """A certificate sent again is taken from the parsed-certificate cache, and a changed
-        one (same names, another signature) is parsed on its own and still refused. The
-        verdict cache is off: a seen chain would not reach the parser at all."""
+        one (same names, another signature) is parsed on its own and still refused. One met
+        twice is found by its text from then on, without being decoded; the forged leaf's
+        text, a near miss of the good one's, is not. The verdict cache is off: a seen chain
+        would not reach the parser at all."""
         self.d = h.Daemon(self.dir, self.config(["TP"], 2, "verdict-cache entries 0")).start()
         good = [self.pki.good.b64, self.pki.sub.b64]
         forged = [bad_signature_b64(self.pki.good), self.pki.sub.b64]
@@ -171,12 +173,20 @@ class WorkersTest(unittest.TestCase):
         second = status()
         self.assertEqual(second["hits"] - first["hits"], 2)
         self.assertEqual(second["misses"], first["misses"])
+        self.assertEqual(second["text_hits"], first["text_hits"])
         v = verdict(forged)
         self.assertEqual((v["decision"], v["reason"]), ("REJECT", "bad-signature"))
         third = status()
         self.assertEqual(third["misses"] - second["misses"], 1)  # the forged leaf
-        self.assertEqual(third["hits"] - second["hits"], 1)      # the intermediate
+        self.assertEqual(third["hits"], second["hits"])
+        self.assertEqual(third["text_hits"] - second["text_hits"], 1)  # the intermediate
         self.assertEqual(third["kept"], 3)
+        self.assertEqual(verdict(good)["decision"], "ACCEPT")
+        fourth = status()
+        self.assertEqual(fourth["text_hits"] - third["text_hits"], 2)
+        self.assertEqual((fourth["hits"], fourth["misses"]), (third["hits"], third["misses"]))
+        v = verdict(forged)  # met twice now: found by its text, and still refused
+        self.assertEqual((v["decision"], v["reason"]), ("REJECT", "bad-signature"))
 
     def test_workers_out_of_range(self):
         self.d = h.Daemon(self.dir, self.config(["TP"], 257))

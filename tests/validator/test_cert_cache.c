@@ -2,7 +2,8 @@
  * test_cert_cache.c: the parsed-certificate cache (validator/cert_cache.h): the same DER gives
  * the same parsed certificate, other bytes (one flipped signature bit) never do, a DER that
  * does not parse is refused every time and never remembered, the table stays within its
- * bound, and threads share it (run under TSan: -Db_sanitize=thread).
+ * bound, and threads share it (run under TSan: -Db_sanitize=thread). A certificate met twice
+ * is found by its request text from then on, only for exactly that text.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,6 +37,69 @@ lookups(void *arg)
 		cv_cert_unref(c);
 	}
 	return NULL;
+}
+
+/* The text index: kept once a certificate is met again, confirmed by the text itself. */
+static void
+test_by_text(const struct tp_entity *root, cv_time now)
+{
+	static const char text[] = "MIIB-the-request-text-of-the-leaf";
+	static const char other[] = "MIIB-the-request-text-of-the-lea!";
+	struct cv_cert_cache *cache = cv_cert_cache_new(64);
+	struct tp_entity leaf = {0}, leaf2 = {0};
+	struct cv_cert_cache_stats st;
+	struct cv_cert *a = NULL, *b = NULL, *c = NULL;
+	struct cv_error err = {""};
+	uint8_t sha[32], sha2[32];
+	const uint8_t *der;
+	struct tp_spec s;
+	size_t len;
+
+	CHECK(cache != NULL);
+	tp_spec_leaf(&s, "CN=Text Leaf", now);
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	tp_spec_leaf(&s, "CN=Text Leaf 2", now);
+	CHECK_INT_EQ(tp_issue(&leaf2, &s, root), 0);
+	memset(sha, 0x5a, sizeof(sha));
+	memcpy(sha2, sha, sizeof(sha2));
+	sha2[31] ^= 1; /* another digest, the same slot */
+	der = cv_cert_der(leaf.cert, &len);
+
+	CHECK_INT_EQ(
+	    cv_cert_cache_from_der_text(cache, der, len, sha, text, strlen(text), &a, &err), 0);
+	CHECK(cv_cert_cache_by_text(cache, sha, text, strlen(text)) == NULL); /* met once */
+	CHECK_INT_EQ(
+	    cv_cert_cache_from_der_text(cache, der, len, sha, text, strlen(text), &b, &err), 0);
+	CHECK(a == b);
+	c = cv_cert_cache_by_text(cache, sha, text, strlen(text));
+	CHECK(c == a);
+	cv_cert_unref(c);
+	cv_cert_cache_get_stats(cache, &st);
+	CHECK_INT_EQ(st.text_hits, 1);
+	CHECK_INT_EQ(st.hits, 1);
+	/* near misses: another text under the same digest, another digest, no cache */
+	CHECK(cv_cert_cache_by_text(cache, sha, other, strlen(other)) == NULL);
+	CHECK(cv_cert_cache_by_text(cache, sha, text, strlen(text) - 1) == NULL);
+	CHECK(cv_cert_cache_by_text(cache, sha2, text, strlen(text)) == NULL);
+	CHECK(cv_cert_cache_by_text(NULL, sha, text, strlen(text)) == NULL);
+	/* another certificate's text in the same slot takes its place */
+	der = cv_cert_der(leaf2.cert, &len);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT_EQ(cv_cert_cache_from_der_text(cache, der, len, sha2, other,
+		                                         strlen(other), &c, &err),
+		             0);
+		cv_cert_unref(c);
+	}
+	CHECK(cv_cert_cache_by_text(cache, sha, text, strlen(text)) == NULL);
+	c = cv_cert_cache_by_text(cache, sha2, other, strlen(other));
+	CHECK(c != NULL && c != a && cv_cert_equal(c, leaf2.cert));
+	cv_cert_unref(c);
+
+	cv_cert_unref(a);
+	cv_cert_unref(b);
+	cv_cert_cache_free(cache);
+	tp_entity_free(&leaf);
+	tp_entity_free(&leaf2);
 }
 
 int
@@ -121,6 +185,8 @@ main(void)
 		pthread_join(th[i], NULL);
 	CHECK_INT_EQ(sh.wrong, 0);
 	cv_cert_unref(c);
+
+	test_by_text(&root, now);
 
 	cv_cert_unref(a);
 	cv_cert_unref(b);
