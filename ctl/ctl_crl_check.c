@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../validator/crl/crl.h"
 #include "../common/clock.h"
@@ -43,7 +44,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int ch;
 
-	*o = (struct opts){NULL};
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -344,3 +344,25 @@ cv_asn1_oid_eq(const struct cv_asn1_elem *e, const uint8_t *oid, size_t len)
 {
 	return e->tag == CV_ASN1_OID && e->len == len && memcmp(e->val, oid, len) == 0;
 }
+
+size_t
+cv_asn1_header_len(size_t len)
+{
+	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
+}
+
+size_t
+cv_asn1_put_header(uint8_t *out, uint8_t tag, size_t len)
+{
+	size_t n = 0;
+
+	out[n++] = tag;
+	if (len >= 0x100) {
+		out[n++] = 0x82;
+		out[n++] = (uint8_t)(len >> 8);
+	} else if (len >= 0x80) {
+		out[n++] = 0x81;
+	}
+	out[n++] = (uint8_t)len;
+	return n;
+}

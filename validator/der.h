@@ -124,4 +124,12 @@ bool cv_asn1_oid_ok(const uint8_t *oid, size_t len);
 /* True when OID contents equal the given contents (e.g. "\x55\x1d\x14" for 2.5.29.20). */
 bool cv_asn1_oid_eq(const struct cv_asn1_elem *e, const uint8_t *oid, size_t len);
 
+/*
+ * The writing side, for the few DER values the project builds itself: the size of the header
+ * (tag and minimal definite length) of a value of len octets, and the header written at out.
+ * len must be below 65,536 (a header is then at most 4 octets).
+ */
+size_t cv_asn1_header_len(size_t len);
+size_t cv_asn1_put_header(uint8_t *out, uint8_t tag, size_t len);
+
 #endif

@@ -49,17 +49,26 @@ expand(const uint8_t *data, size_t size, size_t *len)
 	return out;
 }
 
+/* The stream's buffer and size live on the heap, not in dump's frame: GCC at -O3 would
+ * otherwise take the buffer for a pointer into that frame (-Wdangling-pointer). */
+struct memout {
+	char *buf;
+	size_t len;
+};
+
 static char *
 dump(const struct cv_config *cfg, bool redacted)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout *m = calloc(1, sizeof(*m));
+	FILE *f = m != NULL ? open_memstream(&m->buf, &m->len) : NULL;
+	char *buf;
 
 	if (f == NULL || (redacted ? cv_config_dump_redacted(cfg, f) : cv_config_dump(cfg, f)) != 0)
 		abort();
-	if (fclose(f) != 0 || buf == NULL)
+	if (fclose(f) != 0 || m->buf == NULL)
 		abort();
+	buf = m->buf;
+	free(m);
 	return buf;
 }
 

@@ -8,6 +8,7 @@
 #include <gnutls/crypto.h>
 
 #include "testpki.h"
+#include "../../validator/der.h"
 
 #define DAY (24 * 3600)
 
@@ -119,20 +120,11 @@ struct der_buf {
 static void
 der_put(struct der_buf *d, unsigned char tag, const unsigned char *v, size_t len)
 {
-	size_t hdr = len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
-
-	if (d->overflow || len > 0xffff || d->n + hdr + len > sizeof(d->b)) {
+	if (d->overflow || len > 0xffff || d->n + cv_asn1_header_len(len) + len > sizeof(d->b)) {
 		d->overflow = true;
 		return;
 	}
-	d->b[d->n++] = tag;
-	if (len >= 0x100) {
-		d->b[d->n++] = 0x82;
-		d->b[d->n++] = (unsigned char)(len >> 8);
-	} else if (len >= 0x80) {
-		d->b[d->n++] = 0x81;
-	}
-	d->b[d->n++] = (unsigned char)len;
+	d->n += cv_asn1_put_header(d->b + d->n, tag, len);
 	memmove(d->b + d->n, v, len);
 	d->n += len;
 }

@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 
 #include "../../validator/cert.h"
+#include "../../validator/der.h"
 #include "../../validator/spki.h"
 #include "../support/check.h"
 
@@ -106,24 +107,14 @@ test_same_as_gnutls(void)
 	}
 }
 
-/* A DER TLV of tag around v into out (short or two-octet lengths); its length. */
+/* A DER TLV of tag around v into out; its length. */
 static size_t
 tlv(uint8_t tag, const uint8_t *v, size_t len, uint8_t *out)
 {
-	size_t n = 0;
+	const size_t n = cv_asn1_header_len(len);
 
-	out[n++] = tag;
-	if (len < 0x80) {
-		out[n++] = (uint8_t)len;
-	} else if (len < 0x100) {
-		out[n++] = 0x81;
-		out[n++] = (uint8_t)len;
-	} else {
-		out[n++] = 0x82;
-		out[n++] = (uint8_t)(len >> 8);
-		out[n++] = (uint8_t)len;
-	}
 	memmove(out + n, v, len);
+	cv_asn1_put_header(out, tag, len);
 	return n + len;
 }
 

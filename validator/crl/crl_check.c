@@ -11,6 +11,7 @@
 #include "crl_verify.h"
 #include "../name.h"
 #include "../cert_crt.h"
+#include "../der.h"
 
 #define NAME_BUF 2048
 
@@ -74,32 +75,6 @@ note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, .
 	         cv_time_format_iso(cv_crl_get_info(crl)->this_update, when), text);
 }
 
-/* Writes a DER header (tag, minimal length) at out; returns its size. */
-static size_t
-put_header(uint8_t *out, uint8_t tag, size_t len)
-{
-	size_t n = 0;
-
-	out[n++] = tag;
-	if (len < 0x80) {
-		out[n++] = (uint8_t)len;
-	} else if (len < 0x100) {
-		out[n++] = 0x81;
-		out[n++] = (uint8_t)len;
-	} else {
-		out[n++] = 0x82;
-		out[n++] = (uint8_t)(len >> 8);
-		out[n++] = (uint8_t)len;
-	}
-	return n;
-}
-
-static size_t
-header_len(size_t len)
-{
-	return len < 0x80 ? 2 : len < 0x100 ? 3 : 4;
-}
-
 /* Builds the directoryName GeneralName "base + rdn" (nameRelativeToCRLIssuer, 5.2.5). */
 static int
 relative_name(const uint8_t *base, size_t base_len, const uint8_t *rdn, size_t rdn_len,
@@ -112,16 +87,16 @@ relative_name(const uint8_t *base, size_t base_len, const uint8_t *rdn, size_t r
 	cv_asn1_init(&d, base, base_len);
 	if (cv_asn1_expect(&d, CV_ASN1_SEQUENCE, &name) < 0 || rdn_len > cap || name.len > cap)
 		return -1;
-	set = header_len(rdn_len) + rdn_len;
+	set = cv_asn1_header_len(rdn_len) + rdn_len;
 	seq = name.len + set;
-	total = header_len(seq) + seq;
-	if (seq >= 0x10000 || total >= 0x10000 || header_len(total) + total > cap)
+	total = cv_asn1_header_len(seq) + seq;
+	if (seq >= 0x10000 || total >= 0x10000 || cv_asn1_header_len(total) + total > cap)
 		return -1;
-	pos += put_header(out + pos, CV_ASN1_CTX_CONS(4), total);
-	pos += put_header(out + pos, CV_ASN1_SEQUENCE, seq);
+	pos += cv_asn1_put_header(out + pos, CV_ASN1_CTX_CONS(4), total);
+	pos += cv_asn1_put_header(out + pos, CV_ASN1_SEQUENCE, seq);
 	memcpy(out + pos, name.val, name.len);
 	pos += name.len;
-	pos += put_header(out + pos, CV_ASN1_SET, rdn_len);
+	pos += cv_asn1_put_header(out + pos, CV_ASN1_SET, rdn_len);
 	memcpy(out + pos, rdn, rdn_len);
 	pos += rdn_len;
 	*out_len = pos;
