@@ -3,7 +3,9 @@
  * one request line, then the reader of its operation (verify into a cv_request, show, clear,
  * crl-request, clock, stats). Every refusal must come with a message that makes a response
  * line (the daemon closes the connection when it cannot encode one), and what a verify request
- * yields must be exactly what it said (no name cut short at an embedded NUL).
+ * yields must be exactly what it said (no name cut short at an embedded NUL). Read through the
+ * parsed-certificate cache (a miss, a DER hit, a hit by the certificate's text), a verify
+ * request yields what it yields without it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 
 #include "../../ipc/protocol.h"
 #include "../../ipc/seen_lines.h"
+#include "../../validator/cert_cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -168,6 +171,49 @@ check_seen_key(const struct cv_proto_msg *msg, int full_rc, const struct cv_requ
 	}
 }
 
+static bool
+same_certs(const struct cv_cert_list *a, const struct cv_cert_list *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!cv_cert_equal(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/*
+ * The parsed-certificate cache never changes what a request reads: the message read three
+ * times through one cache (a miss, a DER hit that remembers each text, a hit by the text)
+ * gives what reading it without a cache gave (plain, when rc is 0). The cache lives across
+ * inputs, as the daemon's does, small enough that inputs take each other's slots.
+ */
+static void
+check_cached_read(const struct cv_proto_msg *msg, int rc, const struct cv_request *plain)
+{
+	static struct cv_cert_cache *cache;
+
+	if (cache == NULL && (cache = cv_cert_cache_new(64)) == NULL)
+		abort();
+	for (int i = 0; i < 3; i++) {
+		struct cv_proto_msg again = {json_incref(msg->root), msg->id, msg->op, NULL};
+		struct cv_error err = {""};
+		struct cv_request req;
+		int r;
+
+		cv_request_init(&req);
+		r = cv_proto_verify_request(&again, cache, &req, &err);
+		if (r != rc ||
+		    (r == 0 && (!same_certs(&plain->chain, &req.chain) ||
+		                !same_certs(&plain->extra, &req.extra) ||
+		                plain->malformed.present != req.malformed.present ||
+		                plain->malformed.cert_index != req.malformed.cert_index)))
+			abort();
+		cv_request_free(&req);
+		cv_proto_msg_free(&again);
+	}
+}
+
 /* Reads the operation's fields; returns 0 or -1 with err set. */
 static int
 read_op(struct cv_proto_msg *msg, struct cv_error *err)
@@ -184,6 +230,7 @@ read_op(struct cv_proto_msg *msg, struct cv_error *err)
 		if (rc == 0) /* an unknown detail is refused there, before any verdict */
 			check_request(msg->root, &req);
 		check_seen_key(msg, rc, &req);
+		check_cached_read(msg, rc, &req);
 		cv_request_free(&req);
 		break;
 	case CV_OP_SHOW:
