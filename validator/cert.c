@@ -117,24 +117,36 @@ key_kind(int pk)
 	}
 }
 
+/* GnuTLS's import of the SubjectPublicKeyInfo alone (a new key), or NULL when it cannot. */
+static gnutls_pubkey_t
+import_key(const struct cv_cert_parsed *p)
+{
+	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)p->spki, (unsigned)p->spki_len};
+	gnutls_pubkey_t pub = NULL;
+
+	if (gnutls_pubkey_init(&pub) < 0)
+		return NULL;
+	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_pubkey_deinit(pub);
+		return NULL;
+	}
+	return pub;
+}
+
 /* The subject public key imported from the SubjectPublicKeyInfo alone, and its kind, size and
  * curve (the same GnuTLS reading as the certificate object's). -1 when GnuTLS cannot import
  * the key; else *out holds it. */
 static int
 key_info_spki(const struct cv_cert_parsed *p, struct cv_cert_key *k, gnutls_pubkey_t *out)
 {
-	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)p->spki, (unsigned)p->spki_len};
-	gnutls_pubkey_t pub = NULL;
+	gnutls_pubkey_t pub = import_key(p);
 	gnutls_ecc_curve_t curve;
 	unsigned bits = 0;
 	int pk;
 
 	memset(k, 0, sizeof(*k));
 	*out = NULL;
-	if (gnutls_pubkey_init(&pub) < 0)
-		return -1;
-	if (gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 ||
-	    (pk = gnutls_pubkey_get_pk_algorithm(pub, &bits)) <= 0) {
+	if (pub == NULL || (pk = gnutls_pubkey_get_pk_algorithm(pub, &bits)) <= 0) {
 		gnutls_pubkey_deinit(pub);
 		return -1;
 	}
@@ -403,18 +415,12 @@ cv_cert_pubkey(const struct cv_cert *cert)
 {
 	/* imported once, whichever thread asks first, as cv_cert_crt */
 	struct cv_cert *c = (struct cv_cert *)(uintptr_t)cert;
-	gnutls_pubkey_t have = __atomic_load_n(&c->pub, __ATOMIC_ACQUIRE), made = NULL;
-	const gnutls_datum_t spki = {(unsigned char *)(uintptr_t)c->parsed.spki,
-	                             (unsigned)c->parsed.spki_len};
+	gnutls_pubkey_t have = __atomic_load_n(&c->pub, __ATOMIC_ACQUIRE), made;
 
 	if (have != NULL)
 		return have;
-	if (gnutls_pubkey_init(&made) < 0)
+	if ((made = import_key(&c->parsed)) == NULL)
 		return NULL;
-	if (gnutls_pubkey_import(made, &spki, GNUTLS_X509_FMT_DER) < 0) {
-		gnutls_pubkey_deinit(made);
-		return NULL;
-	}
 	if (__atomic_compare_exchange_n(&c->pub, &have, made, false, __ATOMIC_ACQ_REL,
 	                                __ATOMIC_ACQUIRE))
 		return made;

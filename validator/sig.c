@@ -88,30 +88,17 @@ cv_sig_key_inherits_params(const struct cv_cert *cert)
 }
 
 /*
- * Imports cert's public key from its SubjectPublicKeyInfo bytes into pub (the parameters of an
- * inherited DSA key). The shared certificate's GnuTLS object is not used: GnuTLS does not
- * promise that two threads may read one gnutls_x509_crt_t at once (signature checks run on the
- * engine's worker threads). The certificate's own key (cv_cert_pubkey) is never changed once
- * imported, and verifying only reads it.
+ * A DSA key built from cert's y (DSAPublicKey ::= INTEGER) and the parameters of params' key,
+ * read from params' own key (cv_cert_pubkey: imported once, and exporting only reads it; the
+ * shared certificate's GnuTLS object is not used, as GnuTLS does not promise that two threads
+ * may read one gnutls_x509_crt_t at once).
  */
-static int
-import_spki(gnutls_pubkey_t pub, const struct cv_cert *cert)
-{
-	gnutls_datum_t spki;
-	size_t len;
-
-	spki.data = (unsigned char *)(uintptr_t)cv_cert_spki(cert, &len);
-	spki.size = (unsigned)len;
-	return gnutls_pubkey_import(pub, &spki, GNUTLS_X509_FMT_DER) < 0 ? -1 : 0;
-}
-
-/* A DSA key built from cert's y (DSAPublicKey ::= INTEGER) and the parameters of params' key. */
 int
 cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
                         const struct cv_cert *params)
 {
 	gnutls_datum_t p = {0}, q = {0}, g = {0}, y = {0}, py = {0};
-	gnutls_pubkey_t pp = NULL;
+	gnutls_pubkey_t pp;
 	struct cert_parts parts;
 	struct cv_asn1 key;
 	struct cv_asn1_elem yint;
@@ -122,7 +109,7 @@ cv_sig_import_inherited(gnutls_pubkey_t pub, const struct cv_cert *cert,
 	cv_asn1_init(&key, parts.key, parts.key_len);
 	if (cv_asn1_expect(&key, CV_ASN1_INTEGER, &yint) < 0 || cv_asn1_finish(&key) < 0)
 		return -1;
-	if (gnutls_pubkey_init(&pp) < 0 || import_spki(pp, params) < 0 ||
+	if ((pp = cv_cert_pubkey(params)) == NULL ||
 	    gnutls_pubkey_export_dsa_raw2(pp, &p, &q, &g, &py, 0) < 0)
 		goto out;
 	y.data = (unsigned char *)(uintptr_t)yint.val;
@@ -135,7 +122,6 @@ out:
 	gnutls_free(q.data);
 	gnutls_free(g.data);
 	gnutls_free(py.data);
-	gnutls_pubkey_deinit(pp);
 	return ret;
 }
 
