@@ -114,7 +114,8 @@ fail:
 
 /*
  * The id goes first, as {"id":N,...: certvald answers a line whose bytes after the id it has
- * read before without reading its JSON again (ipc/seen_lines.h), and only an id in front
+ * read before without reading its JSON again (ipc/seen_lines.h), reads one that differs only
+ * in its first certificate from a template (ipc/line_templates.h), and only an id in front
  * leaves those bytes the same from one request to the next.
  */
 int

@@ -139,6 +139,25 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup,
 		it->ahead = cv_engine_ahead(b->engine, b->cfg, &b->state, &it->req);
 }
 
+/*
+ * A line's JSON: from a template when one fits it (a verify line read before but for its first
+ * certificate), else read in full, and then kept as a template if it can be one.
+ */
+static int
+read_line(struct cv_decode_batch *b, struct cv_decode_item *it, const char *line, size_t len)
+{
+	json_t *root =
+	    it->has_form ? cv_line_templates_read(b->templates, line, len, &it->form) : NULL;
+
+	if (root != NULL)
+		return cv_proto_parse_root(root, &it->msg, &it->code, &it->err);
+	if (cv_proto_parse(line, len, &it->msg, &it->code, &it->err) != 0)
+		return -1;
+	if (it->has_form && it->msg.op == CV_OP_VERIFY)
+		cv_line_templates_note(b->templates, line, len, &it->form, it->msg.root);
+	return 0;
+}
+
 void
 cv_decode_batch_run(void *batch)
 {
@@ -168,7 +187,7 @@ cv_decode_batch_run(void *batch)
 			it->kind = CV_DECODE_SEEN;
 			continue;
 		}
-		if (cv_proto_parse(line, len, &it->msg, &it->code, &it->err) != 0) {
+		if (read_line(b, it, line, len) != 0) {
 			it->kind = CV_DECODE_ERROR;
 			continue;
 		}

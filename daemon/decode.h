@@ -1,11 +1,11 @@
 /*
  * decode.h: a batch of a connection's request lines read off the event loop (issue 13). The
  * loop frames the lines (server.c) and hands the batch to a worker thread, which parses each
- * line's JSON and, for verify, does everything that needs no loop state: the seen-chain key and
- * the verdict-cache lookup, the reply of a hit rendered to its bytes, and for a miss the
- * request read (base64, the parsed-certificate cache). The loop then dispatches the items in
- * order (server.c): it writes the replies, starts the evaluations, and runs every other
- * operation from its parsed JSON.
+ * line's JSON (or reads it from a template: ipc/line_templates.h) and, for verify, does everything
+ * that needs no loop state: the seen-chain key and the verdict-cache lookup, the reply of a hit
+ * rendered to its bytes, and for a miss the request read (base64, the parsed-certificate cache).
+ * The loop then dispatches the items in order (server.c): it writes the replies, starts the
+ * evaluations, and runs every other operation from its parsed JSON.
  *
  * What runs where: cv_decode_batch_new and the dispatch run on the loop; cv_decode_batch_run on
  * a worker (or on the loop when there is none); cv_decode_batch_free on either. While it runs,
@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "../ipc/protocol.h"
+#include "../ipc/line_templates.h"
 #include "../ipc/seen_lines.h"
 #include "../common/worker.h"
 #include "../policy/engine.h"
@@ -61,6 +62,8 @@ struct cv_decode_batch {
 	struct cv_engine *engine;    /* its verdict cache (locked) */
 	struct cv_cert_cache *certs; /* the parsed-certificate cache (locked) */
 	struct cv_seen_lines *lines; /* the request lines read before (locked), or NULL */
+	struct cv_line_templates
+	    *templates;              /* their templates (locked), or NULL: set by the loop */
 	struct cv_vc_now state;      /* the verdict cache's state when the batch was made */
 	struct timespec received;    /* when it was made (CLOCK_MONOTONIC): the deadlines count */
 	bool lookups;                /* the verdict cache is on */

@@ -102,7 +102,8 @@ struct cv_server {
 	struct cv_calls *calls;      /* verify requests of every transport */
 	struct cv_cert_cache *certs; /* parse once: certificates of requests, by DER digest */
 	struct cv_seen_lines *lines; /* read once: verify request lines, by their bytes */
-	struct cv_events *events;    /* subscriptions to revocation events (issue 16) */
+	struct cv_line_templates *templates; /* verify lines read before, but for their leaf */
+	struct cv_events *events;            /* subscriptions to revocation events (issue 16) */
 	struct evconnlistener *listener;
 	char *config_path;
 	char *socket_path;
@@ -451,8 +452,8 @@ status_json(const struct cv_server *srv)
 	struct cv_cert_cache_stats cs;
 	struct timespec now;
 	struct cv_events_stats ev;
-	uint64_t line_hits;
-	size_t lines_kept;
+	uint64_t line_hits, template_hits;
+	size_t lines_kept, templates_kept;
 
 	for (size_t i = 0; tps != NULL && i < cfg->n_trustpoints; i++)
 		json_array_append_new(tps, json_string(cfg->trustpoints[i].name));
@@ -460,9 +461,10 @@ status_json(const struct cv_server *srv)
 	cv_cert_cache_get_stats(srv->certs, &cs);
 	cv_events_get_stats(srv->events, &ev);
 	cv_seen_lines_counts(srv->lines, &line_hits, &lines_kept);
+	cv_line_templates_counts(srv->templates, &template_hits, &templates_kept);
 	return json_pack(
 	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}, "
-	    "s:{s:I, s:I, s:I}}",
+	    "s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
 	    "version", CV_VERSION, "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec),
 	    "config", srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
 	    "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine), "connections",
@@ -470,7 +472,8 @@ status_json(const struct cv_server *srv)
 	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
 	    (json_int_t)cs.hits, "text_hits", (json_int_t)cs.text_hits, "misses",
 	    (json_int_t)cs.misses, "kept", (json_int_t)cs.certs, "seen_lines", "hits",
-	    (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "events", "subscribers",
+	    (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "line_templates", "hits",
+	    (json_int_t)template_hits, "kept", (json_int_t)templates_kept, "events", "subscribers",
 	    (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
 }
 
@@ -774,6 +777,7 @@ frame_batch(struct conn *c, size_t max, size_t limit)
 		conn_close(c);
 		return NULL;
 	}
+	b->templates = c->srv->templates;
 	return b;
 }
 
@@ -1010,8 +1014,9 @@ cv_server_new(struct event_base *base, struct cv_engine *engine, int fd,
 	srv->calls = cv_calls_new(base, engine);
 	srv->certs = cv_cert_cache_new(CV_CERT_CACHE_DEFAULT);
 	srv->lines = cv_seen_lines_new(CV_SEEN_LINES_DEFAULT);
+	srv->templates = cv_line_templates_new();
 	if (srv->config_path == NULL || srv->socket_path == NULL || srv->calls == NULL ||
-	    srv->certs == NULL || srv->lines == NULL) {
+	    srv->certs == NULL || srv->lines == NULL || srv->templates == NULL) {
 		cv_error_set(err, "out of memory");
 		close(fd);
 		goto fail;
@@ -1074,6 +1079,7 @@ cv_server_free(struct cv_server *srv)
 	cv_calls_free(srv->calls); /* the engine is gone: it will never call back */
 	cv_cert_cache_free(srv->certs);
 	cv_seen_lines_free(srv->lines);
+	cv_line_templates_free(srv->templates);
 	free(srv->config_path);
 	free(srv->socket_path);
 	free(srv);

@@ -118,17 +118,28 @@ cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_p
                struct cv_error *err)
 {
 	json_error_t jerr;
+	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (root == NULL) {
+		memset(msg, 0, sizeof(*msg));
+		*code = CV_PROTO_BAD_REQUEST;
+		cv_error_set(err, "malformed JSON at column %d: %s", jerr.column, jerr.text);
+		return -1;
+	}
+	return cv_proto_parse_root(root, msg, code, err);
+}
+
+int
+cv_proto_parse_root(json_t *root, struct cv_proto_msg *msg, enum cv_proto_code *code,
+                    struct cv_error *err)
+{
 	const char *opname;
 	char list[256];
 	json_t *op;
 
 	memset(msg, 0, sizeof(*msg));
 	*code = CV_PROTO_BAD_REQUEST;
-	msg->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (msg->root == NULL) {
-		cv_error_set(err, "malformed JSON at column %d: %s", jerr.column, jerr.text);
-		return -1;
-	}
+	msg->root = root;
 	if (!json_is_object(msg->root)) {
 		cv_error_set(err, "a request must be a JSON object");
 		return -1;

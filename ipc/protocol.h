@@ -65,6 +65,9 @@ const char *cv_proto_code_name(enum cv_proto_code code);
  */
 int cv_proto_parse(const char *line, size_t len, struct cv_proto_msg *msg, enum cv_proto_code *code,
                    struct cv_error *err);
+/* The same from the request object already read (root: taken over, also on failure). */
+int cv_proto_parse_root(json_t *root, struct cv_proto_msg *msg, enum cv_proto_code *code,
+                        struct cv_error *err);
 void cv_proto_msg_free(struct cv_proto_msg *msg);
 
 /*

@@ -5,13 +5,15 @@
  * line (the daemon closes the connection when it cannot encode one), and what a verify request
  * yields must be exactly what it said (no name cut short at an embedded NUL). Read through the
  * parsed-certificate cache (a miss, a DER hit, a hit by the certificate's text), a verify
- * request yields what it yields without it.
+ * request yields what it yields without it; read from a template (ipc/line_templates.h), a
+ * line reads as jansson reads it.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../ipc/line_templates.h"
 #include "../../ipc/protocol.h"
 #include "../../ipc/seen_lines.h"
 #include "../../validator/cert_cache.h"
@@ -322,6 +324,33 @@ check_seen_line(const uint8_t *data, size_t size)
 	free(other);
 }
 
+/*
+ * A line read from a template reads as jansson reads it (and jansson reads it). The templates
+ * live across inputs, as the daemon's do: each line that parses leaves its own where it can,
+ * and later inputs (the fuzzer's mutations of earlier ones) are read from them where they fit.
+ */
+static void
+check_template_read(const uint8_t *data, size_t size)
+{
+	static struct cv_line_templates *templates;
+	const char *line = (const char *)data;
+	struct cv_seen_line_form form;
+	json_t *got, *want;
+
+	if (templates == NULL && (templates = cv_line_templates_new()) == NULL)
+		abort();
+	if (!cv_seen_line_form(line, size, &form))
+		return;
+	got = cv_line_templates_read(templates, line, size, &form);
+	want = json_loadb(line, size, JSON_REJECT_DUPLICATES, NULL);
+	if (got != NULL && (want == NULL || !json_equal(got, want)))
+		abort();
+	if (got == NULL && json_is_object(want))
+		cv_line_templates_note(templates, line, size, &form, want);
+	json_decref(got);
+	json_decref(want);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -331,6 +360,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err.msg[0] = '\0';
 	check_seen_line(data, size);
+	check_template_read(data, size);
 	if (cv_proto_parse((const char *)data, size, &msg, &code, &err) != 0) {
 		check_error(msg.id, code, &err);
 		cv_proto_msg_free(&msg);

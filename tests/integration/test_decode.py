@@ -12,6 +12,9 @@ order). Checked through the socket:
   what each detail level asks;
 - clients that close while their lines are being read never crash the daemon (run many times,
   so that a use-after-free shows under ASan), and the daemon serves on;
+- a line that differs from one read before only in its first certificate is read from that
+  line's template and decided as any other (good, expired, forged, foreign leaves); near
+  misses (an escape, another prefix or suffix) are read in full;
 - a new chain's path is validated on the worker that read it, ahead of its dispatch: a reload
   that lands in between (certvald --test-read-delay holds the batch there) has the chain
   decided afresh under the new configuration, whether that withdraws or grants trust.
@@ -320,6 +323,54 @@ class DecodeTest(unittest.TestCase):
         finally:
             stop.set()
             t.join()
+
+    # ---- lines read from a template (ipc/line_templates.h): another first certificate ----
+
+    def template_line(self, rid, leaf, rest=None, detail="verdict"):
+        """libcertval's shape with the chain last: {"id":N,...,"chain":["LEAF",...]}."""
+        chain = [leaf] + (rest if rest is not None else [self.pki.sub.b64])
+        return ('{"id":%d,"op":"verify","trustpoint":"TP","detail":"%s","chain":[%s]}'
+                % (rid, detail, ",".join('"%s"' % c for c in chain)))
+
+    def test_template_lines(self):
+        """A line that differs from one read before only in its first certificate is read from
+        that line's template, and decided as any other: another good leaf accepted; an expired
+        leaf, the good leaf with its signature broken (a near miss of its text) and a leaf of
+        another CA refused. Near misses are read in full and decided the same: the leaf's text
+        with an escape, another detail (the prefix differs), another certificate after the
+        leaf (the suffix differs); the line with another detail leaves a template of its own."""
+        p = self.pki
+        second = p.leaf("second.example", p.sub, dns=["second.example"])
+        forged = base64.b64decode(p.good.b64)
+        forged = base64.b64encode(forged[:-1] + bytes([forged[-1] ^ 1])).decode()
+
+        def counts():
+            return self.status()["line_templates"]
+
+        def decide(lines):
+            by_id = {r["id"]: r["verdict"] for r in self.pipeline(lines)}
+            return [(by_id[i]["decision"], by_id[i]["reason"]) for i in sorted(by_id)]
+
+        start = counts()
+        self.assertEqual(decide([self.template_line(1, p.good.b64)]), [("ACCEPT", None)])
+        self.assertEqual(counts()["kept"] - start["kept"], 1)
+        self.assertEqual(counts()["hits"], start["hits"])
+        read = decide([self.template_line(2, second.b64), self.template_line(3, p.expired.b64),
+                       self.template_line(4, forged), self.template_line(5, p.foreign.b64)])
+        self.assertEqual(read[:3], [("ACCEPT", None), ("REJECT", "expired"),
+                                    ("REJECT", "bad-signature")])
+        self.assertEqual(read[3][0], "REJECT")
+        self.assertEqual(counts()["hits"] - start["hits"], 4)
+        escaped = "\\u%04x%s" % (ord(second.b64[0]), second.b64[1:])
+        near = decide([self.template_line(6, escaped),
+                       self.template_line(7, second.b64, detail="evidence"),
+                       self.template_line(8, second.b64, [p.sub.b64, p.root.b64])])
+        self.assertEqual(near, [("ACCEPT", None)] * 3)
+        self.assertEqual(counts()["hits"] - start["hits"], 4)  # none of them from a template
+        # the line with another detail left its own template: the forged leaf is read from it
+        self.assertEqual(decide([self.template_line(9, forged, detail="evidence")]),
+                         [("REJECT", "bad-signature")])
+        self.assertEqual(counts()["hits"] - start["hits"], 5)
 
     def test_close_while_decoding(self):
         self.warm()
