@@ -12,28 +12,21 @@
 
 #define LINE(id, first, rest)                                                                      \
 	"{\"id\":" id ",\"op\":\"verify\",\"trustpoint\":\"TP\",\"chain\":[\"" first "\"" rest "]" \
-	                                                                                       "}"
+	"}"
 #define SUB ",\"Q0NDQ0NDQ0ND\""
 
+/* The lines read from a template (0) or the templates kept (1). */
 static uint64_t
-hits(struct cv_line_templates *t)
+count(struct cv_line_templates *t, int which)
 {
-	uint64_t h;
+	uint64_t hits;
 	size_t kept;
 
-	cv_line_templates_counts(t, &h, &kept);
-	return h;
+	cv_line_templates_counts(t, &hits, &kept);
+	return which == 0 ? hits : kept;
 }
-
-static size_t
-kept(struct cv_line_templates *t)
-{
-	uint64_t h;
-	size_t n;
-
-	cv_line_templates_counts(t, &h, &n);
-	return n;
-}
+#define hits(t) count(t, 0)
+#define kept(t) count(t, 1)
 
 /* Reads line with jansson and keeps its template; false when it has not the form or does not
  * parse. */
