@@ -10,7 +10,8 @@
 
 #define ANY_POLICY   "2.5.29.32.0"
 #define OID_TEXT_MAX 64
-#define NODES_MAX    256
+#define NODES_MAX    256 /* nodes of the tree, at most */
+#define NODES_INLINE 1   /* nodes kept in the state itself: a path without policies has one */
 #define EXPECTED_MAX 8
 
 struct node {
@@ -23,20 +24,42 @@ struct node {
 };
 
 struct cv_certpol_state {
-	size_t n_nodes;
+	size_t n_nodes, cap;
 	bool null_tree;
 	size_t n; /* certificates in the path, anchor excluded */
 	size_t explicit_policy, policy_mapping, inhibit_any;
 	const struct cv_path_params *params;
-	struct node nodes[NODES_MAX]; /* last: only the first n_nodes are ever written or read */
+	struct node *nodes; /* cap: inline, or on the heap once the tree outgrows it */
+	struct node inline_nodes[NODES_INLINE];
 };
+
+/* Room for one more node, up to NODES_MAX: the array doubles (a node may move: no pointer into
+ * the array is held across add_node). */
+static int
+grow(struct cv_certpol_state *st)
+{
+	const size_t cap = st->cap * 2 < NODES_MAX ? st->cap * 2 : NODES_MAX;
+	const bool inline_nodes = st->nodes == st->inline_nodes;
+	struct node *v;
+
+	if (st->cap == NODES_MAX)
+		return -1;
+	v = inline_nodes ? malloc(cap * sizeof(*v)) : realloc(st->nodes, cap * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	if (inline_nodes)
+		memcpy(v, st->inline_nodes, st->n_nodes * sizeof(*v));
+	st->nodes = v;
+	st->cap = cap;
+	return 0;
+}
 
 static int
 add_node(struct cv_certpol_state *st, int parent, const char *policy, size_t depth)
 {
 	struct node *nd;
 
-	if (st->n_nodes == NODES_MAX)
+	if (st->n_nodes == st->cap && grow(st) < 0)
 		return -1;
 	nd = &st->nodes[st->n_nodes++];
 	memset(nd, 0, sizeof(*nd));
@@ -115,12 +138,12 @@ cv_certpol_init(const struct cv_path_params *params, const struct cv_cert *ancho
 {
 	const struct cv_cert_policy_constraints *pc = cv_cert_policy_constraints(anchor);
 	const struct cv_cert_inhibit_any *ia = cv_cert_inhibit_any_policy(anchor);
-	/* not calloc: the node array is 150 KB, and add_node clears each node it takes */
-	struct cv_certpol_state *st = malloc(sizeof(*st));
+	struct cv_certpol_state *st = calloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
-	memset(st, 0, offsetof(struct cv_certpol_state, nodes));
+	st->nodes = st->inline_nodes;
+	st->cap = NODES_INLINE;
 	st->params = params;
 	st->n = n;
 	st->explicit_policy = params->explicit_policy ? 0 : n + 1;
@@ -139,6 +162,8 @@ cv_certpol_init(const struct cv_path_params *params, const struct cv_cert *ancho
 void
 cv_certpol_free(struct cv_certpol_state *st)
 {
+	if (st != NULL && st->nodes != st->inline_nodes)
+		free(st->nodes);
 	free(st);
 }
 
@@ -176,9 +201,10 @@ process_any_policy(struct cv_certpol_state *st, size_t i)
 		if (!st->nodes[j].alive || st->nodes[j].depth != i - 1)
 			continue;
 		for (k = 0; k < st->nodes[j].n_expected; k++) {
-			const char *p = st->nodes[j].expected[k];
+			char p[OID_TEXT_MAX]; /* a copy: add_node may move the nodes */
 			bool present = false;
 
+			cv_strlcpy(p, st->nodes[j].expected[k], sizeof(p));
 			for (c = j + 1; c < st->n_nodes; c++)
 				if (st->nodes[c].alive && st->nodes[c].parent == (int)j &&
 				    strcmp(st->nodes[c].policy, p) == 0)

@@ -389,6 +389,83 @@ test_path_len(void)
 	tp_entity_free(&root);
 }
 
+/*
+ * The valid_policy_tree is bounded (256 nodes). CA 1 asserts 1.2.3.1.1-2, CAs 2 to 5 assert
+ * anyPolicy, and each CA k < 5 maps 1.2.3.k.1 and 1.2.3.k.2 to all of 1.2.3.(k+1).1-8: each
+ * anyPolicy expands every expected policy, so the levels hold 2, 16, 44, 100, then 212 nodes
+ * (375 in all): too large at CA 5. Its near miss asserts 1.2.3.5.1 at CA 5 instead (16 nodes,
+ * 179 in all): accepted, the tree having grown well past the node its state holds inline.
+ */
+static void
+mappings_der(unsigned level, unsigned char *der, size_t *len)
+{
+	size_t n = 0;
+
+	der[n++] = 0x30; /* SEQUENCE of 16 mappings of 14 bytes */
+	der[n++] = 0x81;
+	der[n++] = 0xe0;
+	for (unsigned from = 1; from <= 2; from++)
+		for (unsigned to = 1; to <= 8; to++) {
+			const unsigned char m[] = {0x30, 0x0c, 0x06, 0x04, 0x2a, 0x03,      level,
+			                           from, 0x06, 0x04, 0x2a, 0x03, level + 1, to};
+
+			memcpy(der + n, m, sizeof(m));
+			n += sizeof(m);
+		}
+	*len = n;
+}
+
+static int
+policy_chain(const char *last_policy, struct cv_failure *f)
+{
+	unsigned char der[4][3 + 16 * 14];
+	struct tp_entity e[7] = {{0}};
+	struct cv_cert *u[5];
+	struct cv_path_params p;
+	struct tp_spec s;
+	int rc = -2;
+
+	tp_spec_ca(&s, "CN=Policy Root", now);
+	if (tp_issue(&e[0], &s, NULL) != 0)
+		goto out;
+	for (unsigned k = 1; k <= 5; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "CN=Policy CA %u", k);
+		tp_spec_ca(&s, name, now);
+		s.policies[0] = k == 1 ? "1.2.3.1.1" : k == 5 ? last_policy : "2.5.29.32.0";
+		s.policies[1] = k == 1 ? "1.2.3.1.2" : NULL;
+		if (k < 5) {
+			mappings_der(k, der[k - 1], &s.ext_value_len);
+			s.ext_oid = "2.5.29.33";
+			s.ext_value = der[k - 1];
+		}
+		if (tp_issue(&e[k], &s, &e[k - 1]) != 0)
+			goto out;
+		u[k - 1] = e[k].cert;
+	}
+	tp_spec_leaf(&s, "CN=Policy Leaf", now);
+	if (tp_issue(&e[6], &s, &e[5]) != 0)
+		goto out;
+	cv_path_params_init(&p);
+	rc = run(e[6].cert, &e[0].cert, 1, u, 5, &p, f, NULL);
+out:
+	for (size_t i = 0; i < 7; i++)
+		tp_entity_free(&e[i]);
+	return rc;
+}
+
+static void
+test_policy_tree_bound(void)
+{
+	struct cv_failure f;
+
+	CHECK_INT_EQ(policy_chain("1.2.3.5.1", &f), 0);
+	CHECK_INT_EQ(policy_chain("2.5.29.32.0", &f), -1);
+	EXPECT_FAIL(f, CV_REASON_CHAIN_INVALID, "policy", 1);
+	CHECK(strstr(f.message, "policy tree too large") != NULL);
+}
+
 static void
 test_eku_hostname(void)
 {
@@ -700,6 +777,7 @@ main(void)
 	test_ca_rules();
 	test_peer_ca_name_constraints();
 	test_path_len();
+	test_policy_tree_bound();
 	test_eku_hostname();
 	test_name_constraints();
 	test_strict_extensions();
