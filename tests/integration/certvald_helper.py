@@ -221,3 +221,19 @@ def read_responses(s, n):
 
 def cleanup(directory):
     shutil.rmtree(directory, ignore_errors=True)
+
+
+class StandardPKITest(unittest.TestCase):
+    """Tests that share one directory (cls.dir, named after TMP_PREFIX) and the standard test
+    PKI in it (cls.pki), made once for the class and removed after its last test."""
+
+    TMP_PREFIX = "certval-test-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = make_tmpdir(cls.TMP_PREFIX)
+        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cleanup(cls.dir)

@@ -10,11 +10,13 @@ import certvald_helper as h
 from certvald_helper import testpki
 
 
-class CtlTest(unittest.TestCase):
+class CtlTest(h.StandardPKITest):
+    TMP_PREFIX = "certvalctl-test-"
+
     @classmethod
     def setUpClass(cls):
-        cls.dir = h.make_tmpdir("certvalctl-test-")
-        pki = cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+        super().setUpClass()
+        pki = cls.pki
         cls.good = pki.chain_file("good", [pki.good, pki.sub])
         cls.good_reordered = pki.chain_file("good-ro", [pki.good, pki.other_root, pki.sub])
         cls.expired = pki.chain_file("expired", [pki.expired, pki.sub])
@@ -56,7 +58,7 @@ class CtlTest(unittest.TestCase):
     def tearDownClass(cls):
         rc = cls.d.stop()
         log = cls.d.log_text()
-        h.cleanup(cls.dir)
+        super().tearDownClass()
         if rc != 0:
             raise AssertionError("certvald exit status %r:\n%s" % (rc, log))
 

@@ -23,13 +23,14 @@ def verify_req(rid, certs, **fields):
     return req
 
 
-class DaemonTest(unittest.TestCase):
+class DaemonTest(h.StandardPKITest):
     """One daemon shared by the tests that do not change its configuration."""
+
+    TMP_PREFIX = "certvald-test-"
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = h.make_tmpdir("certvald-test-")
-        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+        super().setUpClass()
         cfg = h.config_text(os.path.join(cls.dir, "unused.sock"),
                             [("TP", cls.pki.root.cert_path, ["revocation-check none"]),
                              ("OTHER", cls.pki.other_root.cert_path, ["revocation-check none"])])
@@ -40,7 +41,7 @@ class DaemonTest(unittest.TestCase):
         rc = cls.d.stop()
         log = cls.d.log_text()
         sock_left = os.path.exists(cls.d.sock)
-        h.cleanup(cls.dir)
+        super().tearDownClass()
         if rc != 0:
             raise AssertionError("certvald exit status %r:\n%s" % (rc, log))
         if sock_left:

@@ -30,7 +30,6 @@ import time
 import unittest
 
 import certvald_helper as h
-from certvald_helper import testpki
 
 ROUNDS = 6  # of the mixed sequence on one connection
 
@@ -39,16 +38,9 @@ def not_a_certificate_b64():
     return base64.b64encode(b"\x30\x03\x02\x01\x05").decode()
 
 
-class DecodeTest(unittest.TestCase):
+class DecodeTest(h.StandardPKITest):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = h.make_tmpdir("certvald-decode-")
-        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
-
-    @classmethod
-    def tearDownClass(cls):
-        h.cleanup(cls.dir)
+    TMP_PREFIX = "certvald-decode-"
 
     def setUp(self):
         self.ddir = h.daemon_dir(self.dir)
@@ -393,19 +385,12 @@ class DecodeTest(unittest.TestCase):
         self.assertIsNone(self.d.proc.poll(), self.d.log_text())
 
 
-class AheadTest(unittest.TestCase):
+class AheadTest(h.StandardPKITest):
     """Stage 1 run where the request was read, then a reload before the loop dispatches it."""
 
     DELAY_MS = 1500  # the batch waits on its worker this long after it was read
 
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = h.make_tmpdir("certvald-ahead-")
-        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
-
-    @classmethod
-    def tearDownClass(cls):
-        h.cleanup(cls.dir)
+    TMP_PREFIX = "certvald-ahead-"
 
     def setUp(self):
         self.ddir = h.daemon_dir(self.dir)

@@ -36,13 +36,14 @@ def verify_req(rid, certs, **fields):
     return req
 
 
-class DetailTest(unittest.TestCase):
+class DetailTest(h.StandardPKITest):
     """The request's "detail": verdict, evidence, trace (the default)."""
+
+    TMP_PREFIX = "certvald-detail-"
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = h.make_tmpdir("certvald-detail-")
-        cls.pki = testpki.standard(os.path.join(cls.dir, "pki"))
+        super().setUpClass()
         cfg = h.config_text(os.path.join(cls.dir, "unused.sock"),
                             [("TP", cls.pki.root.cert_path, ["revocation-check none"])])
         cls.d = h.Daemon(cls.dir, cfg).start()
@@ -51,7 +52,7 @@ class DetailTest(unittest.TestCase):
     def tearDownClass(cls):
         rc = cls.d.stop()
         log = cls.d.log_text()
-        h.cleanup(cls.dir)
+        super().tearDownClass()
         if rc != 0:
             raise AssertionError("certvald exit status %r:\n%s" % (rc, log))
 
