@@ -806,8 +806,9 @@ print_target(const char *what, double value, const char *unit, const char *op, d
 {
 	bool met = strcmp(op, ">=") == 0 ? value >= target : value < target;
 
-	printf("  %-58s %10.2f %-6s target %s %-8g %s\n", what, value, unit, op, target,
-	       met ? "met" : "NOT MET");
+	/* a ratio with three decimals: 0.697 is not met, and reads so */
+	printf("  %-58s %10.*f %-6s target %s %-8g %s\n", what, unit[0] == '\0' ? 3 : 2, value,
+	       unit, op, target, met ? "met" : "NOT MET");
 }
 
 static void
