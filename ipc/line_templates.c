@@ -105,13 +105,14 @@ fits(const struct template *e, const char *rest, size_t rest_len)
 	       base64_text(rest + e->prefix_len, rest_len - e->prefix_len - e->suffix_len);
 }
 
-/* The template's object with line's id and first certificate; NULL when out of memory. */
+/* The copy of a template's object (taken over) with line's id and first certificate; NULL when
+ * out of memory. */
 static json_t *
 fill(json_t *root, const struct cv_seen_line_form *form, const char *text, size_t len)
 {
 	json_t *chain = json_object_get(root, "chain");
 
-	if (root == NULL || json_object_set_new(root, "id", id_of(form)) != 0 ||
+	if (json_object_set_new(root, "id", id_of(form)) != 0 ||
 	    json_array_set_new(chain, 0, json_stringn_nocheck(text, len)) != 0) {
 		json_decref(root);
 		return NULL;
