@@ -36,7 +36,8 @@
 
 #define MAX_CLIENT_RUNS 4
 #define MAX_CRL_RUNS    3
-#define MAX_THREADS     16 /* baseline threads */
+#define MAX_THREADS     16  /* baseline threads */
+#define AROUND_SECONDS  1.0 /* each signature run around a new-chain row */
 
 struct opts {
 	size_t leaves; /* chains used once each (split over the client runs) */
@@ -672,7 +673,6 @@ struct summary {
 	int ncpu;
 	double sig1, sign;           /* signature verifications/s: 1 thread, ncpu threads */
 	double sig_cpu_us;           /* CPU time of one verification (1 thread) */
-	double around_seconds;       /* length of each signature run around a new-chain row */
 	double gnutls1, gnutlsn;     /* GnuTLS import+verify chains/s: 1 thread, ncpu threads */
 	const struct row *new_sat;   /* the best new-chain rate of the client counts */
 	const struct row *new_kmax;  /* new chains at the most clients (the CRL runs compare) */
@@ -688,15 +688,15 @@ struct summary {
  */
 static int
 run_new_row(const struct bench_daemon *d, const struct pki *p, size_t first, size_t n, int clients,
-            const struct opts *o, const struct summary *sum, const char *name, struct row *row)
+            const struct opts *o, const char *name, struct row *row)
 {
 	double before, after, cpu_before = 0, cpu_after = 0;
 	size_t done, failed;
 	int rc;
 
-	before = sig_rate(p, 1, sum->around_seconds, &done, &failed, &cpu_before);
+	before = sig_rate(p, 1, AROUND_SECONDS, &done, &failed, &cpu_before);
 	rc = run_load(d, p, first, n, n, clients, o->window, o->seconds, 0, name, row);
-	after = sig_rate(p, 1, sum->around_seconds, &done, &failed, &cpu_after);
+	after = sig_rate(p, 1, AROUND_SECONDS, &done, &failed, &cpu_after);
 	row->sig_around = (before + after) / 2;
 	row->sig_around_cpu_us = (cpu_before + cpu_after) / 2;
 	return rc;
@@ -826,7 +826,7 @@ print_targets(const struct summary *s, const struct opts *o)
 		printf("around the best new-chain row (%d clients): %.0f verifications/s per core "
 		       "(the mean of %.0f s before and after it), a bound of %.0f/s; the targets "
 		       "below use it\n",
-		       n->clients, n->sig_around, s->around_seconds, bound);
+		       n->clients, n->sig_around, AROUND_SECONDS, bound);
 	printf("targets (best new-chain rate: %d clients, window %d):\n", n->clients, n->window);
 	print_target("new chains / signature bound", n->rate / bound, "", ">=", 0.7);
 	print_target("new chains / GnuTLS import+verify on as many threads", n->rate / s->gnutlsn,
@@ -868,7 +868,6 @@ main(int argc, char **argv)
 	parse_opts(&o, argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sum.ncpu = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : (int)ncpu;
-	sum.around_seconds = 1;
 	if ((certvald = bench_certvald_path(o.certvald, exe, sizeof(exe))) == NULL) {
 		fprintf(stderr, "verify_bench: give --certvald PATH or set CERTVAL_BUILD_DIR\n");
 		return 2;
@@ -913,7 +912,7 @@ main(int argc, char **argv)
 		sum.seen_kmax = &rows[n_rows];
 		if (run_load(&d, &pki, 0, o.seen, SIZE_MAX, k, o.window, o.seconds, 0, name,
 		             &rows[n_rows++]) < 0 ||
-		    run_new_row(&d, &pki, o.seen + next, slice, k, &o, &sum, "certvald new chains",
+		    run_new_row(&d, &pki, o.seen + next, slice, k, &o, "certvald new chains",
 		                &rows[n_rows++]) < 0)
 			goto out;
 		next += slice;
@@ -936,8 +935,8 @@ main(int argc, char **argv)
 		if (start_daemon(&d, certvald, dir, &pki, &o, o.crl_entries[i]) < 0 ||
 		    run_load(&d, &pki, 0, o.seen, 3 * o.seen, 1, 16, o.seconds, 0, "warm-up",
 		             &rows[n_rows]) < 0 ||
-		    run_new_row(&d, &pki, o.seen + next, slice, kmax, &o, &sum, name,
-		                &rows[n_rows++]) < 0 ||
+		    run_new_row(&d, &pki, o.seen + next, slice, kmax, &o, name, &rows[n_rows++]) <
+		        0 ||
 		    stop_daemon(&d) < 0)
 			goto out;
 		sum.crl[i] = &rows[n_rows - 1];

@@ -146,15 +146,14 @@ decode_verify(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup,
 static int
 read_line(struct cv_decode_batch *b, struct cv_decode_item *it, const char *line, size_t len)
 {
-	json_t *root =
-	    it->has_form ? cv_line_templates_read(b->templates, line, len, &it->form) : NULL;
+	json_t *root = it->has_form ? cv_line_templates_read(b->templates, &it->form) : NULL;
 
 	if (root != NULL)
 		return cv_proto_parse_root(root, &it->msg, &it->code, &it->err);
 	if (cv_proto_parse(line, len, &it->msg, &it->code, &it->err) != 0)
 		return -1;
 	if (it->has_form && it->msg.op == CV_OP_VERIFY)
-		cv_line_templates_note(b->templates, line, len, &it->form, it->msg.root);
+		cv_line_templates_note(b->templates, &it->form, it->msg.root);
 	return 0;
 }
 

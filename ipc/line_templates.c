@@ -75,16 +75,6 @@ base64_text(const char *s, size_t len)
 	return len > 0;
 }
 
-/* REST of a line of the form (seen_lines.h): what follows {"id":N, */
-static const char *
-rest_of(const char *line, size_t len, const struct cv_seen_line_form *form, size_t *rest_len)
-{
-	const char *rest = form->id + form->id_len + 1;
-
-	*rest_len = len - (size_t)(rest - line);
-	return rest;
-}
-
 /* The JSON integer N: at most CV_SEEN_LINE_ID_MAX digits, so it fits (seen_lines.h). */
 static json_t *
 id_of(const struct cv_seen_line_form *form)
@@ -121,16 +111,15 @@ fill(json_t *root, const struct cv_seen_line_form *form, const char *text, size_
 }
 
 json_t *
-cv_line_templates_read(struct cv_line_templates *t, const char *line, size_t len,
-                       const struct cv_seen_line_form *form)
+cv_line_templates_read(struct cv_line_templates *t, const struct cv_seen_line_form *form)
 {
-	size_t rest_len, prefix_len = 0, suffix_len = 0;
-	const char *rest;
+	const char *rest = form->rest;
+	const size_t rest_len = form->rest_len;
+	size_t prefix_len = 0, suffix_len = 0;
 	json_t *root = NULL;
 
 	if (t == NULL)
 		return NULL;
-	rest = rest_of(line, len, form, &rest_len);
 	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < t->n && root == NULL; i++) {
 		const struct template *e = t->v[i];
@@ -199,18 +188,15 @@ same(const struct template *a, const struct template *b)
 }
 
 void
-cv_line_templates_note(struct cv_line_templates *t, const char *line, size_t len,
-                       const struct cv_seen_line_form *form, const json_t *root)
+cv_line_templates_note(struct cv_line_templates *t, const struct cv_seen_line_form *form,
+                       const json_t *root)
 {
-	size_t rest_len, text_len;
-	const char *rest, *at;
+	size_t text_len;
+	const char *at = t != NULL ? first_text(form->rest, form->rest_len, root, &text_len) : NULL;
 	struct template *e;
 
-	if (t == NULL)
-		return;
-	rest = rest_of(line, len, form, &rest_len);
-	at = first_text(rest, rest_len, root, &text_len);
-	if (at == NULL || (e = template_new(rest, rest_len, at, text_len, root)) == NULL)
+	if (at == NULL ||
+	    (e = template_new(form->rest, form->rest_len, at, text_len, root)) == NULL)
 		return;
 	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < t->n && e != NULL; i++)

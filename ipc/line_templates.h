@@ -36,19 +36,18 @@ struct cv_line_templates *cv_line_templates_new(void);
 void cv_line_templates_free(struct cv_line_templates *t); /* NULL is fine */
 
 /*
- * Any thread (locked): the object that reading line (len bytes, of the form form) with jansson
- * would give (a new reference), when a template fits it; NULL otherwise (then read it in
- * full). t may be NULL.
+ * Any thread (locked): the object that reading the line of form form with jansson would give (a
+ * new reference), when a template fits its REST; NULL otherwise (then read it in full). t may
+ * be NULL.
  */
-json_t *cv_line_templates_read(struct cv_line_templates *t, const char *line, size_t len,
-                               const struct cv_seen_line_form *form);
+json_t *cv_line_templates_read(struct cv_line_templates *t, const struct cv_seen_line_form *form);
 
 /*
- * Any thread (locked): keeps line's template, when it can make one. root is what jansson read
- * from line (not kept: a copy is). t may be NULL.
+ * Any thread (locked): keeps the template of the line of form form, when it can make one. root
+ * is what jansson read from the line (not kept: a copy is). t may be NULL.
  */
-void cv_line_templates_note(struct cv_line_templates *t, const char *line, size_t len,
-                            const struct cv_seen_line_form *form, const json_t *root);
+void cv_line_templates_note(struct cv_line_templates *t, const struct cv_seen_line_form *form,
+                            const json_t *root);
 
 /* Any thread (locked): the lines read from a template, and the templates kept. */
 void cv_line_templates_counts(struct cv_line_templates *t, uint64_t *hits, size_t *kept);

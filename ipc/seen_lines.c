@@ -79,6 +79,8 @@ cv_seen_line_form(const char *line, size_t len, struct cv_seen_line_form *form)
 		return false;
 	form->id = line + open;
 	form->id_len = digits;
+	form->rest = line + rest;
+	form->rest_len = len - rest;
 	return true;
 }
 

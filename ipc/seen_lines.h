@@ -30,6 +30,8 @@
 struct cv_seen_line_form {
 	const char *id; /* N, the digits as the line has them (the reply echoes them) */
 	size_t id_len;
+	const char *rest; /* REST: the bytes after {"id":N, to the end of the line */
+	size_t rest_len;
 	uint8_t rest_sha256[32]; /* the SHA-256 of REST */
 };
 
@@ -48,7 +50,7 @@ void cv_seen_lines_free(struct cv_seen_lines *lines); /* NULL is fine */
 /*
  * true when line (len bytes, without its newline) is {"id":N,REST with N "0" or 1 to
  * CV_SEEN_LINE_ID_MAX digits without a leading zero, and REST not empty; form then points
- * into line and holds REST's digest.
+ * into line (N and REST) and holds REST's digest.
  */
 bool cv_seen_line_form(const char *line, size_t len, struct cv_seen_line_form *form);
 

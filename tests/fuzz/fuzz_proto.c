@@ -279,20 +279,19 @@ check_seen_line(const uint8_t *data, size_t size)
 	enum cv_proto_code code;
 	struct cv_error err;
 	char *other;
-	size_t rest, len;
+	size_t len;
 	int ra, rb;
 
 	if (!cv_seen_line_form((const char *)data, size, &form))
 		return;
-	rest = (size_t)(form.id - (const char *)data) + form.id_len + 1;
-	len = strlen("{\"id\":") + 2 + (size - rest);
+	len = strlen("{\"id\":") + 2 + form.rest_len;
 	if ((other = malloc(len)) == NULL)
 		return;
 	/* another N: 7 unless it was 7 */
 	memcpy(other, "{\"id\":", 6);
 	other[6] = form.id_len == 1 && form.id[0] == '7' ? '8' : '7';
 	other[7] = ',';
-	memcpy(other + 8, data + rest, size - rest);
+	memcpy(other + 8, form.rest, form.rest_len);
 	ra = cv_proto_parse((const char *)data, size, &a, &code, &err);
 	rb = cv_proto_parse(other, len, &b, &code, &err);
 	if (ra != rb)
@@ -341,12 +340,12 @@ check_template_read(const uint8_t *data, size_t size)
 		abort();
 	if (!cv_seen_line_form(line, size, &form))
 		return;
-	got = cv_line_templates_read(templates, line, size, &form);
+	got = cv_line_templates_read(templates, &form);
 	want = json_loadb(line, size, JSON_REJECT_DUPLICATES, NULL);
 	if (got != NULL && (want == NULL || !json_equal(got, want)))
 		abort();
 	if (got == NULL && json_is_object(want))
-		cv_line_templates_note(templates, line, size, &form, want);
+		cv_line_templates_note(templates, &form, want);
 	json_decref(got);
 	json_decref(want);
 }

@@ -40,7 +40,7 @@ note(struct cv_line_templates *t, const char *line)
 		json_decref(root);
 		return false;
 	}
-	cv_line_templates_note(t, line, strlen(line), &f, root);
+	cv_line_templates_note(t, &f, root);
 	json_decref(root);
 	return true;
 }
@@ -56,7 +56,7 @@ read_line(struct cv_line_templates *t, const char *line)
 
 	if (!cv_seen_line_form(line, strlen(line), &f))
 		return 0;
-	got = cv_line_templates_read(t, line, strlen(line), &f);
+	got = cv_line_templates_read(t, &f);
 	if (got == NULL)
 		return 0;
 	want = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
@@ -144,8 +144,7 @@ test_note(void)
 	    1);
 	cv_line_templates_free(t);
 	cv_line_templates_free(NULL);
-	CHECK(cv_line_templates_read(NULL, "{\"id\":1,x", 9, &(struct cv_seen_line_form){0}) ==
-	      NULL);
+	CHECK(cv_line_templates_read(NULL, &(struct cv_seen_line_form){0}) == NULL);
 }
 
 int

@@ -44,6 +44,8 @@ test_form(void)
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		CHECK(form_of(yes[i], &f));
 		CHECK(f.id == yes[i] + 6 && f.id_len == strcspn(yes[i] + 6, ","));
+		CHECK(f.rest == f.id + f.id_len + 1 &&
+		      f.rest_len == strlen(yes[i]) - (size_t)(f.rest - yes[i]));
 	}
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (form_of(no[i], &f)) {
