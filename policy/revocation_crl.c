@@ -118,6 +118,7 @@ run_check(struct verify_job *job, const struct cv_cert *cert, const struct cv_ce
 		if (job->path.certs[i + 1] == issuer)
 			p.issuer_params = job->path.certs[i + 2];
 	p.use_deltas = true;
+	p.no_notes = job->verdict.made != CV_VERDICT_DETAIL_TRACE; /* only the trace shows them */
 	return cv_crl_check(&p, r);
 }
 

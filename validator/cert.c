@@ -606,6 +606,26 @@ cv_cert_issuer_der(const struct cv_cert *cert, size_t *len)
 	return cert->parsed.issuer;
 }
 
+uint64_t
+cv_cert_subject_key(const struct cv_cert *cert)
+{
+	return cert->parsed.subject_key;
+}
+
+uint64_t
+cv_cert_issuer_key(const struct cv_cert *cert)
+{
+	return cert->parsed.issuer_key;
+}
+
+bool
+cv_cert_issued_by_name(const struct cv_cert *child, const struct cv_cert *issuer)
+{
+	return cv_name_equal_keyed(child->parsed.issuer, child->parsed.issuer_len,
+	                           child->parsed.issuer_key, issuer->parsed.subject,
+	                           issuer->parsed.subject_len, issuer->parsed.subject_key);
+}
+
 cv_time
 cv_cert_not_before(const struct cv_cert *cert)
 {
@@ -622,8 +642,9 @@ bool
 cv_cert_is_self_issued(const struct cv_cert *cert)
 {
 	/* RFC 5280 6.1: the two names match under the rules of 7.1 */
-	return cv_name_equal(cert->parsed.subject, cert->parsed.subject_len, cert->parsed.issuer,
-	                     cert->parsed.issuer_len);
+	return cv_name_equal_keyed(cert->parsed.subject, cert->parsed.subject_len,
+	                           cert->parsed.subject_key, cert->parsed.issuer,
+	                           cert->parsed.issuer_len, cert->parsed.issuer_key);
 }
 
 bool

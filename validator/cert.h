@@ -63,6 +63,11 @@ const char *cv_cert_serial(const struct cv_cert *cert);
 /* The raw DER of the subject and issuer Names, for exact name chaining. */
 const uint8_t *cv_cert_subject_der(const struct cv_cert *cert, size_t *len);
 const uint8_t *cv_cert_issuer_der(const struct cv_cert *cert, size_t *len);
+/* Their comparison keys (name.h, cv_name_key), made when the certificate was read. */
+uint64_t cv_cert_subject_key(const struct cv_cert *cert);
+uint64_t cv_cert_issuer_key(const struct cv_cert *cert);
+/* Whether child's issuer Name matches issuer's subject Name (RFC 5280 7.1), keys first. */
+bool cv_cert_issued_by_name(const struct cv_cert *child, const struct cv_cert *issuer);
 
 cv_time cv_cert_not_before(const struct cv_cert *cert);
 cv_time cv_cert_not_after(const struct cv_cert *cert);

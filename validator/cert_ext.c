@@ -614,8 +614,8 @@ read_tbs(struct cv_asn1 *tbs, struct cv_cert_parsed *p, struct cv_asn1_elem *sig
 		return -1;
 	/* Both Names well formed to the last attribute value (strict DER), whether or not path
 	 * validation ever compares them (found by fuzz_diff: a leaf subject OpenSSL refuses). */
-	if (cv_name_rdn_count(issuer.raw, issuer.raw_len) < 0 ||
-	    cv_name_rdn_count(subject.raw, subject.raw_len) < 0) {
+	if (cv_name_key(issuer.raw, issuer.raw_len, &p->issuer_key) < 0 ||
+	    cv_name_key(subject.raw, subject.raw_len, &p->subject_key) < 0) {
 		cv_error_set(err, "certificate: malformed issuer or subject Name");
 		return -1;
 	}

@@ -15,9 +15,10 @@ struct cv_cert_parsed {
 	size_t serial_len;
 	const uint8_t *issuer, *subject; /* the two Names' whole encodings */
 	size_t issuer_len, subject_len;
-	char sig_oid[CV_OID_TEXT_MAX]; /* signatureAlgorithm (the same as the TBS's signature) */
-	cv_time not_before, not_after; /* Validity */
-	const uint8_t *spki;           /* the whole SubjectPublicKeyInfo encoding */
+	uint64_t issuer_key, subject_key; /* name.h cv_name_key */
+	char sig_oid[CV_OID_TEXT_MAX];    /* signatureAlgorithm (the same as the TBS's signature) */
+	cv_time not_before, not_after;    /* Validity */
+	const uint8_t *spki;              /* the whole SubjectPublicKeyInfo encoding */
 	size_t spki_len;
 	struct cv_cert_ext ext[CV_CERT_EXT_MAX];
 	size_t n_ext;

@@ -286,6 +286,108 @@ cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return rdns_match(&ra, &rb) && cv_asn1_empty(&ra) && cv_asn1_empty(&rb);
 }
 
+/* FNV-1a over bytes, on top of h. */
+static uint64_t
+hash_bytes(uint64_t h, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A final mix (splitmix64's), so that the bits of an attribute's hash spread before OR. */
+static uint64_t
+mix(uint64_t h)
+{
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/*
+ * An attribute's hash: its type, then its value as atav_equal compares it: text (any of the
+ * text tags alike) as the characters string_equal compares, anything else as its whole
+ * encoding. The marker byte keeps a text from hashing as the encoding of another value.
+ */
+static uint64_t
+atav_hash(const struct atav *x)
+{
+	uint64_t h = hash_bytes(0xcbf29ce484222325ull, x->type.val, x->type.len);
+
+	if (cv_name_text_tag(x->value.tag)) {
+		const uint8_t *p = x->value.val, *end = x->value.val + x->value.len;
+		bool space = false;
+		uint8_t c;
+		int ch;
+
+		while (p < end && is_space(*p))
+			p++;
+		while (end > p && is_space(end[-1]))
+			end--;
+		h = hash_bytes(h, (const uint8_t *)"T", 1);
+		while ((ch = fold_next(&p, end, &space)) >= 0) {
+			c = (uint8_t)ch;
+			h = hash_bytes(h, &c, 1);
+		}
+		return mix(h);
+	}
+	h = hash_bytes(h, (const uint8_t *)"R", 1);
+	return mix(hash_bytes(h, x->value.raw, x->value.raw_len));
+}
+
+/*
+ * An RDN's hash: its number of attributes and the OR of its attributes' hashes. rdns_match
+ * finds two RDNs equal when they have as many attributes and each attribute of one is among
+ * the other's: the same set, whatever the order or repetitions, hence the same OR.
+ */
+static int
+rdn_hash(const struct cv_asn1_elem *rdn, uint64_t *out)
+{
+	struct cv_asn1 d;
+	struct atav x;
+	uint64_t set = 0;
+	size_t n = 0;
+
+	cv_asn1_open(rdn, &d);
+	while (!cv_asn1_empty(&d)) {
+		if (read_atav(&d, &x) < 0)
+			return -1;
+		set |= atav_hash(&x);
+		n++;
+	}
+	*out = mix(set ^ mix(n));
+	return n > 0 ? 0 : -1;
+}
+
+int
+cv_name_key(const uint8_t *name, size_t len, uint64_t *key)
+{
+	struct cv_asn1 rdns;
+	struct cv_asn1_elem rdn;
+	uint64_t h = 0xcbf29ce484222325ull, r;
+
+	if (name_open(name, len, &rdns) < 0)
+		return -1;
+	while (!cv_asn1_empty(&rdns)) {
+		if (cv_asn1_expect(&rdns, CV_ASN1_SET, &rdn) < 0 || rdn_hash(&rdn, &r) < 0)
+			return -1;
+		h = mix(h ^ r);
+	}
+	*key = h;
+	return 0;
+}
+
+bool
+cv_name_equal_keyed(const uint8_t *a, size_t alen, uint64_t akey, const uint8_t *b, size_t blen,
+                    uint64_t bkey)
+{
+	if (akey != bkey)
+		return false;
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return true; /* both checked when their keys were made */
+	return cv_name_equal(a, alen, b, blen);
+}
+
 bool
 cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len)
 {

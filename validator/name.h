@@ -35,6 +35,21 @@ int cv_name_rdn_count(const uint8_t *name, size_t len);
 /* Whether two Names match (see above). */
 bool cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
+/*
+ * A Name's comparison key: a hash of the form cv_name_equal compares (per RDN its number of
+ * attributes and the set of its attributes, each the type and the value with case and spaces
+ * folded when it is text), so that two Names cv_name_equal finds equal have the same key.
+ * Checks the whole encoding as cv_name_rdn_count does; returns 0, or -1 when it is malformed.
+ */
+int cv_name_key(const uint8_t *name, size_t len, uint64_t *key);
+
+/*
+ * cv_name_equal for two Names that cv_name_key accepted, with their keys: different keys are
+ * different Names, and the same bytes the same Name, without reading either again.
+ */
+bool cv_name_equal_keyed(const uint8_t *a, size_t alen, uint64_t akey, const uint8_t *b,
+                         size_t blen, uint64_t bkey);
+
 /* Whether the RDNs of base match the first RDNs of name (directoryName subtrees, 4.2.1.10). */
 bool cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t base_len);
 

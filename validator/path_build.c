@@ -97,17 +97,6 @@ in_chain(const struct build *b, const struct cv_cert *c)
 	return false;
 }
 
-static bool
-names_chain(const struct cv_cert *child, const struct cv_cert *issuer)
-{
-	const uint8_t *a, *s;
-	size_t al, sl;
-
-	a = cv_cert_issuer_der(child, &al);
-	s = cv_cert_subject_der(issuer, &sl);
-	return cv_name_equal(a, al, s, sl);
-}
-
 /* AKI keyIdentifier of child equals SKI of issuer: +2; differs: -2; unknown: 0. */
 static int
 key_id_hint(const struct cv_cert *child, const struct cv_cert *issuer)
@@ -142,7 +131,7 @@ add_candidate(struct build *b, const struct cv_cert *child, struct cv_cert *c, b
 {
 	size_t i;
 
-	if (!names_chain(child, c))
+	if (!cv_cert_issued_by_name(child, c))
 		return;
 	if (in_chain(b, c)) {
 		*loop = true;

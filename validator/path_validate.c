@@ -166,12 +166,7 @@ check_profile(struct vstate *st, size_t idx)
 static int
 check_name_chaining(struct vstate *st, size_t idx)
 {
-	const uint8_t *a, *b;
-	size_t al, bl;
-
-	a = cv_cert_issuer_der(st->certs[idx], &al);
-	b = cv_cert_subject_der(st->working_issuer, &bl);
-	if (!cv_name_equal(a, al, b, bl))
+	if (!cv_cert_issued_by_name(st->certs[idx], st->working_issuer))
 		return fail(st, CV_REASON_CHAIN_INVALID, "name-chaining", idx,
 		            "issuer name does not match the subject of %s",
 		            cv_cert_subject(st->working_issuer));

@@ -17,6 +17,25 @@ count(const struct cv_asn1_elem *value, void *arg)
 	*n += value->len;
 }
 
+/*
+ * A Name has a key exactly when it is well formed; equal Names have the same key; the
+ * comparison by keys decides as cv_name_equal does.
+ */
+static void
+check_keys(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	uint64_t ka, kb;
+	const bool has_a = cv_name_key(a, alen, &ka) == 0, has_b = cv_name_key(b, blen, &kb) == 0;
+	const bool eq = cv_name_equal(a, alen, b, blen);
+
+	if (has_a != (cv_name_rdn_count(a, alen) >= 0) ||
+	    has_b != (cv_name_rdn_count(b, blen) >= 0))
+		__builtin_trap();
+	if (has_a && has_b &&
+	    ((eq && ka != kb) || cv_name_equal_keyed(a, alen, ka, b, blen, kb) != eq))
+		__builtin_trap();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,6 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cv_name_equal(a, alen, b, blen) &&
 	    (!cv_name_within(a, alen, b, blen) || cv_name_rdn_count(a, alen) < 0))
 		__builtin_trap(); /* equal names are within each other and valid */
+	check_keys(a, alen, b, blen);
 	(void)cv_name_within(b, blen, a, alen);
 	(void)cv_name_foreach_email(a, alen, count, &emails);
 	(void)cv_name_in_general_names(b, blen, a, alen);

@@ -142,11 +142,13 @@ class RevocationTest(unittest.TestCase):
         self.daemon = helper.Daemon(d, text).start()
         return self.daemon
 
-    def verify(self, leaf, rid=1, at=None):
+    def verify(self, leaf, rid=1, at=None, detail=None):
         req = {"id": rid, "op": "verify", "trustpoint": self.tp,
                "chain": [leaf.b64, self.pki.sub.b64]}
         if at is not None:
             req["at"] = at
+        if detail is not None:
+            req["detail"] = detail
         resp = self.daemon.call(req)
         self.assertTrue(resp.get("ok"), resp)
         return resp["verdict"]
@@ -258,6 +260,30 @@ class RevocationTest(unittest.TestCase):
         self.assert_verdict(v, "REJECT", reason="revoked", revocation="revoked")
         self.assertEqual(v["cert_index"], 0)
         self.assertEqual(self.ocsp_stats()["requests"], before)
+
+    def test_crl_notes_only_in_the_trace(self):
+        """Issue 13: a CRL method without an answer lists in the trace what it decided about
+        each CRL (here: the stale CRL of another CA); a verdict made without its trace skips those notes and
+        decides the same. A good and a revoked leaf decide the same at either detail too."""
+        h = "http://127.0.0.1:%d" % self.httpd.port
+        self.start([" revocation-check crl",
+                    " match certificate STALE override cdp url %s/file/stale.crl" % h],
+                   extra_global="fetch retry-after 0\nverdict-cache entries 0\n"
+                                "crypto pki certificate map STALE 10\n"
+                                " subject-name co nocdp")
+        cases = [(self.pki.no_cdp, "REJECT", "out of scope: issuer differs"),
+                 (self.pki.good, "ACCEPT", None), (self.pki.revoked, "REJECT", None)]
+        for leaf, decision, note in cases:
+            full = self.verify(leaf, rid=1)
+            self.assertEqual(full["decision"], decision, full)
+            if note is not None:
+                texts = [t["text"] for t in full["trace"]]
+                self.assertTrue(any(t.startswith("  CRL of ") and note in t for t in texts),
+                                texts)
+            brief = self.verify(leaf, rid=2, detail="verdict")
+            self.assertNotIn("trace", brief)
+            for key in ("decision", "reason", "revocation", "cert_index"):
+                self.assertEqual(brief.get(key), full.get(key), (key, brief, full))
 
     def test_next_cdp_after_failure(self):
         """R17: the first CDP refuses, the second serves: accepted; both in the evidence."""

@@ -245,15 +245,34 @@ make_name(const char *spec)
 	return name;
 }
 
-/* Name equality of two specs, checked to be symmetric. */
+/*
+ * Name equality of two specs, checked to be symmetric, and the comparison by keys to agree:
+ * equal Names have the same key, and cv_name_equal_keyed decides as cv_name_equal does.
+ */
 static bool
 name_eq(const char *a, const char *b)
 {
 	struct der x = make_name(a), y = make_name(b);
 	bool r = cv_name_equal(x.p, x.n, y.p, y.n);
+	uint64_t kx = 0, ky = 0;
 
 	CHECK(r == cv_name_equal(y.p, y.n, x.p, x.n));
+	CHECK(cv_name_key(x.p, x.n, &kx) == 0 && cv_name_key(y.p, y.n, &ky) == 0);
+	CHECK(!r || kx == ky);
+	CHECK(cv_name_equal_keyed(x.p, x.n, kx, y.p, y.n, ky) == r);
+	CHECK(cv_name_equal_keyed(y.p, y.n, ky, x.p, x.n, kx) == r);
 	return r;
+}
+
+/* Different Names whose comparison keys differ (a near miss of the equal ones above). */
+static bool
+keys_differ(const char *a, const char *b)
+{
+	struct der x = make_name(a), y = make_name(b);
+	uint64_t kx = 0, ky = 0;
+
+	CHECK(cv_name_key(x.p, x.n, &kx) == 0 && cv_name_key(y.p, y.n, &ky) == 0);
+	return kx != ky;
 }
 
 static bool
@@ -293,6 +312,18 @@ test_name_equal(void)
 	CHECK(!name_eq("C=US/CN=x", "C=US+CN=x"));
 	CHECK(name_eq("", ""));
 	CHECK(!name_eq("", "CN=x"));
+	/* an RDN is its number of attributes and their set: repetitions match either way */
+	CHECK(name_eq("CN=x+CN=x+OU=y", "OU=y+CN=x+OU=y"));
+	CHECK(!name_eq("CN=x+CN=x+OU=y", "OU=y+CN=x"));
+	CHECK(!name_eq("CN=x+CN=x+OU=y", "OU=y+CN=x+OU=z"));
+	/* the keys tell different Names apart without reading them (issue 13) */
+	CHECK(keys_differ("O=certval/CN=certval bench sub", "O=certval/CN=certval bench root"));
+	CHECK(keys_differ("CN=Test CA", "CN=Test CB"));
+	CHECK(keys_differ("CN=Test CA", "O=Test CA"));
+	CHECK(keys_differ("C=US/CN=x", "CN=x/C=US"));
+	CHECK(keys_differ("C=US/CN=x", "C=US+CN=x"));
+	CHECK(keys_differ("CN=#\001a", "CN=a"));
+	CHECK(keys_differ("CN=x+OU=y", "CN=x"));
 }
 
 static void
@@ -316,6 +347,15 @@ test_name_malformed(void)
 
 	CHECK_INT_EQ(cv_name_rdn_count(a.p, a.n), 2);
 	CHECK_INT_EQ(cv_name_rdn_count(ok, sizeof(ok)), 1);
+	{ /* the key checks the Name as the count does; a malformed one has no key */
+		uint64_t k;
+
+		CHECK(cv_name_key(ok, sizeof(ok), &k) == 0);
+		CHECK(cv_name_key(long_len, sizeof(long_len), &k) < 0);
+		CHECK(cv_name_key(empty_rdn, sizeof(empty_rdn), &k) < 0);
+		CHECK(cv_name_key(three, sizeof(three), &k) < 0);
+		CHECK(cv_name_key(extra, sizeof(extra), &k) < 0);
+	}
 	CHECK_INT_EQ(cv_name_rdn_count((const uint8_t *)"\x30\x00", 2), 0);
 	CHECK(cv_name_equal(ok, sizeof(ok), ok, sizeof(ok)));
 	CHECK(cv_name_equal(a.p, a.n, a.p, a.n)); /* the same bytes: one pass, two RDNs */

@@ -2,6 +2,7 @@
 #include "crl_check.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct subject {
 	const struct cv_crl_check_params *p;
 	const uint8_t *issuer_dn;
 	size_t issuer_dn_len;
+	uint64_t issuer_key;   /* name.h cv_name_key */
 	const uint8_t *serial; /* INTEGER contents as the certificate encodes them */
 	size_t serial_len;
 	bool is_ca;
@@ -34,6 +36,7 @@ struct state {
 	enum cv_crl_status cert_status; /* GOOD means UNREVOKED so far */
 	struct cv_crl_check_result *r;
 	const char *unusable; /* why the last complete CRL was refused as a whole, or NULL */
+	bool notes;           /* write notes (the caller did not set no_notes) */
 };
 
 const char *
@@ -50,17 +53,18 @@ cv_crl_status_name(enum cv_crl_status status)
 	return "?";
 }
 
-static void note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, ...)
+static void note(struct state *st, const struct cv_crl *crl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Appends "CRL of <issuer> (thisUpdate ...): <text>" to the result's notes. */
 static void
-note(struct cv_crl_check_result *r, const struct cv_crl *crl, const char *fmt, ...)
+note(struct state *st, const struct cv_crl *crl, const char *fmt, ...)
 {
 	char text[CV_CRL_NOTE_LEN], when[CV_TIME_TEXT_MAX];
+	struct cv_crl_check_result *r = st->r;
 	va_list ap;
 
-	if (r->n_notes == CV_CRL_NOTES_MAX)
+	if (!st->notes || r->n_notes == CV_CRL_NOTES_MAX)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -149,6 +153,7 @@ load_subject(const struct cv_crl_check_params *p, struct subject *s)
 	memset(s, 0, sizeof(*s));
 	s->p = p;
 	s->issuer_dn = cv_cert_issuer_der(p->cert, &s->issuer_dn_len);
+	s->issuer_key = cv_cert_issuer_key(p->cert);
 	s->serial = cv_cert_serial_der(p->cert, &s->serial_len);
 	s->is_ca = cv_cert_basic_constraints(p->cert)->ca;
 	if (!cdp->present) {
@@ -205,7 +210,8 @@ check_crl_issuer(const struct subject *s, const struct cv_dist_point *dp,
 			return "out of scope: cRLIssuer names it but it is not an indirect CRL";
 		return NULL;
 	}
-	if (!cv_name_equal(i->issuer, i->issuer_len, s->issuer_dn, s->issuer_dn_len))
+	if (!cv_name_equal_keyed(i->issuer, i->issuer_len, i->issuer_key, s->issuer_dn,
+	                         s->issuer_dn_len, s->issuer_key))
 		return "out of scope: issuer differs from the certificate's issuer";
 	return NULL;
 }
@@ -309,7 +315,7 @@ verify_by(struct cv_crl *crl, const struct cv_cert *signer, const struct cv_cert
  * and (when it is not the certificate's issuer) whose own path the caller accepts.
  */
 static const struct cv_cert *
-find_signer(const struct subject *s, struct cv_crl *crl, struct cv_crl_check_result *r)
+find_signer(const struct subject *s, struct cv_crl *crl, struct state *st)
 {
 	const struct cv_crl_check_params *p = s->p;
 	const struct cv_crl_info *i = cv_crl_get_info(crl);
@@ -323,23 +329,24 @@ find_signer(const struct subject *s, struct cv_crl *crl, struct cv_crl_check_res
 		if (c == NULL || (k > 0 && p->issuer != NULL && cv_cert_equal(c, p->issuer)))
 			continue;
 		subj = cv_cert_subject_der(c, &subj_len);
-		if (subj == NULL || !cv_name_equal(subj, subj_len, i->issuer, i->issuer_len))
+		if (subj == NULL || !cv_name_equal_keyed(subj, subj_len, cv_cert_subject_key(c),
+		                                         i->issuer, i->issuer_len, i->issuer_key))
 			continue;
 		err.msg[0] = '\0';
 		if (verify_by(crl, c, k == 0 ? p->issuer_params : NULL, p->verify_flags, &err) <
 		    0) {
-			note(r, crl, "signer %s rejected: %s", cv_cert_subject(c), err.msg);
+			note(st, crl, "signer %s rejected: %s", cv_cert_subject(c), err.msg);
 			continue;
 		}
 		if (k == 0)
 			return c;
 		if (p->validate_signer == NULL) {
-			note(r, crl, "signer %s not usable: no signer validation",
+			note(st, crl, "signer %s not usable: no signer validation",
 			     cv_cert_subject(c));
 			continue;
 		}
 		if (p->validate_signer(p->signer_arg, c, &err) < 0) {
-			note(r, crl, "signer %s path rejected: %s", cv_cert_subject(c), err.msg);
+			note(st, crl, "signer %s path rejected: %s", cv_cert_subject(c), err.msg);
 			continue;
 		}
 		return c;
@@ -362,7 +369,8 @@ delta_matches(const struct cv_crl_info *c, const struct cv_crl_info *d)
 {
 	if (c->crl_number == NULL || d->base_crl_number == NULL || d->crl_number == NULL)
 		return false;
-	if (!cv_name_equal(c->issuer, c->issuer_len, d->issuer, d->issuer_len))
+	if (!cv_name_equal_keyed(c->issuer, c->issuer_len, c->issuer_key, d->issuer, d->issuer_len,
+	                         d->issuer_key))
 		return false;
 	if (c->idp.present != d->idp.present ||
 	    (c->idp.present &&
@@ -382,7 +390,7 @@ delta_matches(const struct cv_crl_info *c, const struct cv_crl_info *d)
  */
 static struct cv_crl *
 find_delta(const struct subject *s, const struct cv_crl *complete, const struct cv_cert *signer,
-           bool *in_scope, struct cv_crl_check_result *r)
+           bool *in_scope, struct state *st)
 {
 	const struct cv_crl_check_params *p = s->p;
 	const struct cv_crl_info *ci = cv_crl_get_info(complete);
@@ -400,11 +408,11 @@ find_delta(const struct subject *s, const struct cv_crl *complete, const struct 
 		*in_scope = true;
 		why = crl_unusable(d, p);
 		if (why != NULL) {
-			note(r, d, "%s", why);
+			note(st, d, "%s", why);
 			continue;
 		}
 		if (cv_crl_verify_cert(d, signer, p->verify_flags, &err) < 0) {
-			note(r, d, "unusable: %s", err.msg);
+			note(st, d, "unusable: %s", err.msg);
 			continue;
 		}
 		if (best == NULL || number_cmp(di->crl_number, di->crl_number_len,
@@ -430,11 +438,11 @@ lookup_status(const struct subject *s, const struct cv_crl *complete, const stru
 	                       &e))
 		src = complete;
 	if (src == NULL) {
-		note(st->r, complete, "certificate not listed%s", delta ? " (delta checked)" : "");
+		note(st, complete, "certificate not listed%s", delta ? " (delta checked)" : "");
 		return;
 	}
 	if (e.reason == CV_CRL_REASON_REMOVE_FROM_CRL) {
-		note(st->r, src, "entry removeFromCRL: not revoked");
+		note(st, src, "entry removeFromCRL: not revoked");
 		return;
 	}
 	st->cert_status = CV_CRL_STATUS_REVOKED;
@@ -442,7 +450,7 @@ lookup_status(const struct subject *s, const struct cv_crl *complete, const stru
 	st->r->reason = e.reason;
 	st->r->crl = src;
 	st->r->from_delta = src == delta;
-	note(st->r, src, "certificate listed: %s", cv_crl_reason_name(e.reason));
+	note(st, src, "certificate listed: %s", cv_crl_reason_name(e.reason));
 }
 
 static bool
@@ -463,37 +471,37 @@ process_crl(const struct subject *s, const struct cv_dist_point *dp, struct cv_c
 	uint32_t interim;
 
 	if ((why = crl_unusable(crl, s->p)) != NULL) {
-		note(st->r, crl, "%s", why);
+		note(st, crl, "%s", why);
 		st->unusable = why;
 		return;
 	}
 	if ((why = check_scope(s, dp, crl)) != NULL) {
-		note(st->r, crl, "%s", why);
+		note(st, crl, "%s", why);
 		return;
 	}
 	interim = interim_reasons(dp, i);
 	if ((interim & ~st->reasons_mask) == 0) {
-		note(st->r, crl, "skipped: covers no reason not already covered");
+		note(st, crl, "skipped: covers no reason not already covered");
 		return;
 	}
-	signer = find_signer(s, crl, st->r);
+	signer = find_signer(s, crl, st);
 	if (signer == NULL) {
-		note(st->r, crl, "unusable: no valid signer");
+		note(st, crl, "unusable: no valid signer");
 		return;
 	}
 	if (s->p->use_deltas) {
 		bool in_scope;
 
-		delta = find_delta(s, crl, signer, &in_scope, st->r);
+		delta = find_delta(s, crl, signer, &in_scope, st);
 		if (in_scope && delta == NULL) {
-			note(st->r, crl, "unusable: its delta CRLs are not usable");
+			note(st, crl, "unusable: its delta CRLs are not usable");
 			return;
 		}
 		/* A CA that names a delta CRL (freshestCRL, RFC 5280 5.2.6) may have revoked
 		 * since this CRL: without the delta at hand the status stays open (fail closed;
 		 * the caller fetches the delta and asks again). */
 		if (!in_scope && (i->freshest_crl != NULL || cert_names_delta(s->p->cert))) {
-			note(st->r, crl,
+			note(st, crl,
 			     "unusable alone: it or the certificate names a delta CRL "
 			     "(freshestCRL) and none is at hand");
 			return;
@@ -509,9 +517,10 @@ int
 cv_crl_check(const struct cv_crl_check_params *p, struct cv_crl_check_result *r)
 {
 	struct subject s;
-	struct state st = {0, CV_CRL_STATUS_GOOD, r, NULL};
+	struct state st = {0, CV_CRL_STATUS_GOOD, r, NULL, !p->no_notes};
 
-	memset(r, 0, sizeof(*r));
+	/* the notes are written as they come: clearing their 3 KB cost more than a check */
+	memset(r, 0, offsetof(struct cv_crl_check_result, notes));
 	r->status = CV_CRL_STATUS_UNDETERMINED;
 	r->revocation_date = CV_TIME_NONE;
 	r->reason = CV_CRL_REASON_NONE;

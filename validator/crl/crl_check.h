@@ -72,6 +72,9 @@ struct cv_crl_check_params {
 	/* Seconds; 0: no limit. A CRL whose thisUpdate lies more than max_age before the
 	 * validation time is not used (certvalctl crl-check --max-age). */
 	int64_t max_age;
+	/* No notes in the result: a verdict made without its trace never reads them, and
+	 * writing them was half of a check's time. */
+	bool no_notes;
 };
 
 #define CV_CRL_NOTES_MAX 16
@@ -84,9 +87,10 @@ struct cv_crl_check_result {
 	const struct cv_crl *crl; /* the CRL that answered last (borrowed), NULL when none */
 	bool from_delta;          /* the answer came from a delta CRL */
 	char message[CV_MESSAGE_MAX];
-	/* One line per CRL considered: what was decided about it and why. */
-	char notes[CV_CRL_NOTES_MAX][CV_CRL_NOTE_LEN];
+	/* One line per CRL considered: what was decided about it and why (none with
+	 * no_notes). Only the first n_notes are written. */
 	size_t n_notes;
+	char notes[CV_CRL_NOTES_MAX][CV_CRL_NOTE_LEN];
 };
 
 /* Runs 6.3 and fills *r. Returns 0 (the certificate was decoded when it was read; r says

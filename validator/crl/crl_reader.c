@@ -403,7 +403,7 @@ read_tbs(const struct cv_asn1_elem *tbs, struct cv_asn1_elem *inner_alg, struct 
 		return -1;
 	}
 	if (cv_asn1_expect(&d, CV_ASN1_SEQUENCE, &e) < 0 ||
-	    cv_name_rdn_count(e.raw, e.raw_len) < 0) {
+	    cv_name_key(e.raw, e.raw_len, &info->issuer_key) < 0) {
 		cv_error_set(err, "tbsCertList.issuer: malformed Name");
 		return -1;
 	}

@@ -64,6 +64,7 @@ struct cv_crl_info {
 	size_t signature_len;
 	const uint8_t *issuer; /* the whole issuer Name encoding */
 	size_t issuer_len;
+	uint64_t issuer_key; /* its comparison key (name.h, cv_name_key) */
 	cv_time this_update;
 	cv_time next_update; /* CV_TIME_NONE when absent */
 
