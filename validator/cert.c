@@ -4,6 +4,7 @@
  * the CRL or OCSP code asks for it (cv_cert_crt), and stays in validator/.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,7 +254,16 @@ cv_cert_from_der_sha(const uint8_t *der, size_t len, const uint8_t sha256[32], s
 		                  "trailing bytes)");
 		goto fail;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->der.data = malloc(len)) == NULL) {
+	/* cv_cert_parse clears the parsed form (9 KB): only what is before it is cleared here,
+	 * and until it has run, c is freed as a plain block */
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		cv_error_set(err, "certificate: out of memory");
+		goto fail;
+	}
+	memset(c, 0, offsetof(struct cv_cert, parsed));
+	if ((c->der.data = malloc(len)) == NULL) {
+		free(c);
+		c = NULL;
 		cv_error_set(err, "certificate: out of memory");
 		goto fail;
 	}
