@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <nettle/base64.h>
 
 size_t
 cv_strlcpy(char *dst, const char *src, size_t size)
@@ -103,27 +104,35 @@ cv_base64_encode(const uint8_t *data, size_t len)
 	return text;
 }
 
+/*
+ * nettle's decoder straight into the caller's buffer: GnuTLS's gnutls_base64_decode2 is the
+ * same decoder behind a copy of the text, a second buffer and a copy of the result (52
+ * instructions per character under callgrind, 1.7% of a new chain's CPU). The text must be
+ * base64 alone: white space, which nettle would skip, and anything else are refused (GnuTLS's
+ * copy stopped at a '-' and decoded what came before it).
+ */
 int
 cv_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len)
 {
-	const gnutls_datum_t in = {(unsigned char *)text, (unsigned int)text_len};
-	gnutls_datum_t raw = {NULL, 0};
+	struct base64_decode_ctx ctx;
+	size_t n = BASE64_DECODE_LENGTH(text_len);
+	uint8_t *buf;
 
 	if (text_len == 0 || text_len > UINT32_MAX / 2)
 		return -1;
 	for (size_t i = 0; i < text_len; i++)
-		if (text[i] == '\n' || text[i] == '\r' || text[i] == ' ' || text[i] == '\t')
+		if (!cv_base64_char(text[i]))
 			return -1;
-	if (gnutls_base64_decode2(&in, &raw) < 0)
+	if ((buf = malloc(n)) == NULL)
 		return -1;
-	*out = malloc(raw.size > 0 ? raw.size : 1);
-	if (*out == NULL) {
-		gnutls_free(raw.data);
+	base64_decode_init(&ctx);
+	if (base64_decode_update(&ctx, &n, buf, text_len, text) != 1 || n == 0 ||
+	    base64_decode_final(&ctx) != 1) {
+		free(buf);
 		return -1;
 	}
-	memcpy(*out, raw.data, raw.size);
-	*out_len = raw.size;
-	gnutls_free(raw.data);
+	*out = buf;
+	*out_len = n;
 	return 0;
 }
 

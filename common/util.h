@@ -2,6 +2,7 @@
 #ifndef CV_UTIL_H
 #define CV_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,16 @@ void cv_hex_encode(const uint8_t *data, size_t len, char *out);
 /* Base64 (RFC 4648, no line breaks) of data; malloc'd, NUL-terminated, or NULL. */
 char *cv_base64_encode(const uint8_t *data, size_t len);
 
-/* Decodes base64 (whitespace not allowed); malloc'd result in *out. Returns 0 or -1. */
+/* Whether c is one of base64's characters (RFC 4648 section 4), padding '=' included. */
+static inline bool
+cv_base64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/* Decodes base64 (its characters only: no white space); malloc'd result in *out. Returns 0 or
+ * -1. */
 int cv_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len);
 
 /* ASCII case-insensitive helpers that never depend on the locale. */

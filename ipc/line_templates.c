@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
+
 #define TEXT_MIN 4 /* characters of the first certificate's text, at least */
 
 struct template
@@ -65,13 +67,9 @@ cv_line_templates_free(struct cv_line_templates *t)
 static bool
 base64_text(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		const char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/' || c == '='))
+	for (size_t i = 0; i < len; i++)
+		if (!cv_base64_char(s[i]))
 			return false;
-	}
 	return len > 0;
 }
 

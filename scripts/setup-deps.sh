@@ -23,7 +23,7 @@ set -eu
 # libFuzzer and sanitizer runtimes, which Debian's clang only recommends: the fuzz run).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format libclang-rt-14-dev
-libgnutls28-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
+libgnutls28-dev nettle-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
 freeradius

@@ -1,5 +1,9 @@
 /* test_common.c: unit tests of common/: time parsing and formats, base64, verdict trace. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
 
 #include "../../common/clock.h"
 #include "../../common/util.h"
@@ -45,8 +49,91 @@ test_base64(void)
 	CHECK(back != NULL && memcmp(back, raw, sizeof(raw)) == 0);
 	CHECK_INT_EQ(cv_base64_decode("MII B/wA=", 9, &back, &n), -1);
 	CHECK_INT_EQ(cv_base64_decode("!!!!", 4, &back, &n), -1);
+	/* a text is base64 alone: GnuTLS decoded what came before a '-' */
+	CHECK_INT_EQ(cv_base64_decode("MIIB/wA=-junk", 13, &back, &n), -1);
+	CHECK_INT_EQ(cv_base64_decode("MIIB/wA=\n", 9, &back, &n), -1);
+	CHECK_INT_EQ(cv_base64_decode("", 0, &back, &n), -1);
 	free(text);
 	free(back);
+}
+
+/* A small deterministic generator (xorshift64*) for the differential test. */
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+/*
+ * cv_base64_decode (nettle's decoder, called directly) decides as gnutls_base64_decode2, which
+ * it replaced, on texts of base64's characters: valid encodings of random bytes, then the same
+ * with one character changed (to another base64 character or '='), cut short, or lengthened;
+ * and random strings of those characters. Both accept the same texts with the same bytes.
+ */
+static void
+test_base64_as_gnutls(void)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	size_t agree = 0, accepted = 0;
+
+	for (int round = 0; round < 40000; round++) {
+		uint8_t raw[48], *ours = NULL;
+		char text[80];
+		size_t raw_len = next_rand(&seed) % sizeof(raw) + 1, len, n = 0;
+		char *enc;
+		gnutls_datum_t in, theirs = {NULL, 0};
+		int rc_ours, rc_theirs;
+
+		for (size_t i = 0; i < raw_len; i++)
+			raw[i] = (uint8_t)next_rand(&seed);
+		enc = cv_base64_encode(raw, raw_len);
+		CHECK(enc != NULL);
+		if (enc == NULL)
+			return;
+		len = strlen(enc);
+		memcpy(text, enc, len);
+		free(enc);
+		switch (round % 5) {
+		case 1: /* one character changed */
+			text[next_rand(&seed) % len] = alphabet[next_rand(&seed) % 65];
+			break;
+		case 2: /* cut short */
+			len -= next_rand(&seed) % len;
+			break;
+		case 3: /* lengthened */
+			for (size_t k = next_rand(&seed) % 4 + 1; k > 0 && len < sizeof(text); k--)
+				text[len++] = alphabet[next_rand(&seed) % 65];
+			break;
+		case 4: /* any string of those characters */
+			len = next_rand(&seed) % 12 + 1;
+			for (size_t i = 0; i < len; i++)
+				text[i] = alphabet[next_rand(&seed) % 65];
+			break;
+		default: /* as encoded */
+			break;
+		}
+		in.data = (unsigned char *)text;
+		in.size = (unsigned)len;
+		rc_ours = cv_base64_decode(text, len, &ours, &n);
+		rc_theirs = gnutls_base64_decode2(&in, &theirs) < 0 ? -1 : 0;
+		if (rc_ours == rc_theirs &&
+		    (rc_ours < 0 || (n == theirs.size && memcmp(ours, theirs.data, n) == 0)))
+			agree++;
+		else
+			fprintf(stderr, "base64 differs on \"%.*s\": ours %d, GnuTLS %d\n",
+			        (int)len, text, rc_ours, rc_theirs);
+		accepted += rc_ours == 0;
+		if (rc_ours == 0)
+			free(ours);
+		gnutls_free(theirs.data);
+	}
+	CHECK_INT_EQ(agree, 40000);
+	CHECK(accepted > 8000 && accepted < 40000); /* both kinds were tried */
 }
 
 static void
@@ -85,6 +172,7 @@ main(void)
 {
 	test_time_parse();
 	test_base64();
+	test_base64_as_gnutls();
 	test_verdict_trace_bound();
 	test_strings();
 	return check_summary();
