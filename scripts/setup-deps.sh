@@ -20,7 +20,9 @@ set -eu
 # plugin's headers: scripts/strongswan-headers.sh); strace (the reliability test that each rename into cache-dir is
 # followed by an fsync of the directory); libssl-dev (test only: the differential fuzz target
 # compares the offline verdict with OpenSSL's X509_verify_cert); libclang-rt-14-dev (clang's
-# libFuzzer and sanitizer runtimes, which Debian's clang only recommends: the fuzz run).
+# libFuzzer and sanitizer runtimes, which Debian's clang only recommends: the fuzz run);
+# valgrind (bench/verify_instructions.py counts instructions per verdict with callgrind; its
+# smoke run is in the test suite); nettle-dev (cv_base64_decode calls nettle directly).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format libclang-rt-14-dev
 libgnutls28-dev nettle-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
@@ -28,6 +30,7 @@ libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
 freeradius
 nginx curl python3-prometheus-client
+valgrind
 strongswan-charon strongswan-swanctl libstrongswan libstrongswan-standard-plugins iproute2
 dpkg-dev bzip2 xz-utils
 "
