@@ -11,7 +11,8 @@
  *   - a CRL's cost per verdict: two daemons side by side (`revocation-check none` and `crl`)
  *     answer the seen chains with the verdict cache off, in alternating turns;
  *   - the ratios against the targets; the signature bound for them is measured again around
- *     each new-chain row (one second before it, one after), as the machine ran then.
+ *     each new-chain row of the client counts (one second before it, one after), as the
+ *     machine ran then.
  *
  * Generates root -> intermediate -> N distinct leaves in memory (ECDSA P-256, or RSA-2048
  * with --rsa; the leaves share one key pair, each is a distinct certificate the intermediate
@@ -686,10 +687,9 @@ struct summary {
 	double sig_cpu_us;           /* CPU time of one verification (1 thread) */
 	double gnutls1, gnutlsn;     /* GnuTLS import+verify chains/s: 1 thread, ncpu threads */
 	const struct row *new_sat;   /* the best new-chain rate of the client counts */
-	const struct row *new_kmax;  /* new chains at the most clients (the CRL runs compare) */
+	const struct row *new_kmax;  /* new chains at the most clients */
 	const struct row *seen_kmax; /* seen chains at the most clients */
 	const struct row *new_paced; /* the most clients at 80% of new_kmax's rate */
-	const struct row *crl[MAX_CRL_RUNS];
 	struct crl_cost crl_cost[MAX_CRL_RUNS];
 };
 
@@ -883,8 +883,8 @@ measure_bounds(const struct pki *p, const struct opts *o, struct summary *sum, s
 
 /*
  * A new-chain row's daemon CPU per verdict beyond its one signature check, the signature's
- * CPU as measured around the row: two rows minutes apart compare without the machine's drift
- * in the signature, which is most of either.
+ * CPU as measured around the row (the one at the start can be minutes away from it, and the
+ * machine's speed moves in between).
  */
 static double
 beyond_us(const struct row *r, const struct summary *s)
@@ -1046,11 +1046,10 @@ main(int argc, char **argv)
 		        0 ||
 		    run_load(&d, &pki, 0, o.seen, 3 * o.seen, 1, 16, o.seconds, 0, "warm-up",
 		             &rows[n_rows]) < 0 ||
-		    run_new_row(&d, &pki, o.seen + next, slice, kmax, &o, name, &rows[n_rows++]) <
-		        0 ||
+		    run_load(&d, &pki, o.seen + next, slice, slice, kmax, o.window, o.seconds, 0,
+		             name, &rows[n_rows++]) < 0 ||
 		    stop_daemon(&d) < 0)
 			goto out;
-		sum.crl[i] = &rows[n_rows - 1];
 		next += slice;
 		if (measure_crl_cost(certvald, dir, &pki, &o, o.crl_entries[i], &sum.crl_cost[i]) <
 		    0)
