@@ -178,114 +178,6 @@ atav_equal(const struct atav *a, const struct atav *b)
 	       memcmp(a->value.raw, b->value.raw, a->value.raw_len) == 0;
 }
 
-/*
- * RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
- * Reads the next RDN of a Name and checks it; returns its number of attributes or -1.
- */
-static int
-next_rdn(struct cv_asn1 *rdns, struct cv_asn1_elem *rdn)
-{
-	struct cv_asn1 d;
-	struct atav x;
-	int n = 0;
-
-	if (cv_asn1_expect(rdns, CV_ASN1_SET, rdn) < 0)
-		return -1;
-	cv_asn1_open(rdn, &d);
-	while (!cv_asn1_empty(&d)) {
-		if (read_atav(&d, &x) < 0)
-			return -1;
-		n++;
-	}
-	return n > 0 ? n : -1;
-}
-
-/* Every attribute of the (checked) RDN a has a matching attribute in the (checked) RDN b. */
-static bool
-rdn_subset(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
-{
-	struct cv_asn1 da, db;
-	struct atav x, y;
-	bool found;
-
-	cv_asn1_open(a, &da);
-	while (!cv_asn1_empty(&da)) {
-		if (read_atav(&da, &x) < 0)
-			return false;
-		found = false;
-		cv_asn1_open(b, &db);
-		while (!found && !cv_asn1_empty(&db)) {
-			if (read_atav(&db, &y) < 0)
-				return false;
-			found = atav_equal(&x, &y);
-		}
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/* Compares the RDNs of a and b pairwise while both have one; false at a mismatch or error. */
-static bool
-rdns_match(struct cv_asn1 *a, struct cv_asn1 *b)
-{
-	struct cv_asn1_elem ra, rb;
-	int na, nb;
-
-	while (!cv_asn1_empty(a) && !cv_asn1_empty(b)) {
-		na = next_rdn(a, &ra);
-		nb = next_rdn(b, &rb);
-		if (na < 0 || na != nb || !rdn_subset(&ra, &rb) ||
-		    (na > 1 && !rdn_subset(&rb, &ra)))
-			return false;
-	}
-	return true;
-}
-
-/* Name ::= CHOICE { rdnSequence RDNSequence }; RDNSequence ::= SEQUENCE OF RDN */
-static int
-name_open(const uint8_t *der, size_t len, struct cv_asn1 *rdns)
-{
-	struct cv_asn1 d;
-
-	cv_asn1_init(&d, der, len);
-	if (cv_asn1_enter(&d, CV_ASN1_SEQUENCE, rdns) < 0)
-		return -1;
-	return cv_asn1_finish(&d);
-}
-
-int
-cv_name_rdn_count(const uint8_t *name, size_t len)
-{
-	struct cv_asn1 rdns;
-	struct cv_asn1_elem rdn;
-	int n = 0;
-
-	if (name_open(name, len, &rdns) < 0)
-		return -1;
-	while (!cv_asn1_empty(&rdns)) {
-		if (next_rdn(&rdns, &rdn) < 0)
-			return -1;
-		n++;
-	}
-	return n;
-}
-
-bool
-cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	struct cv_asn1 ra, rb;
-
-	/* The same bytes (the usual case: a child's issuer copied from its issuer's subject) are
-	 * the same name exactly when they are a well-formed one: one pass reads it, instead of
-	 * comparing attribute by attribute. */
-	if (alen == blen && memcmp(a, b, alen) == 0)
-		return cv_name_rdn_count(a, alen) >= 0;
-	if (name_open(a, alen, &ra) < 0 || name_open(b, blen, &rb) < 0)
-		return false;
-	return rdns_match(&ra, &rb) && cv_asn1_empty(&ra) && cv_asn1_empty(&rb);
-}
-
 /* FNV-1a over bytes, on top of h. */
 static uint64_t
 hash_bytes(uint64_t h, const uint8_t *p, size_t len)
@@ -336,45 +228,140 @@ atav_hash(const struct atav *x)
 }
 
 /*
- * An RDN's hash: its number of attributes and the OR of its attributes' hashes. rdns_match
- * finds two RDNs equal when they have as many attributes and each attribute of one is among
- * the other's: the same set, whatever the order or repetitions, hence the same OR.
+ * RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+ * Reads the next RDN of a Name and checks it; returns its number of attributes or -1. With
+ * hash, also the RDN's hash: its number of attributes and the OR of its attributes' hashes.
+ * rdns_match finds two RDNs equal when they have as many attributes and each attribute of one
+ * is among the other's: the same set, whatever the order or repetitions, hence the same OR.
  */
 static int
-rdn_hash(const struct cv_asn1_elem *rdn, uint64_t *out)
+next_rdn(struct cv_asn1 *rdns, struct cv_asn1_elem *rdn, uint64_t *hash)
 {
 	struct cv_asn1 d;
 	struct atav x;
 	uint64_t set = 0;
-	size_t n = 0;
+	int n = 0;
 
+	if (cv_asn1_expect(rdns, CV_ASN1_SET, rdn) < 0)
+		return -1;
 	cv_asn1_open(rdn, &d);
 	while (!cv_asn1_empty(&d)) {
 		if (read_atav(&d, &x) < 0)
 			return -1;
-		set |= atav_hash(&x);
+		if (hash != NULL)
+			set |= atav_hash(&x);
 		n++;
 	}
-	*out = mix(set ^ mix(n));
-	return n > 0 ? 0 : -1;
+	if (hash != NULL)
+		*hash = mix(set ^ mix((uint64_t)n));
+	return n > 0 ? n : -1;
+}
+
+/* Every attribute of the (checked) RDN a has a matching attribute in the (checked) RDN b. */
+static bool
+rdn_subset(const struct cv_asn1_elem *a, const struct cv_asn1_elem *b)
+{
+	struct cv_asn1 da, db;
+	struct atav x, y;
+	bool found;
+
+	cv_asn1_open(a, &da);
+	while (!cv_asn1_empty(&da)) {
+		if (read_atav(&da, &x) < 0)
+			return false;
+		found = false;
+		cv_asn1_open(b, &db);
+		while (!found && !cv_asn1_empty(&db)) {
+			if (read_atav(&db, &y) < 0)
+				return false;
+			found = atav_equal(&x, &y);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Compares the RDNs of a and b pairwise while both have one; false at a mismatch or error. */
+static bool
+rdns_match(struct cv_asn1 *a, struct cv_asn1 *b)
+{
+	struct cv_asn1_elem ra, rb;
+	int na, nb;
+
+	while (!cv_asn1_empty(a) && !cv_asn1_empty(b)) {
+		na = next_rdn(a, &ra, NULL);
+		nb = next_rdn(b, &rb, NULL);
+		if (na < 0 || na != nb || !rdn_subset(&ra, &rb) ||
+		    (na > 1 && !rdn_subset(&rb, &ra)))
+			return false;
+	}
+	return true;
+}
+
+/* Name ::= CHOICE { rdnSequence RDNSequence }; RDNSequence ::= SEQUENCE OF RDN */
+static int
+name_open(const uint8_t *der, size_t len, struct cv_asn1 *rdns)
+{
+	struct cv_asn1 d;
+
+	cv_asn1_init(&d, der, len);
+	if (cv_asn1_enter(&d, CV_ASN1_SEQUENCE, rdns) < 0)
+		return -1;
+	return cv_asn1_finish(&d);
+}
+
+/*
+ * Reads a whole Name and checks it; returns its number of RDNs or -1. With key, also its
+ * comparison key (cv_name_key): the RDNs' hashes in order.
+ */
+static int
+name_walk(const uint8_t *name, size_t len, uint64_t *key)
+{
+	struct cv_asn1 rdns;
+	struct cv_asn1_elem rdn;
+	uint64_t h = 0xcbf29ce484222325ull, r;
+	int n = 0;
+
+	if (name_open(name, len, &rdns) < 0)
+		return -1;
+	while (!cv_asn1_empty(&rdns)) {
+		if (next_rdn(&rdns, &rdn, key != NULL ? &r : NULL) < 0)
+			return -1;
+		if (key != NULL)
+			h = mix(h ^ r);
+		n++;
+	}
+	if (key != NULL)
+		*key = h;
+	return n;
+}
+
+int
+cv_name_rdn_count(const uint8_t *name, size_t len)
+{
+	return name_walk(name, len, NULL);
 }
 
 int
 cv_name_key(const uint8_t *name, size_t len, uint64_t *key)
 {
-	struct cv_asn1 rdns;
-	struct cv_asn1_elem rdn;
-	uint64_t h = 0xcbf29ce484222325ull, r;
+	return name_walk(name, len, key) < 0 ? -1 : 0;
+}
 
-	if (name_open(name, len, &rdns) < 0)
-		return -1;
-	while (!cv_asn1_empty(&rdns)) {
-		if (cv_asn1_expect(&rdns, CV_ASN1_SET, &rdn) < 0 || rdn_hash(&rdn, &r) < 0)
-			return -1;
-		h = mix(h ^ r);
-	}
-	*key = h;
-	return 0;
+bool
+cv_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	struct cv_asn1 ra, rb;
+
+	/* The same bytes (the usual case: a child's issuer copied from its issuer's subject) are
+	 * the same name exactly when they are a well-formed one: one pass reads it, instead of
+	 * comparing attribute by attribute. */
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return cv_name_rdn_count(a, alen) >= 0;
+	if (name_open(a, alen, &ra) < 0 || name_open(b, blen, &rb) < 0)
+		return false;
+	return rdns_match(&ra, &rb) && cv_asn1_empty(&ra) && cv_asn1_empty(&rb);
 }
 
 bool
@@ -398,7 +385,7 @@ cv_name_within(const uint8_t *name, size_t name_len, const uint8_t *base, size_t
 	    !rdns_match(&rn, &rb) || !cv_asn1_empty(&rb))
 		return false;
 	while (!cv_asn1_empty(&rn))
-		if (next_rdn(&rn, &rest) < 0)
+		if (next_rdn(&rn, &rest, NULL) < 0)
 			return false;
 	return true;
 }
@@ -414,7 +401,7 @@ cv_name_foreach_attr(const uint8_t *name, size_t len, const uint8_t *oid, size_t
 	if (name_open(name, len, &rdns) < 0)
 		return -1;
 	while (!cv_asn1_empty(&rdns)) {
-		if (next_rdn(&rdns, &rdn) < 0)
+		if (next_rdn(&rdns, &rdn, NULL) < 0)
 			return -1;
 		cv_asn1_open(&rdn, &d);
 		while (!cv_asn1_empty(&d)) {
