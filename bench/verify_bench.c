@@ -10,6 +10,8 @@
  *     `revocation-check crl` with `crl file` CRLs of several sizes;
  *   - a CRL's cost per verdict: two daemons side by side (`revocation-check none` and `crl`)
  *     answer the seen chains with the verdict cache off, in alternating turns;
+ *   - with --compare PATH, the same turns of this certvald and of another one (built before a
+ *     change): the change's cost or gain per verdict on the path beyond the signature;
  *   - the ratios against the targets; the signature bound for them is measured again around
  *     each new-chain row of the client counts (one second before it, one after), as the
  *     machine ran then.
@@ -21,7 +23,7 @@
  *
  * usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients LIST] [--window W]
  *                     [--seconds S] [--baseline-seconds S] [--crl-entries LIST]
- *                     [--workers N] [--certvald PATH] [--keep-dir]
+ *                     [--workers N] [--certvald PATH] [--compare PATH] [--keep-dir]
  *                     [--detail verdict|evidence|trace] [--verdict-cache N]
  */
 #include <getopt.h>
@@ -41,7 +43,7 @@
 #define MAX_CRL_RUNS    3
 #define MAX_THREADS     16  /* baseline threads */
 #define AROUND_SECONDS  1.0 /* each signature run around a new-chain row */
-#define CRL_TURNS       12  /* turns of each daemon in a CRL cost measurement (even: ABBA) */
+#define CRL_TURNS       12  /* turns of each daemon side by side (even: ABBA) */
 #define CRL_TURN_SECS   0.4 /* the length of one turn */
 
 struct opts {
@@ -57,6 +59,7 @@ struct opts {
 	size_t n_crl;
 	int workers; /* certvald `workers`; -1: its default */
 	const char *certvald;
+	const char *compare; /* --compare: another certvald, measured side by side */
 	bool keep_dir;
 	const char *detail; /* --detail: the requests' "detail", NULL: none (the whole trace) */
 	long verdict_cache; /* --verdict-cache: `verdict-cache entries N`, -1: the default */
@@ -80,7 +83,7 @@ usage(void)
 	        "usage: verify_bench [--leaves N] [--seen N] [--rsa] [--clients 1,16,64]\n"
 	        "                    [--window W] [--seconds S] [--baseline-seconds S]\n"
 	        "                    [--crl-entries 0,20000] [--workers N]\n"
-	        "                    [--certvald PATH] [--keep-dir]\n"
+	        "                    [--certvald PATH] [--compare PATH] [--keep-dir]\n"
 	        "                    [--detail verdict|evidence|trace] [--verdict-cache N]\n");
 	exit(2);
 }
@@ -132,6 +135,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	                                         {"seconds", required_argument, NULL, 't'},
 	                                         {"certvald", required_argument, NULL, 'd'},
 	                                         {"keep-dir", no_argument, NULL, 'K'},
+	                                         {"compare", required_argument, NULL, 'C'},
 	                                         {"baseline-seconds", required_argument, NULL, 'b'},
 	                                         {"crl-entries", required_argument, NULL, 'c'},
 	                                         {"workers", required_argument, NULL, 'j'},
@@ -178,6 +182,9 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'K':
 			o->keep_dir = true;
+			break;
+		case 'C':
+			o->compare = optarg;
 			break;
 		case 'c':
 			parse_crl_entries(o, optarg);
@@ -673,10 +680,10 @@ print_loadavg(const char *when)
 	printf("load average %s: %s", when, buf);
 }
 
-/* A CRL's cost per verdict (measure_crl_cost), in microseconds of daemon CPU. */
-struct crl_cost {
-	double none_us, crl_us;      /* medians of the turns' CPU per verdict */
-	double median, lowest, most; /* of the turns' differences */
+/* Two daemons' turns side by side (measure_turns), in microseconds of daemon CPU per verdict. */
+struct turns {
+	double a_us, b_us;           /* medians of the turns' CPU per verdict */
+	double median, lowest, most; /* of the turns' differences, b - a */
 	bool measured;
 };
 
@@ -690,7 +697,8 @@ struct summary {
 	const struct row *new_kmax;  /* new chains at the most clients */
 	const struct row *seen_kmax; /* seen chains at the most clients */
 	const struct row *new_paced; /* the most clients at 80% of new_kmax's rate */
-	struct crl_cost crl_cost[MAX_CRL_RUNS];
+	struct turns crl_cost[MAX_CRL_RUNS]; /* a: revocation-check none, b: crl */
+	struct turns compared;               /* a: this certvald, b: --compare's */
 };
 
 /*
@@ -780,67 +788,82 @@ median(double *v, size_t n)
 	return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* DIR/crl-cost-ENTRIES-WHAT made as a directory into buf; returns buf or NULL. */
-static const char *
-cost_dir(const char *dir, long entries, const char *what, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/crl-cost-%ld-%s", dir, entries, what);
-	return mkdir(buf, 0755) == 0 ? buf : NULL;
-}
+/* One daemon of a side-by-side measurement: its certvald, its CRLs (measure_crl_cost) and the
+ * name of its turns. */
+struct side {
+	const char *certvald;
+	long crl_entries; /* `crl file` CRLs of so many entries; -1: `revocation-check none` */
+	const char *what;
+};
 
 /*
- * A CRL's cost per verdict, end to end on the daemon's path. Two daemons run side by side with
- * the verdict cache off: one `revocation-check none`, one `revocation-check crl` over `crl
- * file` CRLs of the root and of the intermediate (entries revoked serials, none of them a
- * leaf's). Both answer the seen chains, whose signatures are all in the verified-link cache:
- * each verdict is the whole path (the request read, the path built and validated, revocation,
- * maps, the reply) without a signature, about 30 us instead of 150, so that the two differ by
- * the CRL check and little noise. The daemons take short turns in the order ABBA, so that the
- * machine's drift falls on both alike; the cost is the median of the turns' differences.
+ * Two daemons' CPU per verdict, end to end on the daemon's path, side by side. Both run with
+ * the verdict cache off and answer the seen chains, whose signatures are all in the
+ * verified-link cache: each verdict is the whole path (the request read, the path built and
+ * validated, revocation, maps, the reply) without a signature, about 30 us instead of 150, so
+ * that the two differ by what sets them apart and little noise. The daemons take short turns
+ * in the order ABBA, so that the machine's drift falls on both alike; the difference is the
+ * median of the turns' differences. Each daemon works in DIR/turns-TAG-a and -b.
  */
 static int
-measure_crl_cost(const char *certvald, const char *dir, const struct pki *p, const struct opts *o,
-                 long entries, struct crl_cost *cost)
+measure_turns(const struct side sides[2], const char *dir, const char *tag, const struct pki *p,
+              const struct opts *o, struct turns *out)
 {
 	struct bench_daemon d[2] = {{.pid = -1}, {.pid = -1}};
 	double us[2][CRL_TURNS / 2], diff[CRL_TURNS / 2];
-	char path[2][600];
+	char path[600];
 	struct row r;
 	int rc = -1;
 
-	if (cost_dir(dir, entries, "none", path[0], sizeof(path[0])) == NULL ||
-	    cost_dir(dir, entries, "crl", path[1], sizeof(path[1])) == NULL ||
-	    start_daemon(&d[0], certvald, path[0], p, o, -1, 0) < 0 ||
-	    start_daemon(&d[1], certvald, path[1], p, o, entries, 0) < 0)
-		goto out;
-	for (int k = 0; k < 2; k++)
-		if (run_load(&d[k], p, 0, o->seen, 3 * o->seen, 1, 16, o->seconds, 0, "warm-up",
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/turns-%s-%c", dir, tag, k == 0 ? 'a' : 'b');
+		if (mkdir(path, 0755) != 0 ||
+		    start_daemon(&d[k], sides[k].certvald, path, p, o, sides[k].crl_entries, 0) <
+		        0 ||
+		    run_load(&d[k], p, 0, o->seen, 3 * o->seen, 1, 16, o->seconds, 0, "warm-up",
 		             &r) < 0)
 			goto out;
+	}
 	for (int t = 0; t < CRL_TURNS; t++) {
 		const int k = (t % 4 == 0 || t % 4 == 3) ? 0 : 1; /* A B B A */
 
 		if (run_load(&d[k], p, 0, o->seen, SIZE_MAX, 16, o->window, CRL_TURN_SECS, 0,
-		             k == 0 ? "seen, no verdict cache" : "seen, no verdict cache, CRL",
-		             &r) < 0 ||
+		             sides[k].what, &r) < 0 ||
 		    r.bad > 0)
 			goto out;
 		us[k][t / 2] = cpu_us(&r);
 	}
 	for (int i = 0; i < CRL_TURNS / 2; i++)
 		diff[i] = us[1][i] - us[0][i];
-	cost->median = median(diff, CRL_TURNS / 2);
-	cost->lowest = diff[0];
-	cost->most = diff[CRL_TURNS / 2 - 1];
-	cost->none_us = median(us[0], CRL_TURNS / 2);
-	cost->crl_us = median(us[1], CRL_TURNS / 2);
-	cost->measured = true;
+	out->median = median(diff, CRL_TURNS / 2);
+	out->lowest = diff[0];
+	out->most = diff[CRL_TURNS / 2 - 1];
+	out->a_us = median(us[0], CRL_TURNS / 2);
+	out->b_us = median(us[1], CRL_TURNS / 2);
+	out->measured = true;
 	rc = 0;
 out:
 	for (int k = 0; k < 2; k++)
 		if (stop_daemon(&d[k]) < 0)
 			rc = -1;
 	return rc;
+}
+
+/*
+ * A CRL's cost per verdict: the same certvald side by side, `revocation-check none` and `crl`
+ * over `crl file` CRLs of the root and of the intermediate (entries revoked serials, none of
+ * them a leaf's).
+ */
+static int
+measure_crl_cost(const char *certvald, const char *dir, const struct pki *p, const struct opts *o,
+                 long entries, struct turns *cost)
+{
+	const struct side sides[2] = {{certvald, -1, "seen, no verdict cache"},
+	                              {certvald, entries, "seen, no verdict cache, CRL"}};
+	char tag[32];
+
+	snprintf(tag, sizeof(tag), "crl-%ld", entries);
+	return measure_turns(sides, dir, tag, p, o, cost);
 }
 
 /* The signature bound and GnuTLS's rates, each a row. */
@@ -930,7 +953,7 @@ print_targets(const struct summary *s, const struct opts *o)
 		print_target("p99, most clients at 80% of their saturated new-chain rate",
 		             s->new_paced->p99, "ms", "<", 2);
 	for (size_t i = 0; i < o->n_crl; i++) {
-		const struct crl_cost *c = &s->crl_cost[i];
+		const struct turns *c = &s->crl_cost[i];
 		char what[96];
 
 		if (!c->measured)
@@ -949,15 +972,30 @@ print_crl_costs(const struct summary *s, const struct opts *o)
 	       "daemon CPU per verdict, median of the turns):\n",
 	       CRL_TURNS, CRL_TURN_SECS);
 	for (size_t i = 0; i < o->n_crl; i++) {
-		const struct crl_cost *c = &s->crl_cost[i];
+		const struct turns *c = &s->crl_cost[i];
 
 		if (c->measured)
 			printf("  %8ld entries: none %6.2f us, crl %6.2f us; difference median "
 			       "%5.2f us "
 			       "(turns %.2f to %.2f)\n",
-			       o->crl_entries[i], c->none_us, c->crl_us, c->median, c->lowest,
-			       c->most);
+			       o->crl_entries[i], c->a_us, c->b_us, c->median, c->lowest, c->most);
 	}
+}
+
+/* --compare: this certvald and the other one, side by side. */
+static void
+print_compared(const struct summary *s, const struct opts *o)
+{
+	const struct turns *c = &s->compared;
+
+	if (!c->measured)
+		return;
+	printf("\ncompared with %s (seen chains, verdict cache off, %d turns of %.1f s, ABBA; "
+	       "daemon CPU per verdict, median of the turns):\n"
+	       "  tested %6.2f us, compared %6.2f us; compared - tested: median %5.2f us "
+	       "(turns %.2f to %.2f)\n",
+	       o->compare, CRL_TURNS, CRL_TURN_SECS, c->a_us, c->b_us, c->median, c->lowest,
+	       c->most);
 }
 
 int
@@ -982,8 +1020,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "verify_bench: give --certvald PATH or set CERTVAL_BUILD_DIR\n");
 		return 2;
 	}
-	if (access(certvald, X_OK) != 0) {
-		perror(certvald);
+	if (access(certvald, X_OK) != 0 || (o.compare != NULL && access(o.compare, X_OK) != 0)) {
+		perror(access(certvald, X_OK) != 0 ? certvald : o.compare);
 		return 2;
 	}
 	bench_print_command(argc, argv);
@@ -1055,6 +1093,13 @@ main(int argc, char **argv)
 		    0)
 			goto out;
 	}
+	if (o.compare != NULL) {
+		const struct side sides[2] = {{certvald, -1, "seen, no verdict cache, tested"},
+		                              {o.compare, -1, "seen, no verdict cache, compared"}};
+
+		if (measure_turns(sides, dir, "compare", &pki, &o, &sum.compared) < 0)
+			goto out;
+	}
 	rc = 0;
 	for (i = 0; i < n_rows; i++)
 		rc |= rows[i].bad > 0;
@@ -1064,6 +1109,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n_rows; i++)
 		print_row(&rows[i], sum.gnutlsn);
 	print_crl_costs(&sum, &o);
+	print_compared(&sum, &o);
 	print_targets(&sum, &o);
 	print_loadavg("after");
 	printf(

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "allocator.h"
 #include "../common/log.h"
 #include "../policy/config.h"
 #include "../policy/engine.h"
@@ -267,6 +268,7 @@ main(int argc, char **argv)
 	/* jansson's hash seed, once, before any object and before the worker threads parse
 	 * requests (server.c, decode.c) */
 	json_object_seed(0);
+	cv_allocator_setup();
 	parse_options(argc, argv, &o);
 	cv_log_open("certvald", false, o.debug ? CV_LOG_DEBUG : CV_LOG_INFO);
 	config_path = absolute(o.config);

@@ -157,31 +157,64 @@ read_line(struct cv_decode_batch *b, struct cv_decode_item *it, const char *line
 	return 0;
 }
 
+/* Once per line: its end cut off (the newline, then a CR), and its form when it may be
+ * looked up. */
+static void
+prepare_line(struct cv_decode_batch *b, struct cv_decode_item *it, bool lookup)
+{
+	char *line = b->text + it->off;
+
+	if (it->prepared)
+		return;
+	it->prepared = true;
+	line[it->len] = '\0';
+	if (it->len > 0 && line[it->len - 1] == '\r')
+		it->len--;
+	it->has_form = lookup && it->len > 0 && b->lines != NULL &&
+	               cv_seen_line_form(line, it->len, &it->form);
+}
+
+bool
+cv_decode_batch_seen(struct cv_decode_batch *b)
+{
+	if (b->n > CV_DECODE_LOOP_MAX || !b->lookups || b->lines == NULL)
+		return false;
+	for (; b->decided < b->n; b->decided++) {
+		struct cv_decode_item *it = &b->items[b->decided];
+
+		prepare_line(b, it, true);
+		if (it->len == 0)
+			it->kind = CV_DECODE_EMPTY;
+		else if (decode_seen_line(b, it))
+			it->kind = CV_DECODE_SEEN;
+		else
+			return false;
+	}
+	return true;
+}
+
 void
 cv_decode_batch_run(void *batch)
 {
 	struct cv_decode_batch *b = batch;
 	/* The snapshot holds until an operation of this batch may change what the cache is
 	 * checked against (reload, clock, clear...): later verify lines are looked up and
-	 * validated on the loop (cv_engine_verify), after that operation ran. */
+	 * validated on the loop (cv_engine_verify), after that operation ran. The lines the
+	 * loop answered (cv_decode_batch_seen) are all verify lines. */
 	bool current = true;
 
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = b->decided; i < b->n; i++) {
 		struct cv_decode_item *it = &b->items[i];
-		char *line = b->text + it->off;
-		size_t len = it->len;
+		const char *line = b->text + it->off;
 		const bool lookup = current && b->lookups;
+		size_t len;
 
-		line[len] = '\0';
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		it->len = len;
+		prepare_line(b, it, lookup);
+		len = it->len;
 		if (len == 0) {
 			it->kind = CV_DECODE_EMPTY;
 			continue;
 		}
-		it->has_form =
-		    lookup && b->lines != NULL && cv_seen_line_form(line, len, &it->form);
 		if (lookup && decode_seen_line(b, it)) {
 			it->kind = CV_DECODE_SEEN;
 			continue;

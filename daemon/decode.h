@@ -7,8 +7,10 @@
  * The loop then dispatches the items in order (server.c): it writes the replies, starts the
  * evaluations, and runs every other operation from its parsed JSON.
  *
- * What runs where: cv_decode_batch_new and the dispatch run on the loop; cv_decode_batch_run on
- * a worker (or on the loop when there is none); cv_decode_batch_free on either. While it runs,
+ * What runs where: cv_decode_batch_new, cv_decode_batch_seen (a small batch's seen lines, which
+ * cost less than the trip through the pool) and the dispatch run on the loop;
+ * cv_decode_batch_run on a worker (or on the loop when there is none); cv_decode_batch_free on
+ * either. While it runs,
  * the batch reads only itself, the state snapshot and configuration taken by
  * cv_decode_batch_new, the verdict cache (locked, through cv_engine_seen_reply) and the
  * parsed-certificate cache (locked). On a worker, a new chain's path is built and validated
@@ -31,6 +33,10 @@
 #include "../policy/engine.h"
 
 #define CV_DECODE_BATCH_MAX 64 /* lines per batch */
+/* Batches of at most so many lines have their seen lines answered on the loop
+ * (cv_decode_batch_seen): a trip through the pool costs two thread wake-ups, more than a few
+ * seen lines' work, while a larger batch spreads that cost over its lines. */
+#define CV_DECODE_LOOP_MAX 4
 
 enum cv_decode_kind {
 	CV_DECODE_EMPTY,    /* an empty line: nothing to answer */
@@ -53,6 +59,7 @@ struct cv_decode_item {
 	struct cv_request req;          /* PREPARED: the request; SEEN: its parameters (detail,
 	                                 * peer_addr) */
 	size_t off, len;                /* the line in text (len: without its newline or CR) */
+	bool prepared;                  /* its end cut off and has_form set (prepare_line) */
 	bool has_form;                  /* the line is {"id":N,REST: form is set */
 	struct cv_seen_line_form form;
 	struct cv_engine_ahead *ahead; /* PREPARED: its stage 1 run already, or NULL */
@@ -77,6 +84,7 @@ struct cv_decode_batch {
 	char *text;                  /* the lines, each followed by its newline */
 	size_t text_len;
 	size_t n;
+	size_t decided;                /* items answered on the loop (cv_decode_batch_seen) */
 	struct cv_decode_item items[]; /* n */
 };
 
@@ -88,7 +96,15 @@ struct cv_decode_batch *cv_decode_batch_new(struct cv_engine *engine, struct cv_
                                             struct cv_seen_lines *lines, void *owner,
                                             const size_t *lens, size_t n);
 
-/* Reads every line (a worker's run function: takes the batch). */
+/*
+ * On the loop, before the batch goes to a worker, for a batch of at most CV_DECODE_LOOP_MAX
+ * lines: its lines seen before whose verdicts the cache holds are answered here, in order, up
+ * to the first that is not (decided counts them). true when every line was: the batch needs no
+ * worker. The same answer a worker gives (decode_seen_line), from the same snapshot.
+ */
+bool cv_decode_batch_seen(struct cv_decode_batch *b);
+
+/* Reads every line the loop did not answer (a worker's run function: takes the batch). */
 void cv_decode_batch_run(void *batch);
 
 /*

@@ -11,7 +11,9 @@
  * (the engine's statistics are the loop's), starts the evaluations, and runs every other
  * operation exactly as a line read on the loop. The reply to an evaluated chain is rendered on
  * a worker too (render.c), from a copy of its verdict, unless it is the verdict alone (detail
- * verdict), which costs less than a trip through the pool.
+ * verdict), which costs less than a trip through the pool. For the same reason the loop itself
+ * answers the seen lines of a batch of a few lines (cv_decode_batch_seen: a line read before,
+ * its verdict in the cache), up to the first line that is not one; the rest goes to a worker.
  * One batch per connection at a time, so requests are dispatched in the order they came.
  * Without worker threads (`workers 0`), or when their queue is full, the batch is read and the
  * reply rendered on the loop: nothing is refused. The HTTP front (http_front.c) still reads its
@@ -28,6 +30,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -47,6 +50,7 @@
 #include "../common/worker.h"
 #include "accept_guard.h"
 #include "admin.h"
+#include "allocator.h"
 #include "decode.h"
 #include "render.h"
 #include "events.h"
@@ -113,6 +117,7 @@ struct cv_server {
 	LIST_HEAD(, conn) conns;
 	size_t n_conns;
 	unsigned long n_refused; /* connections refused beyond max-connections */
+	uint64_t seen_on_loop;   /* seen lines answered by the loop (cv_decode_batch_seen) */
 	size_t fd_cap;           /* connections the open-files limit leaves room for */
 	unsigned long n_accept_errors;
 };
@@ -463,18 +468,19 @@ status_json(const struct cv_server *srv)
 	cv_seen_lines_counts(srv->lines, &line_hits, &lines_kept);
 	cv_line_templates_counts(srv->templates, &template_hits, &templates_kept);
 	return json_pack(
-	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}, "
-	    "s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
+	    "{s:s, s:I, s:s?, s:o, s:o, s:o, s:I, s:I, s:I, s:s, s:{s:I, s:I, s:I, s:I}, "
+	    "s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
 	    "version", CV_VERSION, "uptime", (json_int_t)(now.tv_sec - srv->started.tv_sec),
 	    "config", srv->config_path, "now", cv_json_time(cv_engine_now(srv->engine)),
 	    "trustpoints", tps, "stats", cv_admin_engine_stats(srv->engine), "connections",
 	    (json_int_t)srv->n_conns, "connections_refused", (json_int_t)srv->n_refused, "workers",
-	    (json_int_t)cv_engine_workers(srv->engine), "parsed_certificates", "hits",
-	    (json_int_t)cs.hits, "text_hits", (json_int_t)cs.text_hits, "misses",
-	    (json_int_t)cs.misses, "kept", (json_int_t)cs.certs, "seen_lines", "hits",
-	    (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "line_templates", "hits",
-	    (json_int_t)template_hits, "kept", (json_int_t)templates_kept, "events", "subscribers",
-	    (json_int_t)ev.subscribers, "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
+	    (json_int_t)cv_engine_workers(srv->engine), "allocator", cv_allocator_name(),
+	    "parsed_certificates", "hits", (json_int_t)cs.hits, "text_hits",
+	    (json_int_t)cs.text_hits, "misses", (json_int_t)cs.misses, "kept", (json_int_t)cs.certs,
+	    "seen_lines", "hits", (json_int_t)line_hits, "kept", (json_int_t)lines_kept, "on_loop",
+	    (json_int_t)srv->seen_on_loop, "line_templates", "hits", (json_int_t)template_hits,
+	    "kept", (json_int_t)templates_kept, "events", "subscribers", (json_int_t)ev.subscribers,
+	    "sent", (json_int_t)ev.sent, "lost", (json_int_t)ev.lost);
 }
 
 static int
@@ -678,10 +684,12 @@ dispatch(struct conn *c, struct cv_proto_msg *msg)
 	}
 }
 
-/* A verify answered from the verdict cache on a worker: sent and counted, unless what the
- * cache is checked against moved since the lookup (then decided again, as a new request). */
+/* A verify answered from the verdict cache on a worker (or on the loop: on_loop): sent and
+ * counted, unless what the cache is checked against moved since the lookup (then decided
+ * again, as a new request). */
 static void
-serve_decoded_seen(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
+serve_decoded_seen(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it,
+                   bool on_loop)
 {
 	if (!cv_engine_seen_current(c->srv->engine, &b->state)) {
 		if (cv_decode_item_read(b, it) != 0)
@@ -691,11 +699,13 @@ serve_decoded_seen(struct conn *c, const struct cv_decode_batch *b, struct cv_de
 		return;
 	}
 	cv_engine_count_seen(c->srv->engine, &it->outcome, it->req.peer_addr);
+	c->srv->seen_on_loop += on_loop;
 	send_text(c, it->reply, it->reply_len);
 }
 
 static void
-dispatch_item(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it)
+dispatch_item(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_item *it,
+              bool on_loop)
 {
 	switch (it->kind) {
 	case CV_DECODE_EMPTY:
@@ -707,7 +717,7 @@ dispatch_item(struct conn *c, const struct cv_decode_batch *b, struct cv_decode_
 		dispatch(c, &it->msg);
 		break;
 	case CV_DECODE_SEEN:
-		serve_decoded_seen(c, b, it);
+		serve_decoded_seen(c, b, it, on_loop);
 		break;
 	case CV_DECODE_PREPARED:
 		start_prepared(c, b, it);
@@ -723,7 +733,7 @@ static void
 batch_dispatch(struct conn *c, struct cv_decode_batch *b)
 {
 	for (size_t i = 0; i < b->n && !c->dead; i++)
-		dispatch_item(c, b, &b->items[i]);
+		dispatch_item(c, b, &b->items[i], i < b->decided);
 }
 
 /* The line cannot be framed: say so and close. */
@@ -842,7 +852,10 @@ process_input(struct conn *c)
 
 		if (b == NULL)
 			break;
-		if (batch_submit(c, b))
+		/* a small batch of seen lines is answered here; tests that delay the workers'
+		 * reading (--test-read-delay) keep every batch on them */
+		if ((c->srv->test_read_delay_ms > 0 || !cv_decode_batch_seen(b)) &&
+		    batch_submit(c, b))
 			break;
 		cv_decode_batch_run(b);
 		batch_dispatch(c, b);

@@ -22,10 +22,11 @@ set -eu
 # compares the offline verdict with OpenSSL's X509_verify_cert); libclang-rt-14-dev (clang's
 # libFuzzer and sanitizer runtimes, which Debian's clang only recommends: the fuzz run);
 # valgrind (bench/verify_instructions.py counts instructions per verdict with callgrind; its
-# smoke run is in the test suite); nettle-dev (cv_base64_decode calls nettle directly).
+# smoke run is in the test suite); nettle-dev (cv_base64_decode calls nettle directly);
+# libgoogle-perftools-dev (tcmalloc, certvald's malloc: daemon/allocator.c).
 PACKAGES="
 build-essential pkg-config meson ninja-build clang clang-format libclang-rt-14-dev
-libgnutls28-dev nettle-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
+libgnutls28-dev nettle-dev libgoogle-perftools-dev libpsl-dev libcurl4-gnutls-dev libldap2-dev libevent-dev libjansson-dev
 libkrad-dev libkrb5-dev libverto-dev
 gnutls-bin openssl python3 slapd ldap-utils util-linux faketime netbase strace libssl-dev
 freeradius

@@ -12,6 +12,8 @@ order). Checked through the socket:
   what each detail level asks;
 - clients that close while their lines are being read never crash the daemon (run many times,
   so that a use-after-free shows under ASan), and the daemon serves on;
+- a batch of a few lines has its seen lines answered by the loop itself, up to the first line
+  that is not one; lines not seen, voided verdicts and larger batches go to the workers;
 - a line that differs from one read before only in its first certificate is read from that
   line's template and decided as any other (good, expired, forged, foreign leaves); near
   misses (an escape, another prefix or suffix) are read in full;
@@ -249,6 +251,60 @@ class DecodeTest(h.StandardPKITest):
         self.assertEqual(self.status()["seen_lines"]["hits"] - hits, 3)
         self.assertEqual(after["engine"]["requests"] - before["engine"]["requests"], 7)
         self.assertEqual(after["verdict_cache"]["hits"] - before["verdict_cache"]["hits"], 7)
+
+    def on_loop(self):
+        return self.status()["seen_lines"]["on_loop"]
+
+    def test_seen_lines_answered_on_the_loop(self):
+        """A batch of a few lines (decode.h, CV_DECODE_LOOP_MAX) has its seen lines answered
+        by the loop, with the verdict a worker gives; a line not seen before, a line after
+        it in the same batch and a seen line whose cached verdict a reload voided go to the
+        workers, and every line is decided right."""
+        p = self.pki
+        good = [p.good.b64, p.sub.b64]
+        expired = [p.expired.b64, p.sub.b64]
+        first = self.pipeline([self.line(1, good)])[0]  # read in full, then remembered
+        self.assertEqual((first["verdict"]["decision"], first["verdict"]["cached"]),
+                         ("ACCEPT", False), first)
+        self.assertEqual(self.on_loop(), 0)
+        again = self.pipeline([self.line(2, good)])[0]
+        self.assertEqual(again["id"], 2, again)
+        self.assertEqual(dict(again["verdict"], cached=False), first["verdict"], again)
+        self.assertTrue(again["verdict"]["cached"], again)
+        self.assertEqual(self.on_loop(), 1)
+        # the same for a rejection, remembered then answered by the loop
+        rej = [self.pipeline([self.line(i, expired)])[0] for i in (3, 4)]
+        self.assertEqual([r["verdict"]["decision"] for r in rej], ["REJECT", "REJECT"], rej)
+        self.assertEqual([r["verdict"]["reason"] for r in rej], ["expired", "expired"], rej)
+        self.assertEqual(self.on_loop(), 2)
+        # near miss: another peer name is another line, not seen: a worker decides it
+        other = self.pipeline([self.line(5, good, peer_name="other.example")])[0]
+        self.assertEqual((other["verdict"]["decision"], other["verdict"]["detail"]),
+                         ("REJECT", "hostname"), other)
+        self.assertEqual(self.on_loop(), 2)
+        # a seen line, an unseen one, a seen one: the loop stops at the unseen line
+        mixed = self.pipeline([self.line(6, good), self.line(7, good, peer_name="x.example"),
+                               self.line(8, good)])
+        by_id = {r["id"]: r["verdict"] for r in mixed}
+        self.assertEqual([by_id[i]["decision"] for i in (6, 7, 8)],
+                         ["ACCEPT", "REJECT", "ACCEPT"], mixed)
+        self.assertIn(self.on_loop(), (3, 4))  # 8 too when it came in a read of its own
+        # a reload voids the cached verdicts: the seen line is decided afresh by a worker
+        loop_before = self.on_loop()
+        r = self.d.call({"id": "rl", "op": "reload"})
+        self.assertTrue(r["ok"], r)
+        fresh = self.pipeline([self.line(9, good)])[0]
+        self.assertEqual((fresh["verdict"]["decision"], fresh["verdict"]["cached"]),
+                         ("ACCEPT", False), fresh)
+        self.assertEqual(self.on_loop(), loop_before)
+        # many seen lines pipelined: answered in order, by the loop or, in reads of more
+        # than a few lines, by a worker (how the bytes arrive decides which)
+        ids = list(range(20, 60))
+        many = self.pipeline([self.line(i, good) for i in ids])
+        self.assertEqual([r["id"] for r in many], ids)
+        for r in many:
+            self.assertEqual((r["verdict"]["decision"], r["verdict"]["cached"]),
+                             ("ACCEPT", True), r)
 
     def test_seen_line_near_misses(self):
         """A line that differs after the id in any byte is another request: a peer name that

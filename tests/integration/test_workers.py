@@ -110,6 +110,15 @@ class WorkersTest(unittest.TestCase):
         self.assertEqual(stats["requests"], CONNECTIONS * PER_CONNECTION)
         self.assertEqual(stats["accepted"], CONNECTIONS * PER_CONNECTION // 5)
 
+    def test_allocator_as_built(self):
+        """status names the malloc the daemon runs on, the one its build linked."""
+        self.d = h.Daemon(self.dir, self.config(["TP"], 2)).start()
+        status = self.d.call({"id": 1, "op": "status"})["status"]
+        self.assertEqual(status["allocator"], os.environ.get("CERTVAL_ALLOCATOR", "libc"))
+        self.check_answers(self.run_connections("m"))
+        after = self.d.call({"id": 2, "op": "status"})["status"]
+        self.assertEqual(after["stats"]["requests"], CONNECTIONS * PER_CONNECTION)
+
     def test_one_core_per_worker_by_default(self):
         self.d = h.Daemon(self.dir, self.config(["TP"], 0)).start()
         status = self.d.call({"id": 1, "op": "status"})["status"]
