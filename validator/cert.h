@@ -104,10 +104,15 @@ int cv_cert_fingerprint(const struct cv_cert *cert, gnutls_digest_algorithm_t al
 #define CV_KU_ENCIPHER_ONLY     (1u << 7)
 #define CV_KU_DECIPHER_ONLY     (1u << 8)
 
+/*
+ * The OIDs below are dotted text (at most CV_OID_TEXT_MAX bytes with the NUL) kept with the
+ * parsed certificate, as long as it lives: a certificate holds only the texts it carries.
+ */
+
 /* One extension as the certificate carries it. value is the extnValue OCTET STRING's
  * contents (into the certificate's DER). */
 struct cv_cert_ext {
-	char oid[CV_OID_TEXT_MAX];
+	const char *oid;
 	bool critical;
 	bool known; /* one of the extensions decoded here */
 	const uint8_t *value;
@@ -129,7 +134,7 @@ struct cv_cert_ku {
 struct cv_cert_eku {
 	bool present, critical;
 	size_t n;
-	char oid[CV_CERT_EKU_MAX][CV_OID_TEXT_MAX];
+	const char *oid[CV_CERT_EKU_MAX];
 };
 
 /* subjectAltName: the decoded names and the raw extension value (GeneralNames SEQUENCE). */
@@ -151,11 +156,11 @@ struct cv_cert_nc {
 struct cv_cert_policies {
 	bool present, critical;
 	size_t n;
-	char oid[CV_CERT_POLICIES_MAX][CV_OID_TEXT_MAX];
+	const char *oid[CV_CERT_POLICIES_MAX];
 };
 
 struct cv_cert_mapping {
-	char issuer[CV_OID_TEXT_MAX], subject[CV_OID_TEXT_MAX];
+	const char *issuer, *subject;
 };
 
 struct cv_cert_mappings {

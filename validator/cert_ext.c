@@ -24,15 +24,49 @@ struct ext_kind {
 	size_t present_off, critical_off; /* of the decoded struct's present and critical */
 };
 
-/* Reads an OID element into dotted text. */
-static int
-oid_text(struct cv_asn1 *d, char out[CV_OID_TEXT_MAX])
+/*
+ * The OIDs' text of one certificate, in blocks that never move once made, so that the parsed
+ * form points into them; a leaf's OIDs fit in one block. Freed by cv_cert_parsed_clear.
+ */
+#define OID_BLOCK_TEXT 448 /* bytes of text per block: at least CV_OID_TEXT_MAX */
+
+struct cv_oid_block {
+	struct cv_oid_block *next;
+	size_t used;
+	char text[OID_BLOCK_TEXT];
+};
+
+/* The NUL-terminated text (n bytes with its NUL, n <= CV_OID_TEXT_MAX) kept in p's blocks;
+ * NULL when out of memory. */
+static const char *
+oid_keep(struct cv_cert_parsed *p, const char *text, size_t n)
 {
+	struct cv_oid_block *b = p->oid_blocks;
+
+	if (b == NULL || OID_BLOCK_TEXT - b->used < n) {
+		if ((b = malloc(sizeof(*b))) == NULL)
+			return NULL;
+		b->next = p->oid_blocks;
+		b->used = 0;
+		p->oid_blocks = b;
+	}
+	memcpy(b->text + b->used, text, n);
+	b->used += n;
+	return b->text + b->used - n;
+}
+
+/* Reads an OID element into dotted text kept with p (*out). */
+static int
+oid_text(struct cv_asn1 *d, struct cv_cert_parsed *p, const char **out)
+{
+	char text[CV_OID_TEXT_MAX];
 	struct cv_asn1_elem e;
 
-	if (cv_asn1_expect(d, CV_ASN1_OID, &e) < 0 || e.len == 0)
+	if (cv_asn1_expect(d, CV_ASN1_OID, &e) < 0 || e.len == 0 ||
+	    cv_asn1_oid_text(e.val, e.len, text, sizeof(text)) < 0 ||
+	    (*out = oid_keep(p, text, strlen(text) + 1)) == NULL)
 		return -1;
-	return cv_asn1_oid_text(e.val, e.len, out, CV_OID_TEXT_MAX);
+	return 0;
 }
 
 /* BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
@@ -89,7 +123,7 @@ dec_ext_key_usage(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 		return -1;
 	cv_asn1_open(&seq, &d);
 	while (!cv_asn1_empty(&d)) {
-		if (p->eku.n == CV_CERT_EKU_MAX || oid_text(&d, p->eku.oid[p->eku.n]) < 0)
+		if (p->eku.n == CV_CERT_EKU_MAX || oid_text(&d, p, &p->eku.oid[p->eku.n]) < 0)
 			return -1;
 		p->eku.n++;
 	}
@@ -196,7 +230,7 @@ dec_policies(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	while (!cv_asn1_empty(&list)) {
 		if (p->policies.n == CV_CERT_POLICIES_MAX ||
 		    cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &info) < 0 ||
-		    oid_text(&info, p->policies.oid[p->policies.n]) < 0 ||
+		    oid_text(&info, p, &p->policies.oid[p->policies.n]) < 0 ||
 		    cv_asn1_optional(&info, CV_ASN1_SEQUENCE, &q, &have_q) < 0 ||
 		    (have_q && policy_qualifiers_ok(&q) < 0) || cv_asn1_finish(&info) < 0)
 			return -1;
@@ -220,8 +254,8 @@ dec_policy_mappings(const uint8_t *v, size_t len, struct cv_cert_parsed *p)
 	while (!cv_asn1_empty(&list)) {
 		if (m->n == CV_CERT_MAPPINGS_MAX ||
 		    cv_asn1_enter(&list, CV_ASN1_SEQUENCE, &pair) < 0 ||
-		    oid_text(&pair, m->v[m->n].issuer) < 0 ||
-		    oid_text(&pair, m->v[m->n].subject) < 0 || cv_asn1_finish(&pair) < 0)
+		    oid_text(&pair, p, &m->v[m->n].issuer) < 0 ||
+		    oid_text(&pair, p, &m->v[m->n].subject) < 0 || cv_asn1_finish(&pair) < 0)
 			return -1;
 		m->n++;
 	}
@@ -436,14 +470,15 @@ decode_known(const struct ext_kind *k, const struct cv_cert_ext *x, struct cv_ce
 /* Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE,
  *      extnValue OCTET STRING } */
 static int
-read_extension(struct cv_asn1 *list, struct cv_cert_ext *x, struct cv_error *err)
+read_extension(struct cv_asn1 *list, struct cv_cert_parsed *p, struct cv_cert_ext *x,
+               struct cv_error *err)
 {
 	struct cv_asn1_elem e;
 	struct cv_asn1 d;
 	bool present;
 
 	memset(x, 0, sizeof(*x));
-	if (cv_asn1_enter(list, CV_ASN1_SEQUENCE, &d) < 0 || oid_text(&d, x->oid) < 0) {
+	if (cv_asn1_enter(list, CV_ASN1_SEQUENCE, &d) < 0 || oid_text(&d, p, &x->oid) < 0) {
 		cv_error_set(err, "certificate extension: malformed Extension");
 		return -1;
 	}
@@ -502,7 +537,7 @@ read_extensions(const struct cv_asn1_elem *wrap, struct cv_cert_parsed *p, struc
 			cv_error_set(err, "certificate: more than %d extensions", CV_CERT_EXT_MAX);
 			return -1;
 		}
-		if (read_extension(&list, x, err) < 0)
+		if (read_extension(&list, p, x, err) < 0)
 			return -1;
 		for (size_t i = 0; i < p->n_ext; i++)
 			if (strcmp(p->ext[i].oid, x->oid) == 0) {
@@ -650,7 +685,7 @@ read_sig_alg(struct cv_asn1 *cert, const struct cv_asn1_elem *tbs_alg, struct cv
 	    memcmp(alg.raw, tbs_alg->raw, alg.raw_len) != 0)
 		return -1;
 	cv_asn1_open(&alg, &d);
-	if (oid_text(&d, p->sig_oid) < 0)
+	if (oid_text(&d, p, &p->sig_oid) < 0)
 		return -1;
 	if (!cv_asn1_empty(&d) && cv_asn1_next(&d, &param) < 0)
 		return -1;
@@ -699,6 +734,13 @@ fail:
 void
 cv_cert_parsed_clear(struct cv_cert_parsed *p)
 {
+	struct cv_oid_block *b, *next;
+
+	for (b = p->oid_blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	p->oid_blocks = NULL;
 	free(p->san_names);
 	p->san_names = NULL;
 	p->san.v = NULL;

@@ -1,13 +1,16 @@
 /*
  * cert_ext.h: the parsed form of a certificate (validator-internal): what cert_ext.c decodes
  * from the TBSCertificate once when a certificate is read, and cert.c keeps in struct cv_cert.
- * Everything points into the certificate's own DER copy; only the SAN list is allocated.
+ * Everything points into the certificate's own DER copy; only the SAN list and the OIDs' text
+ * are allocated.
  */
 #ifndef CV_CERT_EXT_H
 #define CV_CERT_EXT_H
 
 #include "../common/error.h"
 #include "cert.h"
+
+struct cv_oid_block;
 
 struct cv_cert_parsed {
 	int version; /* 1, 2, 3 */
@@ -16,7 +19,7 @@ struct cv_cert_parsed {
 	const uint8_t *issuer, *subject; /* the two Names' whole encodings */
 	size_t issuer_len, subject_len;
 	uint64_t issuer_key, subject_key; /* name.h cv_name_key */
-	char sig_oid[CV_OID_TEXT_MAX];    /* signatureAlgorithm (the same as the TBS's signature) */
+	const char *sig_oid;              /* signatureAlgorithm (the same as the TBS's signature) */
 	cv_time not_before, not_after;    /* Validity */
 	const uint8_t *spki;              /* the whole SubjectPublicKeyInfo encoding */
 	size_t spki_len;
@@ -38,6 +41,7 @@ struct cv_cert_parsed {
 	struct cv_cert_aia aia;
 	struct cv_cert_dps cdp;
 	struct cv_cert_dps freshest;
+	struct cv_oid_block *oid_blocks; /* allocated: the OIDs' text, which the members point to */
 };
 
 /* Decodes the TBSCertificate of a whole Certificate encoding (der stays owned by the caller

@@ -133,6 +133,69 @@ test_decoded_fields(const struct tp_entity *root)
 	tp_entity_free(&leaf);
 }
 
+/*
+ * The OIDs' text is kept with the certificate (cert_ext.c, in blocks of 448 bytes): more text
+ * than one block holds reads back whole in every member, which stay valid as blocks are added;
+ * an OID whose text does not fit CV_OID_TEXT_MAX makes the certificate unreadable.
+ */
+static void
+test_oid_texts(const struct tp_entity *root)
+{
+	static const char *const eku[] = {
+	    "1.3.6.1.4.1.55555.1.101.102.103.104.105.106.107.108.109.110.1",
+	    "1.3.6.1.4.1.55555.1.201.202.203.204.205.206.207.208.209.210.2",
+	    "1.3.6.1.4.1.55555.1.301.302.303.304.305.306.307.308.309.310.3", "1.3.6.1.5.5.7.3.1"};
+	static const char *const pol[] = {
+	    "1.3.6.1.4.1.55555.2.101.102.103.104.105.106.107.108.109.110.1",
+	    "1.3.6.1.4.1.55555.2.201.202.203.204.205.206.207.208.209.210.2",
+	    "1.3.6.1.4.1.55555.2.301.302.303.304.305.306.307.308.309.310.3",
+	    "1.3.6.1.4.1.55555.2.401.402.403.404.405.406.407.408.409.410.4"};
+	/* 63 characters fit with the NUL; 64 do not */
+	static const char fits[] =
+	    "1.3.6.1.4.1.55555.3.1001.1002.1003.1004.1005.1006.1007.1008.109";
+	static const char too_long[] =
+	    "1.3.6.1.4.1.55555.3.1001.1002.1003.1004.1005.1006.1007.1008.1009";
+	const struct cv_cert_ext *x;
+	struct tp_entity leaf;
+	struct cv_error err;
+	struct tp_spec s;
+	size_t text = 0;
+	bool eku_seen = false;
+
+	CHECK_INT_EQ((int)strlen(fits), CV_OID_TEXT_MAX - 1);
+	CHECK_INT_EQ((int)strlen(too_long), CV_OID_TEXT_MAX);
+	tp_spec_leaf(&s, "CN=oid texts,O=certval", now);
+	for (size_t i = 0; i < 4; i++) {
+		s.eku[i] = eku[i];
+		s.policies[i] = pol[i];
+		text += strlen(eku[i]) + strlen(pol[i]) + 2;
+	}
+	CHECK(text > 448);
+	CHECK_INT_EQ(tp_issue(&leaf, &s, root), 0);
+	CHECK_INT_EQ(cv_cert_ext_key_usage(leaf.cert)->n, 4);
+	CHECK_INT_EQ(cv_cert_policies(leaf.cert)->n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		CHECK_STR_EQ(cv_cert_ext_key_usage(leaf.cert)->oid[i], eku[i]);
+		CHECK_STR_EQ(cv_cert_policies(leaf.cert)->oid[i], pol[i]);
+	}
+	for (size_t i = 0; (x = cv_cert_ext_at(leaf.cert, i)) != NULL; i++) {
+		CHECK(x->oid != NULL && strlen(x->oid) > 4 && strncmp(x->oid, "2.5.29.", 7) == 0);
+		eku_seen |= strcmp(x->oid, "2.5.29.37") == 0 && x->known;
+	}
+	CHECK(eku_seen);
+	tp_entity_free(&leaf);
+
+	s.policies[0] = fits;
+	CHECK_INT_EQ(tp_issue_load(&s, root, &err), 0);
+	s.policies[0] = too_long;
+	CHECK_INT_EQ(tp_issue_load(&s, root, &err), -1);
+	CHECK(strstr(err.msg, "certificatePolicies") != NULL);
+	s.policies[0] = pol[0];
+	s.eku[3] = too_long;
+	CHECK_INT_EQ(tp_issue_load(&s, root, &err), -1);
+	CHECK(strstr(err.msg, "extKeyUsage") != NULL);
+}
+
 static void
 test_duplicate_extension(const struct tp_entity *root)
 {
@@ -387,6 +450,7 @@ main(void)
 	tp_spec_ca(&s, "CN=Ext Root,O=certval", now);
 	CHECK_INT_EQ(tp_issue(&root, &s, NULL), 0);
 	test_decoded_fields(&root);
+	test_oid_texts(&root);
 	test_duplicate_extension(&root);
 	test_validity(&root);
 	test_malformed_values(&root);
