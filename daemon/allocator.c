@@ -4,7 +4,7 @@
  * jansson, the job, the reply), beside a few large ones (the parsed certificate, the job's
  * revocation state). The C library's allocator serves those from its arenas, under their locks,
  * once its per-thread caches (7 blocks a size) run out, and consolidates its fast bins on the
- * large requests; tcmalloc (gperftools) serves them from per-thread caches. That took 3 to 9 us
+ * large requests; tcmalloc (gperftools) serves them from per-thread caches. That took 0.5 to 9 us
  * off each verdict's path beyond its signature, in turns side by side (README "Benchmarks").
  *
  * tcmalloc keeps freed spans by default; set to give them back at once, a large CRL's download
