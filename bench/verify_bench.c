@@ -43,8 +43,8 @@
 #define MAX_CRL_RUNS    3
 #define MAX_THREADS     16  /* baseline threads */
 #define AROUND_SECONDS  1.0 /* each signature run around a new-chain row */
-#define CRL_TURNS       12  /* turns of each daemon side by side (even: ABBA) */
-#define CRL_TURN_SECS   0.4 /* the length of one turn */
+#define TURNS           12  /* turns of each daemon side by side (even: ABBA) */
+#define TURN_SECS       0.4 /* the length of one turn */
 
 struct opts {
 	size_t leaves; /* chains used once each (split over the client runs) */
@@ -810,7 +810,7 @@ measure_turns(const struct side sides[2], const char *dir, const char *tag, cons
               const struct opts *o, struct turns *out)
 {
 	struct bench_daemon d[2] = {{.pid = -1}, {.pid = -1}};
-	double us[2][CRL_TURNS / 2], diff[CRL_TURNS / 2];
+	double us[2][TURNS / 2], diff[TURNS / 2];
 	char path[600];
 	struct row r;
 	int rc = -1;
@@ -824,22 +824,22 @@ measure_turns(const struct side sides[2], const char *dir, const char *tag, cons
 		             &r) < 0)
 			goto out;
 	}
-	for (int t = 0; t < CRL_TURNS; t++) {
+	for (int t = 0; t < TURNS; t++) {
 		const int k = (t % 4 == 0 || t % 4 == 3) ? 0 : 1; /* A B B A */
 
-		if (run_load(&d[k], p, 0, o->seen, SIZE_MAX, 16, o->window, CRL_TURN_SECS, 0,
+		if (run_load(&d[k], p, 0, o->seen, SIZE_MAX, 16, o->window, TURN_SECS, 0,
 		             sides[k].what, &r) < 0 ||
 		    r.bad > 0)
 			goto out;
 		us[k][t / 2] = cpu_us(&r);
 	}
-	for (int i = 0; i < CRL_TURNS / 2; i++)
+	for (int i = 0; i < TURNS / 2; i++)
 		diff[i] = us[1][i] - us[0][i];
-	out->median = median(diff, CRL_TURNS / 2);
+	out->median = median(diff, TURNS / 2);
 	out->lowest = diff[0];
-	out->most = diff[CRL_TURNS / 2 - 1];
-	out->a_us = median(us[0], CRL_TURNS / 2);
-	out->b_us = median(us[1], CRL_TURNS / 2);
+	out->most = diff[TURNS / 2 - 1];
+	out->a_us = median(us[0], TURNS / 2);
+	out->b_us = median(us[1], TURNS / 2);
 	out->measured = true;
 	rc = 0;
 out:
@@ -970,7 +970,7 @@ print_crl_costs(const struct summary *s, const struct opts *o)
 {
 	printf("\nCRL cost per verdict (seen chains, verdict cache off, %d turns of %.1f s, ABBA; "
 	       "daemon CPU per verdict, median of the turns):\n",
-	       CRL_TURNS, CRL_TURN_SECS);
+	       TURNS, TURN_SECS);
 	for (size_t i = 0; i < o->n_crl; i++) {
 		const struct turns *c = &s->crl_cost[i];
 
@@ -994,8 +994,7 @@ print_compared(const struct summary *s, const struct opts *o)
 	       "daemon CPU per verdict, median of the turns):\n"
 	       "  tested %6.2f us, compared %6.2f us; compared - tested: median %5.2f us "
 	       "(turns %.2f to %.2f)\n",
-	       o->compare, CRL_TURNS, CRL_TURN_SECS, c->a_us, c->b_us, c->median, c->lowest,
-	       c->most);
+	       o->compare, TURNS, TURN_SECS, c->a_us, c->b_us, c->median, c->lowest, c->most);
 }
 
 int
@@ -1020,9 +1019,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "verify_bench: give --certvald PATH or set CERTVAL_BUILD_DIR\n");
 		return 2;
 	}
-	if (access(certvald, X_OK) != 0 || (o.compare != NULL && access(o.compare, X_OK) != 0)) {
-		perror(access(certvald, X_OK) != 0 ? certvald : o.compare);
-		return 2;
+	for (int k = 0; k < 2; k++) {
+		const char *bin = k == 0 ? certvald : o.compare;
+
+		if (bin != NULL && access(bin, X_OK) != 0) {
+			perror(bin);
+			return 2;
+		}
 	}
 	bench_print_command(argc, argv);
 	printf("machine: %ld CPUs online; GnuTLS %s; %s keys\n", ncpu, gnutls_check_version(NULL),

@@ -10,10 +10,9 @@
  * What runs where: cv_decode_batch_new, cv_decode_batch_seen (a small batch's seen lines, which
  * cost less than the trip through the pool) and the dispatch run on the loop;
  * cv_decode_batch_run on a worker (or on the loop when there is none); cv_decode_batch_free on
- * either. While it runs,
- * the batch reads only itself, the state snapshot and configuration taken by
- * cv_decode_batch_new, the verdict cache (locked, through cv_engine_seen_reply) and the
- * parsed-certificate cache (locked). On a worker, a new chain's path is built and validated
+ * either. While it runs, the batch reads only itself, the state snapshot and configuration
+ * taken by cv_decode_batch_new, the verdict cache (locked, through cv_engine_seen_reply) and
+ * the parsed-certificate cache (locked). On a worker, a new chain's path is built and validated
  * there too (cv_engine_ahead: stage 1 reads the configuration, the certificates and the locked
  * link caches), so that it needs no second trip through the pool: when the batch is its
  * connection's only line, or when other tasks wait for the threads anyway; a batch of several

@@ -13,7 +13,7 @@
 #include "../common/error.h"
 #include "cert.h"
 
-#define CV_CERT_CACHE_DEFAULT 8192 /* certificates kept (about 10 KiB each, README "Limits") */
+#define CV_CERT_CACHE_DEFAULT 8192 /* certificates kept (about 5 KiB each, README "Limits") */
 
 struct cv_cert_cache;
 
